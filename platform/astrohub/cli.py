@@ -1,0 +1,100 @@
+"""The ``astrohub`` command line: ``up``, ``users``, ``kernels`` and the subsystems' commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+# Subsystems that add their own subcommands with ``register(subparsers)``.
+PLUGINS = ("astrohub.archive.cli", "astrohub.models.cli")
+
+
+def cmd_up(args) -> int:
+    from .hub.launcher import Platform, PlatformError, up
+
+    users = [u for u in args.users.split(",") if u]
+    try:
+        platform = Platform(Path(args.data_dir), port=args.port, ip=args.ip, admin=args.admin,
+                            users=users, with_archive=not args.no_archive)
+        return up(platform)
+    except (PlatformError, ValueError) as e:
+        print(f"astrohub up: {e}", file=sys.stderr)
+        return 2
+
+
+def cmd_kernels_install(args) -> int:
+    from .hub import paths
+    from .hub.kernels import install_kernels
+
+    source = Path(args.source) if args.source else (paths.repo_dir() or Path(".")) / "kernels"
+    try:
+        names = install_kernels(source, prefix=args.prefix)
+    except FileNotFoundError as e:
+        print(f"astrohub kernels install: {e}", file=sys.stderr)
+        return 2
+    print("installed kernelspecs:", ", ".join(names))
+    return 0
+
+
+def cmd_users_add(args) -> int:
+    from .hub.users import CredentialStore, UserError
+
+    data = Path(args.data_dir).resolve()
+    try:
+        creds = CredentialStore(data).ensure(args.names, data / "homes")
+    except UserError as e:
+        print(f"astrohub users add: {e}", file=sys.stderr)
+        return 2
+    for name, pw in creds.items():
+        print(f"{name} {pw}")
+    print("Add them to the hub with the admin page, or restart `astrohub up --users ...`.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="astrohub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("up", help="start the embedded platform (hub, proxy, archive) until Ctrl-C")
+    p.add_argument("--data-dir", default=".astrohub", help="state directory (default: .astrohub)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="public port (default: 8000)")
+    p.add_argument("--admin", default="astroadmin", help="admin account name (default: astroadmin)")
+    p.add_argument("--users", default="alice,bob", help="comma-separated demo accounts (default: alice,bob)")
+    p.add_argument("--no-archive", action="store_true", help="do not start the local VO archive")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("kernels", help="kernelspecs")
+    ksub = p.add_subparsers(dest="kernels_command", required=True)
+    k = ksub.add_parser("install", help="install the astrohub CPU and GPU kernelspecs into this environment")
+    k.add_argument("--source", help="folder holding astrohub/ and astrohub-gpu/ (default: the repo's kernels/)")
+    k.add_argument("--prefix", help="install prefix (default: this environment)")
+    k.set_defaults(func=cmd_kernels_install)
+
+    p = sub.add_parser("users", help="local accounts of the embedded deployment")
+    usub = p.add_subparsers(dest="users_command", required=True)
+    u = usub.add_parser("add", help="create Unix accounts with generated passwords")
+    u.add_argument("names", nargs="+")
+    u.add_argument("--data-dir", default=".astrohub")
+    u.set_defaults(func=cmd_users_add)
+
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

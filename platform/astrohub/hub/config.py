@@ -1,0 +1,190 @@
+"""The embedded hub's configuration, as a traitlets ``Configurable``.
+
+``hub_config/jupyterhub_config.py`` does::
+
+    from astrohub.hub import AstrohubHub
+    AstrohubHub(config=c).apply(c)
+
+and the Helm chart reuses :meth:`AstrohubHub.apply_common` for the parts that do
+not depend on running on one machine (sharing roles, kernels, the share service).
+Every trait can be set in the config file (``c.AstrohubHub.port = 8000``) and
+most default to an ``ASTROHUB_*`` environment variable, which is how
+``astrohub up`` passes its options.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets import Bool, Int, List, Set, Unicode, default
+from traitlets.config import Configurable
+
+from . import paths
+from .kernels import gpu_available
+from .secrets import secret_file
+
+SHARE_SERVICE = "astrohub-share"
+ADMIN_SERVICE = "astrohub-admin"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _already(c, section: str, key: str, empty):
+    """A value the config file set before us, or ``empty`` (never a LazyConfigValue)."""
+    sec = c[section]
+    return sec[key] if key in sec else empty
+
+
+def _env(name: str, fallback: str) -> str:
+    return os.environ.get(name, fallback)
+
+
+class AstrohubHub(Configurable):
+    """Settings of an astrohub JupyterHub deployment."""
+
+    data_dir = Unicode(help="Directory for hub state: sqlite db, cookie secret, secrets, homes.").tag(config=True)
+    ip = Unicode(help="Address the proxy listens on (public URL host).").tag(config=True)
+    port = Int(help="Port of the public URL.").tag(config=True)
+    hub_port = Int(help="Port of the hub's internal API (on 127.0.0.1).").tag(config=True)
+    proxy_api_port = Int(help="Port of configurable-http-proxy's REST API (on 127.0.0.1).").tag(config=True)
+    share_port = Int(help="Port of the astrohub-share service (on 127.0.0.1).").tag(config=True)
+    admin_users = Set(Unicode(), help="Unix users with hub admin rights.").tag(config=True)
+    allowed_users = Set(Unicode(), help="Unix users allowed to log in (admins are added).").tag(config=True)
+    enable_sharing = Bool(True, help="Let users share their servers (JupyterHub shares API + share page).").tag(config=True)
+    enable_collaboration = Bool(True, help="Real-time co-editing in JupyterLab (jupyter-collaboration).").tag(config=True)
+    archive_url = Unicode(help="TAP URL of the default archive, exported to kernels as ASTROHUB_ARCHIVE_URL.").tag(config=True)
+    default_kernel = Unicode(help="Kernel new notebooks use; 'astrohub-gpu' when a GPU is visible, else 'astrohub'.").tag(config=True)
+    server_timeout = Int(5, help="Seconds a user server gets to stop on SIGINT and on SIGTERM.").tag(config=True)
+    extra_user_scopes = List(Unicode(), help="Scopes added to every user's role.").tag(config=True)
+
+    @default("data_dir")
+    def _data_dir(self):
+        return str(Path(_env("ASTROHUB_DATA_DIR", ".astrohub")).resolve())
+
+    @default("ip")
+    def _ip(self):
+        return _env("ASTROHUB_IP", "127.0.0.1")
+
+    @default("port")
+    def _port(self):
+        return int(_env("ASTROHUB_PORT", "8000"))
+
+    @default("hub_port")
+    def _hub_port(self):
+        return int(_env("ASTROHUB_HUB_PORT", str(self.port + 81)))
+
+    @default("proxy_api_port")
+    def _proxy_api_port(self):
+        return int(_env("ASTROHUB_PROXY_API_PORT", str(self.port + 1)))
+
+    @default("share_port")
+    def _share_port(self):
+        return int(_env("ASTROHUB_SHARE_PORT", str(self.port + 82)))
+
+    @default("admin_users")
+    def _admin_users(self):
+        return set(filter(None, _env("ASTROHUB_ADMIN_USERS", "").split(",")))
+
+    @default("allowed_users")
+    def _allowed_users(self):
+        return set(filter(None, _env("ASTROHUB_USERS", "").split(",")))
+
+    @default("archive_url")
+    def _archive_url(self):
+        return _env("ASTROHUB_ARCHIVE_URL", "")
+
+    @default("default_kernel")
+    def _default_kernel(self):
+        return "astrohub-gpu" if gpu_available() else "astrohub"
+
+    # -- what the config file calls ------------------------------------------------
+    def user_scopes(self) -> list[str]:
+        """Scopes of the ``user`` role: self, plus sharing one's own servers."""
+        scopes = ["self"]
+        if self.enable_sharing:
+            scopes += ["shares!user", "read:users:name", "read:groups:name",
+                       f"access:services!service={SHARE_SERVICE}"]
+        return scopes + list(self.extra_user_scopes)
+
+    def singleuser_args(self) -> list[str]:
+        """Arguments for every user server: JupyterLab, astrohub kernels only."""
+        args = [
+            f"--MappingKernelManager.default_kernel_name={self.default_kernel}",
+            "--KernelSpecManager.allowed_kernelspecs=astrohub",
+            "--KernelSpecManager.allowed_kernelspecs=astrohub-gpu",
+        ]
+        if not self.enable_collaboration:
+            args.append("--YDocExtension.disable_rtc=True")
+        return args
+
+    def apply_common(self, c) -> None:
+        """Settings shared by every deployment (embedded and Kubernetes)."""
+        c.Spawner.default_url = "/lab"
+        c.Spawner.args = list(_already(c, 'Spawner', 'args', [])) + self.singleuser_args()
+        env = dict(_already(c, 'Spawner', 'environment', {}))
+        env.setdefault("BOKEH_RESOURCES", "inline")
+        if self.archive_url:
+            env.setdefault("ASTROHUB_ARCHIVE_URL", self.archive_url)
+        c.Spawner.environment = env
+        c.JupyterHub.template_paths = [str(TEMPLATES)]
+        roles = [r for r in _already(c, 'JupyterHub', 'load_roles', []) if r.get("name") != "user"]
+        roles.append({"name": "user", "scopes": self.user_scopes()})
+        c.JupyterHub.load_roles = roles
+
+    def apply(self, c) -> None:
+        """Configure JupyterHub for one machine: PAM users, local processes, loopback."""
+        data = Path(self.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        c.JupyterHub.bind_url = f"http://{self.ip}:{self.port}"
+        c.JupyterHub.hub_ip = "127.0.0.1"
+        c.JupyterHub.hub_port = self.hub_port
+        c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{self.proxy_api_port}"
+        c.ConfigurableHTTPProxy.command = paths.proxy_command()
+        c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
+        c.ConfigurableHTTPProxy.auth_token = secret_file(data, "proxy-token")
+        c.JupyterHub.cookie_secret = bytes.fromhex(secret_file(data, "cookie-secret"))
+        c.JupyterHub.db_url = f"sqlite:///{data / 'jupyterhub.sqlite'}"
+        c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
+
+        c.JupyterHub.authenticator_class = "pam"
+        c.PAMAuthenticator.open_sessions = False
+        c.Authenticator.admin_users = set(self.admin_users)
+        c.Authenticator.allowed_users = set(self.allowed_users) | set(self.admin_users)
+        c.Authenticator.blocked_users = {"root"}
+
+        c.JupyterHub.spawner_class = "localprocess"
+        c.Spawner.cmd = [str(paths.venv_bin() / "jupyterhub-singleuser")]
+        c.Spawner.interrupt_timeout = self.server_timeout
+        c.Spawner.term_timeout = self.server_timeout
+        c.Spawner.start_timeout = 120
+        c.Spawner.http_timeout = 90
+        c.Spawner.environment = {
+            "PATH": f"{paths.venv_bin()}:/usr/local/bin:/usr/bin:/bin",
+            **dict(_already(c, 'Spawner', 'environment', {})),
+        }
+        self.apply_common(c)
+
+        admin_token = secret_file(data, "admin-api-token")
+        services = [s for s in _already(c, 'JupyterHub', 'services', [])
+                    if s.get("name") not in (ADMIN_SERVICE, SHARE_SERVICE)]
+        services.append({"name": ADMIN_SERVICE, "api_token": admin_token})
+        roles = list(c.JupyterHub.load_roles)
+        roles.append({"name": "astrohub-admin", "services": [ADMIN_SERVICE],
+                      "scopes": ["admin:users", "admin:servers", "tokens", "shares",
+                                 "read:hub", "access:servers", "read:users", "read:groups",
+                                 "admin:groups", "proxy"]})
+        if self.enable_sharing:
+            services.append({
+                "name": SHARE_SERVICE,
+                "display": True,
+                "url": f"http://127.0.0.1:{self.share_port}",
+                "command": [sys.executable, "-m", "astrohub.hub.share_service"],
+                "oauth_no_confirm": True,
+                "api_token": secret_file(data, "share-service-token"),
+            })
+            roles.append({"name": "astrohub-share", "services": [SHARE_SERVICE],
+                          "scopes": ["shares", "read:users:name", "read:groups:name",
+                                     "read:users:shares", "read:groups:shares"]})
+        c.JupyterHub.services = services
+        c.JupyterHub.load_roles = roles

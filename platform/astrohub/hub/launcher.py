@@ -1,0 +1,167 @@
+"""``astrohub up``: the embedded deployment on one machine.
+
+Creates the demo accounts (PAM), starts the local archive when it is
+installed, then JupyterHub (which starts configurable-http-proxy and the share
+service), waits until it answers, prints how to log in and runs until Ctrl-C,
+when it stops everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .rest import Hub
+from .secrets import secret_file
+from .users import CredentialStore, check_name
+
+
+class PlatformError(RuntimeError):
+    """The embedded platform cannot start; the message says why and what to do."""
+
+
+@dataclass
+class Platform:
+    """One machine's astrohub: hub + proxy + share service (+ the local archive)."""
+
+    data_dir: Path
+    port: int = 8000
+    ip: str = "127.0.0.1"
+    admin: str = "astroadmin"
+    users: list[str] = field(default_factory=lambda: ["alice", "bob"])
+    with_archive: bool = True
+    archive_port: int = 8090
+    hub_process: subprocess.Popen | None = None
+    archive: object | None = None
+    archive_url: str = ""
+
+    def __post_init__(self):
+        self.data_dir = Path(self.data_dir).resolve()
+        for name in [self.admin, *self.users]:
+            check_name(name)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.ip}:{self.port}"
+
+    @property
+    def home_root(self) -> Path:
+        return self.data_dir / "homes"
+
+    def hub(self) -> Hub:
+        """A REST client with the admin service's token."""
+        return Hub(self.url, secret_file(self.data_dir, "admin-api-token"))
+
+    def prepare(self) -> dict[str, str]:
+        """Create the data directory and the accounts; return their passwords."""
+        if os.geteuid() != 0:
+            raise PlatformError("astrohub up must run as root: it creates one Unix account per user "
+                                "and spawns each user's server as that user (run `sudo make demo`)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o755)
+        return CredentialStore(self.data_dir).ensure([self.admin, *self.users], self.home_root)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "ASTROHUB_DATA_DIR": str(self.data_dir),
+            "ASTROHUB_IP": self.ip,
+            "ASTROHUB_PORT": str(self.port),
+            "ASTROHUB_ADMIN_USERS": self.admin,
+            "ASTROHUB_USERS": ",".join(self.users),
+        })
+        if self.archive is not None:
+            env["ASTROHUB_ARCHIVE_URL"] = self.archive_url
+        return env
+
+    def start_archive(self) -> None:
+        try:
+            from astrohub.archive.server import LocalArchive
+        except ImportError:
+            print("astrohub: the local archive is not part of this installation; starting the hub only")
+            return
+        self.archive = LocalArchive(self.data_dir / "archive", port=self.archive_port)
+        self.archive_url = self.archive.start()
+
+    def start(self, timeout: float = 90) -> Hub:
+        """Start everything and wait until the hub answers."""
+        if self.with_archive:
+            self.start_archive()
+        log = open(self.data_dir / "jupyterhub.log", "ab")
+        self.hub_process = subprocess.Popen(
+            [str(paths.venv_bin() / "jupyterhub"), "-f", str(paths.hub_config_file())],
+            cwd=self.data_dir, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, umask=0o077,
+        )
+        hub = self.hub()
+        deadline = time.monotonic() + timeout
+        while not hub.ready():
+            if self.hub_process.poll() is not None:
+                tail = (self.data_dir / "jupyterhub.log").read_text(errors="replace")[-3000:]
+                self.stop()
+                raise PlatformError(f"JupyterHub exited with code {self.hub_process.returncode}; "
+                                    f"end of {self.data_dir / 'jupyterhub.log'}:\n{tail}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise PlatformError(f"JupyterHub did not answer on {self.url} within {timeout:.0f} s; "
+                                    f"see {self.data_dir / 'jupyterhub.log'}")
+            time.sleep(0.2)
+        return hub
+
+    def stop(self) -> None:
+        """Stop the hub (it stops the proxy, the share service and user servers), then the archive."""
+        proc = self.hub_process
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if self.archive is not None:
+            self.archive.stop()
+            self.archive = None
+
+    def banner(self, creds: dict[str, str]) -> str:
+        lines = [f"astrohub is running at {self.url}  (Ctrl-C stops it)", "",
+                 "Log in with one of these generated accounts "
+                 f"(kept in {self.data_dir / 'credentials.json'}, readable by root only):"]
+        for name, pw in creds.items():
+            role = "admin" if name == self.admin else "user"
+            lines.append(f"  {role:5s}  {name:12s} {pw}")
+        if self.archive is not None:
+            lines += ["", f"Local VO archive (TAP): {self.archive_url}"]
+        return "\n".join(lines)
+
+
+def up(platform: Platform) -> int:
+    """Run the platform in the foreground until interrupted."""
+    creds = platform.prepare()
+    stop = False
+
+    def _stop(signum, frame):
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        platform.start()
+        print(platform.banner(creds), flush=True)
+        while not stop and platform.hub_process.poll() is None:
+            time.sleep(0.5)
+        if platform.hub_process.poll() is not None:
+            print(f"astrohub: JupyterHub exited ({platform.hub_process.returncode}); "
+                  f"see {platform.data_dir / 'jupyterhub.log'}", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("astrohub: stopping ...", flush=True)
+        platform.stop()
+    return 0

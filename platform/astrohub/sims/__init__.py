@@ -1,0 +1,1 @@
+"""Simulators shared by the demo archive and the model zoo (seeded, offline)."""
