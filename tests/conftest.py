@@ -1,0 +1,50 @@
+"""Session-wide fixtures: a real embedded astrohub (JupyterHub + CHP + PAM users)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from astrohub.hub.launcher import Platform
+from astrohub.hub.users import CredentialStore, remove_unix_user
+
+REPO = Path(__file__).resolve().parents[1]
+# Under the repo (not /tmp/pytest-of-root, which is private): users' homes live here.
+TEST_DATA = REPO / ".astrohub-test"
+OUTPUT = REPO / "test-output"
+TEST_PORT = int(os.environ.get("ASTROHUB_TEST_PORT", "18300"))
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def platform():
+    """A running embedded platform with an admin and two users, torn down after the session."""
+    data = TEST_DATA / "hub"
+    if data.exists():
+        shutil.rmtree(data)
+    p = Platform(data, port=TEST_PORT, admin="ahtadmin", users=["ahtalice", "ahtbob"], with_archive=False)
+    creds = p.prepare()
+    p.start()
+    p.creds = creds
+    yield p
+    p.stop()
+    for name in creds:
+        remove_unix_user(name)
+
+
+@pytest.fixture(scope="session")
+def hub(platform):
+    return platform.hub()
+
+
+@pytest.fixture(scope="session")
+def creds(platform) -> dict[str, str]:
+    return CredentialStore(platform.data_dir).load()

@@ -1,0 +1,100 @@
+"""AstrohubHub applied to a real JupyterHub config object (no hub started)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from traitlets.config import Config
+
+from astrohub.hub import AstrohubHub
+from astrohub.hub.config import SHARE_SERVICE
+from astrohub.hub.users import CredentialStore, UserError, check_name
+
+
+def applied(tmp_path, **traits) -> Config:
+    c = Config()
+    for k, v in traits.items():
+        setattr(c.AstrohubHub, k, v)
+    c.AstrohubHub.data_dir = str(tmp_path)
+    AstrohubHub(config=c).apply(c)
+    return c
+
+
+def test_everything_listens_on_loopback_and_state_lives_in_data_dir(tmp_path):
+    c = applied(tmp_path, port=18500)
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:18500"
+    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}"
+    share = next(s for s in c.JupyterHub.services if s["name"] == SHARE_SERVICE)
+    assert share["url"].startswith("http://127.0.0.1:")
+
+
+def test_real_authenticator_and_spawner(tmp_path):
+    c = applied(tmp_path, admin_users={"boss"}, allowed_users={"ann"})
+    assert c.JupyterHub.authenticator_class == "pam"
+    assert c.JupyterHub.spawner_class == "localprocess"
+    assert c.Authenticator.allowed_users == {"ann", "boss"}
+    assert "root" in c.Authenticator.blocked_users
+    assert c.Spawner.default_url == "/lab"
+    assert c.Spawner.environment["BOKEH_RESOURCES"] == "inline"
+
+
+def test_secrets_are_generated_private_and_stable(tmp_path):
+    c1 = applied(tmp_path)
+    c2 = applied(tmp_path)
+    assert len(c1.JupyterHub.cookie_secret) == 32
+    assert c1.JupyterHub.cookie_secret == c2.JupyterHub.cookie_secret
+    assert c1.ConfigurableHTTPProxy.auth_token == c2.ConfigurableHTTPProxy.auth_token
+    for f in (tmp_path / "secrets").iterdir():
+        assert f.stat().st_mode & 0o077 == 0, f
+    other = tmp_path / "other"
+    assert applied(other).JupyterHub.cookie_secret != c1.JupyterHub.cookie_secret
+
+
+def test_sharing_scopes_and_switch(tmp_path):
+    user_role = next(r for r in applied(tmp_path).JupyterHub.load_roles if r["name"] == "user")
+    assert {"self", "shares!user", "read:users:name"} <= set(user_role["scopes"])
+    c = applied(tmp_path / "off", enable_sharing=False)
+    user_role = next(r for r in c.JupyterHub.load_roles if r["name"] == "user")
+    assert user_role["scopes"] == ["self"]
+    assert SHARE_SERVICE not in [s["name"] for s in c.JupyterHub.services]
+
+
+def test_user_servers_get_only_astrohub_kernels(tmp_path):
+    args = applied(tmp_path, default_kernel="astrohub").Spawner.args
+    assert "--MappingKernelManager.default_kernel_name=astrohub" in args
+    assert "--KernelSpecManager.allowed_kernelspecs=astrohub-gpu" in args
+
+
+def test_config_file_keeps_earlier_settings(tmp_path):
+    c = Config()
+    c.AstrohubHub.data_dir = str(tmp_path)
+    c.Spawner.environment = {"SURVEY": "demo"}
+    c.JupyterHub.services = [{"name": "other", "api_token": "x" * 32}]
+    AstrohubHub(config=c).apply(c)
+    assert c.Spawner.environment["SURVEY"] == "demo"
+    assert "other" in [s["name"] for s in c.JupyterHub.services]
+
+
+@pytest.mark.parametrize("name", ["", "Alice", "root", "a b", "x" * 40, "1abc", "bob;rm"])
+def test_bad_user_names_are_refused_with_a_reason(name):
+    with pytest.raises(UserError, match="root|invalid user name"):
+        check_name(name)
+
+
+def test_cli_refuses_bad_user_name_and_changes_nothing(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "astrohub.cli", "up", "--data-dir", str(tmp_path / "d"),
+                        "--users", "Bad Name"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "invalid user name 'Bad Name'" in r.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_credentials_file_is_root_only(tmp_path):
+    store = CredentialStore(tmp_path)
+    store.save({"ann": "pw"})
+    assert store.path.stat().st_mode & 0o777 == 0o600
+    assert store.load() == {"ann": "pw"}

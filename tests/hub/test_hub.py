@@ -1,0 +1,122 @@
+"""The embedded hub, live: login, spawn, kernels as the Unix user, isolation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from astrohub.hub.kernels import gpu_available
+from astrohub.hub.rest import HubAPIError, Kernel
+
+pytestmark = pytest.mark.hub
+
+
+def login(url: str, user: str, password: str) -> requests.Response:
+    s = requests.Session()
+    page = s.get(f"{url}/hub/login", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    return s.post(f"{url}/hub/login?next=", data={"username": user, "password": password, "_xsrf": xsrf},
+                  allow_redirects=False, timeout=60)
+
+
+def test_hub_answers_and_admin_service_sees_users(hub):
+    info = hub.api("GET", "").json()
+    assert info["version"].startswith("6.")
+    names = {u["name"] for u in hub.api("GET", "users").json()}
+    assert {"ahtadmin"} <= names
+    admin = hub.api("GET", "users/ahtadmin").json()
+    assert admin["admin"] is True
+
+
+def test_login_with_generated_password(platform, creds):
+    r = login(platform.url, "ahtalice", creds["ahtalice"])
+    assert r.status_code == 302
+    assert "jupyterhub-session-id" in r.cookies or any("jupyterhub" in c for c in r.cookies.keys())
+
+
+@pytest.mark.parametrize("user,password", [("ahtalice", "wrong-password"), ("nosuchuser", "x"), ("root", "x")])
+def test_bad_login_is_refused_with_a_message(platform, user, password):
+    r = login(platform.url, user, password)
+    assert r.status_code == 403
+    assert "Invalid username or password" in r.text
+
+
+def test_kernel_runs_as_the_unix_user_with_astrohub_kernel(hub):
+    url = hub.spawn("ahtalice")
+    token = hub.user_token("ahtalice")
+    specs = requests.get(f"{url}/api/kernelspecs", headers={"Authorization": f"token {token}"}, timeout=30).json()
+    assert set(specs["kernelspecs"]) == {"astrohub", "astrohub-gpu"}
+    assert specs["default"] == ("astrohub-gpu" if gpu_available() else "astrohub")
+    k = Kernel(url, token)
+    try:
+        r = k.execute("import os, pwd, astrohub; print(pwd.getpwuid(os.getuid()).pw_name, "
+                      "os.environ['ASTROHUB_DEVICE'], os.environ['BOKEH_RESOURCES'], os.getcwd())")
+        assert r.error is None, r
+        user, device, bokeh, cwd = r.stdout.split()
+        assert (user, bokeh) == ("ahtalice", "inline")
+        assert device == ("cuda" if gpu_available() else "cpu")
+        assert cwd.endswith("/homes/ahtalice")
+    finally:
+        k.shutdown()
+
+
+def test_users_cannot_reach_each_other(hub, platform):
+    alice_url = hub.spawn("ahtalice")
+    bob_url = hub.spawn("ahtbob")
+    alice, bob = hub.user_token("ahtalice"), hub.user_token("ahtbob")
+    # bob's token does not open alice's server
+    r = requests.get(f"{alice_url}/api/contents", headers={"Authorization": f"token {bob}"}, timeout=30)
+    assert r.status_code == 403
+    # nor can bob's kernel read alice's home
+    ka = Kernel(alice_url, alice)
+    kb = Kernel(bob_url, bob)
+    try:
+        home = ka.execute("import os; open('private.txt','w').write('alice only'); print(os.getcwd())").stdout.strip()
+        r = kb.execute(f"print(open({home + '/private.txt'!r}).read())")
+        assert r.error is not None and r.error.startswith("PermissionError"), r
+        r = kb.execute(f"import os; os.listdir({home!r})")
+        assert r.error is not None and r.error.startswith("PermissionError"), r
+    finally:
+        ka.shutdown()
+        kb.shutdown()
+
+
+def test_sharing_grants_then_revokes_access(hub):
+    alice_url = hub.spawn("ahtalice")
+    alice = hub.user_token("ahtalice")
+    headers = lambda tok: {"Authorization": f"token {tok}"}  # noqa: E731
+    assert requests.get(f"{alice_url}/api/contents", headers=headers(hub.user_token("ahtbob")), timeout=30).status_code == 403
+
+    share = hub.api("POST", "shares/ahtalice/", token=alice, json={"user": "ahtbob"}).json()
+    assert share["scopes"] == ["access:servers!server=ahtalice/"]
+    shared = hub.api("GET", "users/ahtbob/shared").json()["items"]
+    assert [s["server"]["user"]["name"] for s in shared] == ["ahtalice"]
+    # a fresh token (the server caches token checks) now opens alice's server
+    r = requests.get(f"{alice_url}/api/contents", headers=headers(hub.user_token("ahtbob")), timeout=30)
+    assert r.status_code == 200
+
+    hub.api("DELETE", "shares/ahtalice/", token=alice)
+    assert hub.api("GET", "users/ahtbob/shared").json()["items"] == []
+    r = requests.get(f"{alice_url}/api/contents", headers=headers(hub.user_token("ahtbob")), timeout=30)
+    assert r.status_code == 403
+
+
+def test_share_with_unknown_user_is_a_clear_400_and_changes_nothing(hub):
+    hub.spawn("ahtalice")
+    alice = hub.user_token("ahtalice")
+    before = hub.api("GET", "shares/ahtalice/", token=alice).json()["items"]
+    with pytest.raises(HubAPIError) as e:
+        hub.api("POST", "shares/ahtalice/", token=alice, json={"user": "nosuchuser"})
+    assert e.value.status == 400
+    assert "No such user: nosuchuser" in e.value.message
+    assert hub.api("GET", "shares/ahtalice/", token=alice).json()["items"] == before
+
+
+def test_bob_cannot_share_alices_server(hub):
+    hub.spawn("ahtalice")
+    bob = hub.user_token("ahtbob")
+    with pytest.raises(HubAPIError) as e:
+        hub.api("POST", "shares/ahtalice/", token=bob, json={"user": "ahtbob"})
+    assert e.value.status in (403, 404)
