@@ -120,3 +120,25 @@ def test_bob_cannot_share_alices_server(hub):
     with pytest.raises(HubAPIError) as e:
         hub.api("POST", "shares/ahtalice/", token=bob, json={"user": "ahtbob"})
     assert e.value.status in (403, 404)
+
+
+def test_shared_notebook_opens_a_collaboration_session_for_the_guest(hub):
+    alice_url = hub.spawn("ahtalice")
+    alice = hub.user_token("ahtalice")
+    h = lambda tok: {"Authorization": f"token {tok}"}  # noqa: E731
+    r = requests.put(f"{alice_url}/api/contents/together.ipynb", headers=h(alice), timeout=30,
+                     json={"type": "notebook", "format": "json", "content": {
+                         "cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}})
+    assert r.status_code in (200, 201), r.text
+    hub.api("POST", "shares/ahtalice/", token=alice, json={"user": "ahtbob"})
+    try:
+        sessions = []
+        for tok in (alice, hub.user_token("ahtbob")):
+            r = requests.put(f"{alice_url}/api/collaboration/session/together.ipynb", headers=h(tok), timeout=30,
+                             json={"format": "json", "type": "notebook"})
+            assert r.status_code in (200, 201), r.text
+            sessions.append(r.json())
+        # both clients join the same real-time document
+        assert sessions[0]["fileId"] == sessions[1]["fileId"]
+    finally:
+        hub.api("DELETE", "shares/ahtalice/", token=alice)
