@@ -1,0 +1,279 @@
+<resource schema="astrohub" resdir=".">
+  <meta name="creationDate">2026-11-24T00:00:00Z</meta>
+  <meta name="title">astrohub demo survey</meta>
+  <meta name="description">
+    A deterministic, fully simulated survey built by astrohub from seeded
+    simulators: a ugriz catalogue with redshifts and classes, image cutouts
+    (galaxy morphology, strong lenses, transient triplets), 1-D spectra of
+    stars, galaxies and quasars, and light curves (transits, eclipsing
+    binaries, variables).
+  </meta>
+  <meta name="creator">astrohub</meta>
+  <meta name="subject">surveys</meta>
+  <meta name="instrument">astrohub simulators</meta>
+  <meta name="facility">astrohub</meta>
+  <meta name="contentLevel">Research</meta>
+  <meta name="type">Simulation</meta>
+  <meta name="coverage.waveband">Optical</meta>
+
+  <!-- ============ catalogue ============ -->
+  <table id="objects" onDisk="True" adql="True" mixin="//scs#pgs-pos-index"
+      primary="obj_id">
+    <meta name="description">The demo survey's source catalogue.</meta>
+    <meta name="_associatedDatalinkService">
+      <meta name="serviceId">dl</meta>
+      <meta name="idColumn">obj_id</meta>
+    </meta>
+    <column name="obj_id" type="bigint" ucd="meta.id;meta.main" required="True"
+      description="Object identifier"/>
+    <column name="ra" type="double precision" unit="deg" ucd="pos.eq.ra;meta.main"
+      description="Right ascension (ICRS)" verbLevel="1"/>
+    <column name="dec" type="double precision" unit="deg" ucd="pos.eq.dec;meta.main"
+      description="Declination (ICRS)" verbLevel="1"/>
+    <LOOP listItems="u g r i z">
+      <events>
+        <column name="mag_\item" type="real" unit="mag" ucd="phot.mag"
+          description="AB magnitude in \item" verbLevel="1"/>
+      </events>
+    </LOOP>
+    <LOOP listItems="u g r i z">
+      <events>
+        <column name="err_\item" type="real" unit="mag" ucd="stat.error;phot.mag"
+          description="1-sigma error of mag_\item" verbLevel="1"/>
+      </events>
+    </LOOP>
+    <column name="redshift" type="real" ucd="src.redshift"
+      description="Spectroscopic redshift where known (NULL otherwise)"/>
+    <column name="redshift_err" type="real" ucd="stat.error;src.redshift"
+      description="Error of redshift"/>
+    <column name="class_label" type="smallint" ucd="src.class" required="True"
+      description="Spectroscopic class: 0 star, 1 galaxy, 2 qso, -1 unknown"/>
+    <column name="class_name" type="text" ucd="src.class"
+      description="Spectroscopic class name (NULL where unknown)"/>
+  </table>
+
+  <data id="import_objects">
+    <sources>data/objects.fits</sources>
+    <fitsTableGrammar/>
+    <make table="objects">
+      <rowmaker idmaps="*">
+        <map key="redshift">None if @redshift!=@redshift else @redshift</map>
+        <map key="redshift_err">None if @redshift_err!=@redshift_err else @redshift_err</map>
+        <map key="class_name">@class_name.strip() or None</map>
+      </rowmaker>
+    </make>
+  </data>
+
+  <!-- ============ image cutouts (SIAP) ============ -->
+  <table id="cutouts" onDisk="True" mixin="//siap#pgs" adql="True">
+    <meta name="description">Image cutouts (r band, 0.2 arcsec/pixel, sky-rms units).</meta>
+    <column name="obj_id" type="bigint" ucd="meta.id" required="True"
+      description="obj_id of the catalogue object this cutout shows"/>
+    <column name="task" type="text" ucd="meta.code"
+      description="Simulation task: morphology, lens or transient"/>
+    <column name="label" type="smallint" ucd="src.class"
+      description="Class index within the task"/>
+    <column name="class_name" type="text" ucd="src.class"
+      description="Class name within the task"/>
+    <index columns="obj_id"/>
+  </table>
+
+  <data id="import_cutouts">
+    <sources pattern="data/cutouts/*.fits"/>
+    <fitsProdGrammar>
+      <rowfilter procDef="//products#define">
+        <bind key="table">"\schema.cutouts"</bind>
+      </rowfilter>
+    </fitsProdGrammar>
+    <make table="cutouts">
+      <rowmaker>
+        <apply procDef="//siap#setMeta">
+          <bind key="dateObs">@DATE_OBS</bind>
+          <bind key="bandpassId">"r"</bind>
+          <bind key="bandpassRefval">6.166e-7</bind>
+          <bind key="bandpassLo">5.5e-7</bind>
+          <bind key="bandpassHi">6.9e-7</bind>
+          <bind key="pixflags">"V"</bind>
+          <bind key="title">"{} {} {}".format(@TASK, @CLASS, @OBJ_ID)</bind>
+        </apply>
+        <apply procDef="//siap#computePGS"/>
+        <map key="obj_id">int(@OBJ_ID)</map>
+        <map key="task">@TASK</map>
+        <map key="label">int(@LABEL)</map>
+        <map key="class_name">@CLASS</map>
+      </rowmaker>
+    </make>
+  </data>
+
+  <service id="im" allowed="form,siap.xml">
+    <meta name="shortName">astrohub SIAP</meta>
+    <meta name="sia.type">Pointed</meta>
+    <meta name="testQuery.pos.ra">150.0</meta>
+    <meta name="testQuery.pos.dec">2.2</meta>
+    <meta name="testQuery.size.ra">0.1</meta>
+    <meta name="testQuery.size.dec">0.1</meta>
+    <dbCore queriedTable="cutouts">
+      <condDesc original="//siap#protoInput"/>
+      <condDesc original="//siap#humanInput"/>
+      <condDesc buildFrom="obj_id"/>
+      <condDesc buildFrom="task"/>
+    </dbCore>
+  </service>
+
+  <!-- ============ spectra (SSAP) ============ -->
+  <table id="spectra" onDisk="True" adql="True">
+    <meta name="description">1-D spectra (FITS binary tables WAVE, FLUX, ERROR).</meta>
+    <mixin
+      fluxUnit="1e-17 erg/(s.cm**2.Angstrom)"
+      spectralUnit="Angstrom"
+      spectralUCD="em.wl"
+      fluxUCD="phot.flux.density;em.wl"
+      timeSI="d"
+      fluxSI="1e-7 W/(m**2.m)"
+      spectralSI="m"
+      collection="astrohub-demo"
+      datasource="artificial"
+      creationType="archival"
+      fluxCalibration="CALIBRATED"
+      spectralCalibration="CALIBRATED">//ssap#hcd</mixin>
+    <column name="obj_id" type="bigint" ucd="meta.id" required="True"
+      description="obj_id of the catalogue object"/>
+    <column name="label" type="smallint" ucd="src.class"
+      description="Spectral class: 0 star, 1 galaxy, 2 qso"/>
+    <index columns="obj_id"/>
+  </table>
+
+  <data id="import_spectra">
+    <sources pattern="data/spectra/*.fits"/>
+    <fitsProdGrammar>
+      <rowfilter procDef="//products#define">
+        <bind key="table">"\schema.spectra"</bind>
+        <bind key="mime">"application/fits"</bind>
+      </rowfilter>
+    </fitsProdGrammar>
+    <make table="spectra">
+      <rowmaker idmaps="ssa_*">
+        <apply procDef="//ssap#setMeta">
+          <bind key="pubDID">"ivo://astrohub.local/demo?spec/"+str(@OBJ_ID)</bind>
+          <bind key="dstitle">"{} {}".format(@CLASS, @OBJ_ID)</bind>
+          <bind key="targname">"obj-"+str(@OBJ_ID)</bind>
+          <bind key="targclass">@CLASS</bind>
+          <bind key="redshift">float(@Z)</bind>
+          <bind key="snr">float(@SNR)</bind>
+          <bind key="alpha">float(@RA)</bind>
+          <bind key="delta">float(@DEC)</bind>
+          <bind key="aperture">1/3600.</bind>
+          <bind key="dateObs">dateTimeToMJD(parseTimestamp(@DATE_OBS, "%Y-%m-%dT%H:%M:%S"))</bind>
+          <bind key="specstart">float(@WMIN)*1e-10</bind>
+          <bind key="specend">float(@WMAX)*1e-10</bind>
+          <bind key="length">int(@NPIX)</bind>
+          <bind key="bandpass">"Optical"</bind>
+        </apply>
+        <map key="obj_id">int(@OBJ_ID)</map>
+        <map key="label">int(@LABEL)</map>
+      </rowmaker>
+    </make>
+  </data>
+
+  <service id="ssa" allowed="form,ssap.xml">
+    <meta name="shortName">astrohub SSAP</meta>
+    <meta name="ssap.dataSource">artificial</meta>
+    <meta name="ssap.creationType">archival</meta>
+    <meta name="ssap.testQuery">MAXREC=1</meta>
+    <meta name="ssap.complianceLevel">query</meta>
+    <ssapCore queriedTable="spectra">
+      <FEED source="//ssap#hcd_condDescs"/>
+    </ssapCore>
+  </service>
+
+  <!-- ============ light curves ============ -->
+  <table id="lightcurves" onDisk="True" adql="True" mixin="//products#table">
+    <meta name="description">Light curves (FITS binary tables TIME, FLUX, FLUX_ERR).</meta>
+    <column name="obj_id" type="bigint" ucd="meta.id" required="True"
+      description="obj_id of the catalogue object"/>
+    <column name="ra" type="double precision" unit="deg" ucd="pos.eq.ra"
+      description="Right ascension"/>
+    <column name="dec" type="double precision" unit="deg" ucd="pos.eq.dec"
+      description="Declination"/>
+    <column name="label" type="smallint" ucd="src.class"
+      description="0 planet-transit, 1 eclipsing-binary, 2 variable, 3 noise"/>
+    <column name="class_name" type="text" ucd="src.class" description="Class name"/>
+    <column name="period" type="real" unit="d" ucd="time.period"
+      description="Injected period (0 where none)"/>
+    <index columns="obj_id"/>
+  </table>
+
+  <data id="import_lightcurves">
+    <sources pattern="data/lightcurves/*.fits"/>
+    <fitsProdGrammar>
+      <rowfilter procDef="//products#define">
+        <bind key="table">"\schema.lightcurves"</bind>
+        <bind key="mime">"application/fits"</bind>
+      </rowfilter>
+    </fitsProdGrammar>
+    <make table="lightcurves">
+      <rowmaker idmaps="*">
+        <map key="obj_id">int(@OBJ_ID)</map>
+        <map key="ra">float(@RA)</map>
+        <map key="dec">float(@DEC)</map>
+        <map key="label">int(@LABEL)</map>
+        <map key="class_name">@CLASS</map>
+        <map key="period">float(@PERIOD)</map>
+      </rowmaker>
+    </make>
+  </data>
+
+  <!-- ============ cone search ============ -->
+  <service id="cone" allowed="scs.xml,form">
+    <meta name="shortName">astrohub SCS</meta>
+    <meta name="testQuery.ra">150.0</meta>
+    <meta name="testQuery.dec">2.2</meta>
+    <meta name="testQuery.sr">0.01</meta>
+    <scsCore queriedTable="objects">
+      <FEED source="//scs#coreDescs"/>
+    </scsCore>
+  </service>
+
+  <!-- ============ datalink: catalogue rows to their data products ============ -->
+  <service id="dl" allowed="dlget,dlmeta">
+    <meta name="title">astrohub object datalink</meta>
+    <datalinkCore>
+      <descriptorGenerator>
+        <code>
+          from gavo import base
+          try:
+            objId = int(str(pubDID).rsplit("?", 1)[-1].rsplit("/", 1)[-1])
+          except ValueError:
+            return DatalinkFault.NotFoundFault(pubDID,
+              "Not an astrohub object id (expected an integer obj_id)")
+          with base.getTableConn() as conn:
+            found = list(conn.query(
+              "SELECT 1 FROM \schema.objects WHERE obj_id=%(o)s", {"o": objId}))
+            links = []
+            for kind, table in [("cutout", "cutouts"), ("spectrum", "spectra"),
+                ("lightcurve", "lightcurves")]:
+              for accref, mime in conn.query(
+                  "SELECT accref, mime FROM \schema."+table
+                  +" WHERE obj_id=%(o)s ORDER BY accref", {"o": objId}):
+                links.append((kind, accref, mime))
+          if not found:
+            return DatalinkFault.NotFoundFault(pubDID,
+              "No object with obj_id %d in \schema.objects"%objId)
+          desc = ProductDescriptor(pubDID, None, None, None)
+          desc.suppressAutoLinks = True
+          desc.objLinks = links
+          return desc
+        </code>
+      </descriptorGenerator>
+      <metaMaker semantics="#counterpart">
+        <code>
+          from gavo.protocols import products
+          for kind, accref, mime in descriptor.objLinks:
+            yield descriptor.makeLink(products.makeProductLink(accref),
+              description="astrohub "+kind, contentType=mime,
+              localSemantics=kind, semantics="#counterpart")
+        </code>
+      </metaMaker>
+    </datalinkCore>
+  </service>
+</resource>

@@ -1,0 +1,264 @@
+"""Run the local DaCHS archive without systemd: PostgreSQL cluster + ``dachs serve``.
+
+Each :class:`LocalArchive` owns a data directory holding its own DaCHS
+settings file (``gavo.rc``), DaCHS root (``dachs/``) and PostgreSQL database
+(``astrohub_<hash of the directory>``), so several archives (the demo's and
+the tests') can coexist on one PostgreSQL cluster. The server listens on
+127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+DACHS = "/usr/bin/dachs"
+SYSTEM_PROFILES = Path("/var/gavo/etc")   # written by gavodachs2-server's post-install
+RESDIR = "astrohub"
+
+
+class ArchiveError(RuntimeError):
+    """The local archive cannot be set up or started; the message says what to do."""
+
+
+def _run(cmd, env=None, cwd=None, what="command", timeout=600, secret=None) -> str:
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError as e:
+        raise ArchiveError(f"{what}: {e.filename} not found; run `sudo bash scripts/install_archive.sh`") from e
+    if proc.returncode != 0:
+        msg = f"{what} failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n" \
+              f"{(proc.stdout + proc.stderr)[-3000:]}"
+        raise ArchiveError(msg.replace(secret, "***") if secret else msg)
+    return proc.stdout
+
+
+def _as_postgres(sql: str, db: str = "postgres") -> str:
+    return _run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-d", db, "-c", sql],
+                what="psql")
+
+
+def ensure_postgres() -> None:
+    """Start every PostgreSQL cluster that is down (``pg_ctlcluster``, no systemd)."""
+    if not shutil.which("pg_lsclusters"):
+        raise ArchiveError("PostgreSQL is not installed; run `sudo bash scripts/install_archive.sh`")
+    out = _run(["pg_lsclusters", "-h"], what="pg_lsclusters")
+    clusters = [line.split() for line in out.splitlines() if line.strip()]
+    if not clusters:
+        raise ArchiveError("no PostgreSQL cluster exists; run `sudo bash scripts/install_archive.sh`")
+    for ver, name, _port, status, *_ in clusters:
+        if status != "online":
+            _run(["pg_ctlcluster", ver, name, "start"], what=f"starting PostgreSQL {ver}/{name}")
+
+
+class LocalArchive:
+    """The embedded DaCHS archive serving the demo survey from ``data_dir``."""
+
+    def __init__(self, data_dir: Path, port: int = 8090):
+        if not isinstance(port, int) or not 1024 <= port <= 65535:
+            raise ValueError(f"port must be an integer in 1024..65535, got {port!r}")
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.root = self.data_dir / "dachs"
+        self.settings = self.data_dir / "gavo.rc"
+        self.resdir = self.root / "inputs" / RESDIR
+        self.dbname = "astrohub_" + hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:10]
+        self.log_file = self.data_dir / "dachs-serve.log"
+        self._proc: subprocess.Popen | None = None
+
+    # -- URLs ------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def tap_url(self) -> str:
+        return self.base_url + "/tap"
+
+    def service_urls(self) -> dict[str, str]:
+        """Access URLs of the archive's services."""
+        b = f"{self.base_url}/{RESDIR}/q"
+        return {"tap": self.tap_url, "scs": f"{b}/cone/scs.xml", "sia": f"{b}/im/siap.xml",
+                "ssa": f"{b}/ssa/ssap.xml", "datalink": f"{b}/dl/dlmeta"}
+
+    # -- setup -----------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        """Environment for ``dachs`` commands acting on this archive."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GAVO", "PYTHON", "VIRTUAL_ENV"))}
+        env["GAVOSETTINGS"] = str(self.settings)
+        env["GAVOCUSTOM"] = str(self.data_dir / "nonexistent-custom")
+        env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
+        return env
+
+    def _write_settings(self) -> None:
+        self.settings.write_text(
+            "[general]\n"
+            f"rootDir: {self.root}\n"
+            "logLevel: warning\n"
+            "[web]\n"
+            f"serverPort: {self.port}\n"
+            "bindAddress: 127.0.0.1\n"
+            f"serverURL: {self.base_url}\n"
+            "sitename: astrohub local archive\n"
+            "[ivoa]\n"
+            "authority: astrohub.local\n"
+            "[async]\n"
+            "defaultMAXREC: 20000\n"
+            "maxTAPRunning: 4\n")
+
+    def _ensure_database(self) -> None:
+        exists = _as_postgres(f"SELECT 1 FROM pg_database WHERE datname='{self.dbname}'").strip()
+        if not exists:
+            _as_postgres(f'CREATE DATABASE "{self.dbname}" OWNER gavoadmin')
+        # extensions need a superuser; dachs init would try (and fail) as gavoadmin
+        available = _as_postgres("SELECT name FROM pg_available_extensions").split()
+        for ext in ("pg_sphere", "q3c"):
+            if ext in available:
+                _as_postgres(f"CREATE EXTENSION IF NOT EXISTS {ext}", db=self.dbname)
+
+    def setup(self) -> None:
+        """Create this archive's DaCHS root and database (idempotent)."""
+        if not Path(DACHS).exists() or not (SYSTEM_PROFILES / "feed").exists():
+            raise ArchiveError("DaCHS is not installed (no /usr/bin/dachs or /var/gavo/etc/feed); "
+                               "run `sudo bash scripts/install_archive.sh`")
+        ensure_postgres()
+        stamp = self.root / "state" / "astrohub-init"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o755)
+        self._write_settings()
+        if stamp.exists():
+            return
+        etc = self.root / "etc"
+        etc.mkdir(parents=True, exist_ok=True)
+        # reuse the roles (and passwords) the Debian post-install generated; own database
+        for name in ("feed", "trustedquery", "untrustedquery"):
+            shutil.copy(SYSTEM_PROFILES / name, etc / name)
+            os.chmod(etc / name, 0o640)
+            shutil.chown(etc / name, group="gavo")
+        (etc / "dsn").write_text(f"database = {self.dbname}\nhost = localhost\nport = 5432\n")
+        self._ensure_database()
+        feed = dict(line.split(" = ", 1) for line in (etc / "feed").read_text().splitlines() if " = " in line)
+        dsn = f"dbname={self.dbname} host=localhost user={feed['user']} password='{feed['password']}'"
+        _run([DACHS, "init", "-d", dsn], env=self.env(), what="dachs init", secret=feed["password"])
+        stamp.write_text("ok\n")
+
+    def import_survey(self, seed: int = 0, size: str = "small", progress: bool = False) -> dict:
+        """Build the demo survey for ``seed``/``size`` and import it into DaCHS (replacing any old one)."""
+        from .builder import build
+
+        self.setup()
+        summary = build(seed, size, self.resdir, progress=progress)
+        _run([DACHS, "imp", "q"], env=self.env(), cwd=self.resdir, what="dachs imp", timeout=3600)
+        (self.data_dir / "survey.json").write_text(json.dumps(summary))
+        if self.is_running():
+            self._reload()
+        return summary
+
+    def survey(self) -> dict | None:
+        """The imported survey's summary (seed, size, counts) or None."""
+        f = self.data_dir / "survey.json"
+        return json.loads(f.read_text()) if f.exists() else None
+
+    # -- server ----------------------------------------------------------------
+    def _pidfile(self) -> Path:
+        return self.data_dir / "dachs-serve.pid"
+
+    def _pid(self) -> int | None:
+        try:
+            pid = int(self._pidfile().read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def _answers(self, timeout: float = 2.0) -> bool:
+        try:
+            with urllib.request.urlopen(self.tap_url + "/availability", timeout=timeout) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def is_running(self) -> bool:
+        """True when this archive's TAP service answers."""
+        return self._answers()
+
+    def start(self, timeout: float = 120, seed: int = 0, size: str = "small") -> str:
+        """Start PostgreSQL and ``dachs serve`` (importing a ``size`` survey first if none); return the TAP URL."""
+        self.setup()
+        if self.survey() is None:
+            self.import_survey(seed, size)
+        if self._answers():
+            return self.tap_url
+        if self._pid() is None:
+            self._pidfile().unlink(missing_ok=True)
+        log = open(self.log_file, "ab")
+        self._proc = subprocess.Popen([DACHS, "serve", "start", "--foreground"], env=self.env(),
+                                      cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        log.close()
+        self._pidfile().write_text(f"{self._proc.pid}\n")
+        deadline = time.monotonic() + timeout
+        while not self._answers():
+            if self._proc.poll() is not None:
+                tail = self.log_file.read_text(errors="replace")[-3000:]
+                raise ArchiveError(f"dachs serve exited with code {self._proc.returncode} "
+                                   f"(is port {self.port} free?); end of {self.log_file}:\n{tail}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ArchiveError(f"DaCHS did not answer on {self.tap_url} within {timeout:.0f} s; "
+                                   f"see {self.log_file}")
+            time.sleep(0.3)
+        return self.tap_url
+
+    def _reload(self) -> None:
+        pid = self._pid()
+        if pid:
+            os.kill(pid, signal.SIGHUP)
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop ``dachs serve`` (the database cluster keeps running)."""
+        pid = self._pid() or (self._proc.pid if self._proc and self._proc.poll() is None else None)
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.pid == pid:
+                if self._proc.poll() is not None:
+                    break
+            else:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self._pidfile().unlink(missing_ok=True)
+        self._proc = None
+
+    def kill(self) -> None:
+        """Kill ``dachs serve`` abruptly (SIGKILL), as a crash would."""
+        pid = self._pid() or (self._proc.pid if self._proc else None)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            if self._proc is not None and self._proc.pid == pid:
+                self._proc.wait()
+            self._proc = None
+
+    def status(self) -> dict:
+        """Where the archive stands: running, URLs, data directory, database, survey."""
+        return {"running": self.is_running(), "pid": self._pid(), "tap_url": self.tap_url,
+                "services": self.service_urls(), "data_dir": str(self.data_dir),
+                "database": self.dbname, "survey": self.survey(), "log": str(self.log_file)}
