@@ -22,7 +22,7 @@ from traitlets import Bool, Int, List, Set, Unicode, default
 from traitlets.config import Configurable
 
 from . import paths
-from .kernels import gpu_available
+from .kernels import default_kernel
 from .secrets import secret_file
 
 SHARE_SERVICE = "astrohub-share"
@@ -54,7 +54,8 @@ class AstrohubHub(Configurable):
     enable_sharing = Bool(True, help="Let users share their servers (JupyterHub shares API + share page).").tag(config=True)
     enable_collaboration = Bool(True, help="Real-time co-editing in JupyterLab (jupyter-collaboration).").tag(config=True)
     archive_url = Unicode(help="TAP URL of the default archive, exported to kernels as ASTROHUB_ARCHIVE_URL.").tag(config=True)
-    default_kernel = Unicode(help="Kernel new notebooks use; 'astrohub-gpu' when a GPU is visible, else 'astrohub'.").tag(config=True)
+    default_kernel = Unicode(help="Kernel new notebooks use; 'astrohub-gpu' when the hub host has a GPU, else "
+                             "'astrohub'. Empty: each server picks by its own GPU (set this on Kubernetes).").tag(config=True)
     server_timeout = Int(5, help="Seconds a user server gets to stop on SIGINT and on SIGTERM.").tag(config=True)
     extra_user_scopes = List(Unicode(), help="Scopes added to every user's role.").tag(config=True)
 
@@ -96,7 +97,7 @@ class AstrohubHub(Configurable):
 
     @default("default_kernel")
     def _default_kernel(self):
-        return "astrohub-gpu" if gpu_available() else "astrohub"
+        return default_kernel()
 
     # -- what the config file calls ------------------------------------------------
     def user_scopes(self) -> list[str]:
@@ -110,25 +111,31 @@ class AstrohubHub(Configurable):
     def singleuser_args(self) -> list[str]:
         """Arguments for every user server: JupyterLab, astrohub kernels only."""
         args = [
-            f"--MappingKernelManager.default_kernel_name={self.default_kernel}",
             "--KernelSpecManager.allowed_kernelspecs=astrohub",
             "--KernelSpecManager.allowed_kernelspecs=astrohub-gpu",
         ]
+        if self.default_kernel:  # empty: the server decides (see kernels.server_config)
+            args.append(f"--MappingKernelManager.default_kernel_name={self.default_kernel}")
         if not self.enable_collaboration:
             args.append("--YDocExtension.disable_rtc=True")
         return args
 
-    def apply_common(self, c) -> None:
-        """Settings shared by every deployment (embedded and Kubernetes)."""
-        c.Spawner.default_url = "/lab"
-        c.Spawner.args = list(_already(c, 'Spawner', 'args', [])) + self.singleuser_args()
-        env = dict(_already(c, 'Spawner', 'environment', {}))
+    def apply_common(self, c, spawner: str = "Spawner") -> None:
+        """Settings shared by every deployment (embedded and Kubernetes).
+
+        ``spawner`` names the config section to merge into: on Kubernetes pass
+        ``"KubeSpawner"``, whose settings (from the chart) would otherwise win.
+        """
+        section = c[spawner]
+        section.default_url = "/lab"
+        section.args = list(_already(c, spawner, "args", [])) + self.singleuser_args()
+        env = dict(_already(c, spawner, "environment", {}))
         env.setdefault("BOKEH_RESOURCES", "inline")
         if self.archive_url:
             env.setdefault("ASTROHUB_ARCHIVE_URL", self.archive_url)
-        c.Spawner.environment = env
+        section.environment = env
         c.JupyterHub.template_paths = [str(TEMPLATES)]
-        roles = [r for r in _already(c, 'JupyterHub', 'load_roles', []) if r.get("name") != "user"]
+        roles = [r for r in _already(c, "JupyterHub", "load_roles", []) if r.get("name") != "user"]
         roles.append({"name": "user", "scopes": self.user_scopes()})
         c.JupyterHub.load_roles = roles
 
@@ -167,24 +174,37 @@ class AstrohubHub(Configurable):
 
         admin_token = secret_file(data, "admin-api-token")
         services = [s for s in _already(c, 'JupyterHub', 'services', [])
-                    if s.get("name") not in (ADMIN_SERVICE, SHARE_SERVICE)]
+                    if s.get("name") != ADMIN_SERVICE]
         services.append({"name": ADMIN_SERVICE, "api_token": admin_token})
         roles = list(c.JupyterHub.load_roles)
         roles.append({"name": "astrohub-admin", "services": [ADMIN_SERVICE],
                       "scopes": ["admin:users", "admin:servers", "tokens", "shares",
                                  "read:hub", "access:servers", "read:users", "read:groups",
                                  "admin:groups", "proxy"]})
-        if self.enable_sharing:
-            services.append({
-                "name": SHARE_SERVICE,
-                "display": True,
-                "url": f"http://127.0.0.1:{self.share_port}",
-                "command": [sys.executable, "-m", "astrohub.hub.share_service"],
-                "oauth_no_confirm": True,
-                "api_token": secret_file(data, "share-service-token"),
-            })
-            roles.append({"name": "astrohub-share", "services": [SHARE_SERVICE],
-                          "scopes": ["shares", "read:users:name", "read:groups:name",
-                                     "read:users:shares", "read:groups:shares"]})
         c.JupyterHub.services = services
         c.JupyterHub.load_roles = roles
+        if self.enable_sharing:
+            self.add_share_service(c, f"http://127.0.0.1:{self.share_port}")
+
+    def add_share_service(self, c, url: str, bind: str | None = None) -> None:
+        """Run the ``astrohub-share`` page as a hub-managed service reachable at ``url``.
+
+        ``bind`` is the address it listens on when that differs from ``url``'s host
+        (in a pod: ``0.0.0.0`` behind the ``hub`` Kubernetes service).
+        """
+        service = {
+            "name": SHARE_SERVICE,
+            "display": True,
+            "url": url,
+            "command": [sys.executable, "-m", "astrohub.hub.share_service"],
+            "oauth_no_confirm": True,
+        }
+        if bind:
+            service["environment"] = {"ASTROHUB_SHARE_BIND": bind}
+        c.JupyterHub.services = [s for s in _already(c, "JupyterHub", "services", [])
+                                 if s.get("name") != SHARE_SERVICE] + [service]
+        c.JupyterHub.load_roles = [r for r in _already(c, "JupyterHub", "load_roles", [])
+                                   if r.get("name") != SHARE_SERVICE] + [
+            {"name": SHARE_SERVICE, "services": [SHARE_SERVICE],
+             "scopes": ["shares", "read:users:name", "read:groups:name",
+                        "read:users:shares", "read:groups:shares"]}]

@@ -24,6 +24,11 @@ def gpu_available() -> bool:
     return out.returncode == 0 and "GPU" in out.stdout
 
 
+def default_kernel() -> str:
+    """The kernel new notebooks should use on this machine."""
+    return "astrohub-gpu" if gpu_available() else "astrohub"
+
+
 def installed_kernels() -> dict[str, str]:
     """Kernelspecs visible to Jupyter from this environment: name -> directory."""
     from jupyter_client.kernelspec import KernelSpecManager

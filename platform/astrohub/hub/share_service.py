@@ -155,7 +155,7 @@ def make_app() -> web.Application:
 def main() -> None:
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app()
-    app.listen(url.port, address=url.hostname or "127.0.0.1")
+    app.listen(url.port, address=os.environ.get("ASTROHUB_SHARE_BIND") or url.hostname or "127.0.0.1")
     ioloop.IOLoop.current().start()
 
 

@@ -1,0 +1,222 @@
+"""The Helm chart, tested without a cluster: schema, the hub config it injects, KubeSpawner profiles,
+dask-gateway options. No helm binary or Kubernetes API is used (none exists here)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_asyncio.client import ApiClient
+from traitlets.config import Config
+
+CHART = Path(__file__).resolve().parents[2] / "helm" / "astrohub"
+EXAMPLES = CHART.parent / "examples"
+K8S_VERSION = "1.33.0"
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def values() -> dict:
+    return load(CHART / "values.yaml")
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return load(CHART / "values.schema.json")
+
+
+def merged(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def test_chart_builds_on_the_official_charts():
+    chart = load(CHART / "Chart.yaml")
+    deps = {d["name"]: d for d in chart["dependencies"]}
+    assert deps["jupyterhub"]["repository"] == "https://hub.jupyter.org/helm-chart/"
+    assert deps["dask-gateway"]["repository"] == "https://helm.dask.org/"
+
+
+@pytest.mark.parametrize("example", [None, "cilogon.yaml", "in-cluster-archive.yaml"])
+def test_values_and_examples_validate(values, schema, example):
+    v = values if example is None else merged(values, load(EXAMPLES / example))
+    jsonschema.validate(v, schema)
+
+
+def test_every_value_is_documented(values, schema):
+    def walk(v, s, path):
+        if isinstance(v, dict) and s.get("type") == "object":
+            for k, sub in v.items():
+                props = s.get("properties", {})
+                if k in props:
+                    assert props[k].get("description") or props[k].get("type") == "array", f"{path}.{k} undocumented"
+                    walk(sub, props[k], f"{path}.{k}")
+                else:
+                    assert s.get("additionalProperties") not in (False, None) or path.startswith("."), path
+    walk(values, schema, "")
+    assert schema["properties"]["archive"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"archive": {"tapUrl": "ftp://nope"}}, "does not match"),
+    ({"archive": {"dachs": {"size": "huge"}}}, "'huge' is not one of"),
+    ({"archive": {"surprise": 1}}, "Additional properties are not allowed"),
+    ({"jupyterhub": {"singleuser": {"profileList": [{"display_name": "x", "slug": "GPU!"}]}}}, "does not match"),
+])
+def test_bad_values_are_refused_with_a_reason(values, schema, change, message):
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        jsonschema.validate(merged(values, change), schema)
+
+
+def z2jh_config(values: dict) -> Config:
+    """The part of zero-to-jupyterhub's jupyterhub_config.py that our values touch, then our extraConfig."""
+    jh = values["jupyterhub"]
+    c = Config()
+    for section, traits in jh["hub"]["config"].items():
+        for k, v in traits.items():
+            setattr(c[section], k, v)
+    su = jh["singleuser"]
+    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    c.KubeSpawner.image = f"{su['image']['name']}:{su['image']['tag']}"
+    c.KubeSpawner.default_url = su["defaultUrl"]
+    c.KubeSpawner.cpu_limit = float(su["cpu"]["limit"])
+    c.KubeSpawner.mem_limit = su["memory"]["limit"]
+    c.KubeSpawner.environment = dict(su["extraEnv"])
+    c.KubeSpawner.profile_list = su["profileList"]
+    c.JupyterHub.services = [{"name": k, **v} for k, v in jh["hub"]["services"].items()]
+    for code in jh["hub"]["extraConfig"].values():
+        exec(compile(code, "extraConfig", "exec"), {"c": c, "get_config": lambda: c})
+    return c
+
+
+@pytest.fixture(scope="module")
+def hub_config(values) -> Config:
+    os.environ["ASTROHUB_ARCHIVE_URL"] = "http://astrohub-dachs.test.svc:8080/tap"
+    try:
+        return z2jh_config(values)
+    finally:
+        del os.environ["ASTROHUB_ARCHIVE_URL"]
+
+
+def test_injected_hub_config_is_astrohubs(hub_config):
+    from jupyterhub.app import JupyterHub
+
+    app = JupyterHub(config=hub_config)
+    user = next(r for r in app.load_roles if r["name"] == "user")
+    assert {"shares!user", "read:users:name"} <= set(user["scopes"])
+    names = [s["name"] for s in app.services]
+    assert names == ["dask-gateway", "astrohub-share"]
+    share = app.services[-1]
+    assert share["url"] == "http://hub:8082" and share["environment"]["ASTROHUB_SHARE_BIND"] == "0.0.0.0"
+    assert app.authenticator_class.__name__ == "GenericOAuthenticator"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kubeconfig(tmp_path_factory):
+    """KubeSpawner builds an API client when constructed: give it a cluster it never contacts."""
+    path = tmp_path_factory.mktemp("kube") / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "none",
+        "clusters": [{"name": "none", "cluster": {"server": "https://127.0.0.1:9"}}],
+        "contexts": [{"name": "none", "context": {"cluster": "none", "user": "none"}}],
+        "users": [{"name": "none", "user": {"token": "unused"}}]}))
+    from kubernetes_asyncio.config import kube_config
+
+    old = kube_config.KUBE_CONFIG_DEFAULT_LOCATION
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = str(path)
+    yield path
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = old
+
+
+def spawn(config: Config, profile: str | None):
+    """A KubeSpawner with ``profile`` applied, and the pod manifest it would create."""
+    from kubespawner import KubeSpawner
+
+    async def run():
+        s = KubeSpawner(_mock=True, config=config)
+        s.user_options = {"profile": profile} if profile else {}
+        await s.load_user_options()
+        manifest = await s.get_pod_manifest()
+        return s, ApiClient().sanitize_for_serialization(manifest)
+
+    return asyncio.run(run())
+
+
+def test_kubespawner_keeps_chart_env_and_adds_astrohubs(hub_config):
+    s, _ = spawn(hub_config, None)
+    assert s.environment["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
+    assert s.environment["BOKEH_RESOURCES"] == "inline"
+    assert s.environment["ASTROHUB_ARCHIVE_URL"] == "http://astrohub-dachs.test.svc:8080/tap"
+    assert "--KernelSpecManager.allowed_kernelspecs=astrohub-gpu" in s.args
+    # on Kubernetes each server picks its kernel by its own GPU
+    assert not any(a.startswith("--MappingKernelManager.default_kernel_name") for a in s.args)
+
+
+def test_cpu_and_gpu_profiles_become_valid_pods(hub_config):
+    _, cpu = spawn(hub_config, "cpu")
+    _, gpu = spawn(hub_config, "gpu")
+    for manifest in (cpu, gpu):
+        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    cpu_limits = cpu["spec"]["containers"][0]["resources"]["limits"]
+    gpu_limits = gpu["spec"]["containers"][0]["resources"]["limits"]
+    assert "nvidia.com/gpu" not in cpu_limits
+    assert gpu_limits["nvidia.com/gpu"] == "1"
+    assert gpu["spec"]["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert any(t["key"] == "nvidia.com/gpu" for t in gpu["spec"]["tolerations"])
+    assert gpu["spec"]["containers"][0]["image"].endswith("-cuda")
+    assert cpu["spec"]["containers"][0]["image"] == "ghcr.io/astrohub/astrohub-singleuser:0.1.0"
+
+
+def test_unknown_profile_is_refused(hub_config):
+    with pytest.raises(ValueError, match="nope"):
+        spawn(hub_config, "nope")
+
+
+def configure(options, request: dict) -> dict:
+    """What the gateway does with a user's request: parse (validate), then the handler."""
+    return options.get_configuration(options.parse_options(request), user=None)
+
+
+def gateway_options(values):
+    c = Config()
+    for code in values["dask-gateway"]["gateway"]["extraConfig"].values():
+        exec(compile(code, "gateway extraConfig", "exec"), {"c": c})
+    return c.Backend.cluster_options
+
+
+def test_gateway_gpu_workers_run_dask_cuda(values):
+    options = gateway_options(values)
+    cpu = configure(options, {})
+    gpu = configure(options, {"worker_type": "gpu", "worker_cores": 4, "worker_memory": 16})
+    assert "worker_cmd" not in cpu and "nvidia.com/gpu" not in str(cpu)
+    assert gpu["worker_cmd"] == "dask-cuda-worker"
+    assert gpu["worker_extra_container_config"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert gpu["worker_cores"] == 4 and gpu["worker_memory"] == "16G"
+
+
+def test_gateway_refuses_bad_options(values):
+    options = gateway_options(values)
+    with pytest.raises(ValueError, match="worker_type"):
+        configure(options, {"worker_type": "tpu"})
+    with pytest.raises(ValueError, match="worker_cores"):
+        configure(options, {"worker_cores": 64})
+
+
+def test_user_image_picks_kernel_by_gpu():
+    code = (CHART.parent / "images" / "singleuser" / "jupyter_server_config.py").read_text()
+    c = Config()
+    exec(compile(code, "jupyter_server_config.py", "exec"), {"get_config": lambda: c})
+    from astrohub.hub.kernels import default_kernel
+    assert c.MappingKernelManager.default_kernel_name == default_kernel()
+    assert c.KernelSpecManager.allowed_kernelspecs == {"astrohub", "astrohub-gpu"}
