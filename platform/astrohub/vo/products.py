@@ -1,0 +1,215 @@
+"""Fetching data products (FITS images and tables) for table rows, directly or via DataLink.
+
+Downloads go through the archive's retry policy and land in the on-disk cache
+first (atomically), so an interrupted fetch resumes where it stopped and never
+returns a silently shortened result: either every requested product is there,
+or an error says how many arrived and how to get the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import requests
+from astropy.io import fits
+from astropy.io.votable import parse as parse_votable
+from astropy.table import Table
+from astropy.units import UnitsWarning
+from pyvo.dal.adhoc import DatalinkResults
+from tqdm.auto import tqdm
+
+from . import tensors
+from .errors import MalformedResponse, ServiceUnreachable
+from .retry import is_transient, with_retries
+
+URL_COLUMNS = ("access_url", "accref", "acref")
+DL_BATCH = 50
+
+
+@dataclass
+class ImageSet:
+    """Images (one numpy array per product) with their FITS headers, source row indices and URLs."""
+
+    images: list[np.ndarray]
+    headers: list[fits.Header]
+    rows: np.ndarray
+    urls: list[str]
+    missing: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def to_tensor(self, normalize: str = "none"):
+        """A float32 torch tensor [n, (planes,) h, w]; see :func:`astrohub.vo.tensors.normalize_images`."""
+        return tensors.images_to_tensor(self.images, normalize)
+
+    def to_dask(self, normalize: str = "none", chunk: int = 64):
+        """A dask array of the stacked, normalised images, ``chunk`` images per block."""
+        return tensors.images_to_dask(self.images, normalize, chunk)
+
+
+@dataclass
+class TableSet:
+    """FITS binary tables (spectra, light curves) with headers, source row indices and URLs."""
+
+    tables: list[Table]
+    headers: list[fits.Header]
+    rows: np.ndarray
+    urls: list[str]
+    missing: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def to_tensor(self, columns: tuple[str, ...] | str = "FLUX", normalize: str = "none"):
+        """A float32 torch tensor [n, len(columns), n_samples] (or [n, n_samples] for one column name)."""
+        return tensors.series_to_tensor(self.tables, columns, normalize)
+
+
+def _row_urls(table: Table) -> list[str] | None:
+    for name in URL_COLUMNS:
+        if name in table.colnames:
+            vals = [str(v) for v in table[name]]
+            if vals and all(v.startswith(("http://", "https://")) for v in vals):
+                return vals
+    return None
+
+
+def _datalink_target(archive, table: Table, id_column: str | None):
+    url = table.meta.get("datalink_url") or archive.urls.get("datalink")
+    col = id_column or table.meta.get("datalink_id") or ("obj_id" if "obj_id" in table.colnames else None)
+    if not url or not col:
+        raise ValueError("these rows have no access URL column (access_url/accref) and no DataLink service is "
+                         "known: query a table with products, or pass id_column= and an Archive with datalink=...")
+    if col not in table.colnames:
+        raise ValueError(f"id column {col!r} is not in the table (columns: {', '.join(table.colnames)})")
+    return url, col
+
+
+def _get(archive, url: str, params=None) -> bytes:
+    def once():
+        r = archive.session.get(url, params=params, timeout=archive.timeout)
+        r.raise_for_status()
+        return r.content
+    try:
+        return with_retries(once, archive.retries, archive.backoff)
+    except requests.RequestException as e:
+        if is_transient(e):
+            raise ServiceUnreachable(f"{archive.name} did not answer {url} after {archive.retries} retries "
+                                     f"({type(e).__name__}); check the service (`astrohub archive status` for "
+                                     "the local one) and run the call again") from None
+        raise
+
+
+def datalinks(archive, table: Table, id_column: str | None = None) -> Table:
+    """One row per DataLink link for all rows of ``table``; column ``row`` maps back to the input row."""
+    url, col = _datalink_target(archive, table, id_column)
+    ids = [str(v) for v in table[col]]
+    parts = []
+    for start in range(0, len(ids), DL_BATCH):
+        chunk = ids[start:start + DL_BATCH]
+        content = _get(archive, url, params=[("ID", i) for i in chunk])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = DatalinkResults(parse_votable(io.BytesIO(content)))
+        except Exception as e:  # noqa: BLE001 - any parse failure is a malformed answer
+            raise MalformedResponse(f"the DataLink answer from {url} is not a valid VOTable: {e}") from None
+        t = res.to_table()
+        pos = {v: start + k for k, v in enumerate(chunk)}
+        t["row"] = np.array([pos.get(str(v).rsplit("?", 1)[-1], -1) for v in t["ID"]], dtype=np.int64)
+        parts.append(t)
+    if not parts:
+        return Table(names=("ID", "access_url", "row"), dtype=(str, str, np.int64))
+    from astropy.table import vstack
+    return vstack(parts, metadata_conflicts="silent")
+
+
+def _targets(archive, table: Table, kind: str, id_column: str | None):
+    """(row index, url) pairs and rows without a product of this kind."""
+    if len(table) == 0:
+        return [], []
+    direct = _row_urls(table)
+    if direct is not None and id_column is None:
+        return list(enumerate(direct)), []
+    links = datalinks(archive, table, id_column)
+    sem = links["local_semantics"] if "local_semantics" in links.colnames else [""] * len(links)
+    ok = [i for i in range(len(links)) if str(sem[i]) == kind and not str(links["error_message"][i] or "").strip()
+          ] if "error_message" in links.colnames else [i for i in range(len(links)) if str(sem[i]) == kind]
+    pairs = [(int(links["row"][i]), str(links["access_url"][i])) for i in ok]
+    have = {r for r, _ in pairs}
+    return sorted(pairs), [r for r in range(len(table)) if r not in have]
+
+
+def _download_all(archive, urls: list[str], what: str) -> list[bytes]:
+    out, done = [], 0
+    bar = tqdm(total=len(urls), desc=f"{archive.name}: {what}", disable=not archive.progress or len(urls) < 20,
+               leave=False)
+    try:
+        for url in urls:
+            path = archive.cache.file_path(url)
+            if path.exists():
+                out.append(path.read_bytes())
+            else:
+                try:
+                    data = _get(archive, url)
+                except ServiceUnreachable as e:
+                    raise ServiceUnreachable(f"{e}. {done} of {len(urls)} {what} were fetched and are cached; "
+                                             "calling again fetches only the rest") from None
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".part")
+                tmp.write_bytes(data)
+                tmp.replace(path)
+                out.append(data)
+            done += 1
+            bar.update(1)
+            if archive_hook := getattr(archive, "_on_product", None):
+                archive_hook(done)
+    finally:
+        bar.close()
+    return out
+
+
+def _open_fits(data: bytes, url: str):
+    try:
+        hdul = fits.open(io.BytesIO(data), memmap=False)
+        hdul.verify("exception")
+        return hdul
+    except Exception as e:  # noqa: BLE001 - any failure here is a malformed product
+        raise MalformedResponse(f"{url} is not a readable FITS file ({type(e).__name__}: {e}); "
+                                "the product may be damaged: clear it with archive.cache.clear() and retry") from None
+
+
+def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSet:
+    """Download and open the FITS images for ``table``'s rows."""
+    pairs, missing = _targets(archive, table, "cutout", id_column)
+    blobs = _download_all(archive, [u for _, u in pairs], "cutouts")
+    images, headers = [], []
+    for (row, url), data in zip(pairs, blobs):
+        hdul = _open_fits(data, url)
+        hdu = next((h for h in hdul if h.data is not None and h.is_image), None)
+        if hdu is None:
+            raise MalformedResponse(f"{url} holds no image HDU")
+        images.append(np.asarray(hdu.data, dtype=np.float32))
+        headers.append(hdu.header)
+    return ImageSet(images, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
+
+
+def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None) -> TableSet:
+    """Download and open the FITS binary tables (spectra / light curves) for ``table``'s rows."""
+    pairs, missing = _targets(archive, table, kind, id_column)
+    blobs = _download_all(archive, [u for _, u in pairs], f"{kind}s")
+    tables, headers = [], []
+    for (row, url), data in zip(pairs, blobs):
+        hdul = _open_fits(data, url)
+        hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
+        if hdu is None:
+            raise MalformedResponse(f"{url} holds no binary table")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnitsWarning)
+            tables.append(Table.read(hdu))
+        headers.append(hdul[0].header)
+    return TableSet(tables, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
