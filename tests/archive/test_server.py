@@ -1,0 +1,83 @@
+"""The live DaCHS archive: the built survey, its services, server control and the CLI."""
+
+import json
+import urllib.request
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.wcs import WCS
+
+from astrohub.archive.builder import SIZES, build
+from astrohub.archive.server import LocalArchive
+from astrohub.cli import main
+
+
+def test_status_reports_running_archive(live):
+    st = live.status()
+    assert st["running"] is True
+    assert st["survey"]["size"] == "small"
+    assert st["survey"]["catalog_rows"] == SIZES["small"].catalog
+    for url in st["services"].values():
+        assert url.startswith("http://127.0.0.1:")
+
+
+def test_every_service_answers_with_votable(live):
+    urls = live.service_urls()
+    probes = {"scs": "?RA=150&DEC=2.2&SR=0.05", "sia": "?POS=150,2.2&SIZE=0.1",
+              "ssa": "?REQUEST=queryData&POS=150,2.2&SIZE=0.5", "tap": "/tables"}
+    for name, q in probes.items():
+        with urllib.request.urlopen(urls[name] + q, timeout=30) as r:
+            body = r.read()
+        assert r.status == 200 and b"VOTABLE" in body.upper() or b"tableset" in body, name
+
+
+def test_cutout_files_have_wcs_at_object(live):
+    files = sorted((live.resdir / "data" / "cutouts").glob("*.fits"))
+    assert len(files) == SIZES["small"].morphology + SIZES["small"].lens + SIZES["small"].transient
+    objs = fits.getdata(live.resdir / "data" / "objects.fits", 1)
+    h = fits.getheader(files[0])
+    row = objs[objs["obj_id"] == h["OBJ_ID"]][0]
+    ra, dec = WCS(h).celestial.all_pix2world([[h["NAXIS1"] / 2 - 0.5, h["NAXIS2"] / 2 - 0.5]], 0)[0]
+    assert abs(ra - row["ra"]) < 1e-6 and abs(dec - row["dec"]) < 1e-6
+    assert abs(abs(h["CDELT1"]) * 3600 - 0.2) < 1e-9
+
+
+def test_cli_status_json(live, capsys):
+    rc = main(["archive", "status", "--data-dir", str(live.data_dir), "--port", str(live.port)])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["running"] is True and out["tap_url"] == live.tap_url
+
+
+def test_cli_status_of_stopped_archive(tmp_path, capsys):
+    rc = main(["archive", "status", "--data-dir", str(tmp_path), "--port", "18999"])
+    assert rc == 1 and json.loads(capsys.readouterr().out)["running"] is False
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["archive", "build", "--size", "huge"], "invalid choice: 'huge'"),
+    (["archive", "build", "--seed", "-3"], "must be >= 0"),
+    (["archive", "start", "--port", "notaport"], "invalid int value"),
+])
+def test_cli_bad_input(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_bad_port_and_size(tmp_path):
+    with pytest.raises(ValueError, match="port must be an integer in 1024..65535"):
+        LocalArchive(tmp_path, port=80)
+    with pytest.raises(ValueError, match="unknown survey size 'huge'"):
+        build(0, "huge", tmp_path)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        build(-1, "small", tmp_path)
+
+
+def test_catalog_matches_simulator(live):
+    from astrohub.sims.catalog import simulate_catalog
+
+    objs = fits.getdata(live.resdir / "data" / "objects.fits", 1)
+    cat = simulate_catalog(len(objs), live.survey()["seed"])
+    np.testing.assert_allclose(objs["mag_r"], cat["mag_r"])
+    np.testing.assert_array_equal(objs["class_label"], cat["class_label"])
