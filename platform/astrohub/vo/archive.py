@@ -260,8 +260,8 @@ class Archive:
         """Wait for an async job (also one from an earlier session) and return its result table."""
         if not isinstance(job_url, str) or not job_url.startswith(("http://", "https://")):
             raise ValueError(f"job_url must be the URL returned by submit(), got {job_url!r}")
-        job = self._call(lambda: pyvo.dal.AsyncTAPJob(job_url, session=self.session), "a job lookup")
         try:
+            job = self._call(lambda: pyvo.dal.AsyncTAPJob(job_url, session=self.session), "a job lookup")
             self._call(lambda: job.wait(phases={"COMPLETED", "ERROR", "ABORTED"}, timeout=timeout), "a job status")
         except DALAccessError as e:
             raise JobError(f"job {job_url} is not available any more ({e}); submit the query again") from None

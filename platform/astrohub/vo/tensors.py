@@ -40,11 +40,10 @@ def table_to_numpy(table: Table, columns=None) -> np.ndarray:
         col = table[c]
         if col.dtype.kind not in "biuf":
             raise TypeError(f"column {c!r} is not numeric ({col.dtype}); pick numeric columns")
-        data = np.ma.getdata(col).astype(np.float32, copy=False)
-        mask = np.ma.getmask(col)
-        out[:, j] = data
-        if mask is not np.ma.nomask and np.any(mask):
-            out[np.asarray(mask), j] = np.nan
+        if getattr(col, "mask", None) is not None and np.any(col.mask):
+            out[:, j] = np.where(np.asarray(col.mask), np.nan, np.asarray(col.data, dtype=np.float32))
+        else:
+            out[:, j] = np.asarray(col, dtype=np.float32)
     return out
 
 
