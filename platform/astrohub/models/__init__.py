@@ -1,1 +1,39 @@
-"""astrohub.models"""
+"""astrohub.models: the model zoo (cards + safetensors weights + predictors).
+
+>>> from astrohub import models
+>>> models.list()                      # names of the shipped models
+>>> clf = models.load("galaxy_morphology")
+>>> clf.predict(images).names, clf.explain(images)
+
+Heavy imports (torch) happen on first use, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+
+def list() -> "list[str]":  # noqa: A001 - the registry API is ``astrohub.models.list()``
+    """Names of the models in the zoo."""
+    from .registry import model_names
+
+    return model_names()
+
+
+def card(name: str) -> dict:
+    """The model card (a dict) of ``name``."""
+    from .registry import get_card
+
+    return get_card(name)
+
+
+def load(name: str, device=None):
+    """A predictor for ``name``: ``predict``/``explain`` (and ``denoise``/``super_resolve``)."""
+    from .registry import load as _load
+
+    return _load(name, device)
+
+
+def fine_tune(name: str, table_or_tensors, labels=None, **kwargs):
+    """Transfer-learn ``name`` on a small labelled sample; see :func:`astrohub.models.finetune.fine_tune`."""
+    from .finetune import fine_tune as _ft
+
+    return _ft(name, table_or_tensors, labels, **kwargs)

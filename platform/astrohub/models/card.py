@@ -1,0 +1,70 @@
+"""Model cards: JSON documents describing a model, its data, metrics and weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REQUIRED = {
+    "name": str,
+    "version": str,
+    "kind": str,
+    "task": str,
+    "description": str,
+    "inputs": dict,
+    "outputs": dict,
+    "arch": dict,
+    "training": dict,
+    "metrics": dict,
+    "baseline": dict,
+    "weights": dict,
+}
+REQUIRED_INPUTS = ("shape", "bands", "pixel_scale_arcsec", "units", "normalisation")
+REQUIRED_TRAINING = ("simulator", "seed", "split_seeds", "n_train", "n_val", "n_test", "epochs_run")
+
+
+class CardError(ValueError):
+    """A model card is missing fields or malformed."""
+
+
+def validate_card(card: dict) -> dict:
+    """Check that ``card`` has every required field; return it unchanged."""
+    name = card.get("name", "?")
+    for key, typ in REQUIRED.items():
+        if key not in card:
+            raise CardError(f"model card {name!r} lacks required field {key!r}")
+        if not isinstance(card[key], typ):
+            raise CardError(f"model card {name!r}: field {key!r} should be a {typ.__name__}")
+    for key in REQUIRED_INPUTS:
+        if key not in card["inputs"]:
+            raise CardError(f"model card {name!r}: inputs lack {key!r}")
+    for key in REQUIRED_TRAINING:
+        if key not in card["training"]:
+            raise CardError(f"model card {name!r}: training lacks {key!r}")
+    for key in ("file", "sha256", "format"):
+        if key not in card["weights"]:
+            raise CardError(f"model card {name!r}: weights lack {key!r}")
+    if card["weights"]["format"] != "safetensors":
+        raise CardError(f"model card {name!r}: weights must be safetensors, not {card['weights']['format']!r}")
+    if not card["metrics"]:
+        raise CardError(f"model card {name!r} has no metrics")
+    return card
+
+
+def read_card(path: str | Path) -> dict:
+    """Load and validate the JSON card at ``path``."""
+    path = Path(path)
+    try:
+        card = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CardError(f"model card {path} not found") from None
+    except json.JSONDecodeError as e:
+        raise CardError(f"model card {path} is not valid JSON: {e}") from None
+    return validate_card(card)
+
+
+def write_card(card: dict, path: str | Path) -> None:
+    """Validate and write ``card`` as indented JSON."""
+    validate_card(card)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")

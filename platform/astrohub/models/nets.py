@@ -1,0 +1,94 @@
+"""Compact PyTorch networks of the zoo, built from a card's ``arch`` dict."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def _conv(cin, cout, k=3, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class ConvClassifier(nn.Module):
+    """Strided 5x5 stem, then conv stages (single, then double 3x3 convs) with max-pooling,
+    global average+max pooling, dropout and a linear head. ~40-60 MFLOP per 64x64 image."""
+
+    def __init__(self, in_ch: int, n_out: int, widths=(24, 32, 64, 96), dropout: float = 0.3, stem_stride: int = 2):
+        super().__init__()
+        layers = [_conv(in_ch, widths[0], 5, stem_stride)]
+        cin = widths[0]
+        for i, w in enumerate(widths[1:]):
+            layers.append(_conv(cin, w))
+            if i > 0:
+                layers.append(_conv(w, w))
+            if i < len(widths) - 2:
+                layers.append(nn.MaxPool2d(2))
+            cin = w
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * cin, n_out)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)
+        return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.embed(x)))
+
+
+class Denoiser(nn.Module):
+    """Two-level U-Net predicting a residual correction; input channels are (image, mode flag)
+    where the flag is 0 for denoising and 1 for 2x super-resolution of an upsampled image."""
+
+    def __init__(self, width: int = 16, depth: int = 2):
+        super().__init__()
+        w = width
+        self.e1 = nn.Sequential(_conv(2, w), _conv(w, w))
+        self.e2 = nn.Sequential(_conv(w, 2 * w), _conv(2 * w, 2 * w))
+        self.e3 = nn.Sequential(_conv(2 * w, 4 * w), _conv(4 * w, 4 * w))
+        self.d2 = nn.Sequential(_conv(6 * w, 2 * w), _conv(2 * w, 2 * w))
+        self.d1 = nn.Sequential(_conv(3 * w, w), nn.Conv2d(w, 1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h1 = self.e1(x)
+        h2 = self.e2(F.max_pool2d(h1, 2))
+        h3 = self.e3(F.max_pool2d(h2, 2))
+        u2 = self.d2(torch.cat([F.interpolate(h3, scale_factor=2.0, mode="nearest"), h2], 1))
+        u1 = self.d1(torch.cat([F.interpolate(u2, scale_factor=2.0, mode="nearest"), h1], 1))
+        return x[:, :1] + u1
+
+
+def build(arch: dict) -> nn.Module:
+    """Instantiate the network described by ``arch`` (a card's ``arch`` entry)."""
+    a = dict(arch)
+    net = a.pop("net")
+    if net == "cnn":
+        return ConvClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (24, 32, 64, 96))),
+                              a.get("dropout", 0.3), a.get("stem_stride", 2))
+    if net == "denoiser":
+        return Denoiser(a.get("width", 16))
+    raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn' or 'denoiser')")
+
+
+def flops_per_image(model: nn.Module, shape) -> float:
+    """Multiply-add FLOPs (2 per MAC) of conv and linear layers for one input of ``shape``."""
+    total = 0
+
+    def hook(mod, inp, out):
+        nonlocal total
+        if isinstance(mod, nn.Conv2d):
+            total += 2 * out.numel() * mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+        elif isinstance(mod, nn.Linear):
+            total += 2 * mod.in_features * mod.out_features * (out.numel() // mod.out_features)
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, *shape))
+    model.train(was)
+    for h in hs:
+        h.remove()
+    return float(total)

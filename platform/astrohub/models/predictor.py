@@ -1,0 +1,187 @@
+"""Predictors: a network plus its card, validating inputs and adding uncertainty and saliency.
+
+A predictor is built from (card, state dict) in milliseconds and holds no open files, so
+Dask workers can each call ``astrohub.models.load(name)`` once and reuse it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import nets
+from .preprocess import InputError, as_batch, normalise, noise_sigma
+
+GEN_SCALE = 3.0  # generators work on arcsinh(x / (GEN_SCALE * sigma))
+
+
+@dataclass
+class Prediction:
+    """Classifier output for N inputs."""
+
+    labels: np.ndarray  # [N] int64 class index
+    names: list[str]  # [N] class name of each label
+    probabilities: np.ndarray  # [N, K] temperature-calibrated softmax
+    uncertainty: np.ndarray  # [N] MC-dropout std of the predicted class's probability
+    entropy: np.ndarray  # [N] predictive entropy (nats) of the calibrated probabilities
+    class_names: list[str]
+
+
+def _device(device):
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Predictor:
+    """Common part: builds the network described by the card and loads its weights."""
+
+    def __init__(self, card: dict, state: dict[str, torch.Tensor], device=None):
+        self.card = card
+        self.name = card["name"]
+        self.device = _device(device)
+        self.net = nets.build(card["arch"])
+        self.net.load_state_dict(state)
+        self.net.to(self.device).eval()
+        if self.device.type == "cpu":
+            self.net = self.net.to(memory_format=torch.channels_last)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} v{self.card['version']} on {self.device}>"
+
+    def _tensor(self, arr: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(arr)).to(self.device)
+        return t.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else t
+
+
+class Classifier(Predictor):
+    """Image classifier with calibrated probabilities, MC-dropout uncertainty and saliency maps."""
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.card["outputs"]["classes"])
+
+    @property
+    def temperature(self) -> float:
+        return float(self.card.get("calibration", {}).get("temperature", 1.0))
+
+    def _logits_embed(self, xn: np.ndarray, batch_size: int):
+        logits, emb = [], []
+        with torch.inference_mode():
+            for i in range(0, len(xn), batch_size):
+                e = self.net.embed(self._tensor(xn[i:i + batch_size]))
+                emb.append(e)
+                logits.append(self.net.head(e))
+        return torch.cat(logits), torch.cat(emb)
+
+    def predict(self, x, bands=None, mc_samples: int | None = None, batch_size: int = 32) -> Prediction:
+        """Classify images ``x`` (see the card's ``inputs``); returns a :class:`Prediction`."""
+        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        xn, _ = normalise(xb, self.name)
+        logits, emb = self._logits_embed(xn, batch_size)
+        T = self.temperature
+        probs = F.softmax(logits / T, dim=1)
+        top = probs.argmax(1)
+        n_mc = int(mc_samples if mc_samples is not None else self.card["outputs"].get("mc_samples", 20))
+        unc = torch.zeros(len(xb))
+        if n_mc > 1:  # dropout sits before the head only, so sampling reuses the embedding
+            drop = self.net.dropout
+            with torch.inference_mode():
+                samples = torch.stack([
+                    F.softmax(self.net.head(F.dropout(emb, drop.p, training=True)) / T, 1) for _ in range(n_mc)
+                ])
+            unc = samples.gather(2, top.view(1, -1, 1).expand(n_mc, -1, 1)).squeeze(2).std(0)
+        p = probs.cpu().numpy().astype(np.float64)
+        ent = -(p * np.log(np.clip(p, 1e-12, 1))).sum(1)
+        labels = top.cpu().numpy().astype(np.int64)
+        return Prediction(labels, [self.class_names[i] for i in labels], p, unc.cpu().numpy(), ent, self.class_names)
+
+    def predict_proba(self, x, bands=None, batch_size: int = 32) -> np.ndarray:
+        """Calibrated class probabilities [N, K]."""
+        return self.predict(x, bands, mc_samples=0, batch_size=batch_size).probabilities
+
+    def explain(self, x, bands=None, target=None) -> np.ndarray:
+        """Saliency maps [N, H, W]: |d logit / d pixel| (max over bands) for the predicted
+        class, or for ``target`` (class index or name)."""
+        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        _, sig = normalise(xb, self.name)
+        raw = torch.from_numpy(xb).to(self.device).requires_grad_(True)
+        xn = torch.asinh(raw / torch.from_numpy(sig).to(self.device))
+        logits = self.net(xn.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else xn)
+        if target is None:
+            idx = logits.argmax(1)
+        else:
+            if isinstance(target, str):
+                if target not in self.class_names:
+                    raise InputError(f"{self.name}: unknown class {target!r}; classes are {self.class_names}")
+                target = self.class_names.index(target)
+            if not 0 <= int(target) < len(self.class_names):
+                raise InputError(f"{self.name}: target class index {target} out of range 0..{len(self.class_names) - 1}")
+            idx = torch.full((len(xb),), int(target), device=self.device)
+        logits.gather(1, idx.view(-1, 1)).sum().backward()
+        return raw.grad.abs().amax(1).cpu().numpy()
+
+
+class Generator(Predictor):
+    """Denoising and 2x super-resolution of cutouts; outputs keep the input's flux units."""
+
+    def _run(self, u: np.ndarray, flag: float, batch_size: int) -> np.ndarray:
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(u), batch_size):
+                t = self._tensor(u[i:i + batch_size])
+                t = torch.cat([t, torch.full_like(t, flag)], 1)
+                out.append(self.net(t.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else t))
+        return torch.cat(out).cpu().numpy()
+
+    def denoise(self, x, bands=None, batch_size: int = 16) -> np.ndarray:
+        """Denoised images [N, H, W] in the input's units (noise rms estimated from the border)."""
+        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        sig = _checked_sigma(xb, self.name)
+        u = np.arcsinh(xb / (GEN_SCALE * sig)).astype(np.float32)
+        return (np.sinh(self._run(u, 0.0, batch_size)) * GEN_SCALE * sig)[:, 0]
+
+    def super_resolve(self, x, bands=None, batch_size: int = 16) -> np.ndarray:
+        """2x super-resolved images [N, 2H, 2W] from noisy low-resolution cutouts [N, H, W]."""
+        c, h, w = self.card["inputs"]["shape"]
+        low = dict(self.card["inputs"], shape=[c, h // 2, w // 2])
+        xb = as_batch(x, low, bands, self.name)
+        sig = _checked_sigma(xb, self.name, border=2)
+        up = np.repeat(np.repeat(xb, 2, axis=2), 2, axis=3)
+        u = np.arcsinh(up / (GEN_SCALE * sig)).astype(np.float32)
+        return (np.sinh(self._run(u, 1.0, batch_size)) * GEN_SCALE * sig)[:, 0]
+
+    def predict(self, x, bands=None, batch_size: int = 16) -> np.ndarray:
+        """Alias of :meth:`denoise`."""
+        return self.denoise(x, bands, batch_size)
+
+    def explain(self, x, bands=None) -> np.ndarray:
+        """Saliency [N, H, W]: |d (total denoised flux) / d pixel|."""
+        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        sig = torch.from_numpy(_checked_sigma(xb, self.name))
+        raw = torch.from_numpy(xb).requires_grad_(True)
+        u = torch.asinh(raw / (GEN_SCALE * sig))
+        out = self.net.cpu()(torch.cat([u, torch.zeros_like(u)], 1))
+        (torch.sinh(out) * GEN_SCALE * sig).sum().backward()
+        self.net.to(self.device)
+        return raw.grad.abs()[:, 0].numpy()
+
+
+def _checked_sigma(xb, name, border=4):
+    sig = noise_sigma(xb, border)
+    if (sig <= 0).any():
+        idx = np.unique(np.nonzero(sig <= 0)[0])
+        raise InputError(f"{name}: image(s) {idx[:10].tolist()} have no measurable sky noise (constant border); "
+                         "pass sky-subtracted cutouts that include their noise")
+    return sig
+
+
+def make_predictor(card: dict, state: dict, device=None) -> Predictor:
+    """Classifier or Generator for ``card['kind']``."""
+    cls = {"classifier": Classifier, "generator": Generator}.get(card["kind"])
+    if cls is None:
+        raise ValueError(f"model card {card['name']!r} has unknown kind {card['kind']!r}")
+    return cls(card, state, device)

@@ -1,0 +1,96 @@
+"""Training recipes of the shipped models: what `astrohub train NAME` reproduces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything needed to rebuild one model from its seed."""
+
+    name: str
+    task: str  # simulate_images task
+    kind: str  # "classifier" | "generator"
+    size: int
+    channels: list[str]
+    arch: dict
+    n_train: int
+    n_val: int
+    n_test: int
+    seed: int = 1
+    epochs: int = 12
+    batch: int = 32
+    lr: float = 2e-3
+    patience: int = 4
+    description: str = ""
+    targets: dict = field(default_factory=dict)
+
+    def split_seeds(self) -> dict[str, int]:
+        """Disjoint simulation seeds for the train / validation / test splits."""
+        return {"train": self.seed * 100 + 1, "val": self.seed * 100 + 2, "test": self.seed * 100 + 3}
+
+
+SPECS = {
+    s.name: s
+    for s in [
+        Spec(
+            name="galaxy_morphology",
+            task="morphology",
+            kind="classifier",
+            size=64,
+            channels=["r"],
+            arch={"net": "cnn", "in_ch": 1, "n_out": 5, "widths": [24, 32, 64, 96], "dropout": 0.3},
+            n_train=24000, n_val=3000, n_test=3000, epochs=8,
+            description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger / star) "
+                        "from single-band 64x64 cutouts at 0.2\"/px.",
+            targets={"accuracy": 0.95},
+        ),
+        Spec(
+            name="lens_finder",
+            task="lens",
+            kind="classifier",
+            size=64,
+            channels=["r"],
+            arch={"net": "cnn", "in_ch": 1, "n_out": 2, "widths": [24, 32, 64, 96], "dropout": 0.3},
+            n_train=24000, n_val=3000, n_test=3000, epochs=8,
+            description="Galaxy-galaxy strong-lens finder (SIE + shear) on single-band 64x64 cutouts.",
+            targets={"auc": 0.98},
+        ),
+        Spec(
+            name="transient_realbogus",
+            task="transient",
+            kind="classifier",
+            size=32,
+            channels=["science", "reference", "difference"],
+            arch={"net": "cnn", "in_ch": 3, "n_out": 2, "widths": [24, 32, 64, 96], "dropout": 0.3},
+            n_train=20000, n_val=3000, n_test=4000,
+            description="Real/bogus classifier for difference-imaging candidates "
+                        "(science, reference, difference triplets, 32x32).",
+            targets={"accuracy": 0.995},
+        ),
+        Spec(
+            name="cutout_denoiser",
+            task="denoise",
+            kind="generator",
+            size=64,
+            channels=["r"],
+            arch={"net": "denoiser", "width": 32, "depth": 6},
+            n_train=8000, n_val=1000, n_test=1000,
+            epochs=12, batch=16, lr=1e-3,
+            description="Denoising and 2x super-resolution of single-band galaxy cutouts (residual CNN).",
+            targets={},
+        ),
+    ]
+}
+
+
+def get_spec(name: str) -> Spec:
+    """The recipe of model ``name``; ValueError listing the known names otherwise."""
+    if name not in SPECS:
+        import difflib
+
+        close = difflib.get_close_matches(name, SPECS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint}; known models: {', '.join(SPECS)}")
+    return SPECS[name]
