@@ -12,7 +12,8 @@ TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}
 
 def is_transient(exc: BaseException) -> bool:
     """True for connection failures, timeouts and 5xx/429 answers."""
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)):
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                        ConnectionError, TimeoutError)):
         return True
     if isinstance(exc, DALAccessError):
         code = getattr(exc, "code", None)

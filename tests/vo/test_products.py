@@ -1,0 +1,174 @@
+"""SCS, SIA, SSA and DataLink round trips; tensors equal the FITS pixels; malformed answers."""
+
+import threading
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from astrohub.archive.builder import SIZES
+from astrohub.vo import Archive, MalformedResponse
+from astrohub.vo.tensors import normalize_images
+
+CAT = "SELECT o.* FROM astrohub.objects AS o JOIN astrohub.{t} AS x ON o.obj_id = x.obj_id"
+
+
+def _local_file(live, url):
+    return live.resdir / url.split("/getproduct/astrohub/", 1)[1]
+
+
+def test_cone_scs_matches_adql(arc):
+    scs = arc.cone(150.0, 2.2, 0.2)
+    adql = arc.cone(150.0, 2.2, 0.2, table="astrohub.objects")
+    assert len(scs) > 0
+    assert sorted(int(v) for v in scs["obj_id"]) == sorted(int(v) for v in adql["obj_id"])
+
+
+def test_cone_bad_input(arc):
+    with pytest.raises(ValueError, match=r"dec must be a number in \[-90, 90\] degrees, got 95"):
+        arc.cone(150.0, 95, 0.1)
+    with pytest.raises(ValueError, match=r"radius must be a number in \(0, 180\] degrees, got 0"):
+        arc.cone(150.0, 2.0, 0)
+    with pytest.raises(ValueError, match="has no cone-search URL"):
+        Archive(arc.urls["tap"]).cone(150.0, 2.0, 0.1)
+
+
+def test_sia_cutouts_equal_fits_pixels(arc, live):
+    ref = arc.query("SELECT TOP 1 centerAlpha, centerDelta, obj_id FROM astrohub.cutouts WHERE task='morphology'")
+    ra, dec = float(ref["centerAlpha"][0]), float(ref["centerDelta"][0])
+    found = arc.sia(ra, dec, 0.001)
+    assert int(ref["obj_id"][0]) in list(found["obj_id"])
+    imgs = arc.cutouts(found)
+    assert len(imgs) == len(found) and not imgs.missing
+    for img, url in zip(imgs.images, imgs.urls):
+        np.testing.assert_array_equal(img, fits.getdata(_local_file(live, url)).astype(np.float32))
+    two_d = [i for i, im in enumerate(imgs.images) if im.ndim == 2]
+    x = imgs.__class__([imgs.images[i] for i in two_d], [], np.array(two_d), [], []).to_tensor()
+    np.testing.assert_array_equal(x.numpy()[0], fits.getdata(_local_file(live, imgs.urls[two_d[0]])))
+
+
+def test_datalink_catalog_rows_to_cutouts(arc, live):
+    cat = arc.query(CAT.format(t="cutouts") + " WHERE x.task = 'transient'")
+    assert cat.meta["datalink_id"] == "obj_id"
+    imgs = arc.cutouts(cat)
+    assert len(imgs) == len(cat) == SIZES["small"].transient
+    assert not imgs.missing
+    t = imgs.to_tensor()
+    assert tuple(t.shape) == (len(cat), 3, 64, 64)
+    for k in (0, len(cat) - 1):
+        h = imgs.headers[k]
+        assert h["OBJ_ID"] == cat["obj_id"][imgs.rows[k]]
+        np.testing.assert_array_equal(t[k].numpy(), fits.getdata(_local_file(live, imgs.urls[k])))
+    z = imgs.to_tensor("zscore").numpy()
+    np.testing.assert_allclose(z, normalize_images(t.numpy(), "zscore"))
+    d = imgs.to_dask(chunk=16)
+    np.testing.assert_array_equal(d[:16].compute(), t.numpy()[:16])
+
+
+def test_datalink_rows_without_products_are_reported(arc):
+    cat = arc.query("SELECT TOP 30 o.* FROM astrohub.objects AS o WHERE o.obj_id NOT IN "
+                    "(SELECT c.obj_id FROM astrohub.cutouts AS c) ORDER BY o.obj_id")
+    imgs = arc.cutouts(cat)
+    assert len(imgs) == 0 and imgs.missing == list(range(30))
+
+
+def test_ssa_spectra_round_trip(arc, live):
+    res = arc.ssa(150.0, 2.2, 1.0)
+    assert len(res) > 0
+    specs = arc.spectra(res)
+    assert len(specs) == len(res)
+    x = specs.to_tensor(("WAVE", "FLUX", "ERROR"))
+    assert tuple(x.shape) == (len(res), 3, 1024)
+    f = fits.getdata(_local_file(live, specs.urls[0]), 1)
+    np.testing.assert_array_equal(x[0, 1].numpy(), f["FLUX"])
+    assert str(specs.tables[0]["WAVE"].unit) == "Angstrom"
+
+
+def test_spectra_and_lightcurves_via_datalink_match_catalog(arc):
+    for kind, table, fetch in (("spectrum", "spectra", arc.spectra), ("lightcurve", "lightcurves", arc.lightcurves)):
+        cat = arc.query(CAT.format(t=table) + " ORDER BY o.obj_id", maxrec=100000)
+        got = fetch(cat)
+        assert len(got) == len(cat) and not got.missing, kind
+        assert [h["OBJ_ID"] for h in got.headers] == [int(cat["obj_id"][r]) for r in got.rows]
+    lc = arc.lightcurves(arc.query(CAT.format(t="lightcurves") + " ORDER BY o.obj_id", maxrec=20, allow_truncated=True))
+    x = lc.to_tensor("FLUX", normalize="median")
+    assert abs(float(x.median()) - 1.0) < 1e-2
+
+
+def test_datalink_table_lists_links(arc):
+    cat = arc.query("SELECT TOP 5 o.* FROM astrohub.objects AS o JOIN astrohub.spectra AS s "
+                    "ON o.obj_id = s.obj_id ORDER BY o.obj_id")
+    links = arc.datalinks(cat)
+    assert set(links["row"]) == set(range(5))
+    assert "spectrum" in set(links["local_semantics"])
+
+
+def test_series_bad_input(arc):
+    specs = arc.spectra(arc.query("SELECT TOP 3 * FROM astrohub.spectra"))
+    with pytest.raises(ValueError, match="normalize must be one of none, median, zscore"):
+        specs.to_tensor("FLUX", normalize="log")
+    with pytest.raises(KeyError, match="column 'FLUXX' not in table"):
+        specs.to_tensor("FLUXX")
+
+
+def test_mixed_shapes_say_what_to_do(arc):
+    cat = arc.query("SELECT * FROM astrohub.cutouts WHERE task IN ('morphology', 'transient')")
+    imgs = arc.cutouts(cat)
+    with pytest.raises(ValueError, match="images have different shapes .* select one kind"):
+        imgs.to_tensor()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def __init__(self, body, *a, **kw):
+        self.body = body
+        super().__init__(*a, **kw)
+
+    def _send(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-votable+xml")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST = _send
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def truncated_server(live):
+    """A 127.0.0.1 server replaying the first half of a real DaCHS VOTable / FITS answer."""
+    servers = []
+
+    def serve(body: bytes) -> str:
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, body))
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+        return f"http://127.0.0.1:{srv.server_address[1]}"
+
+    yield serve
+    for s in servers:
+        s.shutdown()
+
+
+def test_malformed_votable(arc, truncated_server, tmp_path):
+    import requests
+
+    real = requests.post(arc.urls["tap"] + "/sync", data={"REQUEST": "doQuery", "LANG": "ADQL",
+                         "QUERY": "SELECT TOP 200 * FROM astrohub.objects"}).content
+    url = truncated_server(real[: len(real) // 2])
+    broken = Archive(url + "/tap", cache_dir=tmp_path, retries=0)
+    with pytest.raises(MalformedResponse, match="is not a valid VOTable"):
+        broken.query("SELECT TOP 200 * FROM astrohub.objects")
+
+
+def test_malformed_fits(arc, live, truncated_server):
+    cat = arc.query("SELECT TOP 1 * FROM astrohub.cutouts")
+    real = _local_file(live, str(cat["accref"][0])).read_bytes()
+    url = truncated_server(real[:1000])
+    cat["accref"] = [url + "/cutout.fits"]
+    with pytest.raises(MalformedResponse, match="cutout.fits is not a readable FITS file"):
+        arc.cutouts(cat)
