@@ -81,3 +81,12 @@ def test_catalog_matches_simulator(live):
     cat = simulate_catalog(len(objs), live.survey()["seed"])
     np.testing.assert_allclose(objs["mag_r"], cat["mag_r"])
     np.testing.assert_array_equal(objs["class_label"], cat["class_label"])
+
+
+def test_unreadable_data_dir_says_what_to_do(tmp_path):
+    from astrohub.archive.server import ArchiveError
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    with pytest.raises(ArchiveError, match="cannot read .* make every parent folder world-traversable"):
+        LocalArchive(private / "archive", port=18998).start()

@@ -124,6 +124,16 @@ class LocalArchive:
             if ext in available:
                 _as_postgres(f"CREATE EXTENSION IF NOT EXISTS {ext}", db=self.dbname)
 
+    def _check_readable(self) -> None:
+        """dachs serve runs as the 'gavo' user: it must reach the data directory."""
+        if os.geteuid() != 0:
+            return
+        probe = subprocess.run(["runuser", "-u", "gavo", "--", "test", "-r", str(self.settings)],
+                               capture_output=True)
+        if probe.returncode != 0:
+            raise ArchiveError(f"the DaCHS server (Unix user 'gavo') cannot read {self.data_dir}: make every "
+                               "parent folder world-traversable (chmod o+x) or choose another --data-dir")
+
     def setup(self) -> None:
         """Create this archive's DaCHS root and database (idempotent)."""
         if not Path(DACHS).exists() or not (SYSTEM_PROFILES / "feed").exists():
@@ -134,6 +144,7 @@ class LocalArchive:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o755)
         self._write_settings()
+        self._check_readable()
         if stamp.exists():
             return
         etc = self.root / "etc"
