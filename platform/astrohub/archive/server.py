@@ -114,10 +114,10 @@ class LocalArchive:
             "defaultMAXREC: 20000\n"
             "maxTAPRunning: 4\n")
 
-    def _ensure_database(self) -> None:
-        exists = _as_postgres(f"SELECT 1 FROM pg_database WHERE datname='{self.dbname}'").strip()
-        if not exists:
-            _as_postgres(f'CREATE DATABASE "{self.dbname}" OWNER gavoadmin')
+    def _fresh_database(self) -> None:
+        """(Re)create this archive's database: a new DaCHS root starts from an empty one."""
+        _as_postgres(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+        _as_postgres(f'CREATE DATABASE "{self.dbname}" OWNER gavoadmin')
         # extensions need a superuser; dachs init would try (and fail) as gavoadmin
         available = _as_postgres("SELECT name FROM pg_available_extensions").split()
         for ext in ("pg_sphere", "q3c"):
@@ -155,7 +155,7 @@ class LocalArchive:
             os.chmod(etc / name, 0o640)
             shutil.chown(etc / name, group="gavo")
         (etc / "dsn").write_text(f"database = {self.dbname}\nhost = localhost\nport = 5432\n")
-        self._ensure_database()
+        self._fresh_database()
         feed = dict(line.split(" = ", 1) for line in (etc / "feed").read_text().splitlines() if " = " in line)
         dsn = f"dbname={self.dbname} host=localhost user={feed['user']} password='{feed['password']}'"
         _run([DACHS, "init", "-d", dsn], env=self.env(), what="dachs init", secret=feed["password"])
