@@ -26,6 +26,7 @@ from pyvo.dal.exceptions import DALAccessError, DALFormatError, DALQueryError
 
 from . import products
 from .cache import QueryCache, query_key
+from .config import VOConfig
 from .errors import ADQLError, JobError, MalformedResponse, RowLimitExceeded, ServiceUnreachable
 from .retry import is_transient, with_retries
 from .services import KNOWN_SERVICES, local_services
@@ -53,13 +54,21 @@ class Archive:
 
     def __init__(self, tap: str, *, name: str = "", scs: str | None = None, sia: str | None = None,
                  ssa: str | None = None, datalink: str | None = None, cache_dir: Path | None = None,
-                 retries: int = 3, backoff: float = 0.5, timeout: float = 60.0, progress: bool = True):
+                 retries: int | None = None, backoff: float | None = None, timeout: float | None = None,
+                 progress: bool = True, config=None):
+        """``retries``/``backoff``/``timeout``/``cache_dir`` default to :class:`VOConfig` (traitlets)."""
         if not isinstance(tap, str) or not tap.startswith(("http://", "https://")):
             raise ValueError(f"tap must be an http(s) URL, got {tap!r}")
+        cfg = VOConfig(config=config) if config is not None else VOConfig()
         self.name = name or tap
         self.urls = {"tap": tap.rstrip("/"), "scs": scs, "sia": sia, "ssa": ssa, "datalink": datalink}
-        self.cache = QueryCache(cache_dir)
-        self.retries, self.backoff, self.timeout, self.progress = retries, backoff, timeout, progress
+        self.cache = QueryCache(cache_dir or (Path(cfg.cache_dir) if cfg.cache_dir else None))
+        self.retries = cfg.retries if retries is None else retries
+        self.backoff = cfg.backoff if backoff is None else backoff
+        self.timeout = cfg.timeout if timeout is None else timeout
+        self.progress = progress
+        if self.retries < 0 or self.backoff < 0 or self.timeout <= 0:
+            raise ValueError("retries and backoff must be >= 0 and timeout > 0")
         self.session = requests.Session()
         self._tap = pyvo.dal.TAPService(self.urls["tap"], session=self.session)
         self._columns: dict[str, list[str]] = {}
