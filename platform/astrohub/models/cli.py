@@ -12,7 +12,7 @@ def _err(cmd: str, e: Exception) -> int:
 
 
 def cmd_models(args) -> int:
-    from .card import CardError
+    from .cards import CardError
     from .registry import get_card, model_names
 
     names = model_names()

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics as M
-from .card import write_card
+from .cards import write_card
 from .evaluate import _label_indices
 from .predictor import Classifier
 from .preprocess import InputError, as_batch, normalise
@@ -70,20 +70,25 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
     X, Y = torch.from_numpy(xn), torch.from_numpy(y)
     best, best_loss, history = copy.deepcopy(net.state_dict()), float("inf"), []
+    if not train_features:  # frozen features: embed the 4 rotations once, then train only the head
+        net.eval()
+        with torch.no_grad():
+            E = torch.stack([net.embed(torch.rot90(X, k, (2, 3))) for k in range(4)])
     for ep in range(epochs):
         net.train()
         if not train_features:
             net.features.eval()  # keep BatchNorm statistics of the pretrained features
         for i in range(0, len(ti), 32):
             idx = torch.from_numpy(ti[i:i + 32])
-            xb = torch.rot90(X[idx], int(rng.integers(4)), (2, 3))
-            loss = F.cross_entropy(net(xb), Y[idx])
+            k = int(rng.integers(4))
+            out = net.head(net.dropout(E[k, idx])) if not train_features else net(torch.rot90(X[idx], k, (2, 3)))
+            loss = F.cross_entropy(out, Y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
         net.eval()
         with torch.no_grad():
-            vloss = float(F.cross_entropy(net(X[vi]), Y[vi]))
+            vloss = float(F.cross_entropy(net.head(E[0, vi]) if not train_features else net(X[vi]), Y[vi]))
         history.append(vloss)
         if progress:
             print(f"fine-tune epoch {ep + 1}: val loss {vloss:.4f}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from .card import read_card
+from .cards import read_card
 
 ZOO = Path(__file__).resolve().parent / "zoo"
 

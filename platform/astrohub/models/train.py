@@ -21,7 +21,7 @@ from . import metrics as M
 from . import nets
 from .baselines import (best_gaussian_sigma, bicubic_upsample, fit_forest, gaussian_denoise, image_features,
                         median_denoise)
-from .card import write_card
+from .cards import write_card
 from .data import simulate
 from .preprocess import noise_sigma, normalise
 from .registry import ZOO
@@ -167,7 +167,7 @@ def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
         return loss
 
     opt.step(closure)
-    return float(logT.exp())
+    return float(logT.detach().exp())
 
 
 def _train_classifier(spec, data, dev, epochs, max_minutes, progress):

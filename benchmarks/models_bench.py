@@ -1,0 +1,157 @@
+"""Model-zoo inference throughput: images/s and achieved GFLOP/s per model and variant, next to
+the machine's fp32 matmul peak measured in the same run (CPU, and CUDA when present).
+
+Variants: NCHW eager, channels_last eager (the predictor's default), batch 16/32/128,
+bf16 autocast, torch.compile (``--compile``), and the full ``predict`` path (validation,
+normalisation, 20 MC-dropout samples). Writes results/models_bench.json and a PNG.
+Usage: python benchmarks/models_bench.py [--threads N] [--compile] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, write  # noqa: E402
+
+from astrohub import models  # noqa: E402
+from astrohub.models.nets import flops_per_image  # noqa: E402
+from astrohub.sims.images import simulate_images  # noqa: E402
+
+
+def best_time(fn, repeats):
+    fn()  # warm-up
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return min(ts)
+
+
+def matmul_peak(device, repeats, n=2048):
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+
+    def run():
+        for _ in range(4):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    return 4 * 2 * n**3 / best_time(run, repeats) / 1e9
+
+
+def net_throughput(net, x, bs, device, channels_last=True, bf16=False, repeats=3):
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    else:
+        net = net.to(memory_format=torch.contiguous_format)
+        x = x.contiguous()
+
+    def run():
+        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            for i in range(0, len(x), bs):
+                net(x[i:i + bs])
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    return len(x) / best_time(run, repeats)
+
+
+def bench_device(device, args):
+    res = {"device": str(device), "threads": torch.get_num_threads(),
+           "matmul_gflops": matmul_peak(device, args.repeats), "models": {}}
+    bf16_ok = device.type == "cuda" or torch.backends.mkldnn.is_available() and _cpu_has_bf16()
+    for name in models.list():
+        m = models.load(name, device=device)
+        c, h, w = m.card["inputs"]["shape"]
+        gen = m.card["kind"] == "generator"
+        in_ch = 2 if gen else c
+        n = args.n
+        b = simulate_images(m.card["task"], n, seed=2024, size=h)
+        x = torch.randn(n, in_ch, h, w, device=device)
+        net = m.net.eval()
+        fl = flops_per_image(net.cpu(), (in_ch, h, w))
+        net.to(device)
+        rows = {}
+        for label, kw in [("nchw_fp32_bs32", dict(bs=32, channels_last=False)),
+                          ("cl_fp32_bs16", dict(bs=16)), ("cl_fp32_bs32", dict(bs=32)),
+                          ("cl_fp32_bs128", dict(bs=128))] + ([("cl_bf16_bs32", dict(bs=32, bf16=True))] if bf16_ok else []):
+            rows[label] = net_throughput(net, x, device=device, repeats=args.repeats, **kw)
+        if args.compile:
+            cnet = torch.compile(net)
+            rows["cl_fp32_bs32_compiled"] = net_throughput(cnet, x, 32, device, repeats=args.repeats)
+        api = (lambda: m.denoise(b.images)) if gen else (lambda: m.predict(b.images))
+        rows["predict_api_bs32"] = n / best_time(api, args.repeats)
+        res["models"][name] = {
+            "mflop_per_image": fl / 1e6,
+            "images_per_s": {k: round(v, 1) for k, v in rows.items()},
+            "gflops": {k: round(v * fl / 1e9, 2) for k, v in rows.items()},
+            "fraction_of_matmul_peak": {k: round(v * fl / 1e9 / res["matmul_gflops"], 3) for k, v in rows.items()},
+        }
+        print(name, res["models"][name]["images_per_s"], flush=True)
+    return res
+
+
+def _cpu_has_bf16():
+    try:
+        return "avx512_bf16" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def figure(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = results["runs"]
+    fig, axes = plt.subplots(1, len(runs), figsize=(7 * len(runs), 4), squeeze=False)
+    for ax, r in zip(axes[0], runs):
+        names = list(r["models"])
+        variants = list(r["models"][names[0]]["images_per_s"])
+        for j, v in enumerate(variants):
+            ax.bar(np.arange(len(names)) + j * 0.8 / len(variants), [r["models"][n]["images_per_s"].get(v, 0) for n in names],
+                   0.8 / len(variants), label=v)
+        ax.set_xticks(np.arange(len(names)) + 0.4 - 0.4 / len(variants), names, rotation=15)
+        ax.set_ylabel("images / s")
+        ax.set_yscale("log")
+        ax.set_title(f"{r['device']}, {r['threads']} threads; matmul {r['matmul_gflops']:.0f} GFLOP/s")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--compile", action="store_true", help="also time torch.compile (10-20 s compile per model)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--n", type=int, default=256, help="images per timing")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    runs = [bench_device(torch.device("cpu"), args)]
+    if torch.cuda.is_available():
+        runs.append(bench_device(torch.device("cuda"), args))
+    out = {"torch": torch.__version__, "runs": runs,
+           "notes": "images/s are best-of-repeats; GFLOP/s = conv+linear FLOPs x images/s; fraction = GFLOP/s over "
+                    "the fp32 matmul (2048^2) rate measured in the same run. bf16 rows use autocast."}
+    write("models_bench", out)
+    try:
+        figure(out, RESULTS / "models_bench.png")
+    except Exception as e:  # the figure is optional
+        print(f"figure skipped: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""`astrohub models`, `astrohub eval NAME [--table FILE]` and `astrohub train` argument handling."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astrohub.models import cli
+from astrohub.sims.images import simulate_images
+
+
+def run(argv, capsys):
+    parser = argparse.ArgumentParser(prog="astrohub")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    rc = args.func(args)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_models_lists_zoo(capsys):
+    rc, out, _ = run(["models"], capsys)
+    assert rc == 0
+    for name in ("galaxy_morphology", "lens_finder", "transient_realbogus", "cutout_denoiser"):
+        assert name in out
+    rc, out, _ = run(["models", "--json"], capsys)
+    assert json.loads(out)["lens_finder"]["kind"] == "classifier"
+
+
+def test_eval_fresh_and_tables(tmp_path, capsys):
+    b = simulate_images("transient", 80, seed=555, size=32)
+    np.savez(tmp_path / "t.npz", images=b.images, labels=b.labels)
+    rc, out, err = run(["eval", "transient_realbogus", "--n", "60", "--table", str(tmp_path / "t.npz"), "--json"], capsys)
+    assert rc == 0, err
+    res = json.loads(out)
+    assert res["fresh"]["n"] == 60 and res["table"]["n"] == 80
+    assert res["table"]["accuracy"] > 0.9
+    names = np.array(["real" if v else "bogus" for v in b.labels])
+    Table({"image": b.images, "label": names}).write(tmp_path / "t.fits")
+    rc, out, err = run(["eval", "transient_realbogus", "--n", "0", "--table", str(tmp_path / "t.fits")], capsys)
+    assert rc == 0, err
+    assert "t.fits" in out and '"accuracy"' in out
+
+
+def test_eval_bad_inputs(tmp_path, capsys):
+    rc, _, err = run(["eval", "nosuchmodel", "--n", "0"], capsys)
+    assert rc == 2 and "unknown model 'nosuchmodel'" in err
+    rc, _, err = run(["eval", "lens_finder", "--n", "0", "--table", str(tmp_path / "missing.npz")], capsys)
+    assert rc == 2 and "missing.npz not found" in err
+    np.savez(tmp_path / "nolabels.npz", pixels=np.zeros((2, 64, 64)))
+    rc, _, err = run(["eval", "lens_finder", "--n", "0", "--table", str(tmp_path / "nolabels.npz")], capsys)
+    assert rc == 2 and "needs an 'images' array" in err
+    np.savez(tmp_path / "small.npz", images=np.random.default_rng(0).normal(size=(2, 32, 32)), labels=[0, 1])
+    rc, _, err = run(["eval", "lens_finder", "--n", "0", "--table", str(tmp_path / "small.npz")], capsys)
+    assert rc == 2 and "expects 64x64 pixel cutouts" in err
+    (tmp_path / "junk.fits").write_text("not a table")
+    rc, _, err = run(["eval", "lens_finder", "--n", "0", "--table", str(tmp_path / "junk.fits")], capsys)
+    assert rc == 2 and "could not read" in err
+    Table({"image": np.zeros((2, 64, 64))}).write(tmp_path / "nolabel.fits")
+    rc, _, err = run(["eval", "lens_finder", "--n", "0", "--table", str(tmp_path / "nolabel.fits")], capsys)
+    assert rc == 2 and "needs an 'image' column and a 'label'" in err
+
+
+def test_train_unknown_name(capsys):
+    rc, _, err = run(["train", "galaxy_morphologyy", "--epochs", "1"], capsys)
+    assert rc == 2 and "did you mean 'galaxy_morphology'" in err
+
+
+def test_lead_cli_wires_subcommands():
+    from astrohub.cli import build_parser
+
+    p = build_parser()
+    args = p.parse_args(["eval", "lens_finder", "--n", "5"])
+    assert args.func is cli.cmd_eval

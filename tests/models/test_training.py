@@ -1,0 +1,34 @@
+"""A short training run reduces the loss and writes a loadable, sha256-pinned model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from astrohub.models.registry import load_dir
+from astrohub.models.train import train
+from astrohub.models.weights import sha256_file
+
+
+def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "tr"
+    card = train("transient_realbogus", out, device="cpu", epochs=3, n_train=640, n_val=160, n_test=160,
+                 threads=2, progress=False)
+    hist = card["training"]["history"]
+    assert len(hist) >= 2
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"] < np.log(2) + 0.2
+    assert min(h["val_loss"] for h in hist) < np.log(2)
+    assert card["training"]["n_train"] == 640 and card["metrics"]["n"] == 160
+    assert sha256_file(out / "weights.safetensors") == card["weights"]["sha256"]
+    assert json.loads((out / "card.json").read_text())["weights"]["sha256"] == card["weights"]["sha256"]
+    m = load_dir(out)
+    from astrohub.sims.images import simulate_images
+
+    b = simulate_images("transient", 200, seed=4242, size=32)
+    assert (m.predict(b.images).labels == b.labels).mean() > 0.7  # learned something real
+
+
+def test_train_unknown_model():
+    with pytest.raises(ValueError, match=r"unknown model 'lens_findr' \(did you mean 'lens_finder'\?\)"):
+        train("lens_findr", "/nonexistent")
