@@ -1,0 +1,86 @@
+"""One call for a Dask client that suits torch: dask-gateway, LocalCUDACluster or LocalCluster."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import dask
+from distributed import Client, LocalCluster
+
+from .plugin import TorchWorker
+
+log = logging.getLogger(__name__)
+
+
+def torch_dask_config(daemon: bool = False) -> dict:
+    """Dask settings that keep torch fast in workers.
+
+    Dask's nanny exports ``MALLOC_TRIM_THRESHOLD_=65536`` to workers, which makes glibc mmap
+    every activation tensor: measured 2.3x slower inference (benchmarks/compute_bench.py).
+    ``None`` removes it. Non-daemonic workers let tasks use DataLoader worker processes.
+    """
+    return {
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        "distributed.worker.daemon": daemon,
+    }
+
+
+def in_gateway_hub() -> bool:
+    """True inside a hub that offers dask-gateway (it exports DASK_GATEWAY__ADDRESS)."""
+    return bool(os.environ.get("DASK_GATEWAY__ADDRESS"))
+
+
+def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_limit: str | float = "auto",
+            gpu: bool | None = None, gateway: bool | None = None, **kwargs) -> Client:
+    """A Dask client set up for torch, with the astrohub worker plugin registered.
+
+    - inside a hub offering dask-gateway (``gateway=None`` auto-detects): a gateway cluster
+      scaled to ``n_workers`` (default 2);
+    - else with a GPU (``gpu=None`` auto-detects): a dask-cuda ``LocalCUDACluster``, one worker per GPU;
+    - else a ``LocalCluster`` of ``n_workers`` processes (default: one per core) with
+      ``threads_per_worker`` threads each (torch uses as many threads), dashboard on 127.0.0.1.
+    """
+    if threads_per_worker < 1:
+        raise ValueError(f"threads_per_worker must be >= 1, got {threads_per_worker}")
+    if n_workers is not None and n_workers < 1:
+        raise ValueError(f"n_workers must be >= 1, got {n_workers}")
+    dask.config.set(torch_dask_config())
+    if gateway or (gateway is None and in_gateway_hub()):
+        client = _gateway_client(n_workers or 2, **kwargs)
+    elif gpu or (gpu is None and _gpu_count() > 0):
+        from dask_cuda import LocalCUDACluster
+
+        client = Client(LocalCUDACluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                         memory_limit=memory_limit, dashboard_address="127.0.0.1:0",
+                                         ip="127.0.0.1", **kwargs))
+    else:
+        n = n_workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
+        client = Client(LocalCluster(n_workers=n, threads_per_worker=threads_per_worker, processes=True,
+                                     memory_limit=memory_limit, host="127.0.0.1",
+                                     dashboard_address="127.0.0.1:0", **kwargs))
+    client.register_plugin(TorchWorker(), name=TorchWorker.name)
+    return client
+
+
+def _gpu_count() -> int:
+    from astrohub.hub.kernels import gpu_available
+
+    if not gpu_available():
+        return 0
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except Exception:  # noqa: BLE001 - a broken CUDA stack means no GPU for us
+        return 0
+
+
+def _gateway_client(n_workers: int, **options) -> Client:
+    from dask_gateway import Gateway
+
+    gw = Gateway()
+    cl = gw.new_cluster(**options)
+    cl.scale(n_workers)
+    log.info("dask-gateway cluster %s, dashboard %s", cl.name, cl.dashboard_link)
+    return cl.get_client()

@@ -1,0 +1,135 @@
+"""Sharded inference: each worker loads the model once and predicts its chunks; results come
+back in input order, one per row."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import numpy as np
+from distributed import Client, as_completed, default_client
+
+from .plugin import worker_model
+from .sources import Chunk, Simulated, array_chunks
+
+
+class BlockError(ValueError):
+    """A chunk of the input could not be predicted; the message names its rows."""
+
+
+def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
+    from astrohub.models.preprocess import InputError
+
+    model = worker_model(ref)
+    x = chunk.load()
+    try:
+        return model.predict(x, **kwargs)
+    except InputError as e:
+        raise BlockError(f"rows {chunk.start}-{chunk.stop - 1}: {e}") from None
+
+
+def _predict_block(ref, block: np.ndarray, start: int, kwargs: dict):
+    from .sources import ArrayChunk
+
+    return _predict_chunk(ref, ArrayChunk(start, start + len(block), block), kwargs)
+
+
+def concat(parts: list):
+    """Concatenate per-chunk predictions (dataclasses of arrays/lists, or arrays) in order."""
+    first = parts[0]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    if dataclasses.is_dataclass(first):
+        out = {}
+        for f in dataclasses.fields(first):
+            vals = [getattr(p, f.name) for p in parts]
+            if isinstance(vals[0], np.ndarray) and vals[0].ndim > 0:
+                out[f.name] = np.concatenate(vals)
+            elif isinstance(vals[0], list) and f.name != "class_names":
+                out[f.name] = [v for part in vals for v in part]
+            else:
+                out[f.name] = vals[0]
+        return type(first)(**out)
+    raise TypeError(f"cannot combine predictions of type {type(first).__name__}")
+
+
+def _default_chunk(device_batch: int, n: int, workers: int) -> int:
+    # enough chunks to balance and to rerun cheaply after a failure, each a multiple of the batch
+    target = max(device_batch, n // max(1, 4 * workers))
+    return int(np.ceil(target / device_batch) * device_batch)
+
+
+def predict(model: str, data, client: Client | None = None, chunk_size: int | None = None,
+            progress: bool = True, retries: int = 2, **predict_kwargs):
+    """Predict with zoo model ``model`` (a name, or a directory with card.json) on ``data``, sharded
+    over the Dask workers of ``client`` (default: the current client).
+
+    ``data`` is a :class:`Simulated` dataset (generated on the workers), a dask array (its blocks are
+    computed on the workers) or an in-memory numpy array / torch tensor (sent in chunks).
+    Returns the same type as ``astrohub.models.load(model).predict`` on the whole input, rows in
+    input order. A chunk the model rejects raises :class:`BlockError` naming its rows.
+    """
+    client = client or default_client()
+    workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+    token = uuid.uuid4().hex[:8]
+    import dask.array as da
+
+    if isinstance(data, da.Array):
+        offsets = np.concatenate([[0], np.cumsum(data.chunks[0])])[:-1]
+        blocks = data.to_delayed().ravel()
+        futures = [client.compute(_delayed_predict(model, b, int(o), predict_kwargs), retries=retries)
+                   for b, o in zip(blocks, offsets)]
+        n = data.shape[0]
+    else:
+        n = len(data)
+        size = chunk_size or _default_chunk(32, n, workers)
+        if size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {size}")
+        chunks = data.chunks(size) if isinstance(data, Simulated) else array_chunks(data, size)
+        futures = [client.submit(_predict_chunk, model, c, predict_kwargs, key=f"astrohub-predict-{token}-{i}",
+                                 retries=retries, pure=False)
+                   for i, c in enumerate(chunks)]
+    return _gather(futures, n, progress, str(model))
+
+
+def _delayed_predict(model, block, start, kwargs):
+    from dask import delayed
+
+    return delayed(_predict_block, pure=True)(model, block, start, kwargs)
+
+
+def _gather(futures, n: int, progress: bool, desc: str):
+    order = {f.key: i for i, f in enumerate(futures)}
+    parts: list = [None] * len(futures)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc=f"predict {desc}", unit="row")
+    try:
+        for fut in as_completed(futures):
+            result = fut.result()  # re-raises BlockError with its rows
+            parts[order[fut.key]] = result
+            if bar is not None:
+                bar.update(_rows(result))
+    except Exception:
+        for f in futures:
+            f.cancel()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    out = concat(parts)
+    if _rows(out) != n:
+        raise RuntimeError(f"sharded prediction returned {_rows(out)} rows for {n} inputs")
+    return out
+
+
+def _rows(pred) -> int:
+    if isinstance(pred, np.ndarray):
+        return len(pred)
+    for f in dataclasses.fields(pred):
+        v = getattr(pred, f.name)
+        if isinstance(v, np.ndarray) and v.ndim > 0:
+            return len(v)
+    raise TypeError(f"prediction of type {type(pred).__name__} has no per-row array")

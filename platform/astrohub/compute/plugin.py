@@ -1,0 +1,71 @@
+"""The worker plugin: torch threads per worker and a per-worker model cache (load once)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from distributed import WorkerPlugin, get_worker
+
+PLUGIN = "astrohub-torch"
+
+
+def load_model(ref: str | Path, device=None):
+    """A predictor from a zoo name or a directory holding card.json + weights."""
+    from astrohub import models
+    from astrohub.models.registry import load_dir
+
+    path = Path(ref)
+    if (path / "card.json").is_file():
+        return load_dir(path, device)
+    return models.load(str(ref), device)
+
+
+class TorchWorker(WorkerPlugin):
+    """Sets torch to the worker's thread count and keeps loaded models for the worker's lifetime."""
+
+    name = PLUGIN
+
+    def setup(self, worker):
+        import torch
+
+        torch.set_num_threads(max(1, worker.state.nthreads))
+        self.models = {}
+        self.loads = Counter()
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+
+    def model(self, ref: str | Path):
+        key = str(ref)
+        if key not in self.models:
+            self.models[key] = load_model(ref, self.device)
+            self.loads[key] += 1
+        return self.models[key]
+
+
+_local: dict[str, object] = {}
+
+
+def worker_model(ref: str | Path):
+    """The calling worker's cached predictor for ``ref`` (loads it on first use)."""
+    try:
+        plugin = get_worker().plugins.get(PLUGIN)
+    except ValueError:  # not on a worker (e.g. a local scheduler): a process-wide cache
+        plugin = None
+    if plugin is None:
+        if str(ref) not in _local:
+            _local[str(ref)] = load_model(ref)
+        return _local[str(ref)]
+    return plugin.model(ref)
+
+
+def model_loads(dask_worker) -> dict:
+    """For ``client.run``: how many times each model was loaded on this worker."""
+    plugin = dask_worker.plugins.get(PLUGIN)
+    return dict(plugin.loads) if plugin else {}
+
+
+def torch_threads() -> int:
+    """For ``client.run``: the torch thread count in this worker."""
+    import torch
+
+    return torch.get_num_threads()

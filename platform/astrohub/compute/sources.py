@@ -1,0 +1,89 @@
+"""Where a shard's inputs come from. A chunk is small to ship and loads its data on the worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows ``start..stop-1`` of a dataset; ``load()`` runs on the worker."""
+
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def load(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def labels(self) -> np.ndarray | None:
+        return None
+
+
+@dataclass(frozen=True)
+class ArrayChunk(Chunk):
+    """A slice of an in-memory array (the only case where pixels travel from the client)."""
+
+    data: np.ndarray = None
+
+    def load(self) -> np.ndarray:
+        return self.data
+
+
+@dataclass(frozen=True)
+class SimChunk(Chunk):
+    """Objects ``start..stop-1`` of a seeded simulation, generated on the worker."""
+
+    task: str = ""
+    seed: int = 0
+    size: int = 64
+
+    def _batch(self):
+        from astrohub.sims.images import simulate_range
+
+        return simulate_range(self.task, self.start, self.stop, self.seed, self.size)
+
+    def load(self) -> np.ndarray:
+        return self._batch().images
+
+    def load_with_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        b = self._batch()
+        return b.images, b.labels
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """A dataset generated on the workers: ``n`` objects of ``sims.images.simulate_images(task, n, seed, size)``."""
+
+    task: str
+    n: int
+    seed: int
+    size: int = 64
+
+    def __post_init__(self):
+        from astrohub.sims.images import TASKS
+
+        if self.task not in TASKS:
+            raise ValueError(f"unknown simulation task {self.task!r}; choose one of {', '.join(TASKS)}")
+        if self.n < 1:
+            raise ValueError(f"a simulated dataset needs n >= 1 objects, got {self.n}")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def chunks(self, size: int) -> list[SimChunk]:
+        return [SimChunk(a, min(a + size, self.n), self.task, self.seed, self.size) for a in range(0, self.n, size)]
+
+
+def array_chunks(x, size: int) -> list[ArrayChunk]:
+    """Split an in-memory array (numpy or torch) into row chunks."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"expected a batch of images shaped [N, ...] with N >= 1, got shape {x.shape}")
+    return [ArrayChunk(a, min(a + size, len(x)), x[a:a + size]) for a in range(0, len(x), size)]
