@@ -62,7 +62,7 @@ class Archive:
         cfg = VOConfig(config=config) if config is not None else VOConfig()
         self.name = name or tap
         self.urls = {"tap": tap.rstrip("/"), "scs": scs, "sia": sia, "ssa": ssa, "datalink": datalink}
-        self.cache = QueryCache(cache_dir or (Path(cfg.cache_dir) if cfg.cache_dir else None))
+        self.cache = QueryCache(cache_dir or (Path(cfg.cache_dir) if cfg.cache_dir else None), ttl=cfg.cache_ttl)
         self.retries = cfg.retries if retries is None else retries
         self.backoff = cfg.backoff if backoff is None else backoff
         self.timeout = cfg.timeout if timeout is None else timeout

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def query_key(url: str, query: str, **params) -> str:
 class QueryCache:
     """Tables on disk under ``directory/tables/<key>.vot``; bytes under ``directory/files``."""
 
-    def __init__(self, directory: Path | None = None):
+    def __init__(self, directory: Path | None = None, ttl: float = 86400.0):
         self.directory = Path(directory) if directory else default_cache_dir()
+        self.ttl = ttl          # seconds a cached table stays valid (archives change when rebuilt)
 
     def _path(self, key: str) -> Path:
         return self.directory / "tables" / f"{key}.vot"
@@ -50,6 +52,9 @@ class QueryCache:
     def get(self, key: str) -> Table | None:
         path = self._path(key)
         if not path.exists():
+            return None
+        if time.time() - path.stat().st_mtime > self.ttl:
+            path.unlink(missing_ok=True)
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
