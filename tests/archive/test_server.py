@@ -12,6 +12,8 @@ from astrohub.archive.builder import SIZES, build
 from astrohub.archive.server import LocalArchive
 from astrohub.cli import main
 
+pytestmark = pytest.mark.archive
+
 
 def test_status_reports_running_archive(live):
     st = live.status()
@@ -90,3 +92,22 @@ def test_unreadable_data_dir_says_what_to_do(tmp_path):
     private.mkdir(mode=0o700)
     with pytest.raises(ArchiveError, match="cannot read .* make every parent folder world-traversable"):
         LocalArchive(private / "archive", port=18998).start()
+
+
+def test_port_in_use_says_what_to_do(tmp_path):
+    import socket
+
+    from astrohub.archive.server import ArchiveError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        if port < 1024:
+            pytest.fail("unexpected privileged ephemeral port")
+        with pytest.raises(ArchiveError, match=f"port {port} on 127.0.0.1 is in use by another program"):
+            LocalArchive(tmp_path / "other", port=port).start()
+
+
+def test_other_data_dir_on_same_port_is_not_running(live, tmp_path):
+    assert LocalArchive(tmp_path / "elsewhere", port=live.port).is_running() is False

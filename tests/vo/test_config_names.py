@@ -5,6 +5,8 @@ from traitlets.config import Config
 
 from astrohub.vo import Archive, resolve
 
+pytestmark = pytest.mark.archive
+
 
 def test_traitlets_config_sets_defaults(tmp_path):
     c = Config()

@@ -12,6 +12,8 @@ from astrohub.archive.builder import SIZES
 from astrohub.vo import Archive, MalformedResponse
 from astrohub.vo.tensors import normalize_images
 
+pytestmark = pytest.mark.archive
+
 CAT = "SELECT o.* FROM astrohub.objects AS o JOIN astrohub.{t} AS x ON o.obj_id = x.obj_id"
 
 

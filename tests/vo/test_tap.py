@@ -9,6 +9,8 @@ from astropy.table import Table
 from astrohub.vo import ADQLError, Archive, JobError, RowLimitExceeded, ServiceUnreachable
 from astrohub.vo.tensors import table_to_dask, table_to_tensor
 
+pytestmark = pytest.mark.archive
+
 
 def test_sync_returns_all_rows_with_units(arc, live):
     n = int(arc.query("SELECT COUNT(*) AS n FROM astrohub.objects")["n"][0])

@@ -7,6 +7,8 @@ import pytest
 
 from astrohub.vo import ServiceUnreachable
 
+pytestmark = pytest.mark.archive
+
 CAT = "SELECT o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id ORDER BY o.obj_id"
 
 
@@ -44,3 +46,26 @@ def test_tap_while_down_then_after_restart(arc, live):
         live.start()
     t = arc.query("SELECT obj_id FROM astrohub.objects", maxrec=100000, cache=False)
     assert len(t) == live.survey()["catalog_rows"]
+
+
+def test_kill_during_large_tap_fetch_never_returns_partial_rows(arc, live):
+    """Kill DaCHS while a ~100k-row answer is produced: a clear error or every row, never fewer."""
+    import threading
+
+    from astrohub.vo import MalformedResponse
+
+    n = 100_000
+    q = ("SELECT TOP 100000 a.obj_id, a.ra, a.mag_r, b.period FROM astrohub.objects AS a, "
+         "astrohub.lightcurves AS b")
+    timer = threading.Timer(0.4, live.kill)
+    timer.start()
+    try:
+        t = arc.query(q, maxrec=n, cache=False)
+    except (ServiceUnreachable, MalformedResponse) as e:
+        assert "did not answer" in str(e) or "not a valid VOTable" in str(e)
+    else:
+        assert len(t) == n
+    finally:
+        timer.join()
+        live.start()
+    assert len(arc.query(q, maxrec=n, cache=False)) == n

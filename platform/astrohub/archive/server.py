@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -198,18 +199,25 @@ class LocalArchive:
             return False
 
     def is_running(self) -> bool:
-        """True when this archive's TAP service answers."""
-        return self._answers()
+        """True when this archive's own ``dachs serve`` runs and its TAP service answers."""
+        return self._pid() is not None and self._answers()
+
+    def _port_taken(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(1.0)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def start(self, timeout: float = 120, seed: int = 0, size: str = "small") -> str:
         """Start PostgreSQL and ``dachs serve`` (importing a ``size`` survey first if none); return the TAP URL."""
+        if self.is_running():
+            return self.tap_url
+        if self._port_taken():
+            raise ArchiveError(f"port {self.port} on 127.0.0.1 is in use by another program; stop it or "
+                               "choose another port (--port)")
         self.setup()
         if self.survey() is None:
             self.import_survey(seed, size)
-        if self._answers():
-            return self.tap_url
-        if self._pid() is None:
-            self._pidfile().unlink(missing_ok=True)
+        self._pidfile().unlink(missing_ok=True)
         log = open(self.log_file, "ab")
         self._proc = subprocess.Popen([DACHS, "serve", "start", "--foreground"], env=self.env(),
                                       cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
