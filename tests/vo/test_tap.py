@@ -139,3 +139,14 @@ def test_table_to_tensor_and_dask(arc):
         table_to_tensor(t, ["mag_r"], normalize="max")
     with pytest.raises(KeyError, match="column 'rmag' not in table"):
         table_to_tensor(t, ["rmag"])
+
+
+def test_registry_discovery_errors():
+    import pyvo
+
+    before = pyvo.registry.regtap.REGISTRY_BASEURL
+    with pytest.raises(ServiceUnreachable, match="the registry did not answer .*needs the internet"):
+        Archive.discover("galaxies", registry="http://127.0.0.1:9/tap")
+    assert pyvo.registry.regtap.REGISTRY_BASEURL == before
+    with pytest.raises(ValueError, match="keywords must be a non-empty string"):
+        Archive.discover("  ")

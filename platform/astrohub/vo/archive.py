@@ -96,14 +96,20 @@ class Archive:
     @staticmethod
     def discover(keywords: str, servicetype: str = "tap", registry: str | None = None) -> list[dict]:
         """Search the IVOA registry (RegTAP) for services; returns dicts of ivoid, title, access_url."""
+        if not isinstance(keywords, str) or not keywords.strip():
+            raise ValueError("keywords must be a non-empty string, e.g. 'galaxy morphology'")
         kw = {"keywords": keywords, "servicetype": servicetype}
+        previous = pyvo.registry.regtap.REGISTRY_BASEURL
         try:
             if registry:
                 pyvo.registry.choose_RegTAP_service(registry)
             res = pyvo.registry.search(**kw)
         except DALAccessError as e:
-            raise ServiceUnreachable(f"the registry did not answer ({e}); registry discovery needs the "
-                                     "internet: use Archive.named(...) or Archive(tap_url) instead") from e
+            raise ServiceUnreachable(f"the registry did not answer ({str(e).strip().splitlines()[0]}); registry "
+                                     "discovery needs the internet: use Archive.named(...) or Archive(tap_url) "
+                                     "instead") from None
+        finally:
+            pyvo.registry.choose_RegTAP_service(previous)
         out = []
         for r in res:
             try:
