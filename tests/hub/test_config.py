@@ -57,10 +57,40 @@ def test_secrets_are_generated_private_and_stable(tmp_path):
 def test_sharing_scopes_and_switch(tmp_path):
     user_role = next(r for r in applied(tmp_path).JupyterHub.load_roles if r["name"] == "user")
     assert {"self", "shares!user", "read:users:name"} <= set(user_role["scopes"])
-    c = applied(tmp_path / "off", enable_sharing=False)
+    c = applied(tmp_path / "off", enable_sharing=False, enable_dask_gateway=False)
     user_role = next(r for r in c.JupyterHub.load_roles if r["name"] == "user")
     assert user_role["scopes"] == ["self"]
     assert SHARE_SERVICE not in [s["name"] for s in c.JupyterHub.services]
+
+
+def test_dask_gateway_service_on_loopback_reachable_with_user_and_server_tokens(tmp_path):
+    c = applied(tmp_path, port=18500)
+    gw = next(s for s in c.JupyterHub.services if s["name"] == "dask-gateway")
+    assert gw["url"] == "http://127.0.0.1:18584"
+    assert all(gw["environment"][k].startswith("127.0.0.1:") for k in
+               ("ASTROHUB_GATEWAY_API", "ASTROHUB_GATEWAY_HTTP", "ASTROHUB_GATEWAY_TCP"))
+    roles = {r["name"]: r["scopes"] for r in c.JupyterHub.load_roles}
+    assert "access:services!service=dask-gateway" in roles["user"]
+    assert "access:services!service=dask-gateway" in roles["server"]
+    assert c.Spawner.environment["DASK_GATEWAY__ADDRESS"] == "http://127.0.0.1:18500/services/dask-gateway"
+    off = applied(tmp_path / "off", enable_dask_gateway=False)
+    assert "dask-gateway" not in [s["name"] for s in off.JupyterHub.services]
+    assert "DASK_GATEWAY__ADDRESS" not in off.Spawner.environment
+
+
+def test_safe_gateway_backend_never_chowns_outside_its_workdir(tmp_path):
+    from types import SimpleNamespace
+
+    from astrohub.compute.gateway import SafeLocalBackend
+
+    chowned = []
+    backend = SafeLocalBackend.__new__(SafeLocalBackend)
+    backend.set_file_permissions = lambda paths, user: chowned.extend(paths)
+    backend.clusters_directory = str(tmp_path)
+    cluster = SimpleNamespace(name="c1", tls_cert=b"cert", tls_key=b"key", username="nobody")
+    workdir = backend.setup_working_directory(cluster)
+    assert chowned and all(p.startswith(workdir) for p in chowned)
+    assert "/" not in chowned and len(chowned) == 5
 
 
 def test_user_servers_get_only_astrohub_kernels(tmp_path):

@@ -142,3 +142,22 @@ def test_shared_notebook_opens_a_collaboration_session_for_the_guest(hub):
         assert sessions[0]["fileId"] == sessions[1]["fileId"]
     finally:
         hub.api("DELETE", "shares/ahtalice/", token=alice)
+
+
+def test_dask_gateway_cluster_from_a_kernel_runs_as_the_user(hub):
+    url = hub.spawn("ahtalice")
+    k = Kernel(url, hub.user_token("ahtalice"))
+    try:
+        r = k.execute(
+            "import getpass, os\n"
+            "from astrohub.compute import cluster\n"
+            "client = cluster(n_workers=2)\n"
+            "client.wait_for_workers(2, timeout=120)\n"
+            "users = sorted(set(client.run(getpass.getuser).values()))\n"
+            "trim = set(client.run(lambda: os.environ.get('MALLOC_TRIM_THRESHOLD_')).values())\n"
+            "print(type(client.cluster).__name__, users, trim, client.submit(sum, [20, 22]).result())\n"
+            "client.cluster.shutdown()\n", timeout=240)
+        assert r.error is None, r
+        assert r.stdout.split("\n")[0] == "GatewayCluster ['ahtalice'] {None} 42"
+    finally:
+        k.shutdown()

@@ -59,12 +59,12 @@ def test_up_prints_login_stops_everything_on_ctrl_c_and_reuses_state():
         assert f"http://127.0.0.1:{PORT}" in banner
         first = password(banner, "ahtupuser")
         assert len(first) >= 12 and first != password(banner, "ahtupadmin")
-        assert all(port_open(p) for p in (PORT, PORT + 1, PORT + 81, PORT + 82))
+        assert all(port_open(p) for p in (PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85))
         out = stop(proc)
         assert proc.returncode == 0, out
         assert "stopping" in out
         time.sleep(1)
-        assert not any(port_open(p) for p in (PORT, PORT + 1, PORT + 81, PORT + 82))
+        assert not any(port_open(p) for p in (PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85))
         # a second start reuses the accounts, secrets and database
         secret = (data / "secrets" / "cookie-secret").read_text()
         proc, banner = run_up(data)

@@ -26,6 +26,7 @@ from .kernels import default_kernel
 from .secrets import secret_file
 
 SHARE_SERVICE = "astrohub-share"
+GATEWAY_SERVICE = "dask-gateway"
 ADMIN_SERVICE = "astrohub-admin"
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -57,6 +58,9 @@ class AstrohubHub(Configurable):
     default_kernel = Unicode(help="Kernel new notebooks use; 'astrohub-gpu' when the hub host has a GPU, else "
                              "'astrohub'. Empty: each server picks by its own GPU (set this on Kubernetes).").tag(config=True)
     server_timeout = Int(5, help="Seconds a user server gets to stop on SIGINT and on SIGTERM.").tag(config=True)
+    enable_dask_gateway = Bool(True, help="Offer dask-gateway as a hub service (clusters run as the user).").tag(config=True)
+    gateway_port = Int(help="First of three loopback ports of dask-gateway (API, HTTP proxy, scheduler proxy).").tag(config=True)
+    gateway_max_workers = Int(4, help="Most workers one user's gateway cluster may have.").tag(config=True)
     extra_user_scopes = List(Unicode(), help="Scopes added to every user's role.").tag(config=True)
 
     @default("data_dir")
@@ -83,6 +87,10 @@ class AstrohubHub(Configurable):
     def _share_port(self):
         return int(_env("ASTROHUB_SHARE_PORT", str(self.port + 82)))
 
+    @default("gateway_port")
+    def _gateway_port(self):
+        return int(_env("ASTROHUB_GATEWAY_PORT", str(self.port + 83)))
+
     @default("admin_users")
     def _admin_users(self):
         return set(filter(None, _env("ASTROHUB_ADMIN_USERS", "").split(",")))
@@ -106,6 +114,8 @@ class AstrohubHub(Configurable):
         if self.enable_sharing:
             scopes += ["shares!user", "read:users:name", "read:groups:name",
                        f"access:services!service={SHARE_SERVICE}"]
+        if self.enable_dask_gateway:
+            scopes.append(f"access:services!service={GATEWAY_SERVICE}")
         return scopes + list(self.extra_user_scopes)
 
     def singleuser_args(self) -> list[str]:
@@ -185,6 +195,44 @@ class AstrohubHub(Configurable):
         c.JupyterHub.load_roles = roles
         if self.enable_sharing:
             self.add_share_service(c, f"http://127.0.0.1:{self.share_port}")
+        if self.enable_dask_gateway:
+            self.add_gateway_service(c, data)
+
+    def add_gateway_service(self, c, data: Path) -> None:
+        """dask-gateway as a hub-managed service: users' clusters run as the user, on loopback."""
+        api, http, tcp = (f"127.0.0.1:{self.gateway_port + i}" for i in range(3))
+        clusters = data / "dask-gateway"
+        clusters.mkdir(exist_ok=True)
+        os.chmod(clusters, 0o711)
+        c.JupyterHub.services = [s for s in _already(c, "JupyterHub", "services", [])
+                                 if s.get("name") != GATEWAY_SERVICE] + [{
+            "name": GATEWAY_SERVICE,
+            "url": f"http://{http}",
+            "command": [str(paths.venv_bin() / "dask-gateway-server"), "-f",
+                        str(paths.PACKAGE_DIR / "compute" / "gateway_config.py")],
+            "oauth_no_confirm": True,
+            "environment": {
+                "ASTROHUB_GATEWAY_API": api, "ASTROHUB_GATEWAY_HTTP": http, "ASTROHUB_GATEWAY_TCP": tcp,
+                "ASTROHUB_GATEWAY_CLUSTERS": str(clusters),
+                "ASTROHUB_GATEWAY_MAX_WORKERS": str(self.gateway_max_workers),
+                "PATH": f"{paths.venv_bin()}:/usr/bin:/bin",
+            },
+        }]
+        # user servers' own tokens must reach the gateway too
+        c.JupyterHub.load_roles = [r for r in _already(c, "JupyterHub", "load_roles", [])
+                                   if r.get("name") != "server"] + [
+            {"name": "server", "scopes": ["users:activity!user", "access:servers!server",
+                                         f"access:services!service={GATEWAY_SERVICE}"]}]
+        env = dict(_already(c, "Spawner", "environment", {}))
+        env.update({
+            "DASK_GATEWAY__ADDRESS": f"http://127.0.0.1:{self.port}/services/{GATEWAY_SERVICE}",
+            "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{tcp}",
+            "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+            # dask-labextension lists and creates gateway clusters
+            "DASK_LABEXTENSION__FACTORY__MODULE": "dask_gateway",
+            "DASK_LABEXTENSION__FACTORY__CLASS": "GatewayCluster",
+        })
+        c.Spawner.environment = env
 
     def add_share_service(self, c, url: str, bind: str | None = None) -> None:
         """Run the ``astrohub-share`` page as a hub-managed service reachable at ``url``.
