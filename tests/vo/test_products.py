@@ -174,3 +174,13 @@ def test_malformed_fits(arc, live, truncated_server):
     cat["accref"] = [url + "/cutout.fits"]
     with pytest.raises(MalformedResponse, match="cutout.fits is not a readable FITS file"):
         arc.cutouts(cat)
+
+
+def test_sia_task_filter_gives_model_ready_batch(arc, live):
+    found = arc.sia(150.0, 2.2, 2.5, task="lens")
+    assert set(found["task"]) == {"lens"} and len(found) == SIZES["small"].lens
+    imgs = arc.cutouts(found)
+    x = imgs.to_tensor("asinh")
+    assert tuple(x.shape) == (SIZES["small"].lens, 64, 64)
+    labels = [h["LABEL"] for h in imgs.headers]
+    assert labels == [int(found["label"][r]) for r in imgs.rows] and set(labels) == {0, 1}
