@@ -123,9 +123,14 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     taken: set = set()
     n_files = {"cutouts": 0, "spectra": 0, "lightcurves": 0}
 
+    from tqdm.auto import tqdm
+
+    stages = tqdm(total=4, desc="demo survey", disable=not progress)
+    stages.update(1)
     # image cutouts: galaxies/stars get morphology stamps, galaxies lens stamps, transients any host
     for task, n in (("morphology", spec.morphology), ("lens", spec.lens), ("transient", spec.transient)):
         batch = simulate_images(task, n, seed, spec.cutout_size)
+        stages.set_postfix_str(task)
         for i in range(n):
             cname = batch.class_names[batch.labels[i]]
             pool = idx_star if cname == "star" else (idx_gal if task != "transient" else np.arange(spec.catalog))
@@ -141,6 +146,7 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
             fits.PrimaryHDU(img.astype(np.float32), header=hdr).writeto(
                 data / "cutouts" / f"{task}-{i:05d}.fits", overwrite=True)
             n_files["cutouts"] += 1
+    stages.update(1)
 
     # spectra: the object's own class and redshift
     wave = specsim.wavelength_grid(1024)
@@ -158,6 +164,7 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
                       "DATE-OBS": "2026-02-%02dT00:00:00" % (1 + i % 28), "WMIN": float(wave[0]),
                       "WMAX": float(wave[-1]), "NPIX": len(wave), "SEED": seed})
         n_files["spectra"] += 1
+    stages.update(1)
 
     # light curves: stars
     lcs = lcsim.simulate_lightcurves(spec.lightcurves, seed)
@@ -169,6 +176,8 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
         _write_table(data / "lightcurves" / f"lc-{i:05d}.fits",
                      {"TIME": (lcs.time, "d"), "FLUX": (lcs.flux[i], None), "FLUX_ERR": (lcs.flux_err[i], None)}, hdr)
         n_files["lightcurves"] += 1
+    stages.update(1)
+    stages.close()
 
     summary = {"seed": int(seed), "size": size, "catalog_rows": spec.catalog, **n_files}
     (out_dir / "build.json").write_text(json.dumps(summary, indent=1))

@@ -26,9 +26,9 @@ def cmd_build(args) -> int:
     try:
         if args.no_import:
             from .builder import build
-            summary = build(args.seed, args.size, Path(args.data_dir) / "survey")
+            summary = build(args.seed, args.size, Path(args.data_dir) / "survey", progress=True)
         else:
-            summary = _archive(args).import_survey(args.seed, args.size)
+            summary = _archive(args).import_survey(args.seed, args.size, progress=True)
     except (ArchiveError, ValueError) as e:
         return _fail("build", e)
     print(json.dumps(summary))

@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -216,6 +217,8 @@ class LocalArchive:
                                "choose another port (--port)")
         self.setup()
         if self.survey() is None:
+            print(f"astrohub archive: building the {size} demo survey (seed {seed}) and importing it into "
+                  "DaCHS (first start only)", file=sys.stderr, flush=True)
             self.import_survey(seed, size)
         self._pidfile().unlink(missing_ok=True)
         log = open(self.log_file, "ab")
