@@ -10,7 +10,7 @@ import numpy as np
 from distributed import Client, as_completed, default_client
 
 from .plugin import worker_model
-from .sources import Chunk, Simulated, array_chunks
+from .sources import Chunk, Simulated, array_chunks, table_chunks
 
 
 class BlockError(ValueError):
@@ -21,10 +21,10 @@ def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
     from astrohub.models.preprocess import InputError
 
     model = worker_model(ref)
-    x = chunk.load()
     try:
+        x = chunk.load()
         return model.predict(x, **kwargs)
-    except InputError as e:
+    except (InputError, LookupError) as e:
         raise BlockError(f"rows {chunk.start}-{chunk.stop - 1}: {e}") from None
 
 
@@ -60,12 +60,14 @@ def _default_chunk(device_batch: int, n: int, workers: int) -> int:
 
 
 def predict(model: str, data, client: Client | None = None, chunk_size: int | None = None,
-            progress: bool = True, retries: int = 2, **predict_kwargs):
+            progress: bool = True, retries: int = 2, archive=None, **predict_kwargs):
     """Predict with zoo model ``model`` (a name, or a directory with card.json) on ``data``, sharded
     over the Dask workers of ``client`` (default: the current client).
 
     ``data`` is a :class:`Simulated` dataset (generated on the workers), a dask array (its blocks are
-    computed on the workers) or an in-memory numpy array / torch tensor (sent in chunks).
+    computed on the workers), an astropy Table of archive rows or an ADQL query string (each worker
+    fetches its rows' cutouts from ``archive``, default ``astrohub.vo.Archive.local()``), or an
+    in-memory numpy array / torch tensor (sent in chunks).
     Returns the same type as ``astrohub.models.load(model).predict`` on the whole input, rows in
     input order. A chunk the model rejects raises :class:`BlockError` naming its rows.
     """
@@ -81,11 +83,24 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
                    for b, o in zip(blocks, offsets)]
         n = data.shape[0]
     else:
+        from astropy.table import Table
+
+        if isinstance(data, str) or isinstance(data, Table):
+            from astrohub.vo import Archive
+
+            archive = archive or Archive.local()
+            if isinstance(data, str):
+                data = archive.query(data)
         n = len(data)
         size = chunk_size or _default_chunk(32, n, workers)
         if size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {size}")
-        chunks = data.chunks(size) if isinstance(data, Simulated) else array_chunks(data, size)
+        if isinstance(data, Simulated):
+            chunks = data.chunks(size)
+        elif isinstance(data, Table):
+            chunks = table_chunks(data, archive, size)
+        else:
+            chunks = array_chunks(data, size)
         futures = [client.submit(_predict_chunk, model, c, predict_kwargs, key=f"astrohub-predict-{token}-{i}",
                                  retries=retries, pure=False)
                    for i, c in enumerate(chunks)]

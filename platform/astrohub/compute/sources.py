@@ -79,6 +79,35 @@ class Simulated:
         return [SimChunk(a, min(a + size, self.n), self.task, self.seed, self.size) for a in range(0, self.n, size)]
 
 
+@dataclass(frozen=True)
+class TableChunk(Chunk):
+    """Catalogue/SIA rows whose cutouts the worker fetches from the archive (only rows travel)."""
+
+    rows: object = None  # astropy Table
+    urls: dict = None  # the archive's service URLs (Archive.urls)
+
+    def load(self) -> np.ndarray:
+        from astrohub.vo import Archive
+
+        urls = dict(self.urls)
+        archive = Archive(urls.pop("tap"), **urls, progress=False)
+        images = archive.cutouts(self.rows)
+        if images.missing or len(images) != len(self.rows):
+            missing = [self.start + int(i) for i in images.missing]
+            raise LookupError(f"no cutout for row(s) {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
+                              "select rows that have cutouts (e.g. JOIN astrohub.cutouts)")
+        order = np.argsort(images.rows, kind="stable")  # the worker's cutouts, back in row order
+        return np.asarray(images.to_tensor())[order]
+
+
+def table_chunks(table, archive, size: int) -> list[TableChunk]:
+    """Split a table of archive rows into chunks that fetch their own cutouts."""
+    if len(table) == 0:
+        raise ValueError("the table has no rows to predict on")
+    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls))
+            for a in range(0, len(table), size)]
+
+
 def array_chunks(x, size: int) -> list[ArrayChunk]:
     """Split an in-memory array (numpy or torch) into row chunks."""
     if hasattr(x, "detach"):

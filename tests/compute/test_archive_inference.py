@@ -1,0 +1,49 @@
+"""Sharded inference on archive rows: each worker fetches its rows' cutouts from the live DaCHS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from astrohub.archive.testing import live_archive
+from astrohub.compute import BlockError, predict
+from astrohub.compute.plugin import load_model
+from astrohub.vo import Archive
+
+pytestmark = pytest.mark.archive
+REPO = Path(__file__).resolve().parents[2]
+ROWS = ("SELECT o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
+        "WHERE c.task = 'morphology' ORDER BY o.obj_id")
+
+
+@pytest.fixture(scope="module")
+def arc(tmp_path_factory):
+    # the same process-wide archive the vo/archive tests use
+    live = live_archive(Path(os.environ.get("ASTROHUB_TEST_ARCHIVE_DIR", REPO / ".astrohub-test" / "archive")))
+    return Archive.local(live.base_url, cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
+
+
+def test_table_rows_predict_like_a_single_process(client, arc):
+    rows = arc.query(ROWS)
+    assert len(rows) >= 20
+    pixels = arc.cutouts(rows)
+    order = np.argsort(pixels.rows)
+    single = load_model("galaxy_morphology").predict(pixels.to_tensor().numpy()[order], mc_samples=0)
+    sharded = predict("galaxy_morphology", rows, client=client, archive=arc, chunk_size=8, progress=False,
+                      mc_samples=0)
+    assert sharded.labels.tolist() == single.labels.tolist()
+    np.testing.assert_allclose(sharded.probabilities, single.probabilities, rtol=1e-5, atol=1e-6)
+    # the same from the ADQL text
+    again = predict("galaxy_morphology", ROWS, client=client, archive=arc, chunk_size=8, progress=False,
+                    mc_samples=0)
+    assert again.labels.tolist() == single.labels.tolist()
+
+
+def test_rows_without_cutouts_are_named(client, arc):
+    rows = arc.query("SELECT TOP 12 o.* FROM astrohub.objects AS o WHERE o.obj_id NOT IN "
+                     "(SELECT c.obj_id FROM astrohub.cutouts AS c) ORDER BY o.obj_id")
+    with pytest.raises(BlockError, match=r"rows 0-5: no cutout for row\(s\) \[0, 1, 2, 3, 4, 5\]"):
+        predict("galaxy_morphology", rows, client=client, archive=arc, chunk_size=6, progress=False)
