@@ -1,0 +1,324 @@
+"""ipywidgets panels: QueryPanel (archive -> table + plots), ClassifyPanel (table -> predictions),
+and Explorer (both, linked). Every button calls a function of :mod:`astrohub.widgets.actions`."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipywidgets as w
+import numpy as np
+from astropy.table import Table
+
+from . import actions, plots
+from .gallery import thumbnail
+
+LOCAL = "local demo archive"
+CUSTOM = "other TAP URL…"
+
+
+def table_html(table: Table, max_rows: int = 50, highlight: set[int] | None = None) -> str:
+    """A compact HTML table (first ``max_rows`` rows), selected rows highlighted."""
+    cols = [c for c in table.colnames if table[c].ndim == 1][:14]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = []
+    for i, r in enumerate(table[:max_rows]):
+        cells = "".join(f"<td>{_fmt(r[c])}</td>" for c in cols)
+        style = " style='background:#ffe9a8'" if highlight and i in highlight else ""
+        body.append(f"<tr class='astrohub-row'{style}>{cells}</tr>")
+    more = f"<p>{len(table) - max_rows} more rows not shown</p>" if len(table) > max_rows else ""
+    return (f"<div style='max-height:320px;overflow:auto'><table class='astrohub-table'><tr>{head}</tr>"
+            f"{''.join(body)}</table></div>{more}")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.4g}"
+    return html.escape(str(v))
+
+
+def _error(e: Exception) -> str:
+    return f"<span class='astrohub-error' style='color:#b00020'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>"
+
+
+class _Panel(w.VBox):
+    """Status line, progress bar and a busy() guard that turns any exception into a message."""
+
+    def _init_status(self):
+        self.status = w.HTML()
+        self.progress = w.FloatProgress(value=0, min=0, max=1, layout=w.Layout(width="200px", visibility="hidden"))
+
+    def _run(self, what: str, fn):
+        self.progress.layout.visibility = "visible"
+        self.progress.value, self.progress.bar_style = 0.3, "info"
+        self.status.value = f"{html.escape(what)} …"
+        try:
+            out = fn()
+        except Exception as e:  # noqa: BLE001 - any failure becomes a readable message; the kernel lives on
+            self.status.value = _error(e)
+            self.progress.bar_style, self.progress.value = "danger", 1
+            return None
+        self.progress.bar_style, self.progress.value = "success", 1
+        return out
+
+
+class QueryPanel(_Panel):
+    """Pick an archive, write ADQL (templates, table/column browser) or a cone, run it."""
+
+    def __init__(self, archive=None, **kw):
+        from astrohub.vo import KNOWN_SERVICES
+
+        self._archive = archive
+        self.result: Table | None = None
+        self._listeners = []
+        self.archive_picker = w.Dropdown(options=[LOCAL, *sorted(KNOWN_SERVICES), CUSTOM], value=LOCAL,
+                                         description="archive")
+        self.custom_url = w.Text(placeholder="https://…/tap", description="TAP URL")
+        self.template = w.Dropdown(options=["—", *actions.TEMPLATES], value="—", description="template")
+        self.adql = w.Textarea(value=actions.TEMPLATES["morphology cutouts"], layout=w.Layout(width="100%", height="80px"))
+        self.tables = w.Select(options=[], rows=5, description="tables")
+        self.columns = w.Select(options=[], rows=5, description="columns")
+        self.browse = w.Button(description="Browse tables", icon="table")
+        self.ra, self.dec = w.FloatText(description="RA [deg]"), w.FloatText(description="Dec [deg]")
+        self.name = w.Text(description="or name", placeholder="obj-42, M 31")
+        self.radius = w.BoundedFloatText(value=0.05, min=0, max=180, step=0.01, description="radius [deg]")
+        self.maxrec = w.BoundedIntText(value=1000, min=1, max=10_000_000, description="row limit")
+        self.mode = w.ToggleButtons(options=["sync", "async"], value="sync")
+        self.run_button = w.Button(description="Query", button_style="primary", icon="search")
+        self.tabs = w.Tab(children=[w.VBox([self.template, self.adql, w.HBox([self.browse, self.tables, self.columns])]),
+                                    w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius])])
+        self.tabs.set_title(0, "ADQL")
+        self.tabs.set_title(1, "cone")
+        self._init_status()
+        self.table_view = w.HTML()
+        self.plot_view = w.Box()
+        self.template.observe(self._use_template, "value")
+        self.tables.observe(self._show_columns, "value")
+        self.browse.on_click(lambda _: self.browse_tables())
+        self.run_button.on_click(lambda _: self.run())
+        super().__init__([w.HBox([self.archive_picker, self.custom_url]), self.tabs,
+                          w.HBox([self.maxrec, self.mode, self.run_button, self.progress]), self.status,
+                          self.table_view, self.plot_view], **kw)
+
+    @property
+    def archive(self):
+        """The archive picked (the local demo archive by default)."""
+        from astrohub.vo import Archive
+
+        pick = self.archive_picker.value
+        if pick == LOCAL:
+            self._archive = self._archive or Archive.local()
+            return self._archive
+        if pick == CUSTOM:
+            return Archive(self.custom_url.value.strip())
+        return Archive.named(pick)
+
+    def on_result(self, fn) -> None:
+        """Call ``fn(table)`` after each successful query."""
+        self._listeners.append(fn)
+
+    def _use_template(self, change):
+        if change["new"] in actions.TEMPLATES:
+            self.adql.value = actions.TEMPLATES[change["new"]]
+            self.tabs.selected_index = 0
+
+    def browse_tables(self):
+        names = self._run("listing tables", lambda: self.archive.tables())
+        if names is not None:
+            self.tables.options = names
+            self.status.value = f"{len(names)} tables"
+
+    def _show_columns(self, change):
+        if change["new"]:
+            cols = self._run(f"reading columns of {change['new']}", lambda: self.archive.columns(change["new"]))
+            if cols is not None:
+                self.columns.options = cols
+                self.status.value = f"{len(cols)} columns in {change['new']}"
+
+    def run(self) -> Table | None:
+        """Run the ADQL (first tab) or the cone (second tab); keep the last good result on error."""
+        if self.tabs.selected_index == 0:
+            call = lambda: actions.run_query(self.archive, self.adql.value, maxrec=self.maxrec.value,  # noqa: E731
+                                             mode=self.mode.value)
+        else:
+            call = lambda: actions.run_query(self.archive, name=self.name.value.strip() or None,  # noqa: E731
+                                             ra=self.ra.value, dec=self.dec.value, radius=self.radius.value,
+                                             maxrec=self.maxrec.value)
+        table = self._run("querying", call)
+        if table is None:
+            return None
+        self.result = table
+        self.status.value = f"<span class='astrohub-ok'>{len(table)} rows</span>"
+        self.show(table)
+        for fn in self._listeners:
+            fn(table)
+        return table
+
+    def show(self, table: Table, highlight: set[int] | None = None) -> None:
+        self.table_view.value = table_html(table, highlight=highlight)
+        self.source = plots.source_for(table)
+        layout = plots.result_plots(self.source)
+        if layout is None:
+            self.plot_view.children = []
+            return
+        from jupyter_bokeh.widgets import BokehModel  # a widget: selections sync back to Python
+
+        self.bokeh = BokehModel(layout)
+        self.plot_view.children = [self.bokeh]
+
+
+class ClassifyPanel(_Panel):
+    """Run a compatible zoo model on a table of archive rows; predictions, gallery, filters, export."""
+
+    def __init__(self, table: Table | None = None, archive=None, client=None, **kw):
+        self.archive_ = archive
+        self.client = client
+        self.table: Table | None = None
+        self.result: actions.Classification | None = None
+        self._listeners = []
+        self.model = w.Dropdown(options=[], description="model")
+        self.mc = w.IntSlider(value=20, min=0, max=50, description="MC samples")
+        self.run_button = w.Button(description="Classify", button_style="success", icon="play")
+        self.cls = w.Dropdown(options=["any"], value="any", description="class")
+        self.min_prob = w.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="p ≥")
+        self.fmt = w.Dropdown(options=list(actions.FORMATS), value="votable", description="format")
+        self.filename = w.Text(value="astrohub-result", description="file")
+        self.export_button = w.Button(description="Export", icon="download")
+        self.samp_button = w.Button(description="Send via SAMP", icon="share")
+        self._init_status()
+        self.table_view = w.HTML()
+        self.gallery = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.run_button.on_click(lambda _: self.run())
+        self.cls.observe(lambda _: self.refresh(), "value")
+        self.min_prob.observe(lambda _: self.refresh(), "value")
+        self.export_button.on_click(lambda _: self.export())
+        self.samp_button.on_click(lambda _: self.send_samp())
+        super().__init__([w.HBox([self.model, self.mc, self.run_button, self.progress]), self.status,
+                          w.HBox([self.cls, self.min_prob]), self.table_view, self.gallery,
+                          w.HBox([self.fmt, self.filename, self.export_button, self.samp_button])], **kw)
+        if table is not None:
+            self.set_table(table)
+
+    @property
+    def archive(self):
+        from astrohub.vo import Archive
+
+        self.archive_ = self.archive_ or Archive.local()
+        return self.archive_
+
+    def on_result(self, fn) -> None:
+        """Call ``fn(classification)`` after each successful classification."""
+        self._listeners.append(fn)
+
+    def set_table(self, table: Table) -> None:
+        """Rows to classify; the model list shows the models compatible with them."""
+        self.table = table
+        names = actions.compatible_models(table)
+        self.model.options = names
+        self.model.value = names[0] if names else None
+        self.status.value = (f"{len(table)} rows; {len(names)} compatible model(s)" if names else
+                             _error(ValueError("no model applies to these rows: query rows with cutouts "
+                                               "(e.g. the 'morphology cutouts' template)")))
+
+    def run(self) -> actions.Classification | None:
+        if self.table is None:
+            self.status.value = _error(ValueError("no rows yet: run a query first"))
+            return None
+        model = self.model.value
+        if not model:
+            self.status.value = _error(ValueError("no compatible model for these rows"))
+            return None
+        result = self._run(f"classifying {len(self.table)} rows with {model}",
+                           lambda: actions.classify(self.table, model, self.archive, client=self.client,
+                                                    mc_samples=self.mc.value))
+        if result is None:
+            return None
+        self.result = result
+        self.cls.options = ["any", *result.class_names]
+        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows classified with {model}"
+                             f"{' on the Dask cluster' if result.sharded else ''}</span>")
+        self.refresh()
+        self._show_gallery()
+        for fn in self._listeners:
+            fn(result)
+        return result
+
+    def filtered(self) -> Table:
+        """The predictions passing the class and probability filters."""
+        return actions.filter_rows(self.result.table, None if self.cls.value == "any" else self.cls.value,
+                                   self.min_prob.value)
+
+    def refresh(self) -> None:
+        if self.result is None:
+            return
+        cols = [c for c in ("obj_id", "ra", "dec", "pred_class", "pred_prob", "pred_uncertainty")
+                if c in self.result.table.colnames]
+        cols += [c for c in self.result.table.colnames if c.startswith("p_")]
+        self.table_view.value = table_html(self.filtered()[cols])
+
+    def _show_gallery(self):
+        r = self.result
+        if r.images is None:
+            self.gallery.children = []
+            return
+        tiles = []
+        for i in range(len(r.images)):
+            cap = f"{r.table['pred_class'][i]} p={r.table['pred_prob'][i]:.2f}"
+            tiles.append(w.VBox([w.Image(value=thumbnail(r.images[i], r.saliency[i] if r.saliency is not None else None),
+                                         format="png"), w.Label(cap)]))
+        self.gallery.children = tiles
+
+    def export(self) -> Path | None:
+        if self.result is None:
+            self.status.value = _error(ValueError("nothing to export yet: classify first"))
+            return None
+        path = Path(self.filename.value).with_suffix(actions.FORMATS[self.fmt.value])
+        out = self._run(f"writing {path}", lambda: actions.export(self.filtered(), path, self.fmt.value))
+        if out is not None:
+            self.status.value = f"<span class='astrohub-ok'>wrote {html.escape(str(out))}</span>"
+        return out
+
+    def send_samp(self) -> None:
+        if self.result is None:
+            self.status.value = _error(ValueError("nothing to send yet: classify first"))
+            return
+        url = self._run("sending over SAMP", lambda: actions.send_samp(self.filtered()))
+        if url is not None:
+            self.status.value = f"<span class='astrohub-ok'>sent {html.escape(url)}</span>"
+
+
+class Explorer(w.VBox):
+    """QueryPanel and ClassifyPanel linked: query rows feed the classifier, predictions colour the
+    plots, and points selected in the plots are the rows in ``explorer.selected``."""
+
+    def __init__(self, archive=None, client=None, **kw):
+        self.query = QueryPanel(archive)
+        self.classify = ClassifyPanel(archive=archive, client=client)
+        self.selection = w.HTML()
+        self.selected: Table | None = None
+        self.query.on_result(self._new_rows)
+        self.classify.on_result(self._classified)
+        super().__init__([self.query, self.classify, self.selection], **kw)
+
+    def _new_rows(self, table: Table):
+        self.classify.archive_ = self.query.archive
+        self.classify.set_table(table)
+        self._watch_selection()
+
+    def _classified(self, result):
+        self.query.show(result.table)
+        self._watch_selection()
+
+    def _watch_selection(self):
+        self.query.source.selected.on_change("indices", lambda attr, old, new: self.select(new))
+
+    def select(self, indices) -> Table:
+        """Select rows (as the plots' selection does); returns them."""
+        table = self.classify.result.table if self.classify.result is not None else self.query.result
+        idx = sorted(int(i) for i in indices)
+        self.selected = table[idx]
+        self.query.table_view.value = table_html(table, highlight=set(idx))
+        if list(self.query.source.selected.indices) != idx:
+            self.query.source.selected.indices = idx
+        self.selection.value = f"<span class='astrohub-selection'>{len(idx)} row(s) selected</span>"
+        return self.selected

@@ -1,0 +1,50 @@
+"""Bokeh views of a result: sky positions and a colour-magnitude diagram, sharing one selection."""
+
+from __future__ import annotations
+
+import numpy as np
+from astropy.table import Table
+from bokeh.layouts import row
+from bokeh.models import ColumnDataSource
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
+
+TOOLS = "pan,wheel_zoom,box_select,lasso_select,tap,reset"
+
+
+def source_for(table: Table) -> ColumnDataSource:
+    """Columns the plots use: ra, dec, r, g-r (when present), predicted class and colour."""
+    data = {"row": np.arange(len(table))}
+    for c in ("ra", "dec", "mag_r"):
+        if c in table.colnames:
+            data[c] = np.asarray(table[c], dtype=float)
+    if "mag_g" in table.colnames and "mag_r" in table.colnames:
+        data["g_r"] = np.asarray(table["mag_g"], dtype=float) - np.asarray(table["mag_r"], dtype=float)
+    labels = np.asarray(table["pred_class"]).astype(str) if "pred_class" in table.colnames else \
+        np.asarray(table["class_name"]).astype(str) if "class_name" in table.colnames else np.full(len(table), "row")
+    names = sorted(set(labels))
+    data["label"] = labels
+    data["color"] = [Category10_10[names.index(x) % 10] for x in labels]
+    return ColumnDataSource(data)
+
+
+def result_plots(source: ColumnDataSource):
+    """Sky (ra/dec) and colour-magnitude (g-r vs r) scatter plots on one source (linked selection)."""
+    figs = []
+    if "ra" in source.data:
+        sky = figure(width=360, height=300, title="sky", tools=TOOLS, x_axis_label="RA [deg]",
+                     y_axis_label="Dec [deg]", name="astrohub-sky")
+        sky.x_range.flipped = True
+        sky.scatter("ra", "dec", source=source, color="color", legend_field="label", size=6, alpha=0.8)
+        figs.append(sky)
+    if "g_r" in source.data:
+        cmd = figure(width=360, height=300, title="colour-magnitude", tools=TOOLS, x_axis_label="g - r",
+                     y_axis_label="r [mag]", name="astrohub-cmd")
+        cmd.y_range.flipped = True
+        cmd.scatter("g_r", "mag_r", source=source, color="color", size=6, alpha=0.8)
+        figs.append(cmd)
+    for f in figs:
+        if f.legend:
+            f.legend.label_text_font_size = "8pt"
+            f.legend.location = "top_left"
+    return row(*figs) if figs else None
