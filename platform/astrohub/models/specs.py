@@ -23,6 +23,7 @@ class Spec:
     batch: int = 32
     lr: float = 2e-3
     patience: int = 4
+    stages: tuple = ()  # extra (epochs, lr) one-cycle stages run after the first, from its best weights
     description: str = ""
     targets: dict = field(default_factory=dict)
 
@@ -41,7 +42,7 @@ SPECS = {
             size=64,
             channels=["r"],
             arch={"net": "cnn", "in_ch": 1, "n_out": 5, "widths": [24, 32, 64, 96], "dropout": 0.3},
-            n_train=24000, n_val=3000, n_test=3000, epochs=8,
+            n_train=24000, n_val=3000, n_test=3000, epochs=8, stages=((4, 5e-4),),
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger / star) "
                         "from single-band 64x64 cutouts at 0.2\"/px.",
             targets={"accuracy": 0.95},
@@ -53,7 +54,7 @@ SPECS = {
             size=64,
             channels=["r"],
             arch={"net": "cnn", "in_ch": 1, "n_out": 2, "widths": [24, 32, 64, 96], "dropout": 0.3},
-            n_train=24000, n_val=3000, n_test=3000, epochs=8,
+            n_train=24000, n_val=3000, n_test=3000, epochs=8, stages=((4, 5e-4),),
             description="Galaxy-galaxy strong-lens finder (SIE + shear) on single-band 64x64 cutouts.",
             targets={"auc": 0.98},
         ),
@@ -77,7 +78,7 @@ SPECS = {
             channels=["r"],
             arch={"net": "denoiser", "width": 32, "depth": 6},
             n_train=8000, n_val=1000, n_test=1000,
-            epochs=12, batch=16, lr=1e-3,
+            epochs=6, batch=16, lr=1e-3,
             description="Denoising and 2x super-resolution of single-band galaxy cutouts (residual CNN).",
             targets={},
         ),

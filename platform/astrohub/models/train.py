@@ -60,9 +60,12 @@ def _as_nchw(images: np.ndarray) -> np.ndarray:
 
 def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: int | None = None,
           n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
-          threads: int | None = None, max_minutes: float | None = None, progress: bool = True) -> dict:
+          threads: int | None = None, max_minutes: float | None = None, progress: bool = True,
+          resume: str | Path | None = None) -> dict:
     """Train model ``name`` from its recipe, write weights + card to ``out_dir`` (default: the
-    packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs."""
+    packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs.
+    Recipes may add fine-LR stages (``Spec.stages``); ``resume`` (a directory with the card and
+    weights written by stage 1 of the same recipe) skips stage 1 and runs the later stages."""
     spec = get_spec(name)
     if threads:
         torch.set_num_threads(int(threads))
@@ -73,8 +76,17 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     data = _split(spec, *sizes, progress)
     torch.manual_seed(spec.seed)
     np.random.seed(spec.seed)
+    init = None
+    if resume is not None:
+        from .cards import read_card
+        from .weights import load_weights
+
+        rcard = read_card(Path(resume) / "card.json")
+        if rcard["name"] != name:
+            raise ValueError(f"cannot resume {name!r} from a {rcard['name']!r} checkpoint")
+        init = (rcard, load_weights(Path(resume) / rcard["weights"]["file"], rcard["weights"]["sha256"]))
     fit = _train_classifier if spec.kind == "classifier" else _train_generator
-    card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress)
+    card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress, *([init] if init else []))
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
                              "torch": torch.__version__, "threads": torch.get_num_threads(),
                              "machine": _platform.processor() or _platform.machine()})
@@ -108,12 +120,16 @@ def _base_card(spec: Spec, net, shape, classes) -> dict:
     }
 
 
-def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, desc):
-    """Adam + cosine schedule, early stopping on validation loss; returns (best state, history)."""
+def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, desc, keep_start=False):
+    """AdamW + one-cycle schedule, early stopping on validation loss; leaves the best weights in
+    ``net`` (including the starting ones if ``keep_start``) and returns the epoch history."""
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * batches_fn(count=True)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)
     best, best_loss, bad, hist = None, math.inf, 0, []
+    if keep_start:
+        net.eval()
+        best, best_loss = copy.deepcopy(net.state_dict()), val_fn(net)[0]
     t0 = time.time()
     for ep in range(epochs):
         net.train()
@@ -170,7 +186,7 @@ def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
     return float(logT.detach().exp())
 
 
-def _train_classifier(spec, data, dev, epochs, max_minutes, progress):
+def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None):
     tr, va = data["train"], data["val"]
     xtr, _ = normalise(_as_nchw(tr.images))
     xva, _ = normalise(_as_nchw(va.images))
@@ -197,7 +213,16 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress):
         lg = _logits(m, xva, dev)
         return float(F.cross_entropy(lg, torch.from_numpy(yva))), {"val_acc": float((lg.argmax(1).numpy() == yva).mean())}
 
-    hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name)
+    if init is None:
+        hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name)
+    else:  # stage 1 done earlier by this same recipe: start from its weights
+        net.load_state_dict(init[1])
+        hist = init[0]["training"]["history"][:init[0]["training"].get("stage1_epochs", len(init[0]["training"]["history"]))]
+    stage1 = len(hist)
+    for i, (ep2, lr2) in enumerate(spec.stages):  # warm restarts at lower learning rate
+        g.manual_seed(spec.seed + 1 + i)
+        hist += _loop(net, batches, val, ep2, lr2, spec.patience, max_minutes, progress, f"{spec.name} stage {i + 2}",
+                      keep_start=True)
     card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names)
     lg_val = _logits(net, xva, dev)
     T = fit_temperature(lg_val, yva)
@@ -211,7 +236,9 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress):
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
                         "optimizer": "AdamW + one-cycle, early stopping on val loss (patience "
-                                     f"{spec.patience})", "augmentation": "random rot90 + flip", "history": hist}
+                                     f"{spec.patience})", "augmentation": "random rot90 + flip", "history": hist,
+                        "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
+                        "resumed_stage1": init[0]["weights"]["sha256"] if init else None}
     card["metrics"], card["baseline"] = {}, {}
     if "test" in data:
         te = data["test"]
@@ -236,8 +263,8 @@ def _by_snr(batch, p):
         return {}
     s = batch.meta[key]
     out = {}
-    for lo, hi in ((0, 20), (20, 50), (50, 1e9)):
-        m = (s >= lo) & (s < hi)
+    for lo, hi in ((0, 20), (20, 50), (50, 1e9)):  # objects with a signal (e.g. real transients, lenses)
+        m = (s > lo) & (s <= hi)
         if m.sum() >= 20:
             out[f"{key} {lo}-{hi if hi < 1e9 else 'inf'}"] = {"n": int(m.sum()), "accuracy": M.accuracy(batch.labels[m], p[m])}
     return out
