@@ -2,9 +2,9 @@
 the machine's fp32 matmul peak measured in the same run (CPU, and CUDA when present).
 
 Variants: NCHW eager, channels_last eager (the predictor's default), batch 16/32/128,
-bf16 autocast, torch.compile (``--compile``), and the full ``predict`` path (validation,
+bf16 autocast, torch.compile (skip with ``--no-compile``), and the full ``predict`` path (validation,
 normalisation, 20 MC-dropout samples). Writes results/models_bench.json and a PNG.
-Usage: python benchmarks/models_bench.py [--threads N] [--compile] [--repeats R]
+Usage: python benchmarks/models_bench.py [--threads N] [--no-compile] [--repeats R] [--n N]
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def net_throughput(net, x, bs, device, channels_last=True, bf16=False, repeats=3
 def bench_device(device, args):
     res = {"device": str(device), "threads": torch.get_num_threads(),
            "matmul_gflops": matmul_peak(device, args.repeats), "models": {}}
-    bf16_ok = device.type == "cuda" or torch.backends.mkldnn.is_available() and _cpu_has_bf16()
+    res["cpu_bf16_native"] = _cpu_has_bf16()  # without it, bf16 autocast is emulated (measured anyway)
+    bf16_ok = True
     for name in models.list():
         m = models.load(name, device=device)
         c, h, w = m.card["inputs"]["shape"]
@@ -87,8 +88,11 @@ def bench_device(device, args):
                           ("cl_fp32_bs128", dict(bs=128))] + ([("cl_bf16_bs32", dict(bs=32, bf16=True))] if bf16_ok else []):
             rows[label] = net_throughput(net, x, device=device, repeats=args.repeats, **kw)
         if args.compile:
-            cnet = torch.compile(net)
-            rows["cl_fp32_bs32_compiled"] = net_throughput(cnet, x, 32, device, repeats=args.repeats)
+            try:
+                cnet = torch.compile(net)
+                rows["cl_fp32_bs32_compiled"] = net_throughput(cnet, x, 32, device, repeats=args.repeats)
+            except Exception as e:  # no C compiler, unsupported backend...
+                res.setdefault("compile_errors", {})[name] = f"{type(e).__name__}: {e}"[:300]
         api = (lambda: m.denoise(b.images)) if gen else (lambda: m.predict(b.images))
         rows["predict_api_bs32"] = n / best_time(api, args.repeats)
         res["models"][name] = {
@@ -103,7 +107,8 @@ def bench_device(device, args):
 
 def _cpu_has_bf16():
     try:
-        return "avx512_bf16" in Path("/proc/cpuinfo").read_text()
+        flags = Path("/proc/cpuinfo").read_text()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
     except OSError:
         return False
 
@@ -134,7 +139,8 @@ def figure(results, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--compile", action="store_true", help="also time torch.compile (10-20 s compile per model)")
+    ap.add_argument("--no-compile", dest="compile", action="store_false",
+                    help="skip the torch.compile rows (compiling costs 10-30 s per model)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--n", type=int, default=256, help="images per timing")
     args = ap.parse_args()

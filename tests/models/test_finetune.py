@@ -34,6 +34,9 @@ def test_fine_tune_from_table(sample):
     assert ft.class_names == models.card("galaxy_morphology")["outputs"]["classes"]
     assert ft.card["metrics"]["split"] == "fine-tune hold-out"
     assert ft.card["version"].endswith("+ft")
+    full = models.fine_tune("galaxy_morphology", t, epochs=1, train_features=True)
+    assert full.card["fine_tuned"]["train_features"] is True
+    assert full.predict(sample.images[:3]).probabilities.shape == (3, 5)
 
 
 def test_fine_tune_bad_inputs(sample):

@@ -32,3 +32,16 @@ def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
 def test_train_unknown_model():
     with pytest.raises(ValueError, match=r"unknown model 'lens_findr' \(did you mean 'lens_finder'\?\)"):
         train("lens_findr", "/nonexistent")
+
+
+def test_resume_errors(tmp_path):
+    from astrohub.models.registry import ZOO
+
+    with pytest.raises(ValueError, match="cannot resume 'lens_finder' from a 'transient_realbogus' checkpoint"):
+        train("lens_finder", tmp_path, resume=ZOO / "transient_realbogus")
+    with pytest.raises(ValueError, match="resume is only supported for classifiers"):
+        train("cutout_denoiser", tmp_path, resume=ZOO / "cutout_denoiser")
+    from astrohub.models.cards import CardError
+
+    with pytest.raises(CardError, match="not found"):
+        train("lens_finder", tmp_path, resume=tmp_path / "nothing")

@@ -72,19 +72,21 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out = Path(out_dir) if out_dir else ZOO / name
     sizes = (n_train or spec.n_train, n_val or spec.n_val, n_test or spec.n_test)
-    t0 = time.time()
-    data = _split(spec, *sizes, progress)
-    torch.manual_seed(spec.seed)
-    np.random.seed(spec.seed)
     init = None
     if resume is not None:
         from .cards import read_card
         from .weights import load_weights
 
+        if spec.kind != "classifier":
+            raise ValueError(f"resume is only supported for classifiers, not {spec.kind} {name!r}")
         rcard = read_card(Path(resume) / "card.json")
         if rcard["name"] != name:
             raise ValueError(f"cannot resume {name!r} from a {rcard['name']!r} checkpoint")
         init = (rcard, load_weights(Path(resume) / rcard["weights"]["file"], rcard["weights"]["sha256"]))
+    t0 = time.time()
+    data = _split(spec, *sizes, progress)
+    torch.manual_seed(spec.seed)
+    np.random.seed(spec.seed)
     fit = _train_classifier if spec.kind == "classifier" else _train_generator
     card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress, *([init] if init else []))
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
