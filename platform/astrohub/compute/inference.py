@@ -20,11 +20,17 @@ class BlockError(ValueError):
 def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
     from astrohub.models.preprocess import InputError
 
+    from astrohub.models.cutouts import fit_cutouts
+
+    from .sources import TableChunk
+
     model = worker_model(ref)
     try:
         x = chunk.load()
+        if isinstance(chunk, TableChunk):  # archive stamps may be larger than the model's input
+            x = fit_cutouts(x, model.card["inputs"])
         return model.predict(x, **kwargs)
-    except (InputError, LookupError) as e:
+    except (InputError, LookupError, ValueError) as e:
         raise BlockError(f"rows {chunk.start}-{chunk.stop - 1}: {e}") from None
 
 

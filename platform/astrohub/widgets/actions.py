@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
-_CUTOUT_JOIN = ("SELECT TOP {n} o.*, c.task FROM astrohub.objects AS o JOIN astrohub.cutouts AS c "
+_CUTOUT_JOIN = ("SELECT TOP {n} o.*, c.task, c.label AS true_label, c.class_name AS true_class "
+                "FROM astrohub.objects AS o JOIN astrohub.cutouts AS c "
                 "ON o.obj_id = c.obj_id WHERE c.task = '{task}' ORDER BY o.obj_id")
 TEMPLATES = {
     "objects (first 200)": "SELECT TOP 200 * FROM astrohub.objects ORDER BY obj_id",
@@ -81,6 +82,7 @@ def classify(table: Table, model: str, archive, *, client=None, mc_samples: int 
     ``SHARD_ABOVE`` rows) via :func:`astrohub.compute.predict`; else in this kernel.
     """
     from astrohub import models
+    from astrohub.models.cutouts import fit_cutouts
 
     if len(table) == 0:
         raise ValueError("the query returned no rows: nothing to classify")
@@ -98,13 +100,15 @@ def classify(table: Table, model: str, archive, *, client=None, mc_samples: int 
         gallery_rows = table[:explain_first]
         if len(gallery_rows):
             fetched = archive.cutouts(gallery_rows)
-            images = np.asarray(fetched.to_tensor())[np.argsort(fetched.rows, kind="stable")]
+            images = fit_cutouts(np.asarray(fetched.to_tensor())[np.argsort(fetched.rows, kind="stable")],
+                                 predictor.card["inputs"])
     else:
         fetched = archive.cutouts(table)
         if fetched.missing:
             raise ValueError(f"{len(fetched.missing)} row(s) have no cutout (first: row {fetched.missing[0]}); "
                              "query rows that have cutouts (e.g. JOIN astrohub.cutouts)")
-        images = np.asarray(fetched.to_tensor())[np.argsort(fetched.rows, kind="stable")]
+        images = fit_cutouts(np.asarray(fetched.to_tensor())[np.argsort(fetched.rows, kind="stable")],
+                             predictor.card["inputs"])
         pred = predictor.predict(images, mc_samples=mc_samples)
     out = table.copy()
     out["pred_class"] = pred.names

@@ -1,0 +1,22 @@
+"""Archive cutouts to a model's input size: archives serve larger stamps than some models take."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fit_cutouts(images: np.ndarray, inputs: dict) -> np.ndarray:
+    """Centre-crop [N, (C,) H, W] cutouts to the card's input size (same pixel scale, object centred).
+
+    Stamps smaller than the model's input, or an odd margin, raise ValueError: resample them instead.
+    """
+    x = np.asarray(images)
+    _, want_h, want_w = inputs["shape"]
+    h, w = x.shape[-2:]
+    if (h, w) == (want_h, want_w):
+        return x
+    if h < want_h or w < want_w or (h - want_h) % 2 or (w - want_w) % 2:
+        raise ValueError(f"cutouts of {h}x{w} pixels cannot be centre-cropped to the model's {want_h}x{want_w}; "
+                         "fetch larger cutouts or resample them")
+    dy, dx = (h - want_h) // 2, (w - want_w) // 2
+    return np.ascontiguousarray(x[..., dy:dy + want_h, dx:dx + want_w])
