@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,4 +15,4 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def live():
     """The running LocalArchive (fails, never skips, when DaCHS is not installed)."""
-    return live_archive(REPO / ".astrohub-test" / "archive")
+    return live_archive(Path(os.environ.get("ASTROHUB_TEST_ARCHIVE_DIR", REPO / ".astrohub-test" / "archive")))

@@ -190,7 +190,22 @@ class LocalArchive:
             os.kill(pid, 0)
             return pid
         except (OSError, ValueError):
-            return None
+            return self._find_server()
+
+    def _find_server(self) -> int | None:
+        """The pid of a ``dachs serve`` started with this archive's settings file (e.g. after a lost pid file)."""
+        marker = f"GAVOSETTINGS={self.settings}".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                if b"serve" in cmd and any(c.endswith(b"dachs") for c in cmd) and \
+                        marker in (entry / "environ").read_bytes().split(b"\0"):
+                    return int(entry.name)
+            except OSError:
+                continue
+        return None
 
     def _answers(self, timeout: float = 2.0) -> bool:
         try:
@@ -238,6 +253,9 @@ class LocalArchive:
                 raise ArchiveError(f"DaCHS did not answer on {self.tap_url} within {timeout:.0f} s; "
                                    f"see {self.log_file}")
             time.sleep(0.3)
+        time.sleep(0.2)
+        if self._proc.poll() is not None:       # the answer came from someone else's server
+            raise ArchiveError(f"dachs serve exited with code {self._proc.returncode}; see {self.log_file}")
         return self.tap_url
 
     def _reload(self) -> None:
