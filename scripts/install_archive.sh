@@ -37,19 +37,22 @@ start_cluster() {
   done
 }
 
-# 1. PostgreSQL first (its own postinst creates the 15/main cluster).
+# 1. A half-configured dpkg (e.g. an earlier gavodachs2-server post-install that found no
+#    database) makes every apt-get install fail: start PostgreSQL, then finish it.
+if command -v pg_lsclusters >/dev/null; then start_cluster; fi
+if dpkg --audit 2>/dev/null | grep -q . ; then
+  say "dpkg --configure -a (finishing an earlier, half-configured install)"
+  dpkg --configure -a >/dev/null || say "dpkg --configure -a failed; retrying after PostgreSQL is installed"
+fi
+
+# 2. PostgreSQL and pgsphere (postgresql's own post-install creates the 15/main cluster).
 apt_install postgresql postgresql-contrib postgresql-15-pgsphere
 if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
   say "creating PostgreSQL cluster 15/main"
   pg_createcluster 15 main >/dev/null
 fi
 start_cluster
-
-# 2. Finish a previously interrupted DaCHS configuration, if any.
-if dpkg --audit 2>/dev/null | grep -q . ; then
-  say "dpkg --configure -a (finishing an earlier, half-configured install)"
-  dpkg --configure -a >/dev/null
-fi
+if dpkg --audit 2>/dev/null | grep -q . ; then dpkg --configure -a >/dev/null; fi
 
 # 3. DaCHS itself, now that the database answers.
 apt_install gavodachs2-server
