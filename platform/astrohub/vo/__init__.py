@@ -1,4 +1,15 @@
-"""astrohub.vo: IVOA data access (TAP, SCS, SIA, SSA, DataLink) returning astropy Tables and tensors."""
+"""astrohub.vo: IVOA data access (TAP, SCS, SIA, SSA, DataLink) returning astropy Tables and tensors.
+
+>>> from astrohub.vo import Archive
+>>> arc = Archive.local()                    # $ASTROHUB_ARCHIVE_URL or http://127.0.0.1:8090
+>>> cat = arc.query("SELECT TOP 500 * FROM astrohub.objects WHERE mag_r < 20")
+>>> x = arc.cutouts(cat).images              # via DataLink; rows without a cutout in .missing
+>>> lens = arc.cutouts(arc.sia(150.0, 2.2, 2.0, task="lens")).to_tensor("asinh")
+>>> job = arc.submit("SELECT * FROM astrohub.objects")   # async, recorded; later: arc.fetch(job)
+
+Other services: ``Archive.named("gaia")``, ``Archive(tap_url)``, ``Archive.discover("quasar")``
+(RegTAP). Errors: ADQLError, ServiceUnreachable, RowLimitExceeded, MalformedResponse, JobError.
+"""
 
 from .archive import Archive
 from .config import VOConfig
