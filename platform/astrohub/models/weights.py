@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import torch
@@ -29,6 +30,7 @@ def save_weights(state: dict[str, torch.Tensor], path: str | Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     clean = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     save_file(clean, str(path))
+    os.chmod(path, 0o644)  # safetensors writes 0600; shipped weights must be readable by every user
     return sha256_file(path)
 
 
