@@ -76,7 +76,7 @@ SPECS = {
             kind="generator",
             size=64,
             channels=["r"],
-            arch={"net": "denoiser", "width": 32, "depth": 6},
+            arch={"net": "denoiser", "width": 16},
             n_train=8000, n_val=1000, n_test=1000,
             epochs=6, batch=16, lr=1e-3,
             description="Denoising and 2x super-resolution of single-band galaxy cutouts (residual CNN).",

@@ -308,14 +308,18 @@ def _train_generator(spec, data, dev, epochs, max_minutes, progress):
         perm = torch.randperm(n, generator=g)
 
         def make(i):
+            # each batch mixes both tasks (first half denoise, second half 2x SR) so that
+            # BatchNorm statistics and the mode flag see both
             idx = perm[i * bs:(i + 1) * bs]
-            sr = i % 2 == 1
+            h = len(idx) // 2
             oy, ox = (2 * torch.randint(0, (spec.size - crop) // 2 + 1, (2,), generator=g)).tolist()
-            x = T["us" if sr else "ud"][idx, :, oy:oy + crop, ox:ox + crop]
-            t = T["ts" if sr else "td"][idx, :, oy:oy + crop, ox:ox + crop]
+            win = (slice(None), slice(None), slice(oy, oy + crop), slice(ox, ox + crop))
+            x = torch.cat([T["ud"][idx[:h]][win], T["us"][idx[h:]][win]])
+            t = torch.cat([T["td"][idx[:h]][win], T["ts"][idx[h:]][win]])
+            flag = torch.cat([torch.zeros(h), torch.ones(len(idx) - h)]).view(-1, 1, 1, 1).expand_as(x)
             k = int(torch.randint(4, (1,), generator=g))
-            x, t = torch.rot90(x, k, (2, 3)), torch.rot90(t, k, (2, 3))
-            inp = torch.cat([x, torch.full_like(x, float(sr))], 1).to(dev).contiguous(memory_format=torch.channels_last)
+            x, t, flag = torch.rot90(x, k, (2, 3)), torch.rot90(t, k, (2, 3)), torch.rot90(flag, k, (2, 3))
+            inp = torch.cat([x, flag], 1).to(dev).contiguous(memory_format=torch.channels_last)
             return lambda m: F.mse_loss(m(inp), t.to(dev))
 
         return (make(i) for i in range(nb))
@@ -343,7 +347,7 @@ def _train_generator(spec, data, dev, epochs, max_minutes, progress):
                         "n_test": len(data["test"]) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
                         "optimizer": f"AdamW + one-cycle, early stopping on val loss (patience {spec.patience})",
-                        "augmentation": "random 32x32 crops + rot90; batches alternate denoise / 2x SR",
+                        "augmentation": "random 32x32 crops + rot90; every batch is half denoise, half 2x SR",
                         "loss": "MSE in arcsinh(x / 3 sigma) units", "history": hist}
     gsig = best_gaussian_sigma(va.images, va.meta["truth"])
     card["metrics"], card["baseline"] = {}, {"gaussian_sigma_px": gsig}
