@@ -68,6 +68,9 @@ if ! grep -qx -e "test $HASH" -e "$MODE $HASH" "$STAMP" 2>/dev/null; then
   echo "$MODE $HASH" > "$STAMP"
 fi
 .venv/bin/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 || true
+# JupyterLab defaults for every user: render all cells (widget panels stay live), no news fetching
+mkdir -p .venv/share/jupyter/lab/settings
+cp hub_config/lab-overrides.json .venv/share/jupyter/lab/settings/overrides.json
 .venv/bin/astrohub kernels install >/dev/null
 
 # --- every hub user must be able to run the environment ----------------------

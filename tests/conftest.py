@@ -30,7 +30,12 @@ def platform():
     data = TEST_DATA / "hub"
     if data.exists():
         shutil.rmtree(data)
-    p = Platform(data, port=TEST_PORT, admin="ahtadmin", users=["ahtalice", "ahtbob"], with_archive=False)
+    from astrohub.archive.testing import live_archive
+
+    # the process-wide test archive (the vo, widget and notebook tests share it)
+    live = live_archive(Path(os.environ.get("ASTROHUB_TEST_ARCHIVE_DIR", TEST_DATA / "archive")))
+    p = Platform(data, port=TEST_PORT, admin="ahtadmin", users=["ahtalice", "ahtbob"], with_archive=False,
+                 external_archive=live.tap_url)
     creds = p.prepare()
     p.start()
     p.creds = creds

@@ -67,3 +67,35 @@ def test_share_page_shares_reports_errors_and_revokes(browser, platform, hub, cr
     expect(page.locator("#no-shares")).to_be_visible()
     assert hub.api("GET", "users/ahtbob/shared").json()["items"] == []
     page.context.close()
+
+
+@pytest.mark.archive
+def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, creds, output_dir):
+    page = login(browser, platform.url, "ahtalice", creds["ahtalice"])
+    page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    page.goto(f"{platform.url}/user/ahtalice/lab/tree/astrohub-tutorials/01-query-then-classify-galaxies.ipynb?reset")
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text("astrohub (CPU)", timeout=90_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='busy']")).to_have_count(1, timeout=30_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
+    query = page.locator("button.widget-button", has_text="Query").last
+    try:
+        expect(query).to_be_visible(timeout=60_000)
+    finally:
+        page.screenshot(path=str(output_dir / "browser-tutorial-01.png"))
+    query.click()
+    expect(page.locator(".widget-html", has_text="100 rows").last).to_be_visible(timeout=120_000)
+    page.locator("button.widget-button", has_text="Classify").last.click()
+    expect(page.locator(".widget-html", has_text="rows classified with galaxy_morphology").last).to_be_visible(
+        timeout=180_000)
+    panel = page.locator(".jp-OutputArea-output").last
+    panel.scroll_into_view_if_needed()
+    expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
+    assert panel.locator("table.astrohub-table tr.astrohub-row").count() >= 50
+    expect(panel.locator(".bk-Canvas, canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
+    expect(panel.locator(".widget-image").first).to_be_visible()  # the cutout + saliency gallery
+    panel.locator(".bk-Canvas, canvas").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(output_dir / "browser-explorer.png"))
+    page.context.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import paths
 from .rest import Hub
 from .secrets import secret_file
-from .users import CredentialStore, check_name
+from .users import CredentialStore, check_name, install_tutorials
 
 
 class PlatformError(RuntimeError):
@@ -37,6 +37,7 @@ class Platform:
     users: list[str] = field(default_factory=lambda: ["alice", "bob"])
     with_archive: bool = True
     archive_port: int = 8090
+    external_archive: str = ""  # a TAP URL to offer instead of starting the local archive
     hub_process: subprocess.Popen | None = None
     archive: object | None = None
     archive_url: str = ""
@@ -65,7 +66,12 @@ class Platform:
                                 "and spawns each user's server as that user (run `sudo make demo`)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o755)
-        return CredentialStore(self.data_dir).ensure([self.admin, *self.users], self.home_root)
+        creds = CredentialStore(self.data_dir).ensure([self.admin, *self.users], self.home_root)
+        repo = paths.repo_dir()
+        if repo is not None:
+            for name in creds:
+                install_tutorials(name, repo / "notebooks")
+        return creds
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -76,7 +82,7 @@ class Platform:
             "ASTROHUB_ADMIN_USERS": self.admin,
             "ASTROHUB_USERS": ",".join(self.users),
         })
-        if self.archive is not None:
+        if self.archive_url:
             env["ASTROHUB_ARCHIVE_URL"] = self.archive_url
         return env
 
@@ -91,7 +97,9 @@ class Platform:
 
     def start(self, timeout: float = 90) -> Hub:
         """Start everything and wait until the hub answers."""
-        if self.with_archive:
+        if self.external_archive:
+            self.archive_url = self.external_archive
+        elif self.with_archive:
             self.start_archive()
         log = open(self.data_dir / "jupyterhub.log", "ab")
         self.hub_process = subprocess.Popen(
@@ -135,8 +143,8 @@ class Platform:
         for name, pw in creds.items():
             role = "admin" if name == self.admin else "user"
             lines.append(f"  {role:5s}  {name:12s} {pw}")
-        if self.archive is not None:
-            lines += ["", f"Local VO archive (TAP): {self.archive_url}"]
+        if self.archive_url:
+            lines += ["", f"VO archive (TAP): {self.archive_url}"]
         return "\n".join(lines)
 
 

@@ -67,6 +67,20 @@ def ensure_unix_user(name: str, home_root: Path, password: str) -> Path:
     return home
 
 
+def install_tutorials(name: str, source: Path, folder: str = "astrohub-tutorials") -> Path | None:
+    """Copy the tutorial notebooks into ``name``'s home once (owned by the user); later edits are kept."""
+    import shutil
+
+    entry = pwd.getpwnam(name)
+    target = Path(entry.pw_dir) / folder
+    if target.exists() or not Path(source).is_dir():
+        return None
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in [target, *target.rglob("*")]:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return target
+
+
 def remove_unix_user(name: str) -> None:
     """Delete a local account (its home is left in place)."""
     if unix_user_exists(name):

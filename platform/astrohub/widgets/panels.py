@@ -62,12 +62,30 @@ class _Panel(w.VBox):
         return out
 
 
+_BOKEHJS = False
+
+
+def load_bokehjs() -> None:
+    """Load BokehJS into the notebook page once (inline, no CDN), as the plot widgets need it."""
+    global _BOKEHJS
+    from IPython import get_ipython
+
+    if _BOKEHJS or get_ipython() is None:
+        return
+    from bokeh.io import output_notebook
+    from bokeh.resources import INLINE
+
+    output_notebook(INLINE, hide_banner=True)
+    _BOKEHJS = True
+
+
 class QueryPanel(_Panel):
     """Pick an archive, write ADQL (templates, table/column browser) or a cone, run it."""
 
     def __init__(self, archive=None, **kw):
         from astrohub.vo import KNOWN_SERVICES
 
+        load_bokehjs()
         self._archive = archive
         self.result: Table | None = None
         self._listeners = []
