@@ -181,6 +181,10 @@ def _checked_sigma(xb, name, border=4):
 
 def make_predictor(card: dict, state: dict, device=None) -> Predictor:
     """Classifier or Generator for ``card['kind']``."""
+    from . import series  # 1-D models: light curves, spectra, photometry
+
+    if card["kind"] in series.KINDS:
+        return series.make(card, state, device)
     cls = {"classifier": Classifier, "generator": Generator}.get(card["kind"])
     if cls is None:
         raise ValueError(f"model card {card['name']!r} has unknown kind {card['kind']!r}")

@@ -1,0 +1,305 @@
+"""Input checks and features for the 1-D models: light curves (BLS + folded views), spectra,
+multi-band photometry. Accepts ``astrohub.vo`` TableSets, astropy Tables or plain arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .preprocess import InputError
+
+GLOBAL_BINS, LOCAL_BINS = 256, 64
+LOCAL_HALF_WIDTH = 2.5  # local view spans +-2.5 transit durations
+BLS_BINS = 48
+BANDS = ("u", "g", "r", "i", "z")
+
+
+# ----------------------------------------------------------------------------- coercion
+def _tables(x):
+    """Astropy tables from a TableSet / list of Tables / single Table, else None."""
+    from astropy.table import Table
+
+    if hasattr(x, "tables") and isinstance(getattr(x, "tables"), list):
+        return list(x.tables)
+    if isinstance(x, Table):
+        return [x]
+    if isinstance(x, (list, tuple)) and x and all(isinstance(t, Table) for t in x):
+        return list(x)
+    return None
+
+
+def _col(t, names, what, name):
+    cols = {c.upper(): c for c in t.colnames}
+    for n in names:
+        if n in cols:
+            return np.asarray(t[cols[n]], dtype=np.float64)
+    raise InputError(f"{name}: table has no {what} column (looked for {', '.join(names)}; found {t.colnames})")
+
+
+def series_from_tables(tables, xcols, ycols, ecols, name):
+    """Lists of (x, y, err-or-None) arrays from tables with e.g. TIME/FLUX/FLUX_ERR columns."""
+    out = []
+    for t in tables:
+        x = _col(t, xcols, xcols[0], name)
+        y = _col(t, ycols, ycols[0], name)
+        try:
+            e = _col(t, ecols, ecols[0], name)
+        except InputError:
+            e = None
+        out.append((x, y, e))
+    return out
+
+
+# ----------------------------------------------------------------------------- light curves
+def lightcurves(x, name, time=None, flux_err=None, min_points=100):
+    """List of (time, flux) float64 arrays, validated: finite, sorted time stamps, enough points."""
+    tabs = _tables(x)
+    if tabs is not None:
+        curves = [(t, f) for t, f, _ in series_from_tables(tabs, ("TIME", "MJD", "BJD"), ("FLUX", "PDCSAP_FLUX",
+                                                                                         "SAP_FLUX"), ("FLUX_ERR",), name)]
+    else:
+        f = np.asarray(x, dtype=np.float64)
+        if f.ndim == 1:
+            f = f[None]
+        if f.ndim != 2:
+            raise InputError(f"{name}: flux must be [n_curves, n_points] (or one curve), got shape {f.shape}")
+        if time is None:
+            raise InputError(f"{name}: pass the time stamps (days) with time=..., or a TableSet / Table "
+                             "with TIME and FLUX columns")
+        tm = np.asarray(time, dtype=np.float64)
+        if tm.ndim == 1:
+            tm = np.broadcast_to(tm, f.shape)
+        if tm.shape != f.shape:
+            raise InputError(f"{name}: time has shape {np.shape(time)} but flux has shape {f.shape}; "
+                             "they must have the same length")
+        curves = list(zip(tm, f))
+    if not curves:
+        raise InputError(f"{name}: no light curves given")
+    out = []
+    for i, (t, f) in enumerate(curves):
+        if len(t) != len(f):
+            raise InputError(f"{name}: light curve {i}: {len(t)} time stamps but {len(f)} fluxes")
+        if not np.all(np.isfinite(t)):
+            raise InputError(f"{name}: light curve {i} has NaN/inf time stamps; drop those rows first")
+        if np.any(np.diff(t) <= 0):
+            raise InputError(f"{name}: light curve {i}: time stamps must be strictly increasing (sort by TIME "
+                             "and drop duplicates)")
+        good = np.isfinite(f)
+        if good.sum() < min_points:
+            raise InputError(f"{name}: light curve {i} has {int(good.sum())} finite points; "
+                             f"need at least {min_points}")
+        if t[-1] - t[0] < 2.0:
+            raise InputError(f"{name}: light curve {i} spans {t[-1] - t[0]:.2f} d; need at least 2 days")
+        out.append((t[good], f[good]))
+    return out
+
+
+def _robust_sigma(f):
+    d = np.diff(f)
+    return max(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2), 1e-6)
+
+
+def detrend(t, f, window=2.5):
+    """Relative flux minus a running median of ``window`` days (removes drifts and red noise)."""
+    from scipy.ndimage import median_filter
+
+    med = np.median(f)
+    if med == 0:
+        med = 1.0
+    r = f / med - 1.0
+    dt = np.median(np.diff(t))
+    k = max(int(window / dt) | 1, 3)
+    return r - median_filter(r, size=k, mode="reflect")
+
+
+def bls(t, r, pmin=0.6, pmax=None, nbins=BLS_BINS, widths=(1, 2, 3, 5)):
+    """Box least squares on zero-mean flux ``r``: (period, t0, duration, depth, snr) of the
+    strongest dip, vectorised over a frequency grid fine enough for ``nbins`` phase bins."""
+    span = t[-1] - t[0]
+    pmax = pmax or span / 2.0
+    df = 1.0 / (nbins * span)
+    freqs = np.arange(1.0 / pmax, 1.0 / pmin, df)
+    r = r - r.mean()
+    tt = (t - t[0]).astype(np.float32)
+    n = len(r)
+    best = (-1.0, 0, 0, 1)
+    chunk = 1024
+    for s in range(0, len(freqs), chunk):
+        fr = freqs[s:s + chunk]
+        ph = np.outer(fr.astype(np.float32), tt)
+        ph -= np.floor(ph)
+        idx = (ph * nbins).astype(np.int32) + nbins * np.arange(len(fr), dtype=np.int32)[:, None]
+        S = np.bincount(idx.ravel(), np.tile(r, len(fr)), minlength=len(fr) * nbins).reshape(len(fr), nbins)
+        C = np.bincount(idx.ravel(), minlength=len(fr) * nbins).reshape(len(fr), nbins).astype(np.float64)
+        for w in widths:
+            Se = np.concatenate([S, S[:, :w]], 1).cumsum(1)
+            Ce = np.concatenate([C, C[:, :w]], 1).cumsum(1)
+            Sw = Se[:, w:] - Se[:, :-w]
+            Cw = Ce[:, w:] - Ce[:, :-w]
+            ok = (Cw >= 3) & (Sw < 0)
+            power = np.where(ok, Sw ** 2 / np.maximum(Cw * (1 - Cw / n), 1e-9), 0.0)
+            k = int(np.argmax(power))
+            if power.flat[k] > best[0]:
+                best = (power.flat[k], s + k // nbins, k % nbins, w)
+    _, fi, b0, w = best
+    period = 1.0 / freqs[fi]
+    t0 = t[0] + (b0 + 1 + w / 2.0) / nbins * period  # window ends at bin b0 + w
+    duration = w / nbins * period
+    ph = _phase(t, period, t0)
+    inside = np.abs(ph) < 0.5 * duration / period
+    depth = -float(r[inside].mean()) if inside.any() else 0.0
+    snr = depth / _robust_sigma(r) * np.sqrt(max(inside.sum(), 1))
+    return float(period), float(t0), float(duration), depth, float(snr)
+
+
+def _phase(t, period, t0):
+    return ((t - t0) / period + 0.5) % 1.0 - 0.5
+
+
+def _binned(x, y, lo, hi, nbins):
+    """Mean of ``y`` in ``nbins`` bins of ``x`` over [lo, hi); empty bins linearly interpolated."""
+    idx = np.floor((x - lo) / (hi - lo) * nbins).astype(np.int64)
+    m = (idx >= 0) & (idx < nbins)
+    s = np.bincount(idx[m], y[m], minlength=nbins)
+    c = np.bincount(idx[m], minlength=nbins)
+    out = np.full(nbins, np.nan)
+    out[c > 0] = s[c > 0] / c[c > 0]
+    good = np.isfinite(out)
+    if not good.any():
+        return np.zeros(nbins)
+    centres = np.arange(nbins)
+    return np.interp(centres, centres[good], out[good])
+
+
+def lightcurve_features(t, f):
+    """AstroNet-style inputs of one light curve: global view [4, 256], local view [4, 64] and
+    scalars [6]. View channels: detrended flux in noise units and in relative flux
+    (arcsinh-compressed), the raw (undetrended) flux vs time, and the view at half phase."""
+    r = detrend(t, f)
+    sig = _robust_sigma(r)
+    period, t0, dur, depth, snr = bls(t, r)
+    ph = _phase(t, period, t0)
+    ph2 = _phase(t, period, t0 + period / 2)  # secondary eclipse at the centre
+    raw = f / (np.median(f) or 1.0) - 1.0
+    g = [_binned(ph, r, -0.5, 0.5, GLOBAL_BINS), _binned(ph2, r, -0.5, 0.5, GLOBAL_BINS),
+         _binned(t, raw, t[0], t[-1] + 1e-9, GLOBAL_BINS)]
+    hw = LOCAL_HALF_WIDTH * dur / period
+    loc = [_binned(ph, r, -hw, hw, LOCAL_BINS), _binned(ph2, r, -hw, hw, LOCAL_BINS)]
+    gv = np.stack([np.arcsinh(v / sig) for v in g] + [np.arcsinh(g[0] * 30.0)])
+    lv = np.stack([np.arcsinh(v / sig) for v in loc] + [np.arcsinh(loc[0] * 30.0)] +
+                  [np.arcsinh(loc[0] / max(depth, sig) if depth > 0 else loc[0] / sig)])
+    odd_even = _odd_even(t, r, period, t0, dur, sig)
+    scal = np.array([np.log(period), np.log(dur / period), np.arcsinh(depth * 30.0), np.arcsinh(snr / 10.0),
+                     np.log10(sig), odd_even])
+    return gv.astype(np.float32), lv.astype(np.float32), scal.astype(np.float32)
+
+
+def _odd_even(t, r, period, t0, dur, sig):
+    """Depth difference of odd and even transits in noise units (eclipsing binaries at 2x period)."""
+    n = np.floor((t - t0) / period + 0.5).astype(np.int64)
+    inside = np.abs(_phase(t, period, t0)) < 0.5 * dur / period
+    odd, even = inside & (n % 2 == 1), inside & (n % 2 == 0)
+    if odd.sum() < 2 or even.sum() < 2:
+        return 0.0
+    diff = abs(r[odd].mean() - r[even].mean())
+    return float(np.arcsinh(diff / (sig * np.sqrt(1 / odd.sum() + 1 / even.sum())) / 3.0))
+
+
+def lightcurve_batch(curves, progress=False):
+    """Stacked features (global [N,4,256], local [N,4,64], scalars [N,6]) of (time, flux) pairs."""
+    it = curves
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(curves, desc="BLS + folding", leave=False)
+    feats = [lightcurve_features(t, f) for t, f in it]
+    return tuple(np.stack(z) for z in zip(*feats))
+
+
+# ----------------------------------------------------------------------------- spectra
+def spectra(x, name, wave_model, wave=None, error=None):
+    """(flux [N, n_pix], error [N, n_pix] or None) on the model grid ``wave_model``; inputs on
+    another grid covering it are linearly resampled."""
+    tabs = _tables(x)
+    if tabs is not None:
+        rows = series_from_tables(tabs, ("WAVE", "WAVELENGTH", "LAMBDA"), ("FLUX",), ("ERROR", "ERR", "IVAR"), name)
+    else:
+        f = np.asarray(x, dtype=np.float64)
+        if f.ndim == 1:
+            f = f[None]
+        if f.ndim != 2:
+            raise InputError(f"{name}: flux must be [n_spectra, n_pix] (or one spectrum), got shape {f.shape}")
+        e = None if error is None else np.asarray(error, dtype=np.float64).reshape(f.shape)
+        if wave is None:
+            if f.shape[1] != len(wave_model):
+                raise InputError(f"{name}: spectra have {f.shape[1]} pixels but the model expects {len(wave_model)} "
+                                 f"on its {wave_model[0]:.0f}-{wave_model[-1]:.0f} A grid; pass wave=... to resample")
+            return _checked_flux(f, name), e
+        rows = [(np.asarray(wave, np.float64), fi, None if e is None else e[i]) for i, fi in enumerate(f)]
+    flux, errs = [], []
+    for i, (w, f, e) in enumerate(rows):
+        if len(w) != len(f):
+            raise InputError(f"{name}: spectrum {i}: {len(w)} wavelengths but {len(f)} fluxes")
+        if not np.all(np.isfinite(w)) or np.any(np.diff(w) <= 0):
+            raise InputError(f"{name}: spectrum {i}: wavelengths must be finite and strictly increasing")
+        if w[0] > wave_model[0] * 1.001 or w[-1] < wave_model[-1] * 0.999:
+            raise InputError(f"{name}: spectrum {i} covers {w[0]:.0f}-{w[-1]:.0f} A; the model needs "
+                             f"{wave_model[0]:.0f}-{wave_model[-1]:.0f} A")
+        same = len(w) == len(wave_model) and np.allclose(w, wave_model, rtol=1e-5)
+        flux.append(f if same else np.interp(wave_model, w, f))
+        errs.append(None if e is None else (e if same else np.interp(wave_model, w, e)))
+    err = None if any(e is None for e in errs) else np.stack(errs)
+    return _checked_flux(np.stack(flux), name), err
+
+
+def _checked_flux(f, name):
+    bad = ~np.isfinite(f).all(1)
+    if bad.any():
+        raise InputError(f"{name}: spectra {np.nonzero(bad)[0][:10].tolist()} contain NaN/inf fluxes; "
+                         "mask or interpolate them first")
+    return f
+
+
+def spectrum_input(flux):
+    """Network input [N, 1, n_pix]: flux over its median |flux|, arcsinh-compressed."""
+    scale = np.median(np.abs(flux), axis=1, keepdims=True)
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.arcsinh(flux / scale)[:, None].astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- photometry
+def photometry(x, name, errors=None, bands=BANDS):
+    """(mags [N, 5], errors [N, 5]) from a Table/dict with mag_<b>/err_<b> columns or arrays."""
+    if hasattr(x, "colnames") or isinstance(x, dict):
+        keys = list(x.colnames) if hasattr(x, "colnames") else list(x)
+        missing = [b for b in bands if f"mag_{b}" not in keys or f"err_{b}" not in keys]
+        if missing:
+            raise InputError(f"{name}: missing band(s) {missing}: needs columns "
+                             f"{', '.join(f'mag_{b}' for b in bands)} and {', '.join(f'err_{b}' for b in bands)}")
+        mags = np.stack([np.asarray(x[f"mag_{b}"], np.float64) for b in bands], 1)
+        errs = np.stack([np.asarray(x[f"err_{b}"], np.float64) for b in bands], 1)
+    else:
+        if errors is None:
+            raise InputError(f"{name}: pass the magnitude errors too: predict(mags, errors) with [N, 5] arrays "
+                             f"(bands {', '.join(bands)})")
+        mags, errs = np.asarray(x, np.float64), np.asarray(errors, np.float64)
+        if mags.ndim == 1:
+            mags, errs = mags[None], errs.reshape(1, -1)
+        for what, a in (("magnitudes", mags), ("errors", errs)):
+            if a.ndim != 2 or a.shape[1] != len(bands):
+                raise InputError(f"{name}: {what} must be [N, {len(bands)}] (bands {', '.join(bands)}), "
+                                 f"got shape {a.shape}; missing bands are not supported")
+        if mags.shape != errs.shape:
+            raise InputError(f"{name}: magnitudes {mags.shape} and errors {errs.shape} differ in shape")
+    bad = ~(np.isfinite(mags) & np.isfinite(errs)).all(1)
+    if bad.any():
+        raise InputError(f"{name}: rows {np.nonzero(bad)[0][:10].tolist()} have NaN/inf magnitudes or errors "
+                         "(missing bands); drop them or fill all five bands")
+    if (errs <= 0).any():
+        raise InputError(f"{name}: magnitude errors must be positive")
+    return mags, errs
+
+
+def photometry_features(mags, errs):
+    """[N, 10]: r magnitude, 4 adjacent colours and log10 of the 5 errors."""
+    col = mags[:, :-1] - mags[:, 1:]
+    return np.concatenate([mags[:, 2:3], col, np.log10(errs)], 1).astype(np.float32)
