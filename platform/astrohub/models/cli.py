@@ -27,7 +27,11 @@ def cmd_models(args) -> int:
             print(f"{n:22} (broken card: {e})")
             continue
         m = c["metrics"]
-        if c["kind"] == "classifier":
+        if c["kind"] not in ("classifier", "generator"):
+            from .train_series import headline
+
+            head = headline(c)
+        elif c["kind"] == "classifier":
             head = f"acc {m['accuracy']:.4f} AUC {m['auc']:.4f} ECE {m['ece']:.4f}"
         else:
             head = f"denoise PSNR {m['denoise_psnr']['mean']:.2f} dB, 2x SR PSNR {m['sr_psnr']['mean']:.2f} dB"
@@ -37,9 +41,11 @@ def cmd_models(args) -> int:
 
 def cmd_train(args) -> int:
     from .specs import get_spec
+    from .train_series import SERIES_SPECS
 
     try:
-        get_spec(args.name)
+        if args.name not in SERIES_SPECS:
+            get_spec(args.name)
     except ValueError as e:
         return _err("train", e)
     from .train import train
@@ -55,7 +61,9 @@ def cmd_train(args) -> int:
 
 def _headline(m: dict) -> dict:
     keep = ("n", "accuracy", "accuracy_ci95", "auc", "auc_ci95", "ece", "denoise_psnr", "denoise_ssim", "sr_psnr",
-            "sr_ssim", "gaussian_denoise_psnr", "bicubic_sr_psnr")
+            "sr_ssim", "gaussian_denoise_psnr", "bicubic_sr_psnr",
+            "vetting", "sigma_nmad", "outlier_fraction", "bias", "crps", "coverage_68", "random_forest", "knn",
+            "teff", "logg", "feh")  # the last two rows: 1-D models
     return {k: m[k] for k in keep if k in m}
 
 

@@ -99,6 +99,13 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
 def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Path | None = None) -> dict:
     """Card metrics next to metrics on a fresh simulated set (``n`` objects, ``seed`` defaults to a
     seed disjoint from training) and, if given, on a labelled ``table`` file."""
+    from .train_series import SERIES_SPECS, evaluate_series
+
+    if name in SERIES_SPECS:  # 1-D models: fresh simulated set only
+        if table is not None:
+            raise InputError(f"{name}: --table is only supported for the image models; "
+                             "load the model and call predict() on your light curves / spectra / photometry")
+        return evaluate_series(name, n, seed)
     model = load(name)
     spec = get_spec(name)
     seed = fresh_seed(name) if seed is None else int(seed)

@@ -42,9 +42,10 @@ class TransitNet(nn.Module):
 class SpectrumNet(nn.Module):
     """1-D CNN over a spectrum [N, 1, n_pix] -> ``n_out`` outputs (logits or mean/log-sigma pairs)."""
 
-    def __init__(self, in_ch=1, n_out=3, widths=(16, 32, 64, 64), hidden=128, dropout=0.2, pool=8, **_):
+    def __init__(self, in_ch=1, n_out=3, widths=(16, 32, 64), hidden=128, dropout=0.2, pool=8, **_):
         super().__init__()
-        self.body = _tower(in_ch, list(widths), k=7)
+        stem = [nn.Conv1d(in_ch, widths[0], 9, stride=2, padding=4), nn.BatchNorm1d(widths[0]), nn.ReLU(inplace=True)]
+        self.body = nn.Sequential(*stem, _tower(widths[0], list(widths), k=7))
         self.pool = pool
         self.fc = nn.Sequential(nn.Linear(widths[-1] * pool * 2, hidden), nn.ReLU(inplace=True))
         self.dropout = nn.Dropout(dropout)

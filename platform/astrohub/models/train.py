@@ -66,6 +66,11 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs.
     Recipes may add fine-LR stages (``Spec.stages``); ``resume`` (a directory with the card and
     weights written by stage 1 of the same recipe) skips stage 1 and runs the later stages."""
+    from .train_series import SERIES_SPECS, train_series
+
+    if name in SERIES_SPECS:  # 1-D models (light curves, spectra, photometry)
+        return train_series(name, out_dir, epochs=epochs, n_train=n_train, n_val=n_val, n_test=n_test,
+                            threads=threads, max_minutes=max_minutes, progress=progress)
     spec = get_spec(name)
     if threads:
         torch.set_num_threads(int(threads))

@@ -68,9 +68,9 @@ SERIES_SPECS = {s.name: s for s in [
                            "global + local folded views; planet-transit vs eclipsing-binary / variable / noise.",
                targets={"auc": 0.99}),
     SeriesSpec("spectral_class", "spectral_class", "spectrum-classifier",
-               {"net": "spectrum", "in_ch": 1, "n_out": 3, "widths": [16, 32, 64, 64], "hidden": 128,
+               {"net": "spectrum", "in_ch": 1, "n_out": 3, "widths": [16, 32, 64], "hidden": 128,
                 "dropout": 0.2},
-               n_train=8000, n_val=1000, n_test=2000, seed=2, epochs=15,
+               n_train=6000, n_val=1000, n_test=2000, seed=2, epochs=12,
                description="Star / galaxy / QSO classification of 1-D spectra (3800-9200 A, 1024 log-pixels) "
                            "at any redshift and S/N 5-40.",
                targets={"accuracy": 0.98}),
@@ -81,9 +81,9 @@ SERIES_SPECS = {s.name: s for s in [
                            "ugriz magnitudes and errors of stars, galaxies and QSOs.",
                targets={}),
     SeriesSpec("stellar_params", "stellar_params", "spectrum-regressor",
-               {"net": "spectrum", "in_ch": 1, "n_out": 6, "widths": [16, 32, 64, 64], "hidden": 128,
+               {"net": "spectrum", "in_ch": 1, "n_out": 6, "widths": [16, 32, 64], "hidden": 128,
                 "dropout": 0.0},
-               n_train=8000, n_val=1000, n_test=2000, seed=4, epochs=25,
+               n_train=6000, n_val=1000, n_test=2000, seed=4, epochs=20,
                description="Stellar Teff, log g and [Fe/H] from 1-D spectra with per-object Gaussian "
                            "(heteroscedastic) 1-sigma uncertainties.",
                targets={}),
@@ -143,7 +143,7 @@ def fit(net, train_x, train_y, val_x, val_y, loss_fn, *, epochs, lr, batch, pati
             loss.backward()
             opt.step()
             sched.step()
-            tot += float(loss) * len(idx)
+            tot += float(loss.detach()) * len(idx)
         net.eval()
         with torch.no_grad():
             vl = sum(float(loss_fn(net, [a[i:i + 1024] for a in vx], vy[i:i + 1024])) * len(vy[i:i + 1024])
@@ -375,6 +375,18 @@ def train_series(name: str, out_dir: str | Path | None = None, *, epochs: int | 
                        "bytes": (out / "weights.safetensors").stat().st_size}
     write_card(card, out / "card.json")
     return card
+
+
+def headline(card: dict) -> str:
+    """One-line summary of a 1-D card's held-out metrics (for `astrohub models`)."""
+    m = card["metrics"]
+    if card["kind"] == "lightcurve-classifier":
+        return f"planet AUC {m['vetting']['auc']:.4f}, 4-class acc {m['accuracy']:.4f}"
+    if card["kind"] == "spectrum-classifier":
+        return f"acc {m['accuracy']:.4f} AUC {m['auc']:.4f} ECE {m['ece']:.4f}"
+    if card["kind"] == "photoz-mdn":
+        return f"sigma_NMAD {m['sigma_nmad']:.4f}, outliers {m['outlier_fraction']:.3f}, CRPS {m['crps']:.4f}"
+    return ", ".join(f"{k} RMSE {m[k]['rmse']:.3g}" for k in STELLAR_NAMES)
 
 
 def evaluate_series(name: str, n: int = 1000, seed: int | None = None, model=None) -> dict:
