@@ -25,15 +25,27 @@ def output_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def platform():
+def live():
+    """The live local archive (DaCHS, `small` demo survey), one per test process; fails, never skips."""
+    from astrohub.archive.testing import live_archive
+
+    return live_archive(Path(os.environ.get("ASTROHUB_TEST_ARCHIVE_DIR", TEST_DATA / "archive")))
+
+
+@pytest.fixture
+def arc(live, tmp_path):
+    """A client for the live archive with its own empty cache and quick retries."""
+    from astrohub.vo import Archive
+
+    return Archive.local(live.base_url, cache_dir=tmp_path / "cache", retries=2, backoff=0.1, progress=False)
+
+
+@pytest.fixture(scope="session")
+def platform(live):
     """A running embedded platform with an admin and two users, torn down after the session."""
     data = TEST_DATA / "hub"
     if data.exists():
         shutil.rmtree(data)
-    from astrohub.archive.testing import live_archive
-
-    # the process-wide test archive (the vo, widget and notebook tests share it)
-    live = live_archive(Path(os.environ.get("ASTROHUB_TEST_ARCHIVE_DIR", TEST_DATA / "archive")))
     p = Platform(data, port=TEST_PORT, admin="ahtadmin", users=["ahtalice", "ahtbob"], with_archive=False,
                  external_archive=live.tap_url)
     creds = p.prepare()

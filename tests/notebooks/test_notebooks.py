@@ -9,15 +9,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from astrohub.archive.testing import live_archive
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 
 
 @pytest.fixture(scope="module")
-def archive_url():
-    live = live_archive(Path(os.environ.get("ASTROHUB_TEST_ARCHIVE_DIR", REPO / ".astrohub-test" / "archive")))
+def archive_url(live):
     return live.base_url
 
 
