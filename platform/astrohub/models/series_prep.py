@@ -66,7 +66,7 @@ def lightcurves(x, name, time=None, flux_err=None, min_points=100):
             raise InputError(f"{name}: pass the time stamps (days) with time=..., or a TableSet / Table "
                              "with TIME and FLUX columns")
         tm = np.asarray(time, dtype=np.float64)
-        if tm.ndim == 1:
+        if tm.ndim == 1 and tm.shape[0] == f.shape[1]:
             tm = np.broadcast_to(tm, f.shape)
         if tm.shape != f.shape:
             raise InputError(f"{name}: time has shape {np.shape(time)} but flux has shape {f.shape}; "
