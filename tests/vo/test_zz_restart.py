@@ -69,3 +69,35 @@ def test_kill_during_large_tap_fetch_never_returns_partial_rows(arc, live):
         timer.join()
         live.start()
     assert len(arc.query(q, maxrec=n, cache=False)) == n
+
+
+def test_jobs_caught_by_a_crash_do_not_block_the_queue(arc, live):
+    """Async jobs running when DaCHS dies are failed on restart (clearly), and new jobs still run."""
+    from astrohub.vo import JobError
+
+    slow = ("SELECT TOP 300000 a.obj_id, b.obj_id AS other FROM astrohub.objects AS a, astrohub.objects AS b "
+            "ORDER BY a.mag_r + b.mag_g")
+    jobs = [arc.submit(slow) for _ in range(5)]        # more than the server's 4 running slots
+    live.kill()
+    live.start()
+    for url in jobs:
+        try:
+            t = arc.fetch(url, timeout=120)
+        except JobError as e:
+            assert "submit the query again" in str(e)
+        else:
+            assert len(t) == 300000
+    fresh = arc.submit("SELECT TOP 10 obj_id FROM astrohub.objects")
+    assert len(arc.fetch(fresh, timeout=120)) == 10
+
+
+def test_async_adql_error_and_fetch_timeout(arc):
+    from astrohub.vo import ADQLError, JobError
+
+    with pytest.raises(ADQLError, match="did you mean 'mag_r'"):
+        arc.query("SELECT rmag FROM astrohub.objects", mode="async")
+    url = arc.submit("SELECT TOP 300000 a.obj_id FROM astrohub.objects AS a, astrohub.objects AS b "
+                     "ORDER BY a.mag_r + b.mag_g")
+    with pytest.raises(JobError, match="is still (QUEUED|EXECUTING) after 0 s; it goes on on the server"):
+        arc.fetch(url, timeout=0)
+    arc.abort(url)

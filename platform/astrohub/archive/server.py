@@ -27,6 +27,21 @@ SYSTEM_PROFILES = Path("/var/gavo/etc")   # written by gavodachs2-server's post-
 RESDIR = "astrohub"
 
 
+_REAP_JOBS = """
+from gavo import api
+from gavo.protocols import tap, uws
+with api.getTableConn() as conn:
+    ids = [r[0] for r in conn.query(
+        "SELECT jobid FROM tap_schema.tapjobs WHERE phase IN ('QUEUED', 'EXECUTING')")]
+for job_id in ids:
+    try:
+        tap.WORKER_SYSTEM.changeToPhase(job_id, uws.ERROR,
+            "The archive server stopped while this job was queued or running; submit the query again.")
+    except Exception as e:
+        print("could not fail job", job_id, e)
+"""
+
+
 class ArchiveError(RuntimeError):
     """The local archive cannot be set up or started; the message says what to do."""
 
@@ -235,6 +250,7 @@ class LocalArchive:
             print(f"astrohub archive: building the {size} demo survey (seed {seed}) and importing it into "
                   "DaCHS (first start only)", file=sys.stderr, flush=True)
             self.import_survey(seed, size)
+        self._reap_stale_jobs()
         self._pidfile().unlink(missing_ok=True)
         log = open(self.log_file, "ab")
         self._proc = subprocess.Popen([DACHS, "serve", "start", "--foreground"], env=self.env(),
@@ -257,6 +273,10 @@ class LocalArchive:
         if self._proc.poll() is not None:       # the answer came from someone else's server
             raise ArchiveError(f"dachs serve exited with code {self._proc.returncode}; see {self.log_file}")
         return self.tap_url
+
+    def _reap_stale_jobs(self) -> None:
+        """Fail async jobs left QUEUED/EXECUTING by a server that died: they would block the queue."""
+        _run(["/usr/bin/python3", "-c", _REAP_JOBS], env=self.env(), what="cleaning up stale TAP jobs")
 
     def _reload(self) -> None:
         pid = self._pid()

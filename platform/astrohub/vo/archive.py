@@ -272,17 +272,32 @@ class Archive:
         return [{"url": u, **v} for u, v in self._jobs().items() if v.get("tap") == self.urls["tap"]]
 
     def fetch(self, job_url: str, timeout: float = 600) -> Table:
-        """Wait for an async job (also one from an earlier session) and return its result table."""
+        """Wait up to ``timeout`` s for an async job (also one from an earlier session); return its result."""
         if not isinstance(job_url, str) or not job_url.startswith(("http://", "https://")):
             raise ValueError(f"job_url must be the URL returned by submit(), got {job_url!r}")
+        deadline, interval = time.monotonic() + timeout, 0.2
         try:
             job = self._call(lambda: pyvo.dal.AsyncTAPJob(job_url, session=self.session), "a job lookup")
-            self._call(lambda: job.wait(phases={"COMPLETED", "ERROR", "ABORTED"}, timeout=timeout), "a job status")
+            while True:
+                phase = self._call(lambda: job.phase, "a job status")
+                if phase in ("COMPLETED", "ERROR", "ABORTED"):
+                    break
+                if phase == "PENDING":
+                    self._call(job.run, "starting the async job")
+                if time.monotonic() > deadline:
+                    raise JobError(f"job {job_url} is still {phase} after {timeout:.0f} s; it goes on on the "
+                                   "server: call fetch(job_url) again later, or abort(job_url)")
+                time.sleep(interval)
+                interval = min(interval * 1.5, 5.0)
         except DALAccessError as e:
             raise JobError(f"job {job_url} is not available any more ({e}); submit the query again") from None
-        if job.phase == "ERROR":
-            raise self._adql_error(DALQueryError(job.errorsummary.message.content if job.errorsummary else "job failed"))
-        if job.phase == "ABORTED":
+        if phase == "ERROR":
+            summary = job._job.errorsummary          # pyvo keeps the UWS job document here
+            msg = (summary.message.content if summary is not None and summary.message else "") or "job failed"
+            if _UNKNOWN_COL.search(msg) or _UNKNOWN_TAB.search(msg) or "parse" in msg.lower():
+                raise self._adql_error(DALQueryError(msg))
+            raise JobError(f"job {job_url} failed on the server: {msg.strip()}")
+        if phase == "ABORTED":
             raise JobError(f"job {job_url} was aborted; submit the query again")
         res = self._call(job.fetch_result, "fetching the job result")
         return self._to_table(res)
