@@ -19,7 +19,9 @@ from .conftest import CLASSIFIERS, ZOO_MODELS
 
 
 def test_list_names_every_shipped_model():
-    assert models.list() == ZOO_MODELS
+    names = models.list()
+    assert set(ZOO_MODELS) <= set(names)  # later issues add 1-D models to the same zoo
+    assert names == sorted(names)
 
 
 @pytest.mark.parametrize("name", ZOO_MODELS)
@@ -58,7 +60,7 @@ def test_card_complete_and_consistent(name):
 def test_unknown_model_name_suggests_close_match():
     with pytest.raises(UnknownModelError, match=r"unknown model 'galaxy_morph' \(did you mean 'galaxy_morphology'\?\)"):
         models.load("galaxy_morph")
-    with pytest.raises(UnknownModelError, match="available: cutout_denoiser, galaxy_morphology"):
+    with pytest.raises(UnknownModelError, match="available: .*galaxy_morphology, lens_finder"):
         models.card("photoz")
     with pytest.raises(UnknownModelError, match="non-empty string"):
         models.load("")
