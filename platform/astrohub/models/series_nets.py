@@ -79,7 +79,7 @@ class MDN(nn.Module):
     def forward(self, x):
         o = self.out(self.body(x))
         logit_w, mu, log_s = o.split(self.k, dim=1)
-        return F.log_softmax(logit_w, 1), mu, log_s.clamp(-7.0, 3.0)
+        return F.log_softmax(logit_w, 1), mu, log_s.clamp(-6.0, 3.0)
 
 
 def mdn_nll(logw, mu, log_s, y):
