@@ -71,14 +71,14 @@ def test_lost_worker_resumes_from_the_checkpoint(client, tiny_model, tmp_path):
 
     t = threading.Thread(target=kill_after_first_epoch)
     t.start()
-    trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=6, batch_size=32,
+    trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=12, batch_size=32,
                   init="scratch", timeout_s=60)
     t.join()
     assert killed
     d = trained.card["training"]["distributed"]
     assert d["restarts"] >= 1
-    # the relaunch resumed after a checkpointed epoch instead of redoing all six
-    assert all(0 < s < 6 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
+    # the relaunch resumed after a checkpointed epoch instead of redoing all twelve
+    assert all(0 < s < 12 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
     client.wait_for_workers(2, timeout=60)
 
 

@@ -265,6 +265,9 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
                 raise
             attempt += 1
             log.warning("distributed fit attempt %d failed (%s); resuming from %s", attempt, e, checkpoint)
+            # fresh workers: a surviving rank may still block in a collective, and a lost worker's
+            # address may linger in the scheduler for a moment
+            client.restart(wait_for_workers=False)
             client.wait_for_workers(workers, timeout=120)
     import torch
 
