@@ -14,12 +14,14 @@ PLUGINS = ("astrohub.archive.cli", "astrohub.models.cli")
 def cmd_up(args) -> int:
     from .hub.launcher import Platform, PlatformError, up
 
+    from .archive.server import ArchiveError
+
     users = [u for u in args.users.split(",") if u]
     try:
         platform = Platform(Path(args.data_dir), port=args.port, ip=args.ip, admin=args.admin,
-                            users=users, with_archive=not args.no_archive)
+                            users=users, with_archive=not args.no_archive, archive_port=args.archive_port)
         return up(platform)
-    except (PlatformError, ValueError) as e:
+    except (PlatformError, ArchiveError, ValueError) as e:
         print(f"astrohub up: {e}", file=sys.stderr)
         return 2
 
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", default="astroadmin", help="admin account name (default: astroadmin)")
     p.add_argument("--users", default="alice,bob", help="comma-separated demo accounts (default: alice,bob)")
     p.add_argument("--no-archive", action="store_true", help="do not start the local VO archive")
+    p.add_argument("--archive-port", type=int, default=8090, help="port of the local VO archive (default: 8090)")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("kernels", help="kernelspecs")

@@ -75,3 +75,21 @@ def test_up_prints_login_stops_everything_on_ctrl_c_and_reuses_state():
     finally:
         for name in ("ahtupadmin", "ahtupuser"):
             remove_unix_user(name)
+
+
+def test_up_with_the_archive_port_taken_says_so_and_stops(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        try:
+            r = subprocess.run([sys.executable, "-m", "astrohub.cli", "up", "--port", str(PORT),
+                                "--data-dir", str(TEST_DATA / "up-busy"), "--admin", "ahtupadmin",
+                                "--users", "ahtupuser", "--archive-port", str(port)],
+                               capture_output=True, text=True, timeout=180)
+        finally:
+            for name in ("ahtupadmin", "ahtupuser"):
+                remove_unix_user(name)
+    assert r.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use by another program" in r.stderr
+    assert not port_open(PORT)  # nothing was left running
