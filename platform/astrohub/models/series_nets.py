@@ -42,19 +42,21 @@ class TransitNet(nn.Module):
 class SpectrumNet(nn.Module):
     """1-D CNN over a spectrum [N, 1, n_pix] -> ``n_out`` outputs (logits or mean/log-sigma pairs)."""
 
-    def __init__(self, in_ch=1, n_out=3, widths=(16, 32, 64), hidden=128, dropout=0.2, pool=8, **_):
+    def __init__(self, in_ch=1, n_out=3, widths=(16, 32, 64), hidden=128, dropout=0.2, pool=8, coarse=0, **_):
         super().__init__()
         stem = [nn.Conv1d(in_ch, widths[0], 9, stride=2, padding=4), nn.BatchNorm1d(widths[0]), nn.ReLU(inplace=True)]
         self.body = nn.Sequential(*stem, _tower(widths[0], list(widths), k=7))
-        self.pool = pool
-        self.fc = nn.Sequential(nn.Linear(widths[-1] * pool * 2, hidden), nn.ReLU(inplace=True))
+        self.pool, self.coarse = pool, coarse  # coarse > 0: also feed the spectrum averaged into that many bins
+        self.fc = nn.Sequential(nn.Linear(widths[-1] * pool * 2 + coarse * in_ch, hidden), nn.ReLU(inplace=True))
         self.dropout = nn.Dropout(dropout)
         self.head_fc = nn.Linear(hidden, n_out)
 
     def embed(self, x):
         h = self.body(x)
-        h = torch.cat([F.adaptive_max_pool1d(h, self.pool), F.adaptive_avg_pool1d(h, self.pool)], 1)
-        return self.fc(h.flatten(1))
+        h = torch.cat([F.adaptive_max_pool1d(h, self.pool), F.adaptive_avg_pool1d(h, self.pool)], 1).flatten(1)
+        if self.coarse:
+            h = torch.cat([h, F.adaptive_avg_pool1d(x, self.coarse).flatten(1)], 1)
+        return self.fc(h)
 
     def head(self, e):
         return self.head_fc(self.dropout(e))

@@ -1,0 +1,36 @@
+"""Shared fixtures of the 1-D model tests."""
+
+import numpy as np
+import pytest
+
+from astrohub import models
+from astrohub.models import series_data
+
+SERIES_MODELS = ["photoz_mdn", "spectral_class", "stellar_params", "transit_vetter"]
+
+
+@pytest.fixture(scope="session")
+def loaded():
+    """Each 1-D zoo model loaded once per session (CPU)."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = models.load(name, device="cpu")
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(autouse=True)
+def _tmp_cache(tmp_path, monkeypatch):
+    """Never write simulated sets into the user's cache from tests."""
+    monkeypatch.setattr(series_data, "CACHE", tmp_path / "series-cache")
+
+
+@pytest.fixture(scope="session")
+def curves():
+    """Eight simulated light curves (two of each class)."""
+    from astrohub.sims.lightcurves import simulate_lightcurves
+
+    return simulate_lightcurves(8, 4242, labels=np.repeat(np.arange(4), 2))

@@ -1,0 +1,121 @@
+"""Every 1-D entry point rejects bad input with a message that says what to fix."""
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astrohub.models.preprocess import InputError
+from astrohub.models.series_data import simulate
+from astrohub.models.train_series import evaluate_series, train_series
+
+
+@pytest.fixture(scope="module")
+def spec1():
+    from astrohub.sims.spectra import simulate_spectra
+
+    return simulate_spectra(2, 99)
+
+
+def test_transit_rejects_time_flux_length_mismatch(loaded, curves):
+    with pytest.raises(InputError, match=r"time has shape \(999,\) but flux has shape \(8, 1000\)"):
+        loaded("transit_vetter").predict(curves.flux, time=curves.time[:-1])
+
+
+def test_transit_rejects_unsorted_time(loaded, curves):
+    t = curves.time.copy()
+    t[[10, 11]] = t[[11, 10]]
+    with pytest.raises(InputError, match="time stamps must be strictly increasing"):
+        loaded("transit_vetter").predict(curves.flux[:1], time=t)
+
+
+def test_transit_rejects_nan_time(loaded, curves):
+    t = curves.time.copy()
+    t[5] = np.nan
+    with pytest.raises(InputError, match="light curve 0 has NaN/inf time stamps"):
+        loaded("transit_vetter").predict(curves.flux[:1], time=t)
+
+
+def test_transit_rejects_too_few_points(loaded, curves):
+    with pytest.raises(InputError, match="has 50 finite points; need at least 100"):
+        loaded("transit_vetter").predict(curves.flux[:1, :50], time=curves.time[:50])
+
+
+def test_transit_needs_time_for_arrays(loaded, curves):
+    with pytest.raises(InputError, match="pass the time stamps"):
+        loaded("transit_vetter").predict(curves.flux)
+
+
+def test_transit_table_without_flux_column(loaded, curves):
+    t = Table({"TIME": curves.time, "RATE": curves.flux[0]})
+    with pytest.raises(InputError, match="table has no FLUX column"):
+        loaded("transit_vetter").predict([t])
+
+
+def test_transit_table_length_mismatch_between_columns(loaded, curves):
+    t = Table({"TIME": curves.time, "FLUX": curves.flux[0]})
+    t["TIME"][3] = t["TIME"][2]  # duplicate stamp
+    with pytest.raises(InputError, match="strictly increasing"):
+        loaded("transit_vetter").predict(t)
+
+
+def test_spectrum_wrong_length_without_wave(loaded, spec1):
+    with pytest.raises(InputError, match=r"spectra have 1000 pixels but the model expects 1024"):
+        loaded("spectral_class").predict(spec1.flux[:, :1000])
+
+
+def test_spectrum_nan_flux(loaded, spec1):
+    f = spec1.flux.copy()
+    f[1, 7] = np.nan
+    with pytest.raises(InputError, match=r"spectra \[1\] contain NaN/inf fluxes"):
+        loaded("spectral_class").predict(f)
+
+
+def test_spectrum_wave_not_covering_grid(loaded, spec1):
+    with pytest.raises(InputError, match="covers 4000-9200 A; the model needs 3800-9200 A"):
+        loaded("stellar_params").predict(spec1.flux, wave=np.geomspace(4000, 9200, 1024))
+
+
+def test_spectrum_unsorted_wave(loaded, spec1):
+    w = spec1.wave.copy()[::-1]
+    with pytest.raises(InputError, match="wavelengths must be finite and strictly increasing"):
+        loaded("spectral_class").predict(spec1.flux, wave=w)
+
+
+def test_photoz_missing_band_column(loaded):
+    row = {f"mag_{b}": [20.0] for b in "ugriz"} | {f"err_{b}": [0.05] for b in "ugri"}
+    with pytest.raises(InputError, match=r"missing band\(s\) \['z'\]"):
+        loaded("photoz_mdn").predict(Table(row))
+
+
+def test_photoz_nan_band(loaded):
+    mags = np.full((3, 5), 20.0)
+    mags[2, 0] = np.nan
+    with pytest.raises(InputError, match=r"rows \[2\] have NaN/inf magnitudes"):
+        loaded("photoz_mdn").predict(mags, np.full((3, 5), 0.05))
+
+
+def test_photoz_wrong_number_of_bands(loaded):
+    with pytest.raises(InputError, match=r"magnitudes must be \[N, 5\] \(bands u, g, r, i, z\), got shape \(3, 4\)"):
+        loaded("photoz_mdn").predict(np.full((3, 4), 20.0), np.full((3, 4), 0.05))
+
+
+def test_photoz_needs_errors(loaded):
+    with pytest.raises(InputError, match="pass the magnitude errors too"):
+        loaded("photoz_mdn").predict(np.full((3, 5), 20.0))
+
+
+def test_photoz_nonpositive_errors(loaded):
+    with pytest.raises(InputError, match="errors must be positive"):
+        loaded("photoz_mdn").predict(np.full((2, 5), 20.0), np.zeros((2, 5)))
+
+
+def test_train_and_eval_unknown_name():
+    with pytest.raises(ValueError, match=r"unknown 1-D model 'transit_vettr' \(did you mean 'transit_vetter'\?\)"):
+        train_series("transit_vettr")
+    with pytest.raises(ValueError, match="unknown 1-D model 'nope'"):
+        evaluate_series("nope")
+
+
+def test_simulate_unknown_task():
+    with pytest.raises(ValueError, match="unknown task 'lightcurve'; tasks are transit"):
+        simulate("lightcurve", 10, 1)
