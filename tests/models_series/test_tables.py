@@ -10,9 +10,12 @@ from astrohub.vo.products import TableSet
 
 
 def _fits_table(path, cols):
-    hdu = fits.BinTableHDU.from_columns([fits.Column(name=k, format="E", array=v) for k, v in cols.items()])
-    hdu.writeto(path)
-    return Table.read(path)
+    """Write like the archive builder does and read back like astrohub.vo does."""
+    from astrohub.archive.builder import _write_table
+
+    _write_table(path, {k: (np.asarray(v, np.float32), None) for k, v in cols.items()}, {"OBJ_ID": 1})
+    with fits.open(path) as hdul:
+        return Table.read(next(h for h in hdul if isinstance(h, fits.BinTableHDU)))
 
 
 def test_transit_tableset_equals_arrays(loaded, curves, tmp_path):
