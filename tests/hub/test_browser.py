@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from .browser import launch, login, run_cell
@@ -91,11 +92,15 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     expect(page.locator(".widget-html", has_text="rows classified with galaxy_morphology").last).to_be_visible(
         timeout=180_000)
     panel = page.locator(".jp-OutputArea-output").last
-    panel.scroll_into_view_if_needed()
     expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
     assert panel.locator("table.astrohub-table tr.astrohub-row").count() >= 50
     expect(panel.locator(".bk-Canvas, canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
     expect(panel.locator(".widget-image").first).to_be_visible()  # the cutout + saliency gallery
-    panel.locator(".bk-Canvas, canvas").first.scroll_into_view_if_needed()
+    for _ in range(3):  # the plots are re-rendered once predictions colour them: retry a detached element
+        try:
+            panel.locator(".bk-Canvas, canvas").first.scroll_into_view_if_needed(timeout=10_000)
+            break
+        except PlaywrightError:
+            page.wait_for_timeout(1000)
     page.screenshot(path=str(output_dir / "browser-explorer.png"))
     page.context.close()

@@ -161,3 +161,20 @@ def test_dask_gateway_cluster_from_a_kernel_runs_as_the_user(hub):
         assert r.stdout.split("\n")[0] == "GatewayCluster ['ahtalice'] {None} 42"
     finally:
         k.shutdown()
+
+
+def test_dask_labextension_creates_and_lists_gateway_clusters(hub):
+    """The lab's Dask side panel (dask-labextension's REST API) makes gateway clusters."""
+    url = hub.spawn("ahtalice")
+    h = {"Authorization": f"token {hub.user_token('ahtalice')}"}
+    r = requests.put(f"{url}/dask/clusters/", headers=h, timeout=180)
+    assert r.status_code == 200, r.text
+    model = r.json()
+    try:
+        listed = requests.get(f"{url}/dask/clusters/", headers=h, timeout=60).json()
+        assert [c["id"] for c in listed] == [model["id"]]
+        assert "/services/dask-gateway/clusters/" in model["dashboard_link"]
+    finally:
+        r = requests.delete(f"{url}/dask/clusters/{model['id']}", headers=h, timeout=120)
+    assert r.status_code == 204
+    assert requests.get(f"{url}/dask/clusters/", headers=h, timeout=60).json() == []
