@@ -43,6 +43,8 @@ def outputs(nb) -> str:
     ("01-query-then-classify-galaxies.ipynb", "agreement with the survey's labels"),
     ("02-lens-search.ipynb", "AUC on these archive rows"),
     ("03-transients.ipynb", "real transients written"),
+    ("04-transit-vetting.ipynb", "planets ranked above false positives"),
+    ("05-photo-z-pdfs.ipynb", "point estimates on archive rows"),
 ])
 def test_archive_tutorials_run(name, expect, archive_url, tmp_path):
     nb = run(name, tmp_path, {"ASTROHUB_ARCHIVE_URL": archive_url})
@@ -70,5 +72,6 @@ def test_sharing_tutorial_runs_against_the_hub(platform, hub, tmp_path):
 
 def test_every_tutorial_is_tested():
     tested = {"01-query-then-classify-galaxies.ipynb", "02-lens-search.ipynb", "03-transients.ipynb",
+              "04-transit-vetting.ipynb", "05-photo-z-pdfs.ipynb",
               "06-train-and-predict-at-scale-with-dask.ipynb", "07-share-with-a-collaborator.ipynb"}
     assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} == tested
