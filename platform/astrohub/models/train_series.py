@@ -83,7 +83,7 @@ SERIES_SPECS = {s.name: s for s in [
     SeriesSpec("stellar_params", "stellar_params", "spectrum-regressor",
                {"net": "spectrum", "in_ch": 1, "n_out": 6, "widths": [16, 32, 64], "hidden": 128,
                 "dropout": 0.0, "coarse": 64},
-               n_train=6000, n_val=1000, n_test=2000, seed=4, epochs=40, lr=1e-3, patience=10,
+               n_train=20000, n_val=1000, n_test=2000, seed=4, epochs=25, lr=1e-3, patience=8,
                description="Stellar Teff, log g and [Fe/H] from 1-D spectra with per-object Gaussian "
                            "(heteroscedastic) 1-sigma uncertainties.",
                targets={}),
