@@ -194,10 +194,10 @@ def shards(dataset, world: int) -> list[Chunk]:
 
 def launch(client: Client, ref, dataset, world: int, cfg: FitConfig, checkpoint: Path) -> list[RankResult]:
     """One attempt: a rank per worker, pinned, all started together."""
-    ws = list(client.scheduler_info(n_workers=-1)["workers"])
-    if len(ws) < world:
-        raise ValueError(f"fit(workers={world}) needs {world} Dask workers, the cluster has {len(ws)}")
-    ws = sorted(ws)[:world]
+    n = len(client.scheduler_info(n_workers=-1)["workers"])
+    if n < world:
+        raise ValueError(f"fit(workers={world}) needs {world} Dask workers, the cluster has {n}")
+    ws = live_workers(client, world)[:world]
     addr = client.scheduler_info(n_workers=-1)["workers"][ws[0]]["host"]
     port = client.submit(_free_port, workers=[ws[0]], pure=False).result()
     parts = shards(dataset, world)
@@ -205,6 +205,21 @@ def launch(client: Client, ref, dataset, world: int, cfg: FitConfig, checkpoint:
                           workers=[w], allow_other_workers=False, pure=False, retries=0)
             for r, w in enumerate(ws)]
     return [f.result() for f in _watch(client, futs, ws, cfg.timeout_s * 4)]
+
+
+def live_workers(client: Client, n: int, timeout: float = 120) -> list[str]:
+    """Addresses of at least ``n`` workers that answer and stay the same for a second (a lost
+    worker's address can linger in the scheduler while its nanny starts a new one)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        ws = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        live = sorted(client.run(lambda: True, workers=ws, on_error="ignore")) if ws else []
+        if len(live) >= n and live == last:
+            return live
+        last = live
+        time.sleep(1.0)
+    raise TimeoutError(f"{n} live Dask workers did not appear within {timeout:.0f} s")
 
 
 class WorkerLost(RuntimeError):
@@ -265,10 +280,7 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
                 raise
             attempt += 1
             log.warning("distributed fit attempt %d failed (%s); resuming from %s", attempt, e, checkpoint)
-            # fresh workers: a surviving rank may still block in a collective, and a lost worker's
-            # address may linger in the scheduler for a moment
-            client.restart(wait_for_workers=False)
-            client.wait_for_workers(workers, timeout=120)
+            live_workers(client, workers)  # the lost worker's replacement, not its stale address
     import torch
 
     card, _ = build_net(model, "pretrained")
