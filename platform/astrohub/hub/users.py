@@ -81,10 +81,22 @@ def install_tutorials(name: str, source: Path, folder: str = "astrohub-tutorials
     return target
 
 
-def remove_unix_user(name: str) -> None:
-    """Delete a local account (its home is left in place)."""
-    if unix_user_exists(name):
-        subprocess.run(["userdel", name], check=True, capture_output=True, text=True)
+def remove_unix_user(name: str, wait: float = 10.0) -> None:
+    """Delete a local account after ending its processes (its home is left in place)."""
+    import time
+
+    if not unix_user_exists(name):
+        return
+    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+    deadline = time.monotonic() + wait
+    while True:
+        r = subprocess.run(["userdel", name], capture_output=True, text=True)
+        if r.returncode == 0:
+            return
+        # 8: the user still has a process (it is being killed)
+        if r.returncode != 8 or time.monotonic() > deadline:
+            raise UserError(f"could not remove user {name!r}: {r.stderr.strip()}")
+        time.sleep(0.2)
 
 
 class CredentialStore:
