@@ -65,3 +65,18 @@ def hub(platform):
 @pytest.fixture(scope="session")
 def creds(platform) -> dict[str, str]:
     return CredentialStore(platform.data_dir).load()
+
+
+@pytest.fixture(scope="session")
+def loaded():
+    """Each zoo model loaded once per session (CPU)."""
+    from astrohub import models
+
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = models.load(name, device="cpu")
+        return cache[name]
+
+    return get

@@ -3,23 +3,9 @@
 import numpy as np
 import pytest
 
-from astrohub import models
 from astrohub.models import series_data
 
 SERIES_MODELS = ["photoz_mdn", "spectral_class", "stellar_params", "transit_vetter"]
-
-
-@pytest.fixture(scope="session")
-def loaded():
-    """Each 1-D zoo model loaded once per session (CPU)."""
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = models.load(name, device="cpu")
-        return cache[name]
-
-    return get
 
 
 @pytest.fixture(autouse=True)

@@ -97,7 +97,11 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
                              "torch": torch.__version__, "threads": torch.get_num_threads(),
                              "machine": _platform.processor() or _platform.machine()})
-    state = card.pop("_state")
+    return write_model(card, card.pop("_state"), out)
+
+
+def write_model(card: dict, state: dict, out: Path) -> dict:
+    """Save ``state`` as ``out/weights.safetensors``, record its sha256 in ``card`` and write the card."""
     out.mkdir(parents=True, exist_ok=True)
     digest = save_weights(state, out / "weights.safetensors")
     card["weights"] = {"file": "weights.safetensors", "format": "safetensors", "sha256": digest,

@@ -21,11 +21,9 @@ import torch.nn.functional as F
 from . import series_metrics as SM
 from . import series_nets
 from . import series_prep as P
-from .cards import write_card
 from .metrics import classification_report
 from .registry import ZOO
 from .series_data import simulate
-from .weights import save_weights
 
 VERSION = "1.0.0"
 FRESH_SEED_OFFSET = 7
@@ -378,13 +376,9 @@ def train_series(name: str, out_dir: str | Path | None = None, *, epochs: int | 
     card["training"].update({"epochs_run": len(card["training"]["log"]), "wall_time_s": round(time.time() - t0, 1),
                              "device": "cpu", "torch": torch.__version__, "threads": torch.get_num_threads(),
                              "machine": _platform.processor() or _platform.machine()})
-    out = Path(out_dir) if out_dir else ZOO / name
-    out.mkdir(parents=True, exist_ok=True)
-    digest = save_weights(state, out / "weights.safetensors")
-    card["weights"] = {"file": "weights.safetensors", "format": "safetensors", "sha256": digest,
-                       "bytes": (out / "weights.safetensors").stat().st_size}
-    write_card(card, out / "card.json")
-    return card
+    from .train import write_model
+
+    return write_model(card, state, Path(out_dir) if out_dir else ZOO / name)
 
 
 def headline(card: dict) -> str:
