@@ -27,7 +27,7 @@ def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
     model = worker_model(ref)
     try:
         x = chunk.load()
-        if isinstance(chunk, TableChunk):  # archive stamps may be larger than the model's input
+        if isinstance(chunk, TableChunk) and chunk.kind == "cutout":  # stamps may exceed the model's input
             x = fit_cutouts(x, model.card["inputs"])
         return model.predict(x, **kwargs)
     except (InputError, LookupError, ValueError) as e:
@@ -51,7 +51,7 @@ def concat(parts: list):
             vals = [getattr(p, f.name) for p in parts]
             if isinstance(vals[0], np.ndarray) and vals[0].ndim > 0:
                 out[f.name] = np.concatenate(vals)
-            elif isinstance(vals[0], list) and f.name != "class_names":
+            elif isinstance(vals[0], list) and f.metadata.get("per_row", f.name != "class_names"):
                 out[f.name] = [v for part in vals for v in part]
             else:
                 out[f.name] = vals[0]
@@ -72,7 +72,8 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
 
     ``data`` is a :class:`Simulated` dataset (generated on the workers), a dask array (its blocks are
     computed on the workers), an astropy Table of archive rows or an ADQL query string (each worker
-    fetches its rows' cutouts from ``archive``, default ``astrohub.vo.Archive.local()``), or an
+    fetches its rows' cutouts, light curves or spectra, as the model reads, from ``archive``, default
+    ``astrohub.vo.Archive.local()``; photometry models read the rows themselves), or an
     in-memory numpy array / torch tensor (sent in chunks).
     Returns the same type as ``astrohub.models.load(model).predict`` on the whole input, rows in
     input order. A chunk the model rejects raises :class:`BlockError` naming its rows.
@@ -104,13 +105,25 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
         if isinstance(data, Simulated):
             chunks = data.chunks(size)
         elif isinstance(data, Table):
-            chunks = table_chunks(data, archive, size)
+            chunks = table_chunks(data, archive, size, _modality(model))
         else:
             chunks = array_chunks(data, size)
         futures = [client.submit(_predict_chunk, model, c, predict_kwargs, key=f"astrohub-predict-{token}-{i}",
                                  retries=retries, pure=False)
                    for i, c in enumerate(chunks)]
     return _gather(futures, n, progress, str(model))
+
+
+def _modality(model) -> str:
+    """The data kind ``model`` (a zoo name or a directory with card.json) reads from archive rows."""
+    from pathlib import Path
+
+    from astrohub.models import card
+    from astrohub.models.cards import read_card
+    from astrohub.models.modality import modality
+
+    path = Path(str(model)) / "card.json"
+    return modality(read_card(path) if path.exists() else card(str(model)))
 
 
 def _delayed_predict(model, block, start, kwargs):

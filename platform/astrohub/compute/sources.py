@@ -79,32 +79,46 @@ class Simulated:
         return [SimChunk(a, min(a + size, self.n), self.task, self.seed, self.size) for a in range(0, self.n, size)]
 
 
+_PRODUCT_NAMES = {"cutout": "cutout", "lightcurve": "light curve", "spectrum": "spectrum"}
+
+
 @dataclass(frozen=True)
 class TableChunk(Chunk):
-    """Catalogue/SIA rows whose cutouts the worker fetches from the archive (only rows travel)."""
+    """Archive rows whose data the worker fetches (only rows travel): cutouts, light curves or
+    spectra (``kind``), or the rows themselves for catalogue photometry."""
 
     rows: object = None  # astropy Table
     urls: dict = None  # the archive's service URLs (Archive.urls)
+    kind: str = "cutout"  # a model modality: cutout, lightcurve, spectrum or photometry
 
-    def load(self) -> np.ndarray:
+    def load(self):
+        """Images [n, ...] in row order (cutouts), a list of Tables in row order, or the rows."""
+        if self.kind == "photometry":
+            return self.rows
         from astrohub.vo import Archive
 
         urls = dict(self.urls)
         archive = Archive(urls.pop("tap"), **urls, progress=False)
-        images = archive.cutouts(self.rows)
-        if images.missing or len(images) != len(self.rows):
-            missing = [self.start + int(i) for i in images.missing]
-            raise LookupError(f"no cutout for row(s) {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
-                              "select rows that have cutouts (e.g. JOIN astrohub.cutouts)")
-        order = np.argsort(images.rows, kind="stable")  # the worker's cutouts, back in row order
-        return np.asarray(images.to_tensor())[order]
+        fetch = {"cutout": archive.cutouts, "lightcurve": archive.lightcurves, "spectrum": archive.spectra}[self.kind]
+        got = fetch(self.rows)
+        if got.missing or len(got) != len(self.rows):
+            missing = [self.start + int(i) for i in got.missing]
+            what = _PRODUCT_NAMES[self.kind]
+            raise LookupError(f"no {what} for row(s) {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
+                              f"select rows that have a {what} (e.g. from the table that lists them)")
+        order = np.argsort(got.rows, kind="stable")  # the worker's products, back in row order
+        if self.kind == "cutout":
+            return np.asarray(got.to_tensor())[order]
+        return [got.tables[i] for i in order]
 
 
-def table_chunks(table, archive, size: int) -> list[TableChunk]:
-    """Split a table of archive rows into chunks that fetch their own cutouts."""
+def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableChunk]:
+    """Split a table of archive rows into chunks that fetch their own products of ``kind``."""
     if len(table) == 0:
         raise ValueError("the table has no rows to predict on")
-    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls))
+    if kind not in ("photometry", *_PRODUCT_NAMES):
+        raise ValueError(f"unknown row data kind {kind!r}; one of cutout, lightcurve, spectrum, photometry")
+    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls), kind)
             for a in range(0, len(table), size)]
 
 

@@ -25,6 +25,13 @@ def card(name: str) -> dict:
     return get_card(name)
 
 
+def modality(name: str) -> str:
+    """The data ``name`` reads: ``cutout``, ``lightcurve``, ``spectrum`` or ``photometry``."""
+    from .modality import modality as _modality
+
+    return _modality(card(name))
+
+
 def load(name: str, device=None):
     """A predictor for ``name``: ``predict``/``explain`` (and ``denoise``/``super_resolve``)."""
     from .registry import load as _load

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -61,7 +61,7 @@ class StellarPrediction:
 
     values: np.ndarray
     sigmas: np.ndarray
-    names: list[str]
+    names: list[str] = field(metadata={"per_row": False})  # parameter names, not one per row
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[:, self.names.index(name)]
@@ -82,6 +82,14 @@ class SeriesPredictor:
 
     def _t(self, a) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(self.device)
+
+    def _gradient(self, inputs: tuple, wrt: int, score) -> np.ndarray:
+        """Saliency: |d score / d inputs[wrt]| summed over channels, [N, L]; ``score(out)`` -> [N]."""
+        xs = [self._t(a).requires_grad_(i == wrt) for i, a in enumerate(inputs)]
+        with torch.enable_grad():
+            score(self.net(*xs)).sum().backward()
+        g = xs[wrt].grad.abs()
+        return (g.sum(1) if g.ndim == 3 else g).cpu().numpy().astype(np.float64)
 
 
 class _ClassifierMixin:
@@ -110,6 +118,16 @@ class _ClassifierMixin:
         lab = top.cpu().numpy().astype(np.int64)
         return cls(lab, [self.class_names[i] for i in lab], pr, unc.cpu().numpy(), ent, self.class_names, **extra)
 
+    def _explain(self, inputs: tuple, wrt: int, target) -> np.ndarray:
+        if target is not None and target not in self.class_names:
+            raise InputError(f"{self.name}: unknown target class {target!r}; classes: {', '.join(self.class_names)}")
+
+        def score(logits):
+            idx = logits.argmax(1) if target is None else torch.full((len(logits),), self.class_names.index(target),
+                                                                      device=logits.device)
+            return logits.gather(1, idx.view(-1, 1)).squeeze(1)
+        return self._gradient(inputs, wrt, score)
+
     def predict_proba(self, x, **kw) -> np.ndarray:
         """Calibrated class probabilities [N, K]."""
         return self.predict(x, mc_samples=0, **kw).probabilities
@@ -137,6 +155,15 @@ class TransitVetter(_ClassifierMixin, SeriesPredictor):
         pr.duration = pr.period * np.exp(s[:, 1])
         return pr
 
+    def explain(self, x, time=None, target: str | None = None) -> np.ndarray:
+        """Saliency [N, 256] over the phase-folded global view (the BLS transit at the centre, bin 128)
+        for class ``target`` (default: each curve's predicted class)."""
+        return self.explain_features(*self.features(x, time), target=target)
+
+    def explain_features(self, g, loc, s, target: str | None = None) -> np.ndarray:
+        """:meth:`explain` on precomputed :meth:`features` (the global view is ``g[:, 0]``)."""
+        return self._explain((g, loc, s), 0, target)
+
 
 class SpectrumClassifier(_ClassifierMixin, SeriesPredictor):
     """Star / galaxy / QSO from a 1-D spectrum on the card's wavelength grid (resampled if needed)."""
@@ -149,6 +176,14 @@ class SpectrumClassifier(_ClassifierMixin, SeriesPredictor):
         """Classify spectra: a TableSet / Tables (WAVE, FLUX) or flux [N, n_pix] (``wave`` to resample)."""
         flux, _ = P.spectra(x, self.name, self.wave(), wave)
         return self._classify((P.spectrum_input(flux),), mc_samples, batch_size)
+
+    def resample(self, x, wave=None) -> np.ndarray:
+        """Flux [N, n_pix] of the spectra on the model's wavelength grid :meth:`wave` (validated)."""
+        return P.spectra(x, self.name, self.wave(), wave)[0]
+
+    def explain(self, x, wave=None, target: str | None = None) -> np.ndarray:
+        """Saliency [N, n_pix] on the :meth:`wave` grid for class ``target`` (default: predicted class)."""
+        return self._explain((P.spectrum_input(self.resample(x, wave)),), 0, target)
 
 
 class StellarParams(SpectrumClassifier):
@@ -167,6 +202,14 @@ class StellarParams(SpectrumClassifier):
         mu, sd = np.array(self.card["outputs"]["mean"]), np.array(self.card["outputs"]["std"])
         k = len(names)
         return StellarPrediction(o[:, :k] * sd + mu, np.exp(o[:, k:]) * sd, names)
+
+    def explain(self, x, wave=None, target: str = "teff") -> np.ndarray:
+        """Saliency [N, n_pix] on the :meth:`wave` grid of parameter ``target`` (teff, logg or feh)."""
+        names = list(self.card["outputs"]["parameters"])
+        if target not in names:
+            raise InputError(f"{self.name}: unknown target parameter {target!r}; parameters: {', '.join(names)}")
+        k = names.index(target)
+        return self._gradient((P.spectrum_input(self.resample(x, wave)),), 0, lambda o: o[:, k])
 
 
 class PhotoZ(SeriesPredictor):

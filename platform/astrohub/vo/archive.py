@@ -348,6 +348,10 @@ class Archive:
         """FITS image cutouts for the rows of ``table`` (SIA/TAP rows with access URLs, or catalogue rows via DataLink)."""
         return products.fetch_images(self, table, **kw)
 
+    def product_kinds(self, table: Table, sample: int = 5, **kw) -> set[str]:
+        """Which products (``cutout``, ``spectrum``, ``lightcurve``) the rows of ``table`` have."""
+        return products.product_kinds(self, table, sample, **kw)
+
     def spectra(self, table: Table, **kw) -> "products.TableSet":
         """Spectra (FITS tables) for the rows of ``table`` (SSA/TAP rows or catalogue rows via DataLink)."""
         return products.fetch_tables(self, table, "spectrum", **kw)

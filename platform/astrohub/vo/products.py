@@ -183,6 +183,41 @@ def _open_fits(data: bytes, url: str):
                                 "the product may be damaged: clear it with archive.cache.clear() and retry") from None
 
 
+PRODUCT_KINDS = ("cutout", "spectrum", "lightcurve")
+_TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
+
+
+def _fits_kind(hdul) -> str | None:
+    for h in hdul:
+        if isinstance(h, fits.BinTableHDU):
+            names = {c.upper() for c in h.columns.names}
+            return "lightcurve" if names & _TIME_COLUMNS else "spectrum" if names & _WAVE_COLUMNS else None
+        if h.is_image and h.data is not None:
+            return "cutout"
+    return None
+
+
+def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
+    """Kinds of product (``cutout``, ``spectrum``, ``lightcurve``) that each of the first ``sample``
+    rows has: read from the first product of rows with access URLs, else from their DataLink links
+    (empty when the rows have neither)."""
+    head = table[:sample]
+    if len(head) == 0:
+        return set()
+    direct = _row_urls(head)
+    if direct is not None and id_column is None:
+        kind = _fits_kind(_open_fits(_download_all(archive, direct[:1], "products")[0], direct[0]))
+        return {kind} if kind else set()
+    try:
+        links = datalinks(archive, head, id_column)
+    except ValueError:  # no access URLs and no DataLink service / id column: no products
+        return set()
+    if "local_semantics" not in links.colnames:
+        return set()
+    per_row = [{str(k) for k, r in zip(links["local_semantics"], links["row"]) if r == i} for i in range(len(head))]
+    return set.intersection(*per_row) & set(PRODUCT_KINDS)
+
+
 def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSet:
     """Download and open the FITS images for ``table``'s rows."""
     pairs, missing = _targets(archive, table, "cutout", id_column)

@@ -4,16 +4,20 @@
 >>> from astrohub.widgets import actions
 >>> rows = actions.run_query(Archive.local(), actions.TEMPLATES["morphology cutouts"])
 >>> result = actions.classify(rows, "galaxy_morphology", Archive.local())
->>> actions.filter_rows(result.table, "spiral", 0.9)
+>>> actions.filter_rows(result.table, "spiral-disk", 0.9)
+>>> pz = actions.classify(actions.run_query(Archive.local(), actions.TEMPLATES["galaxies and QSOs (photo-z)"]),
+...                       "photoz_mdn", Archive.local())
+>>> actions.filter_range(pz.table, "z_phot", 0.5, 1.0), pz.pdfs([0, 1])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
+
+from .runs import RUNS, Classification
 
 _CUTOUT_JOIN = ("SELECT TOP {n} o.*, c.task, c.label AS true_label, c.class_name AS true_class "
                 "FROM astrohub.objects AS o JOIN astrohub.cutouts AS c "
@@ -24,8 +28,14 @@ TEMPLATES = {
     "lens candidates": _CUTOUT_JOIN.format(n=100, task="lens"),
     "transient triplets": _CUTOUT_JOIN.format(n=100, task="transient"),
     "bright galaxies": "SELECT TOP 200 * FROM astrohub.objects WHERE class_name <> 'star' AND mag_r < 20 ORDER BY mag_r",
+    "light curves": "SELECT TOP 100 * FROM astrohub.lightcurves ORDER BY obj_id",
+    "spectra": "SELECT TOP 100 * FROM astrohub.spectra ORDER BY obj_id",
+    "galaxies and QSOs (photo-z)": "SELECT TOP 500 * FROM astrohub.objects WHERE class_name IN ('galaxy', 'qso') "
+                                   "ORDER BY obj_id",
 }
 SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
+NO_MODEL_HINT = ("none (query rows with cutouts, light curves or spectra, e.g. a cutouts template, "
+                 "or catalogue rows with ugriz magnitudes)")
 
 
 def run_query(archive, adql: str | None = None, *, ra: float | None = None, dec: float | None = None,
@@ -44,83 +54,64 @@ def run_query(archive, adql: str | None = None, *, ra: float | None = None, dec:
     return archive.cone(ra, dec, radius, maxrec=maxrec)
 
 
-def compatible_models(table: Table) -> list[str]:
-    """Zoo classifiers that apply to these rows: those whose task matches the rows' ``task`` column
-    (all image classifiers when the rows do not say)."""
+PHOTOMETRY_COLUMNS = tuple(f"{p}_{b}" for b in "ugriz" for p in ("mag", "err"))
+
+
+def row_data(table: Table, archive=None) -> set[str]:
+    """What the rows offer a model: ``photometry`` (ugriz magnitudes and errors in the rows), and
+    the products the archive holds for them (``cutout``, ``lightcurve``, ``spectrum``)."""
+    kinds = archive.product_kinds(table) if archive is not None and len(table) else set()
+    if all(c in table.colnames for c in PHOTOMETRY_COLUMNS):
+        kinds.add("photometry")
+    return kinds
+
+
+def compatible_models(table: Table, archive=None) -> list[str]:
+    """Zoo models that apply to these rows, image models first: image classifiers whose task
+    matches the rows' ``task`` column (any, when rows with cutouts have no such column), light-curve
+    and spectrum models when ``archive`` holds those products for the rows, and photo-z when the
+    rows carry ugriz magnitudes with errors."""
     from astrohub import models
+    from astrohub.models.modality import MODALITIES, modality, predicts_rows
 
     tasks = set(np.unique(np.asarray(table["task"]).astype(str))) if "task" in table.colnames else None
-    out = []
+    kinds = row_data(table, archive)
+    found: dict[str, list[str]] = {m: [] for m in MODALITIES}
     for name in models.list():
         card = models.card(name)
-        if card["kind"] != "classifier":
+        if not predicts_rows(card):
             continue
-        if tasks is None or card["task"] in tasks:
-            out.append(name)
-    return out
-
-
-@dataclass
-class Classification:
-    """Rows with their predictions, plus the pixels and saliency maps of the first rows for a gallery."""
-
-    table: Table
-    model: str
-    class_names: list[str]
-    images: np.ndarray | None = None
-    saliency: np.ndarray | None = None
-    sharded: bool = False
-    notes: list[str] = field(default_factory=list)
+        kind = modality(card)
+        ok = (card["task"] in tasks if tasks is not None else "cutout" in kinds) if kind == "cutout" else kind in kinds
+        if ok:
+            found[kind].append(name)
+    return [name for m in MODALITIES for name in found[m]]
 
 
 def classify(table: Table, model: str, archive, *, client=None, mc_samples: int = 20,
              explain_first: int = 12, progress: bool = False) -> Classification:
-    """Predict ``model`` on the rows' cutouts; returns a copy of ``table`` with columns
-    ``pred_class``, ``pred_prob``, ``pred_uncertainty`` and ``p_<class>``.
+    """Run zoo ``model`` on the rows: cutouts, light curves or spectra fetched from ``archive``, or
+    the rows' own photometry. Returns a copy of ``table`` with the predictions (classifiers:
+    ``pred_class``, ``pred_prob``, ``pred_uncertainty``, ``p_<class>``; regressors: their values
+    and errors, e.g. ``z_phot``/``z_std``, ``teff``/``teff_err``) and a gallery of the first
+    ``explain_first`` rows with saliency.
 
-    Runs on the Dask cluster (``client``, or the default client for more than
-    ``SHARD_ABOVE`` rows) via :func:`astrohub.compute.predict`; else in this kernel.
+    Runs on the Dask cluster (``client``, or the default client for more than ``SHARD_ABOVE``
+    rows) via :func:`astrohub.compute.predict`; else in this kernel.
     """
     from astrohub import models
-    from astrohub.models.cutouts import fit_cutouts
+    from astrohub.models.modality import modality
 
     if len(table) == 0:
         raise ValueError("the query returned no rows: nothing to classify")
-    compatible = compatible_models(table)
+    compatible = compatible_models(table, archive)
     if model not in compatible:
         raise ValueError(f"model {model!r} does not apply to these rows; compatible models: "
-                         f"{', '.join(compatible) or 'none (query rows that have cutouts, e.g. a cutouts template)'}")
+                         f"{', '.join(compatible) or NO_MODEL_HINT}")
     predictor = models.load(model)
     client = client or _default_client_if(len(table) > SHARD_ABOVE)
-    images = None
-    if client is not None:
-        from astrohub.compute import predict
-
-        pred = predict(model, table, client=client, archive=archive, progress=progress, mc_samples=mc_samples)
-        gallery_rows = table[:explain_first]
-        if len(gallery_rows):
-            fetched = archive.cutouts(gallery_rows)
-            images = fit_cutouts(np.asarray(fetched.to_tensor())[np.argsort(fetched.rows, kind="stable")],
-                                 predictor.card["inputs"])
-    else:
-        fetched = archive.cutouts(table)
-        if fetched.missing:
-            raise ValueError(f"{len(fetched.missing)} row(s) have no cutout (first: row {fetched.missing[0]}); "
-                             "query rows that have cutouts (e.g. JOIN astrohub.cutouts)")
-        images = fit_cutouts(np.asarray(fetched.to_tensor())[np.argsort(fetched.rows, kind="stable")],
-                             predictor.card["inputs"])
-        pred = predictor.predict(images, mc_samples=mc_samples)
-    out = table.copy()
-    out["pred_class"] = pred.names
-    out["pred_prob"] = pred.probabilities.max(1)
-    out["pred_uncertainty"] = pred.uncertainty
-    for k, c in enumerate(pred.class_names):
-        out[f"p_{c}"] = pred.probabilities[:, k]
-    sal = None
-    if images is not None and explain_first:
-        images = images[:explain_first]
-        sal = predictor.explain(images)
-    return Classification(out, model, list(pred.class_names), images, sal, sharded=client is not None)
+    run = RUNS[modality(predictor.card)]
+    return run(model, predictor, table, archive, client, mc_samples, explain_first, progress)
 
 
 def _default_client_if(wanted: bool):
@@ -137,7 +128,8 @@ def _default_client_if(wanted: bool):
 def filter_rows(table: Table, cls: str | None = None, min_prob: float = 0.0) -> Table:
     """Classified rows of class ``cls`` (any when None) with probability >= ``min_prob``."""
     if "pred_class" not in table.colnames:
-        raise ValueError("the table has no predictions yet: classify it first")
+        raise ValueError("the table has no class predictions: classify it first with a classifier "
+                         "(for values such as z_phot use filter_range)")
     if not 0 <= min_prob <= 1:
         raise ValueError(f"min_prob must be between 0 and 1, got {min_prob}")
     keep = np.asarray(table["pred_prob"]) >= min_prob
@@ -146,6 +138,21 @@ def filter_rows(table: Table, cls: str | None = None, min_prob: float = 0.0) -> 
         if cls not in names and not any(c == f"p_{cls}" for c in table.colnames):
             raise ValueError(f"unknown class {cls!r}; classes here: {', '.join(sorted(names))}")
         keep &= np.asarray(table["pred_class"]).astype(str) == cls
+    return table[keep]
+
+
+def filter_range(table: Table, column: str, lo: float | None = None, hi: float | None = None) -> Table:
+    """Rows with ``lo <= table[column] <= hi`` (either bound may be None), e.g. ``z_phot`` in [0.5, 1]."""
+    if column not in table.colnames:
+        raise ValueError(f"no column {column!r} to filter on; columns: {', '.join(table.colnames)}")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"empty range: lower bound {lo} is above upper bound {hi}")
+    v = np.asarray(table[column], dtype=float)
+    keep = np.isfinite(v)
+    if lo is not None:
+        keep &= v >= lo
+    if hi is not None:
+        keep &= v <= hi
     return table[keep]
 
 

@@ -32,3 +32,29 @@ def thumbnail(image: np.ndarray, saliency: np.ndarray | None = None, scale: int 
     buf = io.BytesIO()
     pil.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def series_thumbnail(x: np.ndarray, y: np.ndarray, saliency: np.ndarray | None = None, xlabel: str = "",
+                     ylabel: str = "", title: str = "") -> bytes:
+    """PNG of a 1-D curve (folded light curve, spectrum) with its saliency shaded in red below."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    fig = Figure(figsize=(2.8, 1.9), dpi=80)
+    ax = fig.add_axes((0.2, 0.24, 0.76, 0.62))
+    if saliency is not None:
+        s = np.asarray(saliency, dtype=float)
+        s = s / s.max() if s.max() > 0 else s
+        sal = ax.twinx()
+        sal.fill_between(x, 0, s, color="#d62728", alpha=0.35, linewidth=0)
+        sal.set_ylim(0, 3)  # saliency in the lower third
+        sal.set_yticks([])
+        ax.set_zorder(sal.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    ax.plot(x, y, color="black", linewidth=0.7)
+    ax.set_xlabel(xlabel, fontsize=7)
+    ax.set_ylabel(ylabel, fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.set_title(title, fontsize=7)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -11,7 +11,7 @@ import numpy as np
 from astropy.table import Table
 
 from . import actions, plots
-from .gallery import thumbnail
+from .gallery import series_thumbnail, thumbnail
 
 LOCAL = "local demo archive"
 CUSTOM = "other TAP URL…"
@@ -186,7 +186,8 @@ class QueryPanel(_Panel):
 
 
 class ClassifyPanel(_Panel):
-    """Run a compatible zoo model on a table of archive rows; predictions, gallery, filters, export."""
+    """Run a compatible zoo model on a table of archive rows (cutouts, light curves, spectra or
+    catalogue photometry); predictions, gallery with saliency, photo-z PDFs, filters, export."""
 
     def __init__(self, table: Table | None = None, archive=None, client=None, **kw):
         self.archive_ = archive
@@ -196,9 +197,14 @@ class ClassifyPanel(_Panel):
         self._listeners = []
         self.model = w.Dropdown(options=[], description="model")
         self.mc = w.IntSlider(value=20, min=0, max=50, description="MC samples")
-        self.run_button = w.Button(description="Classify", button_style="success", icon="play")
+        self.run_button = w.Button(description="Run model", button_style="success", icon="play")
         self.cls = w.Dropdown(options=["any"], value="any", description="class")
         self.min_prob = w.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="p ≥")
+        self.value_col = w.Dropdown(options=[], description="value")
+        self.value_range = w.FloatRangeSlider(value=(0, 1), min=0, max=1, step=0.01, description="range",
+                                              readout_format=".3g", layout=w.Layout(width="420px"))
+        self.class_filters = w.HBox([self.cls, self.min_prob])
+        self.value_filters = w.HBox([self.value_col, self.value_range], layout=w.Layout(display="none"))
         self.fmt = w.Dropdown(options=list(actions.FORMATS), value="votable", description="format")
         self.filename = w.Text(value="astrohub-result", description="file")
         self.export_button = w.Button(description="Export", icon="download")
@@ -206,13 +212,15 @@ class ClassifyPanel(_Panel):
         self._init_status()
         self.table_view = w.HTML()
         self.gallery = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.pdf_view = w.Box()
         self.run_button.on_click(lambda _: self.run())
-        self.cls.observe(lambda _: self.refresh(), "value")
-        self.min_prob.observe(lambda _: self.refresh(), "value")
+        for f in (self.cls, self.min_prob, self.value_range):
+            f.observe(lambda _: self.refresh(), "value")
+        self.value_col.observe(self._value_bounds, "value")
         self.export_button.on_click(lambda _: self.export())
         self.samp_button.on_click(lambda _: self.send_samp())
         super().__init__([w.HBox([self.model, self.mc, self.run_button, self.progress]), self.status,
-                          w.HBox([self.cls, self.min_prob]), self.table_view, self.gallery,
+                          self.class_filters, self.value_filters, self.table_view, self.pdf_view, self.gallery,
                           w.HBox([self.fmt, self.filename, self.export_button, self.samp_button])], **kw)
         if table is not None:
             self.set_table(table)
@@ -231,12 +239,14 @@ class ClassifyPanel(_Panel):
     def set_table(self, table: Table) -> None:
         """Rows to classify; the model list shows the models compatible with them."""
         self.table = table
-        names = actions.compatible_models(table)
+        names = self._run("finding models for these rows", lambda: actions.compatible_models(table, self.archive))
+        if names is None:  # e.g. the archive did not answer: the message is in the status line
+            self.model.options = []
+            return
         self.model.options = names
         self.model.value = names[0] if names else None
         self.status.value = (f"{len(table)} rows; {len(names)} compatible model(s)" if names else
-                             _error(ValueError("no model applies to these rows: query rows with cutouts "
-                                               "(e.g. the 'morphology cutouts' template)")))
+                             _error(ValueError(f"no model applies to these rows: {actions.NO_MODEL_HINT}")))
 
     def run(self) -> actions.Classification | None:
         if self.table is None:
@@ -252,39 +262,89 @@ class ClassifyPanel(_Panel):
         if result is None:
             return None
         self.result = result
+        classes = bool(result.class_names)
+        self.class_filters.layout.display, self.value_filters.layout.display = (None, "none") if classes else ("none", None)
         self.cls.options = ["any", *result.class_names]
-        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows classified with {model}"
-                             f"{' on the Dask cluster' if result.sharded else ''}</span>")
+        if result.values:
+            self.value_col.options = result.values
+            self.value_col.value = result.values[0]
+            self._value_bounds()
+        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows {'classified' if classes else 'measured'}"
+                             f" with {model}{' on the Dask cluster' if result.sharded else ''}</span>")
         self.refresh()
         self._show_gallery()
+        self.show_pdfs(range(min(8, len(result.table))))
         for fn in self._listeners:
             fn(result)
         return result
 
+    def _value_bounds(self, _=None):
+        if self.result is None or self.value_col.value not in self.result.table.colnames:
+            return
+        v = np.asarray(self.result.table[self.value_col.value], dtype=float)
+        v = v[np.isfinite(v)]
+        lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
+        with self.value_range.hold_trait_notifications():  # validates min <= value <= max once, at the end
+            self.value_range.min, self.value_range.max = lo, hi
+            self.value_range.step = max((hi - lo) / 200, 1e-6)
+            self.value_range.value = (lo, hi)
+
     def filtered(self) -> Table:
-        """The predictions passing the class and probability filters."""
-        return actions.filter_rows(self.result.table, None if self.cls.value == "any" else self.cls.value,
-                                   self.min_prob.value)
+        """The predictions passing the filters: class and probability, or a value range (regressors)."""
+        r = self.result
+        if r.class_names:
+            return actions.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value, self.min_prob.value)
+        lo, hi = self.value_range.value
+        at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
+        return actions.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo, None if at_ends[1] else hi)
+
+    def _columns(self) -> list[str]:
+        t, r = self.result.table, self.result
+        cols = ["obj_id", "ra", "dec", "pred_class", "pred_prob", "pred_uncertainty", "planet_score", "bls_period"]
+        cols += [c for v in r.values for c in (v, f"{v}_err")] + ["z_lo68", "z_hi68"]
+        cols += [c for c in t.colnames if c.startswith("p_")]
+        return [c for c in dict.fromkeys(cols) if c in t.colnames]
 
     def refresh(self) -> None:
         if self.result is None:
             return
-        cols = [c for c in ("obj_id", "ra", "dec", "pred_class", "pred_prob", "pred_uncertainty")
-                if c in self.result.table.colnames]
-        cols += [c for c in self.result.table.colnames if c.startswith("p_")]
-        self.table_view.value = table_html(self.filtered()[cols])
+        self.table_view.value = table_html(self.filtered()[self._columns()])
+
+    def _caption(self, i: int) -> str:
+        t = self.result.table
+        if self.result.class_names:
+            return f"{t['pred_class'][i]} p={t['pred_prob'][i]:.2f}"
+        v = self.result.values[0]
+        err = f"±{t[f'{v}_err'][i]:.3g}" if f"{v}_err" in t.colnames else ""
+        return f"{v}={t[v][i]:.4g}{err}"
 
     def _show_gallery(self):
         r = self.result
-        if r.images is None:
-            self.gallery.children = []
-            return
         tiles = []
-        for i in range(len(r.images)):
-            cap = f"{r.table['pred_class'][i]} p={r.table['pred_prob'][i]:.2f}"
-            tiles.append(w.VBox([w.Image(value=thumbnail(r.images[i], r.saliency[i] if r.saliency is not None else None),
-                                         format="png"), w.Label(cap)]))
+        if r.images is not None:
+            for i in range(len(r.images)):
+                png = thumbnail(r.images[i], r.saliency[i] if r.saliency is not None else None)
+                tiles.append(w.VBox([w.Image(value=png, format="png"), w.Label(self._caption(i))]))
+        for i, (x, y) in enumerate(r.series or []):
+            sal = r.series_saliency[i] if r.series_saliency is not None else None
+            png = series_thumbnail(x, y, sal, *r.series_axes, title=self._caption(i))
+            tiles.append(w.Image(value=png, format="png"))
         self.gallery.children = tiles
+
+    def show_pdfs(self, rows) -> None:
+        """Plot the redshift PDFs of ``rows`` (indices into the result) when the model gives PDFs."""
+        r = self.result
+        rows = [int(i) for i in rows]
+        if r is None or not r.has_pdfs or not rows:
+            self.pdf_view.children = []
+            return
+        grid, pdfs = r.pdfs(rows)
+        t = r.table
+        labels = [f"obj {t['obj_id'][i]}" if "obj_id" in t.colnames else f"row {i}" for i in rows]
+        truths = [float(t["redshift"][i]) for i in rows] if "redshift" in t.colnames else None
+        from jupyter_bokeh.widgets import BokehModel
+
+        self.pdf_view.children = [BokehModel(plots.pdf_plot(grid, pdfs, labels, truths))]
 
     def export(self) -> Path | None:
         if self.result is None:
@@ -336,6 +396,8 @@ class Explorer(w.VBox):
         idx = sorted(int(i) for i in indices)
         self.selected = table[idx]
         self.query.table_view.value = table_html(table, highlight=set(idx))
+        if self.classify.result is not None and self.classify.result.has_pdfs and idx:
+            self.classify.show_pdfs(idx[:8])  # the PDFs of the selected objects
         if list(self.query.source.selected.indices) != idx:
             self.query.source.selected.indices = idx
         self.selection.value = f"<span class='astrohub-selection'>{len(idx)} row(s) selected</span>"

@@ -48,3 +48,17 @@ def result_plots(source: ColumnDataSource):
             f.legend.label_text_font_size = "8pt"
             f.legend.location = "top_left"
     return row(*figs) if figs else None
+
+
+def pdf_plot(grid: np.ndarray, pdfs: np.ndarray, labels: list[str], truths: list[float] | None = None):
+    """Redshift PDFs (one line per object), with dashed markers at known redshifts ``truths``."""
+    fig = figure(width=720, height=260, title="photo-z PDFs" + (" (dashed: catalogue z)" if truths else ""),
+                 x_axis_label="z", y_axis_label="p(z)", tools="pan,wheel_zoom,reset", name="astrohub-pdfs")
+    for k, (pdf, label) in enumerate(zip(pdfs, labels)):
+        color = Category10_10[k % 10]
+        fig.line(grid, pdf, color=color, legend_label=label, line_width=1.5)
+        if truths is not None and np.isfinite(truths[k]):
+            fig.line([truths[k]] * 2, [0, float(pdf.max())], color=color, line_dash="dashed")
+    fig.legend.label_text_font_size = "8pt"
+    fig.legend.click_policy = "hide"
+    return fig

@@ -1,0 +1,172 @@
+"""Running a zoo model on archive rows, one function per modality (cutouts, light curves, spectra,
+catalogue photometry). Each returns a :class:`Classification`: the rows annotated with the
+predictions, plus what the panel shows (gallery pixels or curves with saliency, redshift PDFs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from astropy.table import Table
+
+PRODUCT_HINTS = {"cutout": ("cutout", "JOIN astrohub.cutouts"),
+                 "lightcurve": ("light curve", "FROM astrohub.lightcurves"),
+                 "spectrum": ("spectrum", "FROM astrohub.spectra")}
+PDF_POINTS = 600
+
+
+@dataclass
+class Classification:
+    """Rows with their predictions and what a gallery shows for the first rows.
+
+    Classifiers add ``pred_class``, ``pred_prob``, ``pred_uncertainty`` and ``p_<class>``
+    (``class_names`` is set); regressors add the columns named in ``values`` (with ``*_err``
+    or ``z_std``). ``images``/``saliency`` hold cutouts, ``series``/``series_saliency`` 1-D curves
+    (x, y) on ``series_axes``; ``prediction`` is the model's raw output (photo-z PDFs: :meth:`pdfs`).
+    """
+
+    table: Table
+    model: str
+    class_names: list[str]
+    images: np.ndarray | None = None
+    saliency: np.ndarray | None = None
+    sharded: bool = False
+    notes: list[str] = field(default_factory=list)
+    modality: str = "cutout"
+    values: list[str] = field(default_factory=list)
+    series: list[tuple[np.ndarray, np.ndarray]] | None = None
+    series_saliency: np.ndarray | None = None
+    series_axes: tuple[str, str] = ("", "")
+    prediction: object = None
+
+    @property
+    def has_pdfs(self) -> bool:
+        return hasattr(self.prediction, "pdf")
+
+    def pdfs(self, rows, z_max: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+        """(grid, PDFs [len(rows), grid]) of the redshift PDFs of ``rows`` (indices into ``table``)."""
+        if not self.has_pdfs:
+            raise ValueError(f"{self.model} gives no PDFs (only photo-z models do)")
+        p, idx = self.prediction, np.asarray(rows, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(self.table)):
+            raise IndexError(f"rows must be between 0 and {len(self.table) - 1}")
+        sub = type(p)(p.weights[idx], p.means[idx], p.sigmas[idx], p.z_mode[idx], p.z_mean[idx], p.z_std[idx])
+        grid = np.linspace(0.0, z_max, PDF_POINTS)
+        return grid, sub.pdf(grid)
+
+
+def fetch(archive, table: Table, kind: str):
+    """The rows' products in row order: images [n, ...] (cutouts) or a list of Tables; every row must
+    have one, else a ValueError naming the first row without."""
+    what, hint = PRODUCT_HINTS[kind]
+    getter = {"cutout": archive.cutouts, "lightcurve": archive.lightcurves, "spectrum": archive.spectra}[kind]
+    got = getter(table)
+    if got.missing:
+        raise ValueError(f"{len(got.missing)} row(s) have no {what} (first: row {got.missing[0]}); "
+                         f"query rows that have one (e.g. {hint})")
+    order = np.argsort(got.rows, kind="stable")
+    return np.asarray(got.to_tensor())[order] if kind == "cutout" else [got.tables[i] for i in order]
+
+
+def annotate_classes(table: Table, pred) -> Table:
+    """A copy of ``table`` with pred_class, pred_prob, pred_uncertainty and p_<class> columns."""
+    out = table.copy()
+    out["pred_class"] = pred.names
+    out["pred_prob"] = pred.probabilities.max(1)
+    out["pred_uncertainty"] = pred.uncertainty
+    for k, c in enumerate(pred.class_names):
+        out[f"p_{c}"] = pred.probabilities[:, k]
+    return out
+
+
+def _sharded(name, table, archive, client, progress, **kw):
+    from astrohub.compute import predict
+
+    return predict(name, table, client=client, archive=archive, progress=progress, **kw)
+
+
+def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
+    """Image classifier on the rows' cutouts (centre-cropped to the model's input); saliency maps."""
+    from astrohub.models.cutouts import fit_cutouts
+
+    inputs = predictor.card["inputs"]
+    if client is not None:
+        pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
+        images = fit_cutouts(fetch(archive, table[:explain_first], "cutout"), inputs) if explain_first else None
+    else:
+        images = fit_cutouts(fetch(archive, table, "cutout"), inputs)
+        pred = predictor.predict(images, mc_samples=mc_samples)
+        images = images[:explain_first]
+    sal = predictor.explain(images) if images is not None and len(images) else None
+    return Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
+                          sharded=client is not None, modality="cutout", prediction=pred)
+
+
+def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
+    """Transit vetting: BLS + folded views; the gallery shows each folded view with its saliency."""
+    if client is not None:
+        pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
+        g, loc, s = predictor.features(fetch(archive, table[:explain_first], "lightcurve"))
+    else:
+        g, loc, s = predictor.features(fetch(archive, table, "lightcurve"))
+        pred = predictor.predict_features(g, loc, s, mc_samples)
+    out = annotate_classes(table, pred)
+    out["planet_score"], out["bls_period"], out["bls_duration"] = pred.planet_score, pred.period, pred.duration
+    out["bls_period"].unit = out["bls_duration"].unit = "d"
+    k = min(explain_first, len(g))
+    phase = (np.arange(g.shape[-1]) + 0.5) / g.shape[-1] - 0.5
+    sal = predictor.explain_features(g[:k], loc[:k], s[:k]) if k else None
+    return Classification(out, name, list(pred.class_names), sharded=client is not None, modality="lightcurve",
+                          series=[(phase, g[i, 0]) for i in range(k)], series_saliency=sal,
+                          series_axes=("phase (BLS period)", "flux [noise units]"), prediction=pred)
+
+
+def run_spectra(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
+    """Spectrum classifier (classes) or regressor (stellar parameters with 1-sigma errors)."""
+    classifier = "classes" in predictor.card["outputs"]
+    kw = {"mc_samples": mc_samples} if classifier else {}
+    if client is not None:
+        pred = _sharded(name, table, archive, client, progress, **kw)
+        first = fetch(archive, table[:explain_first], "spectrum") if explain_first else []
+    else:
+        spectra = fetch(archive, table, "spectrum")
+        pred = predictor.predict(spectra, **kw)
+        first = spectra[:explain_first]
+    if classifier:
+        out, classes, values = annotate_classes(table, pred), list(pred.class_names), []
+    else:
+        out, classes, values = table.copy(), [], list(pred.names)
+        units = predictor.card["outputs"].get("units", [None] * len(values))
+        for k, (v, u) in enumerate(zip(values, units)):
+            out[v], out[f"{v}_err"] = pred.values[:, k], pred.sigmas[:, k]
+            if u == "K":
+                out[v].unit = out[f"{v}_err"].unit = "K"
+    series = sal = None
+    if len(first):
+        wave = predictor.wave()
+        series = [(wave, f) for f in predictor.resample(first)]
+        sal = predictor.explain(first)
+    return Classification(out, name, classes, sharded=client is not None, modality="spectrum", values=values,
+                          series=series, series_saliency=sal, series_axes=("wavelength [Å]", "flux"),
+                          prediction=pred)
+
+
+def run_photometry(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
+    """Photo-z PDFs from the rows' ugriz magnitudes: z_phot (PDF peak), z_mean, z_std, 68% interval."""
+    pred = _sharded(name, table, archive, client, progress) if client is not None else predictor.predict(table)
+    out = table.copy()
+    out["z_phot"], out["z_mean"], out["z_std"] = pred.z_mode, pred.z_mean, pred.z_std
+    grid = np.linspace(0.0, float(predictor.card["outputs"].get("z_max", 4.0)), 2 * PDF_POINTS)
+    lo, hi = np.empty(len(out)), np.empty(len(out))
+    for a in range(0, len(out), 2000):
+        sub = type(pred)(*(getattr(pred, f)[a:a + 2000] for f in ("weights", "means", "sigmas", "z_mode",
+                                                                  "z_mean", "z_std")))
+        cdf = sub.cdf(grid)
+        lo[a:a + 2000] = grid[np.argmax(cdf >= 0.16, 1)]
+        hi[a:a + 2000] = grid[np.argmax(cdf >= 0.84, 1)]
+    out["z_lo68"], out["z_hi68"] = lo, hi
+    return Classification(out, name, [], sharded=client is not None, modality="photometry",
+                          values=["z_phot", "z_mean", "z_std"], prediction=pred)
+
+
+RUNS = {"cutout": run_cutouts, "lightcurve": run_lightcurves, "spectrum": run_spectra, "photometry": run_photometry}
