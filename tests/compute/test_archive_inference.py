@@ -36,3 +36,40 @@ def test_rows_without_cutouts_are_named(client, arc):
     with pytest.raises(BlockError, match=r"rows (0-5: no cutout for row\(s\) \[0, 1, 2, 3, 4, 5\]|"
                                          r"6-11: no cutout for row\(s\) \[6, 7, 8, 9, 10, 11\])"):
         predict("galaxy_morphology", rows, client=client, archive=arc, chunk_size=6, progress=False)
+
+
+def test_one_dimensional_models_shard_like_a_single_process(client, arc):
+    """Light curves and spectra are fetched by the workers; photo-z reads the rows themselves."""
+    from astrohub.models.series import StellarPrediction
+
+    for model, adql, fetch in (
+            ("transit_vetter", "SELECT TOP 24 * FROM astrohub.lightcurves ORDER BY obj_id", arc.lightcurves),
+            ("spectral_class", "SELECT TOP 24 * FROM astrohub.spectra ORDER BY obj_id", arc.spectra),
+            ("stellar_params", "SELECT TOP 24 * FROM astrohub.spectra ORDER BY obj_id", arc.spectra),
+            ("photoz_mdn", "SELECT TOP 40 * FROM astrohub.objects WHERE class_name = 'galaxy' ORDER BY obj_id",
+             None)):
+        rows = arc.query(adql)
+        if fetch is None:
+            local = load_model(model).predict(rows)
+        else:
+            got = fetch(rows)
+            local = load_model(model).predict([got.tables[i] for i in np.argsort(got.rows)],
+                                              **({} if model == "stellar_params" else {"mc_samples": 0}))
+        kw = {} if model in ("stellar_params", "photoz_mdn") else {"mc_samples": 0}
+        sharded = predict(model, rows, client=client, archive=arc, chunk_size=7, progress=False, **kw)
+        if model == "photoz_mdn":
+            np.testing.assert_allclose(sharded.z_mode, local.z_mode, atol=1e-5)
+            np.testing.assert_allclose(sharded.weights, local.weights, rtol=1e-5, atol=1e-6)
+        elif isinstance(local, StellarPrediction):
+            assert sharded.names == local.names == ["teff", "logg", "feh"]  # parameter names are not rows
+            np.testing.assert_allclose(sharded.values, local.values, rtol=1e-5)
+        else:
+            assert sharded.labels.tolist() == local.labels.tolist()
+            np.testing.assert_allclose(sharded.probabilities, local.probabilities, rtol=1e-5, atol=1e-6)
+
+
+def test_rows_without_light_curves_are_named(client, arc):
+    rows = arc.query("SELECT TOP 4 o.* FROM astrohub.objects AS o WHERE o.obj_id NOT IN "
+                     "(SELECT l.obj_id FROM astrohub.lightcurves AS l) ORDER BY o.obj_id")
+    with pytest.raises(BlockError, match=r"rows 0-3: no light curve for row\(s\) \[0, 1, 2, 3\]"):
+        predict("transit_vetter", rows, client=client, archive=arc, chunk_size=4, progress=False)

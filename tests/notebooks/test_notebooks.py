@@ -43,8 +43,8 @@ def outputs(nb) -> str:
     ("01-query-then-classify-galaxies.ipynb", "agreement with the survey's labels"),
     ("02-lens-search.ipynb", "AUC on these archive rows"),
     ("03-transients.ipynb", "real transients written"),
-    ("04-transit-vetting.ipynb", "planets ranked above false positives"),
-    ("05-photo-z-pdfs.ipynb", "point estimates on archive rows"),
+    ("04-transit-vetting.ipynb", "confident planet candidates among"),
+    ("05-photo-z-pdfs.ipynb", "spectroscopic z inside the 68% interval"),
 ])
 def test_archive_tutorials_run(name, expect, archive_url, tmp_path):
     nb = run(name, tmp_path, {"ASTROHUB_ARCHIVE_URL": archive_url})

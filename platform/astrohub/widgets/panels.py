@@ -213,6 +213,7 @@ class ClassifyPanel(_Panel):
         self.table_view = w.HTML()
         self.gallery = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.pdf_view = w.Box()
+        self.pdf_rows: list[int] = []  # rows whose PDFs pdf_view shows
         self.run_button.on_click(lambda _: self.run())
         for f in (self.cls, self.min_prob, self.value_range):
             f.observe(lambda _: self.refresh(), "value")
@@ -336,8 +337,9 @@ class ClassifyPanel(_Panel):
         r = self.result
         rows = [int(i) for i in rows]
         if r is None or not r.has_pdfs or not rows:
-            self.pdf_view.children = []
+            self.pdf_view.children, self.pdf_rows = [], []
             return
+        self.pdf_rows = rows
         grid, pdfs = r.pdfs(rows)
         t = r.table
         labels = [f"obj {t['obj_id'][i]}" if "obj_id" in t.colnames else f"row {i}" for i in rows]

@@ -1,0 +1,137 @@
+"""The classify panel on every modality: light curves, spectra and catalogue photometry (photo-z
+PDFs), against the live archive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astrohub.vo import Archive
+from astrohub.widgets import ClassifyPanel, Explorer, actions
+
+pytestmark = pytest.mark.archive
+LIGHT_CURVES = actions.TEMPLATES["light curves"].replace("TOP 100", "TOP 40")
+SPECTRA = actions.TEMPLATES["spectra"].replace("TOP 100", "TOP 40")
+PHOTO_Z = actions.TEMPLATES["galaxies and QSOs (photo-z)"].replace("TOP 500", "TOP 300")
+SPECTRAL_CLASSES = np.array(["star", "galaxy", "qso"])  # astrohub.spectra.label
+
+
+def is_png(b: bytes) -> bool:
+    return b[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_light_curves_are_vetted_with_folded_saliency_gallery(arc):
+    rows = arc.query(LIGHT_CURVES)
+    c = ClassifyPanel(rows, archive=arc)
+    assert c.model.options == ("transit_vetter",)
+    c.mc.value = 5
+    c.run_button.click()
+    r = c.result
+    assert r is not None, c.status.value
+    t = r.table
+    assert np.mean(np.asarray(t["pred_class"]).astype(str) == np.asarray(rows["class_name"]).astype(str)) >= 0.85
+    np.testing.assert_allclose(t["planet_score"], t["p_planet-transit"])
+    assert (np.asarray(t["bls_period"]) > 0).all()
+    # gallery: folded light curves, saliency concentrated on the transit (centre of the fold) for planets
+    assert len(c.gallery.children) == 12 and all(is_png(tile.value) for tile in c.gallery.children)
+    planets = [i for i in range(12) if t["pred_class"][i] == "planet-transit"]
+    assert planets, "the first 12 light curves hold no predicted planet"
+    sal = r.series_saliency[planets]
+    centre = sal[:, 115:141].mean()
+    assert centre > 3 * np.concatenate([sal[:, :115], sal[:, 141:]], 1).mean()
+    # class filter
+    c.cls.value, c.min_prob.value = "planet-transit", 0.9
+    shown = c.filtered()
+    assert set(shown["pred_class"]) == {"planet-transit"} and (shown["pred_prob"] >= 0.9).all()
+
+
+def test_spectra_classes_and_stellar_parameters(arc, tmp_path):
+    rows = arc.query(SPECTRA)
+    c = ClassifyPanel(rows, archive=arc)
+    assert c.model.options == ("spectral_class", "stellar_params")
+    c.run_button.click()
+    truth = SPECTRAL_CLASSES[np.asarray(rows["label"])]
+    assert np.mean(np.asarray(c.result.table["pred_class"]).astype(str) == truth) >= 0.9
+    assert len(c.gallery.children) == 12 and c.result.series_axes[0] == "wavelength [Å]"
+    # the regressor: values with errors, value-range filter instead of class filters
+    c.model.value = "stellar_params"
+    c.run_button.click()
+    t = c.result.table
+    assert "measured with stellar_params" in c.status.value
+    assert c.class_filters.layout.display == "none" and c.value_filters.layout.display is None
+    assert c.value_col.options == ("teff", "logg", "feh") and (np.asarray(t["teff_err"]) > 0).all()
+    assert "teff" in c.table_view.value and "pred_class" not in t.colnames
+    c.value_range.value = (5000.0, 8000.0)
+    shown = c.filtered()
+    assert 0 < len(shown) < len(t) and ((shown["teff"] >= 5000) & (shown["teff"] <= 8000)).all()
+    c.fmt.value, c.filename.value = "fits", str(tmp_path / "stars")
+    c.export_button.click()
+    back = Table.read(tmp_path / "stars.fits")
+    assert len(back) == len(shown) and np.allclose(back["teff"], shown["teff"])
+
+
+def test_photo_z_pdfs_intervals_and_range_filter(arc):
+    rows = arc.query(PHOTO_Z)
+    c = ClassifyPanel(rows, archive=arc)
+    assert c.model.options == ("photoz_mdn",)
+    c.run_button.click()
+    r = c.result
+    t = r.table
+    z, zp = np.asarray(t["redshift"], float), np.asarray(t["z_phot"], float)
+    nmad = 1.4826 * np.median(np.abs((zp - z) / (1 + z) - np.median((zp - z) / (1 + z))))
+    assert nmad < 0.05
+    covered = np.mean((z >= t["z_lo68"]) & (z <= t["z_hi68"]))
+    assert 0.55 < covered < 0.85  # the 68% intervals are calibrated
+    grid, pdfs = r.pdfs([0, 1, 2])
+    np.testing.assert_allclose(pdfs.sum(1) * (grid[1] - grid[0]), 1, atol=0.01)
+    assert [type(v).__name__ for v in c.pdf_view.children] == ["BokehModel"] and c.pdf_rows == list(range(8))
+    c.value_range.value = (0.5, 1.0)
+    shown = c.filtered()
+    assert len(shown) and ((shown["z_phot"] >= 0.5) & (shown["z_phot"] <= 1.0)).all()
+    with pytest.raises(ValueError, match="no class predictions.*use filter_range"):
+        actions.filter_rows(t, "galaxy")
+
+
+def test_explorer_selection_shows_the_selected_pdfs(arc):
+    e = Explorer(arc)
+    e.query.tabs.selected_index = 0
+    e.query.adql.value = PHOTO_Z.replace("TOP 300", "TOP 30")
+    e.query.run_button.click()
+    e.classify.run_button.click()
+    e.query.source.selected.indices = [2, 4]
+    assert e.classify.pdf_rows == [2, 4]
+    assert list(e.selected["obj_id"]) == [e.classify.result.table["obj_id"][i] for i in (2, 4)]
+
+
+def test_bad_rows_and_filters_are_messages(arc, live):
+    lcs = arc.query(LIGHT_CURVES.replace("TOP 40", "TOP 3"))
+    with pytest.raises(ValueError, match="'galaxy_morphology' does not apply to these rows; compatible models: "
+                                         "transit_vetter"):
+        actions.classify(lcs, "galaxy_morphology", arc)
+    bare = arc.query("SELECT TOP 3 obj_id, ra, dec FROM astrohub.objects WHERE obj_id NOT IN "
+                     "(SELECT c.obj_id FROM astrohub.cutouts AS c) ORDER BY obj_id")
+    c = ClassifyPanel(bare, archive=arc)
+    assert c.model.options == () and "no model applies to these rows" in c.status.value
+    # rows that say they are morphology cutouts, one of which has none
+    morph = arc.query(actions.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 3"))
+    fake = arc.query("SELECT TOP 1 o.*, 'morphology' AS task FROM astrohub.objects AS o WHERE o.obj_id NOT IN "
+                     "(SELECT c.obj_id FROM astrohub.cutouts AS c) ORDER BY o.obj_id")
+    from astropy.table import vstack
+
+    mixed = vstack([morph[fake.colnames], fake])
+    c = ClassifyPanel(mixed, archive=arc)
+    c.model.value = "galaxy_morphology"
+    c.run_button.click()
+    assert "1 row(s) have no cutout (first: row 3)" in c.status.value and c.result is None
+    # the archive stops answering: the panel says so and offers nothing
+    down = Archive.local("http://127.0.0.1:9", retries=1, backoff=0.01, progress=False)
+    c = ClassifyPanel(Table(bare, meta={}), archive=down)  # (no DataLink URL of the live archive in the meta)
+    assert "ServiceUnreachable" in c.status.value and c.model.options == ()
+    with pytest.raises(ValueError, match="no column 'z' to filter on"):
+        actions.filter_range(Table({"z_phot": [0.1]}), "z")
+    with pytest.raises(ValueError, match="empty range: lower bound 2 is above upper bound 1"):
+        actions.filter_range(Table({"z_phot": [0.1]}), "z_phot", 2, 1)
+    result = actions.classify(lcs, "transit_vetter", arc, mc_samples=0)
+    with pytest.raises(ValueError, match="transit_vetter gives no PDFs"):
+        result.pdfs([0])
