@@ -36,12 +36,20 @@ def simulate(task: str, n: int, seed: int, size: int, workers: int | None = None
                 meta = {k[5:]: z[k][:n] for k in z.files if k.startswith("meta_")}
                 return ImageBatch(z["images"][:n], z["labels"][:n], [str(c) for c in z["class_names"]], meta, task, seed)
     workers = workers or min(2, os.cpu_count() or 1)
-    jobs = [(task, a, min(a + CHUNK, n), seed, size) for a in range(0, n, CHUNK)]
+    parts, start = [], 0
+    if path is not None:  # extend the largest smaller cached set instead of simulating its objects again
+        smaller = [c for c in cache_dir().glob(f"{task}_s{seed}_n*_px{size}.npz") if _cached_n(c) < n]
+        if smaller:
+            z = np.load(max(smaller, key=_cached_n), allow_pickle=False)
+            parts.append(ImageBatch(z["images"], z["labels"], [str(c) for c in z["class_names"]],
+                                    {k[5:]: z[k] for k in z.files if k.startswith("meta_")}, task, seed))
+            start = len(z["labels"])
+    jobs = [(task, a, min(a + CHUNK, n), seed, size) for a in range(start, n, CHUNK)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers) as ex:
-            parts = list(_progress(ex.map(_chunk, jobs), len(jobs), progress, f"simulating {task}"))
+            parts += list(_progress(ex.map(_chunk, jobs), len(jobs), progress, f"simulating {task}"))
     else:
-        parts = [_chunk(j) for j in _progress(jobs, len(jobs), progress, f"simulating {task}")]
+        parts += [_chunk(j) for j in _progress(jobs, len(jobs), progress, f"simulating {task}")]
     batch = ImageBatch(
         np.concatenate([p.images for p in parts]),
         np.concatenate([p.labels for p in parts]),
@@ -56,6 +64,10 @@ def simulate(task: str, n: int, seed: int, size: int, workers: int | None = None
                  **{f"meta_{k}": v for k, v in batch.meta.items()})
         tmp.replace(path)
     return batch
+
+
+def _cached_n(path: Path) -> int:
+    return int(path.stem.split("_n")[1].split("_")[0])
 
 
 def _progress(it, total, enabled, desc):

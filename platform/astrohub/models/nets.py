@@ -38,6 +38,47 @@ class ConvClassifier(nn.Module):
         return self.head(self.dropout(self.embed(x)))
 
 
+class _Block(nn.Module):
+    """Basic residual block: two 3x3 convs (+BN), 1x1 projection when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        self.c2, self.b2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.proj = None
+        if cin != cout or stride != 1:
+            self.proj = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.b2(self.c2(F.relu(self.b1(self.c1(x)), inplace=True)))
+        return F.relu(h + (x if self.proj is None else self.proj(x)), inplace=True)
+
+
+class ResNetClassifier(nn.Module):
+    """Small ResNet: strided 5x5 stem (64 -> 32 px), one stage of residual blocks per width, each
+    later stage halving the resolution, global average+max pooling, dropout, linear head.
+    Same ``embed`` / ``dropout`` / ``head`` interface as :class:`ConvClassifier`."""
+
+    def __init__(self, in_ch: int, n_out: int, widths=(32, 64, 128, 192), blocks=(1, 1, 1, 1), stem: int = 24,
+                 dropout: float = 0.3):
+        super().__init__()
+        layers, cin = [_conv(in_ch, stem, 5, 2)], stem
+        for i, (w, b) in enumerate(zip(widths, blocks)):
+            for j in range(b):
+                layers.append(_Block(cin, w, 2 if (i > 0 and j == 0) else 1))
+                cin = w
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * cin, n_out)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)
+        return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.embed(x)))
+
+
 class Denoiser(nn.Module):
     """Two-level U-Net predicting a residual correction; input channels are (image, mode flag)
     where the flag is 0 for denoising and 1 for 2x super-resolution of an upsampled image."""
@@ -67,9 +108,17 @@ def build(arch: dict) -> nn.Module:
     if net == "cnn":
         return ConvClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (24, 32, 64, 96))),
                               a.get("dropout", 0.3), a.get("stem_stride", 2))
+    if net == "resnet":
+        return ResNetClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (32, 64, 128, 192))),
+                                tuple(a.get("blocks", (1,) * len(a.get("widths", (32, 64, 128, 192))))),
+                                a.get("stem", 24), a.get("dropout", 0.3))
     if net == "denoiser":
         return Denoiser(a.get("width", 16))
-    raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn' or 'denoiser')")
+    if net == "vae":
+        from .vae import ConvVAE
+
+        return ConvVAE(**{k: v for k, v in a.items()})
+    raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn', 'resnet', 'denoiser' or 'vae')")
 
 
 def flops_per_image(model: nn.Module, shape) -> float:

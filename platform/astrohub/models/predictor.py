@@ -52,9 +52,16 @@ class Predictor:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} v{self.card['version']} on {self.device}>"
 
-    def _tensor(self, arr: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(np.ascontiguousarray(arr)).to(self.device)
+    def _tensor(self, arr) -> torch.Tensor:
+        t = arr if isinstance(arr, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(arr))
+        t = t.to(self.device)
         return t.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else t
+
+
+def _dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The ``k``-th (0..7) rotation/reflection of images [N, C, H, W] (same order as training)."""
+    x = torch.rot90(x, k % 4, dims=(2, 3))
+    return torch.flip(x, dims=(3,)) if k >= 4 else x
 
 
 class Classifier(Predictor):
@@ -68,11 +75,20 @@ class Classifier(Predictor):
     def temperature(self) -> float:
         return float(self.card.get("calibration", {}).get("temperature", 1.0))
 
+    @property
+    def tta(self) -> bool:
+        """Whether the card asks for test-time augmentation over the 8 rotations/reflections."""
+        return self.card["outputs"].get("tta") == "dihedral8"
+
     def _logits_embed(self, xn: np.ndarray, batch_size: int):
+        # with TTA the embedding is averaged over the 8 dihedral views; the head is linear, so its
+        # logits are the mean of the 8 views' logits (and MC dropout samples around that mean)
         logits, emb = [], []
         with torch.inference_mode():
             for i in range(0, len(xn), batch_size):
-                e = self.net.embed(self._tensor(xn[i:i + batch_size]))
+                x = torch.from_numpy(np.ascontiguousarray(xn[i:i + batch_size])).to(self.device)
+                views = [_dihedral(x, k) for k in range(8)] if self.tta else [x]
+                e = torch.stack([self.net.embed(self._tensor(v)) for v in views]).mean(0)
                 emb.append(e)
                 logits.append(self.net.head(e))
         return torch.cat(logits), torch.cat(emb)
@@ -105,7 +121,7 @@ class Classifier(Predictor):
 
     def explain(self, x, bands=None, target=None) -> np.ndarray:
         """Saliency maps [N, H, W]: |d logit / d pixel| (max over bands) for the predicted
-        class, or for ``target`` (class index or name)."""
+        class, or for ``target`` (class index or name). Single forward pass (no test-time augmentation)."""
         xb = as_batch(x, self.card["inputs"], bands, self.name)
         _, sig = normalise(xb, self.name)
         raw = torch.from_numpy(xb).to(self.device).requires_grad_(True)

@@ -26,6 +26,7 @@ class Spec:
     stages: tuple = ()  # extra (epochs, lr) one-cycle stages run after the first, from its best weights
     description: str = ""
     targets: dict = field(default_factory=dict)
+    tta: bool = False  # classifiers: average logits over the 8 dihedral transforms (in the predictor too)
 
     def split_seeds(self) -> dict[str, int]:
         """Disjoint simulation seeds for the train / validation / test splits."""
@@ -41,8 +42,9 @@ SPECS = {
             kind="classifier",
             size=64,
             channels=["r"],
-            arch={"net": "cnn", "in_ch": 1, "n_out": 5, "widths": [24, 32, 64, 96], "dropout": 0.3},
-            n_train=24000, n_val=3000, n_test=3000, epochs=8, stages=((4, 5e-4),),
+            arch={"net": "resnet", "in_ch": 1, "n_out": 5, "widths": [32, 64, 128, 192], "blocks": [1, 1, 1, 1],
+                  "stem": 24, "dropout": 0.3},
+            n_train=72000, n_val=3000, n_test=3000, epochs=13, batch=128, lr=3e-3, patience=13, tta=True,
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger / star) "
                         "from single-band 64x64 cutouts at 0.2\"/px.",
             targets={"accuracy": 0.95},

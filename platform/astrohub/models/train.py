@@ -172,12 +172,23 @@ def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, 
     return hist
 
 
-def _logits(net, xn, dev, bs=256):
+def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The ``k``-th (0..7) of the 8 rotations/reflections of the square images in ``x`` [N, C, H, W]."""
+    x = torch.rot90(x, k % 4, dims=(2, 3))
+    return torch.flip(x, dims=(3,)) if k >= 4 else x
+
+
+def _logits(net, xn, dev, bs=256, tta=False):
+    """Logits of ``net`` on normalised images; with ``tta`` the mean over the 8 dihedral transforms."""
     out = []
     net.eval()
+    cl = dev.type == "cpu"
     with torch.inference_mode():
         for i in range(0, len(xn), bs):
-            out.append(net(torch.from_numpy(xn[i:i + bs]).to(dev)).float().cpu())
+            x = torch.from_numpy(xn[i:i + bs]).to(dev)
+            views = [dihedral(x, k) for k in range(8)] if tta else [x]
+            out.append(torch.stack([net(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
+                                    for v in views]).mean(0).cpu())
     return torch.cat(out)
 
 
@@ -203,6 +214,8 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None)
     xva, _ = normalise(_as_nchw(va.images))
     ytr, yva = tr.labels, va.labels
     net = nets.build(spec.arch).to(dev)
+    if dev.type == "cpu":  # channels_last weights + inputs: ~3x faster convolutions on CPU (oneDNN)
+        net = net.to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(spec.seed)
     bs = spec.batch
     nb = len(xtr) // bs
@@ -235,11 +248,17 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None)
         hist += _loop(net, batches, val, ep2, lr2, spec.patience, max_minutes, progress, f"{spec.name} stage {i + 2}",
                       keep_start=True)
     card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names)
-    lg_val = _logits(net, xva, dev)
+    tta = spec.tta
+    lg_val = _logits(net, xva, dev, tta=tta)
     T = fit_temperature(lg_val, yva)
     pv_raw, pv = F.softmax(lg_val, 1).numpy(), F.softmax(lg_val / T, 1).numpy()
     card["outputs"].update({"mc_samples": 20, "probabilities": "temperature-calibrated softmax",
                             "uncertainty": "std of the predicted class probability over 20 MC-dropout samples"})
+    if tta:
+        card["outputs"]["tta"] = "dihedral8"
+        card["outputs"]["probabilities"] = ("temperature-calibrated softmax of the logits averaged over the 8 "
+                                            "rotations/reflections of each image (test-time augmentation, done "
+                                            "inside the predictor: 8 forward passes per image)")
     card["calibration"] = {"method": "temperature scaling on the validation split", "temperature": T,
                            "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)}
     card["training"] = {"simulator": f"astrohub.sims.images.simulate_images(task={spec.task!r}, size={spec.size})",
@@ -247,16 +266,21 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None)
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
                         "optimizer": "AdamW + one-cycle, early stopping on val loss (patience "
-                                     f"{spec.patience})", "augmentation": "random rot90 + flip", "history": hist,
+                                     f"{spec.patience})", "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
                         "resumed_stage1": init[0]["weights"]["sha256"] if init else None}
     card["metrics"], card["baseline"] = {}, {}
     if "test" in data:
         te = data["test"]
         xte, _ = normalise(_as_nchw(te.images))
-        pte = F.softmax(_logits(net, xte, dev) / T, 1).numpy().astype(np.float64)
+        lg_te = _logits(net, xte, dev, tta=tta)
+        pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
         card["metrics"] = {"split": "test", **M.classification_report(te.labels, pte, te.class_names)}
-        card["metrics"]["ece_uncalibrated"] = M.ece(te.labels, F.softmax(_logits(net, xte, dev), 1).numpy())
+        card["metrics"]["ece_uncalibrated"] = M.ece(te.labels, F.softmax(lg_te, 1).numpy())
+        if tta:  # what the same weights reach with a single forward pass, for comparison
+            acc1 = M.accuracy(te.labels, F.softmax(_logits(net, xte, dev), 1).numpy())
+            card["metrics"]["accuracy_single_pass"] = acc1
+            card["metrics"]["tta"] = "dihedral8 (metrics above are with test-time augmentation)"
         card["metrics"]["by_snr"] = _by_snr(te, pte)
         rf = fit_forest(xtr, ytr, spec.seed)
         prf = rf.predict_proba(image_features(xte))
