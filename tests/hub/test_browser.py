@@ -88,14 +88,14 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
         page.screenshot(path=str(output_dir / "browser-tutorial-01.png"))
     query.click()
     expect(page.locator(".widget-html", has_text="100 rows").last).to_be_visible(timeout=120_000)
-    page.locator("button.widget-button", has_text="Classify").last.click()
+    page.locator("button.widget-button", has_text="Run model").last.click()
     expect(page.locator(".widget-html", has_text="rows classified with galaxy_morphology").last).to_be_visible(
         timeout=180_000)
     panel = page.locator(".jp-OutputArea-output").last
     expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
     assert panel.locator("table.astrohub-table tr.astrohub-row").count() >= 50
     expect(panel.locator(".bk-Canvas, canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
-    expect(panel.locator(".widget-image").first).to_be_visible()  # the cutout + saliency gallery
+    expect(panel.locator(".astrohub-tile-cutout").first).to_be_visible()  # the cutout + saliency gallery
     for _ in range(3):  # the plots are re-rendered once predictions colour them: retry a detached element
         try:
             panel.locator(".bk-Canvas, canvas").first.scroll_into_view_if_needed(timeout=10_000)
@@ -103,4 +103,16 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
         except PlaywrightError:
             page.wait_for_timeout(1000)
     page.screenshot(path=str(output_dir / "browser-explorer.png"))
+    # the same explorer on light curves: the vetter, and a gallery of folded curves with saliency
+    panel.locator("select").nth(1).select_option("light curves")  # the template picker
+    panel.locator("button.widget-button", has_text="Query").click()
+    expect(panel.locator(".widget-html", has_text="100 rows; 1 compatible model(s)")).to_be_visible(timeout=120_000)
+    panel.locator("button.widget-button", has_text="Run model").click()
+    expect(panel.locator(".widget-html", has_text="rows classified with transit_vetter")).to_be_visible(timeout=180_000)
+    expect(panel.locator("table.astrohub-table th", has_text="planet_score").first).to_be_visible()
+    tiles = panel.locator(".astrohub-tile-lightcurve")  # folded light curves with saliency replaced the cutouts
+    expect(tiles).to_have_count(12, timeout=30_000)
+    expect(panel.locator(".astrohub-tile-cutout")).to_have_count(0)
+    tiles.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(output_dir / "browser-explorer-lightcurves.png"))
     page.context.close()

@@ -270,11 +270,11 @@ class ClassifyPanel(_Panel):
             self.value_col.options = result.values
             self.value_col.value = result.values[0]
             self._value_bounds()
-        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows {'classified' if classes else 'measured'}"
-                             f" with {model}{' on the Dask cluster' if result.sharded else ''}</span>")
         self.refresh()
         self._show_gallery()
         self.show_pdfs(range(min(8, len(result.table))))
+        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows {'classified' if classes else 'measured'}"
+                             f" with {model}{' on the Dask cluster' if result.sharded else ''}</span>")
         for fn in self._listeners:
             fn(result)
         return result
@@ -326,10 +326,12 @@ class ClassifyPanel(_Panel):
             for i in range(len(r.images)):
                 png = thumbnail(r.images[i], r.saliency[i] if r.saliency is not None else None)
                 tiles.append(w.VBox([w.Image(value=png, format="png"), w.Label(self._caption(i))]))
+                tiles[-1].add_class(f"astrohub-tile-{r.modality}")
         for i, (x, y) in enumerate(r.series or []):
             sal = r.series_saliency[i] if r.series_saliency is not None else None
             png = series_thumbnail(x, y, sal, *r.series_axes, title=self._caption(i))
             tiles.append(w.Image(value=png, format="png"))
+            tiles[-1].add_class(f"astrohub-tile-{r.modality}")
         self.gallery.children = tiles
 
     def show_pdfs(self, rows) -> None:
