@@ -26,6 +26,7 @@ class Spec:
     stages: tuple = ()  # extra (epochs, lr) one-cycle stages run after the first, from its best weights
     description: str = ""
     targets: dict = field(default_factory=dict)
+    budget_minutes: float | None = None  # classifiers: one-cycle over this wall-clock budget (epochs = cap)
     tta: bool = False  # classifiers: average logits over the 8 dihedral transforms (in the predictor too)
 
     def split_seeds(self) -> dict[str, int]:
@@ -44,7 +45,8 @@ SPECS = {
             channels=["r"],
             arch={"net": "resnet", "in_ch": 1, "n_out": 5, "widths": [32, 64, 128, 192], "blocks": [1, 1, 1, 1],
                   "stem": 24, "dropout": 0.3},
-            n_train=72000, n_val=3000, n_test=3000, epochs=13, batch=128, lr=3e-3, patience=13, tta=True,
+            n_train=72000, n_val=3000, n_test=3000, epochs=30, batch=128, lr=3e-3, patience=30, tta=True,
+            budget_minutes=56.0,
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger / star) "
                         "from single-band 64x64 cutouts at 0.2\"/px.",
             targets={"accuracy": 0.95},

@@ -93,7 +93,14 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     torch.manual_seed(spec.seed)
     np.random.seed(spec.seed)
     fit = _train_classifier if spec.kind == "classifier" else _train_generator
-    card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress, *([init] if init else []))
+    if spec.kind == "classifier":
+        # recipes with a wall-clock budget anneal by elapsed time (robust to a shared CPU) unless the
+        # caller fixes the number of epochs; --max-minutes then sets the budget
+        timed = spec.budget_minutes is not None and epochs is None and init is None
+        budget = (max_minutes or spec.budget_minutes) if timed else max_minutes
+        card = fit(spec, data, dev, epochs or spec.epochs, budget, progress, *([init] if init else []), timed=timed)
+    else:
+        card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress)
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
                              "torch": torch.__version__, "threads": torch.get_num_threads(),
                              "machine": _platform.processor() or _platform.machine()})
@@ -131,12 +138,27 @@ def _base_card(spec: Spec, net, shape, classes) -> dict:
     }
 
 
-def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, desc, keep_start=False):
+def one_cycle_lr(frac: float, lr: float, pct: float = 0.15) -> float:
+    """OneCycleLR's cosine shape (lr/25 -> lr over ``pct``, then -> lr/1e4) at progress ``frac`` in [0, 1]."""
+    frac = min(max(frac, 0.0), 1.0)
+    if frac < pct:
+        return lr / 25 + (lr - lr / 25) * (1 - math.cos(math.pi * frac / pct)) / 2
+    f = (frac - pct) / (1 - pct)
+    return lr / 1e4 + (lr - lr / 1e4) * (1 + math.cos(math.pi * f)) / 2
+
+
+def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, desc, keep_start=False,
+          timed=False):
     """AdamW + one-cycle schedule, early stopping on validation loss; leaves the best weights in
-    ``net`` (including the starting ones if ``keep_start``) and returns the epoch history."""
+    ``net`` (including the starting ones if ``keep_start``) and returns the epoch history.
+    With ``timed`` the one-cycle runs over ``max_minutes`` of wall-clock time instead of
+    ``epochs`` epochs (which stays an upper bound); training stops when the time is up."""
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * batches_fn(count=True)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)
+    sched = None
+    if not timed:
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)
+    done = False
     best, best_loss, bad, hist = None, math.inf, 0, []
     if keep_start:
         net.eval()
@@ -147,16 +169,24 @@ def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, 
         losses = []
         for loss_fn in _tqdm(batches_fn(epoch=ep), progress, total=batches_fn(count=True),
                              desc=f"{desc} epoch {ep + 1}/{epochs}", leave=False):
+            if timed:
+                frac = (time.time() - t0) / (60 * max_minutes)
+                if frac >= 1:
+                    done = True
+                    break
+                for pg in opt.param_groups:
+                    pg["lr"] = one_cycle_lr(frac, lr)
             loss = loss_fn(net)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            sched.step()
+            if sched is not None:
+                sched.step()
             losses.append(loss.item())
         net.eval()
         vloss, vextra = val_fn(net)
-        hist.append({"epoch": ep + 1, "train_loss": float(np.mean(losses)), "val_loss": vloss, **vextra,
-                     "minutes": round((time.time() - t0) / 60, 2)})
+        hist.append({"epoch": ep + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                     "val_loss": vloss, **vextra, "steps": len(losses), "minutes": round((time.time() - t0) / 60, 2)})
         if progress:
             print(f"{desc} epoch {ep + 1}: train {hist[-1]['train_loss']:.4f}  val {vloss:.4f}  "
                   + "  ".join(f"{k} {v:.4f}" for k, v in vextra.items()), flush=True)
@@ -166,7 +196,7 @@ def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, 
             bad += 1
             if bad >= patience:
                 break
-        if max_minutes and (time.time() - t0) / 60 > max_minutes:
+        if done or (max_minutes and (time.time() - t0) / 60 > max_minutes):
             break
     net.load_state_dict(best)
     return hist
@@ -208,7 +238,7 @@ def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
     return float(logT.detach().exp())
 
 
-def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None):
+def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None, timed=False):
     tr, va = data["train"], data["val"]
     xtr, _ = normalise(_as_nchw(tr.images))
     xva, _ = normalise(_as_nchw(va.images))
@@ -238,7 +268,8 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None)
         return float(F.cross_entropy(lg, torch.from_numpy(yva))), {"val_acc": float((lg.argmax(1).numpy() == yva).mean())}
 
     if init is None:
-        hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name)
+        hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name,
+                     timed=timed)
     else:  # stage 1 done earlier by this same recipe: start from its weights
         net.load_state_dict(init[1])
         hist = init[0]["training"]["history"][:init[0]["training"].get("stage1_epochs", len(init[0]["training"]["history"]))]
@@ -266,7 +297,9 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None)
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
                         "optimizer": "AdamW + one-cycle, early stopping on val loss (patience "
-                                     f"{spec.patience})", "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
+                                     f"{spec.patience})" + (f"; the one-cycle spans a {max_minutes:g}-minute "
+                                     "wall-clock budget (time-based schedule)" if timed else ""),
+                        "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
                         "resumed_stage1": init[0]["weights"]["sha256"] if init else None}
     card["metrics"], card["baseline"] = {}, {}
