@@ -75,7 +75,8 @@ def bench_device(device, args):
         m = models.load(name, device=device)
         c, h, w = m.card["inputs"]["shape"]
         gen = m.card["kind"] == "generator"
-        in_ch = 2 if gen else c
+        vae = m.card["arch"].get("net") == "vae"  # VAE rows time encode + decode (reconstruct)
+        in_ch = 2 if gen and not vae else c
         n = args.n
         b = simulate_images(m.card["task"], n, seed=2024, size=h)
         x = torch.randn(n, in_ch, h, w, device=device)
@@ -93,16 +94,40 @@ def bench_device(device, args):
                 rows["cl_fp32_bs32_compiled"] = net_throughput(cnet, x, 32, device, repeats=args.repeats)
             except Exception as e:  # no C compiler, unsupported backend...
                 res.setdefault("compile_errors", {})[name] = f"{type(e).__name__}: {e}"[:300]
-        api = (lambda: m.denoise(b.images)) if gen else (lambda: m.predict(b.images))
-        rows["predict_api_bs32"] = n / best_time(api, args.repeats)
+        # the predict API includes test-time augmentation when the card asks for it (8 passes per image)
+        views = 8 if m.card["outputs"].get("tta") == "dihedral8" else 1
+        flops = {}
+        if vae:
+            dec = flops_per_image(_Decoder(net).cpu(), (net.latent,))
+            net.to(device)
+            rows["predict_api_bs32"] = n / best_time(lambda: m.reconstruct(b.images), args.repeats)
+            rows["generate_api"] = n / best_time(lambda: m.generate(n, seed=0), args.repeats)
+            flops["generate_api"] = dec
+        else:
+            api = (lambda: m.denoise(b.images)) if gen else (lambda: m.predict(b.images))
+            rows["predict_api_bs32"] = n / best_time(api, args.repeats)
+            flops["predict_api_bs32"] = fl * views
+        fl_of = lambda k: flops.get(k, fl)  # noqa: E731
         res["models"][name] = {
             "mflop_per_image": fl / 1e6,
+            "tta_views": views,
             "images_per_s": {k: round(v, 1) for k, v in rows.items()},
-            "gflops": {k: round(v * fl / 1e9, 2) for k, v in rows.items()},
-            "fraction_of_matmul_peak": {k: round(v * fl / 1e9 / res["matmul_gflops"], 3) for k, v in rows.items()},
+            "gflops": {k: round(v * fl_of(k) / 1e9, 2) for k, v in rows.items()},
+            "fraction_of_matmul_peak": {k: round(v * fl_of(k) / 1e9 / res["matmul_gflops"], 3) for k, v in rows.items()},
         }
         print(name, res["models"][name]["images_per_s"], flush=True)
     return res
+
+
+class _Decoder(torch.nn.Module):
+    """The VAE's decoder alone (unconditional code), for FLOP counting of ``generate``."""
+
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z):
+        return self.vae.decode(z, torch.full((len(z),), self.vae.n_classes, dtype=torch.long, device=z.device))
 
 
 def _cpu_has_bf16():
@@ -151,7 +176,10 @@ def main():
         runs.append(bench_device(torch.device("cuda"), args))
     out = {"torch": torch.__version__, "runs": runs,
            "notes": "images/s are best-of-repeats; GFLOP/s = conv+linear FLOPs x images/s; fraction = GFLOP/s over "
-                    "the fp32 matmul (2048^2) rate measured in the same run. bf16 rows use autocast."}
+                    "the fp32 matmul (2048^2) rate measured in the same run. bf16 rows use autocast. predict_api rows "
+                    "include test-time augmentation where the card asks for it (tta_views forward passes per image, "
+                    "counted in GFLOP/s); for the VAE, the net rows and predict_api time reconstruct (encoder + "
+                    "decoder) and generate_api the decoder alone."}
     write("models_bench", out)
     try:
         figure(out, RESULTS / "models_bench.png")

@@ -33,6 +33,9 @@ def cmd_models(args) -> int:
             head = headline(c)
         elif c["kind"] == "classifier":
             head = f"acc {m['accuracy']:.4f} AUC {m['auc']:.4f} ECE {m['ece']:.4f}"
+        elif "reconstruction_psnr" in m:  # VAE
+            head = (f"recon PSNR {m['reconstruction_psnr']['mean']:.2f} dB, KS {m['ks_unconditional']['mean']:.3f}, "
+                    f"class acc {m['conditional_class_accuracy']['accuracy']:.3f}")
         else:
             head = f"denoise PSNR {m['denoise_psnr']['mean']:.2f} dB, 2x SR PSNR {m['sr_psnr']['mean']:.2f} dB"
         print(f"{n:22} {c['kind']:10} {c['version']:8} {'x'.join(map(str, c['inputs']['shape'])):14} {head}")
@@ -61,7 +64,8 @@ def cmd_train(args) -> int:
 
 def _headline(m: dict) -> dict:
     keep = ("n", "accuracy", "accuracy_ci95", "auc", "auc_ci95", "ece", "denoise_psnr", "denoise_ssim", "sr_psnr",
-            "sr_ssim", "gaussian_denoise_psnr", "bicubic_sr_psnr",
+            "sr_ssim", "gaussian_denoise_psnr", "bicubic_sr_psnr", "reconstruction_psnr", "ks_unconditional",
+            "pca_projection_psnr", "ks",
             "vetting", "sigma_nmad", "outlier_fraction", "bias", "crps", "coverage_68", "random_forest", "knn",
             "teff", "logg", "feh")  # the last two rows: 1-D models
     return {k: m[k] for k in keep if k in m}

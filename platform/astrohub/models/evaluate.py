@@ -33,6 +33,15 @@ def evaluate_arrays(model, images, labels=None, truth=None, lowres=None) -> dict
     if truth is None:
         raise InputError(f"{model.name}: evaluating a generator needs the noiseless 'truth' images")
     truth = np.asarray(truth, np.float32)
+    if hasattr(model, "generate"):  # VAE: reconstruction of the inputs, and new samples against the truths
+        from .gen_eval import ks_report
+
+        rec = model.reconstruct(images)
+        if truth.shape != rec.shape:
+            raise InputError(f"{model.name}: truth has shape {truth.shape}, expected {rec.shape}")
+        ks = ks_report(model.generate(len(truth), seed=len(truth)), truth)
+        return {"n": len(truth), "reconstruction_psnr": dict(zip(("mean", "ci95"), M.mean_ci(M.psnr(truth, rec)))),
+                "ks_unconditional": {**ks, "mean": float(np.mean(list(ks.values())))}}
     den = model.denoise(images)
     if truth.shape != den.shape:
         raise InputError(f"{model.name}: truth has shape {truth.shape}, expected {den.shape}")

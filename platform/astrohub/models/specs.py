@@ -86,6 +86,19 @@ SPECS = {
             description="Denoising and 2x super-resolution of single-band galaxy cutouts (residual CNN).",
             targets={},
         ),
+        Spec(
+            name="galaxy_vae",
+            task="morphology_truth",
+            kind="generator",
+            size=64,
+            channels=["r"],
+            arch={"net": "vae", "in_ch": 1, "latent": 32, "n_classes": 5, "width": 32},
+            n_train=20000, n_val=2000, n_test=2000,
+            epochs=60, batch=64, lr=2e-3, patience=60, budget_minutes=15.0,
+            description="Class-conditional VAE of single-band 64x64 galaxy cutouts (elliptical / spiral-disk / "
+                        "edge-on / irregular-merger / star): generate new noiseless cutouts, encode, reconstruct.",
+            targets={},
+        ),
     ]
 }
 

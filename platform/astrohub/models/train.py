@@ -93,12 +93,16 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     torch.manual_seed(spec.seed)
     np.random.seed(spec.seed)
     fit = _train_classifier if spec.kind == "classifier" else _train_generator
+    # recipes with a wall-clock budget anneal by elapsed time (robust to a shared CPU) unless the
+    # caller fixes the number of epochs; --max-minutes then sets the budget
+    timed = spec.budget_minutes is not None and epochs is None and init is None
+    budget = (max_minutes or spec.budget_minutes) if timed else max_minutes
     if spec.kind == "classifier":
-        # recipes with a wall-clock budget anneal by elapsed time (robust to a shared CPU) unless the
-        # caller fixes the number of epochs; --max-minutes then sets the budget
-        timed = spec.budget_minutes is not None and epochs is None and init is None
-        budget = (max_minutes or spec.budget_minutes) if timed else max_minutes
         card = fit(spec, data, dev, epochs or spec.epochs, budget, progress, *([init] if init else []), timed=timed)
+    elif spec.arch.get("net") == "vae":
+        from .train_vae import train_vae
+
+        card = train_vae(spec, data, dev, epochs or spec.epochs, budget, progress, timed=timed)
     else:
         card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress)
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),

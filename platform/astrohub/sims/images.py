@@ -17,6 +17,9 @@ Tasks
 ``denoise``     noisy galaxy cutouts; ``meta['truth']`` is the noiseless image
                 and ``meta['lowres']`` a noisy 2x2-binned version for 2x
                 super-resolution
+``morphology_truth``  the ``morphology`` distribution (same classes, sizes, SNR,
+                PSF, noise) with the noiseless image in ``meta['truth']``;
+                independent draws (its own task id), used by the generators
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from functools import lru_cache
 import numpy as np
 
 PIXEL_SCALE = 0.2  # arcsec / pixel
-TASKS = ("morphology", "lens", "transient", "denoise")
+TASKS = ("morphology", "lens", "transient", "denoise", "morphology_truth")
 CLASS_NAMES = {
     "morphology": ["elliptical", "spiral-disk", "edge-on", "irregular-merger", "star"],
     "lens": ["non-lens", "lens"],
     "transient": ["bogus", "real"],
     "denoise": ["galaxy"],
+    "morphology_truth": ["elliptical", "spiral-disk", "edge-on", "irregular-merger", "star"],
 }
 BOGUS_TYPES = ["bad-subtraction", "dipole", "cosmic-ray", "hot-pixel"]
 _TASK_ID = {t: i for i, t in enumerate(TASKS)}
@@ -161,6 +165,16 @@ def _galaxy(rng, kind, hlr):
 
 # ----------------------------------------------------------------------------- tasks
 def _one_morphology(rng, size):
+    img, label, meta, _ = _morphology_draw(rng, size)
+    return img, label, meta
+
+
+def _one_morphology_truth(rng, size):
+    img, label, meta, clean = _morphology_draw(rng, size)
+    return img, label, {**meta, "truth": clean}
+
+
+def _morphology_draw(rng, size):
     label = int(rng.integers(5))
     kind = CLASS_NAMES["morphology"][label]
     psf, fwhm = _moffat(rng)
@@ -171,7 +185,7 @@ def _one_morphology(rng, size):
     snr = float(np.exp(rng.uniform(np.log(12.0), np.log(300.0))))  # faint objects included
     clean *= _snr_scale(clean, snr)
     img = clean + rng.normal(0.0, 1.0, clean.shape)
-    return img, label, {"snr": snr, "hlr": hlr if kind != "star" else 0.0, "flux": clean.sum(), "psf_fwhm": fwhm}
+    return img, label, {"snr": snr, "hlr": hlr if kind != "star" else 0.0, "flux": clean.sum(), "psf_fwhm": fwhm}, clean
 
 
 @lru_cache(maxsize=64)
@@ -334,4 +348,5 @@ def _one_denoise(rng, size):
     return noisy, 0, {"truth": clean, "lowres": low, "snr": snr, "hlr": hlr, "psf_fwhm": fwhm}
 
 
-_SIMULATORS = {"morphology": _one_morphology, "lens": _one_lens, "transient": _one_transient, "denoise": _one_denoise}
+_SIMULATORS = {"morphology": _one_morphology, "lens": _one_lens, "transient": _one_transient, "denoise": _one_denoise,
+               "morphology_truth": _one_morphology_truth}
