@@ -101,6 +101,8 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     card = copy.deepcopy(base.card)
     card["version"] = base.card["version"] + "+ft"
     card["outputs"]["classes"] = new_classes
+    if card["outputs"].pop("tta", None):  # calibrated and measured with single passes, so it predicts that way
+        card["outputs"]["probabilities"] = "temperature-calibrated softmax"
     card["arch"] = dict(card["arch"], n_out=len(new_classes))
     card["calibration"] = {"method": "temperature scaling on the fine-tune hold-out", "temperature": T}
     pv = F.softmax(lv / T, 1).numpy().astype(np.float64)
