@@ -250,11 +250,13 @@ class VAEGenerator(Predictor):
             g.seed()
         else:
             g.manual_seed(int(seed))
-        z = torch.randn(int(n), self.latent_dim, generator=g)
+        eps = torch.randn(int(n), self.latent_dim, generator=g)
         out = []
         with torch.inference_mode():
             for i in range(0, int(n), batch_size):
-                out.append(self.net.decode(z[i:i + batch_size].to(self.device), c[i:i + batch_size].to(self.device)).float().cpu())
+                ci = c[i:i + batch_size].to(self.device)
+                z = self.net.sample_z(ci, eps[i:i + batch_size].to(self.device))
+                out.append(self.net.decode(z, ci).float().cpu())
         return (np.sinh(torch.cat(out).numpy()) * GEN_SCALE).astype(np.float32)
 
     def _inputs(self, x, bands):

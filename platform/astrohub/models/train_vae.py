@@ -93,6 +93,7 @@ def train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
         return sum(tot) / len(vu), {"val_nll": sum(nlls) / len(vu), "val_kl": sum(kls) / len(vu)}
 
     hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name, timed=timed)
+    prior = fit_prior(net, u, tr.labels, dev)
     card = _base_card(spec, net, (1, spec.size, spec.size), list(tr.class_names))
     card["inputs"]["normalisation"] = ("applied by the predictor: arcsinh(x / 3 sigma), sigma = 1.4826*MAD of the "
                                        "4-pixel border; outputs are inverted back to the input's units")
@@ -120,7 +121,14 @@ def train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
                         "'unknown' code in both (one network, conditional and unconditional)",
         "augmentation": "one of the 8 rotations/reflections per batch, the same for input and truth",
         "history": hist,
+        "latent_prior": prior,
     }
+    finish_card(card, spec, net, data, dev)
+    return card
+
+
+def finish_card(card, spec, net, data, dev):
+    """Fill the card's metrics, baseline, verdicts and state (the test split is used here only)."""
     card["metrics"], card["baseline"] = {}, {}
     card["_state"] = net.state_dict()
     if "test" in data:
@@ -131,7 +139,40 @@ def train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
             "ks_mean": m["ks_unconditional"]["mean"] < b["ks"]["mean"],
             "class_accuracy": m["conditional_class_accuracy"]["accuracy"] > b["conditional_class_accuracy"]["accuracy"],
         }
-    return card
+
+
+def fit_prior(net, u: np.ndarray, labels: np.ndarray, dev, bs: int = 256) -> dict:
+    """Replace the N(0, I) latent prior by one Gaussian per class code, moment-matched to the
+    aggregate posterior of the training images (covariance of the posterior means plus the mean
+    posterior variance): class codes use the images of that class encoded with their class,
+    the unknown code all images encoded as unknown."""
+    unknown = net.n_classes
+    net.eval()
+    mus, vars_ = {}, {}
+    with torch.inference_mode():
+        for code in ("known", "unknown"):
+            ms, vs = [], []
+            for i in range(0, len(u), bs):
+                c = torch.from_numpy(labels[i:i + bs]) if code == "known" else torch.full((len(u[i:i + bs]),), unknown)
+                x = torch.from_numpy(u[i:i + bs]).to(dev)
+                mu, lv = net.encode(x.contiguous(memory_format=torch.channels_last) if dev.type == "cpu" else x, c.to(dev))
+                ms.append(mu.double().cpu())
+                vs.append(lv.double().exp().cpu())
+            mus[code], vars_[code] = torch.cat(ms), torch.cat(vs)
+    mean = torch.zeros_like(net.prior_mean, dtype=torch.float64)
+    chol = torch.zeros_like(net.prior_chol, dtype=torch.float64)
+    for k in range(net.n_codes):
+        sel = slice(None) if k == unknown else torch.from_numpy(labels == k)
+        code = "unknown" if k == unknown else "known"
+        m, v = mus[code][sel], vars_[code][sel]
+        cov = torch.cov(m.T) + torch.diag(v.mean(0))
+        mean[k], chol[k] = m.mean(0), torch.linalg.cholesky(cov)
+    net.prior_mean.copy_(mean.float())
+    net.prior_chol.copy_(chol.float())
+    return {"method": "ex-post density estimation (Ghosh et al. 2020): per class code, a Gaussian with the mean and "
+                      "covariance of the training set's posterior means plus their mean posterior variance; "
+                      "class codes from images encoded with their class, the unknown code from all images "
+                      "encoded as unknown", "n_images": int(len(u))}
 
 
 def evaluate_vae(spec, net, data, dev, n_gen: int | None = None) -> tuple[dict, dict]:

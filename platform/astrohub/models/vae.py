@@ -42,6 +42,11 @@ class ConvVAE(nn.Module):
             nn.Conv2d(w, 4, 3, 1, 1), nn.PixelShuffle(2),  # 64 px
         )
         self.w = w
+        # latent prior per class code: z = prior_mean[c] + prior_chol[c] @ eps. N(0, I) until
+        # fit_prior replaces it with Gaussians fitted to the encoded training set (ex-post density
+        # estimation, Ghosh et al. 2020), which removes the "holes" between the posteriors
+        self.register_buffer("prior_mean", torch.zeros(self.n_codes, latent))
+        self.register_buffer("prior_chol", torch.eye(latent).repeat(self.n_codes, 1, 1))
 
     def code(self, cls: torch.Tensor) -> torch.Tensor:
         """One-hot class codes; ``cls`` holds class indices, or ``n_classes`` for unknown."""
@@ -55,6 +60,10 @@ class ConvVAE(nn.Module):
     def decode(self, z: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
         h = self.from_z(torch.cat([z, self.code(cls)], 1)).view(len(z), 4 * self.w, 4, 4)
         return self.dec(h)
+
+    def sample_z(self, cls: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """Latent vectors for class codes ``cls`` from standard-normal draws ``eps`` [N, latent]."""
+        return self.prior_mean[cls] + torch.einsum("nij,nj->ni", self.prior_chol[cls], eps)
 
     def forward(self, x: torch.Tensor, cls: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction from the posterior mean (deterministic); class unknown if not given."""
