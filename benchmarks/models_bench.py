@@ -73,6 +73,9 @@ def bench_device(device, args):
     bf16_ok = True
     for name in models.list():
         m = models.load(name, device=device)
+        if len(m.card["inputs"]["shape"]) != 3:  # 1-D models (light curves, spectra, photometry): not images
+            res.setdefault("skipped", []).append(name)
+            continue
         c, h, w = m.card["inputs"]["shape"]
         gen = m.card["kind"] == "generator"
         vae = m.card["arch"].get("net") == "vae"  # VAE rows time encode + decode (reconstruct)
