@@ -16,6 +16,20 @@ def machine() -> dict:
             "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
+def archive_base(tap_url: str | None):
+    """(base URL, server to stop afterwards or None): ``tap_url``'s service, a LocalArchive already
+    running on port 18490, or one started now from .astrohub/bench-archive."""
+    if tap_url:
+        return tap_url.rsplit("/tap", 1)[0], None
+    from astrohub.archive.server import LocalArchive
+
+    live = LocalArchive(Path(__file__).resolve().parents[1] / ".astrohub" / "bench-archive", port=18490)
+    if live.is_running():
+        return "http://127.0.0.1:18490", None  # someone else's server: leave it running
+    live.start()
+    return live.base_url, live
+
+
 def write(name: str, figures: dict) -> Path:
     """Write ``results/<name>.json`` and return its path."""
     RESULTS.mkdir(exist_ok=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write  # noqa: E402
+from common import archive_base, write  # noqa: E402
 
 COLS = ["obj_id", "ra", "dec", "mag_u", "mag_g", "mag_r", "mag_i", "mag_z", "period"]
 # a cross join of the catalogue with the light-curve table gives >= 100k rows on the small survey
@@ -65,18 +65,7 @@ def main() -> int:
 
     from astrohub.vo import Archive
 
-    live = None
-    if args.tap_url:
-        base = args.tap_url.rsplit("/tap", 1)[0]
-    else:
-        from astrohub.archive.server import LocalArchive
-        live = LocalArchive(Path(__file__).resolve().parents[1] / ".astrohub" / "bench-archive", port=18490)
-        if live.is_running():
-            live = None                      # someone else's server: leave it running
-            base = "http://127.0.0.1:18490"
-        else:
-            live.start()
-            base = live.base_url
+    base, live = archive_base(args.tap_url)
     cache = Path(tempfile.mkdtemp(prefix="vo-bench-"))
     arc = Archive.local(base, cache_dir=cache, progress=False)
     tap = arc.urls["tap"]

@@ -15,9 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from common import RESULTS, write
+from common import RESULTS, archive_base, write
 
 CASES = [  # (template, model, rows)
     ("morphology cutouts", "galaxy_morphology", 100),
@@ -56,17 +54,7 @@ def main() -> int:
     from astrohub.vo import Archive
     from astrohub.widgets import actions
 
-    live = None
-    if args.tap_url:
-        base = args.tap_url.rsplit("/tap", 1)[0]
-    else:
-        from astrohub.archive.server import LocalArchive
-        live = LocalArchive(Path(__file__).resolve().parents[1] / ".astrohub" / "bench-archive", port=18490)
-        if live.is_running():
-            live, base = None, "http://127.0.0.1:18490"
-        else:
-            live.start()
-            base = live.base_url
+    base, live = archive_base(args.tap_url)
     arc = Archive.local(base, cache_dir=Path(tempfile.mkdtemp(prefix="widgets-bench-")), progress=False)
     figures = {}
     try:

@@ -116,14 +116,11 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
 
 def _modality(model) -> str:
     """The data kind ``model`` (a zoo name or a directory with card.json) reads from archive rows."""
-    from pathlib import Path
-
-    from astrohub.models import card
     from astrohub.models.cards import read_card
     from astrohub.models.modality import modality
+    from astrohub.models.registry import ref_dir
 
-    path = Path(str(model)) / "card.json"
-    return modality(read_card(path) if path.exists() else card(str(model)))
+    return modality(read_card(ref_dir(model) / "card.json"))
 
 
 def _delayed_predict(model, block, start, kwargs):

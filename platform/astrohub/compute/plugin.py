@@ -12,13 +12,9 @@ PLUGIN = "astrohub-torch"
 
 def load_model(ref: str | Path, device=None):
     """A predictor from a zoo name or a directory holding card.json + weights."""
-    from astrohub import models
-    from astrohub.models.registry import load_dir
+    from astrohub.models.registry import load_dir, ref_dir
 
-    path = Path(ref)
-    if (path / "card.json").is_file():
-        return load_dir(path, device)
-    return models.load(str(ref), device)
+    return load_dir(ref_dir(ref), device)
 
 
 class TorchWorker(WorkerPlugin):

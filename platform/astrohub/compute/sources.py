@@ -79,9 +79,6 @@ class Simulated:
         return [SimChunk(a, min(a + size, self.n), self.task, self.seed, self.size) for a in range(0, self.n, size)]
 
 
-_PRODUCT_NAMES = {"cutout": "cutout", "lightcurve": "light curve", "spectrum": "spectrum"}
-
-
 @dataclass(frozen=True)
 class TableChunk(Chunk):
     """Archive rows whose data the worker fetches (only rows travel): cutouts, light curves or
@@ -96,27 +93,26 @@ class TableChunk(Chunk):
         if self.kind == "photometry":
             return self.rows
         from astrohub.vo import Archive
+        from astrohub.vo.products import PRODUCT_NAMES
 
         urls = dict(self.urls)
         archive = Archive(urls.pop("tap"), **urls, progress=False)
-        fetch = {"cutout": archive.cutouts, "lightcurve": archive.lightcurves, "spectrum": archive.spectra}[self.kind]
-        got = fetch(self.rows)
+        got = archive.products(self.rows, self.kind)
         if got.missing or len(got) != len(self.rows):
             missing = [self.start + int(i) for i in got.missing]
-            what = _PRODUCT_NAMES[self.kind]
+            what = PRODUCT_NAMES[self.kind]
             raise LookupError(f"no {what} for row(s) {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
                               f"select rows that have a {what} (e.g. from the table that lists them)")
-        order = np.argsort(got.rows, kind="stable")  # the worker's products, back in row order
-        if self.kind == "cutout":
-            return np.asarray(got.to_tensor())[order]
-        return [got.tables[i] for i in order]
+        return got.in_row_order()
 
 
 def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableChunk]:
     """Split a table of archive rows into chunks that fetch their own products of ``kind``."""
     if len(table) == 0:
         raise ValueError("the table has no rows to predict on")
-    if kind not in ("photometry", *_PRODUCT_NAMES):
+    from astrohub.vo.products import PRODUCT_KINDS
+
+    if kind not in ("photometry", *PRODUCT_KINDS):
         raise ValueError(f"unknown row data kind {kind!r}; one of cutout, lightcurve, spectrum, photometry")
     return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls), kind)
             for a in range(0, len(table), size)]

@@ -11,7 +11,18 @@ def _conv(cin, cout, k=3, stride=1):
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
-class ConvClassifier(nn.Module):
+class _PooledClassifier(nn.Module):
+    """``features`` -> global average+max pooling (``embed``) -> dropout -> linear ``head``."""
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)
+        return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.embed(x)))
+
+
+class ConvClassifier(_PooledClassifier):
     """Strided 5x5 stem, then conv stages (single, then double 3x3 convs) with max-pooling,
     global average+max pooling, dropout and a linear head. ~40-60 MFLOP per 64x64 image."""
 
@@ -30,13 +41,6 @@ class ConvClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(2 * cin, n_out)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(x)
-        return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.embed(x)))
-
 
 class _Block(nn.Module):
     """Basic residual block: two 3x3 convs (+BN), 1x1 projection when the shape changes."""
@@ -54,7 +58,7 @@ class _Block(nn.Module):
         return F.relu(h + (x if self.proj is None else self.proj(x)), inplace=True)
 
 
-class ResNetClassifier(nn.Module):
+class ResNetClassifier(_PooledClassifier):
     """Small ResNet: strided 5x5 stem (64 -> 32 px), one stage of residual blocks per width, each
     later stage halving the resolution, global average+max pooling, dropout, linear head.
     Same ``embed`` / ``dropout`` / ``head`` interface as :class:`ConvClassifier`."""
@@ -70,13 +74,6 @@ class ResNetClassifier(nn.Module):
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(2 * cin, n_out)
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(x)
-        return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.embed(x)))
 
 
 class Denoiser(nn.Module):

@@ -32,6 +32,12 @@ def model_dir(name: str, zoo: Path | None = None) -> Path:
     return Path(zoo or ZOO) / name
 
 
+def ref_dir(ref: str | Path) -> Path:
+    """Directory of a model given as a zoo name or as a directory holding ``card.json``."""
+    path = Path(ref)
+    return path if (path / "card.json").is_file() else model_dir(str(ref))
+
+
 def get_card(name: str, zoo: Path | None = None) -> dict:
     """The validated model card of ``name``."""
     return read_card(model_dir(name, zoo) / "card.json")

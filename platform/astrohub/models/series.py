@@ -41,6 +41,11 @@ class PhotoZPrediction:
     z_mean: np.ndarray
     z_std: np.ndarray
 
+    def select(self, rows) -> "PhotoZPrediction":
+        """The predictions of ``rows`` (indices, a mask or a slice)."""
+        return PhotoZPrediction(*(getattr(self, f)[rows] for f in ("weights", "means", "sigmas", "z_mode",
+                                                                  "z_mean", "z_std")))
+
     def pdf(self, grid) -> np.ndarray:
         """PDFs [N, G] on redshift ``grid``."""
         g = np.asarray(grid, float)[None, :, None]
@@ -231,8 +236,7 @@ class PhotoZ(SeriesPredictor):
         res = PhotoZPrediction(w, mu, s, mean.copy(), mean, std)
         grid = np.linspace(-0.05, float(self.card["outputs"].get("z_max", 4.0)), 1200)
         for i in range(0, len(mean), 2000):
-            sub = PhotoZPrediction(w[i:i + 2000], mu[i:i + 2000], s[i:i + 2000], None, None, None)
-            res.z_mode[i:i + 2000] = grid[np.argmax(sub.pdf(grid), 1)]
+            res.z_mode[i:i + 2000] = grid[np.argmax(res.select(slice(i, i + 2000)).pdf(grid), 1)]
         return res
 
 

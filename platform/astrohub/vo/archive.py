@@ -348,6 +348,13 @@ class Archive:
         """FITS image cutouts for the rows of ``table`` (SIA/TAP rows with access URLs, or catalogue rows via DataLink)."""
         return products.fetch_images(self, table, **kw)
 
+    def products(self, table: Table, kind: str, **kw):
+        """The rows' products of ``kind`` (``cutout``, ``lightcurve`` or ``spectrum``)."""
+        getters = {"cutout": self.cutouts, "lightcurve": self.lightcurves, "spectrum": self.spectra}
+        if kind not in getters:
+            raise ValueError(f"unknown product kind {kind!r}; one of {', '.join(getters)}")
+        return getters[kind](table, **kw)
+
     def product_kinds(self, table: Table, sample: int = 5, **kw) -> set[str]:
         """Which products (``cutout``, ``spectrum``, ``lightcurve``) the rows of ``table`` have."""
         return products.product_kinds(self, table, sample, **kw)

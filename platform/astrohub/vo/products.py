@@ -50,6 +50,10 @@ class ImageSet:
         """A dask array of the stacked, normalised images, ``chunk`` images per block."""
         return tensors.images_to_dask(self.images, normalize, chunk)
 
+    def in_row_order(self) -> np.ndarray:
+        """The images stacked [n, ...] in the order of the rows they came from."""
+        return np.asarray(self.to_tensor())[np.argsort(self.rows, kind="stable")]
+
 
 @dataclass
 class TableSet:
@@ -67,6 +71,10 @@ class TableSet:
     def to_tensor(self, columns: tuple[str, ...] | str = "FLUX", normalize: str = "none"):
         """A float32 torch tensor [n, len(columns), n_samples] (or [n, n_samples] for one column name)."""
         return tensors.series_to_tensor(self.tables, columns, normalize)
+
+    def in_row_order(self) -> list[Table]:
+        """The tables in the order of the rows they came from."""
+        return [self.tables[i] for i in np.argsort(self.rows, kind="stable")]
 
 
 def _row_urls(table: Table) -> list[str] | None:
@@ -184,6 +192,7 @@ def _open_fits(data: bytes, url: str):
 
 
 PRODUCT_KINDS = ("cutout", "spectrum", "lightcurve")
+PRODUCT_NAMES = {"cutout": "cutout", "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
 _TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
 
 

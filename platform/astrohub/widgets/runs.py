@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import Table
 
-PRODUCT_HINTS = {"cutout": ("cutout", "JOIN astrohub.cutouts"),
-                 "lightcurve": ("light curve", "FROM astrohub.lightcurves"),
-                 "spectrum": ("spectrum", "FROM astrohub.spectra")}
+PRODUCT_HINTS = {"cutout": "JOIN astrohub.cutouts", "lightcurve": "FROM astrohub.lightcurves",
+                 "spectrum": "FROM astrohub.spectra"}
 PDF_POINTS = 600
 
 
@@ -47,25 +46,23 @@ class Classification:
         """(grid, PDFs [len(rows), grid]) of the redshift PDFs of ``rows`` (indices into ``table``)."""
         if not self.has_pdfs:
             raise ValueError(f"{self.model} gives no PDFs (only photo-z models do)")
-        p, idx = self.prediction, np.asarray(rows, dtype=np.int64)
+        idx = np.asarray(rows, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= len(self.table)):
             raise IndexError(f"rows must be between 0 and {len(self.table) - 1}")
-        sub = type(p)(p.weights[idx], p.means[idx], p.sigmas[idx], p.z_mode[idx], p.z_mean[idx], p.z_std[idx])
         grid = np.linspace(0.0, z_max, PDF_POINTS)
-        return grid, sub.pdf(grid)
+        return grid, self.prediction.select(idx).pdf(grid)
 
 
 def fetch(archive, table: Table, kind: str):
     """The rows' products in row order: images [n, ...] (cutouts) or a list of Tables; every row must
     have one, else a ValueError naming the first row without."""
-    what, hint = PRODUCT_HINTS[kind]
-    getter = {"cutout": archive.cutouts, "lightcurve": archive.lightcurves, "spectrum": archive.spectra}[kind]
-    got = getter(table)
+    from astrohub.vo.products import PRODUCT_NAMES
+
+    got = archive.products(table, kind)
     if got.missing:
-        raise ValueError(f"{len(got.missing)} row(s) have no {what} (first: row {got.missing[0]}); "
-                         f"query rows that have one (e.g. {hint})")
-    order = np.argsort(got.rows, kind="stable")
-    return np.asarray(got.to_tensor())[order] if kind == "cutout" else [got.tables[i] for i in order]
+        raise ValueError(f"{len(got.missing)} row(s) have no {PRODUCT_NAMES[kind]} (first: row {got.missing[0]}); "
+                         f"query rows that have one (e.g. {PRODUCT_HINTS[kind]})")
+    return got.in_row_order()
 
 
 def annotate_classes(table: Table, pred) -> Table:
@@ -159,9 +156,7 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
     grid = np.linspace(0.0, float(predictor.card["outputs"].get("z_max", 4.0)), 2 * PDF_POINTS)
     lo, hi = np.empty(len(out)), np.empty(len(out))
     for a in range(0, len(out), 2000):
-        sub = type(pred)(*(getattr(pred, f)[a:a + 2000] for f in ("weights", "means", "sigmas", "z_mode",
-                                                                  "z_mean", "z_std")))
-        cdf = sub.cdf(grid)
+        cdf = pred.select(slice(a, a + 2000)).cdf(grid)
         lo[a:a + 2000] = grid[np.argmax(cdf >= 0.16, 1)]
         hi[a:a + 2000] = grid[np.argmax(cdf >= 0.84, 1)]
     out["z_lo68"], out["z_hi68"] = lo, hi
