@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -80,6 +81,41 @@ def test_lost_worker_resumes_from_the_checkpoint(client, tiny_model, tmp_path):
     # the relaunch resumed after a checkpointed epoch instead of redoing all twelve
     assert all(0 < s < 12 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
     client.wait_for_workers(2, timeout=60)
+
+
+def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_model, tmp_path):
+    """A rank's worker that stops answering (SIGSTOP: sockets open, no heartbeats) fails the attempt
+    within the stall time; the relaunch runs on restarted workers and resumes from the checkpoint."""
+    ds = Simulated("morphology", 384, seed=7, size=SIZE)
+    ckpt = tmp_path / "checkpoint.safetensors"
+    client.wait_for_workers(2, timeout=60)
+    pids = client.run(os.getpid)
+    frozen = []
+
+    def freeze_after_first_epoch():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not ckpt.exists():
+            time.sleep(0.05)
+        victim = sorted(pids)[0]  # rank 0: it also hosts the process group's store
+        os.kill(pids[victim], signal.SIGSTOP)
+        frozen.append(pids[victim])
+
+    t = threading.Thread(target=freeze_after_first_epoch)
+    t.start()
+    try:
+        trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=12, batch_size=32,
+                      init="scratch", timeout_s=20)
+    finally:
+        t.join()
+        for pid in frozen:  # never leave a stopped process behind, whatever happened
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert frozen
+    d = trained.card["training"]["distributed"]
+    assert d["restarts"] >= 1
+    assert all(0 < s < 12 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
+    client.wait_for_workers(2, timeout=60)
+    assert frozen[0] not in client.run(os.getpid).values()  # the frozen process was replaced, not resumed
 
 
 def test_bad_fit_requests_are_refused(client, tiny_model):

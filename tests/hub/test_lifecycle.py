@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
+import psutil
 import pytest
 
 from astrohub.hub.users import remove_unix_user
@@ -24,28 +28,56 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+RUNNING: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def kill_leftovers():
+    """Whatever happens in a test, no `astrohub up` (nor its hub, proxy, gateway) outlives it."""
+    yield
+    while RUNNING:
+        proc = RUNNING.pop()
+        if proc.poll() is None:  # the hub, proxy and services run in sessions of their own: kill the tree
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            proc.kill()
+            for child in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+            proc.wait()
+
+
 def run_up(data) -> tuple[subprocess.Popen, str]:
+    # its own session, as a terminal would give it; SIGINT below is the Ctrl-C of a newcomer
     proc = subprocess.Popen(
         [sys.executable, "-m", "astrohub.cli", "up", "--no-archive", "--port", str(PORT),
          "--data-dir", str(data), "--admin", "ahtupadmin", "--users", "ahtupuser"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    RUNNING.append(proc)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)], daemon=True).start()
+    seen = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
             break
-        lines.append(line)
+        seen.append(line)
         if "ahtupuser" in line:
-            return proc, "".join(lines)
-    proc.kill()
-    raise AssertionError("astrohub up printed no credentials:\n" + "".join(lines))
+            proc.lines = lines
+            return proc, "".join(seen)
+    raise AssertionError("astrohub up printed no credentials within 120 s:\n" + "".join(seen))
 
 
 def stop(proc) -> str:
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=90)
-    return out
+    proc.wait(timeout=90)
+    out = []
+    while (line := proc.lines.get(timeout=10)) is not None:
+        out.append(line)
+    return "".join(out)
 
 
 def password(banner: str, user: str) -> str:

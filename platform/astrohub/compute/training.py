@@ -192,19 +192,25 @@ def shards(dataset, world: int) -> list[Chunk]:
     raise TypeError(f"fit() needs a Simulated dataset (generated on the workers), got {type(dataset).__name__}")
 
 
-def launch(client: Client, ref, dataset, world: int, cfg: FitConfig, checkpoint: Path) -> list[RankResult]:
-    """One attempt: a rank per worker, pinned, all started together."""
-    n = len(client.scheduler_info(n_workers=-1)["workers"])
-    if n < world:
-        raise ValueError(f"fit(workers={world}) needs {world} Dask workers, the cluster has {n}")
-    ws = live_workers(client, world)[:world]
+def launch(client: Client, ws: list[str], ref, dataset, cfg: FitConfig, checkpoint: Path) -> list[RankResult]:
+    """One attempt: a rank per worker in ``ws``, pinned, all started together."""
+    world = len(ws)
     addr = client.scheduler_info(n_workers=-1)["workers"][ws[0]]["host"]
     port = client.submit(_free_port, workers=[ws[0]], pure=False).result()
     parts = shards(dataset, world)
     futs = [client.submit(_train_rank, r, world, addr, port, ref, parts[r], cfg, str(checkpoint),
                           workers=[w], allow_other_workers=False, pure=False, retries=0)
             for r, w in enumerate(ws)]
-    return [f.result() for f in _watch(client, futs, ws, cfg.timeout_s * 4)]
+    return [f.result() for f in _watch(client, futs, ws, cfg.timeout_s * 4, stall=cfg.timeout_s)]
+
+
+def reset_ranks(client: Client, ws: list[str]) -> None:
+    """Restart the surviving workers of a failed attempt. A rank whose peer died can stay stuck in
+    torch.distributed (tearing down the process group after a lost peer may block with the GIL
+    held, freezing the whole worker), so every attempt starts on fresh worker processes."""
+    alive = [w for w in ws if w in client.scheduler_info(n_workers=-1)["workers"]]
+    if alive:
+        client.restart_workers(alive, timeout=60, raise_for_error=False)
 
 
 def live_workers(client: Client, n: int, timeout: float = 120) -> list[str]:
@@ -226,10 +232,11 @@ class WorkerLost(RuntimeError):
     """A worker holding a rank left the cluster during training."""
 
 
-def _watch(client: Client, futs, ws, timeout: float):
-    """Wait for all ranks; fail fast when one errors or its worker disappears (no rank waits forever
-    on a peer that is gone)."""
+def _watch(client: Client, futs, ws, timeout: float, stall: float = 60):
+    """Wait for all ranks; fail fast when one errors, its worker disappears or its worker stops
+    sending heartbeats for ``stall`` seconds (no rank waits forever on a peer that is gone)."""
     deadline = time.monotonic() + timeout
+    beats: dict[str, tuple] = {}  # worker -> (scheduler's last_seen, when we saw it change)
     try:
         while True:
             if all(f.status == "finished" for f in futs):
@@ -237,10 +244,17 @@ def _watch(client: Client, futs, ws, timeout: float):
             for f in futs:
                 if f.status in ("error", "cancelled"):
                     f.result()  # raises the rank's error
-            alive = set(client.scheduler_info(n_workers=-1)["workers"])
+            alive = client.scheduler_info(n_workers=-1)["workers"]
             gone = [w for w in ws if w not in alive]
             if gone:
                 raise WorkerLost(f"worker(s) {', '.join(gone)} left the cluster during training")
+            now = time.monotonic()
+            for w in ws:
+                if beats.get(w, (None,))[0] != alive[w].get("last_seen"):
+                    beats[w] = (alive[w].get("last_seen"), now)
+            frozen = [w for w in ws if now - beats[w][1] > stall]
+            if frozen:
+                raise WorkerLost(f"worker(s) {', '.join(frozen)} sent no heartbeat for {stall:.0f} s during training")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"distributed training did not finish within {timeout:.0f} s")
             time.sleep(0.2)
@@ -270,17 +284,22 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     out = Path(out_dir or tempfile.mkdtemp(prefix="astrohub-fit-"))
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.safetensors"
+    n = len(client.scheduler_info(n_workers=-1)["workers"])
+    if n < workers:
+        raise ValueError(f"fit(workers={workers}) needs {workers} Dask workers, the cluster has {n}")
+    shards(dataset, workers)  # refuse a bad dataset before starting anything
     attempt = 0
     while True:
+        ws = live_workers(client, workers)[:workers]  # a lost worker's replacement, not its stale address
         try:
-            results = launch(client, model, dataset, workers, cfg, checkpoint)
+            results = launch(client, ws, model, dataset, cfg, checkpoint)
             break
         except Exception as e:  # noqa: BLE001 - a lost worker surfaces as several error types
             if isinstance(e, (ValueError, TypeError)) or attempt >= max_restarts:
                 raise
             attempt += 1
             log.warning("distributed fit attempt %d failed (%s); resuming from %s", attempt, e, checkpoint)
-            live_workers(client, workers)  # the lost worker's replacement, not its stale address
+            reset_ranks(client, ws)
     import torch
 
     card, _ = build_net(model, "pretrained")

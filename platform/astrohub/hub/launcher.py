@@ -158,6 +158,9 @@ def up(platform: Platform) -> int:
         stop = True
 
     signal.signal(signal.SIGTERM, _stop)
+    # a shell without job control starts background commands with SIGINT ignored, and Python then
+    # keeps ignoring it: ask for Ctrl-C explicitly so that it always stops the platform
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         platform.start()
         print(platform.banner(creds), flush=True)
