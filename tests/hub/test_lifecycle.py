@@ -47,11 +47,14 @@ def kill_leftovers():
 
 
 def run_up(data) -> tuple[subprocess.Popen, str]:
-    # its own session, as a terminal would give it; SIGINT below is the Ctrl-C of a newcomer
+    # its own session, as a terminal would give it; SIGINT below is the Ctrl-C of a newcomer. It starts
+    # with SIGINT ignored, as `make demo &` from a script (no job control) would start it: `up` must
+    # still stop on Ctrl-C
     proc = subprocess.Popen(
         [sys.executable, "-m", "astrohub.cli", "up", "--no-archive", "--port", str(PORT),
          "--data-dir", str(data), "--admin", "ahtupadmin", "--users", "ahtupuser"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     RUNNING.append(proc)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)], daemon=True).start()

@@ -76,7 +76,8 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
         torch.set_num_threads(int(threads))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out = Path(out_dir) if out_dir else ZOO / name
-    sizes = (n_train or spec.n_train, n_val or spec.n_val, n_test or spec.n_test)
+    sizes = (n_train or max([spec.n_train] + [st[2] for st in spec.stages if len(st) > 2]),
+             n_val or spec.n_val, n_test or spec.n_test)
     init = None
     if resume is not None:
         from .cards import read_card
@@ -252,13 +253,15 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         net = net.to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(spec.seed)
     bs = spec.batch
-    nb = len(xtr) // bs
     Xtr, Ytr = torch.from_numpy(xtr), torch.from_numpy(ytr)
+    # stage 1 trains on the first spec.n_train simulations; a later stage may add fresh ones
+    n_use = [min(len(xtr), spec.n_train)]
 
     def batches(epoch=0, count=False):
+        nb = n_use[0] // bs
         if count:
             return nb
-        perm = torch.randperm(len(xtr), generator=g)
+        perm = torch.randperm(n_use[0], generator=g)
 
         def make(idx):
             return lambda m: F.cross_entropy(
@@ -278,8 +281,9 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         net.load_state_dict(init[1])
         hist = init[0]["training"]["history"][:init[0]["training"].get("stage1_epochs", len(init[0]["training"]["history"]))]
     stage1 = len(hist)
-    for i, (ep2, lr2) in enumerate(spec.stages):  # warm restarts at lower learning rate
+    for i, (ep2, lr2, *n2) in enumerate(spec.stages):  # warm restarts at lower learning rate
         g.manual_seed(spec.seed + 1 + i)
+        n_use[0] = min(len(xtr), n2[0]) if n2 else n_use[0]
         hist += _loop(net, batches, val, ep2, lr2, spec.patience, max_minutes, progress, f"{spec.name} stage {i + 2}",
                       keep_start=True)
     card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names)
@@ -297,7 +301,8 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     card["calibration"] = {"method": "temperature scaling on the validation split", "temperature": T,
                            "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)}
     card["training"] = {"simulator": f"astrohub.sims.images.simulate_images(task={spec.task!r}, size={spec.size})",
-                        "seed": spec.seed, "split_seeds": spec.split_seeds(), "n_train": len(xtr), "n_val": len(xva),
+                        "seed": spec.seed, "split_seeds": spec.split_seeds(), "n_train": min(len(xtr), spec.n_train),
+                        "n_train_all_stages": len(xtr), "n_val": len(xva),
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
                         "optimizer": "AdamW + one-cycle, early stopping on val loss (patience "
