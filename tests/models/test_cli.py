@@ -68,6 +68,17 @@ def test_train_unknown_name(capsys):
     assert rc == 2 and "did you mean 'galaxy_morphology'" in err
 
 
+def test_train_resume_from_the_wrong_model_or_nothing(tmp_path, capsys):
+    from astrohub.models.registry import ZOO
+
+    rc, _, err = run(["train", "lens_finder", "--resume", str(ZOO / "galaxy_morphology"), "--out", str(tmp_path)],
+                     capsys)
+    assert rc == 2 and "cannot resume 'lens_finder' from a 'galaxy_morphology' checkpoint" in err
+    rc, _, err = run(["train", "lens_finder", "--resume", str(tmp_path / "nothing"), "--out", str(tmp_path)], capsys)
+    assert rc == 2 and "not found" in err
+    assert not (tmp_path / "weights.safetensors").exists()  # nothing was trained or written
+
+
 def test_lead_cli_wires_subcommands():
     from astrohub.cli import build_parser
 

@@ -45,3 +45,21 @@ def test_resume_errors(tmp_path):
 
     with pytest.raises(CardError, match="not found"):
         train("lens_finder", tmp_path, resume=tmp_path / "nothing")
+
+
+def test_a_later_stage_adds_fresh_simulations(tmp_path, monkeypatch):
+    """Stage 1 trains on the recipe's n_train; a stage with a larger n_train sees the extra objects
+    (same seed, so stage 1's set is a prefix of it)."""
+    import dataclasses
+
+    from astrohub.models import specs
+
+    monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
+    spec = dataclasses.replace(specs.SPECS["transient_realbogus"], n_train=640, n_val=160, n_test=160, epochs=1,
+                               batch=32, stages=((1, 5e-4, 960),))
+    monkeypatch.setitem(specs.SPECS, "transient_realbogus", spec)
+    card = train("transient_realbogus", tmp_path / "tr", device="cpu", threads=2, progress=False)
+    t = card["training"]
+    assert t["n_train"] == 640 and t["n_train_all_stages"] == 960
+    assert [h["steps"] for h in t["history"]] == [640 // 32, 960 // 32]
+    assert t["stages"] == [[1, 5e-4, 960]]

@@ -51,11 +51,15 @@ def cmd_train(args) -> int:
             get_spec(args.name)
     except ValueError as e:
         return _err("train", e)
+    from .cards import CardError
     from .train import train
 
-    card = train(args.name, args.out, device=args.device, epochs=args.epochs, n_train=args.n_train,
-                 n_val=args.n_val, n_test=args.n_test, threads=args.threads, max_minutes=args.max_minutes,
-                 progress=not args.quiet)
+    try:
+        card = train(args.name, args.out, device=args.device, epochs=args.epochs, n_train=args.n_train,
+                     n_val=args.n_val, n_test=args.n_test, threads=args.threads, max_minutes=args.max_minutes,
+                     progress=not args.quiet, resume=args.resume)
+    except (ValueError, CardError) as e:
+        return _err("train", e)
     print(json.dumps({"name": card["name"], "metrics": _headline(card["metrics"]),
                       "baseline": _headline(card["baseline"].get("metrics", card["baseline"])),
                       "weights": card["weights"]}, indent=2))
@@ -108,6 +112,8 @@ def register(subparsers) -> None:
     p.add_argument("--n-test", type=int, default=None, help="test-set size")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--max-minutes", type=float, default=None, help="stop training after this many minutes")
+    p.add_argument("--resume", default=None, metavar="DIR",
+                   help="skip stage 1: run the recipe's later stages from the card + weights stage 1 wrote in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 
