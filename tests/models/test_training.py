@@ -47,19 +47,28 @@ def test_resume_errors(tmp_path):
         train("lens_finder", tmp_path, resume=tmp_path / "nothing")
 
 
-def test_a_later_stage_adds_fresh_simulations(tmp_path, monkeypatch):
+def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensemble(tmp_path, monkeypatch):
     """Stage 1 trains on the recipe's n_train; a stage with a larger n_train sees the extra objects
-    (same seed, so stage 1's set is a prefix of it)."""
+    (same seed, so stage 1's set is a prefix of it). With snapshot_ensemble the model averages
+    both stages' best weights, and loads and predicts like any classifier."""
     import dataclasses
 
     from astrohub.models import specs
 
     monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
     spec = dataclasses.replace(specs.SPECS["transient_realbogus"], n_train=640, n_val=160, n_test=160, epochs=1,
-                               batch=32, stages=((1, 5e-4, 960),))
+                               batch=32, stages=((1, 5e-4, 960),), snapshot_ensemble=True)
     monkeypatch.setitem(specs.SPECS, "transient_realbogus", spec)
     card = train("transient_realbogus", tmp_path / "tr", device="cpu", threads=2, progress=False)
     t = card["training"]
     assert t["n_train"] == 640 and t["n_train_all_stages"] == 960
     assert [h["steps"] for h in t["history"]] == [640 // 32, 960 // 32]
     assert t["stages"] == [[1, 5e-4, 960]]
+    assert card["arch"]["net"] == "ensemble" and len(card["arch"]["members"]) == 2
+    m = load_dir(tmp_path / "tr")
+    from astrohub.sims.images import simulate_images
+
+    b = simulate_images("transient", 200, seed=4243, size=32)
+    p = m.predict(b.images)
+    assert p.probabilities.shape == (200, 2) and np.allclose(p.probabilities.sum(1), 1, atol=1e-5)
+    assert (p.labels == b.labels).mean() > 0.6  # learned something real

@@ -76,6 +76,36 @@ class ResNetClassifier(_PooledClassifier):
         self.head = nn.Linear(2 * cin, n_out)
 
 
+class EnsembleClassifier(_PooledClassifier):
+    """Average of several pooled classifiers' logits as one pooled classifier: ``embed`` concatenates
+    the members' embeddings and the single linear ``head`` holds their heads side by side, each
+    divided by the number of members (so MC dropout and fine-tuning work as for one network)."""
+
+    def __init__(self, members: list[dict], n_out: int, dropout: float = 0.3, **_):
+        super().__init__()
+        self.members = nn.ModuleList(build(a) for a in members)
+        for m in self.members:
+            m.head = nn.Identity()  # the merged head below replaces them
+        dims = [2 * _width(m) for m in self.members]
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(sum(dims), n_out)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m.embed(x) for m in self.members], dim=1)
+
+    @staticmethod
+    def merge(states: list[dict]) -> dict:
+        """State dict of the ensemble of members with state dicts ``states`` (same head shape)."""
+        out = {f"members.{i}.{k}": v for i, st in enumerate(states) for k, v in st.items() if not k.startswith("head.")}
+        out["head.weight"] = torch.cat([st["head.weight"] for st in states], dim=1) / len(states)
+        out["head.bias"] = torch.stack([st["head.bias"] for st in states]).mean(0)
+        return out
+
+
+def _width(net: nn.Module) -> int:
+    return [m for m in net.features.modules() if isinstance(m, nn.BatchNorm2d)][-1].num_features
+
+
 class Denoiser(nn.Module):
     """Two-level U-Net predicting a residual correction; input channels are (image, mode flag)
     where the flag is 0 for denoising and 1 for 2x super-resolution of an upsampled image."""
@@ -109,13 +139,15 @@ def build(arch: dict) -> nn.Module:
         return ResNetClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (32, 64, 128, 192))),
                                 tuple(a.get("blocks", (1,) * len(a.get("widths", (32, 64, 128, 192))))),
                                 a.get("stem", 24), a.get("dropout", 0.3))
+    if net == "ensemble":
+        return EnsembleClassifier(**a)
     if net == "denoiser":
         return Denoiser(a.get("width", 16))
     if net == "vae":
         from .vae import ConvVAE
 
         return ConvVAE(**{k: v for k, v in a.items()})
-    raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn', 'resnet', 'denoiser' or 'vae')")
+    raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn', 'resnet', 'ensemble', 'denoiser' or 'vae')")
 
 
 def flops_per_image(model: nn.Module, shape) -> float:

@@ -29,6 +29,7 @@ class Spec:
     targets: dict = field(default_factory=dict)
     budget_minutes: float | None = None  # classifiers: one-cycle over this wall-clock budget (epochs = cap)
     tta: bool = False  # classifiers: average logits over the 8 dihedral transforms (in the predictor too)
+    snapshot_ensemble: bool = False  # classifiers with stages: ship the average of every stage's best weights
 
     def split_seeds(self) -> dict[str, int]:
         """Disjoint simulation seeds for the train / validation / test splits."""

@@ -122,7 +122,7 @@ def write_model(card: dict, state: dict, out: Path) -> dict:
     return card
 
 
-def _base_card(spec: Spec, net, shape, classes) -> dict:
+def _base_card(spec: Spec, net, shape, classes, arch: dict | None = None) -> dict:
     return {
         "name": spec.name,
         "version": VERSION,
@@ -135,7 +135,7 @@ def _base_card(spec: Spec, net, shape, classes) -> dict:
                                     "1.4826*MAD of the 4-pixel border" + (" (generators: arcsinh(x / 3 sigma), "
                                     "inverted on output)" if spec.kind == "generator" else "")},
         "outputs": {"classes": classes},
-        "arch": spec.arch,
+        "arch": arch or spec.arch,
         "n_params": int(sum(p.numel() for p in net.parameters())),
         "flops_per_image": nets.flops_per_image(net, (spec.arch.get("in_ch", 2), *shape[1:])),
         "targets": spec.targets,
@@ -281,12 +281,22 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         net.load_state_dict(init[1])
         hist = init[0]["training"]["history"][:init[0]["training"].get("stage1_epochs", len(init[0]["training"]["history"]))]
     stage1 = len(hist)
+    snapshots = [copy.deepcopy(net.state_dict())]  # the best weights at the end of each stage
     for i, (ep2, lr2, *n2) in enumerate(spec.stages):  # warm restarts at lower learning rate
         g.manual_seed(spec.seed + 1 + i)
         n_use[0] = min(len(xtr), n2[0]) if n2 else n_use[0]
         hist += _loop(net, batches, val, ep2, lr2, spec.patience, max_minutes, progress, f"{spec.name} stage {i + 2}",
                       keep_start=True)
-    card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names)
+        snapshots.append(copy.deepcopy(net.state_dict()))
+    arch = spec.arch
+    if spec.snapshot_ensemble:  # one network averaging the logits of every stage's best weights
+        arch = {"net": "ensemble", "members": [spec.arch] * len(snapshots), "n_out": spec.arch["n_out"],
+                "in_ch": spec.arch["in_ch"], "dropout": spec.arch.get("dropout", 0.3)}
+        net = nets.build(arch).to(dev)
+        net.load_state_dict(nets.EnsembleClassifier.merge(snapshots))
+        if dev.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
+    card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names, arch)
     tta = spec.tta
     lg_val = _logits(net, xva, dev, tta=tta)
     T = fit_temperature(lg_val, yva)
@@ -305,9 +315,8 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
                         "n_train_all_stages": len(xtr), "n_val": len(xva),
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
-                        "optimizer": "AdamW + one-cycle, early stopping on val loss (patience "
-                                     f"{spec.patience})" + (f"; the one-cycle spans a {max_minutes:g}-minute "
-                                     "wall-clock budget (time-based schedule)" if timed else ""),
+                        "optimizer": _optimizer_text(spec, max_minutes if timed else None,
+                                                     spec.budget_minutes if init is not None else None),
                         "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
                         "resumed_stage1": init[0]["weights"]["sha256"] if init else None}
@@ -332,6 +341,18 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         card["target_met"] = _targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
     card["_state"] = net.state_dict()
     return card
+
+
+def _optimizer_text(spec, minutes=None, resumed_minutes=None) -> str:
+    """How the recipe optimised: stage 1 (timed or by epochs) and any warm-restart stages."""
+    text = f"AdamW + one-cycle, early stopping on val loss (patience {spec.patience})"
+    budget = minutes or resumed_minutes
+    if budget:
+        text += f"; stage 1's one-cycle spans a {budget:g}-minute wall-clock budget (time-based schedule)"
+    if spec.stages:
+        text += ("; then one-cycle warm restarts from the best weights, (epochs, peak lr[, n_train]) = "
+                 + ", ".join(str(tuple(st)) for st in spec.stages))
+    return text
 
 
 def _by_snr(batch, p):
