@@ -72,3 +72,17 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
     p = m.predict(b.images)
     assert p.probabilities.shape == (200, 2) and np.allclose(p.probabilities.sum(1), 1, atol=1e-5)
     assert (p.labels == b.labels).mean() > 0.6  # learned something real
+
+    # a recipe that grows a stage resumes after the completed ones and ensembles all three snapshots
+    monkeypatch.setitem(specs.SPECS, "transient_realbogus",
+                        dataclasses.replace(spec, stages=((1, 5e-4, 960), (1, 2e-4, 960))))
+    card3 = train("transient_realbogus", tmp_path / "tr3", device="cpu", threads=2, progress=False,
+                  resume=tmp_path / "tr")
+    t3 = card3["training"]
+    assert [h["steps"] for h in t3["history"]] == [20, 30, 30]  # stages 1-2 resumed, only stage 3 ran
+    assert len(card3["arch"]["members"]) == 3 and len(t3["snapshots"]) == 3
+    assert t3["snapshots"][:2] == t["snapshots"]  # the resumed stages' weights, unchanged
+    monkeypatch.setitem(specs.SPECS, "transient_realbogus",
+                        dataclasses.replace(spec, stages=((2, 5e-4, 960),)))
+    with pytest.raises(ValueError, match=r"ran the stages \[\[1, 0.0005, 960\]\]"):
+        train("transient_realbogus", tmp_path / "tr4", resume=tmp_path / "tr")

@@ -65,7 +65,7 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     """Train model ``name`` from its recipe, write weights + card to ``out_dir`` (default: the
     packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs.
     Recipes may add fine-LR stages (``Spec.stages``); ``resume`` (a directory with the card and
-    weights written by stage 1 of the same recipe) skips stage 1 and runs the later stages."""
+    weights an earlier run of the same recipe wrote) skips the stages that run completed."""
     from .train_series import SERIES_SPECS, train_series
 
     if name in SERIES_SPECS:  # 1-D models (light curves, spectra, photometry)
@@ -78,17 +78,7 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     out = Path(out_dir) if out_dir else ZOO / name
     sizes = (n_train or max([spec.n_train] + [st[2] for st in spec.stages if len(st) > 2]),
              n_val or spec.n_val, n_test or spec.n_test)
-    init = None
-    if resume is not None:
-        from .cards import read_card
-        from .weights import load_weights
-
-        if spec.kind != "classifier":
-            raise ValueError(f"resume is only supported for classifiers, not {spec.kind} {name!r}")
-        rcard = read_card(Path(resume) / "card.json")
-        if rcard["name"] != name:
-            raise ValueError(f"cannot resume {name!r} from a {rcard['name']!r} checkpoint")
-        init = (rcard, load_weights(Path(resume) / rcard["weights"]["file"], rcard["weights"]["sha256"]))
+    init = _resume_point(spec, Path(resume)) if resume is not None else None
     t0 = time.time()
     data = _split(spec, *sizes, progress)
     torch.manual_seed(spec.seed)
@@ -109,7 +99,43 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
                              "torch": torch.__version__, "threads": torch.get_num_threads(),
                              "machine": _platform.processor() or _platform.machine()})
+    snapshots = card.pop("_snapshots", None)
+    if snapshots:  # each stage's best weights, so that a later run can resume after any stage
+        snap = _snapshot_dir(name, out)
+        snap.mkdir(parents=True, exist_ok=True)
+        card["training"]["snapshots"] = [save_weights(st, snap / f"stage{k + 1}.safetensors")
+                                         for k, st in enumerate(snapshots)]
     return write_model(card, card.pop("_state"), out)
+
+
+def _snapshot_dir(name: str, out: Path) -> Path:
+    """Where a staged recipe keeps each stage's best weights: next to the model, except for the
+    packaged zoo (kept out of the package, in the cache)."""
+    from .data import cache_dir
+
+    return cache_dir() / "snapshots" / name if out.resolve() == (ZOO / name).resolve() else out / "snapshots"
+
+
+def _resume_point(spec: Spec, where: Path):
+    """(card, [best weights of each completed stage]) of an earlier run of ``spec`` in ``where``."""
+    from .cards import read_card
+    from .weights import load_weights
+
+    if spec.kind != "classifier":
+        raise ValueError(f"resume is only supported for classifiers, not {spec.kind} {spec.name!r}")
+    rcard = read_card(where / "card.json")
+    if rcard["name"] != spec.name:
+        raise ValueError(f"cannot resume {spec.name!r} from a {rcard['name']!r} checkpoint")
+    done = rcard["training"].get("stages_done", rcard["training"].get("stages", []))
+    if [list(st) for st in spec.stages[:len(done)]] != [list(st) for st in done]:
+        raise ValueError(f"{where} ran the stages {done}; the recipe of {spec.name!r} has {list(spec.stages)}")
+    if rcard["arch"].get("net") != "ensemble" and not done:  # stage 1 only: its weights are the snapshot
+        return rcard, [load_weights(where / rcard["weights"]["file"], rcard["weights"]["sha256"])]
+    shas = rcard["training"].get("snapshots", [])
+    snap = _snapshot_dir(spec.name, where)
+    if len(shas) != len(done) + 1:
+        raise ValueError(f"{where}: the card lists {len(shas)} stage snapshots, {len(done) + 1} are needed to resume")
+    return rcard, [load_weights(snap / f"stage{k + 1}.safetensors", sha) for k, sha in enumerate(shas)]
 
 
 def write_model(card: dict, state: dict, out: Path) -> dict:
@@ -277,12 +303,16 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     if init is None:
         hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name,
                      timed=timed)
-    else:  # stage 1 done earlier by this same recipe: start from its weights
-        net.load_state_dict(init[1])
-        hist = init[0]["training"]["history"][:init[0]["training"].get("stage1_epochs", len(init[0]["training"]["history"]))]
-    stage1 = len(hist)
-    snapshots = [copy.deepcopy(net.state_dict())]  # the best weights at the end of each stage
+        snapshots = [copy.deepcopy(net.state_dict())]  # the best weights at the end of each stage
+    else:  # stages done earlier by this same recipe: start from the last one's weights
+        snapshots = init[1]
+        net.load_state_dict(snapshots[-1])
+        t = init[0]["training"]
+        hist = t["history"][:t.get("stage1_epochs", len(t["history"]))] if len(snapshots) == 1 else list(t["history"])
+    stage1 = init[0]["training"].get("stage1_epochs", len(hist)) if init else len(hist)
     for i, (ep2, lr2, *n2) in enumerate(spec.stages):  # warm restarts at lower learning rate
+        if i + 1 < len(snapshots):
+            continue  # completed by the resumed run
         g.manual_seed(spec.seed + 1 + i)
         n_use[0] = min(len(xtr), n2[0]) if n2 else n_use[0]
         hist += _loop(net, batches, val, ep2, lr2, spec.patience, max_minutes, progress, f"{spec.name} stage {i + 2}",
@@ -319,7 +349,10 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
                                                      spec.budget_minutes if init is not None else None),
                         "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
-                        "resumed_stage1": init[0]["weights"]["sha256"] if init else None}
+                        "stages_done": [list(s) for s in spec.stages],
+                        "resumed_from": init[0]["weights"]["sha256"] if init else None}
+    if spec.stages:
+        card["_snapshots"] = snapshots
     card["metrics"], card["baseline"] = {}, {}
     if "test" in data:
         te = data["test"]
