@@ -48,7 +48,7 @@ SPECS = {
             arch={"net": "resnet", "in_ch": 1, "n_out": 5, "widths": [32, 64, 128, 192], "blocks": [1, 1, 1, 1],
                   "stem": 24, "dropout": 0.3},
             n_train=72000, n_val=3000, n_test=3000, epochs=30, batch=128, lr=3e-3, patience=30, tta=True,
-            budget_minutes=56.0, stages=((4, 1e-3, 216000),),
+            budget_minutes=56.0,
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger / star) "
                         "from single-band 64x64 cutouts at 0.2\"/px.",
             targets={"accuracy": 0.95},
