@@ -192,12 +192,11 @@ def shards(dataset, world: int) -> list[Chunk]:
     raise TypeError(f"fit() needs a Simulated dataset (generated on the workers), got {type(dataset).__name__}")
 
 
-def launch(client: Client, ws: list[str], ref, dataset, cfg: FitConfig, checkpoint: Path) -> list[RankResult]:
-    """One attempt: a rank per worker in ``ws``, pinned, all started together."""
+def launch(client: Client, ws: list[str], ref, parts: list[Chunk], cfg: FitConfig, checkpoint: Path) -> list[RankResult]:
+    """One attempt: rank r trains on ``parts[r]`` on worker ``ws[r]``, pinned, all started together."""
     world = len(ws)
     addr = client.scheduler_info(n_workers=-1)["workers"][ws[0]]["host"]
     port = client.submit(_free_port, workers=[ws[0]], pure=False).result()
-    parts = shards(dataset, world)
     futs = [client.submit(_train_rank, r, world, addr, port, ref, parts[r], cfg, str(checkpoint),
                           workers=[w], allow_other_workers=False, pure=False, retries=0)
             for r, w in enumerate(ws)]
@@ -287,12 +286,12 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     n = len(client.scheduler_info(n_workers=-1)["workers"])
     if n < workers:
         raise ValueError(f"fit(workers={workers}) needs {workers} Dask workers, the cluster has {n}")
-    shards(dataset, workers)  # refuse a bad dataset before starting anything
+    parts = shards(dataset, workers)  # refuses a bad dataset before anything starts
     attempt = 0
     while True:
         ws = live_workers(client, workers)[:workers]  # a lost worker's replacement, not its stale address
         try:
-            results = launch(client, ws, model, dataset, cfg, checkpoint)
+            results = launch(client, ws, model, parts, cfg, checkpoint)
             break
         except Exception as e:  # noqa: BLE001 - a lost worker surfaces as several error types
             if isinstance(e, (ValueError, TypeError)) or attempt >= max_restarts:

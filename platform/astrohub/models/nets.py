@@ -84,11 +84,11 @@ class EnsembleClassifier(_PooledClassifier):
     def __init__(self, members: list[dict], n_out: int, dropout: float = 0.3, **_):
         super().__init__()
         self.members = nn.ModuleList(build(a) for a in members)
+        dim = sum(m.head.in_features for m in self.members)
         for m in self.members:
             m.head = nn.Identity()  # the merged head below replaces them
-        dims = [2 * _width(m) for m in self.members]
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(sum(dims), n_out)
+        self.head = nn.Linear(dim, n_out)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([m.embed(x) for m in self.members], dim=1)
@@ -100,10 +100,6 @@ class EnsembleClassifier(_PooledClassifier):
         out["head.weight"] = torch.cat([st["head.weight"] for st in states], dim=1) / len(states)
         out["head.bias"] = torch.stack([st["head.bias"] for st in states]).mean(0)
         return out
-
-
-def _width(net: nn.Module) -> int:
-    return [m for m in net.features.modules() if isinstance(m, nn.BatchNorm2d)][-1].num_features
 
 
 class Denoiser(nn.Module):

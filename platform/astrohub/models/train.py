@@ -126,10 +126,10 @@ def _resume_point(spec: Spec, where: Path):
     rcard = read_card(where / "card.json")
     if rcard["name"] != spec.name:
         raise ValueError(f"cannot resume {spec.name!r} from a {rcard['name']!r} checkpoint")
-    done = rcard["training"].get("stages_done", rcard["training"].get("stages", []))
+    done = rcard["training"].get("stages", [])
     if [list(st) for st in spec.stages[:len(done)]] != [list(st) for st in done]:
         raise ValueError(f"{where} ran the stages {done}; the recipe of {spec.name!r} has {list(spec.stages)}")
-    if rcard["arch"].get("net") != "ensemble" and not done:  # stage 1 only: its weights are the snapshot
+    if not done:  # stage 1 only: its weights are the snapshot
         return rcard, [load_weights(where / rcard["weights"]["file"], rcard["weights"]["sha256"])]
     shas = rcard["training"].get("snapshots", [])
     snap = _snapshot_dir(spec.name, where)
@@ -269,6 +269,37 @@ def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
     return float(logT.detach().exp())
 
 
+def classifier_batches(x: np.ndarray, y: np.ndarray, bs: int, g: torch.Generator, dev, n_use: list[int] | None = None):
+    """``batches_fn`` for :func:`_loop`: each epoch, shuffled mini-batches of the first ``n_use[0]``
+    (default all; the caller may change it between stages) normalised images ``x`` with labels ``y``,
+    one random dihedral transform per batch, cross-entropy loss."""
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    n_use = n_use or [len(x)]
+
+    def batches(epoch=0, count=False):
+        nb = n_use[0] // bs
+        if count:
+            return nb
+        perm = torch.randperm(n_use[0], generator=g)
+
+        def make(idx):
+            return lambda m: F.cross_entropy(
+                m(_augment(X[idx], g).to(dev).contiguous(memory_format=torch.channels_last)), Y[idx].to(dev))
+
+        return (make(perm[i * bs:(i + 1) * bs]) for i in range(nb))
+
+    return batches
+
+
+def classifier_val(x: np.ndarray, y: np.ndarray, dev):
+    """``val_fn`` for :func:`_loop`: (cross-entropy, {"val_acc"}) of a classifier on ``x``, ``y``."""
+    def val(m):
+        lg = _logits(m, x, dev)
+        return float(F.cross_entropy(lg, torch.from_numpy(y))), {"val_acc": float((lg.argmax(1).numpy() == y).mean())}
+
+    return val
+
+
 def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None, timed=False):
     tr, va = data["train"], data["val"]
     xtr, _ = normalise(_as_nchw(tr.images))
@@ -279,26 +310,10 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         net = net.to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(spec.seed)
     bs = spec.batch
-    Xtr, Ytr = torch.from_numpy(xtr), torch.from_numpy(ytr)
     # stage 1 trains on the first spec.n_train simulations; a later stage may add fresh ones
     n_use = [min(len(xtr), spec.n_train)]
-
-    def batches(epoch=0, count=False):
-        nb = n_use[0] // bs
-        if count:
-            return nb
-        perm = torch.randperm(n_use[0], generator=g)
-
-        def make(idx):
-            return lambda m: F.cross_entropy(
-                m(_augment(Xtr[idx], g).to(dev).contiguous(memory_format=torch.channels_last)),
-                Ytr[idx].to(dev), label_smoothing=0.0)
-
-        return (make(perm[i * bs:(i + 1) * bs]) for i in range(nb))
-
-    def val(m):
-        lg = _logits(m, xva, dev)
-        return float(F.cross_entropy(lg, torch.from_numpy(yva))), {"val_acc": float((lg.argmax(1).numpy() == yva).mean())}
+    batches = classifier_batches(xtr, ytr, bs, g, dev, n_use)
+    val = classifier_val(xva, yva, dev)
 
     if init is None:
         hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name,
@@ -349,7 +364,6 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
                                                      spec.budget_minutes if init is not None else None),
                         "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
-                        "stages_done": [list(s) for s in spec.stages],
                         "resumed_from": init[0]["weights"]["sha256"] if init else None}
     if spec.stages:
         card["_snapshots"] = snapshots
