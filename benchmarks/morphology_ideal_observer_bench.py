@@ -14,7 +14,7 @@ accuracy that rises towards it as the bank grows; this bench measures that curve
 shipped model on the same held-out objects (seed 103) at S/N < 50, where a bank of 10^5–10^6
 templates is dense compared with the noise (at higher S/N it is not, and the bound is loose).
 
-    .venv/bin/python benchmarks/morphology_ideal_observer_bench.py [--bank 80000] [--threads 2]
+    .venv/bin/python benchmarks/morphology_ideal_observer_bench.py [--bank 80000] [--n-test 2000] [--threads 2]
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class IdealObserver:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bank", type=int, default=80000, help="noiseless templates (x8 orientations)")
+    ap.add_argument("--n-test", type=int, default=2000, help="held-out objects (seed 103), ~44%% of them at S/N < 50")
     ap.add_argument("--chunk", type=int, default=2500)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -80,7 +81,7 @@ def main() -> None:
         ap.error(f"--bank must be at least --chunk ({args.chunk})")
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    te = simulate("morphology_truth", 2000, 103, 64)
+    te = simulate("morphology_truth", args.n_test, 103, 64)
     snr = te.meta["snr"]
     keep = snr < BINS[-1][1]
     y, labels = te.images[keep], te.labels[keep]
@@ -132,7 +133,7 @@ def _plot(f: dict) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("noiseless templates in the bank (x8 orientations)")
     ax.set_ylabel("accuracy (held-out seed 103)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     fig.savefig(RESULTS / "morphology_ideal_observer_bench.png", dpi=120)
 
