@@ -36,9 +36,10 @@ BINS = ((0.0, 20.0), (20.0, 50.0))
 
 def log_marginal(d: torch.Tensor) -> torch.Tensor:
     """log ∫ exp(a d − a²/2) da/a over the prior, up to a constant (1/a taken at the peak a = d, clipped)."""
-    ndtr = torch.special.log_ndtr  # log Φ(d-A_MIN) - Φ(d-A_MAX) = log Φ(A_MAX-d) - Φ(A_MIN-d): the stable side
-    big, small = torch.where(d < 0.5 * (A_MIN + A_MAX), ndtr(d - A_MIN), ndtr(A_MAX - d)), \
-        torch.where(d < 0.5 * (A_MIN + A_MAX), ndtr(d - A_MAX), ndtr(A_MIN - d))
+    # log(Φ(d-A_MIN) - Φ(d-A_MAX)) = log(Φ(A_MAX-d) - Φ(A_MIN-d)): take the side that does not round to 1 - 1
+    ndtr, low = torch.special.log_ndtr, d < 0.5 * (A_MIN + A_MAX)
+    big = torch.where(low, ndtr(d - A_MIN), ndtr(A_MAX - d))
+    small = torch.where(low, ndtr(d - A_MAX), ndtr(A_MIN - d))
     mass = big + torch.log(-torch.expm1(small - big))
     return 0.5 * d * d - torch.log(d.clamp(A_MIN, A_MAX)) + mass
 
