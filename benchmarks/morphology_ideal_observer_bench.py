@@ -29,6 +29,7 @@ from common import RESULTS, write
 
 from astrohub.models import load
 from astrohub.models.data import simulate
+from astrohub.models.predictor import _dihedral
 
 A_MIN, A_MAX = 12.0, 300.0  # the simulator's S/N prior (astrohub.sims.images._morphology_draw)
 BINS = ((0.0, 20.0), (20.0, 50.0))
@@ -42,12 +43,6 @@ def log_marginal(d: torch.Tensor) -> torch.Tensor:
     small = torch.where(low, ndtr(d - A_MAX), ndtr(A_MIN - d))
     mass = big + torch.log(-torch.expm1(small - big))
     return 0.5 * d * d - torch.log(d.clamp(A_MIN, A_MAX)) + mass
-
-
-def dihedral(images: np.ndarray, k: int) -> np.ndarray:
-    """The k-th (0..7) rotation/flip of a stack of [N, H, W] images."""
-    out = np.rot90(images, k % 4, axes=(1, 2))
-    return out[:, :, ::-1] if k >= 4 else out
 
 
 class IdealObserver:
@@ -91,9 +86,9 @@ def main() -> None:
     observer = IdealObserver(y, len(te.class_names))
     curve = []
     for start in range(0, args.bank, args.chunk):
-        truth, lab = bank.meta["truth"][start:start + args.chunk], bank.labels[start:start + args.chunk]
+        truth = torch.from_numpy(bank.meta["truth"][start:start + args.chunk, None])  # [N, 1, H, W]
         for k in range(8):
-            observer.add(np.ascontiguousarray(dihedral(truth, k)), lab)
+            observer.add(_dihedral(truth, k).numpy(), bank.labels[start:start + args.chunk])
         n = min(start + args.chunk, args.bank)
         if (n // args.chunk) & (n // args.chunk - 1) == 0 or n == args.bank:  # bank doubles
             ideal_ok = observer.predict() == labels

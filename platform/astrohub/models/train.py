@@ -360,7 +360,7 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
                         "n_train_all_stages": len(xtr), "n_val": len(xva),
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
-                        "optimizer": _optimizer_text(spec, max_minutes if timed else None,
+                        "optimizer": _optimizer_text(spec, max_minutes if timed else  # a resumed stage 1 ran over the recipe's budget
                                                      spec.budget_minutes if init is not None else None),
                         "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
@@ -390,12 +390,12 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     return card
 
 
-def _optimizer_text(spec, minutes=None, resumed_minutes=None) -> str:
-    """How the recipe optimised: stage 1 (timed or by epochs) and any warm-restart stages."""
+def _optimizer_text(spec, stage1_minutes: float | None) -> str:
+    """How the recipe optimised: stage 1 (over a wall-clock budget of ``stage1_minutes``, or by epochs)
+    and any warm-restart stages."""
     text = f"AdamW + one-cycle, early stopping on val loss (patience {spec.patience})"
-    budget = minutes or resumed_minutes
-    if budget:
-        text += f"; stage 1's one-cycle spans a {budget:g}-minute wall-clock budget (time-based schedule)"
+    if stage1_minutes:
+        text += f"; stage 1's one-cycle spans a {stage1_minutes:g}-minute wall-clock budget (time-based schedule)"
     if spec.stages:
         text += ("; then one-cycle warm restarts from the best weights, (epochs, peak lr[, n_train]) = "
                  + ", ".join(str(tuple(st)) for st in spec.stages))
