@@ -12,10 +12,14 @@ def _conv(cin, cout, k=3, stride=1):
 
 
 class _PooledClassifier(nn.Module):
-    """``features`` -> global average+max pooling (``embed``) -> dropout -> linear ``head``."""
+    """(central crop of ``crop`` px per side) -> ``features`` -> global average+max pooling
+    (``embed``) -> dropout -> linear ``head``."""
+
+    crop = 0
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(x)
+        c = self.crop
+        h = self.features(x[..., c:x.shape[-2] - c, c:x.shape[-1] - c] if c else x)
         return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,13 +63,15 @@ class _Block(nn.Module):
 
 
 class ResNetClassifier(_PooledClassifier):
-    """Small ResNet: strided 5x5 stem (64 -> 32 px), one stage of residual blocks per width, each
-    later stage halving the resolution, global average+max pooling, dropout, linear head.
-    Same ``embed`` / ``dropout`` / ``head`` interface as :class:`ConvClassifier`."""
+    """Small ResNet: optional central crop (``crop`` px per side: the outskirts of a cutout carry
+    little signal), strided 5x5 stem (halving the resolution), one stage of residual blocks per
+    width, each later stage halving the resolution, global average+max pooling, dropout, linear
+    head. Same ``embed`` / ``dropout`` / ``head`` interface as :class:`ConvClassifier`."""
 
     def __init__(self, in_ch: int, n_out: int, widths=(32, 64, 128, 192), blocks=(1, 1, 1, 1), stem: int = 24,
-                 dropout: float = 0.3):
+                 dropout: float = 0.3, crop: int = 0):
         super().__init__()
+        self.crop = int(crop)
         layers, cin = [_conv(in_ch, stem, 5, 2)], stem
         for i, (w, b) in enumerate(zip(widths, blocks)):
             for j in range(b):
@@ -134,7 +140,7 @@ def build(arch: dict) -> nn.Module:
     if net == "resnet":
         return ResNetClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (32, 64, 128, 192))),
                                 tuple(a.get("blocks", (1,) * len(a.get("widths", (32, 64, 128, 192))))),
-                                a.get("stem", 24), a.get("dropout", 0.3))
+                                a.get("stem", 24), a.get("dropout", 0.3), a.get("crop", 0))
     if net == "ensemble":
         return EnsembleClassifier(**a)
     if net == "denoiser":
