@@ -113,8 +113,7 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--max-minutes", type=float, default=None, help="stop training after this many minutes")
     p.add_argument("--resume", default=None, metavar="DIR",
-                   help="skip completed work: the stages of an earlier run (its card + weights in DIR), or, for an "
-                        "ensemble recipe, the members whose checkpoints are in DIR (an earlier run's snapshots)")
+                   help="skip stage 1: run the recipe's later stages from the card + weights stage 1 wrote in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 

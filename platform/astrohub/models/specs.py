@@ -30,9 +30,6 @@ class Spec:
     budget_minutes: float | None = None  # classifiers: one-cycle over this wall-clock budget (epochs = cap)
     tta: bool = False  # classifiers: average logits over the 8 dihedral transforms (in the predictor too)
     snapshot_ensemble: bool = False  # classifiers with stages: ship the average of every stage's best weights
-    # classifiers whose arch is an ensemble: (n_train, budget_minutes, seed) of each member, trained
-    # independently one after the other, then shipped as one network averaging their logits
-    member_training: tuple = ()
 
     def split_seeds(self) -> dict[str, int]:
         """Disjoint simulation seeds for the train / validation / test splits."""

@@ -8,7 +8,6 @@ is touched once, at the end, to fill the card (together with the classical basel
 from __future__ import annotations
 
 import copy
-import json
 import math
 import platform as _platform
 import time
@@ -66,9 +65,7 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     """Train model ``name`` from its recipe, write weights + card to ``out_dir`` (default: the
     packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs.
     Recipes may add fine-LR stages (``Spec.stages``); ``resume`` (a directory with the card and
-    weights an earlier run of the same recipe wrote) skips the stages that run completed. For an
-    ensemble recipe (``Spec.member_training``) ``resume`` is a directory of member checkpoints
-    (an earlier run's ``snapshots``): members whose recipe matches are reused, not retrained."""
+    weights an earlier run of the same recipe wrote) skips the stages that run completed."""
     from .train_series import SERIES_SPECS, train_series
 
     if name in SERIES_SPECS:  # 1-D models (light curves, spectra, photometry)
@@ -79,13 +76,9 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
         torch.set_num_threads(int(threads))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out = Path(out_dir) if out_dir else ZOO / name
-    sizes = (n_train or max([spec.n_train] + [st[2] for st in spec.stages if len(st) > 2]
-                            + [m[0] for m in spec.member_training]),
+    sizes = (n_train or max([spec.n_train] + [st[2] for st in spec.stages if len(st) > 2]),
              n_val or spec.n_val, n_test or spec.n_test)
-    members = None
-    if spec.member_training:  # ensemble recipe: members are checkpointed one by one
-        members = (_snapshot_dir(name, out), _member_resume_dir(spec, Path(resume)) if resume is not None else None)
-    init = _resume_point(spec, Path(resume)) if resume is not None and members is None else None
+    init = _resume_point(spec, Path(resume)) if resume is not None else None
     t0 = time.time()
     data = _split(spec, *sizes, progress)
     torch.manual_seed(spec.seed)
@@ -93,11 +86,10 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     fit = _train_classifier if spec.kind == "classifier" else _train_generator
     # recipes with a wall-clock budget anneal by elapsed time (robust to a shared CPU) unless the
     # caller fixes the number of epochs; --max-minutes then sets the budget
-    timed = (spec.budget_minutes is not None or members is not None) and epochs is None and init is None
+    timed = spec.budget_minutes is not None and epochs is None and init is None
     budget = (max_minutes or spec.budget_minutes) if timed else max_minutes
     if spec.kind == "classifier":
-        card = fit(spec, data, dev, epochs or spec.epochs, budget, progress, *([init] if init else []), timed=timed,
-                   members=members)
+        card = fit(spec, data, dev, epochs or spec.epochs, budget, progress, *([init] if init else []), timed=timed)
     elif spec.arch.get("net") == "vae":
         from .train_vae import train_vae
 
@@ -175,66 +167,6 @@ def _base_card(spec: Spec, net, shape, classes, arch: dict | None = None) -> dic
         "targets": spec.targets,
         "reproduce": f"astrohub train {spec.name}",
     }
-
-
-def _member_resume_dir(spec: Spec, where: Path) -> Path:
-    """``where``, checked to hold member checkpoints of an ensemble recipe."""
-    if spec.kind != "classifier":
-        raise ValueError(f"resume is only supported for classifiers, not {spec.kind} {spec.name!r}")
-    if not sorted(where.glob("member*.json")):
-        raise ValueError(f"{where} holds no ensemble member checkpoints (member<k>.json + member<k>.safetensors, "
-                         f"written to the snapshots directory by an earlier `astrohub train {spec.name}`)")
-    return where
-
-
-def _member_checkpoint(where: Path, k: int, recipe: dict):
-    """(state, record) of member ``k`` from ``where`` if it was trained by the same member recipe, else None."""
-    from .weights import load_weights
-
-    meta = where / f"member{k + 1}.json"
-    if not meta.is_file():
-        return None
-    rec = json.loads(meta.read_text())
-    if {key: rec.get(key) for key in recipe} != json.loads(json.dumps(recipe)):
-        return None
-    return load_weights(where / f"member{k + 1}.safetensors", rec["sha256"]), rec
-
-
-def _new_net(arch: dict, dev) -> torch.nn.Module:
-    net = nets.build(arch).to(dev)
-    if dev.type == "cpu":  # channels_last weights + inputs: ~3x faster convolutions on CPU (oneDNN)
-        net = net.to(memory_format=torch.channels_last)
-    return net
-
-
-def _fit_members(spec, xtr, ytr, val, dev, epochs, max_minutes, progress, timed, snap_dir: Path,
-                 resume: Path | None):
-    """Train each member of an ensemble recipe on its own, over its own budget (or reuse the
-    checkpoint an earlier run of the same member recipe left in ``resume``); each newly trained
-    member is checkpointed in ``snap_dir`` at once. Returns the merged network and one record
-    per member (its recipe, history and the sha256 of its checkpoint)."""
-    states, records = [], []
-    for k, (arch, (n_train, budget, seed)) in enumerate(zip(spec.arch["members"], spec.member_training)):
-        recipe = {"arch": arch, "n_train": min(len(xtr), n_train), "budget_minutes": budget, "seed": seed}
-        done = _member_checkpoint(resume, k, recipe) if resume is not None else None
-        if done is None:
-            torch.manual_seed(seed)
-            net = _new_net(arch, dev)
-            batches = classifier_batches(xtr, ytr, spec.batch, torch.Generator().manual_seed(seed), dev,
-                                         [recipe["n_train"]])
-            t0 = time.time()
-            hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, (max_minutes or budget) if timed else
-                         max_minutes, progress, f"{spec.name} member {k + 1}", timed=timed)
-            rec = {**recipe, "epochs_run": len(hist), "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1),
-                   "wall_time_s": round(time.time() - t0, 1), "history": hist,
-                   "sha256": save_weights(net.state_dict(), snap_dir / f"member{k + 1}.safetensors")}
-            (snap_dir / f"member{k + 1}.json").write_text(json.dumps(rec, indent=1))
-            done = net.state_dict(), rec
-        states.append(done[0])
-        records.append(done[1])
-    net = _new_net(spec.arch, dev)
-    net.load_state_dict(nets.EnsembleClassifier.merge(states))
-    return net, records
 
 
 def one_cycle_lr(frac: float, lr: float, pct: float = 0.15) -> float:
@@ -368,11 +300,14 @@ def classifier_val(x: np.ndarray, y: np.ndarray, dev):
     return val
 
 
-def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None, timed=False, members=None):
+def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None, timed=False):
     tr, va = data["train"], data["val"]
     xtr, _ = normalise(_as_nchw(tr.images))
     xva, _ = normalise(_as_nchw(va.images))
     ytr, yva = tr.labels, va.labels
+    net = nets.build(spec.arch).to(dev)
+    if dev.type == "cpu":  # channels_last weights + inputs: ~3x faster convolutions on CPU (oneDNN)
+        net = net.to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(spec.seed)
     bs = spec.batch
     # stage 1 trains on the first spec.n_train simulations; a later stage may add fresh ones
@@ -380,17 +315,11 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     batches = classifier_batches(xtr, ytr, bs, g, dev, n_use)
     val = classifier_val(xva, yva, dev)
 
-    records = None
-    if members is not None:  # independently trained members (Spec.member_training)
-        net, records = _fit_members(spec, xtr, ytr, val, dev, epochs, max_minutes, progress, timed, *members)
-        hist, snapshots = [{**h, "member": i + 1} for i, r in enumerate(records) for h in r["history"]], []
-    elif init is None:
-        net = _new_net(spec.arch, dev)
+    if init is None:
         hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name,
                      timed=timed)
         snapshots = [copy.deepcopy(net.state_dict())]  # the best weights at the end of each stage
     else:  # stages done earlier by this same recipe: start from the last one's weights
-        net = _new_net(spec.arch, dev)
         snapshots = init[1]
         net.load_state_dict(snapshots[-1])
         t = init[0]["training"]
@@ -408,8 +337,10 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     if spec.snapshot_ensemble:  # one network averaging the logits of every stage's best weights
         arch = {"net": "ensemble", "members": [spec.arch] * len(snapshots), "n_out": spec.arch["n_out"],
                 "in_ch": spec.arch["in_ch"], "dropout": spec.arch.get("dropout", 0.3)}
-        net = _new_net(arch, dev)
+        net = nets.build(arch).to(dev)
         net.load_state_dict(nets.EnsembleClassifier.merge(snapshots))
+        if dev.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
     card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names, arch)
     tta = spec.tta
     lg_val = _logits(net, xva, dev, tta=tta)
@@ -434,10 +365,6 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
                         "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
                         "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
                         "resumed_from": init[0]["weights"]["sha256"] if init else None}
-    if records is not None:  # per-member recipes, histories and checkpoints replace the single-run fields
-        for key in ("best_epoch", "history", "stage1_epochs", "stages", "resumed_from"):
-            card["training"].pop(key)
-        card["training"]["members"] = records
     if spec.stages:
         card["_snapshots"] = snapshots
     card["metrics"], card["baseline"] = {}, {}
@@ -469,10 +396,6 @@ def _optimizer_text(spec, stage1_minutes: float | None) -> str:
     text = f"AdamW + one-cycle, early stopping on val loss (patience {spec.patience})"
     if stage1_minutes:
         text += f"; stage 1's one-cycle spans a {stage1_minutes:g}-minute wall-clock budget (time-based schedule)"
-    if spec.member_training:
-        text += ("; ensemble members trained independently, each with its own one-cycle over its own wall-clock "
-                 "budget: " + ", ".join(f"member {k + 1}: {b:g} min on {n} objects, seed {s}"
-                                        for k, (n, b, s) in enumerate(spec.member_training)))
     if spec.stages:
         text += ("; then one-cycle warm restarts from the best weights, (epochs, peak lr[, n_train]) = "
                  + ", ".join(str(tuple(st)) for st in spec.stages))
