@@ -18,4 +18,3 @@ def test_a_cropping_resnet_reads_only_the_central_pixels():
         z[..., 8, 8] += 100.0  # the first pixel inside the crop does count
         assert not torch.allclose(net(x), net(z))
     assert nets.flops_per_image(net, (1, 64, 64)) < nets.flops_per_image(nets.build({**arch, "crop": 0}), (1, 64, 64))
-
