@@ -27,10 +27,10 @@ from common import RESULTS, write
 from astrohub.models import load
 from astrohub.models.data import simulate
 from astrohub.models.registry import load_dir
+from astrohub.models.train import _by_snr
 
 SETS = (("val s102", "morphology", 3000, 102), ("test s103", "morphology", 3000, 103),
         ("extra s103", "morphology_truth", 6000, 103))
-BINS = ((0, 20), (20, 50), (50, np.inf))
 
 
 def train_second(out: Path, minutes: float, n_train: int) -> None:
@@ -46,13 +46,10 @@ def train_second(out: Path, minutes: float, n_train: int) -> None:
         specs.SPECS["galaxy_morphology"] = s
 
 
-def scores(p: np.ndarray, y: np.ndarray, snr: np.ndarray) -> dict:
-    ok = p.argmax(1) == y
-    out = {"all": float(ok.mean())}
-    for lo, hi in BINS:
-        m = (snr > lo) & (snr <= hi)
-        out[f"snr {lo}-{hi:g}"] = float(ok[m].mean())
-    return out
+def scores(p: np.ndarray, batch) -> dict:
+    """Accuracy of probabilities ``p`` on ``batch``: overall and in the card's S/N bins."""
+    return {"all": float((p.argmax(1) == batch.labels).mean()),
+            **{k: v["accuracy"] for k, v in _by_snr(batch, p).items()}}
 
 
 def main() -> None:
@@ -78,9 +75,7 @@ def main() -> None:
         pa, pb = shipped.predict_proba(d.images), second.predict_proba(d.images)
         pe = np.exp((np.log(pa + 1e-12) + np.log(pb + 1e-12)) / 2)
         wrong_a, wrong_b = pa.argmax(1) != d.labels, pb.argmax(1) != d.labels
-        figures["sets"][tag] = {"n": n, "shipped": scores(pa, d.labels, d.meta["snr"]),
-                                "second": scores(pb, d.labels, d.meta["snr"]),
-                                "average": scores(pe, d.labels, d.meta["snr"]),
+        figures["sets"][tag] = {"n": n, "shipped": scores(pa, d), "second": scores(pb, d), "average": scores(pe, d),
                                 "errors": {"shipped": int(wrong_a.sum()), "second": int(wrong_b.sum()),
                                            "both": int((wrong_a & wrong_b).sum())}}
     figures["seconds"] = round(time.time() - t0, 1)
