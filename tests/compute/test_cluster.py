@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -35,3 +37,29 @@ def test_without_gpu_or_gateway_it_is_a_local_cluster(client):
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         cluster(**kwargs)
+
+
+def test_a_worker_that_is_slow_to_restart_is_waited_for(tmp_path):
+    """A LocalCluster closes a nanny for good when its restarted worker has not registered within
+    ``distributed.deploy.lost-worker-timeout`` (Dask's default: 15 s). On a busy machine a worker
+    that imports torch can take that long, which left a fit() with one worker; astrohub waits longer."""
+    slow = tmp_path / "slow"
+    preload = tmp_path / "slow_start.py"
+    preload.write_text("import os, time\n\n\ndef dask_setup(worker):\n"
+                       f"    if os.path.exists({str(slow)!r}):\n        time.sleep(20)\n")
+    c = cluster(n_workers=1, memory_limit="2GiB", preload=[str(preload)])
+    try:
+        (old_pid,) = c.run(os.getpid).values()
+        slow.touch()
+        os.kill(old_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        pids = {}
+        while time.monotonic() < deadline and set(pids.values()) in (set(), {old_pid}):
+            time.sleep(1)
+            pids = c.run(os.getpid, on_error="ignore")
+        assert pids and old_pid not in pids.values(), "the killed worker did not come back within 90 s"
+        time.sleep(2)
+        assert len(c.cluster.workers) == 1 and len(c.run(os.getpid)) == 1
+    finally:
+        c.close()
+        c.cluster.close()

@@ -19,10 +19,14 @@ def torch_dask_config(daemon: bool = False) -> dict:
     Dask's nanny exports ``MALLOC_TRIM_THRESHOLD_=65536`` to workers, which makes glibc mmap
     every activation tensor: measured 2.3x slower inference (benchmarks/compute_bench.py).
     ``None`` removes it. Non-daemonic workers let tasks use DataLoader worker processes.
+    A local cluster closes a nanny for good when its restarted worker has not registered within
+    ``lost-worker-timeout`` (Dask's default 15 s, which a worker importing torch on a busy
+    machine can exceed); astrohub waits two minutes.
     """
     return {
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         "distributed.worker.daemon": daemon,
+        "distributed.deploy.lost-worker-timeout": "120s",
     }
 
 
