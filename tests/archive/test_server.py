@@ -45,6 +45,20 @@ def test_cutout_files_have_wcs_at_object(live):
     assert abs(abs(h["CDELT1"]) * 3600 - 0.2) < 1e-9
 
 
+def test_cutout_headers_record_the_psf(live):
+    """Each cutout's header carries the FWHM of the PSF it was simulated with (PSF-aware models read it)."""
+    from astrohub.archive.builder import SURVEY_FORMAT
+    from astrohub.sims.images import simulate_images
+
+    seed = live.survey()["seed"]
+    assert live.survey()["format"] == SURVEY_FORMAT
+    for task in ("morphology", "lens", "transient"):
+        sim = simulate_images(task, 2, seed, SIZES["small"].cutout_size)
+        for i in range(2):
+            h = fits.getheader(live.resdir / "data" / "cutouts" / f"{task}-{i:05d}.fits")
+            assert h["PSF_FWHM"] == pytest.approx(sim.meta["psf_fwhm"][i], abs=1e-4)
+
+
 def test_cli_status_json(live, capsys):
     rc = main(["archive", "status", "--data-dir", str(live.data_dir), "--port", str(live.port)])
     out = json.loads(capsys.readouterr().out)

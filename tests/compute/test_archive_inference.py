@@ -18,7 +18,9 @@ def test_table_rows_predict_like_a_single_process(client, arc):
     assert len(rows) >= 20
     pixels = arc.cutouts(rows)
     order = np.argsort(pixels.rows)
-    single = load_model("galaxy_morphology").predict(pixels.to_tensor().numpy()[order], mc_samples=0)
+    psf = pixels.header_values("PSF_FWHM")  # the archive records each cutout's PSF; the workers pass it on
+    assert np.isfinite(psf).all() and ((psf >= 0.6) & (psf <= 1.0)).all()
+    single = load_model("galaxy_morphology").predict(pixels.to_tensor().numpy()[order], mc_samples=0, psf_fwhm=psf)
     sharded = predict("galaxy_morphology", rows, client=client, archive=arc, chunk_size=8, progress=False,
                       mc_samples=0)
     assert sharded.labels.tolist() == single.labels.tolist()

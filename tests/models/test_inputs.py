@@ -77,3 +77,24 @@ def test_generator_input_errors(loaded):
         g.denoise(np.where(b.images > 3, np.nan, b.images))
     with pytest.raises(InputError, match="no measurable sky noise"):
         g.denoise(np.ones((1, 64, 64)))
+
+
+def test_bad_psf_fwhm(loaded, morph_images):
+    m = loaded("galaxy_morphology")
+    assert m.takes_psf
+    with pytest.raises(InputError, match=r"psf_fwhm needs one value per image \(4\) or a single number, got shape \(3,\)"):
+        m.predict(morph_images, psf_fwhm=[0.7, 0.8, 0.9])
+    with pytest.raises(InputError, match=r"psf_fwhm of image\(s\) \[2\] is NaN or infinite"):
+        m.predict(morph_images, psf_fwhm=[0.7, 0.8, np.nan, 0.9])
+    with pytest.raises(InputError, match=r"psf_fwhm 1.4 arcsec \(image 1\) is outside the 0.6-1 arcsec the PSF-aware "
+                                         r"head was trained on; omit psf_fwhm to use the PSF-blind head"):
+        m.predict(morph_images, psf_fwhm=[0.7, 1.4, 0.8, 0.9])
+    with pytest.raises(InputError, match=r"psf_fwhm must be numbers \(arcsec\), got str"):
+        m.predict(morph_images, psf_fwhm="seeing")
+    lens = loaded("lens_finder")
+    with pytest.raises(InputError, match=r"lens_finder does not take a PSF \(its card has no inputs.psf_fwhm\)"):
+        lens.predict(simulate_images("lens", 2, seed=98, size=64).images, psf_fwhm=0.8)
+    # a single number stands for every image; the PSF-blind head stays available
+    one = m.predict_proba(morph_images, psf_fwhm=0.8)
+    np.testing.assert_allclose(one, m.predict_proba(morph_images, psf_fwhm=np.full(4, 0.8)), atol=1e-6)
+    assert not np.allclose(one, m.predict_proba(morph_images), atol=1e-3)

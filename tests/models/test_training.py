@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from astrohub.models.registry import load_dir
 from astrohub.models.train import train
@@ -86,3 +87,26 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
                         dataclasses.replace(spec, stages=((2, 5e-4, 960),)))
     with pytest.raises(ValueError, match=r"ran the stages \[\[1, 0.0005, 960\]\]"):
         train("transient_realbogus", tmp_path / "tr4", resume=tmp_path / "tr")
+
+
+def test_psf_head_learns_what_depends_on_the_psf():
+    """fit_psf_head on embeddings whose class flips with the PSF width: only the FWHM can tell."""
+    from astrohub.models.nets import PSFHead
+    from astrohub.models.train_psf import fit_psf_head
+
+    g = np.random.default_rng(0)
+
+    def make(n):
+        e = g.normal(size=(n, 4)).astype(np.float32)
+        f = g.uniform(0.6, 1.0, n).astype(np.float32)
+        return torch.from_numpy(e), f, ((e[:, 0] > 0) ^ (f > 0.8)).astype(np.int64)
+
+    (e, f, y), (ev, fv, yv) = make(4000), make(1000)
+    head = PSFHead(4, 2, hidden=32, fwhm_range=(0.6, 1.0))
+    hist = fit_psf_head(head, e, f, y, ev, fv, yv, epochs=8, lr=1e-2, batch=128, seed=0)
+    assert len(hist) == 8 and max(h["val_acc"] for h in hist) > 0.9
+    with torch.no_grad():  # the kept weights are the best epoch's
+        acc = (head(ev, torch.from_numpy(fv)).argmax(1).numpy() == yv).mean()
+    assert acc == max(h["val_acc"] for h in hist)
+    # the embedding alone says nothing: the labels are balanced within each sign of e[:, 0]
+    assert abs(yv[ev[:, 0].numpy() > 0].mean() - 0.5) < 0.1

@@ -70,6 +70,24 @@ def test_cone_by_object_name(arc):
     assert "no object" in p.status.value
 
 
+def test_classify_uses_the_psf_each_cutout_records(arc):
+    """The archive writes each cutout's PSF FWHM in its header; classifying the rows passes it to
+    the model's PSF-aware head (the card's headline accuracy), not the PSF-blind one."""
+    from astrohub import models
+    from astrohub.models.cutouts import fit_cutouts
+
+    rows = arc.query(MORPH)
+    got = arc.cutouts(rows)
+    psf = got.header_values("PSF_FWHM")
+    assert np.isfinite(psf).all() and ((psf >= 0.6) & (psf <= 1.0)).all()
+    m = models.load("galaxy_morphology")
+    images = fit_cutouts(got.in_row_order(), m.card["inputs"])
+    t = actions.classify(rows, "galaxy_morphology", arc, mc_samples=0, explain_first=0).table
+    probs = np.stack([t[f"p_{k}"] for k in m.class_names], 1)
+    np.testing.assert_allclose(probs, m.predict_proba(images, psf_fwhm=psf), atol=1e-5)
+    assert not np.allclose(probs, m.predict_proba(images), atol=1e-3)
+
+
 def test_classify_panel_predicts_filters_and_exports(arc, tmp_path):
     rows = arc.query(MORPH)
     c = ClassifyPanel(rows, archive=arc)

@@ -92,6 +92,9 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> np.ndarray:
     return chosen
 
 
+SURVEY_FORMAT = 2  # 2: cutout headers record PSF_FWHM; a demo archive of an older format is rebuilt
+
+
 def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     """Simulate the ``size`` ("small" | "full") survey for ``seed`` into ``out_dir``; return a summary."""
     from ..sims.images import simulate_images
@@ -143,6 +146,8 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
                         "BUNIT": "sky-rms", "SEED": seed})
             if planes == 3:
                 hdr["PLANES"] = "science,reference,difference"
+            if "psf_fwhm" in batch.meta:  # as surveys record the seeing of each image
+                hdr["PSF_FWHM"] = (round(float(batch.meta["psf_fwhm"][i]), 4), "[arcsec] PSF full width at half maximum")
             fits.PrimaryHDU(img.astype(np.float32), header=hdr).writeto(
                 data / "cutouts" / f"{task}-{i:05d}.fits", overwrite=True)
             n_files["cutouts"] += 1
@@ -179,6 +184,6 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     stages.update(1)
     stages.close()
 
-    summary = {"seed": int(seed), "size": size, "catalog_rows": spec.catalog, **n_files}
+    summary = {"seed": int(seed), "size": size, "format": SURVEY_FORMAT, "catalog_rows": spec.catalog, **n_files}
     (out_dir / "build.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -246,9 +246,14 @@ class LocalArchive:
             raise ArchiveError(f"port {self.port} on 127.0.0.1 is in use by another program; stop it or "
                                "choose another port (--port)")
         self.setup()
-        if self.survey() is None:
+        from .builder import SURVEY_FORMAT
+
+        old = self.survey()
+        if old is None or old.get("format") != SURVEY_FORMAT:
+            if old is not None:  # built by an older astrohub: rebuild the same survey in the current format
+                seed, size = old["seed"], old["size"]
             print(f"astrohub archive: building the {size} demo survey (seed {seed}) and importing it into "
-                  "DaCHS (first start only)", file=sys.stderr, flush=True)
+                  "DaCHS (first start, or an older format)", file=sys.stderr, flush=True)
             self.import_survey(seed, size)
         self._reap_stale_jobs()
         self._pidfile().unlink(missing_ok=True)

@@ -20,15 +20,18 @@ class BlockError(ValueError):
 def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
     from astrohub.models.preprocess import InputError
 
-    from astrohub.models.cutouts import fit_cutouts
+    from astrohub.models.cutouts import fit_cutouts, psf_argument
 
     from .sources import TableChunk
 
     model = worker_model(ref)
     try:
-        x = chunk.load()
         if isinstance(chunk, TableChunk) and chunk.kind == "cutout":  # stamps may exceed the model's input
-            x = fit_cutouts(x, model.card["inputs"])
+            got = chunk.load_products()
+            x = fit_cutouts(got.in_row_order(), model.card["inputs"])
+            kwargs = {**psf_argument(model.card["inputs"], got), **kwargs}  # the PSF each header records
+        else:
+            x = chunk.load()
         return model.predict(x, **kwargs)
     except (InputError, LookupError, ValueError) as e:
         raise BlockError(f"rows {chunk.start}-{chunk.stop - 1}: {e}") from None

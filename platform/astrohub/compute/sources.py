@@ -90,8 +90,10 @@ class TableChunk(Chunk):
 
     def load(self):
         """Images [n, ...] in row order (cutouts), a list of Tables in row order, or the rows."""
-        if self.kind == "photometry":
-            return self.rows
+        return self.rows if self.kind == "photometry" else self.load_products().in_row_order()
+
+    def load_products(self):
+        """The rows' products as fetched (an ImageSet or TableSet, with their FITS headers)."""
         from astrohub.vo import Archive
         from astrohub.vo.products import PRODUCT_NAMES
 
@@ -103,7 +105,7 @@ class TableChunk(Chunk):
             what = PRODUCT_NAMES[self.kind]
             raise LookupError(f"no {what} for row(s) {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
                               f"select rows that have a {what} (e.g. from the table that lists them)")
-        return got.in_row_order()
+        return got
 
 
 def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableChunk]:

@@ -7,6 +7,7 @@ relaunched from the last checkpoint instead of from scratch.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -75,8 +76,12 @@ def build_net(ref, init: str):
     """The network of zoo model ``ref`` with its shipped weights (``init="pretrained"``) or fresh ones."""
     import torch
 
+    from astrohub.models.cards import without_psf_head
+
     model = load_model(ref, "cpu")
-    net = model.net.to(memory_format=torch.contiguous_format)
+    net = copy.deepcopy(model.net).to(memory_format=torch.contiguous_format)
+    if hasattr(net, "psf_head"):  # training changes the features, which the PSF head was fitted to
+        del net.psf_head
     if init == "scratch":
         torch.manual_seed(0)
         for m in net.modules():
@@ -84,7 +89,7 @@ def build_net(ref, init: str):
                 m.reset_parameters()
     elif init != "pretrained":
         raise ValueError(f"init must be 'pretrained' or 'scratch', got {init!r}")
-    return model.card, net
+    return without_psf_head(model.card), net
 
 
 def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_epoch: int, rank: int,

@@ -24,12 +24,18 @@ def image_features(xn: np.ndarray) -> np.ndarray:
     return np.concatenate([pooled, centre, stats], axis=1).astype(np.float32)
 
 
-def fit_forest(xn: np.ndarray, y: np.ndarray, seed: int, n_max: int = 8000):
-    """Random forest (300 trees) on :func:`image_features` of at most ``n_max`` training images."""
+def forest_features(xn: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """:func:`image_features`, then the columns of ``extra`` [N, k] (e.g. each image's PSF FWHM)."""
+    f = image_features(xn)
+    return f if extra is None else np.concatenate([f, np.asarray(extra, np.float32).reshape(len(f), -1)], axis=1)
+
+
+def fit_forest(xn: np.ndarray, y: np.ndarray, seed: int, n_max: int = 8000, extra: np.ndarray | None = None):
+    """Random forest (300 trees) on :func:`forest_features` of at most ``n_max`` training images."""
     from sklearn.ensemble import RandomForestClassifier
 
     rf = RandomForestClassifier(n_estimators=300, min_samples_leaf=2, n_jobs=2, random_state=seed)
-    rf.fit(image_features(xn[:n_max]), y[:n_max])
+    rf.fit(forest_features(xn[:n_max], None if extra is None else extra[:n_max]), y[:n_max])
     return rf
 
 

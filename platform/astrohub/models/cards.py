@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -68,3 +69,18 @@ def write_card(card: dict, path: str | Path) -> None:
     validate_card(card)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+
+
+def without_psf_head(card: dict) -> dict:
+    """A copy of ``card`` describing the network without its PSF-aware head (``arch.psf_head``): what
+    retraining the features or the PSF-blind head leaves, as the PSF head no longer matches them.
+    Its metrics become the PSF-blind head's."""
+    c = copy.deepcopy(card)
+    c["arch"].pop("psf_head", None)
+    c["inputs"].pop("psf_fwhm", None)
+    for k in ("metrics", "baseline"):
+        if f"{k}_without_psf" in c:
+            c[k] = c.pop(f"{k}_without_psf")
+    for k in ("temperature_psf", "val_ece_psf"):
+        c.get("calibration", {}).pop(k, None)
+    return c

@@ -91,6 +91,9 @@ def cmd_eval(args) -> int:
     print(f"{args.name}: baseline (same split)     {json.dumps(_headline(res['baseline'].get('metrics', res['baseline'])))}")
     if "fresh" in res:
         print(f"{args.name}: fresh set (seed {res['fresh']['seed']})  {json.dumps(_headline(res['fresh']))}")
+    if "fresh_without_psf" in res:  # a model with a PSF-aware head: the figures above use each image's PSF
+        print(f"{args.name}: without the PSF: card {json.dumps(_headline(res['card_without_psf']))}, "
+              f"fresh set {json.dumps(_headline(res['fresh_without_psf']))}")
     if "table" in res:
         print(f"{args.name}: {res['table']['file']}  {json.dumps(_headline(res['table']))}")
     return 0

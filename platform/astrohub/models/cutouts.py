@@ -1,4 +1,5 @@
-"""Archive cutouts to a model's input size: archives serve larger stamps than some models take."""
+"""Archive cutouts to a model's inputs: archives serve larger stamps than some models take, and
+record each cutout's PSF in its FITS header."""
 
 from __future__ import annotations
 
@@ -20,3 +21,15 @@ def fit_cutouts(images: np.ndarray, inputs: dict) -> np.ndarray:
                          "fetch larger cutouts or resample them")
     dy, dx = (h - want_h) // 2, (w - want_w) // 2
     return np.ascontiguousarray(x[..., dy:dy + want_h, dx:dx + want_w])
+
+
+def psf_argument(inputs: dict, cutouts) -> dict:
+    """``{"psf_fwhm": [n]}`` for ``predict`` when the model takes a PSF (``inputs["psf_fwhm"]``) and
+    every cutout's header records one (the card's ``fits_keyword``) within the range the model was
+    trained on; else ``{}`` (the model's PSF-blind head). ``cutouts``: an ImageSet (``header_values``)."""
+    spec = inputs.get("psf_fwhm")
+    if spec is None:
+        return {}
+    f = cutouts.header_values(spec.get("fits_keyword", "PSF_FWHM"))
+    lo, hi = spec["range"]
+    return {"psf_fwhm": f} if len(f) and np.isfinite(f).all() and ((f >= lo) & (f <= hi)).all() else {}

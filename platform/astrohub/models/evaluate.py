@@ -19,14 +19,14 @@ def fresh_seed(name: str) -> int:
     return get_spec(name).seed * 100 + FRESH_SEED_OFFSET
 
 
-def evaluate_arrays(model, images, labels=None, truth=None, lowres=None) -> dict:
-    """Metrics of ``model`` on arrays: classifiers need ``labels``; generators ``truth``
-    (denoising, and 2x SR when ``lowres`` is given)."""
+def evaluate_arrays(model, images, labels=None, truth=None, lowres=None, psf_fwhm=None) -> dict:
+    """Metrics of ``model`` on arrays: classifiers need ``labels`` (and use ``psf_fwhm`` when given,
+    see ``predict``); generators ``truth`` (denoising, and 2x SR when ``lowres`` is given)."""
     if model.card["kind"] == "classifier":
         if labels is None:
             raise InputError(f"{model.name}: evaluation needs labels")
         y = _label_indices(labels, model.class_names, model.name)
-        p = model.predict_proba(images)
+        p = model.predict_proba(images, psf_fwhm=psf_fwhm)
         if len(y) != len(p):
             raise InputError(f"{model.name}: {len(p)} images but {len(y)} labels")
         return M.classification_report(y, p, model.class_names)
@@ -75,7 +75,8 @@ def _label_indices(labels, class_names, name) -> np.ndarray:
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
     """Arrays from a labelled file: ``.npz`` (keys images + labels/truth[/lowres]) or any astropy
-    table format (FITS, ECSV, VOTable) with an ``image`` column and a ``label`` column."""
+    table format (FITS, ECSV, VOTable) with an ``image`` column and a ``label`` column (optional:
+    ``psf_fwhm``, arcsec, for models that take the PSF)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"table file {path} not found")
@@ -99,7 +100,7 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
         raise InputError(f"{path}: table needs an 'image' column and a 'label' (or 'truth') column; "
                          f"found {t.colnames}")
     out = {"images": np.asarray(t[cols["image"]])}
-    for k in ("label", "truth", "lowres"):
+    for k in ("label", "truth", "lowres", "psf_fwhm"):
         if k in cols:
             out["labels" if k == "label" else k] = np.asarray(t[cols[k]])
     return out
@@ -118,13 +119,17 @@ def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Pat
     model = load(name)
     spec = get_spec(name)
     seed = fresh_seed(name) if seed is None else int(seed)
+    psf = "psf_fwhm" in model.card["inputs"]  # metrics with the PSF; metrics_without_psf without it
     res = {"name": name, "card": model.card["metrics"], "baseline": model.card["baseline"]}
     if n:
         b = simulate(spec.task, n, seed, spec.size, cache=False)
         res["fresh"] = {"seed": seed, **evaluate_arrays(model, b.images, b.labels, b.meta.get("truth"),
-                                                        b.meta.get("lowres"))}
+                                                        b.meta.get("lowres"), b.meta["psf_fwhm"] if psf else None)}
+        if psf:
+            res["card_without_psf"] = model.card["metrics_without_psf"]
+            res["fresh_without_psf"] = {"seed": seed, **evaluate_arrays(model, b.images, b.labels)}
     if table is not None:
         d = read_table(table)
         res["table"] = {"file": str(table), **evaluate_arrays(model, d["images"], d.get("labels"), d.get("truth"),
-                                                              d.get("lowres"))}
+                                                              d.get("lowres"), d.get("psf_fwhm") if psf else None)}
     return res

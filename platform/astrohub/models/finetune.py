@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics as M
-from .cards import write_card
+from .cards import without_psf_head, write_card
 from .evaluate import _label_indices
 from .predictor import Classifier
 from .preprocess import InputError, as_batch, normalise
@@ -62,6 +62,8 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     vi, ti = perm[:nv], perm[nv:]
     torch.manual_seed(seed)
     net = copy.deepcopy(base.net).float().to(memory_format=torch.contiguous_format)
+    if hasattr(net, "psf_head"):  # see without_psf_head
+        del net.psf_head
     if new_classes != base.class_names:
         net.head = torch.nn.Linear(net.head.in_features, len(new_classes))
     for p in net.features.parameters():
@@ -98,7 +100,8 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     with torch.no_grad():
         lv = net(X[vi])
     T = fit_temperature(lv, y[vi])
-    card = copy.deepcopy(base.card)
+    card = without_psf_head(base.card)  # fine-tuning retrains the PSF-blind head (and features)
+    pretrained = card["metrics"]
     card["version"] = base.card["version"] + "+ft"
     card["outputs"]["classes"] = new_classes
     if card["outputs"].pop("tta", None):  # calibrated and measured with single passes, so it predicts that way
@@ -109,7 +112,7 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     card["metrics"] = {"split": "fine-tune hold-out", **M.classification_report(y[vi], pv, new_classes, with_ci=False)}
     card["fine_tuned"] = {"from": f"{name} v{base.card['version']}", "n_train": int(len(ti)), "n_holdout": int(nv),
                           "epochs": epochs, "lr": lr, "train_features": train_features,
-                          "val_loss_history": history, "pretrained_metrics": base.card["metrics"].get("accuracy")}
+                          "val_loss_history": history, "pretrained_metrics": pretrained.get("accuracy")}
     state = net.state_dict()
     if save_to is not None:
         out = Path(save_to)

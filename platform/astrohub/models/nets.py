@@ -108,6 +108,29 @@ class EnsembleClassifier(_PooledClassifier):
         return out
 
 
+class PSFHead(nn.Module):
+    """A second head that also knows each image's PSF FWHM (arcsec), which archives record with
+    every cutout: the pooled embedding, standardised with statistics stored in the weights, and
+    (f, f²) of the standardised FWHM ``f`` -> hidden layer (GELU, dropout) -> logits. The PSF
+    breaks the degeneracy between a small galaxy and a wide PSF that a PSF-blind head must guess."""
+
+    def __init__(self, dim: int, n_out: int, hidden: int = 256, dropout: float = 0.2,
+                 fwhm_range: tuple[float, float] = (0.6, 1.0)):
+        super().__init__()
+        lo, hi = fwhm_range
+        self.centre, self.scale = 0.5 * (lo + hi), (hi - lo) / 12 ** 0.5  # a uniform range's mean and std
+        self.register_buffer("emb_mean", torch.zeros(dim))
+        self.register_buffer("emb_std", torch.ones(dim))
+        self.fc1, self.fc2 = nn.Linear(dim + 2, hidden), nn.Linear(hidden, n_out)
+        self.p = float(dropout)
+
+    def forward(self, emb: torch.Tensor, fwhm: torch.Tensor, sample: bool = False) -> torch.Tensor:
+        """Logits from embeddings [N, D] and FWHMs [N]; ``sample`` keeps dropout on (MC dropout)."""
+        f = ((fwhm.to(emb.dtype) - self.centre) / self.scale).view(-1, 1)
+        h = F.gelu(self.fc1(torch.cat([(emb - self.emb_mean) / self.emb_std, f, f * f], 1)))
+        return self.fc2(F.dropout(h, self.p, training=sample or self.training))
+
+
 class Denoiser(nn.Module):
     """Two-level U-Net predicting a residual correction; input channels are (image, mode flag)
     where the flag is 0 for denoising and 1 for 2x super-resolution of an upsampled image."""
@@ -131,8 +154,18 @@ class Denoiser(nn.Module):
 
 
 def build(arch: dict) -> nn.Module:
-    """Instantiate the network described by ``arch`` (a card's ``arch`` entry)."""
+    """Instantiate the network described by ``arch`` (a card's ``arch`` entry); a ``psf_head``
+    entry (:class:`PSFHead` options) adds that second head to a pooled classifier."""
     a = dict(arch)
+    psf = a.pop("psf_head", None)
+    net = _build(a)
+    if psf is not None:
+        with torch.random.fork_rng():  # the main network's training draws the same random numbers
+            net.psf_head = PSFHead(net.head.in_features, a["n_out"], **psf)
+    return net
+
+
+def _build(a: dict) -> nn.Module:
     net = a.pop("net")
     if net == "cnn":
         return ConvClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (24, 32, 64, 96))),

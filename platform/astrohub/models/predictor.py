@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from . import nets
-from .preprocess import InputError, as_batch, normalise, noise_sigma
+from .preprocess import InputError, as_batch, as_psf_fwhm, normalise, noise_sigma
 
 GEN_SCALE = 3.0  # generators work on arcsinh(x / (GEN_SCALE * sigma))
 
@@ -80,47 +80,62 @@ class Classifier(Predictor):
         """Whether the card asks for test-time augmentation over the 8 rotations/reflections."""
         return self.card["outputs"].get("tta") == "dihedral8"
 
-    def _logits_embed(self, xn: np.ndarray, batch_size: int, tta: bool | None = None):
-        # with TTA the embedding is averaged over the 8 dihedral views; the head is linear, so its
-        # logits are the mean of the 8 views' logits (and MC dropout samples around that mean)
-        logits, emb = [], []
+    def _embed(self, xn: np.ndarray, batch_size: int, tta: bool | None = None) -> torch.Tensor:
+        # with TTA the embedding is averaged over the 8 dihedral views (for the linear head its
+        # logits are the mean of the 8 views' logits; MC dropout samples around that mean)
+        emb = []
         with torch.inference_mode():
             for i in range(0, len(xn), batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(xn[i:i + batch_size])).to(self.device)
                 views = [_dihedral(x, k) for k in range(8)] if (self.tta if tta is None else tta) else [x]
-                e = torch.stack([self.net.embed(self._tensor(v)) for v in views]).mean(0)
-                emb.append(e)
-                logits.append(self.net.head(e))
-        return torch.cat(logits), torch.cat(emb)
+                emb.append(torch.stack([self.net.embed(self._tensor(v)) for v in views]).mean(0))
+        return torch.cat(emb)
+
+    @property
+    def takes_psf(self) -> bool:
+        """Whether the model has a PSF-aware head (``predict(..., psf_fwhm=...)``)."""
+        return "psf_fwhm" in self.card["inputs"]
 
     def predict(self, x, bands=None, mc_samples: int | None = None, batch_size: int = 32,
-                tta: bool | None = None) -> Prediction:
+                tta: bool | None = None, psf_fwhm=None) -> Prediction:
         """Classify images ``x`` (see the card's ``inputs``); returns a :class:`Prediction`.
         ``tta``: average over the 8 rotations/reflections (default: as the card says, see
-        ``card['outputs']['tta']``; ``False`` is 8x cheaper, see ``accuracy_single_pass`` on the card)."""
+        ``card['outputs']['tta']``; ``False`` is 8x cheaper, see ``accuracy_single_pass`` on the card).
+        ``psf_fwhm`` (arcsec, one per image or one for all; models with ``inputs.psf_fwhm``): use
+        the PSF-aware head, whose accuracy is the card's ``metrics`` (else ``metrics_without_psf``)."""
         xb = as_batch(x, self.card["inputs"], bands, self.name)
+        fwhm = None if psf_fwhm is None else torch.from_numpy(as_psf_fwhm(psf_fwhm, len(xb), self.card["inputs"],
+                                                                          self.name)).to(self.device)
         xn, _ = normalise(xb, self.name)
-        logits, emb = self._logits_embed(xn, batch_size, tta)
-        T = self.temperature
-        probs = F.softmax(logits / T, dim=1)
+        emb = self._embed(xn, batch_size, tta)
+        if fwhm is None:
+            T = self.temperature
+
+            def head(e, sample):  # dropout sits before the linear head
+                return self.net.head(F.dropout(e, self.net.dropout.p, training=sample))
+        else:
+            T = float(self.card["calibration"]["temperature_psf"])
+
+            def head(e, sample):
+                return self.net.psf_head(e, fwhm, sample)
+        with torch.inference_mode():
+            probs = F.softmax(head(emb, False) / T, dim=1)
         top = probs.argmax(1)
         n_mc = int(mc_samples if mc_samples is not None else self.card["outputs"].get("mc_samples", 20))
         unc = torch.zeros(len(xb))
-        if n_mc > 1:  # dropout sits before the head only, so sampling reuses the embedding
-            drop = self.net.dropout
+        if n_mc > 1:  # dropout sits in the head only, so sampling reuses the embedding
             with torch.inference_mode():
-                samples = torch.stack([
-                    F.softmax(self.net.head(F.dropout(emb, drop.p, training=True)) / T, 1) for _ in range(n_mc)
-                ])
+                samples = torch.stack([F.softmax(head(emb, True) / T, 1) for _ in range(n_mc)])
             unc = samples.gather(2, top.view(1, -1, 1).expand(n_mc, -1, 1)).squeeze(2).std(0)
         p = probs.cpu().numpy().astype(np.float64)
         ent = -(p * np.log(np.clip(p, 1e-12, 1))).sum(1)
         labels = top.cpu().numpy().astype(np.int64)
         return Prediction(labels, [self.class_names[i] for i in labels], p, unc.cpu().numpy(), ent, self.class_names)
 
-    def predict_proba(self, x, bands=None, batch_size: int = 32, tta: bool | None = None) -> np.ndarray:
+    def predict_proba(self, x, bands=None, batch_size: int = 32, tta: bool | None = None,
+                      psf_fwhm=None) -> np.ndarray:
         """Calibrated class probabilities [N, K]."""
-        return self.predict(x, bands, mc_samples=0, batch_size=batch_size, tta=tta).probabilities
+        return self.predict(x, bands, mc_samples=0, batch_size=batch_size, tta=tta, psf_fwhm=psf_fwhm).probabilities
 
     def explain(self, x, bands=None, target=None) -> np.ndarray:
         """Saliency maps [N, H, W]: |d logit / d pixel| (max over bands) for the predicted

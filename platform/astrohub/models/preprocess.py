@@ -77,3 +77,28 @@ def normalise(batch: np.ndarray, name: str = "model") -> tuple[np.ndarray, np.nd
         raise InputError(f"{name}: image(s) {idx[:10].tolist()} have no measurable sky noise (constant border); "
                          "pass sky-subtracted cutouts that include their noise")
     return np.arcsinh(batch / sig).astype(np.float32), sig
+
+
+def as_psf_fwhm(psf_fwhm, n: int, inputs: dict, name: str = "model") -> np.ndarray:
+    """Validate per-image PSF FWHMs (arcsec: a number for all ``n`` images, or one per image)
+    against the card's ``inputs["psf_fwhm"]`` range; return float32 [n]."""
+    spec = inputs.get("psf_fwhm")
+    if spec is None:
+        raise InputError(f"{name} does not take a PSF (its card has no inputs.psf_fwhm); omit psf_fwhm")
+    try:
+        f = np.asarray(psf_fwhm, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: psf_fwhm must be numbers (arcsec), got {type(psf_fwhm).__name__}") from None
+    if f.ndim == 0:
+        f = np.full(n, float(f))
+    if f.shape != (n,):
+        raise InputError(f"{name}: psf_fwhm needs one value per image ({n}) or a single number, got shape {f.shape}")
+    bad = np.flatnonzero(~np.isfinite(f))
+    if bad.size:
+        raise InputError(f"{name}: psf_fwhm of image(s) {bad[:10].tolist()} is NaN or infinite")
+    lo, hi = spec["range"]
+    out = np.flatnonzero((f < lo) | (f > hi))
+    if out.size:
+        raise InputError(f"{name}: psf_fwhm {f[out[0]]:g} arcsec (image {int(out[0])}) is outside the {lo:g}-{hi:g} "
+                         "arcsec the PSF-aware head was trained on; omit psf_fwhm to use the PSF-blind head")
+    return f.astype(np.float32)

@@ -30,6 +30,8 @@ class Spec:
     budget_minutes: float | None = None  # classifiers: one-cycle over this wall-clock budget (epochs = cap)
     tta: bool = False  # classifiers: average logits over the 8 dihedral transforms (in the predictor too)
     snapshot_ensemble: bool = False  # classifiers with stages: ship the average of every stage's best weights
+    psf_train: dict = field(default_factory=dict)  # arch["psf_head"]'s training: n_train (fresh objects after
+    # the network's), epochs, lr, batch (astrohub.models.train_psf)
 
     def split_seeds(self) -> dict[str, int]:
         """Disjoint simulation seeds for the train / validation / test splits."""
@@ -46,11 +48,12 @@ SPECS = {
             size=64,
             channels=["r"],
             arch={"net": "resnet", "in_ch": 1, "n_out": 5, "widths": [32, 64, 128, 192], "blocks": [1, 1, 1, 1],
-                  "stem": 24, "dropout": 0.3},
+                  "stem": 24, "dropout": 0.3,
+                  "psf_head": {"hidden": 256, "dropout": 0.2, "fwhm_range": [0.6, 1.0]}},
             n_train=72000, n_val=3000, n_test=3000, epochs=30, batch=128, lr=3e-3, patience=30, tta=True,
-            budget_minutes=56.0,
+            budget_minutes=56.0, psf_train={"n_train": 60000, "epochs": 40, "lr": 2e-3, "batch": 256},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger / star) "
-                        "from single-band 64x64 cutouts at 0.2\"/px.",
+                        "from single-band 64x64 cutouts at 0.2\"/px, optionally with each cutout's PSF FWHM.",
             targets={"accuracy": 0.95},
         ),
         Spec(

@@ -76,7 +76,8 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
         torch.set_num_threads(int(threads))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out = Path(out_dir) if out_dir else ZOO / name
-    sizes = (n_train or max([spec.n_train] + [st[2] for st in spec.stages if len(st) > 2]),
+    sizes = (n_train or max([spec.n_train + int(spec.psf_train.get("n_train", 0))]
+                            + [st[2] for st in spec.stages if len(st) > 2]),
              n_val or spec.n_val, n_test or spec.n_test)
     init = _resume_point(spec, Path(resume)) if resume is not None else None
     t0 = time.time()
@@ -310,8 +311,10 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         net = net.to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(spec.seed)
     bs = spec.batch
-    # stage 1 trains on the first spec.n_train simulations; a later stage may add fresh ones
-    n_use = [min(len(xtr), spec.n_train)]
+    # stage 1 trains on the first spec.n_train simulations; a later stage may add fresh ones; a
+    # PSF head keeps the last ones (a smaller --n-train keeps the recipe's proportion)
+    n_psf = _psf_objects(spec, len(xtr))
+    n_use = [min(len(xtr) - n_psf, spec.n_train)]
     batches = classifier_batches(xtr, ytr, bs, g, dev, n_use)
     val = classifier_val(xva, yva, dev)
 
@@ -321,7 +324,7 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         snapshots = [copy.deepcopy(net.state_dict())]  # the best weights at the end of each stage
     else:  # stages done earlier by this same recipe: start from the last one's weights
         snapshots = init[1]
-        net.load_state_dict(snapshots[-1])
+        _load_resumed(net, snapshots[-1])
         t = init[0]["training"]
         hist = t["history"][:t.get("stage1_epochs", len(t["history"]))] if len(snapshots) == 1 else list(t["history"])
     stage1 = init[0]["training"].get("stage1_epochs", len(hist)) if init else len(hist)
@@ -356,7 +359,7 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     card["calibration"] = {"method": "temperature scaling on the validation split", "temperature": T,
                            "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)}
     card["training"] = {"simulator": f"astrohub.sims.images.simulate_images(task={spec.task!r}, size={spec.size})",
-                        "seed": spec.seed, "split_seeds": spec.split_seeds(), "n_train": min(len(xtr), spec.n_train),
+                        "seed": spec.seed, "split_seeds": spec.split_seeds(), "n_train": min(len(xtr) - n_psf, spec.n_train),
                         "n_train_all_stages": len(xtr), "n_val": len(xva),
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
@@ -386,8 +389,26 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
                                       "8x8 pixels, flux, peak, second moments)", "n_train": int(min(len(xtr), 8000)),
                             "metrics": M.classification_report(te.labels, prf, te.class_names)}
         card["target_met"] = _targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
+    if spec.psf_train:
+        from .train_psf import add_psf_head
+
+        add_psf_head(card, net, spec, data, xtr, xva, dev, progress, n_psf)
     card["_state"] = net.state_dict()
     return card
+
+
+def _psf_objects(spec: Spec, n: int) -> int:
+    """How many of ``n`` training simulations (the last ones) train the PSF head."""
+    want = int(spec.psf_train.get("n_train", 0))
+    return want if n >= spec.n_train + want else n * want // (spec.n_train + want)
+
+
+def _load_resumed(net, state: dict) -> None:
+    """Load an earlier run's weights; a PSF head that run did not have yet is trained afresh."""
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("psf_head.") for k in missing):
+        raise ValueError(f"the weights to resume from do not fit the recipe's network (missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]})")
 
 
 def _optimizer_text(spec, stage1_minutes: float | None) -> str:

@@ -54,6 +54,12 @@ class ImageSet:
         """The images stacked [n, ...] in the order of the rows they came from."""
         return np.asarray(self.to_tensor())[np.argsort(self.rows, kind="stable")]
 
+    def header_values(self, keyword: str) -> np.ndarray:
+        """A numeric FITS keyword of each image, in row order (NaN where a header lacks it)."""
+        vals = [h.get(keyword) for h in self.headers]
+        out = np.array([float(v) if isinstance(v, (int, float)) else np.nan for v in vals])
+        return out[np.argsort(self.rows, kind="stable")]
+
 
 @dataclass
 class TableSet:

@@ -56,13 +56,18 @@ class Classification:
 def fetch(archive, table: Table, kind: str):
     """The rows' products in row order: images [n, ...] (cutouts) or a list of Tables; every row must
     have one, else a ValueError naming the first row without."""
+    return fetch_products(archive, table, kind).in_row_order()
+
+
+def fetch_products(archive, table: Table, kind: str):
+    """As :func:`fetch`, but the ImageSet / TableSet itself (products with their FITS headers)."""
     from astrohub.vo.products import PRODUCT_NAMES
 
     got = archive.products(table, kind)
     if got.missing:
         raise ValueError(f"{len(got.missing)} row(s) have no {PRODUCT_NAMES[kind]} (first: row {got.missing[0]}); "
                          f"query rows that have one (e.g. {PRODUCT_HINTS[kind]})")
-    return got.in_row_order()
+    return got
 
 
 def annotate_classes(table: Table, pred) -> Table:
@@ -83,16 +88,18 @@ def _sharded(name, table, archive, client, progress, **kw):
 
 
 def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
-    """Image classifier on the rows' cutouts (centre-cropped to the model's input); saliency maps."""
-    from astrohub.models.cutouts import fit_cutouts
+    """Image classifier on the rows' cutouts (centre-cropped to the model's input, with the PSF their
+    headers record when the model takes one); saliency maps."""
+    from astrohub.models.cutouts import fit_cutouts, psf_argument
 
     inputs = predictor.card["inputs"]
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
         images = fit_cutouts(fetch(archive, table[:explain_first], "cutout"), inputs) if explain_first else None
     else:
-        images = fit_cutouts(fetch(archive, table, "cutout"), inputs)
-        pred = predictor.predict(images, mc_samples=mc_samples)
+        got = fetch_products(archive, table, "cutout")
+        images = fit_cutouts(got.in_row_order(), inputs)
+        pred = predictor.predict(images, mc_samples=mc_samples, **psf_argument(inputs, got))
         images = images[:explain_first]
     sal = predictor.explain(images) if images is not None and len(images) else None
     return Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,

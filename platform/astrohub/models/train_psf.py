@@ -1,0 +1,132 @@
+"""The PSF-aware head of an image classifier (``arch["psf_head"]``, :class:`nets.PSFHead`).
+
+Trained after the network, on its frozen test-time-augmented embeddings of fresh simulations of
+the training seed that the network never saw (the recipe's objects ``n_train`` .. ``n_train + psf_train["n_train"]``),
+with each object's PSF FWHM; the epoch with the best validation accuracy is kept, its
+temperature is fitted on validation and the test split is measured once, as for the network.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import metrics as M
+from .baselines import fit_forest, forest_features
+
+PSF_KEY = "psf_fwhm"  # simulator meta / predict() argument; the archive's FITS keyword is PSF_FWHM
+
+
+def embeddings(net, xn: np.ndarray, dev, tta: bool, progress: bool = False, desc: str = "embeddings",
+               bs: int = 256) -> torch.Tensor:
+    """Pooled embeddings [N, D] of normalised images, averaged over the 8 dihedral views with ``tta``."""
+    from .train import _tqdm, dihedral
+
+    out = []
+    net.eval()
+    cl = dev.type == "cpu"
+    with torch.inference_mode():
+        for i in _tqdm(range(0, len(xn), bs), progress, desc=desc, leave=False):
+            x = torch.from_numpy(xn[i:i + bs]).to(dev)
+            views = [dihedral(x, k) for k in range(8)] if tta else [x]
+            out.append(torch.stack([net.embed(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
+                                    for v in views]).mean(0).cpu())
+    return torch.cat(out)
+
+
+def fit_psf_head(head, emb, fwhm, y, emb_val, fwhm_val, y_val, epochs: int, lr: float, batch: int, seed: int,
+                 progress: bool = False) -> list[dict]:
+    """Train ``head`` (a :class:`nets.PSFHead`, on CPU) on embeddings + FWHMs; keep the epoch with the
+    best validation accuracy; return the epoch history."""
+    from .train import _tqdm
+
+    head.emb_mean.copy_(emb.mean(0))
+    head.emb_std.copy_(emb.std(0) + 1e-6)
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    Y, f = torch.from_numpy(y).long(), torch.as_tensor(fwhm, dtype=torch.float32)
+    fv = torch.as_tensor(fwhm_val, dtype=torch.float32)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr / 2, weight_decay=1e-2)
+    steps = (len(emb) + batch - 1) // batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
+    best, hist = (-1.0, None), []
+    for ep in _tqdm(range(epochs), progress, desc="PSF head"):
+        head.train()
+        perm, losses = torch.randperm(len(emb), generator=g), []
+        for i in range(0, len(emb), batch):
+            j = perm[i:i + batch]
+            loss = F.cross_entropy(head(emb[j], f[j]), Y[j])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        head.eval()
+        with torch.no_grad():
+            lv = head(emb_val, fv)
+        acc = float((lv.argmax(1).numpy() == y_val).mean())
+        hist.append({"epoch": ep + 1, "train_loss": float(np.mean(losses)),
+                     "val_loss": float(F.cross_entropy(lv, torch.from_numpy(y_val).long())), "val_acc": acc})
+        if acc > best[0]:
+            best = (acc, copy.deepcopy(head.state_dict()))
+    head.load_state_dict(best[1])
+    head.eval()
+    return hist
+
+
+def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, dev, progress: bool,
+                 n_objects: int) -> None:
+    """Train ``net.psf_head`` on the last ``n_objects`` training simulations (which the network did
+    not see) per ``spec.psf_train``, and put it on ``card``: the PSF input, its temperature, test
+    metrics with the PSF (``metrics``; the PSF-blind head's move to ``metrics_without_psf``), the
+    baseline given the PSF too (``baseline``; the PSF-blind one moves to ``baseline_without_psf``)
+    and the training record."""
+    from .preprocess import normalise
+    from .train import _as_nchw, _by_snr, _targets_met, fit_temperature
+
+    cfg = spec.psf_train
+    tr, va = data["train"], data["val"]
+    lo, hi = len(xtr) - n_objects, len(xtr)
+    head = net.psf_head.cpu()
+    tta = spec.tta
+    emb = embeddings(net, xtr[lo:hi], dev, tta, progress, "PSF head: embeddings")
+    emb_va = embeddings(net, xva, dev, tta)
+    hist = fit_psf_head(head, emb, tr.meta[PSF_KEY][lo:hi], tr.labels[lo:hi], emb_va, va.meta[PSF_KEY],
+                        va.labels, int(cfg["epochs"]), float(cfg["lr"]), int(cfg["batch"]), spec.seed, progress)
+    with torch.no_grad():
+        lg_va = head(emb_va, torch.as_tensor(va.meta[PSF_KEY], dtype=torch.float32))
+    T = fit_temperature(lg_va, va.labels)
+    card["calibration"].update({"temperature_psf": T,
+                                "val_ece_psf": M.ece(va.labels, F.softmax(lg_va / T, 1).numpy())})
+    lo_f, hi_f = (float(v) for v in spec.arch["psf_head"]["fwhm_range"])
+    card["inputs"][PSF_KEY] = {
+        "unit": "arcsec", "range": [lo_f, hi_f], "optional": True, "fits_keyword": "PSF_FWHM",
+        "description": "FWHM of each image's PSF. Given, predict() uses the PSF-aware head (card metrics); "
+                       "omitted, the PSF-blind head (metrics_without_psf)."}
+    card["training"]["psf_head"] = {
+        "features": "the network's frozen pooled embeddings" + (" (mean over the 8 dihedral views)" if tta else ""),
+        "objects": f"training seed, objects {lo}..{hi} (not used by the network's training)",
+        "n_train": hi - lo, "epochs": int(cfg["epochs"]), "lr": float(cfg["lr"]), "batch": int(cfg["batch"]),
+        "optimizer": "AdamW + one-cycle; the epoch with the best validation accuracy is kept",
+        "best_epoch": int(np.argmax([h["val_acc"] for h in hist]) + 1), "history": hist}
+    if "test" not in data:
+        return
+    te = data["test"]
+    xte, _ = normalise(_as_nchw(te.images))
+    with torch.no_grad():
+        lg_te = head(embeddings(net, xte, dev, tta), torch.as_tensor(te.meta[PSF_KEY], dtype=torch.float32))
+    pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
+    card["metrics_without_psf"] = card["metrics"]
+    card["metrics"] = {"split": "test", "inputs": "images + PSF FWHM",
+                       **M.classification_report(te.labels, pte, te.class_names),
+                       "by_snr": _by_snr(te, pte)}
+    # the baseline gets the PSF too: the same forest with the FWHM as one more feature
+    rf = fit_forest(xtr, tr.labels, spec.seed, extra=tr.meta[PSF_KEY])
+    prf = rf.predict_proba(forest_features(xte, te.meta[PSF_KEY]))
+    card["baseline_without_psf"] = card["baseline"]
+    card["baseline"] = {**card["baseline"], "method": card["baseline"]["method"] + " + the PSF FWHM",
+                        "metrics": M.classification_report(te.labels, prf, te.class_names)}
+    card["target_met"] = _targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
