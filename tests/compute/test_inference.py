@@ -49,6 +49,15 @@ def test_simulated_data_is_generated_on_workers(client, tiny_model):
     same(predict(str(tiny_model), ds, client=client, chunk_size=50, progress=False, mc_samples=0), local)
 
 
+def test_simulated_objects_bring_their_psf_to_a_psf_aware_model(client):
+    """galaxy_morphology's PSF-aware head gets the PSF each simulated object was drawn with."""
+    b = simulate_images("morphology", 48, seed=5, size=64)
+    local = load_model("galaxy_morphology").predict(b.images, mc_samples=0, psf_fwhm=b.meta["psf_fwhm"])
+    sharded = predict("galaxy_morphology", Simulated("morphology", 48, seed=5, size=64), client=client,
+                      chunk_size=16, progress=False, mc_samples=0)
+    same(sharded, local)
+
+
 def test_uncertainty_comes_back_per_row(client, tiny_model, images):
     pred = predict(str(tiny_model), images[:64], client=client, chunk_size=16, progress=False, mc_samples=5)
     assert pred.uncertainty.shape == (64,) and np.isfinite(pred.uncertainty).all()

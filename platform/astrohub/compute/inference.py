@@ -22,14 +22,18 @@ def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
 
     from astrohub.models.cutouts import fit_cutouts, psf_argument
 
-    from .sources import TableChunk
+    from .sources import SimChunk, TableChunk
 
     model = worker_model(ref)
+    takes_psf = "psf_fwhm" in model.card["inputs"]
     try:
         if isinstance(chunk, TableChunk) and chunk.kind == "cutout":  # stamps may exceed the model's input
             got = chunk.load_products()
             x = fit_cutouts(got.in_row_order(), model.card["inputs"])
             kwargs = {**psf_argument(model.card["inputs"], got), **kwargs}  # the PSF each header records
+        elif isinstance(chunk, SimChunk) and takes_psf:  # the PSF each object was simulated with
+            b = chunk.batch()
+            x, kwargs = b.images, {"psf_fwhm": b.meta["psf_fwhm"], **kwargs}
         else:
             x = chunk.load()
         return model.predict(x, **kwargs)

@@ -42,16 +42,17 @@ class SimChunk(Chunk):
     seed: int = 0
     size: int = 64
 
-    def _batch(self):
+    def batch(self):
+        """The simulated objects: images, labels and per-object meta (e.g. ``psf_fwhm``)."""
         from astrohub.sims.images import simulate_range
 
         return simulate_range(self.task, self.start, self.stop, self.seed, self.size)
 
     def load(self) -> np.ndarray:
-        return self._batch().images
+        return self.batch().images
 
     def load_with_labels(self) -> tuple[np.ndarray, np.ndarray]:
-        b = self._batch()
+        b = self.batch()
         return b.images, b.labels
 
 

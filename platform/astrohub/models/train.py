@@ -100,6 +100,10 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
                              "torch": torch.__version__, "threads": torch.get_num_threads(),
                              "machine": _platform.processor() or _platform.machine()})
+    if init is not None:  # the time the resumed run's earlier stages took
+        prev = init[0]["training"]
+        card["training"]["wall_time_s_before_resume"] = round(prev.get("wall_time_s", 0)
+                                                              + prev.get("wall_time_s_before_resume", 0), 1)
     snapshots = card.pop("_snapshots", None)
     if snapshots:  # each stage's best weights, so that a later run can resume after any stage
         snap = _snapshot_dir(name, out)
