@@ -1,6 +1,8 @@
 """SCS, SIA, SSA and DataLink round trips; tensors equal the FITS pixels; malformed answers."""
 
+import os
 import threading
+import time
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -67,6 +69,26 @@ def test_datalink_catalog_rows_to_cutouts(arc, live):
     np.testing.assert_allclose(z, normalize_images(t.numpy(), "zscore"))
     d = imgs.to_dask(chunk=16)
     np.testing.assert_array_equal(d[:16].compute(), t.numpy()[:16])
+
+
+def test_cached_products_expire_and_headers_give_values_in_row_order(arc):
+    """A rebuilt archive serves new products at the same URLs: a cached copy older than the cache's
+    ttl is fetched again. Header keywords come back per row (NaN where a header lacks one)."""
+    cat = arc.query(CAT.format(t="cutouts") + " WHERE x.task = 'morphology'")[:6]
+    first = arc.cutouts(cat)
+    order = np.argsort(first.rows)
+    psf = first.header_values("PSF_FWHM")
+    assert psf.tolist() == [first.headers[i]["PSF_FWHM"] for i in order]
+    assert np.isnan(first.header_values("NO_SUCH")).all()
+    path = arc.cache.file_path(first.urls[0])
+    path.write_bytes(b"what an older build served")
+    with pytest.raises(MalformedResponse, match="is not a readable FITS file"):  # still fresh: used as is
+        arc.cutouts(cat)
+    old = time.time() - arc.cache.ttl - 60
+    os.utime(path, (old, old))
+    again = arc.cutouts(cat)
+    np.testing.assert_array_equal(again.images[0], first.images[0])
+    assert path.read_bytes() != b"what an older build served"
 
 
 def test_datalink_rows_without_products_are_reported(arc):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -88,6 +90,7 @@ class TableChunk(Chunk):
     rows: object = None  # astropy Table
     urls: dict = None  # the archive's service URLs (Archive.urls)
     kind: str = "cutout"  # a model modality: cutout, lightcurve, spectrum or photometry
+    cache_dir: str | None = None  # the client's cache: shared by workers on the same machine
 
     def load(self):
         """Images [n, ...] in row order (cutouts), a list of Tables in row order, or the rows."""
@@ -99,7 +102,7 @@ class TableChunk(Chunk):
         from astrohub.vo.products import PRODUCT_NAMES
 
         urls = dict(self.urls)
-        archive = Archive(urls.pop("tap"), **urls, progress=False)
+        archive = Archive(urls.pop("tap"), **urls, cache_dir=_writable(self.cache_dir), progress=False)
         got = archive.products(self.rows, self.kind)
         if got.missing or len(got) != len(self.rows):
             missing = [self.start + int(i) for i in got.missing]
@@ -107,6 +110,17 @@ class TableChunk(Chunk):
             raise LookupError(f"no {what} for row(s) {missing[:10]}{' ...' if len(missing) > 10 else ''}; "
                               f"select rows that have a {what} (e.g. from the table that lists them)")
         return got
+
+
+def _writable(path: str | None) -> Path | None:
+    """``path`` if this process may create or write it (a worker on the client's machine), else None
+    (the worker's own default cache)."""
+    if not path:
+        return None
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return Path(path) if os.access(p, os.W_OK) else None
 
 
 def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableChunk]:
@@ -117,7 +131,8 @@ def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableC
 
     if kind not in ("photometry", *PRODUCT_KINDS):
         raise ValueError(f"unknown row data kind {kind!r}; one of cutout, lightcurve, spectrum, photometry")
-    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls), kind)
+    cache = str(archive.cache.directory)
+    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls), kind, cache)
             for a in range(0, len(table), size)]
 
 

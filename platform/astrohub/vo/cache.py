@@ -44,7 +44,7 @@ class QueryCache:
 
     def __init__(self, directory: Path | None = None, ttl: float = 86400.0):
         self.directory = Path(directory) if directory else default_cache_dir()
-        self.ttl = ttl          # seconds a cached table stays valid (archives change when rebuilt)
+        self.ttl = ttl          # seconds a cached table or product stays valid (archives change when rebuilt)
 
     def _path(self, key: str) -> Path:
         return self.directory / "tables" / f"{key}.vot"
@@ -76,6 +76,17 @@ class QueryCache:
     def file_path(self, url: str) -> Path:
         """Where a downloaded product for ``url`` is kept."""
         return self.directory / "files" / hashlib.sha256(url.encode()).hexdigest()
+
+    def cached_file(self, url: str) -> Path | None:
+        """The kept product for ``url`` if it is younger than ``ttl`` (a rebuilt archive serves new
+        products at the same URLs), else None (and an expired copy is removed)."""
+        path = self.file_path(url)
+        if not path.exists():
+            return None
+        if time.time() - path.stat().st_mtime > self.ttl:
+            path.unlink(missing_ok=True)
+            return None
+        return path
 
     def clear(self) -> None:
         for sub in ("tables", "files"):

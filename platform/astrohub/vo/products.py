@@ -164,10 +164,11 @@ def _download_all(archive, urls: list[str], what: str) -> list[bytes]:
                leave=False)
     try:
         for url in urls:
-            path = archive.cache.file_path(url)
-            if path.exists():
+            path = archive.cache.cached_file(url)
+            if path is not None:
                 out.append(path.read_bytes())
             else:
+                path = archive.cache.file_path(url)
                 try:
                     data = _get(archive, url)
                 except ServiceUnreachable as e:
