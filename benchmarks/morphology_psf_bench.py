@@ -19,19 +19,11 @@ import numpy as np
 import torch
 
 from common import RESULTS, write
+from morphology_second_net_bench import SETS, scores  # the same 12k held-out objects, scored alike
 
 from astrohub.models import load
 from astrohub.models.data import simulate
 from astrohub.models.train import _by_snr
-
-SETS = (("validation s102", "morphology", 3000, 102), ("test s103 (card)", "morphology", 3000, 103),
-        ("extra s103", "morphology_truth", 6000, 103))
-
-
-def scores(p: np.ndarray, batch) -> dict:
-    """Accuracy of probabilities ``p`` on ``batch``: overall and in the card's S/N bins."""
-    return {"all": float((p.argmax(1) == batch.labels).mean()),
-            **{k: v["accuracy"] for k, v in _by_snr(batch, p).items()}}
 
 
 def timing(m, images: np.ndarray, fwhm: np.ndarray, repeats: int = 3) -> dict:

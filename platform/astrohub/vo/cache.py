@@ -49,12 +49,18 @@ class QueryCache:
     def _path(self, key: str) -> Path:
         return self.directory / "tables" / f"{key}.vot"
 
-    def get(self, key: str) -> Table | None:
-        path = self._path(key)
+    def _fresh(self, path: Path) -> Path | None:
+        """``path`` if it exists and is younger than ``ttl``; an expired entry is removed."""
         if not path.exists():
             return None
         if time.time() - path.stat().st_mtime > self.ttl:
             path.unlink(missing_ok=True)
+            return None
+        return path
+
+    def get(self, key: str) -> Table | None:
+        path = self._fresh(self._path(key))
+        if path is None:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -80,13 +86,7 @@ class QueryCache:
     def cached_file(self, url: str) -> Path | None:
         """The kept product for ``url`` if it is younger than ``ttl`` (a rebuilt archive serves new
         products at the same URLs), else None (and an expired copy is removed)."""
-        path = self.file_path(url)
-        if not path.exists():
-            return None
-        if time.time() - path.stat().st_mtime > self.ttl:
-            path.unlink(missing_ok=True)
-            return None
-        return path
+        return self._fresh(self.file_path(url))
 
     def clear(self) -> None:
         for sub in ("tables", "files"):
