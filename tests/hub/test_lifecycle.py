@@ -28,6 +28,16 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def ports_close(ports, timeout: float = 15) -> bool:
+    """Whether every port stops answering within ``timeout`` s (a proxy exits a moment after its hub)."""
+    deadline = time.monotonic() + timeout
+    while any(port_open(p) for p in ports):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 RUNNING: list[subprocess.Popen] = []
 
 
@@ -107,6 +117,7 @@ def test_up_prints_login_stops_everything_on_ctrl_c_and_reuses_state():
         assert (data / "secrets" / "cookie-secret").read_text() == secret
         stop(proc)
         assert proc.returncode == 0
+        assert ports_close((PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85))
     finally:
         for name in ("ahtupadmin", "ahtupuser"):
             remove_unix_user(name)

@@ -101,3 +101,21 @@ def test_async_adql_error_and_fetch_timeout(arc):
     with pytest.raises(JobError, match="is still (QUEUED|EXECUTING) after 0 s; it goes on on the server"):
         arc.fetch(url, timeout=0)
     arc.abort(url)
+
+
+def test_an_archive_of_an_older_format_is_rebuilt_on_start(arc, live):
+    """A demo archive built by an older astrohub (e.g. cutouts without PSF_FWHM) is rebuilt, same
+    seed and size, the next time it starts."""
+    import json
+
+    from astrohub.archive.builder import SURVEY_FORMAT
+
+    before = live.survey()
+    live.kill()
+    try:
+        (live.data_dir / "survey.json").write_text(json.dumps({**before, "format": SURVEY_FORMAT - 1}))
+    finally:
+        live.start()
+    assert live.survey() == before
+    t = arc.query("SELECT obj_id FROM astrohub.objects", maxrec=100000, cache=False)
+    assert len(t) == before["catalog_rows"]

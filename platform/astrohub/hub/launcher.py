@@ -8,6 +8,7 @@ when it stops everything it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -126,12 +127,14 @@ class Platform:
         """Stop the hub (it stops the proxy, the share service and user servers), then the archive."""
         proc = self.hub_process
         if proc is not None and proc.poll() is None:
+            started = _descendants(proc.pid)  # proxy and services run in sessions of their own
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            _stop_survivors(started)  # a hub stopped while still starting up does not stop them itself
         if self.archive is not None:
             self.archive.stop()
             self.archive = None
@@ -176,3 +179,27 @@ def up(platform: Platform) -> int:
         print("astrohub: stopping ...", flush=True)
         platform.stop()
     return 0
+
+
+def _descendants(pid: int) -> list:
+    """The processes ``pid`` started (psutil handles), recursively."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _stop_survivors(procs: list, timeout: float = 10) -> None:
+    """SIGTERM the processes of ``procs`` still running, then SIGKILL those left after ``timeout`` s."""
+    import psutil
+
+    alive = [p for p in procs if p.is_running()]
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+    _, left = psutil.wait_procs(alive, timeout=timeout)
+    for p in left:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
