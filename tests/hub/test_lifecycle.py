@@ -109,7 +109,7 @@ def test_up_prints_login_stops_everything_on_ctrl_c_and_reuses_state():
         assert proc.returncode == 0, out
         assert "stopping" in out
         time.sleep(1)
-        assert not any(port_open(p) for p in (PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85))
+        assert not [p for p in (PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85) if port_open(p)]
         # a second start reuses the accounts, secrets and database
         secret = (data / "secrets" / "cookie-secret").read_text()
         proc, banner = run_up(data)
@@ -139,3 +139,25 @@ def test_up_with_the_archive_port_taken_says_so_and_stops(tmp_path):
     assert r.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use by another program" in r.stderr
     assert not port_open(PORT)  # nothing was left running
+
+
+def test_stop_also_stops_what_a_hub_left_running(tmp_path):
+    """A hub killed while still starting up does not stop the proxy and services it started (they
+    run in sessions of their own); Platform.stop() stops them after it."""
+    from astrohub.hub.launcher import Platform
+
+    script = tmp_path / "hub.py"
+    script.write_text(
+        "import signal, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n"
+        "print(child.pid, flush=True)\n"
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))  # exits without stopping its child\n"
+        "time.sleep(600)\n")
+    hub = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    RUNNING.append(hub)
+    child = psutil.Process(int(hub.stdout.readline()))
+    p = Platform(tmp_path, with_archive=False)
+    p.hub_process = hub
+    p.stop()
+    assert hub.returncode == 0
+    assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
