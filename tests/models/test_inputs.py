@@ -91,6 +91,8 @@ def test_bad_psf_fwhm(loaded, morph_images):
         m.predict(morph_images, psf_fwhm=[0.7, 1.4, 0.8, 0.9])
     with pytest.raises(InputError, match=r"psf_fwhm must be numbers \(arcsec\), got str"):
         m.predict(morph_images, psf_fwhm="seeing")
+    with pytest.raises(InputError, match=r"psf_fwhm needs one value per image \(4\)"):
+        m.explain(morph_images, psf_fwhm=[0.7])
     lens = loaded("lens_finder")
     with pytest.raises(InputError, match=r"lens_finder does not take a PSF \(its card has no inputs.psf_fwhm\)"):
         lens.predict(simulate_images("lens", 2, seed=98, size=64).images, psf_fwhm=0.8)

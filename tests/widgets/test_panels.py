@@ -82,10 +82,13 @@ def test_classify_uses_the_psf_each_cutout_records(arc):
     assert np.isfinite(psf).all() and ((psf >= 0.6) & (psf <= 1.0)).all()
     m = models.load("galaxy_morphology")
     images = fit_cutouts(got.in_row_order(), m.card["inputs"])
-    t = actions.classify(rows, "galaxy_morphology", arc, mc_samples=0, explain_first=0).table
-    probs = np.stack([t[f"p_{k}"] for k in m.class_names], 1)
+    result = actions.classify(rows, "galaxy_morphology", arc, mc_samples=0, explain_first=4)
+    probs = np.stack([result.table[f"p_{k}"] for k in m.class_names], 1)
     np.testing.assert_allclose(probs, m.predict_proba(images, psf_fwhm=psf), atol=1e-5)
     assert not np.allclose(probs, m.predict_proba(images), atol=1e-3)
+    # the gallery's saliency comes from the same (PSF-aware) head
+    np.testing.assert_allclose(result.saliency, m.explain(images[:4], psf_fwhm=psf[:4]), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(result.saliency, m.explain(images[:4]), rtol=1e-3)
 
 
 def test_classify_panel_predicts_filters_and_exports(arc, tmp_path):

@@ -96,6 +96,11 @@ class Classifier(Predictor):
         """Whether the model has a PSF-aware head (``predict(..., psf_fwhm=...)``)."""
         return "psf_fwhm" in self.card["inputs"]
 
+    def _psf(self, psf_fwhm, n: int) -> torch.Tensor | None:
+        if psf_fwhm is None:
+            return None
+        return torch.from_numpy(as_psf_fwhm(psf_fwhm, n, self.card["inputs"], self.name)).to(self.device)
+
     def predict(self, x, bands=None, mc_samples: int | None = None, batch_size: int = 32,
                 tta: bool | None = None, psf_fwhm=None) -> Prediction:
         """Classify images ``x`` (see the card's ``inputs``); returns a :class:`Prediction`.
@@ -104,8 +109,7 @@ class Classifier(Predictor):
         ``psf_fwhm`` (arcsec, one per image or one for all; models with ``inputs.psf_fwhm``): use
         the PSF-aware head, whose accuracy is the card's ``metrics`` (else ``metrics_without_psf``)."""
         xb = as_batch(x, self.card["inputs"], bands, self.name)
-        fwhm = None if psf_fwhm is None else torch.from_numpy(as_psf_fwhm(psf_fwhm, len(xb), self.card["inputs"],
-                                                                          self.name)).to(self.device)
+        fwhm = self._psf(psf_fwhm, len(xb))
         xn, _ = normalise(xb, self.name)
         emb = self._embed(xn, batch_size, tta)
         if fwhm is None:
@@ -137,14 +141,17 @@ class Classifier(Predictor):
         """Calibrated class probabilities [N, K]."""
         return self.predict(x, bands, mc_samples=0, batch_size=batch_size, tta=tta, psf_fwhm=psf_fwhm).probabilities
 
-    def explain(self, x, bands=None, target=None) -> np.ndarray:
+    def explain(self, x, bands=None, target=None, psf_fwhm=None) -> np.ndarray:
         """Saliency maps [N, H, W]: |d logit / d pixel| (max over bands) for the predicted
-        class, or for ``target`` (class index or name). Single forward pass (no test-time augmentation)."""
+        class, or for ``target`` (class index or name). Single forward pass (no test-time augmentation).
+        ``psf_fwhm``: as for :meth:`predict` (the PSF-aware head's logits)."""
         xb = as_batch(x, self.card["inputs"], bands, self.name)
+        fwhm = self._psf(psf_fwhm, len(xb))
         _, sig = normalise(xb, self.name)
         raw = torch.from_numpy(xb).to(self.device).requires_grad_(True)
         xn = torch.asinh(raw / torch.from_numpy(sig).to(self.device))
-        logits = self.net(xn.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else xn)
+        xn = xn.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else xn
+        logits = self.net(xn) if fwhm is None else self.net.psf_head(self.net.embed(xn), fwhm)
         if target is None:
             idx = logits.argmax(1)
         else:

@@ -95,13 +95,16 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
     inputs = predictor.card["inputs"]
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
-        images = fit_cutouts(fetch(archive, table[:explain_first], "cutout"), inputs) if explain_first else None
+        got = fetch_products(archive, table[:explain_first], "cutout") if explain_first else None
+        psf = psf_argument(inputs, got) if got is not None else {}
     else:
         got = fetch_products(archive, table, "cutout")
-        images = fit_cutouts(got.in_row_order(), inputs)
-        pred = predictor.predict(images, mc_samples=mc_samples, **psf_argument(inputs, got))
-        images = images[:explain_first]
-    sal = predictor.explain(images) if images is not None and len(images) else None
+        psf = psf_argument(inputs, got)
+        pred = predictor.predict(fit_cutouts(got.in_row_order(), inputs), mc_samples=mc_samples, **psf)
+    images, sal = None, None
+    if got is not None and explain_first:  # saliency from the head that answered
+        images = fit_cutouts(got.in_row_order(), inputs)[:explain_first]
+        sal = predictor.explain(images, **{k: v[:explain_first] for k, v in psf.items()}) if len(images) else None
     return Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
                           sharded=client is not None, modality="cutout", prediction=pred)
 
