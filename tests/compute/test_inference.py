@@ -58,6 +58,18 @@ def test_simulated_objects_bring_their_psf_to_a_psf_aware_model(client):
     same(sharded, local)
 
 
+def test_a_per_row_psf_is_split_with_the_rows(client):
+    b = simulate_images("morphology", 40, seed=6, size=64)
+    f = b.meta["psf_fwhm"]
+    local = load_model("galaxy_morphology").predict(b.images, mc_samples=0, psf_fwhm=f)
+    same(predict("galaxy_morphology", b.images, client=client, chunk_size=16, progress=False, mc_samples=0,
+                 psf_fwhm=f), local)
+    same(predict("galaxy_morphology", da.from_array(b.images, chunks=(16, 64, 64)), client=client, progress=False,
+                 mc_samples=0, psf_fwhm=f), local)
+    with pytest.raises(ValueError, match=r"psf_fwhm needs one value per row \(40\) or a single number, got shape \(39,\)"):
+        predict("galaxy_morphology", b.images, client=client, progress=False, psf_fwhm=f[:39])
+
+
 def test_uncertainty_comes_back_per_row(client, tiny_model, images):
     pred = predict(str(tiny_model), images[:64], client=client, chunk_size=16, progress=False, mc_samples=5)
     assert pred.uncertainty.shape == (64,) and np.isfinite(pred.uncertainty).all()

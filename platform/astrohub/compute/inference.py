@@ -83,7 +83,8 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
     ``astrohub.vo.Archive.local()``; photometry models read the rows themselves), or an
     in-memory numpy array / torch tensor (sent in chunks).
     Returns the same type as ``astrohub.models.load(model).predict`` on the whole input, rows in
-    input order. A chunk the model rejects raises :class:`BlockError` naming its rows.
+    input order (a per-row ``psf_fwhm`` keyword is split with the rows). A chunk the model rejects
+    raises :class:`BlockError` naming its rows.
     """
     client = client or default_client()
     workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
@@ -93,9 +94,10 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
     if isinstance(data, da.Array):
         offsets = np.concatenate([[0], np.cumsum(data.chunks[0])])[:-1]
         blocks = data.to_delayed().ravel()
-        futures = [client.compute(_delayed_predict(model, b, int(o), predict_kwargs), retries=retries)
-                   for b, o in zip(blocks, offsets)]
         n = data.shape[0]
+        futures = [client.compute(_delayed_predict(model, b, int(o), _rows_of(predict_kwargs, int(o), int(o) + k, n)),
+                                  retries=retries)
+                   for b, o, k in zip(blocks, offsets, data.chunks[0])]
     else:
         from astropy.table import Table
 
@@ -115,10 +117,20 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
             chunks = table_chunks(data, archive, size, _modality(model))
         else:
             chunks = array_chunks(data, size)
-        futures = [client.submit(_predict_chunk, model, c, predict_kwargs, key=f"astrohub-predict-{token}-{i}",
-                                 retries=retries, pure=False)
+        futures = [client.submit(_predict_chunk, model, c, _rows_of(predict_kwargs, c.start, c.stop, n),
+                                 key=f"astrohub-predict-{token}-{i}", retries=retries, pure=False)
                    for i, c in enumerate(chunks)]
     return _gather(futures, n, progress, str(model))
+
+
+def _rows_of(kwargs: dict, start: int, stop: int, n: int) -> dict:
+    """``predict`` keywords for rows ``start..stop-1``: a per-row ``psf_fwhm`` array is sliced."""
+    f = kwargs.get("psf_fwhm")
+    if f is None or np.ndim(f) == 0:
+        return kwargs
+    if np.ndim(f) != 1 or len(f) != n:
+        raise ValueError(f"psf_fwhm needs one value per row ({n}) or a single number, got shape {np.shape(f)}")
+    return {**kwargs, "psf_fwhm": np.asarray(f)[start:stop]}
 
 
 def _modality(model) -> str:
