@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .preprocess import InputError, as_psf_fwhm
+
 
 def fit_cutouts(images: np.ndarray, inputs: dict) -> np.ndarray:
     """Centre-crop [N, (C,) H, W] cutouts to the card's input size (same pixel scale, object centred).
@@ -31,5 +33,7 @@ def psf_argument(inputs: dict, cutouts) -> dict:
     if spec is None:
         return {}
     f = cutouts.header_values(spec.get("fits_keyword", "PSF_FWHM"))
-    lo, hi = spec["range"]
-    return {"psf_fwhm": f} if len(f) and np.isfinite(f).all() and ((f >= lo) & (f <= hi)).all() else {}
+    try:  # the predictor's own check: finite and within the trained range
+        return {"psf_fwhm": as_psf_fwhm(f, len(f), inputs)}
+    except InputError:
+        return {}

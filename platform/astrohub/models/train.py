@@ -244,18 +244,24 @@ def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.flip(x, dims=(3,)) if k >= 4 else x
 
 
-def _logits(net, xn, dev, bs=256, tta=False):
-    """Logits of ``net`` on normalised images; with ``tta`` the mean over the 8 dihedral transforms."""
+def tta_mean(fn, xn, dev, bs=256, tta=False, progress=False, desc="") -> torch.Tensor:
+    """``fn`` (a network or its ``embed``, in eval mode) on normalised images ``xn``, in batches of
+    ``bs`` on ``dev``; with ``tta`` the mean over the 8 dihedral transforms. Returned on the CPU."""
     out = []
-    net.eval()
     cl = dev.type == "cpu"
     with torch.inference_mode():
-        for i in range(0, len(xn), bs):
+        for i in _tqdm(range(0, len(xn), bs), progress, desc=desc, leave=False):
             x = torch.from_numpy(xn[i:i + bs]).to(dev)
             views = [dihedral(x, k) for k in range(8)] if tta else [x]
-            out.append(torch.stack([net(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
+            out.append(torch.stack([fn(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
                                     for v in views]).mean(0).cpu())
     return torch.cat(out)
+
+
+def _logits(net, xn, dev, bs=256, tta=False):
+    """Logits of ``net`` on normalised images; with ``tta`` the mean over the 8 dihedral transforms."""
+    net.eval()
+    return tta_mean(net, xn, dev, bs, tta)
 
 
 def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
@@ -375,9 +381,9 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     if spec.stages:
         card["_snapshots"] = snapshots
     card["metrics"], card["baseline"] = {}, {}
-    if "test" in data:
+    xte = normalise(_as_nchw(data["test"].images))[0] if "test" in data else None
+    if xte is not None:
         te = data["test"]
-        xte, _ = normalise(_as_nchw(te.images))
         lg_te = _logits(net, xte, dev, tta=tta)
         pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
         card["metrics"] = {"split": "test", **M.classification_report(te.labels, pte, te.class_names)}
@@ -396,7 +402,7 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     if spec.psf_train:
         from .train_psf import add_psf_head
 
-        add_psf_head(card, net, spec, data, xtr, xva, dev, progress, n_psf)
+        add_psf_head(card, net, spec, data, xtr, xva, xte, dev, progress, n_psf)
     card["_state"] = net.state_dict()
     return card
 

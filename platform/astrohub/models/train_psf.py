@@ -20,21 +20,12 @@ from .baselines import fit_forest, forest_features
 PSF_KEY = "psf_fwhm"  # simulator meta / predict() argument; the archive's FITS keyword is PSF_FWHM
 
 
-def embeddings(net, xn: np.ndarray, dev, tta: bool, progress: bool = False, desc: str = "embeddings",
-               bs: int = 256) -> torch.Tensor:
+def embeddings(net, xn: np.ndarray, dev, tta: bool, progress: bool = False, desc: str = "embeddings") -> torch.Tensor:
     """Pooled embeddings [N, D] of normalised images, averaged over the 8 dihedral views with ``tta``."""
-    from .train import _tqdm, dihedral
+    from .train import tta_mean
 
-    out = []
     net.eval()
-    cl = dev.type == "cpu"
-    with torch.inference_mode():
-        for i in _tqdm(range(0, len(xn), bs), progress, desc=desc, leave=False):
-            x = torch.from_numpy(xn[i:i + bs]).to(dev)
-            views = [dihedral(x, k) for k in range(8)] if tta else [x]
-            out.append(torch.stack([net.embed(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
-                                    for v in views]).mean(0).cpu())
-    return torch.cat(out)
+    return tta_mean(net.embed, xn, dev, tta=tta, progress=progress, desc=desc)
 
 
 def fit_psf_head(head, emb, fwhm, y, emb_val, fwhm_val, y_val, epochs: int, lr: float, batch: int, seed: int,
@@ -77,15 +68,14 @@ def fit_psf_head(head, emb, fwhm, y, emb_val, fwhm_val, y_val, epochs: int, lr: 
     return hist
 
 
-def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, dev, progress: bool,
-                 n_objects: int) -> None:
+def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, xte: np.ndarray | None, dev,
+                 progress: bool, n_objects: int) -> None:
     """Train ``net.psf_head`` on the last ``n_objects`` training simulations (which the network did
     not see) per ``spec.psf_train``, and put it on ``card``: the PSF input, its temperature, test
     metrics with the PSF (``metrics``; the PSF-blind head's move to ``metrics_without_psf``), the
     baseline given the PSF too (``baseline``; the PSF-blind one moves to ``baseline_without_psf``)
-    and the training record."""
-    from .preprocess import normalise
-    from .train import _as_nchw, _by_snr, _targets_met, fit_temperature
+    and the training record. ``xtr``/``xva``/``xte``: the splits' normalised images."""
+    from .train import _by_snr, _targets_met, fit_temperature
 
     cfg = spec.psf_train
     tr, va = data["train"], data["val"]
@@ -112,10 +102,9 @@ def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, 
         "n_train": hi - lo, "epochs": int(cfg["epochs"]), "lr": float(cfg["lr"]), "batch": int(cfg["batch"]),
         "optimizer": "AdamW + one-cycle; the epoch with the best validation accuracy is kept",
         "best_epoch": int(np.argmax([h["val_acc"] for h in hist]) + 1), "history": hist}
-    if "test" not in data:
+    if xte is None:
         return
     te = data["test"]
-    xte, _ = normalise(_as_nchw(te.images))
     with torch.no_grad():
         lg_te = head(embeddings(net, xte, dev, tta), torch.as_tensor(te.meta[PSF_KEY], dtype=torch.float32))
     pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
