@@ -23,6 +23,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write  # noqa: E402
 
+from astrohub.defaults import BENCH_HUB_PORT  # noqa: E402
 from astrohub.hub.launcher import Platform  # noqa: E402
 from astrohub.hub.rest import Kernel  # noqa: E402
 from astrohub.hub.users import remove_unix_user  # noqa: E402
@@ -54,7 +55,7 @@ def main() -> None:
     names = [f"ahbench{i}" for i in range(args.users)]
     if DATA.exists():
         shutil.rmtree(DATA)
-    p = Platform(DATA, port=18600, admin="ahbenchadm", users=names, with_archive=False)
+    p = Platform(DATA, port=BENCH_HUB_PORT, admin="ahbenchadm", users=names, with_archive=False)
     creds = p.prepare()
     try:
         t0 = time.perf_counter()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from astrohub.defaults import TEST_PORT as DEFAULT_TEST_PORT
 from astrohub.hub.launcher import Platform
 from astrohub.hub.users import CredentialStore, remove_unix_user
 
@@ -15,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Under the repo (not /tmp/pytest-of-root, which is private): users' homes live here.
 TEST_DATA = REPO / ".astrohub-test"
 OUTPUT = REPO / "test-output"
-TEST_PORT = int(os.environ.get("ASTROHUB_TEST_PORT", "18300"))
+TEST_PORT = int(os.environ.get("ASTROHUB_TEST_PORT", str(DEFAULT_TEST_PORT)))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from .defaults import ARCHIVE_PORT, LOOPBACK, PUBLIC_PORT
+
 # Subsystems that add their own subcommands with ``register(subparsers)``.
 PLUGINS = ("astrohub.archive.cli", "astrohub.models.cli")
 
@@ -61,12 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("up", help="start the embedded platform (hub, proxy, archive) until Ctrl-C")
     p.add_argument("--data-dir", default=".astrohub", help="state directory (default: .astrohub)")
-    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="public port (default: 8000)")
+    p.add_argument("--ip", default=LOOPBACK, help=f"address to listen on (default: {LOOPBACK})")
+    p.add_argument("--port", type=int, default=PUBLIC_PORT, help=f"public port (default: {PUBLIC_PORT})")
     p.add_argument("--admin", default="astroadmin", help="admin account name (default: astroadmin)")
     p.add_argument("--users", default="alice,bob", help="comma-separated demo accounts (default: alice,bob)")
     p.add_argument("--no-archive", action="store_true", help="do not start the local VO archive")
-    p.add_argument("--archive-port", type=int, default=8090, help="port of the local VO archive (default: 8090)")
+    p.add_argument("--archive-port", type=int, default=ARCHIVE_PORT,
+                   help=f"port of the local VO archive (default: {ARCHIVE_PORT})")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("kernels", help="kernelspecs")

@@ -217,6 +217,6 @@ def test_user_image_picks_kernel_by_gpu():
     code = (CHART.parent / "images" / "singleuser" / "jupyter_server_config.py").read_text()
     c = Config()
     exec(compile(code, "jupyter_server_config.py", "exec"), {"get_config": lambda: c})
-    from astrohub.hub.kernels import default_kernel
+    from astrohub.defaults import default_kernel
     assert c.MappingKernelManager.default_kernel_name == default_kernel()
     assert c.KernelSpecManager.allowed_kernelspecs == {"astrohub", "astrohub-gpu"}

@@ -81,7 +81,7 @@ def test_dask_gateway_service_on_loopback_reachable_with_user_and_server_tokens(
 def test_safe_gateway_backend_never_chowns_outside_its_workdir(tmp_path):
     from types import SimpleNamespace
 
-    from astrohub.compute.gateway import SafeLocalBackend
+    from astrohub.hub.gateway import SafeLocalBackend
 
     chowned = []
     backend = SafeLocalBackend.__new__(SafeLocalBackend)

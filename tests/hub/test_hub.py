@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from astrohub.hub.kernels import gpu_available
+from astrohub.defaults import gpu_available
 from astrohub.hub.rest import HubAPIError, Kernel
 
 pytestmark = pytest.mark.hub

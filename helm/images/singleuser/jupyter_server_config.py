@@ -1,5 +1,5 @@
 # Jupyter server settings baked into the user image (/etc/jupyter).
-from astrohub.hub.kernels import KERNEL_NAMES, default_kernel
+from astrohub.defaults import KERNEL_NAMES, default_kernel
 
 c = get_config()  # noqa: F821
 c.MappingKernelManager.default_kernel_name = default_kernel()

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from astrohub.defaults import ARCHIVE_PORT, LOOPBACK
+
 DEFAULT_DIR = ".astrohub/archive"
 
 
@@ -64,7 +66,7 @@ def cmd_status(args) -> int:
 
 def _common(p, seed=False):
     p.add_argument("--data-dir", default=DEFAULT_DIR, help=f"archive state directory (default: {DEFAULT_DIR})")
-    p.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default: 8090)")
+    p.add_argument("--port", type=int, default=ARCHIVE_PORT, help=f"port on {LOOPBACK} (default: {ARCHIVE_PORT})")
     if seed:
         p.add_argument("--seed", type=int, default=0, help="simulation seed (default: 0)")
         p.add_argument("--size", choices=["small", "full"], default="small", help="survey size (default: small)")

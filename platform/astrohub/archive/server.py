@@ -22,9 +22,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from astrohub.defaults import ARCHIVE_PORT, ARCHIVE_RESDIR, LOOPBACK, archive_base_url, local_archive_urls
+
 DACHS = "/usr/bin/dachs"
 SYSTEM_PROFILES = Path("/var/gavo/etc")   # written by gavodachs2-server's post-install
-RESDIR = "astrohub"
+RESDIR = ARCHIVE_RESDIR
 
 
 _REAP_JOBS = """
@@ -79,7 +81,7 @@ def ensure_postgres() -> None:
 class LocalArchive:
     """The embedded DaCHS archive serving the demo survey from ``data_dir``."""
 
-    def __init__(self, data_dir: Path, port: int = 8090):
+    def __init__(self, data_dir: Path, port: int = ARCHIVE_PORT):
         if not isinstance(port, int) or not 1024 <= port <= 65535:
             raise ValueError(f"port must be an integer in 1024..65535, got {port!r}")
         self.data_dir = Path(data_dir).resolve()
@@ -94,17 +96,15 @@ class LocalArchive:
     # -- URLs ------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return archive_base_url(self.port)
 
     @property
     def tap_url(self) -> str:
-        return self.base_url + "/tap"
+        return self.service_urls()["tap"]
 
     def service_urls(self) -> dict[str, str]:
         """Access URLs of the archive's services."""
-        b = f"{self.base_url}/{RESDIR}/q"
-        return {"tap": self.tap_url, "scs": f"{b}/cone/scs.xml", "sia": f"{b}/im/siap.xml",
-                "ssa": f"{b}/ssa/ssap.xml", "datalink": f"{b}/dl/dlmeta"}
+        return local_archive_urls(self.base_url)
 
     # -- setup -----------------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -122,7 +122,7 @@ class LocalArchive:
             "logLevel: warning\n"
             "[web]\n"
             f"serverPort: {self.port}\n"
-            "bindAddress: 127.0.0.1\n"
+            f"bindAddress: {LOOPBACK}\n"
             f"serverURL: {self.base_url}\n"
             "sitename: astrohub local archive\n"
             "[ivoa]\n"
@@ -236,14 +236,14 @@ class LocalArchive:
     def _port_taken(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.settimeout(1.0)
-            return s.connect_ex(("127.0.0.1", self.port)) == 0
+            return s.connect_ex((LOOPBACK, self.port)) == 0
 
     def start(self, timeout: float = 120, seed: int = 0, size: str = "small") -> str:
         """Start PostgreSQL and ``dachs serve`` (importing a ``size`` survey first if none); return the TAP URL."""
         if self.is_running():
             return self.tap_url
         if self._port_taken():
-            raise ArchiveError(f"port {self.port} on 127.0.0.1 is in use by another program; stop it or "
+            raise ArchiveError(f"port {self.port} on {LOOPBACK} is in use by another program; stop it or "
                                "choose another port (--port)")
         self.setup()
         from .builder import SURVEY_FORMAT

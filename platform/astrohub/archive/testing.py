@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from astrohub.defaults import TEST_ARCHIVE_PORT
+
 from .server import LocalArchive
 
 _LIVE: LocalArchive | None = None
@@ -38,7 +40,7 @@ def live_archive(data_dir: Path, port: int | None = None, seed: int = 0) -> Loca
     """
     global _LIVE
     if _LIVE is None:
-        port = port or int(os.environ.get("ASTROHUB_TEST_ARCHIVE_PORT", "18390"))
+        port = port or int(os.environ.get("ASTROHUB_TEST_ARCHIVE_PORT", str(TEST_ARCHIVE_PORT)))
         arc = LocalArchive(Path(data_dir), port=port)
         _lock(arc.data_dir)
         arc.stop()                       # a server left over from an interrupted session

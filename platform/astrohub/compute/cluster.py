@@ -8,6 +8,8 @@ import os
 import dask
 from distributed import Client, LocalCluster
 
+from astrohub.defaults import LOOPBACK
+
 from .plugin import TorchWorker
 
 log = logging.getLogger(__name__)
@@ -56,19 +58,19 @@ def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_li
         from dask_cuda import LocalCUDACluster
 
         client = Client(LocalCUDACluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                         memory_limit=memory_limit, dashboard_address="127.0.0.1:0",
-                                         ip="127.0.0.1", **kwargs))
+                                         memory_limit=memory_limit, dashboard_address=f"{LOOPBACK}:0",
+                                         ip=LOOPBACK, **kwargs))
     else:
         n = n_workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
         client = Client(LocalCluster(n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-                                     memory_limit=memory_limit, host="127.0.0.1",
-                                     dashboard_address="127.0.0.1:0", **kwargs))
+                                     memory_limit=memory_limit, host=LOOPBACK,
+                                     dashboard_address=f"{LOOPBACK}:0", **kwargs))
     client.register_plugin(TorchWorker(), name=TorchWorker.name)
     return client
 
 
 def _gpu_count() -> int:
-    from astrohub.hub.kernels import gpu_available
+    from astrohub.defaults import gpu_available
 
     if not gpu_available():
         return 0

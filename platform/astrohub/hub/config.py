@@ -21,8 +21,9 @@ from pathlib import Path
 from traitlets import Bool, Int, List, Set, Unicode, default
 from traitlets.config import Configurable
 
+from astrohub.defaults import LOOPBACK, PUBLIC_PORT, default_kernel, hub_ports, loopback_url
+
 from . import paths
-from .kernels import default_kernel
 from .secrets import secret_file
 
 SHARE_SERVICE = "astrohub-share"
@@ -69,27 +70,27 @@ class AstrohubHub(Configurable):
 
     @default("ip")
     def _ip(self):
-        return _env("ASTROHUB_IP", "127.0.0.1")
+        return _env("ASTROHUB_IP", LOOPBACK)
 
     @default("port")
     def _port(self):
-        return int(_env("ASTROHUB_PORT", "8000"))
+        return int(_env("ASTROHUB_PORT", str(PUBLIC_PORT)))
 
     @default("hub_port")
     def _hub_port(self):
-        return int(_env("ASTROHUB_HUB_PORT", str(self.port + 81)))
+        return int(_env("ASTROHUB_HUB_PORT", str(hub_ports(self.port)["hub_api"])))
 
     @default("proxy_api_port")
     def _proxy_api_port(self):
-        return int(_env("ASTROHUB_PROXY_API_PORT", str(self.port + 1)))
+        return int(_env("ASTROHUB_PROXY_API_PORT", str(hub_ports(self.port)["proxy_api"])))
 
     @default("share_port")
     def _share_port(self):
-        return int(_env("ASTROHUB_SHARE_PORT", str(self.port + 82)))
+        return int(_env("ASTROHUB_SHARE_PORT", str(hub_ports(self.port)["share"])))
 
     @default("gateway_port")
     def _gateway_port(self):
-        return int(_env("ASTROHUB_GATEWAY_PORT", str(self.port + 83)))
+        return int(_env("ASTROHUB_GATEWAY_PORT", str(hub_ports(self.port)["gateway"])))
 
     @default("admin_users")
     def _admin_users(self):
@@ -154,9 +155,9 @@ class AstrohubHub(Configurable):
         data = Path(self.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         c.JupyterHub.bind_url = f"http://{self.ip}:{self.port}"
-        c.JupyterHub.hub_ip = "127.0.0.1"
+        c.JupyterHub.hub_ip = LOOPBACK
         c.JupyterHub.hub_port = self.hub_port
-        c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{self.proxy_api_port}"
+        c.ConfigurableHTTPProxy.api_url = loopback_url(self.proxy_api_port)
         c.ConfigurableHTTPProxy.command = paths.proxy_command()
         c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
         c.ConfigurableHTTPProxy.auth_token = secret_file(data, "proxy-token")
@@ -194,13 +195,13 @@ class AstrohubHub(Configurable):
         c.JupyterHub.services = services
         c.JupyterHub.load_roles = roles
         if self.enable_sharing:
-            self.add_share_service(c, f"http://127.0.0.1:{self.share_port}")
+            self.add_share_service(c, loopback_url(self.share_port))
         if self.enable_dask_gateway:
             self.add_gateway_service(c, data)
 
     def add_gateway_service(self, c, data: Path) -> None:
         """dask-gateway as a hub-managed service: users' clusters run as the user, on loopback."""
-        api, http, tcp = (f"127.0.0.1:{self.gateway_port + i}" for i in range(3))
+        api, http, tcp = (f"{LOOPBACK}:{self.gateway_port + i}" for i in range(3))
         clusters = data / "dask-gateway"
         clusters.mkdir(exist_ok=True)
         os.chmod(clusters, 0o711)
@@ -209,7 +210,7 @@ class AstrohubHub(Configurable):
             "name": GATEWAY_SERVICE,
             "url": f"http://{http}",
             "command": [str(paths.venv_bin() / "dask-gateway-server"), "-f",
-                        str(paths.PACKAGE_DIR / "compute" / "gateway_config.py")],
+                        str(paths.PACKAGE_DIR / "hub" / "gateway_config.py")],
             "oauth_no_confirm": True,
             "environment": {
                 "ASTROHUB_GATEWAY_API": api, "ASTROHUB_GATEWAY_HTTP": http, "ASTROHUB_GATEWAY_TCP": tcp,
@@ -225,7 +226,7 @@ class AstrohubHub(Configurable):
                                          f"access:services!service={GATEWAY_SERVICE}"]}]
         env = dict(_already(c, "Spawner", "environment", {}))
         env.update({
-            "DASK_GATEWAY__ADDRESS": f"http://127.0.0.1:{self.port}/services/{GATEWAY_SERVICE}",
+            "DASK_GATEWAY__ADDRESS": f"{loopback_url(self.port)}/services/{GATEWAY_SERVICE}",
             "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{tcp}",
             "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
             # dask-labextension lists and creates gateway clusters

@@ -1,32 +1,14 @@
-"""The astrohub kernelspecs (CPU and GPU) and GPU detection."""
+"""The astrohub kernelspecs (CPU and GPU); GPU detection is :func:`astrohub.defaults.gpu_available`."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-KERNEL_NAMES = ("astrohub", "astrohub-gpu")
+# GPU detection and the kernel names live in astrohub.defaults; re-exported here
+from astrohub.defaults import KERNEL_NAMES, default_kernel, gpu_available
 
-
-def gpu_available() -> bool:
-    """True when an NVIDIA GPU is visible on this machine."""
-    if not Path("/dev/nvidiactl").exists() and not list(Path("/dev").glob("nvidia[0-9]*")):
-        return False
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return True
-    try:
-        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and "GPU" in out.stdout
-
-
-def default_kernel() -> str:
-    """The kernel new notebooks should use on this machine."""
-    return "astrohub-gpu" if gpu_available() else "astrohub"
+__all__ = ["KERNEL_NAMES", "default_kernel", "gpu_available", "installed_kernels", "install_kernels"]
 
 
 def installed_kernels() -> dict[str, str]:

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from astrohub.defaults import ARCHIVE_PORT, LOOPBACK, PUBLIC_PORT
+
 from . import paths
 from .rest import Hub
 from .secrets import secret_file
@@ -32,12 +34,12 @@ class Platform:
     """One machine's astrohub: hub + proxy + share service (+ the local archive)."""
 
     data_dir: Path
-    port: int = 8000
-    ip: str = "127.0.0.1"
+    port: int = PUBLIC_PORT
+    ip: str = LOOPBACK
     admin: str = "astroadmin"
     users: list[str] = field(default_factory=lambda: ["alice", "bob"])
     with_archive: bool = True
-    archive_port: int = 8090
+    archive_port: int = ARCHIVE_PORT
     external_archive: str = ""  # a TAP URL to offer instead of starting the local archive
     hub_process: subprocess.Popen | None = None
     archive: object | None = None

@@ -19,6 +19,8 @@ from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from astrohub.defaults import LOOPBACK
+
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>astrohub · share</title>
 <style>body{{font-family:sans-serif;max-width:48em;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}.error{{color:#b00020}}
@@ -155,7 +157,7 @@ def make_app() -> web.Application:
 def main() -> None:
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     app = make_app()
-    app.listen(url.port, address=os.environ.get("ASTROHUB_SHARE_BIND") or url.hostname or "127.0.0.1")
+    app.listen(url.port, address=os.environ.get("ASTROHUB_SHARE_BIND") or url.hostname or LOOPBACK)
     ioloop.IOLoop.current().start()
 
 

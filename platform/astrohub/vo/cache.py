@@ -1,23 +1,26 @@
 """On-disk cache of query results, keyed by service URL + query + limits + uploads.
 
 Tables are stored as binary2 VOTables (units and descriptions survive); nothing
-is pickled. The default location is ``$ASTROHUB_CACHE`` or ``~/.cache/astrohub/vo``.
+is pickled. The default location is ``astrohub.defaults.cache_dir("vo")``: ``$ASTROHUB_CACHE/vo``,
+else ``~/.cache/astrohub/vo``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import warnings
 from pathlib import Path
 
 from astropy.table import Table
 
+from astrohub.defaults import cache_dir
+
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("ASTROHUB_CACHE") or Path.home() / ".cache" / "astrohub" / "vo")
+    """Where query results and products are cached unless an Archive is given a folder."""
+    return cache_dir("vo")
 
 
 def _table_digest(t: Table) -> str:

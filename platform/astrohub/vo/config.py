@@ -13,4 +13,4 @@ class VOConfig(Configurable):
     backoff = Float(0.5, help="First retry delay in seconds; doubles on every further retry").tag(config=True)
     timeout = Float(60.0, help="Seconds to wait for one HTTP answer").tag(config=True)
     cache_ttl = Float(86400.0, help="Seconds a cached query result or product stays valid (0 disables reuse)").tag(config=True)
-    cache_dir = Unicode("", help="Query/product cache folder (default: $ASTROHUB_CACHE or ~/.cache/astrohub/vo)").tag(config=True)
+    cache_dir = Unicode("", help="Query/product cache folder (default: $ASTROHUB_CACHE/vo or ~/.cache/astrohub/vo)").tag(config=True)

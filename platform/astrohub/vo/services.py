@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from astrohub.defaults import ARCHIVE_URL_ENV, DEFAULT_ARCHIVE_URL, local_archive_urls
+
 # name -> dict of service URLs; only "tap" is required.
 KNOWN_SERVICES: dict[str, dict[str, str]] = {
     "gavo": {"tap": "https://dc.g-vo.org/tap", "description": "GAVO Data Center"},
@@ -14,15 +16,9 @@ KNOWN_SERVICES: dict[str, dict[str, str]] = {
     "simbad": {"tap": "https://simbad.cds.unistra.fr/simbad/sim-tap", "description": "CDS SIMBAD"},
 }
 
-DEFAULT_LOCAL = "http://127.0.0.1:8090"
-
 
 def local_services(base_url: str | None = None) -> dict[str, str]:
-    """URLs of the local DaCHS archive (``$ASTROHUB_ARCHIVE_URL`` or 127.0.0.1:8090)."""
-    base = base_url or os.environ.get("ASTROHUB_ARCHIVE_URL") or DEFAULT_LOCAL
-    base = base.rstrip("/")
-    if base.endswith("/tap"):
-        base = base[: -len("/tap")]
-    q = f"{base}/astrohub/q"
-    return {"tap": f"{base}/tap", "scs": f"{q}/cone/scs.xml", "sia": f"{q}/im/siap.xml",
-            "ssa": f"{q}/ssa/ssap.xml", "datalink": f"{q}/dl/dlmeta", "description": "astrohub local archive"}
+    """URLs of the local DaCHS archive (``$ASTROHUB_ARCHIVE_URL`` or http://127.0.0.1:8090; a root or TAP URL),
+    laid out by :func:`astrohub.defaults.local_archive_urls`."""
+    base = base_url or os.environ.get(ARCHIVE_URL_ENV) or DEFAULT_ARCHIVE_URL
+    return {**local_archive_urls(base), "description": "astrohub local archive"}

@@ -4,7 +4,7 @@
 import os
 import sys
 
-from astrohub.compute.gateway import WORKER_ENV, SafeLocalBackend
+from astrohub.hub.gateway import WORKER_ENV, SafeLocalBackend
 
 c = get_config()  # noqa: F821
 env = os.environ

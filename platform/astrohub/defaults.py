@@ -1,0 +1,133 @@
+"""Defaults shared by every part of astrohub: GPU detection, the cache folders, the ports and the
+local archive's URL layout.
+
+This is the ground floor of the package: it imports nothing from astrohub (and nothing heavy), so
+kernel-side code (``vo``, ``models``, ``compute``), hub-side code (``hub``, ``archive``), the CLI
+and the tests can all read their defaults from here without importing each other.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+# -- GPU and kernels -----------------------------------------------------------------------------------
+CPU_KERNEL = "astrohub"
+GPU_KERNEL = "astrohub-gpu"
+KERNEL_NAMES = (CPU_KERNEL, GPU_KERNEL)
+
+
+def gpu_available() -> bool:
+    """True when an NVIDIA GPU is visible on this machine."""
+    if not Path("/dev/nvidiactl").exists() and not list(Path("/dev").glob("nvidia[0-9]*")):
+        return False
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return True
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
+
+
+def default_kernel() -> str:
+    """The kernel new notebooks should use on this machine."""
+    return GPU_KERNEL if gpu_available() else CPU_KERNEL
+
+
+# -- cache ---------------------------------------------------------------------------------------------
+# One root for everything astrohub caches, one named subfolder per kind:
+#   vo         query results and downloaded products (astrohub.vo)
+#   sims       simulated image sets for training (astrohub.models.data)
+#   series     simulated 1-D sets: light curves, spectra, photometry (astrohub.models.series_data)
+#   snapshots  per-stage weights of staged zoo recipes (astrohub.models.train)
+#
+# The root is $ASTROHUB_CACHE, else ~/.cache/astrohub. The home cache (not ./.astrohub/cache):
+# - it is the XDG place for a per-user cache, and the hub runs every user as their own Unix user
+#   with their own home, so caches are private and shared by all of a user's notebooks, whatever
+#   folder a kernel starts in (a cwd-relative cache is duplicated per notebook folder and can
+#   land in a folder shared with collaborators);
+# - ./.astrohub is the embedded hub's state folder (`astrohub up --data-dir .astrohub`), which
+#   should not hold users' caches;
+# - the VO cache, the one users meet, keeps its path: cache_dir("vo") is ~/.cache/astrohub/vo as
+#   before. Tests that need an isolated cache set $ASTROHUB_CACHE (tests/models/test_training.py);
+#   nothing in tests/, benchmarks/ or the Makefile relies on ./.astrohub/cache.
+CACHE_ENV = "ASTROHUB_CACHE"
+CACHE_KINDS = ("vo", "sims", "series", "snapshots")
+
+
+def cache_root() -> Path:
+    """The folder all of astrohub's caches live in: ``$ASTROHUB_CACHE``, else ``~/.cache/astrohub``.
+
+    Not created here; whoever writes into it creates what it needs."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "astrohub"
+
+
+def cache_dir(kind: str) -> Path:
+    """``cache_root() / kind`` for one of :data:`CACHE_KINDS` (e.g. ``cache_dir("vo")``); not created here."""
+    if kind not in CACHE_KINDS:
+        raise ValueError(f"unknown cache kind {kind!r}; kinds are {', '.join(CACHE_KINDS)}")
+    return cache_root() / kind
+
+
+# -- ports of the embedded platform ---------------------------------------------------------------------
+LOOPBACK = "127.0.0.1"
+PUBLIC_PORT = 8000  # the hub's public URL (`astrohub up --port`)
+# The hub's own loopback services sit at fixed offsets from the public port, so a second
+# platform on another port (the tests' 18300) never collides with the first.
+PORT_OFFSETS = {"proxy_api": 1, "hub_api": 81, "share": 82, "gateway": 83}  # gateway: 3 ports, +83..+85
+
+
+def hub_ports(port: int = PUBLIC_PORT) -> dict[str, int]:
+    """Ports of a hub whose public port is ``port``: ``public``, ``proxy_api`` (configurable-http-proxy's
+    REST API), ``hub_api`` (the hub's internal API), ``share`` (the astrohub-share page) and ``gateway``
+    (the first of dask-gateway's three: API, HTTP proxy, scheduler proxy)."""
+    return {"public": port, **{name: port + off for name, off in PORT_OFFSETS.items()}}
+
+
+PROXY_API_PORT = hub_ports()["proxy_api"]  # 8001
+HUB_API_PORT = hub_ports()["hub_api"]      # 8081
+SHARE_PORT = hub_ports()["share"]          # 8082
+GATEWAY_PORT = hub_ports()["gateway"]      # 8083 (and 8084, 8085)
+
+
+def loopback_url(port: int, scheme: str = "http") -> str:
+    """``http://127.0.0.1:<port>``."""
+    return f"{scheme}://{LOOPBACK}:{port}"
+
+
+# -- the local archive (DaCHS) ----------------------------------------------------------------------------
+ARCHIVE_PORT = 8090
+ARCHIVE_URL_ENV = "ASTROHUB_ARCHIVE_URL"
+ARCHIVE_RESDIR = "astrohub"  # the DaCHS resource directory: services under /astrohub/q/...
+
+
+def archive_base_url(port: int = ARCHIVE_PORT, host: str = LOOPBACK) -> str:
+    """The local archive's root URL, ``http://127.0.0.1:8090`` by default."""
+    return f"http://{host}:{port}"
+
+
+DEFAULT_ARCHIVE_URL = archive_base_url()
+
+
+def local_archive_urls(base: str) -> dict[str, str]:
+    """Service URLs of a local archive at ``base`` (its root URL, or its TAP URL ending in ``/tap``):
+    ``tap`` {base}/tap, ``scs`` {base}/astrohub/q/cone/scs.xml, ``sia`` .../im/siap.xml,
+    ``ssa`` .../ssa/ssap.xml and ``datalink`` .../dl/dlmeta."""
+    base = base.rstrip("/")
+    if base.endswith("/tap"):
+        base = base[: -len("/tap")]
+    q = f"{base}/{ARCHIVE_RESDIR}/q"
+    return {"tap": f"{base}/tap", "scs": f"{q}/cone/scs.xml", "sia": f"{q}/im/siap.xml",
+            "ssa": f"{q}/ssa/ssap.xml", "datalink": f"{q}/dl/dlmeta"}
+
+
+# -- fixed ports of test and benchmark sessions (all in one table, so that they never collide) --------------
+TEST_PORT = 18300           # the tests' platform ($ASTROHUB_TEST_PORT)
+TEST_ARCHIVE_PORT = 18390   # the tests' local archive ($ASTROHUB_TEST_ARCHIVE_PORT)
+BENCH_ARCHIVE_PORT = 18490  # benchmarks' local archive
+BENCH_HUB_PORT = 18600      # benchmarks/hub_bench.py's platform
