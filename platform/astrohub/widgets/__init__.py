@@ -1,4 +1,5 @@
-"""astrohub.widgets: query-then-classify panels for notebooks (composing vo, compute and models).
+"""astrohub.widgets: query-then-classify panels for notebooks, the UI on :mod:`astrohub.pipeline`
+(whose plain functions ``actions`` re-exports, for notebooks that import them from here).
 
 >>> from astrohub.widgets import Explorer
 >>> Explorer()

@@ -1,5 +1,5 @@
 """ipywidgets panels: QueryPanel (archive -> table + plots), ClassifyPanel (table -> predictions),
-and Explorer (both, linked). Every button calls a function of :mod:`astrohub.widgets.actions`."""
+and Explorer (both, linked). Every button calls a function of :mod:`astrohub.pipeline`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import ipywidgets as w
 import numpy as np
 from astropy.table import Table
 
-from . import actions, plots
+from astrohub import pipeline
+
+from . import plots
 from .gallery import series_thumbnail, thumbnail
 
 LOCAL = "local demo archive"
@@ -92,8 +94,8 @@ class QueryPanel(_Panel):
         self.archive_picker = w.Dropdown(options=[LOCAL, *sorted(KNOWN_SERVICES), CUSTOM], value=LOCAL,
                                          description="archive")
         self.custom_url = w.Text(placeholder="https://…/tap", description="TAP URL")
-        self.template = w.Dropdown(options=["—", *actions.TEMPLATES], value="—", description="template")
-        self.adql = w.Textarea(value=actions.TEMPLATES["morphology cutouts"], layout=w.Layout(width="100%", height="80px"))
+        self.template = w.Dropdown(options=["—", *pipeline.TEMPLATES], value="—", description="template")
+        self.adql = w.Textarea(value=pipeline.TEMPLATES["morphology cutouts"], layout=w.Layout(width="100%", height="80px"))
         self.tables = w.Select(options=[], rows=5, description="tables")
         self.columns = w.Select(options=[], rows=5, description="columns")
         self.browse = w.Button(description="Browse tables", icon="table")
@@ -136,8 +138,8 @@ class QueryPanel(_Panel):
         self._listeners.append(fn)
 
     def _use_template(self, change):
-        if change["new"] in actions.TEMPLATES:
-            self.adql.value = actions.TEMPLATES[change["new"]]
+        if change["new"] in pipeline.TEMPLATES:
+            self.adql.value = pipeline.TEMPLATES[change["new"]]
             self.tabs.selected_index = 0
 
     def browse_tables(self):
@@ -156,10 +158,10 @@ class QueryPanel(_Panel):
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab); keep the last good result on error."""
         if self.tabs.selected_index == 0:
-            call = lambda: actions.run_query(self.archive, self.adql.value, maxrec=self.maxrec.value,  # noqa: E731
+            call = lambda: pipeline.run_query(self.archive, self.adql.value, maxrec=self.maxrec.value,  # noqa: E731
                                              mode=self.mode.value)
         else:
-            call = lambda: actions.run_query(self.archive, name=self.name.value.strip() or None,  # noqa: E731
+            call = lambda: pipeline.run_query(self.archive, name=self.name.value.strip() or None,  # noqa: E731
                                              ra=self.ra.value, dec=self.dec.value, radius=self.radius.value,
                                              maxrec=self.maxrec.value)
         table = self._run("querying", call)
@@ -193,7 +195,7 @@ class ClassifyPanel(_Panel):
         self.archive_ = archive
         self.client = client
         self.table: Table | None = None
-        self.result: actions.Classification | None = None
+        self.result: pipeline.Classification | None = None
         self._listeners = []
         self.model = w.Dropdown(options=[], description="model")
         self.mc = w.IntSlider(value=20, min=0, max=50, description="MC samples")
@@ -205,7 +207,7 @@ class ClassifyPanel(_Panel):
                                               readout_format=".3g", layout=w.Layout(width="420px"))
         self.class_filters = w.HBox([self.cls, self.min_prob])
         self.value_filters = w.HBox([self.value_col, self.value_range], layout=w.Layout(display="none"))
-        self.fmt = w.Dropdown(options=list(actions.FORMATS), value="votable", description="format")
+        self.fmt = w.Dropdown(options=list(pipeline.FORMATS), value="votable", description="format")
         self.filename = w.Text(value="astrohub-result", description="file")
         self.export_button = w.Button(description="Export", icon="download")
         self.samp_button = w.Button(description="Send via SAMP", icon="share")
@@ -240,16 +242,16 @@ class ClassifyPanel(_Panel):
     def set_table(self, table: Table) -> None:
         """Rows to classify; the model list shows the models compatible with them."""
         self.table = table
-        names = self._run("finding models for these rows", lambda: actions.compatible_models(table, self.archive))
+        names = self._run("finding models for these rows", lambda: pipeline.compatible_models(table, self.archive))
         if names is None:  # e.g. the archive did not answer: the message is in the status line
             self.model.options = []
             return
         self.model.options = names
         self.model.value = names[0] if names else None
         self.status.value = (f"{len(table)} rows; {len(names)} compatible model(s)" if names else
-                             _error(ValueError(f"no model applies to these rows: {actions.NO_MODEL_HINT}")))
+                             _error(ValueError(f"no model applies to these rows: {pipeline.NO_MODEL_HINT}")))
 
-    def run(self) -> actions.Classification | None:
+    def run(self) -> pipeline.Classification | None:
         if self.table is None:
             self.status.value = _error(ValueError("no rows yet: run a query first"))
             return None
@@ -258,7 +260,7 @@ class ClassifyPanel(_Panel):
             self.status.value = _error(ValueError("no compatible model for these rows"))
             return None
         result = self._run(f"classifying {len(self.table)} rows with {model}",
-                           lambda: actions.classify(self.table, model, self.archive, client=self.client,
+                           lambda: pipeline.classify(self.table, model, self.archive, client=self.client,
                                                     mc_samples=self.mc.value))
         if result is None:
             return None
@@ -294,10 +296,10 @@ class ClassifyPanel(_Panel):
         """The predictions passing the filters: class and probability, or a value range (regressors)."""
         r = self.result
         if r.class_names:
-            return actions.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value, self.min_prob.value)
+            return pipeline.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value, self.min_prob.value)
         lo, hi = self.value_range.value
         at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
-        return actions.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo, None if at_ends[1] else hi)
+        return pipeline.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo, None if at_ends[1] else hi)
 
     def _columns(self) -> list[str]:
         t, r = self.result.table, self.result
@@ -354,8 +356,8 @@ class ClassifyPanel(_Panel):
         if self.result is None:
             self.status.value = _error(ValueError("nothing to export yet: classify first"))
             return None
-        path = Path(self.filename.value).with_suffix(actions.FORMATS[self.fmt.value])
-        out = self._run(f"writing {path}", lambda: actions.export(self.filtered(), path, self.fmt.value))
+        path = Path(self.filename.value).with_suffix(pipeline.FORMATS[self.fmt.value])
+        out = self._run(f"writing {path}", lambda: pipeline.export(self.filtered(), path, self.fmt.value))
         if out is not None:
             self.status.value = f"<span class='astrohub-ok'>wrote {html.escape(str(out))}</span>"
         return out
@@ -364,7 +366,7 @@ class ClassifyPanel(_Panel):
         if self.result is None:
             self.status.value = _error(ValueError("nothing to send yet: classify first"))
             return
-        url = self._run("sending over SAMP", lambda: actions.send_samp(self.filtered()))
+        url = self._run("sending over SAMP", lambda: pipeline.send_samp(self.filtered()))
         if url is not None:
             self.status.value = f"<span class='astrohub-ok'>sent {html.escape(url)}</span>"
 

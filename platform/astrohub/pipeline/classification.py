@@ -1,6 +1,7 @@
-"""Running a zoo model on archive rows, one function per modality (cutouts, light curves, spectra,
-catalogue photometry). Each returns a :class:`Classification`: the rows annotated with the
-predictions, plus what the panel shows (gallery pixels or curves with saliency, redshift PDFs)."""
+"""Running a zoo model on archive rows: :func:`classify`, and one function per modality (cutouts,
+light curves, spectra, catalogue photometry). Each returns a :class:`Classification`: the rows
+annotated with the predictions, plus what a gallery shows (pixels or curves with saliency, redshift
+PDFs)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import Table
 
+from .compatible import NO_MODEL_HINT, compatible_models
+
+SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
 PRODUCT_HINTS = {"cutout": "JOIN astrohub.cutouts", "lightcurve": "FROM astrohub.lightcurves",
                  "spectrum": "FROM astrohub.spectra"}
 PDF_POINTS = 600
@@ -89,21 +93,20 @@ def _sharded(name, table, archive, client, progress, **kw):
 
 def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
     """Image classifier on the rows' cutouts (centre-cropped to the model's input, with the PSF their
-    headers record when the model takes one); saliency maps."""
-    from astrohub.models.cutouts import fit_cutouts, psf_argument
+    headers record when the model takes one: :func:`astrohub.models.inputs.image_inputs`); saliency maps."""
+    from astrohub.models.inputs import image_inputs
 
     inputs = predictor.card["inputs"]
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
         got = fetch_products(archive, table[:explain_first], "cutout") if explain_first else None
-        psf = psf_argument(inputs, got) if got is not None else {}
+        x, psf = image_inputs(got, inputs) if got is not None else (None, {})
     else:
-        got = fetch_products(archive, table, "cutout")
-        psf = psf_argument(inputs, got)
-        pred = predictor.predict(fit_cutouts(got.in_row_order(), inputs), mc_samples=mc_samples, **psf)
+        x, psf = image_inputs(fetch_products(archive, table, "cutout"), inputs)
+        pred = predictor.predict(x, mc_samples=mc_samples, **psf)
     images, sal = None, None
-    if got is not None and explain_first:  # saliency from the head that answered
-        images = fit_cutouts(got.in_row_order(), inputs)[:explain_first]
+    if x is not None and explain_first:  # saliency from the head that answered
+        images = x[:explain_first]
         sal = predictor.explain(images, **{k: v[:explain_first] for k, v in psf.items()}) if len(images) else None
     return Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
                           sharded=client is not None, modality="cutout", prediction=pred)
@@ -175,3 +178,40 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
 
 
 RUNS = {"cutout": run_cutouts, "lightcurve": run_lightcurves, "spectrum": run_spectra, "photometry": run_photometry}
+
+
+def classify(table: Table, model: str, archive, *, client=None, mc_samples: int = 20,
+             explain_first: int = 12, progress: bool = False) -> Classification:
+    """Run zoo ``model`` on the rows: cutouts, light curves or spectra fetched from ``archive``, or
+    the rows' own photometry. Returns a copy of ``table`` with the predictions (classifiers:
+    ``pred_class``, ``pred_prob``, ``pred_uncertainty``, ``p_<class>``; regressors: their values
+    and errors, e.g. ``z_phot``/``z_std``, ``teff``/``teff_err``) and a gallery of the first
+    ``explain_first`` rows with saliency.
+
+    Runs on the Dask cluster (``client``, or the default client for more than ``SHARD_ABOVE``
+    rows) via :func:`astrohub.compute.predict`; else in this kernel.
+    """
+    from astrohub import models
+    from astrohub.models.kinds import modality
+
+    if len(table) == 0:
+        raise ValueError("the query returned no rows: nothing to classify")
+    compatible = compatible_models(table, archive)
+    if model not in compatible:
+        raise ValueError(f"model {model!r} does not apply to these rows; compatible models: "
+                         f"{', '.join(compatible) or NO_MODEL_HINT}")
+    predictor = models.load(model)
+    client = client or _default_client_if(len(table) > SHARD_ABOVE)
+    run = RUNS[modality(predictor.card)]
+    return run(model, predictor, table, archive, client, mc_samples, explain_first, progress)
+
+
+def _default_client_if(wanted: bool):
+    if not wanted:
+        return None
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except ValueError:
+        return None

@@ -1,0 +1,34 @@
+"""astrohub.pipeline: query an archive, classify the rows with a zoo model, filter and export the
+predictions; plain functions, no UI (a batch job or a notebook imports neither ipywidgets nor bokeh).
+
+>>> from astrohub import pipeline
+>>> from astrohub.vo import Archive
+>>> rows = pipeline.run_query(Archive.local(), pipeline.TEMPLATES["morphology cutouts"])
+>>> result = pipeline.classify(rows, "galaxy_morphology", Archive.local())
+>>> pipeline.export(pipeline.filter_rows(result.table, "spiral-disk", 0.9), "spirals.xml")
+>>> pz = pipeline.classify(pipeline.run_query(Archive.local(), pipeline.TEMPLATES["galaxies and QSOs (photo-z)"]),
+...                        "photoz_mdn", Archive.local())
+>>> pipeline.filter_range(pz.table, "z_phot", 0.5, 1.0), pz.pdfs([0, 1])
+
+Modules: :mod:`.query` (run_query, TEMPLATES), :mod:`.compatible` (row_data, compatible_models),
+:mod:`.classification` (classify, Classification, the per-modality runs, fetch; its
+``SHARD_ABOVE`` is the row count above which classify uses the default Dask client), :mod:`.filters`
+(filter_rows, filter_range), :mod:`.output` (export, FORMATS, send_samp). The widgets in
+:mod:`astrohub.widgets` are buttons on these functions.
+"""
+
+from .classification import (RUNS, Classification, annotate_classes, classify, fetch,
+                             fetch_products, run_cutouts, run_lightcurves, run_photometry, run_spectra)
+from .compatible import NO_MODEL_HINT, PHOTOMETRY_COLUMNS, compatible_models, row_data
+from .filters import filter_range, filter_rows
+from .output import FORMATS, export, send_samp
+from .query import TEMPLATES, run_query
+
+__all__ = [
+    "run_query", "TEMPLATES",
+    "row_data", "compatible_models", "PHOTOMETRY_COLUMNS", "NO_MODEL_HINT",
+    "classify", "Classification", "fetch", "fetch_products", "annotate_classes",
+    "run_cutouts", "run_lightcurves", "run_spectra", "run_photometry", "RUNS",
+    "filter_rows", "filter_range",
+    "export", "FORMATS", "send_samp",
+]

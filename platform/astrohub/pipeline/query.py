@@ -1,0 +1,36 @@
+"""Querying an archive: ADQL or a cone (by position or object name), and ready-made ADQL templates."""
+
+from __future__ import annotations
+
+from astropy.table import Table
+
+_CUTOUT_JOIN = ("SELECT TOP {n} o.*, c.task, c.label AS true_label, c.class_name AS true_class "
+                "FROM astrohub.objects AS o JOIN astrohub.cutouts AS c "
+                "ON o.obj_id = c.obj_id WHERE c.task = '{task}' ORDER BY o.obj_id")
+TEMPLATES = {
+    "objects (first 200)": "SELECT TOP 200 * FROM astrohub.objects ORDER BY obj_id",
+    "morphology cutouts": _CUTOUT_JOIN.format(n=100, task="morphology"),
+    "lens candidates": _CUTOUT_JOIN.format(n=100, task="lens"),
+    "transient triplets": _CUTOUT_JOIN.format(n=100, task="transient"),
+    "bright galaxies": "SELECT TOP 200 * FROM astrohub.objects WHERE class_name <> 'star' AND mag_r < 20 ORDER BY mag_r",
+    "light curves": "SELECT TOP 100 * FROM astrohub.lightcurves ORDER BY obj_id",
+    "spectra": "SELECT TOP 100 * FROM astrohub.spectra ORDER BY obj_id",
+    "galaxies and QSOs (photo-z)": "SELECT TOP 500 * FROM astrohub.objects WHERE class_name IN ('galaxy', 'qso') "
+                                   "ORDER BY obj_id",
+}
+
+
+def run_query(archive, adql: str | None = None, *, ra: float | None = None, dec: float | None = None,
+              radius: float | None = None, name: str | None = None, maxrec: int | None = 1000,
+              mode: str = "sync") -> Table:
+    """ADQL (``adql``) or a cone (``ra``/``dec`` or an object ``name``, and ``radius`` in degrees)."""
+    if adql is not None and adql.strip():
+        return archive.query(adql, mode=mode, maxrec=maxrec)
+    if name:
+        from astrohub.vo.names import resolve
+
+        pos = resolve(name, archive)
+        ra, dec = float(pos.ra.deg), float(pos.dec.deg)
+    if ra is None or dec is None or radius is None:
+        raise ValueError("give an ADQL query, or a cone: ra, dec (or an object name) and a radius in degrees")
+    return archive.cone(ra, dec, radius, maxrec=maxrec)
