@@ -70,27 +70,6 @@ def test_cone_by_object_name(arc):
     assert "no object" in p.status.value
 
 
-def test_classify_uses_the_psf_each_cutout_records(arc):
-    """The archive writes each cutout's PSF FWHM in its header; classifying the rows passes it to
-    the model's PSF-aware head (the card's headline accuracy), not the PSF-blind one."""
-    from astrohub import models
-    from astrohub.models.cutouts import fit_cutouts
-
-    rows = arc.query(MORPH)
-    got = arc.cutouts(rows)
-    psf = got.header_values("PSF_FWHM")
-    assert np.isfinite(psf).all() and ((psf >= 0.6) & (psf <= 1.0)).all()
-    m = models.load("galaxy_morphology")
-    images = fit_cutouts(got.in_row_order(), m.card["inputs"])
-    result = actions.classify(rows, "galaxy_morphology", arc, mc_samples=0, explain_first=4)
-    probs = np.stack([result.table[f"p_{k}"] for k in m.class_names], 1)
-    np.testing.assert_allclose(probs, m.predict_proba(images, psf_fwhm=psf), atol=1e-5)
-    assert not np.allclose(probs, m.predict_proba(images), atol=1e-3)
-    # the gallery's saliency comes from the same (PSF-aware) head
-    np.testing.assert_allclose(result.saliency, m.explain(images[:4], psf_fwhm=psf[:4]), rtol=1e-4, atol=1e-6)
-    assert not np.allclose(result.saliency, m.explain(images[:4]), rtol=1e-3)
-
-
 def test_classify_panel_predicts_filters_and_exports(arc, tmp_path):
     rows = arc.query(MORPH)
     c = ClassifyPanel(rows, archive=arc)
@@ -121,13 +100,6 @@ def test_classify_panel_predicts_filters_and_exports(arc, tmp_path):
     assert len(Table.read(tmp_path / "lenses.csv")) == len(shown)
 
 
-def test_incompatible_model_is_a_message(arc):
-    lens_rows = arc.query(actions.TEMPLATES["lens candidates"].replace("TOP 100", "TOP 5"))
-    with pytest.raises(ValueError, match="model 'galaxy_morphology' does not apply to these rows; "
-                                         "compatible models: lens_finder, photoz_mdn"):
-        actions.classify(lens_rows, "galaxy_morphology", arc)
-
-
 def test_samp_without_a_hub_is_a_message(arc):
     c = ClassifyPanel(arc.query(MORPH), archive=arc)
     c.mc.value = 0
@@ -148,14 +120,3 @@ def test_explorer_links_query_classify_and_selection(arc):
     assert list(e.selected["obj_id"]) == [e.classify.result.table["obj_id"][i] for i in (1, 3, 5)]
     assert "3 row(s) selected" in e.selection.value
     assert e.query.table_view.value.count("background:#ffe9a8") == 3
-
-
-def test_plain_functions_refuse_bad_input(arc):
-    with pytest.raises(ValueError, match="give an ADQL query, or a cone"):
-        actions.run_query(arc)
-    with pytest.raises(ValueError, match="classify it first"):
-        actions.filter_rows(Table({"a": [1]}))
-    with pytest.raises(ValueError, match="unknown export format"):
-        actions.export(Table({"a": [1]}), "out.docx")
-    with pytest.raises(ValueError, match="no rows"):
-        actions.classify(Table({"task": np.array([], dtype=str)}), "galaxy_morphology", arc)

@@ -31,13 +31,3 @@ def test_panel_on_the_cluster_equals_the_kernel(arc, client, template, model):
     assert list(c.result.table["pred_class"]) == list(local.table["pred_class"])
     np.testing.assert_allclose(c.result.table["pred_prob"], local.table["pred_prob"], rtol=1e-5)
     assert len(c.gallery.children) == 12  # the gallery's rows are fetched in the kernel
-
-
-def test_more_rows_than_the_threshold_go_to_the_default_client(arc, client, monkeypatch):
-    monkeypatch.setattr(actions, "SHARD_ABOVE", 10)
-    rows = arc.query(actions.TEMPLATES["galaxies and QSOs (photo-z)"].replace("TOP 500", "TOP 30"))
-    with client.as_current():
-        result = actions.classify(rows, "photoz_mdn", arc)
-        small = actions.classify(rows[:10], "photoz_mdn", arc)
-    assert result.sharded and not small.sharded
-    np.testing.assert_allclose(result.table["z_phot"][:10], small.table["z_phot"], atol=1e-6)
