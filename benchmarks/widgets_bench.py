@@ -1,7 +1,7 @@
 """What the classify panel's plain function costs on top of the model, per modality.
 
 For each zoo model the panel offers, one run measures side by side (interleaved, median of
-``--repeats``): ``actions.classify`` on archive rows (product fetch from a warm cache, prediction,
+``--repeats``): ``pipeline.classify`` on archive rows (product fetch from a warm cache, prediction,
 annotated table, saliency gallery of the first 12 rows) and the bare predictor on the same
 inputs already in memory. Ratio = panel / model. Uses ``--tap-url`` if given, else starts a
 LocalArchive in .astrohub/bench-archive. Writes results/widgets_bench.json and .png.
@@ -28,9 +28,9 @@ CASES = [  # (template, model, rows)
 
 def bare_inputs(arc, rows, model, predictor):
     """The model's inputs for ``rows``, fetched once (what the panel fetches on each run)."""
-    from astrohub.models.cutouts import fit_cutouts
-    from astrohub.models.modality import modality
-    from astrohub.widgets.runs import fetch
+    from astrohub.models.inputs import fit_cutouts
+    from astrohub.models.kinds import modality
+    from astrohub.pipeline import fetch
 
     kind = modality(predictor.card)
     if kind == "photometry":
@@ -52,21 +52,21 @@ def main() -> int:
 
     from astrohub import models
     from astrohub.vo import Archive
-    from astrohub.widgets import actions
+    from astrohub import pipeline
 
     base, live = archive_base(args.tap_url)
     arc = Archive.local(base, cache_dir=Path(tempfile.mkdtemp(prefix="widgets-bench-")), progress=False)
     figures = {}
     try:
         for template, model, n in CASES:
-            rows = arc.query(actions.TEMPLATES[template].replace("TOP 100", f"TOP {n}").replace("TOP 500", f"TOP {n}"))
+            rows = arc.query(pipeline.TEMPLATES[template].replace("TOP 100", f"TOP {n}").replace("TOP 500", f"TOP {n}"))
             predictor = models.load(model)
             x = bare_inputs(arc, rows, model, predictor)          # also warms the product cache
-            actions.classify(rows, model, arc)                    # warm-up
+            pipeline.classify(rows, model, arc)                   # warm-up
             t_panel, t_model = [], []
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                actions.classify(rows, model, arc)
+                pipeline.classify(rows, model, arc)
                 t_panel.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 bare_predict(predictor, x)
@@ -91,7 +91,7 @@ def plot(figures: dict, path: Path) -> None:
     ax = fig.add_axes((0.3, 0.18, 0.65, 0.72))
     ax.barh(names, [figures[k]["panel_over_model"] for k in names], color="#1f77b4")
     ax.axvline(1, color="black", linewidth=0.8)
-    ax.set_xlabel("actions.classify time / bare predictor time")
+    ax.set_xlabel("pipeline.classify time / bare predictor time")
     ax.set_title("classify panel overhead per model (same run)", fontsize=9)
     fig.savefig(path)
     print(f"-> {path}")
