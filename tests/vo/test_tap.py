@@ -7,7 +7,7 @@ import pytest
 from astropy.table import Table
 
 from astrohub.vo import ADQLError, Archive, JobError, RowLimitExceeded, ServiceUnreachable
-from astrohub.vo.tensors import table_to_dask, table_to_tensor
+from astrohub.vo.arrays import table_to_dask, table_to_numpy
 
 pytestmark = pytest.mark.archive
 
@@ -123,22 +123,23 @@ def test_named_service_code_path_against_local_archive(arc, tmp_path):
     assert len(t) > 0
 
 
-def test_table_to_tensor_and_dask(arc):
+def test_table_to_numpy_and_dask(arc):
     t = arc.query("SELECT TOP 200 obj_id, mag_u, mag_g, mag_r, redshift FROM astrohub.objects ORDER BY obj_id")
-    x = table_to_tensor(t, ["mag_u", "mag_g", "mag_r"])
-    np.testing.assert_allclose(x.numpy(), np.array([[float(r[c]) for c in ("mag_u", "mag_g", "mag_r")] for r in t]))
-    z = table_to_tensor(t, ["redshift"]).numpy()[:, 0]
+    x = table_to_numpy(t, ["mag_u", "mag_g", "mag_r"])
+    assert isinstance(x, np.ndarray) and x.dtype == np.float32
+    np.testing.assert_allclose(x, np.array([[float(r[c]) for c in ("mag_u", "mag_g", "mag_r")] for r in t]))
+    z = table_to_numpy(t, ["redshift"])[:, 0]
     assert np.array_equal(np.isnan(z), np.array([v is np.ma.masked for v in t["redshift"]]))
     assert np.isnan(z).any() and not np.isnan(z).all()
-    s = table_to_tensor(t, ["mag_r"], normalize="standardize").numpy()
+    s = table_to_numpy(t, ["mag_r"], normalize="standardize")
     assert abs(s.mean()) < 1e-5 and abs(s.std() - 1) < 1e-4
     d = table_to_dask(t, ["mag_r"], chunk=64)
     assert d.chunks[0][0] == 64
-    np.testing.assert_allclose(d.compute(), x.numpy()[:, 2:3])
+    np.testing.assert_allclose(d.compute(), x[:, 2:3])
     with pytest.raises(ValueError, match="normalize must be one of none, standardize, minmax"):
-        table_to_tensor(t, ["mag_r"], normalize="max")
+        table_to_numpy(t, ["mag_r"], normalize="max")
     with pytest.raises(KeyError, match="column 'rmag' not in table"):
-        table_to_tensor(t, ["rmag"])
+        table_to_numpy(t, ["rmag"])
 
 
 def test_registry_discovery_errors():

@@ -1,10 +1,10 @@
-"""astrohub.vo: IVOA data access (TAP, SCS, SIA, SSA, DataLink) returning astropy Tables and tensors.
+"""astrohub.vo: IVOA data access (TAP, SCS, SIA, SSA, DataLink) returning astropy Tables and numpy/dask arrays.
 
 >>> from astrohub.vo import Archive
 >>> arc = Archive.local()                    # $ASTROHUB_ARCHIVE_URL or http://127.0.0.1:8090
 >>> cat = arc.query("SELECT TOP 500 * FROM astrohub.objects WHERE mag_r < 20")
 >>> x = arc.cutouts(cat).images              # via DataLink; rows without a cutout in .missing
->>> lens = arc.cutouts(arc.sia(150.0, 2.2, 2.0, task="lens")).to_tensor("asinh")
+>>> lens = arc.cutouts(arc.sia(150.0, 2.2, 2.0, task="lens")).array()   # float32 numpy [n, h, w]
 >>> job = arc.submit("SELECT * FROM astrohub.objects")   # async, recorded; later: arc.fetch(job)
 
 Other services: ``Archive.named("gaia")``, ``Archive(tap_url)``, ``Archive.discover("quasar")``
@@ -16,7 +16,8 @@ from .config import VOConfig
 from .names import resolve
 from .errors import ADQLError, JobError, MalformedResponse, RowLimitExceeded, ServiceUnreachable, VOError
 from .services import KNOWN_SERVICES
-from .tensors import images_to_tensor, table_to_dask, table_to_tensor
+from .arrays import images_to_dask, images_to_numpy, series_to_numpy, table_to_dask, table_to_numpy
 
 __all__ = ["Archive", "ADQLError", "JobError", "MalformedResponse", "RowLimitExceeded", "ServiceUnreachable",
-           "VOError", "VOConfig", "resolve", "KNOWN_SERVICES", "images_to_tensor", "table_to_dask", "table_to_tensor"]
+           "VOError", "VOConfig", "resolve", "KNOWN_SERVICES", "images_to_dask", "images_to_numpy", "series_to_numpy",
+           "table_to_dask", "table_to_numpy"]

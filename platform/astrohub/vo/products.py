@@ -21,7 +21,7 @@ from astropy.units import UnitsWarning
 from pyvo.dal.adhoc import DatalinkResults
 from tqdm.auto import tqdm
 
-from . import tensors
+from . import arrays
 from .errors import MalformedResponse, ServiceUnreachable
 from .retry import is_transient, with_retries
 
@@ -42,17 +42,18 @@ class ImageSet:
     def __len__(self) -> int:
         return len(self.images)
 
-    def to_tensor(self, normalize: str = "none"):
-        """A float32 torch tensor [n, (planes,) h, w]; see :func:`astrohub.vo.tensors.normalize_images`."""
-        return tensors.images_to_tensor(self.images, normalize)
+    def array(self, normalize: str = "none") -> np.ndarray:
+        """A float32 numpy array [n, (planes,) h, w] of the stacked images, in fetch order;
+        ``normalize``: "none" or "zscore" (see :mod:`astrohub.vo.arrays`)."""
+        return arrays.images_to_numpy(self.images, normalize)
 
     def to_dask(self, normalize: str = "none", chunk: int = 64):
         """A dask array of the stacked, normalised images, ``chunk`` images per block."""
-        return tensors.images_to_dask(self.images, normalize, chunk)
+        return arrays.images_to_dask(self.images, normalize, chunk)
 
     def in_row_order(self) -> np.ndarray:
         """The images stacked [n, ...] in the order of the rows they came from."""
-        return np.asarray(self.to_tensor())[np.argsort(self.rows, kind="stable")]
+        return self.array()[np.argsort(self.rows, kind="stable")]
 
     def header_values(self, keyword: str) -> np.ndarray:
         """A numeric FITS keyword of each image, in row order (NaN where a header lacks it)."""
@@ -74,9 +75,10 @@ class TableSet:
     def __len__(self) -> int:
         return len(self.tables)
 
-    def to_tensor(self, columns: tuple[str, ...] | str = "FLUX", normalize: str = "none"):
-        """A float32 torch tensor [n, len(columns), n_samples] (or [n, n_samples] for one column name)."""
-        return tensors.series_to_tensor(self.tables, columns, normalize)
+    def array(self, columns: tuple[str, ...] | str = "FLUX", normalize: str = "none") -> np.ndarray:
+        """A float32 numpy array [n, len(columns), n_samples] (or [n, n_samples] for one column name);
+        ``normalize``: "none", "median" or "zscore" (see :mod:`astrohub.vo.arrays`)."""
+        return arrays.series_to_numpy(self.tables, columns, normalize)
 
     def in_row_order(self) -> list[Table]:
         """The tables in the order of the rows they came from."""
