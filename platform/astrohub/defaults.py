@@ -129,5 +129,6 @@ def local_archive_urls(base: str) -> dict[str, str]:
 # -- fixed ports of test and benchmark sessions (all in one table, so that they never collide) --------------
 TEST_PORT = 18300           # the tests' platform ($ASTROHUB_TEST_PORT)
 TEST_ARCHIVE_PORT = 18390   # the tests' local archive ($ASTROHUB_TEST_ARCHIVE_PORT)
+TEST_UP_PORT = 18400        # tests/hub/test_lifecycle.py's `astrohub up`
 BENCH_ARCHIVE_PORT = 18490  # benchmarks' local archive
 BENCH_HUB_PORT = 18600      # benchmarks/hub_bench.py's platform

@@ -15,17 +15,21 @@ import time
 import psutil
 import pytest
 
+from astrohub.defaults import LOOPBACK, TEST_UP_PORT, hub_ports
 from astrohub.hub.users import remove_unix_user
 
 from ..conftest import TEST_DATA
 
 pytestmark = pytest.mark.hub
-PORT = 18400
+PORT = TEST_UP_PORT
+# the public port and everything the hub starts on loopback: proxy API, hub API, share page, dask-gateway's three
+_P = hub_ports(PORT)
+PORTS = (PORT, _P["proxy_api"], _P["hub_api"], _P["share"], _P["gateway"], _P["gateway"] + 1, _P["gateway"] + 2)
 
 
 def port_open(port: int) -> bool:
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((LOOPBACK, port)) == 0
 
 
 def ports_close(ports, timeout: float = 15) -> bool:
@@ -104,12 +108,12 @@ def test_up_prints_login_stops_everything_on_ctrl_c_and_reuses_state():
         assert f"http://127.0.0.1:{PORT}" in banner
         first = password(banner, "ahtupuser")
         assert len(first) >= 12 and first != password(banner, "ahtupadmin")
-        assert all(port_open(p) for p in (PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85))
+        assert all(port_open(p) for p in PORTS)
         out = stop(proc)
         assert proc.returncode == 0, out
         assert "stopping" in out
         time.sleep(1)
-        assert not [p for p in (PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85) if port_open(p)]
+        assert not [p for p in PORTS if port_open(p)]
         # a second start reuses the accounts, secrets and database
         secret = (data / "secrets" / "cookie-secret").read_text()
         proc, banner = run_up(data)
@@ -117,7 +121,7 @@ def test_up_prints_login_stops_everything_on_ctrl_c_and_reuses_state():
         assert (data / "secrets" / "cookie-secret").read_text() == secret
         stop(proc)
         assert proc.returncode == 0
-        assert ports_close((PORT, PORT + 1, PORT + 81, PORT + 82, PORT + 83, PORT + 84, PORT + 85))
+        assert ports_close(PORTS)
     finally:
         for name in ("ahtupadmin", "ahtupuser"):
             remove_unix_user(name)
