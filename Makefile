@@ -5,6 +5,8 @@ demo: install
 	.venv/bin/astrohub up
 
 test: install-test
+	.venv/bin/lint-imports
+	.venv/bin/ruff check
 	.venv/bin/python -m pytest
 
 install:

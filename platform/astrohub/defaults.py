@@ -41,9 +41,9 @@ def default_kernel() -> str:
 # -- cache ---------------------------------------------------------------------------------------------
 # One root for everything astrohub caches, one named subfolder per kind:
 #   vo         query results and downloaded products (astrohub.vo)
-#   sims       simulated image sets for training (astrohub.models.data)
-#   series     simulated 1-D sets: light curves, spectra, photometry (astrohub.models.series_data)
-#   snapshots  per-stage weights of staged zoo recipes (astrohub.models.train)
+#   sims       simulated image sets for training (astrohub.models.datasets.simulate_images)
+#   series     simulated 1-D sets: light curves, spectra, photometry (astrohub.models.datasets.simulate_series)
+#   snapshots  per-stage weights of staged zoo recipes (astrohub.models.training.images)
 #
 # The root is $ASTROHUB_CACHE, else ~/.cache/astrohub. The home cache (not ./.astrohub/cache):
 # - it is the XDG place for a per-user cache, and the hub runs every user as their own Unix user

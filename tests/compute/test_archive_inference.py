@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from astrohub.compute import BlockError, predict
 from astrohub.compute.plugin import load_model
 
@@ -20,10 +19,16 @@ def test_table_rows_predict_like_a_single_process(client, arc):
     order = np.argsort(pixels.rows)
     psf = pixels.header_values("PSF_FWHM")  # the archive records each cutout's PSF; the workers pass it on
     assert np.isfinite(psf).all() and ((psf >= 0.6) & (psf <= 1.0)).all()
-    single = load_model("galaxy_morphology").predict(pixels.to_tensor().numpy()[order], mc_samples=0, psf_fwhm=psf)
+    single = load_model("galaxy_morphology").predict(pixels.array()[order], mc_samples=0, psf_fwhm=psf)
     sharded = predict("galaxy_morphology", rows, client=client, archive=arc, chunk_size=8, progress=False,
                       mc_samples=0)
     assert sharded.labels.tolist() == single.labels.tolist()
+    # the predictor takes the archive's products itself (crop + each header's PSF), and without a
+    # client compute.predict runs the same chunks in this process
+    products = load_model("galaxy_morphology").predict(pixels, mc_samples=0)
+    np.testing.assert_allclose(products.probabilities, single.probabilities, rtol=1e-5, atol=1e-6)
+    in_process = predict("galaxy_morphology", rows, archive=arc, chunk_size=8, progress=False, mc_samples=0)
+    np.testing.assert_allclose(in_process.probabilities, sharded.probabilities, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(sharded.probabilities, single.probabilities, rtol=1e-5, atol=1e-6)
     # the same from the ADQL text
     again = predict("galaxy_morphology", ROWS, client=client, archive=arc, chunk_size=8, progress=False,
@@ -42,7 +47,7 @@ def test_rows_without_cutouts_are_named(client, arc):
 
 def test_one_dimensional_models_shard_like_a_single_process(client, arc):
     """Light curves and spectra are fetched by the workers; photo-z reads the rows themselves."""
-    from astrohub.models.series import StellarPrediction
+    from astrohub.models.predictors.series import StellarPrediction
 
     for model, adql, fetch in (
             ("transit_vetter", "SELECT TOP 24 * FROM astrohub.lightcurves ORDER BY obj_id", arc.lightcurves),

@@ -10,7 +10,6 @@ import time
 import dask.array as da
 import numpy as np
 import pytest
-
 from astrohub.compute import BlockError, Simulated, predict
 from astrohub.compute.plugin import load_model, model_loads
 from astrohub.sims.images import simulate_images

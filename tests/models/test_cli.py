@@ -4,11 +4,9 @@ import argparse
 import json
 
 import numpy as np
-import pytest
-from astropy.table import Table
-
 from astrohub.models import cli
 from astrohub.sims.images import simulate_images
+from astropy.table import Table
 
 
 def run(argv, capsys):

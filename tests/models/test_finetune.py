@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from astropy.table import Table
-
 from astrohub import models
-from astrohub.models.preprocess import InputError
+from astrohub.models.inputs import InputError
 from astrohub.sims.images import simulate_images
+from astropy.table import Table
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 import torch
-
-from astrohub.models.preprocess import InputError
+from astrohub.models.inputs import InputError
 from astrohub.sims.images import simulate_images
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from astrohub.sims.images import simulate_images
 
 from .conftest import CLASSIFIERS
@@ -46,7 +45,7 @@ def test_uncertainty_higher_for_wrong_answers(loaded):
 
 
 def test_generator_denoises_and_super_resolves(loaded):
-    from astrohub.models.metrics import psnr
+    from astrohub.models.evaluation.metrics import psnr
 
     g = loaded("cutout_denoiser")
     b = simulate_images("denoise", 24, seed=80, size=64)

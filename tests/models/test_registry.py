@@ -7,11 +7,10 @@ import shutil
 import numpy as np
 import pytest
 import torch
-
 from astrohub import models
 from astrohub.models.cards import CardError, read_card
+from astrohub.models.recipes import RECIPES
 from astrohub.models.registry import ZOO, UnknownModelError, load_dir
-from astrohub.models.specs import SPECS
 from astrohub.models.weights import WeightsIntegrityError, sha256_file
 from astrohub.sims.images import CLASS_NAMES
 
@@ -27,7 +26,7 @@ def test_list_names_every_shipped_model():
 @pytest.mark.parametrize("name", ZOO_MODELS)
 def test_card_complete_and_consistent(name):
     card = models.card(name)
-    spec = SPECS[name]
+    spec = RECIPES[name]
     assert card["name"] == name and card["task"] == spec.task
     assert card["inputs"]["shape"][1:] == [spec.size, spec.size]
     assert card["inputs"]["bands"] == spec.channels
@@ -111,7 +110,7 @@ def test_loading_never_unpickles(monkeypatch, model_copy):
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_predictor_cheap_to_rebuild_from_card_and_weights(name, loaded):
-    from astrohub.models.predictor import make_predictor
+    from astrohub.models.predictors import make_predictor
     from astrohub.models.weights import load_weights
 
     card = models.card(name)

@@ -5,19 +5,17 @@ import math
 
 import numpy as np
 import pytest
-
-from astrohub.models import metrics as M
-from astrohub.models.baselines import gaussian_denoise
-from astrohub.models.evaluate import fresh_seed
-from astrohub.models.specs import SPECS
+from astrohub.models.evaluation import metrics as M
+from astrohub.models.evaluation.baselines import gaussian_denoise
+from astrohub.models.recipes import RECIPES
 from astrohub.sims.images import simulate_images
 
 FRESH_N = {"galaxy_morphology": 600, "lens_finder": 600, "transient_realbogus": 1000, "cutout_denoiser": 120}
 
 
 def _fresh(name):
-    spec = SPECS[name]
-    seed = fresh_seed(name) + 1  # also distinct from `astrohub eval`'s default set
+    spec = RECIPES[name]
+    seed = spec.fresh_seed() + 1  # also distinct from `astrohub eval`'s default set
     assert seed not in spec.split_seeds().values()
     return simulate_images(spec.task, FRESH_N[name], seed, spec.size)
 

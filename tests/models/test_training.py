@@ -5,9 +5,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from astrohub.models.registry import load_dir
-from astrohub.models.train import train
+from astrohub.models.training import train
 from astrohub.models.weights import sha256_file
 
 
@@ -54,12 +53,12 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
     both stages' best weights, and loads and predicts like any classifier."""
     import dataclasses
 
-    from astrohub.models import specs
+    from astrohub.models import recipes
 
     monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
-    spec = dataclasses.replace(specs.SPECS["transient_realbogus"], n_train=640, n_val=160, n_test=160, epochs=1,
+    spec = dataclasses.replace(recipes.RECIPES["transient_realbogus"], n_train=640, n_val=160, n_test=160, epochs=1,
                                batch=32, stages=((1, 5e-4, 960),), snapshot_ensemble=True)
-    monkeypatch.setitem(specs.SPECS, "transient_realbogus", spec)
+    monkeypatch.setitem(recipes.RECIPES, "transient_realbogus", spec)
     card = train("transient_realbogus", tmp_path / "tr", device="cpu", threads=2, progress=False)
     t = card["training"]
     assert t["n_train"] == 640 and t["n_train_all_stages"] == 960
@@ -75,7 +74,7 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
     assert (p.labels == b.labels).mean() > 0.6  # learned something real
 
     # a recipe that grows a stage resumes after the completed ones and ensembles all three snapshots
-    monkeypatch.setitem(specs.SPECS, "transient_realbogus",
+    monkeypatch.setitem(recipes.RECIPES, "transient_realbogus",
                         dataclasses.replace(spec, stages=((1, 5e-4, 960), (1, 2e-4, 960))))
     card3 = train("transient_realbogus", tmp_path / "tr3", device="cpu", threads=2, progress=False,
                   resume=tmp_path / "tr")
@@ -83,7 +82,7 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
     assert [h["steps"] for h in t3["history"]] == [20, 30, 30]  # stages 1-2 resumed, only stage 3 ran
     assert len(card3["arch"]["members"]) == 3 and len(t3["snapshots"]) == 3
     assert t3["snapshots"][:2] == t["snapshots"]  # the resumed stages' weights, unchanged
-    monkeypatch.setitem(specs.SPECS, "transient_realbogus",
+    monkeypatch.setitem(recipes.RECIPES, "transient_realbogus",
                         dataclasses.replace(spec, stages=((2, 5e-4, 960),)))
     with pytest.raises(ValueError, match=r"ran the stages \[\[1, 0.0005, 960\]\]"):
         train("transient_realbogus", tmp_path / "tr4", resume=tmp_path / "tr")
@@ -92,7 +91,7 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
 def test_psf_head_learns_what_depends_on_the_psf():
     """fit_psf_head on embeddings whose class flips with the PSF width: only the FWHM can tell."""
     from astrohub.models.nets import PSFHead
-    from astrohub.models.train_psf import fit_psf_head
+    from astrohub.models.training.psf import fit_psf_head
 
     g = np.random.default_rng(0)
 

@@ -5,14 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
-
 from astrohub import models
 from astrohub.models.cards import read_card
-from astrohub.models.evaluate import fresh_seed
-from astrohub.models.gen_eval import class_accuracy, galaxy_stats, ks_critical, ks_report, ks_statistic
-from astrohub.models.preprocess import InputError
+from astrohub.models.evaluation.generative import class_accuracy, galaxy_stats, ks_critical, ks_report, ks_statistic
+from astrohub.models.inputs import InputError
+from astrohub.models.recipes import RECIPES
 from astrohub.models.registry import ZOO, load_dir
-from astrohub.models.specs import SPECS
 from astrohub.models.weights import WeightsIntegrityError, sha256_file
 from astrohub.sims.images import CLASS_NAMES, simulate_images
 
@@ -28,8 +26,8 @@ def vae(loaded):
 @pytest.fixture(scope="module")
 def fresh():
     """Held-out simulations from a seed never used for training, validation, test or the card's samples."""
-    spec = SPECS[NAME]
-    seed = fresh_seed(NAME) + 1
+    spec = RECIPES[NAME]
+    seed = RECIPES[NAME].fresh_seed() + 1
     assert seed not in spec.split_seeds().values()
     return simulate_images(spec.task, N_FRESH, seed, spec.size)
 
@@ -71,7 +69,7 @@ def test_generate_bad_arguments(vae):
 
 
 def test_encode_and_reconstruct(vae, fresh):
-    from astrohub.models.metrics import psnr
+    from astrohub.models.evaluation.metrics import psnr
 
     x = fresh.images[:40]
     mu, logvar = vae.encode(x)
@@ -87,7 +85,7 @@ def test_encode_and_reconstruct(vae, fresh):
 
 def test_card_complete_and_against_baseline(vae):
     card = models.card(NAME)
-    spec = SPECS[NAME]
+    spec = RECIPES[NAME]
     assert card["kind"] == "generator" and card["task"] == spec.task == "morphology_truth"
     assert card["outputs"]["classes"] == CLASS_NAMES["morphology"]
     assert sha256_file(ZOO / NAME / card["weights"]["file"]) == card["weights"]["sha256"]
@@ -110,7 +108,7 @@ def test_card_distribution_metrics_reproduce_on_fresh_sample(vae, fresh, loaded)
     conditional samples, agree with the card within their sampling error."""
     card = vae.card["metrics"]
     n_card, n_ref = card["n_generated"], card["n"]
-    gen = vae.generate(N_FRESH, seed=fresh_seed(NAME) + 2)
+    gen = vae.generate(N_FRESH, seed=RECIPES[NAME].fresh_seed() + 2)
     ks = ks_report(gen, fresh.meta["truth"])
     # the KS distance of n vs m samples scatters by about its 5% critical value
     tol = ks_critical(N_FRESH, N_FRESH) + ks_critical(n_card, n_ref)
@@ -118,8 +116,8 @@ def test_card_distribution_metrics_reproduce_on_fresh_sample(vae, fresh, loaded)
         assert abs(ks[key] - card["ks_unconditional"][key]) <= tol, (key, ks[key], card["ks_unconditional"][key], tol)
     clf = loaded("galaxy_morphology")
     cls = np.arange(N_FRESH) % 5
-    acc = class_accuracy(clf, vae.generate(N_FRESH, seed=fresh_seed(NAME) + 3, cls=cls.tolist()), cls,
-                         seed=fresh_seed(NAME) + 4)["accuracy"]
+    acc = class_accuracy(clf, vae.generate(N_FRESH, seed=RECIPES[NAME].fresh_seed() + 3, cls=cls.tolist()), cls,
+                         seed=RECIPES[NAME].fresh_seed() + 4)["accuracy"]
     p = card["conditional_class_accuracy"]["accuracy"]
     se = math.sqrt(p * (1 - p) * (1 / N_FRESH + 1 / n_card)) + 1e-3
     assert abs(acc - p) <= 3 * se, (acc, p, 3 * se)
@@ -151,8 +149,8 @@ def test_tampered_vae_weights_are_refused(tmp_path):
 
 
 def test_astrohub_eval_and_models_listing(capsys):
-    from astrohub.models.evaluate import evaluate
     from astrohub.models import cli
+    from astrohub.models.evaluation.evaluate import evaluate
 
     res = evaluate(NAME, n=60)
     assert res["fresh"]["n"] == 60 and res["fresh"]["reconstruction_psnr"]["mean"] > 20

@@ -3,15 +3,13 @@
 import numpy as np
 import pytest
 
-from astrohub.models import series_data
-
 SERIES_MODELS = ["photoz_mdn", "spectral_class", "stellar_params", "transit_vetter"]
 
 
 @pytest.fixture(autouse=True)
 def _tmp_cache(tmp_path, monkeypatch):
     """Never write simulated sets into the user's cache from tests."""
-    monkeypatch.setattr(series_data, "CACHE", tmp_path / "series-cache")
+    monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")

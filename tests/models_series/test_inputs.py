@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from astrohub.models.datasets import simulate_series as simulate
+from astrohub.models.evaluation.evaluate import evaluate as evaluate_series
+from astrohub.models.inputs import InputError
+from astrohub.models.training import train as train_series
 from astropy.table import Table
-
-from astrohub.models.preprocess import InputError
-from astrohub.models.series_data import simulate
-from astrohub.models.train_series import evaluate_series, train_series
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +110,9 @@ def test_photoz_nonpositive_errors(loaded):
 
 
 def test_train_and_eval_unknown_name():
-    with pytest.raises(ValueError, match=r"unknown 1-D model 'transit_vettr' \(did you mean 'transit_vetter'\?\)"):
+    with pytest.raises(ValueError, match=r"unknown model 'transit_vettr' \(did you mean 'transit_vetter'\?\)"):
         train_series("transit_vettr")
-    with pytest.raises(ValueError, match="unknown 1-D model 'nope'"):
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
         evaluate_series("nope")
 
 

@@ -4,11 +4,12 @@ neither training, validation, the card's test split nor `astrohub eval`'s defaul
 import math
 
 import numpy as np
-
-from astrohub.models import series_metrics as SM
-from astrohub.models.metrics import accuracy, auc
-from astrohub.models.series_data import simulate
-from astrohub.models.train_series import SERIES_SPECS, Z_GRID, stellar_targets
+from astrohub.models.datasets import simulate_series as simulate
+from astrohub.models.datasets import stellar_targets
+from astrohub.models.evaluation import series_metrics as SM
+from astrohub.models.evaluation.metrics import accuracy, auc
+from astrohub.models.evaluation.series_metrics import Z_GRID
+from astrohub.models.recipes import RECIPES as SERIES_SPECS
 
 from .conftest import SERIES_MODELS
 

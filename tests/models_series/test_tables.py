@@ -2,11 +2,9 @@
 files (TIME/FLUX/FLUX_ERR light curves, WAVE/FLUX/ERROR spectra, the objects table's mag_/err_)."""
 
 import numpy as np
-import pytest
+from astrohub.vo.products import TableSet
 from astropy.io import fits
 from astropy.table import Table
-
-from astrohub.vo.products import TableSet
 
 
 def _fits_table(path, cols):

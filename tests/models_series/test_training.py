@@ -5,10 +5,13 @@ import json
 import numpy as np
 import pytest
 import torch
-
-from astrohub.models import series_nets
+from astrohub.models.nets import series as series_nets
 from astrohub.models.registry import load_dir
-from astrohub.models.train_series import _ce, _gauss_nll, _mdn_loss, fit, train_series
+from astrohub.models.training import train as train_series
+from astrohub.models.training.series import cross_entropy as _ce
+from astrohub.models.training.series import fit_arrays as fit
+from astrohub.models.training.series import gaussian_nll as _gauss_nll
+from astrohub.models.training.series import mdn_loss as _mdn_loss
 from astrohub.models.weights import WeightsIntegrityError
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from astrohub.defaults import hub_ports, loopback_url
 from nbclient import NotebookClient
-
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -61,7 +61,7 @@ def test_dask_tutorial_runs(tmp_path):
 def test_sharing_tutorial_runs_against_the_hub(platform, hub, tmp_path):
     hub.spawn("ahtalice")
     nb = run("07-share-with-a-collaborator.ipynb", tmp_path, {
-        "JUPYTERHUB_API_URL": f"http://127.0.0.1:{platform.port + 81}/hub/api",
+        "JUPYTERHUB_API_URL": f"{loopback_url(hub_ports(platform.port)['hub_api'])}/hub/api",
         "JUPYTERHUB_USER": "ahtalice", "ASTROHUB_COLLABORATOR": "ahtbob",
         "ASTROHUB_TOKEN": hub.user_token("ahtalice")})
     text = outputs(nb)

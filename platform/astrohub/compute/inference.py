@@ -7,7 +7,7 @@ import dataclasses
 import uuid
 
 import numpy as np
-from distributed import Client, as_completed, default_client
+from distributed import Client, as_completed
 
 from .plugin import worker_model
 from .sources import Chunk, Simulated, array_chunks, table_chunks
@@ -18,19 +18,16 @@ class BlockError(ValueError):
 
 
 def _predict_chunk(ref, chunk: Chunk, kwargs: dict):
-    from astrohub.models.preprocess import InputError
-
-    from astrohub.models.cutouts import fit_cutouts, psf_argument
+    """The one prediction path: a worker's (or, without a client, this process's) model on a chunk."""
+    from astrohub.models.inputs import InputError
 
     from .sources import SimChunk, TableChunk
 
     model = worker_model(ref)
     takes_psf = "psf_fwhm" in model.card["inputs"]
     try:
-        if isinstance(chunk, TableChunk) and chunk.kind == "cutout":  # stamps may exceed the model's input
-            got = chunk.load_products()
-            x = fit_cutouts(got.in_row_order(), model.card["inputs"])
-            kwargs = {**psf_argument(model.card["inputs"], got), **kwargs}  # the PSF each header records
+        if isinstance(chunk, TableChunk) and chunk.kind == "cutout":
+            x = chunk.load_products()  # the predictor crops the stamps and reads the PSF from their headers
         elif isinstance(chunk, SimChunk) and takes_psf:  # the PSF each object was simulated with
             b = chunk.batch()
             x, kwargs = b.images, {"psf_fwhm": b.meta["psf_fwhm"], **kwargs}
@@ -75,7 +72,7 @@ def _default_chunk(device_batch: int, n: int, workers: int) -> int:
 def predict(model: str, data, client: Client | None = None, chunk_size: int | None = None,
             progress: bool = True, retries: int = 2, archive=None, **predict_kwargs):
     """Predict with zoo model ``model`` (a name, or a directory with card.json) on ``data``, sharded
-    over the Dask workers of ``client`` (default: the current client).
+    over the Dask workers of ``client``; without a client, the same chunks run in this process.
 
     ``data`` is a :class:`Simulated` dataset (generated on the workers), a dask array (its blocks are
     computed on the workers), an astropy Table of archive rows or an ADQL query string (each worker
@@ -86,11 +83,13 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
     input order (a per-row ``psf_fwhm`` keyword is split with the rows). A chunk the model rejects
     raises :class:`BlockError` naming its rows.
     """
-    client = client or default_client()
-    workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+    local = client is None
+    workers = 1 if local else max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
     token = uuid.uuid4().hex[:8]
     import dask.array as da
 
+    if isinstance(data, da.Array) and local:
+        data = data.compute()
     if isinstance(data, da.Array):
         offsets = np.concatenate([[0], np.cumsum(data.chunks[0])])[:-1]
         blocks = data.to_delayed().ravel()
@@ -114,9 +113,11 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
         if isinstance(data, Simulated):
             chunks = data.chunks(size)
         elif isinstance(data, Table):
-            chunks = table_chunks(data, archive, size, _modality(model))
+            chunks = table_chunks(data, archive, size, _modality(model), local=local)
         else:
             chunks = array_chunks(data, size)
+        if local:
+            return _run_local(model, chunks, predict_kwargs, n, progress)
         futures = [client.submit(_predict_chunk, model, c, _rows_of(predict_kwargs, c.start, c.stop, n),
                                  key=f"astrohub-predict-{token}-{i}", retries=retries, pure=False)
                    for i, c in enumerate(chunks)]
@@ -136,10 +137,25 @@ def _rows_of(kwargs: dict, start: int, stop: int, n: int) -> dict:
 def _modality(model) -> str:
     """The data kind ``model`` (a zoo name or a directory with card.json) reads from archive rows."""
     from astrohub.models.cards import read_card
-    from astrohub.models.modality import modality
+    from astrohub.models.kinds import modality
     from astrohub.models.registry import ref_dir
 
     return modality(read_card(ref_dir(model) / "card.json"))
+
+
+def _run_local(model, chunks: list[Chunk], kwargs: dict, n: int, progress: bool):
+    """The chunks through :func:`_predict_chunk` in this process, in order."""
+    from tqdm.auto import tqdm
+
+    parts = []
+    with tqdm(total=n, desc=f"predict {model}", unit="row", disable=not progress) as bar:
+        for c in chunks:
+            parts.append(_predict_chunk(model, c, _rows_of(kwargs, c.start, c.stop, n)))
+            bar.update(c.stop - c.start)
+    out = concat(parts)
+    if _rows(out) != n:
+        raise RuntimeError(f"prediction returned {_rows(out)} rows for {n} inputs")
+    return out
 
 
 def _delayed_predict(model, block, start, kwargs):

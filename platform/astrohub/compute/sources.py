@@ -91,6 +91,7 @@ class TableChunk(Chunk):
     urls: dict = None  # the archive's service URLs (Archive.urls)
     kind: str = "cutout"  # a model modality: cutout, lightcurve, spectrum or photometry
     cache_dir: str | None = None  # the client's cache: shared by workers on the same machine
+    archive: object = None  # in-process runs (compute.predict without a client): the caller's Archive
 
     def load(self):
         """Images [n, ...] in row order (cutouts), a list of Tables in row order, or the rows."""
@@ -101,8 +102,10 @@ class TableChunk(Chunk):
         from astrohub.vo import Archive
         from astrohub.vo.products import PRODUCT_NAMES
 
-        urls = dict(self.urls)
-        archive = Archive(urls.pop("tap"), **urls, cache_dir=_writable(self.cache_dir), progress=False)
+        archive = self.archive
+        if archive is None:
+            urls = dict(self.urls)
+            archive = Archive(urls.pop("tap"), **urls, cache_dir=_writable(self.cache_dir), progress=False)
         got = archive.products(self.rows, self.kind)
         if got.missing or len(got) != len(self.rows):
             missing = [self.start + int(i) for i in got.missing]
@@ -123,8 +126,9 @@ def _writable(path: str | None) -> Path | None:
     return Path(path) if os.access(p, os.W_OK) else None
 
 
-def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableChunk]:
-    """Split a table of archive rows into chunks that fetch their own products of ``kind``."""
+def table_chunks(table, archive, size: int, kind: str = "cutout", local: bool = False) -> list[TableChunk]:
+    """Split a table of archive rows into chunks that fetch their own products of ``kind`` (``local``:
+    through ``archive`` itself, for chunks that stay in this process)."""
     if len(table) == 0:
         raise ValueError("the table has no rows to predict on")
     from astrohub.vo.products import PRODUCT_KINDS
@@ -132,7 +136,8 @@ def table_chunks(table, archive, size: int, kind: str = "cutout") -> list[TableC
     if kind not in ("photometry", *PRODUCT_KINDS):
         raise ValueError(f"unknown row data kind {kind!r}; one of cutout, lightcurve, spectrum, photometry")
     cache = str(archive.cache.directory)
-    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls), kind, cache)
+    return [TableChunk(a, min(a + size, len(table)), table[a:a + size], dict(archive.urls), kind, cache,
+                       archive if local else None)
             for a in range(0, len(table), size)]
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from distributed import Client, default_client
 
 from .plugin import load_model
-from .sources import Chunk, Simulated, array_chunks
+from .sources import Chunk, Simulated
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def _digest(state: dict) -> str:
 
 def prepare(card: dict, images: np.ndarray) -> np.ndarray:
     """The predictor's own input validation and normalisation (so training sees what inference sees)."""
-    from astrohub.models.preprocess import as_batch, normalise
+    from astrohub.models.inputs import as_batch, normalise
 
     return normalise(as_batch(images, card["inputs"], name=card["name"]), card["name"])[0]
 
@@ -94,63 +94,38 @@ def build_net(ref, init: str):
 
 def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_epoch: int, rank: int,
                  on_epoch=None) -> tuple[list[float], int]:
-    """The training loop shared by every rank and by the single-process reference."""
+    """Every rank's (and the single-process reference's) run of the models' training engine:
+    cross-entropy on this rank's shard, ``opt`` at a constant learning rate, ``on_epoch(epoch)`` after
+    each epoch (the checkpoint). Returns (every step's loss, samples seen)."""
     import torch
     import torch.nn.functional as F
 
-    net.train()
-    if cfg.deterministic:
-        for m in net.modules():
-            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout)):
-                m.eval()
-    losses, samples = [], 0
+    from astrohub.models.training.engine import EpochBatches, Plan
+    from astrohub.models.training.engine import fit as engine_fit
+
     steps = len(xn) // cfg.batch_size
     if cfg.max_steps is not None:
         steps = min(steps, cfg.max_steps)
-    for epoch in range(start_epoch, cfg.epochs):
+
+    def batches(epoch):
         order = np.arange(len(xn)) if cfg.deterministic else \
             np.random.default_rng(cfg.seed + 1000 * epoch + rank).permutation(len(xn))
         for s in range(steps):
             idx = order[s * cfg.batch_size:(s + 1) * cfg.batch_size]
             xb = torch.from_numpy(xn[idx]).contiguous(memory_format=torch.channels_last)
             yb = torch.from_numpy(y[idx].astype(np.int64))
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(net(xb), yb)
-            loss.backward()
-            opt.step()
-            losses.append(loss.detach().item())
-            samples += len(idx)
-        if on_epoch is not None:
-            on_epoch(epoch)
-    return losses, samples
+            yield lambda m, xb=xb, yb=yb: F.cross_entropy(m(xb), yb)
 
+    def train_mode(m):
+        m.train()
+        if cfg.deterministic:  # dropout off, batch-norm statistics frozen
+            for mod in m.modules():
+                if isinstance(mod, (torch.nn.BatchNorm2d, torch.nn.Dropout)):
+                    mod.eval()
 
-def _save_checkpoint(path: Path, net, opt, epoch: int) -> None:
-    from safetensors.torch import save_file
-
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    for i, st in opt.state_dict()["state"].items():
-        for k, v in st.items():
-            tensors[f"opt.{i}.{k}"] = (v if hasattr(v, "detach") else __import__("torch").tensor(v)).detach().cpu().contiguous()
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"epoch": str(epoch)})
-    tmp.replace(path)
-
-
-def _load_checkpoint(path: Path, net, opt) -> int:
-    from safetensors import safe_open
-
-    with safe_open(str(path), "pt") as f:
-        epoch = int(f.metadata()["epoch"])
-        keys = list(f.keys())
-        net.load_state_dict({k[6:]: f.get_tensor(k) for k in keys if k.startswith("model.")})
-        state = opt.state_dict()
-        for k in keys:
-            if k.startswith("opt."):
-                _, i, name = k.split(".", 2)
-                state["state"].setdefault(int(i), {})[name] = f.get_tensor(k)
-        opt.load_state_dict(state)
-    return epoch + 1
+    run = engine_fit(net, EpochBatches(batches, steps), None, Plan(epochs=cfg.epochs, lr=cfg.lr, schedule="constant"),
+                     optimizer=opt, train_mode=train_mode, start_epoch=start_epoch, on_epoch=on_epoch)
+    return run.step_losses, len(run.step_losses) * cfg.batch_size  # every step is a full batch
 
 
 def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, cfg: FitConfig,
@@ -158,6 +133,8 @@ def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, 
     import torch
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
+
+    from astrohub.models.training.engine import load_checkpoint, save_checkpoint
 
     t0 = time.perf_counter()
     backend = "nccl" if torch.cuda.is_available() else "gloo"
@@ -168,14 +145,14 @@ def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, 
         torch.manual_seed(cfg.seed)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         ckpt = Path(checkpoint)
-        start = _load_checkpoint(ckpt, net, opt) if ckpt.exists() else 0
+        start = load_checkpoint(ckpt, net, opt) if ckpt.exists() else 0
         images, labels = shard.load_with_labels()
         xn = prepare(card, images)
         ddp = DDP(net)
 
         def on_epoch(epoch):
             if rank == 0:
-                _save_checkpoint(ckpt, net, opt, epoch)
+                save_checkpoint(ckpt, net, opt, epoch)
             dist.barrier()
 
         losses, samples = train_epochs(ddp, opt, xn, labels, cfg, start, rank, on_epoch)
@@ -277,9 +254,8 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     ``max_restarts`` times. Returns the trained predictor; its card (written with the weights
     to ``out_dir``) records the distributed training and the new weights' sha256.
     """
-    from astrohub.models.cards import write_card
     from astrohub.models.registry import load_dir
-    from astrohub.models.weights import save_weights
+    from astrohub.models.training.engine import write_model
 
     client = client or default_client()
     cfg = FitConfig(**options)
@@ -308,9 +284,7 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
 
     card, _ = build_net(model, "pretrained")
     state = {k: torch.from_numpy(v) for k, v in results[0].state.items()}
-    sha = save_weights(state, out / "weights.safetensors")
     card = dict(card)
-    card["weights"] = {**card["weights"], "file": "weights.safetensors", "sha256": sha}
     card["version"] = card["version"] + "+ddp"
     card["training"] = {**card["training"], "distributed": {
         "workers": workers, "backend": "nccl" if torch.cuda.is_available() else "gloo",
@@ -318,7 +292,7 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
         "samples_per_rank": [r.samples for r in results], "restarts": attempt,
         "final_loss": float(np.mean([r.losses[-1] for r in results if r.losses])) if results[0].losses else None,
         "dataset": {"task": dataset.task, "n": dataset.n, "seed": dataset.seed}}}
-    write_card(card, out / "card.json")
+    write_model(card, state, out)
     (out / "ranks.json").write_text(json.dumps([{"rank": r.rank, "digest": r.digest, "losses": r.losses,
                                                   "samples": r.samples, "seconds": r.seconds} for r in results]))
     return load_dir(out)

@@ -13,6 +13,7 @@ def _err(cmd: str, e: Exception) -> int:
 
 def cmd_models(args) -> int:
     from .cards import CardError
+    from .kinds import kind_of
     from .registry import get_card, model_names
 
     names = model_names()
@@ -26,33 +27,20 @@ def cmd_models(args) -> int:
         except CardError as e:
             print(f"{n:22} (broken card: {e})")
             continue
-        m = c["metrics"]
-        if c["kind"] not in ("classifier", "generator"):
-            from .train_series import headline
-
-            head = headline(c)
-        elif c["kind"] == "classifier":
-            head = f"acc {m['accuracy']:.4f} AUC {m['auc']:.4f} ECE {m['ece']:.4f}"
-        elif "reconstruction_psnr" in m:  # VAE
-            head = (f"recon PSNR {m['reconstruction_psnr']['mean']:.2f} dB, KS {m['ks_unconditional']['mean']:.3f}, "
-                    f"class acc {m['conditional_class_accuracy']['accuracy']:.3f}")
-        else:
-            head = f"denoise PSNR {m['denoise_psnr']['mean']:.2f} dB, 2x SR PSNR {m['sr_psnr']['mean']:.2f} dB"
+        head = kind_of(c).headline(c["metrics"])
         print(f"{n:22} {c['kind']:10} {c['version']:8} {'x'.join(map(str, c['inputs']['shape'])):14} {head}")
     return 0
 
 
 def cmd_train(args) -> int:
-    from .specs import get_spec
-    from .train_series import SERIES_SPECS
+    from .recipes import get_recipe
 
     try:
-        if args.name not in SERIES_SPECS:
-            get_spec(args.name)
+        get_recipe(args.name)
     except ValueError as e:
         return _err("train", e)
     from .cards import CardError
-    from .train import train
+    from .training import train
 
     try:
         card = train(args.name, args.out, device=args.device, epochs=args.epochs, n_train=args.n_train,
@@ -76,8 +64,8 @@ def _headline(m: dict) -> dict:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate
-    from .preprocess import InputError
+    from .evaluation.evaluate import evaluate
+    from .inputs import InputError
     from .registry import UnknownModelError
 
     try:

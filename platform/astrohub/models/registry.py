@@ -45,7 +45,7 @@ def get_card(name: str, zoo: Path | None = None) -> dict:
 
 def load_dir(path: str | Path, device=None):
     """Predictor from a directory holding ``card.json`` and the weights file it names (sha256-checked)."""
-    from .predictor import make_predictor
+    from .predictors import make_predictor
     from .weights import load_weights
 
     path = Path(path)

@@ -1,4 +1,4 @@
-"""`astrohub train NAME`: rebuild a zoo model from its seed on simulated data.
+"""Training of the image models (classifiers and generators) from their recipes, on the engine.
 
 Train / validation / test sets come from disjoint simulator seeds; early stopping watches
 the validation loss; probabilities are temperature-calibrated on validation; the test split
@@ -8,36 +8,29 @@ is touched once, at the end, to fill the card (together with the classical basel
 from __future__ import annotations
 
 import copy
-import math
-import platform as _platform
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import metrics as M
-from . import nets
-from .baselines import (best_gaussian_sigma, bicubic_upsample, fit_forest, gaussian_denoise, image_features,
-                        median_denoise)
-from .cards import write_card
-from .data import simulate
-from .preprocess import noise_sigma, normalise
-from .registry import ZOO
-from .specs import Spec, get_spec
-from .weights import save_weights
-
-GEN_SCALE = 3.0
-VERSION = "1.0.0"
-
-
-def _tqdm(it, enabled, **kw):
-    if not enabled:
-        return it
-    from tqdm import tqdm
-
-    return tqdm(it, **kw)
+from .. import nets
+from ..datasets import cache_dir, simulate_images
+from ..evaluation import metrics as M
+from ..evaluation.baselines import (
+    best_gaussian_sigma,
+    bicubic_upsample,
+    fit_forest,
+    gaussian_denoise,
+    image_features,
+    median_denoise,
+)
+from ..evaluation.metrics import by_snr, targets_met
+from ..inputs import GEN_SCALE, noise_sigma, normalise
+from ..nets import tta_mean
+from ..recipes import Recipe
+from ..registry import ZOO
+from .engine import VERSION, EpochBatches, Options, Plan, fit, fit_temperature
 
 
 def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -48,86 +41,81 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return x
 
 
-def _split(spec: Spec, n_train, n_val, n_test, progress):
+def image_data(spec: Recipe, opts: Options) -> dict:
+    """The recipe's train / val / test image batches (disjoint seeds); the training set also holds
+    the objects of later stages and of a PSF head. Seeds torch and numpy for the training run."""
+    sizes = (opts.n_train or max([spec.n_train + int(spec.psf_train.get("n_train", 0))]
+                                 + [st[2] for st in spec.stages if len(st) > 2]),
+             opts.n_val or spec.n_val, opts.n_test or spec.n_test)
     s = spec.split_seeds()
-    return {k: simulate(spec.task, n, s[k], spec.size, progress=progress)
-            for k, n in (("train", n_train), ("val", n_val), ("test", n_test)) if n}
+    data = {k: simulate_images(spec.task, n, s[k], spec.size, progress=opts.progress)
+            for k, n in zip(("train", "val", "test"), sizes) if n}
+    torch.manual_seed(spec.seed)
+    np.random.seed(spec.seed)
+    return data
+
+
+def plan(spec: Recipe, epochs: int, lr: float, max_minutes: float | None, timed: bool = False,
+         keep_start: bool = False) -> Plan:
+    """The image recipes' plan: AdamW + one-cycle (over ``max_minutes`` of wall-clock time when
+    ``timed``), early stopping on the validation loss with the recipe's patience."""
+    return Plan(epochs=epochs, lr=lr, patience=spec.patience, min_delta=1e-5, keep_start=keep_start,
+                budget_minutes=max_minutes if timed else None, max_minutes=max_minutes)
+
+
+def budget(spec: Recipe, opts: Options, resumed: bool = False) -> tuple[bool, float | None]:
+    """(timed, minutes): recipes with a wall-clock budget anneal by elapsed time (robust to a shared
+    CPU) unless the caller fixes the number of epochs; ``max_minutes`` then sets the budget."""
+    timed = spec.budget_minutes is not None and opts.epochs is None and not resumed
+    return timed, ((opts.max_minutes or spec.budget_minutes) if timed else opts.max_minutes)
 
 
 def _as_nchw(images: np.ndarray) -> np.ndarray:
     return images[:, None] if images.ndim == 3 else images
 
 
-def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: int | None = None,
-          n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
-          threads: int | None = None, max_minutes: float | None = None, progress: bool = True,
-          resume: str | Path | None = None) -> dict:
-    """Train model ``name`` from its recipe, write weights + card to ``out_dir`` (default: the
-    packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs.
-    Recipes may add fine-LR stages (``Spec.stages``); ``resume`` (a directory with the card and
-    weights an earlier run of the same recipe wrote) skips the stages that run completed."""
-    from .train_series import SERIES_SPECS, train_series
-
-    if name in SERIES_SPECS:  # 1-D models (light curves, spectra, photometry)
-        return train_series(name, out_dir, epochs=epochs, n_train=n_train, n_val=n_val, n_test=n_test,
-                            threads=threads, max_minutes=max_minutes, progress=progress)
-    spec = get_spec(name)
-    if threads:
-        torch.set_num_threads(int(threads))
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    out = Path(out_dir) if out_dir else ZOO / name
-    sizes = (n_train or max([spec.n_train + int(spec.psf_train.get("n_train", 0))]
-                            + [st[2] for st in spec.stages if len(st) > 2]),
-             n_val or spec.n_val, n_test or spec.n_test)
-    init = _resume_point(spec, Path(resume)) if resume is not None else None
-    t0 = time.time()
-    data = _split(spec, *sizes, progress)
-    torch.manual_seed(spec.seed)
-    np.random.seed(spec.seed)
-    fit = _train_classifier if spec.kind == "classifier" else _train_generator
-    # recipes with a wall-clock budget anneal by elapsed time (robust to a shared CPU) unless the
-    # caller fixes the number of epochs; --max-minutes then sets the budget
-    timed = spec.budget_minutes is not None and epochs is None and init is None
-    budget = (max_minutes or spec.budget_minutes) if timed else max_minutes
-    if spec.kind == "classifier":
-        card = fit(spec, data, dev, epochs or spec.epochs, budget, progress, *([init] if init else []), timed=timed)
-    elif spec.arch.get("net") == "vae":
-        from .train_vae import train_vae
-
-        card = train_vae(spec, data, dev, epochs or spec.epochs, budget, progress, timed=timed)
-    else:
-        card = fit(spec, data, dev, epochs or spec.epochs, max_minutes, progress)
-    card["training"].update({"wall_time_s": round(time.time() - t0, 1), "device": str(dev),
-                             "torch": torch.__version__, "threads": torch.get_num_threads(),
-                             "machine": _platform.processor() or _platform.machine()})
+def train_classifier(spec: Recipe, opts: Options) -> tuple[dict, dict]:
+    """An image classifier from its recipe: stage 1, any warm-restart stages (``opts.resume``: a
+    directory with the card and weights an earlier run of the same recipe wrote skips the stages
+    that run completed), calibration, test metrics, baseline and an optional PSF head."""
+    init = _resume_point(spec, Path(opts.resume)) if opts.resume is not None else None
+    data = image_data(spec, opts)
+    timed, minutes = budget(spec, opts, init is not None)
+    card = _train_classifier(spec, data, opts.device, opts.epochs or spec.epochs, minutes, opts.progress, init,
+                             timed=timed)
     if init is not None:  # the time the resumed run's earlier stages took
         prev = init[0]["training"]
         card["training"]["wall_time_s_before_resume"] = round(prev.get("wall_time_s", 0)
                                                               + prev.get("wall_time_s_before_resume", 0), 1)
     snapshots = card.pop("_snapshots", None)
     if snapshots:  # each stage's best weights, so that a later run can resume after any stage
-        snap = _snapshot_dir(name, out)
+        from ..weights import save_weights
+
+        snap = _snapshot_dir(spec.name, opts.out)
         snap.mkdir(parents=True, exist_ok=True)
         card["training"]["snapshots"] = [save_weights(st, snap / f"stage{k + 1}.safetensors")
                                          for k, st in enumerate(snapshots)]
-    return write_model(card, card.pop("_state"), out)
+    return card, card.pop("_state")
+
+
+def train_generator(spec: Recipe, opts: Options) -> tuple[dict, dict]:
+    """The denoising / 2x super-resolution generator from its recipe."""
+    data = image_data(spec, opts)
+    card = _train_generator(spec, data, opts.device, opts.epochs or spec.epochs, opts.max_minutes, opts.progress)
+    return card, card.pop("_state")
 
 
 def _snapshot_dir(name: str, out: Path) -> Path:
     """Where a staged recipe keeps each stage's best weights: next to the model, except for the
     packaged zoo (kept out of the package, in the cache)."""
-    from .data import cache_dir
-
-    return cache_dir() / "snapshots" / name if out.resolve() == (ZOO / name).resolve() else out / "snapshots"
+    return cache_dir("snapshots") / name if out.resolve() == (ZOO / name).resolve() else out / "snapshots"
 
 
-def _resume_point(spec: Spec, where: Path):
+def _resume_point(spec: Recipe, where: Path):
     """(card, [best weights of each completed stage]) of an earlier run of ``spec`` in ``where``."""
-    from .cards import read_card
-    from .weights import load_weights
+    from ..cards import read_card
+    from ..weights import load_weights
 
-    if spec.kind != "classifier":
-        raise ValueError(f"resume is only supported for classifiers, not {spec.kind} {spec.name!r}")
     rcard = read_card(where / "card.json")
     if rcard["name"] != spec.name:
         raise ValueError(f"cannot resume {spec.name!r} from a {rcard['name']!r} checkpoint")
@@ -143,17 +131,7 @@ def _resume_point(spec: Spec, where: Path):
     return rcard, [load_weights(snap / f"stage{k + 1}.safetensors", sha) for k, sha in enumerate(shas)]
 
 
-def write_model(card: dict, state: dict, out: Path) -> dict:
-    """Save ``state`` as ``out/weights.safetensors``, record its sha256 in ``card`` and write the card."""
-    out.mkdir(parents=True, exist_ok=True)
-    digest = save_weights(state, out / "weights.safetensors")
-    card["weights"] = {"file": "weights.safetensors", "format": "safetensors", "sha256": digest,
-                       "bytes": (out / "weights.safetensors").stat().st_size}
-    write_card(card, out / "card.json")
-    return card
-
-
-def _base_card(spec: Spec, net, shape, classes, arch: dict | None = None) -> dict:
+def base_card(spec: Recipe, net, shape, classes, arch: dict | None = None) -> dict:
     return {
         "name": spec.name,
         "version": VERSION,
@@ -174,123 +152,33 @@ def _base_card(spec: Spec, net, shape, classes, arch: dict | None = None) -> dic
     }
 
 
-def one_cycle_lr(frac: float, lr: float, pct: float = 0.15) -> float:
-    """OneCycleLR's cosine shape (lr/25 -> lr over ``pct``, then -> lr/1e4) at progress ``frac`` in [0, 1]."""
-    frac = min(max(frac, 0.0), 1.0)
-    if frac < pct:
-        return lr / 25 + (lr - lr / 25) * (1 - math.cos(math.pi * frac / pct)) / 2
-    f = (frac - pct) / (1 - pct)
-    return lr / 1e4 + (lr - lr / 1e4) * (1 + math.cos(math.pi * f)) / 2
-
-
-def _loop(net, batches_fn, val_fn, epochs, lr, patience, max_minutes, progress, desc, keep_start=False,
-          timed=False):
-    """AdamW + one-cycle schedule, early stopping on validation loss; leaves the best weights in
-    ``net`` (including the starting ones if ``keep_start``) and returns the epoch history.
-    With ``timed`` the one-cycle runs over ``max_minutes`` of wall-clock time instead of
-    ``epochs`` epochs (which stays an upper bound); training stops when the time is up."""
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    steps = epochs * batches_fn(count=True)
-    sched = None
-    if not timed:
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)
-    done = False
-    best, best_loss, bad, hist = None, math.inf, 0, []
-    if keep_start:
-        net.eval()
-        best, best_loss = copy.deepcopy(net.state_dict()), val_fn(net)[0]
-    t0 = time.time()
-    for ep in range(epochs):
-        net.train()
-        losses = []
-        for loss_fn in _tqdm(batches_fn(epoch=ep), progress, total=batches_fn(count=True),
-                             desc=f"{desc} epoch {ep + 1}/{epochs}", leave=False):
-            if timed:
-                frac = (time.time() - t0) / (60 * max_minutes)
-                if frac >= 1:
-                    done = True
-                    break
-                for pg in opt.param_groups:
-                    pg["lr"] = one_cycle_lr(frac, lr)
-            loss = loss_fn(net)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            losses.append(loss.item())
-        net.eval()
-        vloss, vextra = val_fn(net)
-        hist.append({"epoch": ep + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
-                     "val_loss": vloss, **vextra, "steps": len(losses), "minutes": round((time.time() - t0) / 60, 2)})
-        if progress:
-            print(f"{desc} epoch {ep + 1}: train {hist[-1]['train_loss']:.4f}  val {vloss:.4f}  "
-                  + "  ".join(f"{k} {v:.4f}" for k, v in vextra.items()), flush=True)
-        if vloss < best_loss - 1e-5:
-            best, best_loss, bad = copy.deepcopy(net.state_dict()), vloss, 0
-        else:
-            bad += 1
-            if bad >= patience:
-                break
-        if done or (max_minutes and (time.time() - t0) / 60 > max_minutes):
-            break
-    net.load_state_dict(best)
-    return hist
-
-
-def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
-    """The ``k``-th (0..7) of the 8 rotations/reflections of the square images in ``x`` [N, C, H, W]."""
-    x = torch.rot90(x, k % 4, dims=(2, 3))
-    return torch.flip(x, dims=(3,)) if k >= 4 else x
-
-
-def tta_mean(fn, xn, dev, bs=256, tta=False, progress=False, desc="") -> torch.Tensor:
-    """``fn`` (a network or its ``embed``, in eval mode) on normalised images ``xn``, in batches of
-    ``bs`` on ``dev``; with ``tta`` the mean over the 8 dihedral transforms. Returned on the CPU."""
-    out = []
-    cl = dev.type == "cpu"
-    with torch.inference_mode():
-        for i in _tqdm(range(0, len(xn), bs), progress, desc=desc, leave=False):
-            x = torch.from_numpy(xn[i:i + bs]).to(dev)
-            views = [dihedral(x, k) for k in range(8)] if tta else [x]
-            out.append(torch.stack([fn(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
-                                    for v in views]).mean(0).cpu())
-    return torch.cat(out)
-
-
-def _logits(net, xn, dev, bs=256, tta=False):
+def logits(net, xn, dev, bs=256, tta=False):
     """Logits of ``net`` on normalised images; with ``tta`` the mean over the 8 dihedral transforms."""
     net.eval()
     return tta_mean(net, xn, dev, bs, tta)
 
 
-def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
-    """Temperature minimising the validation NLL (Guo et al. 2017)."""
-    logT = torch.zeros(1, requires_grad=True)
-    yt = torch.from_numpy(y)
-    opt = torch.optim.LBFGS([logT], lr=0.1, max_iter=100)
+class _StageBatches(EpochBatches):
+    """Batches whose count follows ``n_use[0]`` (a later stage may train on more objects)."""
 
-    def closure():
-        opt.zero_grad()
-        loss = F.cross_entropy(logits / logT.exp(), yt)
-        loss.backward()
-        return loss
+    def __init__(self, make, n_use: list[int], bs: int):
+        super().__init__(make, 0)
+        self.n_use, self.bs = n_use, bs
 
-    opt.step(closure)
-    return float(logT.detach().exp())
+    def __len__(self) -> int:
+        return self.n_use[0] // self.bs
 
 
-def classifier_batches(x: np.ndarray, y: np.ndarray, bs: int, g: torch.Generator, dev, n_use: list[int] | None = None):
-    """``batches_fn`` for :func:`_loop`: each epoch, shuffled mini-batches of the first ``n_use[0]``
-    (default all; the caller may change it between stages) normalised images ``x`` with labels ``y``,
-    one random dihedral transform per batch, cross-entropy loss."""
+def classifier_batches(x: np.ndarray, y: np.ndarray, bs: int, g: torch.Generator, dev,
+                       n_use: list[int] | None = None) -> EpochBatches:
+    """Engine batches: each epoch, shuffled mini-batches of the first ``n_use[0]`` (default all; the
+    caller may change it between stages) normalised images ``x`` with labels ``y``, one random
+    dihedral transform per batch, cross-entropy loss."""
     X, Y = torch.from_numpy(x), torch.from_numpy(y)
     n_use = n_use or [len(x)]
 
-    def batches(epoch=0, count=False):
+    def batches(epoch=0):
         nb = n_use[0] // bs
-        if count:
-            return nb
         perm = torch.randperm(n_use[0], generator=g)
 
         def make(idx):
@@ -299,13 +187,13 @@ def classifier_batches(x: np.ndarray, y: np.ndarray, bs: int, g: torch.Generator
 
         return (make(perm[i * bs:(i + 1) * bs]) for i in range(nb))
 
-    return batches
+    return _StageBatches(batches, n_use, bs)
 
 
 def classifier_val(x: np.ndarray, y: np.ndarray, dev):
-    """``val_fn`` for :func:`_loop`: (cross-entropy, {"val_acc"}) of a classifier on ``x``, ``y``."""
+    """Engine validation: (cross-entropy, {"val_acc"}) of a classifier on ``x``, ``y``."""
     def val(m):
-        lg = _logits(m, x, dev)
+        lg = logits(m, x, dev)
         return float(F.cross_entropy(lg, torch.from_numpy(y))), {"val_acc": float((lg.argmax(1).numpy() == y).mean())}
 
     return val
@@ -329,8 +217,8 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     val = classifier_val(xva, yva, dev)
 
     if init is None:
-        hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name,
-                     timed=timed)
+        hist = fit(net, batches, val, plan(spec, epochs, spec.lr, max_minutes, timed), progress=progress,
+                   desc=spec.name).history
         snapshots = [copy.deepcopy(net.state_dict())]  # the best weights at the end of each stage
     else:  # stages done earlier by this same recipe: start from the last one's weights
         snapshots = init[1]
@@ -343,20 +231,20 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
             continue  # completed by the resumed run
         g.manual_seed(spec.seed + 1 + i)
         n_use[0] = min(len(xtr), n2[0]) if n2 else n_use[0]
-        hist += _loop(net, batches, val, ep2, lr2, spec.patience, max_minutes, progress, f"{spec.name} stage {i + 2}",
-                      keep_start=True)
+        hist += fit(net, batches, val, plan(spec, ep2, lr2, max_minutes, keep_start=True), progress=progress,
+                    desc=f"{spec.name} stage {i + 2}").history
         snapshots.append(copy.deepcopy(net.state_dict()))
     arch = spec.arch
     if spec.snapshot_ensemble:  # one network averaging the logits of every stage's best weights
         arch = {"net": "ensemble", "members": [spec.arch] * len(snapshots), "n_out": spec.arch["n_out"],
                 "in_ch": spec.arch["in_ch"], "dropout": spec.arch.get("dropout", 0.3)}
         net = nets.build(arch).to(dev)
-        net.load_state_dict(nets.EnsembleClassifier.merge(snapshots))
+        net.load_state_dict(nets.images.EnsembleClassifier.merge(snapshots))
         if dev.type == "cpu":
             net = net.to(memory_format=torch.channels_last)
-    card = _base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names, arch)
+    card = base_card(spec, net, (len(spec.channels), spec.size, spec.size), tr.class_names, arch)
     tta = spec.tta
-    lg_val = _logits(net, xva, dev, tta=tta)
+    lg_val = logits(net, xva, dev, tta=tta)
     T = fit_temperature(lg_val, yva)
     pv_raw, pv = F.softmax(lg_val, 1).numpy(), F.softmax(lg_val / T, 1).numpy()
     card["outputs"].update({"mc_samples": 20, "probabilities": "temperature-calibrated softmax",
@@ -384,30 +272,30 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     xte = normalise(_as_nchw(data["test"].images))[0] if "test" in data else None
     if xte is not None:
         te = data["test"]
-        lg_te = _logits(net, xte, dev, tta=tta)
+        lg_te = logits(net, xte, dev, tta=tta)
         pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
         card["metrics"] = {"split": "test", **M.classification_report(te.labels, pte, te.class_names)}
         card["metrics"]["ece_uncalibrated"] = M.ece(te.labels, F.softmax(lg_te, 1).numpy())
         if tta:  # what the same weights reach with a single forward pass, for comparison
-            acc1 = M.accuracy(te.labels, F.softmax(_logits(net, xte, dev), 1).numpy())
+            acc1 = M.accuracy(te.labels, F.softmax(logits(net, xte, dev), 1).numpy())
             card["metrics"]["accuracy_single_pass"] = acc1
             card["metrics"]["tta"] = "dihedral8 (metrics above are with test-time augmentation)"
-        card["metrics"]["by_snr"] = _by_snr(te, pte)
+        card["metrics"]["by_snr"] = by_snr(te, pte)
         rf = fit_forest(xtr, ytr, spec.seed)
         prf = rf.predict_proba(image_features(xte))
         card["baseline"] = {"method": "random forest (300 trees) on simple features (8x8 block means, central "
                                       "8x8 pixels, flux, peak, second moments)", "n_train": int(min(len(xtr), 8000)),
                             "metrics": M.classification_report(te.labels, prf, te.class_names)}
-        card["target_met"] = _targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
+        card["target_met"] = targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
     if spec.psf_train:
-        from .train_psf import add_psf_head
+        from .psf import add_psf_head
 
         add_psf_head(card, net, spec, data, xtr, xva, xte, dev, progress, n_psf)
     card["_state"] = net.state_dict()
     return card
 
 
-def _psf_objects(spec: Spec, n: int) -> int:
+def _psf_objects(spec: Recipe, n: int) -> int:
     """How many of ``n`` training simulations (the last ones) train the PSF head."""
     want = int(spec.psf_train.get("n_train", 0))
     return want if n >= spec.n_train + want else n * want // (spec.n_train + want)
@@ -431,23 +319,6 @@ def _optimizer_text(spec, stage1_minutes: float | None) -> str:
         text += ("; then one-cycle warm restarts from the best weights, (epochs, peak lr[, n_train]) = "
                  + ", ".join(str(tuple(st)) for st in spec.stages))
     return text
-
-
-def _by_snr(batch, p):
-    key = "snr" if "snr" in batch.meta else ("source_snr" if "source_snr" in batch.meta else None)
-    if key is None:
-        return {}
-    s = batch.meta[key]
-    out = {}
-    for lo, hi in ((0, 20), (20, 50), (50, 1e9)):  # objects with a signal (e.g. real transients, lenses)
-        m = (s > lo) & (s <= hi)
-        if m.sum() >= 20:
-            out[f"{key} {lo}-{hi if hi < 1e9 else 'inf'}"] = {"n": int(m.sum()), "accuracy": M.accuracy(batch.labels[m], p[m])}
-    return out
-
-
-def _targets_met(targets, m, b):
-    return {k: bool(m[k] >= v and m[k] > b[k]) for k, v in targets.items()}
 
 
 # ----------------------------------------------------------------------------- generator
@@ -476,9 +347,7 @@ def _train_generator(spec, data, dev, epochs, max_minutes, progress):
     nb = n // bs
     T = {k: torch.from_numpy(v) for k, v in dict(ud=ud, us=us, td=td, ts=ts).items()}
 
-    def batches(epoch=0, count=False):
-        if count:
-            return nb
+    def batches(epoch=0):
         perm = torch.randperm(n, generator=g)
 
         def make(i):
@@ -511,8 +380,9 @@ def _train_generator(spec, data, dev, epochs, max_minutes, progress):
         ls = float(np.mean((run(m, vus, 1.0) - vts) ** 2))
         return (ld + ls) / 2, {"val_denoise_mse": ld, "val_sr_mse": ls}
 
-    hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name)
-    card = _base_card(spec, net, (1, spec.size, spec.size), ["galaxy"])
+    hist = fit(net, EpochBatches(batches, nb), val, plan(spec, epochs, spec.lr, max_minutes), progress=progress,
+               desc=spec.name).history
+    card = base_card(spec, net, (1, spec.size, spec.size), ["galaxy"])
     card["outputs"] = {"denoise": f"[N, {spec.size}, {spec.size}] denoised image, input units",
                        "super_resolve": f"[N, {spec.size}, {spec.size}] from [N, {spec.size // 2}, {spec.size // 2}] "
                                         "2x2-binned noisy cutouts", "classes": ["galaxy"]}

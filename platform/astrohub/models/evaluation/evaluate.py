@@ -1,4 +1,8 @@
-"""`astrohub eval NAME`: a shipped model's metrics on a fresh simulated test set or a user table."""
+"""`astrohub eval NAME`: a shipped model's metrics on a fresh simulated test set or a user table.
+
+Each kind's row in :mod:`astrohub.models.kinds` names its scorer here: :func:`image_metrics` or
+:func:`series_metrics` (a loaded model on a fresh simulated set of its recipe's task).
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,23 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets import STELLAR_NAMES, simulate_images, simulate_series, stellar_targets
+from ..inputs import InputError
+from ..recipes import Recipe, get_recipe
+from ..registry import load
 from . import metrics as M
-from .data import simulate
-from .preprocess import InputError
-from .registry import load
-from .specs import get_spec
-
-FRESH_SEED_OFFSET = 7  # seed*100 + 7: never used by train (1), val (2) or test (3)
-
-
-def fresh_seed(name: str) -> int:
-    return get_spec(name).seed * 100 + FRESH_SEED_OFFSET
+from . import series_metrics as SM
 
 
 def evaluate_arrays(model, images, labels=None, truth=None, lowres=None, psf_fwhm=None) -> dict:
     """Metrics of ``model`` on arrays: classifiers need ``labels`` (and use ``psf_fwhm`` when given,
     see ``predict``); generators ``truth`` (denoising, and 2x SR when ``lowres`` is given)."""
-    if model.card["kind"] == "classifier":
+    from ..kinds import kind_of
+
+    if kind_of(model.card).classifier:
         if labels is None:
             raise InputError(f"{model.name}: evaluation needs labels")
-        y = _label_indices(labels, model.class_names, model.name)
+        y = label_indices(labels, model.class_names, model.name)
         p = model.predict_proba(images, psf_fwhm=psf_fwhm)
         if len(y) != len(p):
             raise InputError(f"{model.name}: {len(p)} images but {len(y)} labels")
@@ -34,7 +35,7 @@ def evaluate_arrays(model, images, labels=None, truth=None, lowres=None, psf_fwh
         raise InputError(f"{model.name}: evaluating a generator needs the noiseless 'truth' images")
     truth = np.asarray(truth, np.float32)
     if hasattr(model, "generate"):  # VAE: reconstruction of the inputs, and new samples against the truths
-        from .gen_eval import ks_report
+        from .generative import ks_report
 
         rec = model.reconstruct(images)
         if truth.shape != rec.shape:
@@ -55,7 +56,7 @@ def evaluate_arrays(model, images, labels=None, truth=None, lowres=None, psf_fwh
     return out
 
 
-def _label_indices(labels, class_names, name) -> np.ndarray:
+def label_indices(labels, class_names, name) -> np.ndarray:
     lab = np.asarray(labels)
     if lab.dtype.kind in "US" or lab.dtype == object:
         lab = np.char.strip(lab.astype(str))
@@ -106,29 +107,60 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Path | None = None) -> dict:
-    """Card metrics next to metrics on a fresh simulated set (``n`` objects, ``seed`` defaults to a
-    seed disjoint from training) and, if given, on a labelled ``table`` file."""
-    from .train_series import SERIES_SPECS, evaluate_series
-
-    if name in SERIES_SPECS:  # 1-D models: fresh simulated set only
-        if table is not None:
-            raise InputError(f"{name}: --table is only supported for the image models; "
-                             "load the model and call predict() on your light curves / spectra / photometry")
-        return evaluate_series(name, n, seed)
-    model = load(name)
-    spec = get_spec(name)
-    seed = fresh_seed(name) if seed is None else int(seed)
+def image_metrics(model, recipe: Recipe, n: int, seed: int) -> dict:
+    """``fresh``: metrics of an image model on ``n`` fresh simulations (``seed``) of its recipe; a model
+    with a PSF-aware head also gets ``fresh_without_psf`` (and ``card_without_psf``)."""
     psf = "psf_fwhm" in model.card["inputs"]  # metrics with the PSF; metrics_without_psf without it
+    b = simulate_images(recipe.task, n, seed, recipe.size, cache=False)
+    res = {"fresh": {"seed": seed, **evaluate_arrays(model, b.images, b.labels, b.meta.get("truth"),
+                                                     b.meta.get("lowres"), b.meta["psf_fwhm"] if psf else None)}}
+    if psf:
+        res["card_without_psf"] = model.card["metrics_without_psf"]
+        res["fresh_without_psf"] = {"seed": seed, **evaluate_arrays(model, b.images, b.labels)}
+    return res
+
+
+def series_metrics(model, recipe: Recipe, n: int, seed: int) -> dict:
+    """``fresh``: metrics of a 1-D model on ``n`` fresh simulations (``seed``) of its recipe's task."""
+    return {"fresh": {"seed": seed, **metrics_on(model, recipe.task, simulate_series(recipe.task, n, seed,
+                                                                                      cache=False))}}
+
+
+def metrics_on(model, task: str, d: dict) -> dict:
+    """Metrics of a loaded 1-D ``model`` on simulated arrays ``d`` of its task."""
+    if task == "transit":
+        pr = model.predict_features(d["global"], d["local"], d["scalars"], mc_samples=0)
+        return {**M.classification_report(d["labels"], pr.probabilities, model.class_names),
+                "vetting": SM.vetting_report(d["labels"] == 0, pr.planet_score)}
+    if task == "spectral_class":
+        return M.classification_report(d["labels"], model.predict_proba(d["flux"]), model.class_names)
+    if task == "photoz":
+        res = model.predict(d["mags"], d["errors"])
+        return {"point_estimate": "PDF mode", **SM.pdf_report(SM.Z_GRID, res.cdf(SM.Z_GRID), res.z_mode,
+                                                              d["redshift"].astype(np.float64))}
+    res = model.predict(d["flux"])
+    return SM.regression_report(stellar_targets(d), res.values, res.sigmas, STELLAR_NAMES)
+
+
+def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Path | None = None,
+             model=None) -> dict:
+    """Card metrics next to metrics on a fresh simulated set (``n`` objects, ``seed`` defaults to a
+    seed disjoint from training) and, for image models, on a labelled ``table`` file."""
+    from ..kinds import kind_of
+    from ..registry import get_card
+
+    row = kind_of(model.card if model is not None else get_card(name))  # UnknownModelError for unknown names
+    if table is not None and not row.image:
+        raise InputError(f"{name}: --table is only supported for the image models; "
+                         "load the model and call predict() on your light curves / spectra / photometry")
+    model = model or load(name, device=None if row.image else "cpu")
+    recipe = get_recipe(name)
+    seed = recipe.fresh_seed() if seed is None else int(seed)
     res = {"name": name, "card": model.card["metrics"], "baseline": model.card["baseline"]}
     if n:
-        b = simulate(spec.task, n, seed, spec.size, cache=False)
-        res["fresh"] = {"seed": seed, **evaluate_arrays(model, b.images, b.labels, b.meta.get("truth"),
-                                                        b.meta.get("lowres"), b.meta["psf_fwhm"] if psf else None)}
-        if psf:
-            res["card_without_psf"] = model.card["metrics_without_psf"]
-            res["fresh_without_psf"] = {"seed": seed, **evaluate_arrays(model, b.images, b.labels)}
+        res.update(row.load_scorer()(model, recipe, n, seed))
     if table is not None:
+        psf = "psf_fwhm" in model.card["inputs"]
         d = read_table(table)
         res["table"] = {"file": str(table), **evaluate_arrays(model, d["images"], d.get("labels"), d.get("truth"),
                                                               d.get("lowres"), d.get("psf_fwhm") if psf else None)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .preprocess import InputError
+from .images import InputError
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
 LOCAL_HALF_WIDTH = 2.5  # local view spans +-2.5 transit durations
@@ -18,7 +18,7 @@ def _tables(x):
     """Astropy tables from a TableSet / list of Tables / single Table, else None."""
     from astropy.table import Table
 
-    if hasattr(x, "tables") and isinstance(getattr(x, "tables"), list):
+    if hasattr(x, "tables") and isinstance(x.tables, list):
         return list(x.tables)
     if isinstance(x, Table):
         return [x]

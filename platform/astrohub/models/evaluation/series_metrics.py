@@ -6,6 +6,8 @@ import numpy as np
 
 from .metrics import bootstrap_ci
 
+Z_GRID = np.linspace(-0.05, 4.0, 810)  # redshift grid of the photo-z PDF metrics
+
 
 def vetting_report(is_planet, score) -> dict:
     """AUC = fraction of (planet, false positive) pairs ranked correctly (AstroNet's headline),

@@ -1,23 +1,31 @@
-"""Training recipes of the shipped models: what `astrohub train NAME` reproduces."""
+"""The recipes of all nine shipped models: what `astrohub train NAME` reproduces.
+
+One :class:`Recipe` per model: its data (simulator task and split sizes), network (``arch``),
+optimisation and targets. Image recipes also give the cutout ``size`` and ``channels`` and may add
+stages, a wall-clock budget, test-time augmentation or a PSF head. What a kind does with its
+recipe is in :mod:`astrohub.models.kinds`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+FRESH_SEED_OFFSET = 7  # seed*100 + 7: a fresh evaluation set, never used by train (1), val (2) or test (3)
+
 
 @dataclass(frozen=True)
-class Spec:
+class Recipe:
     """Everything needed to rebuild one model from its seed."""
 
     name: str
-    task: str  # simulate_images task
-    kind: str  # "classifier" | "generator"
-    size: int
-    channels: list[str]
+    task: str  # simulator task (astrohub.models.datasets)
+    kind: str  # a kind of astrohub.models.kinds
     arch: dict
     n_train: int
     n_val: int
     n_test: int
+    size: int = 0  # image models: cutout size (px)
+    channels: list[str] = field(default_factory=list)  # image models: bands / planes
     seed: int = 1
     epochs: int = 12
     batch: int = 32
@@ -31,17 +39,21 @@ class Spec:
     tta: bool = False  # classifiers: average logits over the 8 dihedral transforms (in the predictor too)
     snapshot_ensemble: bool = False  # classifiers with stages: ship the average of every stage's best weights
     psf_train: dict = field(default_factory=dict)  # arch["psf_head"]'s training: n_train (fresh objects after
-    # the network's), epochs, lr, batch (astrohub.models.train_psf)
+    # the network's), epochs, lr, batch (astrohub.models.training.psf)
 
     def split_seeds(self) -> dict[str, int]:
         """Disjoint simulation seeds for the train / validation / test splits."""
         return {"train": self.seed * 100 + 1, "val": self.seed * 100 + 2, "test": self.seed * 100 + 3}
 
+    def fresh_seed(self) -> int:
+        """A simulation seed disjoint from the three splits (``astrohub eval``)."""
+        return self.seed * 100 + FRESH_SEED_OFFSET
 
-SPECS = {
+
+RECIPES: dict[str, Recipe] = {
     s.name: s
     for s in [
-        Spec(
+        Recipe(
             name="galaxy_morphology",
             task="morphology",
             kind="classifier",
@@ -56,7 +68,7 @@ SPECS = {
                         "from single-band 64x64 cutouts at 0.2\"/px, optionally with each cutout's PSF FWHM.",
             targets={"accuracy": 0.95},
         ),
-        Spec(
+        Recipe(
             name="lens_finder",
             task="lens",
             kind="classifier",
@@ -67,7 +79,7 @@ SPECS = {
             description="Galaxy-galaxy strong-lens finder (SIE + shear) on single-band 64x64 cutouts.",
             targets={"auc": 0.98},
         ),
-        Spec(
+        Recipe(
             name="transient_realbogus",
             task="transient",
             kind="classifier",
@@ -79,7 +91,7 @@ SPECS = {
                         "(science, reference, difference triplets, 32x32).",
             targets={"accuracy": 0.995},
         ),
-        Spec(
+        Recipe(
             name="cutout_denoiser",
             task="denoise",
             kind="generator",
@@ -91,7 +103,7 @@ SPECS = {
             description="Denoising and 2x super-resolution of single-band galaxy cutouts (residual CNN).",
             targets={},
         ),
-        Spec(
+        Recipe(
             name="galaxy_vae",
             task="morphology_truth",
             kind="generator",
@@ -104,16 +116,44 @@ SPECS = {
                         "edge-on / irregular-merger / star): generate new noiseless cutouts, encode, reconstruct.",
             targets={},
         ),
+        # 1-D models: light curves, spectra, photometry
+        Recipe("transit_vetter", "transit", "lightcurve-classifier",
+               {"net": "transit", "in_ch": 4, "n_scalars": 6, "n_out": 4, "widths": [16, 32, 64], "hidden": 128,
+                "dropout": 0.3},
+               n_train=5000, n_val=800, n_test=2000, seed=1, epochs=30, batch=64, patience=5,
+               description="Exoplanet transit vetting on 27-day light curves: BLS ephemeris, AstroNet-style "
+                           "global + local folded views; planet-transit vs eclipsing-binary / variable / noise.",
+               targets={"auc": 0.99}),
+        Recipe("spectral_class", "spectral_class", "spectrum-classifier",
+               {"net": "spectrum", "in_ch": 1, "n_out": 3, "widths": [16, 32, 64], "hidden": 128,
+                "dropout": 0.2},
+               n_train=6000, n_val=1000, n_test=2000, seed=2, epochs=12, batch=128, patience=5,
+               description="Star / galaxy / QSO classification of 1-D spectra (3800-9200 A, 1024 log-pixels) "
+                           "at any redshift and S/N 5-40.",
+               targets={"accuracy": 0.98}),
+        Recipe("photoz_mdn", "photoz", "photoz-mdn",
+               {"net": "mdn", "n_in": 10, "hidden": [128, 128, 128], "k": 6},
+               n_train=20000, n_val=2000, n_test=4000, seed=3, epochs=150, batch=256, lr=1e-3, patience=25,
+               description="Photometric redshift PDFs (6-component Gaussian mixture density network) from "
+                           "ugriz magnitudes and errors of stars, galaxies and QSOs.",
+               targets={}),
+        Recipe("stellar_params", "stellar_params", "spectrum-regressor",
+               {"net": "spectrum", "in_ch": 1, "n_out": 6, "widths": [16, 32, 64], "hidden": 128,
+                "dropout": 0.0, "coarse": 64},
+               n_train=20000, n_val=1000, n_test=2000, seed=4, epochs=25, batch=128, lr=1e-3, patience=8,
+               description="Stellar Teff, log g and [Fe/H] from 1-D spectra with per-object Gaussian "
+                           "(heteroscedastic) 1-sigma uncertainties.",
+               targets={}),
     ]
 }
 
 
-def get_spec(name: str) -> Spec:
+def get_recipe(name: str) -> Recipe:
     """The recipe of model ``name``; ValueError listing the known names otherwise."""
-    if name not in SPECS:
+    if name not in RECIPES:
         import difflib
 
-        close = difflib.get_close_matches(name, SPECS, n=1)
+        close = difflib.get_close_matches(name, RECIPES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown model {name!r}{hint}; known models: {', '.join(SPECS)}")
-    return SPECS[name]
+        raise ValueError(f"unknown model {name!r}{hint}; known models: {', '.join(RECIPES)}")
+    return RECIPES[name]

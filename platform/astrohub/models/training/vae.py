@@ -19,9 +19,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import metrics as M
-from .gen_eval import GEN_SCALE, PCAGaussian, class_accuracy, ks_critical, ks_report
-from .preprocess import noise_sigma
+from .. import nets
+from ..evaluation import metrics as M
+from ..evaluation.generative import PCAGaussian, class_accuracy, ks_critical, ks_report
+from ..inputs import GEN_SCALE, noise_sigma
+from ..nets import dihedral
+from ..recipes import Recipe
+from .engine import EpochBatches, Options, fit
+from .images import base_card, budget, image_data, plan
 
 P_UNKNOWN = 0.3  # fraction of training images whose class code is "unknown" (in encoder and decoder)
 DECODER_SIGMA = 0.1  # rms of the Gaussian decoder, arcsinh units
@@ -38,10 +43,15 @@ def _arrays(batch):
     return u, t
 
 
-def train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
-    from . import nets
-    from .train import _base_card, _loop, dihedral
+def train_vae(spec: Recipe, opts: Options) -> tuple[dict, dict]:
+    """The VAE from its recipe (one-cycle over the recipe's wall-clock budget unless epochs are fixed)."""
+    data = image_data(spec, opts)
+    timed, minutes = budget(spec, opts)
+    card = _train_vae(spec, data, opts.device, opts.epochs or spec.epochs, minutes, opts.progress, timed)
+    return card, card.pop("_state")
 
+
+def _train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
     tr, va = data["train"], data["val"]
     u, t = _arrays(tr)
     vu, vt = _arrays(va)
@@ -56,9 +66,7 @@ def train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
     U, T = torch.from_numpy(u), torch.from_numpy(t)
     step = [0]
 
-    def batches(epoch=0, count=False):
-        if count:
-            return nb
+    def batches(epoch=0):
         perm = torch.randperm(n, generator=g)
 
         def make(idx):
@@ -92,9 +100,10 @@ def train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
                 kls.append(float(kl) * len(c))
         return sum(tot) / len(vu), {"val_nll": sum(nlls) / len(vu), "val_kl": sum(kls) / len(vu)}
 
-    hist = _loop(net, batches, val, epochs, spec.lr, spec.patience, max_minutes, progress, spec.name, timed=timed)
+    hist = fit(net, EpochBatches(batches, nb), val, plan(spec, epochs, spec.lr, max_minutes, timed), progress=progress,
+               desc=spec.name).history
     prior = fit_prior(net, u, tr.labels, dev)
-    card = _base_card(spec, net, (1, spec.size, spec.size), list(tr.class_names))
+    card = base_card(spec, net, (1, spec.size, spec.size), list(tr.class_names))
     card["inputs"]["normalisation"] = ("applied by the predictor: arcsinh(x / 3 sigma), sigma = 1.4826*MAD of the "
                                        "4-pixel border; outputs are inverted back to the input's units")
     card["outputs"] = {
@@ -177,8 +186,8 @@ def fit_prior(net, u: np.ndarray, labels: np.ndarray, dev, bs: int = 256) -> dic
 
 def evaluate_vae(spec, net, data, dev, n_gen: int | None = None) -> tuple[dict, dict]:
     """The card's metrics and baseline, on the test split (see the module docstring)."""
-    from .predictor import VAEGenerator
-    from .registry import load
+    from ..predictors.vae import VAEGenerator
+    from ..registry import load
 
     te, tr = data["test"], data["train"]
     n_gen = n_gen or len(te)

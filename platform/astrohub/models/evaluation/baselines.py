@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inputs import series as P
+
 
 def image_features(xn: np.ndarray) -> np.ndarray:
     """Simple features of normalised images [N, C, H, W]: 8x8 block means, the central 8x8
@@ -62,3 +64,16 @@ def best_gaussian_sigma(noisy: np.ndarray, truth: np.ndarray, grid=(0.5, 0.75, 1
     """Gaussian-filter width (pixels) with the lowest MSE on a validation set."""
     errs = [np.mean((gaussian_denoise(noisy, s) - truth) ** 2) for s in grid]
     return float(grid[int(np.argmin(errs))])
+
+
+def baseline_features(task: str, d: dict) -> np.ndarray:
+    """Features of the classical baselines: light curves -> binned views + BLS scalars; spectra ->
+    the normalised spectrum averaged into 128 bins; photometry -> colours, r and errors."""
+    if task == "transit":
+        g = d["global"][:, :, :].reshape(len(d["global"]), 4, 32, 8).mean(3).reshape(len(d["global"]), -1)
+        loc = d["local"].reshape(len(d["local"]), 4, 16, 4).mean(3).reshape(len(d["local"]), -1)
+        return np.concatenate([g, loc, d["scalars"]], 1)
+    if task == "photoz":
+        return P.photometry_features(d["mags"].astype(np.float64), d["errors"].astype(np.float64))
+    x = P.spectrum_input(d["flux"].astype(np.float64))[:, 0]
+    return x.reshape(len(x), 128, -1).mean(2)

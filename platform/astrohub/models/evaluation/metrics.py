@@ -102,3 +102,23 @@ def mean_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0) -> tuple[floa
     v = np.asarray(values, float)
     boots = [v[rng.integers(0, len(v), len(v))].mean() for _ in range(n_boot)]
     return float(v.mean()), [float(x) for x in np.percentile(boots, [2.5, 97.5])]
+
+
+def by_snr(batch, p) -> dict:
+    """Accuracy of probabilities ``p`` in S/N bins (0-20, 20-50, >50) of a simulated ``batch`` whose
+    meta has ``snr`` or ``source_snr``; bins with fewer than 20 objects are left out."""
+    key = "snr" if "snr" in batch.meta else ("source_snr" if "source_snr" in batch.meta else None)
+    if key is None:
+        return {}
+    s = batch.meta[key]
+    out = {}
+    for lo, hi in ((0, 20), (20, 50), (50, 1e9)):  # objects with a signal (e.g. real transients, lenses)
+        m = (s > lo) & (s <= hi)
+        if m.sum() >= 20:
+            out[f"{key} {lo}-{hi if hi < 1e9 else 'inf'}"] = {"n": int(m.sum()), "accuracy": accuracy(batch.labels[m], p[m])}
+    return out
+
+
+def targets_met(targets: dict, m: dict, b: dict) -> dict:
+    """Per target: the model reaches it and beats the baseline ``b``."""
+    return {k: bool(m[k] >= v and m[k] > b[k]) for k, v in targets.items()}

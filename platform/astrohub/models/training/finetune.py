@@ -9,14 +9,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import metrics as M
-from .cards import without_psf_head, write_card
-from .evaluate import _label_indices
-from .predictor import Classifier
-from .preprocess import InputError, as_batch, normalise
-from .registry import load
-from .train import fit_temperature
-from .weights import save_weights
+from ..cards import without_psf_head
+from ..evaluation import metrics as M
+from ..evaluation.evaluate import label_indices
+from ..inputs import InputError, as_batch, normalise
+from ..predictors.images import Classifier
+from ..registry import load
+from .engine import EpochBatches, Plan, fit, fit_temperature, write_model
 
 
 def _unpack(table_or_tensors, labels):
@@ -48,7 +47,7 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     images, labels = _unpack(table_or_tensors, labels)
     x = as_batch(images, base.card["inputs"], None, name)
     new_classes = list(classes) if classes else base.class_names
-    y = _label_indices(labels, new_classes, name)
+    y = label_indices(labels, new_classes, name)
     if len(y) != len(x):
         raise InputError(f"fine_tune: {len(x)} images but {len(y)} labels")
     if len(x) < 8:
@@ -68,35 +67,33 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
         net.head = torch.nn.Linear(net.head.in_features, len(new_classes))
     for p in net.features.parameters():
         p.requires_grad_(train_features)
-    params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
     X, Y = torch.from_numpy(xn), torch.from_numpy(y)
-    best, best_loss, history = copy.deepcopy(net.state_dict()), float("inf"), []
     if not train_features:  # frozen features: embed the 4 rotations once, then train only the head
         net.eval()
         with torch.no_grad():
             E = torch.stack([net.embed(torch.rot90(X, k, (2, 3))) for k in range(4)])
-    for ep in range(epochs):
-        net.train()
-        if not train_features:
-            net.features.eval()  # keep BatchNorm statistics of the pretrained features
+
+    def batches(epoch):
         for i in range(0, len(ti), 32):
-            idx = torch.from_numpy(ti[i:i + 32])
-            k = int(rng.integers(4))
-            out = net.head(net.dropout(E[k, idx])) if not train_features else net(torch.rot90(X[idx], k, (2, 3)))
-            loss = F.cross_entropy(out, Y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        net.eval()
+            idx, k = torch.from_numpy(ti[i:i + 32]), int(rng.integers(4))
+            if train_features:
+                yield lambda m, idx=idx, k=k: F.cross_entropy(m(torch.rot90(X[idx], k, (2, 3))), Y[idx])
+            else:
+                yield lambda m, idx=idx, k=k: F.cross_entropy(m.head(m.dropout(E[k, idx])), Y[idx])
+
+    def validate(m):
         with torch.no_grad():
-            vloss = float(F.cross_entropy(net.head(E[0, vi]) if not train_features else net(X[vi]), Y[vi]))
-        history.append(vloss)
-        if progress:
-            print(f"fine-tune epoch {ep + 1}: val loss {vloss:.4f}")
-        if vloss < best_loss:
-            best, best_loss = copy.deepcopy(net.state_dict()), vloss
-    net.load_state_dict(best)
+            return float(F.cross_entropy(m.head(E[0, vi]) if not train_features else m(X[vi]), Y[vi])), {}
+
+    def train_mode(m):
+        m.train()
+        if not train_features:
+            m.features.eval()  # keep BatchNorm statistics of the pretrained features
+
+    run = fit(net, EpochBatches(batches, -(-len(ti) // 32)), validate, Plan(epochs=epochs, lr=lr, schedule="constant"),
+              params=[p for p in net.parameters() if p.requires_grad], train_mode=train_mode, progress=progress,
+              desc="fine-tune")
+    history = [h["val_loss"] for h in run.history]
     with torch.no_grad():
         lv = net(X[vi])
     T = fit_temperature(lv, y[vi])
@@ -115,8 +112,5 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
                           "val_loss_history": history, "pretrained_metrics": pretrained.get("accuracy")}
     state = net.state_dict()
     if save_to is not None:
-        out = Path(save_to)
-        digest = save_weights(state, out / "weights.safetensors")
-        card["weights"] = dict(card["weights"], sha256=digest, bytes=(out / "weights.safetensors").stat().st_size)
-        write_card(card, out / "card.json")
+        write_model(card, state, Path(save_to))
     return Classifier(card, state)

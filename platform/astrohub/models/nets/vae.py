@@ -11,8 +11,8 @@ VAE (class given) and an unconditional one (class unknown).
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 def _cbr(cin, cout, stride=1):

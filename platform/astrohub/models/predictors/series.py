@@ -12,12 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import series_nets
-from . import series_prep as P
-from .predictor import Prediction, _device
-from .preprocess import InputError
-
-KINDS = ("lightcurve-classifier", "spectrum-classifier", "photoz-mdn", "spectrum-regressor")
+from ..inputs import InputError
+from ..inputs import series as P
+from ..nets import series as series_nets
+from .base import Prediction, device_of
 
 
 @dataclass
@@ -77,7 +75,7 @@ class SeriesPredictor:
 
     def __init__(self, card: dict, state: dict[str, torch.Tensor], device=None):
         self.card, self.name = card, card["name"]
-        self.device = _device(device)
+        self.device = device_of(device)
         self.net = series_nets.build(card["arch"])
         self.net.load_state_dict(state)
         self.net.to(self.device).eval()
@@ -238,12 +236,3 @@ class PhotoZ(SeriesPredictor):
         for i in range(0, len(mean), 2000):
             res.z_mode[i:i + 2000] = grid[np.argmax(res.select(slice(i, i + 2000)).pdf(grid), 1)]
         return res
-
-
-def make(card: dict, state: dict, device=None):
-    """The predictor for a 1-D ``card['kind']`` (see ``KINDS``)."""
-    cls = {"lightcurve-classifier": TransitVetter, "spectrum-classifier": SpectrumClassifier,
-           "photoz-mdn": PhotoZ, "spectrum-regressor": StellarParams}.get(card["kind"])
-    if cls is None:
-        raise InputError(f"model card {card['name']!r} has unknown 1-D kind {card['kind']!r}")
-    return cls(card, state, device)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-GEN_SCALE = 3.0
+from ..inputs import GEN_SCALE
+
 STAT_THRESHOLD = 0.1  # counts (sky-noise rms units): pixels below it do not enter shapes
 STATS = ("flux", "hlr_arcsec", "ellipticity")
 

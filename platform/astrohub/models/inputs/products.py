@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .preprocess import InputError, as_psf_fwhm
+from .images import InputError, as_psf_fwhm
 
 
 def fit_cutouts(images: np.ndarray, inputs: dict) -> np.ndarray:
@@ -37,3 +37,15 @@ def psf_argument(inputs: dict, cutouts) -> dict:
         return {"psf_fwhm": as_psf_fwhm(f, len(f), inputs)}
     except InputError:
         return {}
+
+
+def is_product_set(x) -> bool:
+    """True for archive products (an ``astrohub.vo`` ImageSet: images in row order + FITS headers)."""
+    return hasattr(x, "in_row_order") and hasattr(x, "header_values")
+
+
+def image_inputs(products, inputs: dict) -> tuple[np.ndarray, dict]:
+    """A model's inputs from archive cutouts (an ImageSet): the stamps centre-cropped to the card's
+    input size, and ``{"psf_fwhm": [n]}`` when the model takes a PSF and every header records one
+    within its trained range (else ``{}``). The one place where archive products become model inputs."""
+    return fit_cutouts(products.in_row_order(), inputs), psf_argument(inputs, products)

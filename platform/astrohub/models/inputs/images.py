@@ -1,8 +1,10 @@
-"""Validation of user inputs against a card's input spec, and the model's normalisation."""
+"""Validation of user images against a card's input spec, and THE normalisation of image models: ``normalise``."""
 
 from __future__ import annotations
 
 import numpy as np
+
+GEN_SCALE = 3.0  # generators work on arcsinh(x / (GEN_SCALE * sigma)), inverted on output
 
 
 class InputError(ValueError):

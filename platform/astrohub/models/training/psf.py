@@ -8,22 +8,21 @@ temperature is fitted on validation and the test split is measured once, as for 
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import metrics as M
-from .baselines import fit_forest, forest_features
+from ..evaluation import metrics as M
+from ..evaluation.baselines import fit_forest, forest_features
+from ..evaluation.metrics import by_snr, targets_met
+from ..nets import tta_mean
+from .engine import EpochBatches, Plan, fit, fit_temperature
 
 PSF_KEY = "psf_fwhm"  # simulator meta / predict() argument; the archive's FITS keyword is PSF_FWHM
 
 
 def embeddings(net, xn: np.ndarray, dev, tta: bool, progress: bool = False, desc: str = "embeddings") -> torch.Tensor:
     """Pooled embeddings [N, D] of normalised images, averaged over the 8 dihedral views with ``tta``."""
-    from .train import tta_mean
-
     net.eval()
     return tta_mean(net.embed, xn, dev, tta=tta, progress=progress, desc=desc)
 
@@ -32,40 +31,26 @@ def fit_psf_head(head, emb, fwhm, y, emb_val, fwhm_val, y_val, epochs: int, lr: 
                  progress: bool = False) -> list[dict]:
     """Train ``head`` (a :class:`nets.PSFHead`, on CPU) on embeddings + FWHMs; keep the epoch with the
     best validation accuracy; return the epoch history."""
-    from .train import _tqdm
-
     head.emb_mean.copy_(emb.mean(0))
     head.emb_std.copy_(emb.std(0) + 1e-6)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     Y, f = torch.from_numpy(y).long(), torch.as_tensor(fwhm, dtype=torch.float32)
-    fv = torch.as_tensor(fwhm_val, dtype=torch.float32)
-    opt = torch.optim.AdamW(head.parameters(), lr=lr / 2, weight_decay=1e-2)
-    steps = (len(emb) + batch - 1) // batch
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
-    best, hist = (-1.0, None), []
-    for ep in _tqdm(range(epochs), progress, desc="PSF head"):
-        head.train()
-        perm, losses = torch.randperm(len(emb), generator=g), []
-        for i in range(0, len(emb), batch):
-            j = perm[i:i + batch]
-            loss = F.cross_entropy(head(emb[j], f[j]), Y[j])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-        head.eval()
+    fv, yv = torch.as_tensor(fwhm_val, dtype=torch.float32), torch.from_numpy(y_val).long()
+
+    def batches(epoch):
+        perm = torch.randperm(len(emb), generator=g)
+        return ((lambda h, j=perm[i:i + batch]: F.cross_entropy(h(emb[j], f[j]), Y[j]))
+                for i in range(0, len(emb), batch))
+
+    def validate(h):
         with torch.no_grad():
-            lv = head(emb_val, fv)
-        acc = float((lv.argmax(1).numpy() == y_val).mean())
-        hist.append({"epoch": ep + 1, "train_loss": float(np.mean(losses)),
-                     "val_loss": float(F.cross_entropy(lv, torch.from_numpy(y_val).long())), "val_acc": acc})
-        if acc > best[0]:
-            best = (acc, copy.deepcopy(head.state_dict()))
-    head.load_state_dict(best[1])
-    head.eval()
-    return hist
+            lv = h(emb_val, fv)
+        return float(F.cross_entropy(lv, yv)), {"val_acc": float((lv.argmax(1).numpy() == y_val).mean())}
+
+    plan = Plan(epochs=epochs, lr=lr, pct_start=0.3, weight_decay=1e-2, monitor="val_acc")
+    return fit(head, EpochBatches(batches, (len(emb) + batch - 1) // batch), validate, plan, progress=progress,
+               desc="PSF head").history
 
 
 def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, xte: np.ndarray | None, dev,
@@ -75,8 +60,6 @@ def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, 
     metrics with the PSF (``metrics``; the PSF-blind head's move to ``metrics_without_psf``), the
     baseline given the PSF too (``baseline``; the PSF-blind one moves to ``baseline_without_psf``)
     and the training record. ``xtr``/``xva``/``xte``: the splits' normalised images."""
-    from .train import _by_snr, _targets_met, fit_temperature
-
     cfg = spec.psf_train
     tr, va = data["train"], data["val"]
     lo, hi = len(xtr) - n_objects, len(xtr)
@@ -111,11 +94,11 @@ def add_psf_head(card: dict, net, spec, data, xtr: np.ndarray, xva: np.ndarray, 
     card["metrics_without_psf"] = card["metrics"]
     card["metrics"] = {"split": "test", "inputs": "images + PSF FWHM",
                        **M.classification_report(te.labels, pte, te.class_names),
-                       "by_snr": _by_snr(te, pte)}
+                       "by_snr": by_snr(te, pte)}
     # the baseline gets the PSF too: the same forest with the FWHM as one more feature
     rf = fit_forest(xtr, tr.labels, spec.seed, extra=tr.meta[PSF_KEY])
     prf = rf.predict_proba(forest_features(xte, te.meta[PSF_KEY]))
     card["baseline_without_psf"] = card["baseline"]
     card["baseline"] = {**card["baseline"], "method": card["baseline"]["method"] + " + the PSF FWHM",
                         "metrics": M.classification_report(te.labels, prf, te.class_names)}
-    card["target_met"] = _targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
+    card["target_met"] = targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])

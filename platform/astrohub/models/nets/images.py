@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 def _conv(cin, cout, k=3, stride=1):
@@ -183,6 +184,35 @@ def _build(a: dict) -> nn.Module:
 
         return ConvVAE(**{k: v for k, v in a.items()})
     raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn', 'resnet', 'ensemble', 'denoiser' or 'vae')")
+
+
+def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The ``k``-th (0..7) of the 8 rotations/reflections of the square images in ``x`` [N, C, H, W]."""
+    x = torch.rot90(x, k % 4, dims=(2, 3))
+    return torch.flip(x, dims=(3,)) if k >= 4 else x
+
+
+def tta_mean(fn, xn, device, batch_size: int = 256, tta: bool = False, progress: bool = False, desc: str = "",
+             to_cpu: bool = True) -> torch.Tensor:
+    """``fn`` (a network or its ``embed``, in eval mode) on normalised images ``xn`` [N, C, H, W], in
+    batches on ``device`` (channels-last on the CPU); with ``tta`` the mean over the 8 :func:`dihedral`
+    views. Returned as float32 on the CPU (or on ``device`` unless ``to_cpu``)."""
+    out = []
+    device = torch.device(device)
+    cl = device.type == "cpu"
+    starts = range(0, len(xn), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc=desc, leave=False)
+    with torch.inference_mode():
+        for i in starts:
+            x = torch.from_numpy(np.ascontiguousarray(xn[i:i + batch_size])).to(device)
+            views = [dihedral(x, k) for k in range(8)] if tta else [x]
+            y = torch.stack([fn(v.contiguous(memory_format=torch.channels_last) if cl else v).float()
+                             for v in views]).mean(0)
+            out.append(y.cpu() if to_cpu else y)
+    return torch.cat(out)
 
 
 def flops_per_image(model: nn.Module, shape) -> float:

@@ -1,0 +1,17 @@
+"""Inputs of the zoo's models: what users and archives hand over, validated and made into arrays.
+
+- :mod:`.images`: image batches checked against a card (``as_batch``), the PSF argument
+  (``as_psf_fwhm``) and the one image normalisation, ``normalise`` (arcsinh(x / sigma), sigma the
+  border noise);
+- :mod:`.products`: archive cutouts (an ``astrohub.vo`` ImageSet) to a model's inputs: the centre
+  crop and the PSF read from the FITS headers (``image_inputs``);
+- :mod:`.series`: light curves (BLS + folded views), spectra and photometry of the 1-D models.
+
+Serving code: imports nothing from training.
+"""
+
+from .images import GEN_SCALE, InputError, as_batch, as_psf_fwhm, noise_sigma, normalise
+from .products import fit_cutouts, image_inputs, is_product_set, psf_argument
+
+__all__ = ["GEN_SCALE", "InputError", "as_batch", "as_psf_fwhm", "noise_sigma", "normalise", "fit_cutouts", "image_inputs",
+           "is_product_set", "psf_argument"]

@@ -1,0 +1,55 @@
+"""What every predictor shares: a network built from its card, its weights, and a device.
+
+A predictor is built from (card, state dict) in milliseconds and holds no open files, so
+Dask workers can each call ``astrohub.models.load(name)`` once and reuse it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .. import nets
+
+
+@dataclass
+class Prediction:
+    """Classifier output for N inputs."""
+
+    labels: np.ndarray  # [N] int64 class index
+    names: list[str]  # [N] class name of each label
+    probabilities: np.ndarray  # [N, K] temperature-calibrated softmax
+    uncertainty: np.ndarray  # [N] MC-dropout std of the predicted class's probability
+    entropy: np.ndarray  # [N] predictive entropy (nats) of the calibrated probabilities
+    class_names: list[str]
+
+
+def device_of(device) -> torch.device:
+    """``device`` as a torch device (default: CUDA when available, else the CPU)."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Predictor:
+    """Common part: builds the network described by the card and loads its weights."""
+
+    def __init__(self, card: dict, state: dict[str, torch.Tensor], device=None):
+        self.card = card
+        self.name = card["name"]
+        self.device = device_of(device)
+        self.net = nets.build(card["arch"])
+        self.net.load_state_dict(state)
+        self.net.to(self.device).eval()
+        if self.device.type == "cpu":
+            self.net = self.net.to(memory_format=torch.channels_last)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} v{self.card['version']} on {self.device}>"
+
+    def _tensor(self, arr) -> torch.Tensor:
+        t = arr if isinstance(arr, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(arr))
+        t = t.to(self.device)
+        return t.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else t
