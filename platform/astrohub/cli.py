@@ -14,9 +14,8 @@ PLUGINS = ("astrohub.archive.cli", "astrohub.models.cli")
 
 
 def cmd_up(args) -> int:
-    from .hub.launcher import Platform, PlatformError, up
-
     from .archive.server import ArchiveError
+    from .hub.launcher import Platform, PlatformError, up
 
     users = [u for u in args.users.split(",") if u]
     try:

@@ -6,7 +6,6 @@ import re
 
 import pytest
 import requests
-
 from astrohub.defaults import gpu_available
 from astrohub.hub.rest import HubAPIError, Kernel
 

@@ -14,7 +14,6 @@ import time
 
 import psutil
 import pytest
-
 from astrohub.defaults import LOOPBACK, TEST_UP_PORT, hub_ports
 from astrohub.hub.users import remove_unix_user
 

@@ -1,9 +1,8 @@
 """Traitlets configuration of the client and name resolution of demo objects."""
 
 import pytest
-from traitlets.config import Config
-
 from astrohub.vo import Archive, resolve
+from traitlets.config import Config
 
 pytestmark = pytest.mark.archive
 

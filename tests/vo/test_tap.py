@@ -4,10 +4,9 @@ import os
 
 import numpy as np
 import pytest
-from astropy.table import Table
-
 from astrohub.vo import ADQLError, Archive, JobError, RowLimitExceeded, ServiceUnreachable
 from astrohub.vo.arrays import table_to_dask, table_to_numpy
+from astropy.table import Table
 
 pytestmark = pytest.mark.archive
 

@@ -190,12 +190,12 @@ def _morphology_draw(rng, size):
 
 @lru_cache(maxsize=64)
 def _lens_image_model(size, fwhm_q):
+    import lenstronomy.Util.simulation_util as sim_util
     from lenstronomy.Data.imaging_data import ImageData
     from lenstronomy.Data.psf import PSF
     from lenstronomy.ImSim.image_model import ImageModel
     from lenstronomy.LensModel.lens_model import LensModel
     from lenstronomy.LightModel.light_model import LightModel
-    import lenstronomy.Util.simulation_util as sim_util
 
     data = ImageData(**sim_util.data_configure_simple(size, PIXEL_SCALE, exposure_time=100.0, background_rms=1.0))
     psf = PSF(psf_type="GAUSSIAN", fwhm=fwhm_q, pixel_size=PIXEL_SCALE, truncation=5)

@@ -12,11 +12,11 @@ Other services: ``Archive.named("gaia")``, ``Archive(tap_url)``, ``Archive.disco
 """
 
 from .archive import Archive
-from .config import VOConfig
-from .names import resolve
-from .errors import ADQLError, JobError, MalformedResponse, RowLimitExceeded, ServiceUnreachable, VOError
-from .services import KNOWN_SERVICES
 from .arrays import images_to_dask, images_to_numpy, series_to_numpy, table_to_dask, table_to_numpy
+from .config import VOConfig
+from .errors import ADQLError, JobError, MalformedResponse, RowLimitExceeded, ServiceUnreachable, VOError
+from .names import resolve
+from .services import KNOWN_SERVICES
 
 __all__ = ["Archive", "ADQLError", "JobError", "MalformedResponse", "RowLimitExceeded", "ServiceUnreachable",
            "VOError", "VOConfig", "resolve", "KNOWN_SERVICES", "images_to_dask", "images_to_numpy", "series_to_numpy",

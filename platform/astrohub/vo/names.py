@@ -23,7 +23,7 @@ def resolve(name: str, archive=None) -> SkyCoord:
         if len(t) == 0:
             raise ValueError(f"no object {name!r} in astrohub.objects (obj_id runs from 1 to the catalogue size)")
         return SkyCoord(float(t["ra"][0]), float(t["dec"][0]), unit="deg", frame="icrs")
-    from astroquery.simbad import Simbad   # astroquery is the better client for SIMBAD's name resolver
+    from astroquery.simbad import Simbad  # astroquery is the better client for SIMBAD's name resolver
 
     try:
         t = Simbad.query_object(name)
