@@ -61,7 +61,8 @@ def inference(model, n, max_workers, task):
     for w in range(1, max_workers + 1):
         with cluster(n_workers=w, threads_per_worker=1) as client:
             arr = on_workers(client, task, n, seed=99)
-            rates[w] = best_rate(lambda: predict(model, arr, client=client, progress=False, mc_samples=0), n)
+            rates[w] = best_rate(lambda arr=arr, client=client: predict(model, arr, client=client, progress=False,
+                                                                        mc_samples=0), n)
     # the same 2-worker run with Dask's default nanny environment
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 65536}):
         from distributed import Client, LocalCluster

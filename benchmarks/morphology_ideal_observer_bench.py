@@ -24,12 +24,11 @@ import time
 
 import numpy as np
 import torch
-
 from common import RESULTS, write
 
 from astrohub.models import load
-from astrohub.models.data import simulate
-from astrohub.models.predictor import _dihedral
+from astrohub.models.datasets import simulate_images
+from astrohub.models.nets import dihedral
 
 A_MIN, A_MAX = 12.0, 300.0  # the simulator's S/N prior (astrohub.sims.images._morphology_draw)
 BINS = ((0.0, 20.0), (20.0, 50.0))
@@ -77,18 +76,18 @@ def main() -> None:
         ap.error(f"--bank must be at least --chunk ({args.chunk})")
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    te = simulate("morphology_truth", args.n_test, 103, 64)
+    te = simulate_images("morphology_truth", args.n_test, 103, 64)
     snr = te.meta["snr"]
     keep = snr < BINS[-1][1]
     y, labels = te.images[keep], te.labels[keep]
     shipped_ok = load("galaxy_morphology").predict(y, mc_samples=1).labels == labels
-    bank = simulate("morphology_truth", args.bank, 101, 64, progress=True)
+    bank = simulate_images("morphology_truth", args.bank, 101, 64, progress=True)
     observer = IdealObserver(y, len(te.class_names))
     curve = []
     for start in range(0, args.bank, args.chunk):
         truth = torch.from_numpy(bank.meta["truth"][start:start + args.chunk, None])  # [N, 1, H, W]
         for k in range(8):
-            observer.add(_dihedral(truth, k).numpy(), bank.labels[start:start + args.chunk])
+            observer.add(dihedral(truth, k).numpy(), bank.labels[start:start + args.chunk])
         n = min(start + args.chunk, args.bank)
         if (n // args.chunk) & (n // args.chunk - 1) == 0 or n == args.bank:  # bank doubles
             ideal_ok = observer.predict() == labels
@@ -110,8 +109,10 @@ def _binned(snr: np.ndarray, ideal_ok: np.ndarray, shipped_ok: np.ndarray) -> di
     for lo, hi in BINS:
         m = (snr >= lo) & (snr < hi)
         out[f"snr {lo:g}-{hi:g}"] = {
-            "n": int(m.sum()), "ideal": round(float(ideal_ok[m].mean()), 4), "shipped": round(float(shipped_ok[m].mean()), 4),
-            "only_ideal_right": int((ideal_ok & ~shipped_ok)[m].sum()), "only_shipped_right": int((shipped_ok & ~ideal_ok)[m].sum()),
+            "n": int(m.sum()), "ideal": round(float(ideal_ok[m].mean()), 4),
+            "shipped": round(float(shipped_ok[m].mean()), 4),
+            "only_ideal_right": int((ideal_ok & ~shipped_ok)[m].sum()),
+            "only_shipped_right": int((shipped_ok & ~ideal_ok)[m].sum()),
         }
     return out
 
@@ -124,8 +125,10 @@ def _plot(f: dict) -> None:
     x = [c["templates"] for c in f["curve"]]
     for (lo, hi), color in zip(BINS, ("C0", "C1")):
         key = f"snr {lo:g}-{hi:g}"
-        ax.plot(x, [c[key]["ideal"] for c in f["curve"]], "o-", color=color, label=f"ideal observer, S/N {lo:g}-{hi:g}")
-        ax.axhline(f["curve"][-1][key]["shipped"], color=color, ls="--", lw=1, label=f"shipped model, S/N {lo:g}-{hi:g}")
+        ax.plot(x, [c[key]["ideal"] for c in f["curve"]], "o-", color=color,
+                label=f"ideal observer, S/N {lo:g}-{hi:g}")
+        ax.axhline(f["curve"][-1][key]["shipped"], color=color, ls="--", lw=1,
+                   label=f"shipped model, S/N {lo:g}-{hi:g}")
     ax.set_xscale("log")
     ax.set_xlabel("noiseless templates in the bank (x8 orientations)")
     ax.set_ylabel("accuracy (held-out seed 103)")

@@ -18,13 +18,14 @@ import time
 
 import numpy as np
 import torch
-
 from common import RESULTS, write
 
 from astrohub.models import load, nets
-from astrohub.models.data import simulate
-from astrohub.models.specs import get_spec
-from astrohub.models.train import _by_snr, _logits, _loop, classifier_batches, classifier_val
+from astrohub.models.datasets import simulate_images
+from astrohub.models.evaluation.metrics import by_snr
+from astrohub.models.recipes import get_recipe
+from astrohub.models.training.engine import Plan, fit
+from astrohub.models.training.images import classifier_batches, classifier_val, logits
 
 
 def noiseless_input(batch) -> np.ndarray:
@@ -33,15 +34,17 @@ def noiseless_input(batch) -> np.ndarray:
 
 
 def train_oracle(minutes: float, n_train: int, seed: int = 1) -> torch.nn.Module:
-    spec = get_spec("galaxy_morphology")
-    tr = simulate("morphology_truth", n_train, 101, spec.size)
-    va = simulate("morphology_truth", 2000, 102, spec.size)
+    spec = get_recipe("galaxy_morphology")
+    tr = simulate_images("morphology_truth", n_train, 101, spec.size)
+    va = simulate_images("morphology_truth", 2000, 102, spec.size)
     net = nets.build(spec.arch).to(memory_format=torch.channels_last)
     torch.manual_seed(seed)
     cpu = torch.device("cpu")
     batches = classifier_batches(noiseless_input(tr), tr.labels, spec.batch, torch.Generator().manual_seed(seed), cpu)
     val = classifier_val(noiseless_input(va), va.labels, cpu)
-    _loop(net, batches, val, 1000, spec.lr, 1000, minutes, True, "noiseless oracle", timed=True)
+    # one-cycle over the wall-clock budget, early stopping that never triggers within it (patience 1000)
+    plan = Plan(epochs=1000, lr=spec.lr, patience=1000, min_delta=1e-5, budget_minutes=minutes, max_minutes=minutes)
+    fit(net, batches, val, plan, progress=True, desc="noiseless oracle")
     return net
 
 
@@ -54,16 +57,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t0 = time.time()
     oracle = train_oracle(args.minutes, args.n_train)
-    te = simulate("morphology_truth", 2000, 103, get_spec("galaxy_morphology").size)
-    p_oracle = torch.softmax(_logits(oracle, noiseless_input(te), torch.device("cpu"), tta=True), 1).numpy()
+    te = simulate_images("morphology_truth", 2000, 103, get_recipe("galaxy_morphology").size)
+    p_oracle = torch.softmax(logits(oracle, noiseless_input(te), torch.device("cpu"), tta=True), 1).numpy()
     p_shipped = load("galaxy_morphology").predict(te.images, mc_samples=1).probabilities
     oracle_ok, shipped_ok = p_oracle.argmax(1) == te.labels, p_shipped.argmax(1) == te.labels
     figures = {
         "test": {"task": "morphology_truth", "seed": 103, "n": int(len(te.labels))},
         "oracle": {"input": "noiseless PSF-convolved image", "train_minutes": args.minutes, "n_train": args.n_train,
-                   "accuracy": float(oracle_ok.mean()), "by_snr_of_the_noisy_twin": _by_snr(te, p_oracle)},
+                   "accuracy": float(oracle_ok.mean()), "by_snr_of_the_noisy_twin": by_snr(te, p_oracle)},
         "shipped": {"input": "the same objects with sky noise", "accuracy": float(shipped_ok.mean()),
-                    "by_snr": _by_snr(te, p_shipped)},
+                    "by_snr": by_snr(te, p_shipped)},
         "shipped_errors": int((~shipped_ok).sum()),
         "shipped_errors_the_oracle_also_makes": int((~shipped_ok & ~oracle_ok).sum()),
         "seconds": round(time.time() - t0, 1),

@@ -17,13 +17,12 @@ import time
 
 import numpy as np
 import torch
-
 from common import RESULTS, write
 from morphology_second_net_bench import SETS, scores  # the same 12k held-out objects, scored alike
 
 from astrohub.models import load
-from astrohub.models.data import simulate
-from astrohub.models.train import _by_snr
+from astrohub.models.datasets import simulate_images
+from astrohub.models.evaluation.metrics import by_snr
 
 
 def timing(m, images: np.ndarray, fwhm: np.ndarray, repeats: int = 3) -> dict:
@@ -35,7 +34,8 @@ def timing(m, images: np.ndarray, fwhm: np.ndarray, repeats: int = 3) -> dict:
             m.predict(images, mc_samples=20, **kw)
             t[key].append((time.perf_counter() - t0) / len(images))
     best = {k: min(v) for k, v in t.items()}
-    return {**{f"s_per_image_{k}": v for k, v in best.items()}, "ratio_with_over_without": best["with_psf"] / best["without_psf"]}
+    return {**{f"s_per_image_{k}": v for k, v in best.items()},
+            "ratio_with_over_without": best["with_psf"] / best["without_psf"]}
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
     right = {"with_psf": 0, "without_psf": 0, "n": 0}
     bins: dict = {}
     for tag, task, n, seed in SETS:
-        d = simulate(task, n, seed, 64)
+        d = simulate_images(task, n, seed, 64)
         p_with = m.predict_proba(d.images, psf_fwhm=d.meta["psf_fwhm"])
         p_without = m.predict_proba(d.images)
         ok_w, ok_wo = p_with.argmax(1) == d.labels, p_without.argmax(1) == d.labels
@@ -60,11 +60,11 @@ def main() -> None:
         right["with_psf"] += int(ok_w.sum())
         right["without_psf"] += int(ok_wo.sum())
         right["n"] += n
-        for k, v in _by_snr(d, p_with).items():
+        for k, v in by_snr(d, p_with).items():
             b = bins.setdefault(k, {"n": 0, "with_psf": 0.0, "without_psf": 0.0})
             b["n"] += v["n"]
             b["with_psf"] += v["accuracy"] * v["n"]
-            b["without_psf"] += _by_snr(d, p_without)[k]["accuracy"] * v["n"]
+            b["without_psf"] += by_snr(d, p_without)[k]["accuracy"] * v["n"]
     pooled = {}
     for k in ("with_psf", "without_psf"):
         a = right[k] / right["n"]
@@ -73,7 +73,7 @@ def main() -> None:
     figures["all_held_out"] = {"n": right["n"], **pooled}
     figures["by_snr_all_held_out"] = {k: {"n": b["n"], "with_psf": b["with_psf"] / b["n"],
                                           "without_psf": b["without_psf"] / b["n"]} for k, b in bins.items()}
-    d = simulate("morphology", 512, 103, 64)
+    d = simulate_images("morphology", 512, 103, 64)
     figures["inference"] = timing(m, d.images, d.meta["psf_fwhm"])
     figures["seconds"] = round(time.time() - t0, 1)
     write("morphology_psf_bench", figures)

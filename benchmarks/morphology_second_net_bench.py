@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from common import RESULTS, write
 
 from astrohub.models import load
-from astrohub.models.data import simulate
+from astrohub.models.datasets import simulate_images
+from astrohub.models.evaluation.metrics import by_snr
 from astrohub.models.registry import load_dir
-from astrohub.models.train import _by_snr
 
 SETS = (("val s102", "morphology", 3000, 102), ("test s103", "morphology", 3000, 103),
         ("extra s103", "morphology_truth", 6000, 103))
@@ -35,21 +34,21 @@ SETS = (("val s102", "morphology", 3000, 102), ("test s103", "morphology", 3000,
 
 def train_second(out: Path, minutes: float, n_train: int) -> None:
     """The recipe of galaxy_morphology with the deeper, cropped ResNet, more data and a longer budget."""
-    from astrohub.models import specs, train
+    from astrohub.models import recipes, training
 
-    s = specs.SPECS["galaxy_morphology"]
+    s = recipes.RECIPES["galaxy_morphology"]
     arch = {**s.arch, "blocks": [2, 2, 2, 1], "crop": 8}
-    specs.SPECS["galaxy_morphology"] = dataclasses.replace(s, arch=arch, n_train=n_train, budget_minutes=minutes)
+    recipes.RECIPES["galaxy_morphology"] = dataclasses.replace(s, arch=arch, n_train=n_train, budget_minutes=minutes)
     try:
-        train.train("galaxy_morphology", out, threads=torch.get_num_threads(), progress=True)
+        training.train("galaxy_morphology", out, threads=torch.get_num_threads(), progress=True)
     finally:
-        specs.SPECS["galaxy_morphology"] = s
+        recipes.RECIPES["galaxy_morphology"] = s
 
 
 def scores(p: np.ndarray, batch) -> dict:
     """Accuracy of probabilities ``p`` on ``batch``: overall and in the card's S/N bins."""
     return {"all": float((p.argmax(1) == batch.labels).mean()),
-            **{k: v["accuracy"] for k, v in _by_snr(batch, p).items()}}
+            **{k: v["accuracy"] for k, v in by_snr(batch, p).items()}}
 
 
 def main() -> None:
@@ -67,11 +66,12 @@ def main() -> None:
     shipped, second = load("galaxy_morphology"), load_dir(second_dir)
     figures = {"second_net": {"arch": second.card["arch"], "n_params": second.card["n_params"],
                               "flops_per_image": second.card["flops_per_image"],
-                              "training": {k: second.card["training"][k] for k in ("n_train", "optimizer", "epochs_run")},
+                              "training": {k: second.card["training"][k]
+                                           for k in ("n_train", "optimizer", "epochs_run")},
                               "val_loss_final": second.card["training"]["history"][-1]["val_loss"]},
                "shipped_val_loss_final": shipped.card["training"]["history"][-1]["val_loss"], "sets": {}}
     for tag, task, n, seed in SETS:
-        d = simulate(task, n, seed, 64)
+        d = simulate_images(task, n, seed, 64)
         pa, pb = shipped.predict_proba(d.images), second.predict_proba(d.images)
         pe = np.exp((np.log(pa + 1e-12) + np.log(pb + 1e-12)) / 2)
         wrong_a, wrong_b = pa.argmax(1) != d.labels, pb.argmax(1) != d.labels

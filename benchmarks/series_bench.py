@@ -10,14 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write  # noqa: E402
 
 from astrohub import models  # noqa: E402
-from astrohub.models.series_data import simulate  # noqa: E402
+from astrohub.models.datasets import simulate_series  # noqa: E402
 from astrohub.sims.lightcurves import simulate_lightcurves  # noqa: E402
 
 
@@ -51,14 +50,14 @@ def main(argv=None):
         "bls_and_folding_objects_per_s": rate(lambda: vet.features(lc.flux, time=lc.time), n_lc, 1),
         "network_objects_per_s": rate(lambda: vet.predict_features(g, loc, s, mc_samples=0), n_lc, a.repeats),
         "n": n_lc}
-    sp = simulate("spectral_class", a.n, 998, cache=False)
+    sp = simulate_series("spectral_class", a.n, 998, cache=False)
     for name in ("spectral_class", "stellar_params"):
         m = models.load(name, device="cpu")
         out["models"][name] = {"predict_objects_per_s": rate(lambda m=m: m.predict(sp["flux"]), a.n, a.repeats)}
     clf = models.load("spectral_class", device="cpu")
     out["models"]["spectral_class"]["predict_no_mc_objects_per_s"] = rate(
         lambda: clf.predict(sp["flux"], mc_samples=0), a.n, a.repeats)
-    ph = simulate("photoz", a.n * 10, 997, cache=False)
+    ph = simulate_series("photoz", a.n * 10, 997, cache=False)
     pz = models.load("photoz_mdn", device="cpu")
     out["models"]["photoz_mdn"] = {"predict_objects_per_s": rate(lambda: pz.predict(ph["mags"], ph["errors"]),
                                                                  a.n * 10, a.repeats), "n": a.n * 10}
