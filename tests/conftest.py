@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from astrohub.defaults import TEST_PORT as DEFAULT_TEST_PORT
 from astrohub.hub.launcher import Platform
 from astrohub.hub.users import CredentialStore, remove_unix_user

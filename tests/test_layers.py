@@ -45,4 +45,5 @@ def test_a_backwards_import_breaks_a_contract(tmp_path, module, line, contract):
     path.write_text(path.read_text() + f"\n{line}  # noqa\n")
     res = _lint(copy, contract)
     assert res.returncode != 0 and "1 broken" in res.stdout, res.stdout
-    assert f"{Path(module).stem} -> " in res.stdout or f"{Path(module).stem} ->" in res.stdout.replace("\n", " ")  # names the importer
+    assert (f"{Path(module).stem} -> " in res.stdout
+            or f"{Path(module).stem} ->" in res.stdout.replace("\n", " "))  # names the importer

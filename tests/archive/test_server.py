@@ -5,11 +5,12 @@ import urllib.request
 
 import numpy as np
 import pytest
+from astropy.io import fits
+from astropy.wcs import WCS
+
 from astrohub.archive.builder import SIZES, build
 from astrohub.archive.server import LocalArchive
 from astrohub.cli import main
-from astropy.io import fits
-from astropy.wcs import WCS
 
 pytestmark = pytest.mark.archive
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+
 from astrohub.compute import cluster
 from astrohub.models import nets
 from astrohub.models.weights import save_weights

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from astrohub.compute import BlockError, predict
 from astrohub.compute.plugin import load_model
 

@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+
 from astrohub.compute import cluster
 from astrohub.compute.plugin import torch_threads
 

@@ -10,6 +10,7 @@ import time
 import dask.array as da
 import numpy as np
 import pytest
+
 from astrohub.compute import BlockError, Simulated, predict
 from astrohub.compute.plugin import load_model, model_loads
 from astrohub.sims.images import simulate_images
@@ -65,7 +66,8 @@ def test_a_per_row_psf_is_split_with_the_rows(client):
                  psf_fwhm=f), local)
     same(predict("galaxy_morphology", da.from_array(b.images, chunks=(16, 64, 64)), client=client, progress=False,
                  mc_samples=0, psf_fwhm=f), local)
-    with pytest.raises(ValueError, match=r"psf_fwhm needs one value per row \(40\) or a single number, got shape \(39,\)"):
+    with pytest.raises(ValueError, match=r"psf_fwhm needs one value per row \(40\) or a single number, "
+                                         r"got shape \(39,\)"):
         predict("galaxy_morphology", b.images, client=client, progress=False, psf_fwhm=f[:39])
 
 

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 import torch
+
 from astrohub.compute import Simulated, fit
 from astrohub.compute.training import FitConfig, build_net, prepare, shards, train_epochs
 from astrohub.models.weights import sha256_file

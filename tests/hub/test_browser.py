@@ -25,7 +25,8 @@ def test_login_lab_notebook_widget_and_bokeh(browser, platform, creds, output_di
     page.goto(f"{platform.url}/user/ahtalice/lab?reset")
     card = page.locator(".jp-LauncherCard[data-category='Notebook']", has_text="astrohub (CPU)")
     card.click()
-    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text("astrohub (CPU)", timeout=60_000)
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text("astrohub (CPU)",
+                                                                                      timeout=60_000)
     page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']",
                            timeout=90_000)
     run_cell(page, "import os, pwd\nprint('kernel runs as', pwd.getpwuid(os.getuid()).pw_name)")
@@ -75,7 +76,8 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     page = login(browser, platform.url, "ahtalice", creds["ahtalice"])
     page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
     page.goto(f"{platform.url}/user/ahtalice/lab/tree/astrohub-tutorials/01-query-then-classify-galaxies.ipynb?reset")
-    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text("astrohub (CPU)", timeout=90_000)
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text("astrohub (CPU)",
+                                                                                      timeout=90_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()

@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from traitlets.config import Config
+
 from astrohub.hub import AstrohubHub
 from astrohub.hub.config import SHARE_SERVICE
 from astrohub.hub.users import CredentialStore, UserError, check_name
-from traitlets.config import Config
 
 
 def applied(tmp_path, **traits) -> Config:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 import requests
+
 from astrohub.defaults import gpu_available
 from astrohub.hub.rest import HubAPIError, Kernel
 
@@ -86,7 +87,8 @@ def test_sharing_grants_then_revokes_access(hub):
     alice_url = hub.spawn("ahtalice")
     alice = hub.user_token("ahtalice")
     headers = lambda tok: {"Authorization": f"token {tok}"}  # noqa: E731
-    assert requests.get(f"{alice_url}/api/contents", headers=headers(hub.user_token("ahtbob")), timeout=30).status_code == 403
+    assert requests.get(f"{alice_url}/api/contents", headers=headers(hub.user_token("ahtbob")),
+                        timeout=30).status_code == 403
 
     share = hub.api("POST", "shares/ahtalice/", token=alice, json={"user": "ahtbob"}).json()
     assert share["scopes"] == ["access:servers!server=ahtalice/"]

@@ -14,6 +14,7 @@ import time
 
 import psutil
 import pytest
+
 from astrohub.defaults import LOOPBACK, TEST_UP_PORT, hub_ports
 from astrohub.hub.users import remove_unix_user
 

@@ -4,9 +4,10 @@ import argparse
 import json
 
 import numpy as np
+from astropy.table import Table
+
 from astrohub.models import cli
 from astrohub.sims.images import simulate_images
-from astropy.table import Table
 
 
 def run(argv, capsys):
@@ -30,7 +31,8 @@ def test_models_lists_zoo(capsys):
 def test_eval_fresh_and_tables(tmp_path, capsys):
     b = simulate_images("transient", 80, seed=555, size=32)
     np.savez(tmp_path / "t.npz", images=b.images, labels=b.labels)
-    rc, out, err = run(["eval", "transient_realbogus", "--n", "60", "--table", str(tmp_path / "t.npz"), "--json"], capsys)
+    rc, out, err = run(["eval", "transient_realbogus", "--n", "60", "--table", str(tmp_path / "t.npz"), "--json"],
+                       capsys)
     assert rc == 0, err
     res = json.loads(out)
     assert res["fresh"]["n"] == 60 and res["table"]["n"] == 80

@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from astrohub.models.training.engine import (EpochBatches, Plan, fit, fit_temperature, load_checkpoint,
-                                             one_cycle_lr, save_checkpoint, write_model)
+from astrohub.models.training.engine import (
+    EpochBatches,
+    Plan,
+    fit,
+    fit_temperature,
+    load_checkpoint,
+    one_cycle_lr,
+    save_checkpoint,
+    write_model,
+)
 from astrohub.models.weights import load_weights, sha256_file
 
 

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+from astropy.table import Table
+
 from astrohub import models
 from astrohub.models.inputs import InputError
 from astrohub.sims.images import simulate_images
-from astropy.table import Table
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +25,12 @@ def test_fine_tune_new_label_set(tmp_path, sample):
     truth = names[120:]
     assert (np.array(pred.names) == truth).mean() > 0.8
     reloaded = __import__("astrohub.models.registry", fromlist=["load_dir"]).load_dir(tmp_path / "ft")
-    np.testing.assert_allclose(reloaded.predict_proba(sample.images[:5]), ft.predict_proba(sample.images[:5]), atol=1e-5)
+    np.testing.assert_allclose(reloaded.predict_proba(sample.images[:5]), ft.predict_proba(sample.images[:5]),
+                               atol=1e-5)
     # the fine-tuned model has the retrained PSF-blind head only (the PSF head was trained for other features)
     assert not ft.takes_psf and "psf_head" not in ft.card["arch"]
-    assert ft.card["fine_tuned"]["pretrained_metrics"] == models.card("galaxy_morphology")["metrics_without_psf"]["accuracy"]
+    assert ft.card["fine_tuned"]["pretrained_metrics"] == (
+        models.card("galaxy_morphology")["metrics_without_psf"]["accuracy"])
     with pytest.raises(InputError, match="does not take a PSF"):
         ft.predict(sample.images[:2], psf_fwhm=0.8)
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from astrohub.models.inputs import InputError
 from astrohub.sims.images import simulate_images
 
@@ -26,7 +27,8 @@ def test_wrong_shapes(loaded, morph_images):
     m = loaded("galaxy_morphology")
     with pytest.raises(InputError, match=r"expects 64x64 pixel cutouts at 0.2\"/px, got 32x32"):
         m.predict(morph_images[:, :32, :32])
-    with pytest.raises(InputError, match=r"expects images shaped \[N, 1, 64, 64\] or \[N, 64, 64\], got an array of shape \(64,\)"):
+    with pytest.raises(InputError, match=r"expects images shaped \[N, 1, 64, 64\] or \[N, 64, 64\], "
+                                         r"got an array of shape \(64,\)"):
         m.predict(morph_images[0, 0])
     with pytest.raises(InputError, match=r"expects 1 band\(s\) \['r'\] per image, got 3 channels"):
         m.predict(np.repeat(morph_images[:, None], 3, axis=1))
@@ -81,7 +83,8 @@ def test_generator_input_errors(loaded):
 def test_bad_psf_fwhm(loaded, morph_images):
     m = loaded("galaxy_morphology")
     assert m.takes_psf
-    with pytest.raises(InputError, match=r"psf_fwhm needs one value per image \(4\) or a single number, got shape \(3,\)"):
+    with pytest.raises(InputError, match=r"psf_fwhm needs one value per image \(4\) or a single number, "
+                                         r"got shape \(3,\)"):
         m.predict(morph_images, psf_fwhm=[0.7, 0.8, 0.9])
     with pytest.raises(InputError, match=r"psf_fwhm of image\(s\) \[2\] is NaN or infinite"):
         m.predict(morph_images, psf_fwhm=[0.7, 0.8, np.nan, 0.9])

@@ -1,6 +1,7 @@
 """Network building blocks that the shipped cards do not exercise on their own."""
 
 import torch
+
 from astrohub.models import nets
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from astrohub.sims.images import simulate_images
 
 from .conftest import CLASSIFIERS

@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+
 from astrohub import models
 from astrohub.models.cards import CardError, read_card
 from astrohub.models.recipes import RECIPES

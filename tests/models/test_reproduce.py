@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+
 from astrohub.models.evaluation import metrics as M
 from astrohub.models.evaluation.baselines import gaussian_denoise
 from astrohub.models.recipes import RECIPES
@@ -40,7 +41,8 @@ def test_classifier_card_metrics_reproduce(name, loaded):
         p = m.predict_proba(b.images, **kw)
         for key, fn in (("accuracy", M.accuracy), ("auc", M.auc)):
             ok, tol = _agrees(fn(b.labels, p), card[key], card[f"{key}_ci95"], card["n"], n)
-            assert ok, f"{name} {which} {key}: fresh {fn(b.labels, p):.4f} vs card {card[key]:.4f} (tolerance {tol:.4f})"
+            assert ok, (f"{name} {which} {key}: fresh {fn(b.labels, p):.4f} vs card {card[key]:.4f} "
+                        f"(tolerance {tol:.4f})")
         assert M.ece(b.labels, p) < card["ece"] + 0.05  # calibration holds on new data
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from astrohub.sims.images import CLASS_NAMES, PIXEL_SCALE, simulate_images, simulate_range
 
 

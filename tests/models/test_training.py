@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from astrohub.models.registry import load_dir
 from astrohub.models.training import train
 from astrohub.models.weights import sha256_file

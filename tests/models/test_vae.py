@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+
 from astrohub import models
 from astrohub.models.cards import read_card
 from astrohub.models.evaluation.generative import class_accuracy, galaxy_stats, ks_critical, ks_report, ks_statistic
@@ -96,7 +97,8 @@ def test_card_complete_and_against_baseline(vae):
     lo, hi = m["reconstruction_psnr"]["ci95"]
     assert lo <= m["reconstruction_psnr"]["mean"] <= hi
     # the verdicts are computed from the numbers, not asserted
-    assert card["target_met"]["reconstruction_psnr"] == (m["reconstruction_psnr"]["mean"] > b["pca_projection_psnr"]["mean"])
+    assert card["target_met"]["reconstruction_psnr"] == (
+        m["reconstruction_psnr"]["mean"] > b["pca_projection_psnr"]["mean"])
     assert card["target_met"]["ks_mean"] == (m["ks_unconditional"]["mean"] < b["ks"]["mean"])
     assert card["target_met"]["class_accuracy"] == (
         m["conditional_class_accuracy"]["accuracy"] > b["conditional_class_accuracy"]["accuracy"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from astrohub.models.inputs import InputError
 from astrohub.sims.lightcurves import simulate_lightcurves
 from astrohub.sims.spectra import simulate_spectra

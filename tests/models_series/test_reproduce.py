@@ -4,6 +4,7 @@ neither training, validation, the card's test split nor `astrohub eval`'s defaul
 import math
 
 import numpy as np
+
 from astrohub.models.datasets import simulate_series as simulate
 from astrohub.models.datasets import stellar_targets
 from astrohub.models.evaluation import series_metrics as SM

@@ -1,8 +1,9 @@
 """Traitlets configuration of the client and name resolution of demo objects."""
 
 import pytest
-from astrohub.vo import Archive, resolve
 from traitlets.config import Config
+
+from astrohub.vo import Archive, resolve
 
 pytestmark = pytest.mark.archive
 

@@ -8,10 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from astropy.io import fits
+
 from astrohub.archive.builder import SIZES
 from astrohub.vo import Archive, MalformedResponse
 from astrohub.vo.arrays import normalize_images
-from astropy.io import fits
 
 pytestmark = pytest.mark.archive
 

@@ -4,9 +4,10 @@ import os
 
 import numpy as np
 import pytest
+from astropy.table import Table
+
 from astrohub.vo import ADQLError, Archive, JobError, RowLimitExceeded, ServiceUnreachable
 from astrohub.vo.arrays import table_to_dask, table_to_numpy
-from astropy.table import Table
 
 pytestmark = pytest.mark.archive
 
@@ -80,7 +81,8 @@ def test_row_limit_says_how_many_and_what_to_do(arc):
 
 @pytest.mark.parametrize("adql, message", [
     ("SELECT rmag FROM astrohub.objects", "column 'rmag' not in table astrohub.objects (did you mean 'mag_r'?)"),
-    ("SELECT * FROM astrohub.objectz", "table 'astrohub.objectz' not found on astrohub-local (did you mean 'astrohub.objects'?)"),
+    ("SELECT * FROM astrohub.objectz", "table 'astrohub.objectz' not found on astrohub-local "
+                                       "(did you mean 'astrohub.objects'?)"),
     ("SELEC * FROM astrohub.objects", "Could not parse your query"),
 ])
 def test_adql_errors(arc, adql, message):

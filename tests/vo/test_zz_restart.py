@@ -4,6 +4,7 @@ Named ``zz`` so it runs after the other archive tests; it restarts the server it
 """
 
 import pytest
+
 from astrohub.vo import ServiceUnreachable
 
 pytestmark = pytest.mark.archive

@@ -53,14 +53,20 @@ class AstrohubHub(Configurable):
     share_port = Int(help="Port of the astrohub-share service (on 127.0.0.1).").tag(config=True)
     admin_users = Set(Unicode(), help="Unix users with hub admin rights.").tag(config=True)
     allowed_users = Set(Unicode(), help="Unix users allowed to log in (admins are added).").tag(config=True)
-    enable_sharing = Bool(True, help="Let users share their servers (JupyterHub shares API + share page).").tag(config=True)
-    enable_collaboration = Bool(True, help="Real-time co-editing in JupyterLab (jupyter-collaboration).").tag(config=True)
-    archive_url = Unicode(help="TAP URL of the default archive, exported to kernels as ASTROHUB_ARCHIVE_URL.").tag(config=True)
+    enable_sharing = Bool(True, help="Let users share their servers "
+                                     "(JupyterHub shares API + share page).").tag(config=True)
+    enable_collaboration = Bool(True, help="Real-time co-editing in JupyterLab "
+                                           "(jupyter-collaboration).").tag(config=True)
+    archive_url = Unicode(help="TAP URL of the default archive, exported to kernels as "
+                               "ASTROHUB_ARCHIVE_URL.").tag(config=True)
     default_kernel = Unicode(help="Kernel new notebooks use; 'astrohub-gpu' when the hub host has a GPU, else "
-                             "'astrohub'. Empty: each server picks by its own GPU (set this on Kubernetes).").tag(config=True)
+                                  "'astrohub'. Empty: each server picks by its own GPU "
+                                  "(set this on Kubernetes).").tag(config=True)
     server_timeout = Int(5, help="Seconds a user server gets to stop on SIGINT and on SIGTERM.").tag(config=True)
-    enable_dask_gateway = Bool(True, help="Offer dask-gateway as a hub service (clusters run as the user).").tag(config=True)
-    gateway_port = Int(help="First of three loopback ports of dask-gateway (API, HTTP proxy, scheduler proxy).").tag(config=True)
+    enable_dask_gateway = Bool(True, help="Offer dask-gateway as a hub service "
+                                          "(clusters run as the user).").tag(config=True)
+    gateway_port = Int(help="First of three loopback ports of dask-gateway "
+                            "(API, HTTP proxy, scheduler proxy).").tag(config=True)
     gateway_max_workers = Int(4, help="Most workers one user's gateway cluster may have.").tag(config=True)
     extra_user_scopes = List(Unicode(), help="Scopes added to every user's role.").tag(config=True)
 

@@ -29,10 +29,12 @@ td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}.error{{c
 <h1>Share your server, {me}</h1>
 {message}
 <form method="post" action="{prefix}share" id="share-form">{xsrf}
- share with <select name="kind" id="share-kind"><option value="user">user</option><option value="group">group</option></select>
+ share with <select name="kind" id="share-kind"><option value="user">user</option>\
+<option value="group">group</option></select>
  <input name="name" id="share-name" placeholder="name" required>
  <button type="submit" id="share-submit">Share</button></form>
-<form method="post" action="{prefix}link">{xsrf}<button type="submit" id="share-link">Make a share link (valid 1 day)</button></form>
+<form method="post" action="{prefix}link">{xsrf}\
+<button type="submit" id="share-link">Make a share link (valid 1 day)</button></form>
 <h2>Shared by you</h2>{mine}
 <h2>Shared with you</h2>{theirs}
 </body></html>"""

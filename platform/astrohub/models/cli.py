@@ -76,7 +76,8 @@ def cmd_eval(args) -> int:
         print(json.dumps(res, indent=2))
         return 0
     print(f"{args.name}: card (held-out test)      {json.dumps(_headline(res['card']))}")
-    print(f"{args.name}: baseline (same split)     {json.dumps(_headline(res['baseline'].get('metrics', res['baseline'])))}")
+    print(f"{args.name}: baseline (same split)     "
+          f"{json.dumps(_headline(res['baseline'].get('metrics', res['baseline'])))}")
     if "fresh" in res:
         print(f"{args.name}: fresh set (seed {res['fresh']['seed']})  {json.dumps(_headline(res['fresh']))}")
     if "fresh_without_psf" in res:  # a model with a PSF-aware head: the figures above use each image's PSF
@@ -112,6 +113,7 @@ def register(subparsers) -> None:
     p.add_argument("name", help="model name (see `astrohub models`)")
     p.add_argument("--table", default=None, help="labelled .npz / FITS / ECSV / VOTable file (image + label columns)")
     p.add_argument("--n", type=int, default=1000, help="size of the freshly simulated test set (0: skip)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the fresh test set (default: disjoint from training)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the fresh test set (default: disjoint from training)")
     p.add_argument("--json", action="store_true", help="print all metrics as JSON")
     p.set_defaults(func=cmd_eval)

@@ -40,11 +40,13 @@ def simulate_images(task: str, n: int, seed: int, size: int, workers: int | None
     """``simulate_images(task, n, seed, size)``, computed in ``workers`` processes and cached as .npz."""
     path = cache_dir() / f"{task}_s{seed}_n{n}_px{size}.npz" if cache else None
     if path is not None:  # objects are independent draws, so a larger cached set's prefix is exact
-        for cand in sorted(cache_dir().glob(f"{task}_s{seed}_n*_px{size}.npz"), key=lambda p: int(p.stem.split("_n")[1].split("_")[0])):
+        for cand in sorted(cache_dir().glob(f"{task}_s{seed}_n*_px{size}.npz"),
+                           key=lambda p: int(p.stem.split("_n")[1].split("_")[0])):
             if int(cand.stem.split("_n")[1].split("_")[0]) >= n:
                 z = np.load(cand, allow_pickle=False)
                 meta = {k[5:]: z[k][:n] for k in z.files if k.startswith("meta_")}
-                return ImageBatch(z["images"][:n], z["labels"][:n], [str(c) for c in z["class_names"]], meta, task, seed)
+                return ImageBatch(z["images"][:n], z["labels"][:n], [str(c) for c in z["class_names"]], meta, task,
+                                  seed)
     workers = workers or min(2, os.cpu_count() or 1)
     parts, start = [], 0
     if path is not None:  # extend the largest smaller cached set instead of simulating its objects again

@@ -17,8 +17,18 @@ Modules: :mod:`.query` (run_query, TEMPLATES), :mod:`.compatible` (row_data, com
 :mod:`astrohub.widgets` are buttons on these functions.
 """
 
-from .classification import (RUNS, Classification, annotate_classes, classify, fetch,
-                             fetch_products, run_cutouts, run_lightcurves, run_photometry, run_spectra)
+from .classification import (
+    RUNS,
+    Classification,
+    annotate_classes,
+    classify,
+    fetch,
+    fetch_products,
+    run_cutouts,
+    run_lightcurves,
+    run_photometry,
+    run_spectra,
+)
 from .compatible import NO_MODEL_HINT, PHOTOMETRY_COLUMNS, compatible_models, row_data
 from .filters import filter_range, filter_rows
 from .output import FORMATS, export, send_samp

@@ -105,7 +105,8 @@ def _gsparams():
 
 
 def _draw(obj, size, offset=(0.0, 0.0)):
-    obj = _galsim().Convolve(obj, gsparams=_gsparams()) if not hasattr(obj, "obj_list") else obj.withGSParams(_gsparams())
+    obj = (_galsim().Convolve(obj, gsparams=_gsparams()) if not hasattr(obj, "obj_list")
+           else obj.withGSParams(_gsparams()))
     return obj.drawImage(nx=size, ny=size, scale=PIXEL_SCALE, offset=offset).array.astype(np.float64)
 
 
@@ -240,7 +241,8 @@ def _one_lens(rng, size):
         a = rng.uniform(0, 2 * np.pi)
         se1, se2 = _e12(rng, 0.5)
         kwargs_src = [{"amp": 1.0, "R_sersic": float(rng.uniform(0.1, 0.4)), "n_sersic": float(rng.uniform(0.8, 2.0)),
-                       "e1": se1, "e2": se2, "center_x": float(cx + r * np.cos(a)), "center_y": float(cy + r * np.sin(a))}]
+                       "e1": se1, "e2": se2, "center_x": float(cx + r * np.cos(a)),
+                       "center_y": float(cy + r * np.sin(a))}]
         extra = model.image(kwargs_lens, kwargs_src, None, source_add=True, lens_light_add=False)
     else:  # unlensed neighbours (0-2) of similar size and brightness
         extra = np.zeros_like(lens_light)
@@ -293,7 +295,8 @@ def _one_transient(rng, size):
         shift = (float(r * np.cos(a)), float(r * np.sin(a)))
     sci = _draw(g.Convolve(scene, psf_sci), size, shift)
     # PSF-matched model of the reference subtracted from the science image
-    mis = 1.0 + (rng.uniform(0.15, 0.4) * rng.choice([-1, 1]) if bogus == "bad-subtraction" else rng.uniform(-0.05, 0.05))
+    mis = 1.0 + (rng.uniform(0.15, 0.4) * rng.choice([-1, 1]) if bogus == "bad-subtraction"
+                 else rng.uniform(-0.05, 0.05))
     matched = _draw(g.Convolve(scene, psf_sci.dilate(mis)), size)
     snr = 0.0
     if label == 1:

@@ -2,7 +2,8 @@
 
 >>> arc = Archive.local()                      # the embedded DaCHS
 >>> t = arc.query("SELECT TOP 10 * FROM astrohub.objects")
->>> imgs = arc.cutouts(arc.query("SELECT * FROM astrohub.objects WHERE obj_id IN (SELECT obj_id FROM astrohub.cutouts)"))
+>>> imgs = arc.cutouts(arc.query("SELECT * FROM astrohub.objects "
+...                               "WHERE obj_id IN (SELECT obj_id FROM astrohub.cutouts)"))
 
 Results are astropy Tables with units. Sync results are cached on disk
 (keyed by URL + ADQL + limits + uploads); async jobs are recorded in
@@ -312,7 +313,8 @@ class Archive:
         """Objects within ``radius`` degrees of (ra, dec): SCS when the archive has it, else ADQL on ``table``."""
         for name, v, lo, hi in (("ra", ra, 0, 360), ("dec", dec, -90, 90), ("radius", radius, 0, 180)):
             if not isinstance(v, (int, float)) or not lo <= v <= hi or (name == "radius" and v <= 0):
-                raise ValueError(f"{name} must be a number in {'(' if name == 'radius' else '['}{lo}, {hi}] degrees, got {v!r}")
+                raise ValueError(f"{name} must be a number in {'(' if name == 'radius' else '['}{lo}, {hi}] degrees, "
+                                 f"got {v!r}")
         if self.urls["scs"] and table is None:
             scs = pyvo.dal.SCSService(self.urls["scs"], session=self.session)
             res = self._call(lambda: scs.search((ra, dec), radius, verbosity=3, maxrec=maxrec), "a cone search")
@@ -345,7 +347,8 @@ class Archive:
         return products.datalinks(self, table, id_column)
 
     def cutouts(self, table: Table, **kw) -> "products.ImageSet":
-        """FITS image cutouts for the rows of ``table`` (SIA/TAP rows with access URLs, or catalogue rows via DataLink)."""
+        """FITS image cutouts for the rows of ``table``
+        (SIA/TAP rows with access URLs, or catalogue rows via DataLink)."""
         return products.fetch_images(self, table, **kw)
 
     def products(self, table: Table, kind: str, **kw):

@@ -241,7 +241,7 @@ def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSe
     pairs, missing = _targets(archive, table, "cutout", id_column)
     blobs = _download_all(archive, [u for _, u in pairs], "cutouts")
     images, headers = [], []
-    for (row, url), data in zip(pairs, blobs):
+    for (_row, url), data in zip(pairs, blobs):
         hdul = _open_fits(data, url)
         hdu = next((h for h in hdul if h.data is not None and h.is_image), None)
         if hdu is None:
@@ -256,7 +256,7 @@ def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None)
     pairs, missing = _targets(archive, table, kind, id_column)
     blobs = _download_all(archive, [u for _, u in pairs], f"{kind}s")
     tables, headers = [], []
-    for (row, url), data in zip(pairs, blobs):
+    for (_row, url), data in zip(pairs, blobs):
         hdul = _open_fits(data, url)
         hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
         if hdu is None:

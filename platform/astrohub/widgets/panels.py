@@ -40,7 +40,8 @@ def _fmt(v) -> str:
 
 
 def _error(e: Exception) -> str:
-    return f"<span class='astrohub-error' style='color:#b00020'>{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>"
+    return (f"<span class='astrohub-error' style='color:#b00020'>{html.escape(type(e).__name__)}: "
+            f"{html.escape(str(e))}</span>")
 
 
 class _Panel(w.VBox):
@@ -95,7 +96,8 @@ class QueryPanel(_Panel):
                                          description="archive")
         self.custom_url = w.Text(placeholder="https://…/tap", description="TAP URL")
         self.template = w.Dropdown(options=["—", *pipeline.TEMPLATES], value="—", description="template")
-        self.adql = w.Textarea(value=pipeline.TEMPLATES["morphology cutouts"], layout=w.Layout(width="100%", height="80px"))
+        self.adql = w.Textarea(value=pipeline.TEMPLATES["morphology cutouts"],
+                               layout=w.Layout(width="100%", height="80px"))
         self.tables = w.Select(options=[], rows=5, description="tables")
         self.columns = w.Select(options=[], rows=5, description="columns")
         self.browse = w.Button(description="Browse tables", icon="table")
@@ -105,7 +107,8 @@ class QueryPanel(_Panel):
         self.maxrec = w.BoundedIntText(value=1000, min=1, max=10_000_000, description="row limit")
         self.mode = w.ToggleButtons(options=["sync", "async"], value="sync")
         self.run_button = w.Button(description="Query", button_style="primary", icon="search")
-        self.tabs = w.Tab(children=[w.VBox([self.template, self.adql, w.HBox([self.browse, self.tables, self.columns])]),
+        self.tabs = w.Tab(children=[w.VBox([self.template, self.adql,
+                                            w.HBox([self.browse, self.tables, self.columns])]),
                                     w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius])])
         self.tabs.set_title(0, "ADQL")
         self.tabs.set_title(1, "cone")
@@ -266,7 +269,8 @@ class ClassifyPanel(_Panel):
             return None
         self.result = result
         classes = bool(result.class_names)
-        self.class_filters.layout.display, self.value_filters.layout.display = (None, "none") if classes else ("none", None)
+        (self.class_filters.layout.display,
+         self.value_filters.layout.display) = (None, "none") if classes else ("none", None)
         self.cls.options = ["any", *result.class_names]
         if result.values:
             self.value_col.options = result.values
@@ -275,7 +279,8 @@ class ClassifyPanel(_Panel):
         self.refresh()
         self._show_gallery()
         self.show_pdfs(range(min(8, len(result.table))))
-        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows {'classified' if classes else 'measured'}"
+        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows "
+                             f"{'classified' if classes else 'measured'}"
                              f" with {model}{' on the Dask cluster' if result.sharded else ''}</span>")
         for fn in self._listeners:
             fn(result)
@@ -296,10 +301,12 @@ class ClassifyPanel(_Panel):
         """The predictions passing the filters: class and probability, or a value range (regressors)."""
         r = self.result
         if r.class_names:
-            return pipeline.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value, self.min_prob.value)
+            return pipeline.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value,
+                                        self.min_prob.value)
         lo, hi = self.value_range.value
         at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
-        return pipeline.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo, None if at_ends[1] else hi)
+        return pipeline.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo,
+                                     None if at_ends[1] else hi)
 
     def _columns(self) -> list[str]:
         t, r = self.result.table, self.result

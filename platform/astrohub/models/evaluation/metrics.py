@@ -115,7 +115,8 @@ def by_snr(batch, p) -> dict:
     for lo, hi in ((0, 20), (20, 50), (50, 1e9)):  # objects with a signal (e.g. real transients, lenses)
         m = (s > lo) & (s <= hi)
         if m.sum() >= 20:
-            out[f"{key} {lo}-{hi if hi < 1e9 else 'inf'}"] = {"n": int(m.sum()), "accuracy": accuracy(batch.labels[m], p[m])}
+            out[f"{key} {lo}-{hi if hi < 1e9 else 'inf'}"] = {"n": int(m.sum()),
+                                                              "accuracy": accuracy(batch.labels[m], p[m])}
     return out
 
 

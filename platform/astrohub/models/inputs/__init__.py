@@ -13,5 +13,5 @@ Serving code: imports nothing from training.
 from .images import GEN_SCALE, InputError, as_batch, as_psf_fwhm, noise_sigma, normalise
 from .products import fit_cutouts, image_inputs, is_product_set, psf_argument
 
-__all__ = ["GEN_SCALE", "InputError", "as_batch", "as_psf_fwhm", "noise_sigma", "normalise", "fit_cutouts", "image_inputs",
-           "is_product_set", "psf_argument"]
+__all__ = ["GEN_SCALE", "InputError", "as_batch", "as_psf_fwhm", "noise_sigma", "normalise", "fit_cutouts",
+           "image_inputs", "is_product_set", "psf_argument"]

@@ -54,8 +54,8 @@ def lightcurves(x, name, time=None, flux_err=None, min_points=100):
     """List of (time, flux) float64 arrays, validated: finite, sorted time stamps, enough points."""
     tabs = _tables(x)
     if tabs is not None:
-        curves = [(t, f) for t, f, _ in series_from_tables(tabs, ("TIME", "MJD", "BJD"), ("FLUX", "PDCSAP_FLUX",
-                                                                                         "SAP_FLUX"), ("FLUX_ERR",), name)]
+        curves = [(t, f) for t, f, _ in series_from_tables(tabs, ("TIME", "MJD", "BJD"),
+                                                           ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), ("FLUX_ERR",), name)]
     else:
         f = np.asarray(x, dtype=np.float64)
         if f.ndim == 1:

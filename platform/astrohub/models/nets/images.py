@@ -9,7 +9,8 @@ from torch import nn
 
 
 def _conv(cin, cout, k=3, stride=1):
-    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
 
 
 class _PooledClassifier(nn.Module):
@@ -183,7 +184,8 @@ def _build(a: dict) -> nn.Module:
         from .vae import ConvVAE
 
         return ConvVAE(**{k: v for k, v in a.items()})
-    raise ValueError(f"unknown network type {net!r} in model card (expected 'cnn', 'resnet', 'ensemble', 'denoiser' or 'vae')")
+    raise ValueError(f"unknown network type {net!r} in model card "
+                     "(expected 'cnn', 'resnet', 'ensemble', 'denoiser' or 'vae')")
 
 
 def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:

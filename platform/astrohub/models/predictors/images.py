@@ -115,7 +115,8 @@ class Classifier(Predictor):
                     raise InputError(f"{self.name}: unknown class {target!r}; classes are {self.class_names}")
                 target = self.class_names.index(target)
             if not 0 <= int(target) < len(self.class_names):
-                raise InputError(f"{self.name}: target class index {target} out of range 0..{len(self.class_names) - 1}")
+                raise InputError(f"{self.name}: target class index {target} out of range "
+                                 f"0..{len(self.class_names) - 1}")
             idx = torch.full((len(xb),), int(target), device=self.device)
         logits.gather(1, idx.view(-1, 1)).sum().backward()
         return raw.grad.abs().amax(1).cpu().numpy()
@@ -130,7 +131,8 @@ class Generator(Predictor):
             for i in range(0, len(u), batch_size):
                 t = self._tensor(u[i:i + batch_size])
                 t = torch.cat([t, torch.full_like(t, flag)], 1)
-                out.append(self.net(t.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else t))
+                out.append(self.net(t.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu"
+                                    else t))
         return torch.cat(out).cpu().numpy()
 
     def denoise(self, x, bands=None, batch_size: int = 16) -> np.ndarray:

@@ -64,7 +64,8 @@ class VAEGenerator(Predictor):
         if n <= 0:
             raise InputError(f"{self.name}.generate: n must be a positive integer, got {n}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise TypeError(f"{self.name}.generate: seed must be an integer or None, got {type(seed).__name__} {seed!r}")
+            raise TypeError(f"{self.name}.generate: seed must be an integer or None, "
+                            f"got {type(seed).__name__} {seed!r}")
         c = self._classes(cls, int(n))
         g = torch.Generator()
         if seed is None:
@@ -104,7 +105,8 @@ class VAEGenerator(Predictor):
         out = []
         with torch.inference_mode():
             for i in range(0, len(u), batch_size):
-                out.append(self.net(self._tensor(u[i:i + batch_size]), c[i:i + batch_size].to(self.device)).float().cpu())
+                out.append(self.net(self._tensor(u[i:i + batch_size]),
+                                    c[i:i + batch_size].to(self.device)).float().cpu())
         return (np.sinh(torch.cat(out).numpy()) * GEN_SCALE * sig)[:, 0]
 
     def predict(self, x, bands=None, batch_size: int = 256) -> np.ndarray:

@@ -257,14 +257,17 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
     card["calibration"] = {"method": "temperature scaling on the validation split", "temperature": T,
                            "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)}
     card["training"] = {"simulator": f"astrohub.sims.images.simulate_images(task={spec.task!r}, size={spec.size})",
-                        "seed": spec.seed, "split_seeds": spec.split_seeds(), "n_train": min(len(xtr) - n_psf, spec.n_train),
-                        "n_train_all_stages": len(xtr), "n_val": len(xva),
+                        "seed": spec.seed, "split_seeds": spec.split_seeds(),
+                        "n_train": min(len(xtr) - n_psf, spec.n_train), "n_train_all_stages": len(xtr),
+                        "n_val": len(xva),
                         "n_test": len(data.get("test", [])) if "test" in data else 0, "epochs_run": len(hist),
                         "best_epoch": int(np.argmin([h["val_loss"] for h in hist]) + 1), "batch": bs, "lr": spec.lr,
-                        "optimizer": _optimizer_text(spec, max_minutes if timed else  # a resumed stage 1 ran over the recipe's budget
+                        "optimizer": _optimizer_text(spec, max_minutes if timed else
+                                                     # a resumed stage 1 ran over the recipe's budget
                                                      spec.budget_minutes if init is not None else None),
-                        "steps_run": int(sum(h.get("steps", 0) for h in hist)), "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)", "history": hist,
-                        "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
+                        "steps_run": int(sum(h.get("steps", 0) for h in hist)),
+                        "augmentation": "random rot90 + flip (one of the 8 dihedral transforms per batch)",
+                        "history": hist, "stage1_epochs": stage1, "stages": [list(s) for s in spec.stages],
                         "resumed_from": init[0]["weights"]["sha256"] if init else None}
     if spec.stages:
         card["_snapshots"] = snapshots
@@ -337,10 +340,12 @@ def _train_generator(spec, data, dev, epochs, max_minutes, progress):
     tr, va = data["train"], data["val"]
     ud, sd, us, ss = gen_inputs(tr.images, tr.meta["lowres"])
     truth = tr.meta["truth"][:, None]
-    td, ts = np.arcsinh(truth / (GEN_SCALE * sd)).astype(np.float32), np.arcsinh(truth / (GEN_SCALE * ss)).astype(np.float32)
+    td, ts = (np.arcsinh(truth / (GEN_SCALE * sd)).astype(np.float32),
+              np.arcsinh(truth / (GEN_SCALE * ss)).astype(np.float32))
     vud, vsd, vus, vss = gen_inputs(va.images, va.meta["lowres"])
     vt = va.meta["truth"][:, None]
-    vtd, vts = np.arcsinh(vt / (GEN_SCALE * vsd)).astype(np.float32), np.arcsinh(vt / (GEN_SCALE * vss)).astype(np.float32)
+    vtd, vts = (np.arcsinh(vt / (GEN_SCALE * vsd)).astype(np.float32),
+                np.arcsinh(vt / (GEN_SCALE * vss)).astype(np.float32))
     net = nets.build(spec.arch).to(dev)
     g = torch.Generator().manual_seed(spec.seed)
     bs, crop, n = spec.batch, 32, len(ud)
@@ -417,7 +422,8 @@ def generator_report(noisy, low, truth, den, sr, gsig) -> tuple[dict, dict]:
     def flat(prefix, d):
         return {f"{prefix}_{k}": v for k, v in d.items()}
 
-    metrics = {"split": "test", "n": int(len(truth)), **flat("denoise", stat(truth, den)), **flat("sr", stat(truth, sr)),
+    metrics = {"split": "test", "n": int(len(truth)), **flat("denoise", stat(truth, den)),
+               **flat("sr", stat(truth, sr)),
                "noisy_input_psnr": dict(zip(("mean", "ci95"), M.mean_ci(M.psnr(truth, noisy))))}
     base = {"method": f"Gaussian filter (sigma {gsig} px, chosen on validation), 3x3 median filter, "
                       "bicubic (cubic spline) 2x upsampling", "gaussian_sigma_px": gsig,

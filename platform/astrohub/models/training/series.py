@@ -50,7 +50,8 @@ def fit_arrays(net, train_x, train_y, val_x, val_y, loss_fn, *, epochs, lr, batc
                        for i in range(0, len(vy), 1024)) / len(vy), {}
 
     plan = Plan(epochs=epochs, lr=lr, patience=patience, min_delta=1e-4, max_minutes=max_minutes, clip_grad=5.0)
-    run = fit(net, EpochBatches(batches, -(-n // batch)), validate, plan, progress=progress, desc=net.__class__.__name__)
+    run = fit(net, EpochBatches(batches, -(-n // batch)), validate, plan, progress=progress,
+              desc=net.__class__.__name__)
     log = [{"epoch": h["epoch"], "train_loss": round(h["train_loss"], 5), "val_loss": round(h["val_loss"], 5)}
            for h in run.history]
     return net.state_dict(), log
@@ -116,8 +117,8 @@ def _classifier(spec, data, sizes, kw):
     tr, va, te = data
     xs = [series_inputs(spec.task, d) for d in data]
     net = series_nets.build(spec.arch)
-    state, log = fit_arrays(net, xs[0], tr["labels"], xs[1], va["labels"], cross_entropy, augment=_flip if spec.task == "transit"
-                     else None, **kw)
+    state, log = fit_arrays(net, xs[0], tr["labels"], xs[1], va["labels"], cross_entropy,
+                            augment=_flip if spec.task == "transit" else None, **kw)
     net.load_state_dict(state)
     T = fit_temperature(logits(net, xs[1]), va["labels"])
     p = F.softmax(logits(net, xs[2]) / T, 1).numpy().astype(np.float64)

@@ -112,7 +112,8 @@ def _train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
                     "in the survey's count units (sky-noise rms = 1); cls: None (unconditional), a class name or "
                     "index, or a sequence of n of those; same seed, same images",
         "encode": "encode(x, cls=None) -> (mean, log-variance) [N, latent] of the Gaussian posterior",
-        "reconstruct": f"reconstruct(x, cls=None) -> [N, {spec.size}, {spec.size}] noiseless reconstructions, input units",
+        "reconstruct": f"reconstruct(x, cls=None) -> [N, {spec.size}, {spec.size}] noiseless reconstructions, "
+                       "input units",
         "latent_dim": int(spec.arch["latent"]),
     }
     card["training"] = {
@@ -164,7 +165,8 @@ def fit_prior(net, u: np.ndarray, labels: np.ndarray, dev, bs: int = 256) -> dic
             for i in range(0, len(u), bs):
                 c = torch.from_numpy(labels[i:i + bs]) if code == "known" else torch.full((len(u[i:i + bs]),), unknown)
                 x = torch.from_numpy(u[i:i + bs]).to(dev)
-                mu, lv = net.encode(x.contiguous(memory_format=torch.channels_last) if dev.type == "cpu" else x, c.to(dev))
+                mu, lv = net.encode(x.contiguous(memory_format=torch.channels_last) if dev.type == "cpu" else x,
+                                    c.to(dev))
                 ms.append(mu.double().cpu())
                 vs.append(lv.double().exp().cpu())
             mus[code], vars_[code] = torch.cat(ms), torch.cat(vs)
@@ -228,7 +230,8 @@ def evaluate_vae(spec, net, data, dev, n_gen: int | None = None) -> tuple[dict, 
                                                      f"(weights sha256 {clf.card['weights']['sha256'][:12]})",
                                        "how": "generated image + unit-rms sky noise, classified; fraction "
                                               "assigned to the requested class"},
-        "unconditional_predicted_histogram": class_accuracy(clf, gen_unc, cls_uniform, seed=s0 + 4)["predicted_histogram"],
+        "unconditional_predicted_histogram": class_accuracy(clf, gen_unc, cls_uniform,
+                                                            seed=s0 + 4)["predicted_histogram"],
         "classifier_on_heldout_sims": sims_acc,
     }
     pca_unc = pca.sample(n_gen, s0 + 5)
