@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from astrohub.models.datasets import simulate_series as simulate
-from astrohub.models.evaluation.evaluate import evaluate as evaluate_series
-from astrohub.models.inputs import InputError
-from astrohub.models.training import train as train_series
 from astropy.table import Table
+
+from astrohub.models.datasets import simulate_series as simulate
+from astrohub.models.evaluation.evaluate import evaluate
+from astrohub.models.inputs import InputError
+from astrohub.models.training import train
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +112,9 @@ def test_photoz_nonpositive_errors(loaded):
 
 def test_train_and_eval_unknown_name():
     with pytest.raises(ValueError, match=r"unknown model 'transit_vettr' \(did you mean 'transit_vetter'\?\)"):
-        train_series("transit_vettr")
+        train("transit_vettr")
     with pytest.raises(ValueError, match="unknown model 'nope'"):
-        evaluate_series("nope")
+        evaluate("nope")
 
 
 def test_simulate_unknown_task():

@@ -2,16 +2,17 @@
 files (TIME/FLUX/FLUX_ERR light curves, WAVE/FLUX/ERROR spectra, the objects table's mag_/err_)."""
 
 import numpy as np
-from astrohub.vo.products import TableSet
 from astropy.io import fits
 from astropy.table import Table
+
+from astrohub.vo.products import TableSet
 
 
 def _fits_table(path, cols):
     """Write like the archive builder does and read back like astrohub.vo does."""
-    from astrohub.archive.builder import _write_table
+    from astrohub.archive.builder import write_table
 
-    _write_table(path, {k: (np.asarray(v, np.float32), None) for k, v in cols.items()}, {"OBJ_ID": 1})
+    write_table(path, {k: (np.asarray(v, np.float32), None) for k, v in cols.items()}, {"OBJ_ID": 1})
     with fits.open(path) as hdul:
         return Table.read(next(h for h in hdul if isinstance(h, fits.BinTableHDU)))
 

@@ -5,18 +5,16 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from astrohub.models.nets import series as series_nets
 from astrohub.models.registry import load_dir
-from astrohub.models.training import train as train_series
-from astrohub.models.training.series import cross_entropy as _ce
-from astrohub.models.training.series import fit_arrays as fit
-from astrohub.models.training.series import gaussian_nll as _gauss_nll
-from astrohub.models.training.series import mdn_loss as _mdn_loss
+from astrohub.models.training import train
+from astrohub.models.training.series import cross_entropy, fit_arrays, gaussian_nll, mdn_loss
 from astrohub.models.weights import WeightsIntegrityError
 
 
 def test_photoz_short_run_reduces_loss_and_loads(tmp_path):
-    card = train_series("photoz_mdn", tmp_path / "pz", n_train=800, n_val=200, n_test=200, epochs=4,
+    card = train("photoz_mdn", tmp_path / "pz", n_train=800, n_val=200, n_test=200, epochs=4,
                         threads=1, progress=False)
     log = card["training"]["log"]
     assert log[-1]["train_loss"] < log[0]["train_loss"]
@@ -31,7 +29,7 @@ def test_photoz_short_run_reduces_loss_and_loads(tmp_path):
 
 
 def test_tampered_weights_refused(tmp_path):
-    train_series("photoz_mdn", tmp_path / "pz", n_train=300, n_val=100, n_test=100, epochs=1, progress=False)
+    train("photoz_mdn", tmp_path / "pz", n_train=300, n_val=100, n_test=100, epochs=1, progress=False)
     w = tmp_path / "pz" / "weights.safetensors"
     data = bytearray(w.read_bytes())
     data[-5] ^= 0xFF
@@ -41,9 +39,9 @@ def test_tampered_weights_refused(tmp_path):
 
 
 @pytest.mark.parametrize("arch,loss,shape,target", [
-    ({"net": "spectrum", "n_out": 3, "widths": [8, 16]}, _ce, (1, 256), "class"),
-    ({"net": "spectrum", "n_out": 6, "widths": [8, 16], "dropout": 0.0}, _gauss_nll, (1, 256), "reg"),
-    ({"net": "mdn", "n_in": 10, "hidden": [32, 32], "k": 3}, _mdn_loss, (10,), "z"),
+    ({"net": "spectrum", "n_out": 3, "widths": [8, 16]}, cross_entropy, (1, 256), "class"),
+    ({"net": "spectrum", "n_out": 6, "widths": [8, 16], "dropout": 0.0}, gaussian_nll, (1, 256), "reg"),
+    ({"net": "mdn", "n_in": 10, "hidden": [32, 32], "k": 3}, mdn_loss, (10,), "z"),
 ])
 def test_short_fit_reduces_loss(arch, loss, shape, target):
     """A learnable signal (class / parameters encoded in the input) is fitted within a few epochs."""
@@ -60,14 +58,14 @@ def test_short_fit_reduces_loss(arch, loss, shape, target):
         y = (np.abs(x[:, 0]) + 0.05 * rng.normal(size=n)).astype(np.float32)
     torch.manual_seed(0)
     net = series_nets.build(arch)
-    _, log = fit(net, (x[:192],), y[:192], (x[192:],), y[192:], loss, epochs=6, lr=3e-3, batch=32,
+    _, log = fit_arrays(net, (x[:192],), y[:192], (x[192:],), y[192:], loss, epochs=6, lr=3e-3, batch=32,
                  patience=10)
     assert log[-1]["train_loss"] < 0.8 * log[0]["train_loss"]
     assert min(h["val_loss"] for h in log) < log[0]["val_loss"]
 
 
 def test_transit_tiny_run_writes_card(tmp_path):
-    card = train_series("transit_vetter", tmp_path / "tv", n_train=60, n_val=30, n_test=40, epochs=2,
+    card = train("transit_vetter", tmp_path / "tv", n_train=60, n_val=30, n_test=40, epochs=2,
                         threads=1, progress=False)
     saved = json.loads((tmp_path / "tv" / "card.json").read_text())
     assert saved["weights"]["sha256"] == card["weights"]["sha256"]

@@ -53,7 +53,7 @@ def rd_text() -> str:
     return resources.files("astrohub.archive").joinpath("rd/q.rd").read_text()
 
 
-def _write_table(path: Path, columns: dict, header: dict) -> None:
+def write_table(path: Path, columns: dict, header: dict) -> None:
     cols = []
     for name, (arr, unit) in columns.items():
         arr = np.asarray(arr)
@@ -115,7 +115,7 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     cat = catsim.simulate_catalog(spec.catalog, seed)
     names = np.array([""] + catsim.CLASS_NAMES)[cat["class_label"] + 1]
     mag_cols = {k: (v, "mag") for k, v in cat.items() if k.startswith(("mag_", "err_"))}
-    _write_table(data / "objects.fits", {
+    write_table(data / "objects.fits", {
         "obj_id": (cat["obj_id"], None), "ra": (cat["ra"], "deg"), "dec": (cat["dec"], "deg"),
         **mag_cols, "redshift": (cat["redshift"], None), "redshift_err": (cat["redshift_err"], None),
         "class_label": (cat["class_label"], None), "class_name": (names, None)}, {"SEED": seed})
@@ -147,7 +147,8 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
             if planes == 3:
                 hdr["PLANES"] = "science,reference,difference"
             if "psf_fwhm" in batch.meta:  # as surveys record the seeing of each image
-                hdr["PSF_FWHM"] = (round(float(batch.meta["psf_fwhm"][i]), 4), "[arcsec] PSF full width at half maximum")
+                hdr["PSF_FWHM"] = (round(float(batch.meta["psf_fwhm"][i]), 4),
+                                   "[arcsec] PSF full width at half maximum")
             fits.PrimaryHDU(img.astype(np.float32), header=hdr).writeto(
                 data / "cutouts" / f"{task}-{i:05d}.fits", overwrite=True)
             n_files["cutouts"] += 1
@@ -160,14 +161,15 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
         lab = int(cat["class"][row])
         f, e, p = specsim.simulate_one(np.random.default_rng([int(seed), 7, int(row)]), lab, wave,
                                        redshift=float(cat["true_redshift"][row]))
-        _write_table(data / "spectra" / f"spec-{i:05d}.fits",
-                     {"WAVE": (wave.astype(np.float32), "Angstrom"), "FLUX": (f.astype(np.float32), "1e-17 erg/(s cm2 Angstrom)"),
-                      "ERROR": (e.astype(np.float32), "1e-17 erg/(s cm2 Angstrom)")},
-                     {"OBJ_ID": int(cat["obj_id"][row]), "RA": float(cat["ra"][row]), "DEC": float(cat["dec"][row]),
-                      "LABEL": lab, "CLASS": catsim.CLASS_NAMES[lab], "Z": float(p["redshift"]),
-                      "SNR": float(p["snr"]), "TEFF": float(np.nan_to_num(p["teff"])),
-                      "DATE-OBS": "2026-02-%02dT00:00:00" % (1 + i % 28), "WMIN": float(wave[0]),
-                      "WMAX": float(wave[-1]), "NPIX": len(wave), "SEED": seed})
+        write_table(data / "spectra" / f"spec-{i:05d}.fits",
+                    {"WAVE": (wave.astype(np.float32), "Angstrom"),
+                     "FLUX": (f.astype(np.float32), "1e-17 erg/(s cm2 Angstrom)"),
+                     "ERROR": (e.astype(np.float32), "1e-17 erg/(s cm2 Angstrom)")},
+                    {"OBJ_ID": int(cat["obj_id"][row]), "RA": float(cat["ra"][row]), "DEC": float(cat["dec"][row]),
+                     "LABEL": lab, "CLASS": catsim.CLASS_NAMES[lab], "Z": float(p["redshift"]),
+                     "SNR": float(p["snr"]), "TEFF": float(np.nan_to_num(p["teff"])),
+                     "DATE-OBS": "2026-02-%02dT00:00:00" % (1 + i % 28), "WMIN": float(wave[0]),
+                     "WMAX": float(wave[-1]), "NPIX": len(wave), "SEED": seed})
         n_files["spectra"] += 1
     stages.update(1)
 
@@ -178,7 +180,7 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
         hdr = {"OBJ_ID": int(cat["obj_id"][row]), "RA": float(cat["ra"][row]), "DEC": float(cat["dec"][row]),
                "LABEL": int(lcs.labels[i]), "CLASS": lcs.class_names[lcs.labels[i]],
                "PERIOD": float(np.nan_to_num(lcs.meta["period"][i])), "SEED": seed}
-        _write_table(data / "lightcurves" / f"lc-{i:05d}.fits",
+        write_table(data / "lightcurves" / f"lc-{i:05d}.fits",
                      {"TIME": (lcs.time, "d"), "FLUX": (lcs.flux[i], None), "FLUX_ERR": (lcs.flux_err[i], None)}, hdr)
         n_files["lightcurves"] += 1
     stages.update(1)
