@@ -50,9 +50,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
 
-    from astrohub import models
+    from astrohub import models, pipeline
     from astrohub.vo import Archive
-    from astrohub import pipeline
 
     base, live = archive_base(args.tap_url)
     arc = Archive.local(base, cache_dir=Path(tempfile.mkdtemp(prefix="widgets-bench-")), progress=False)

@@ -174,7 +174,8 @@ def shards(dataset, world: int) -> list[Chunk]:
     raise TypeError(f"fit() needs a Simulated dataset (generated on the workers), got {type(dataset).__name__}")
 
 
-def launch(client: Client, ws: list[str], ref, parts: list[Chunk], cfg: FitConfig, checkpoint: Path) -> list[RankResult]:
+def launch(client: Client, ws: list[str], ref, parts: list[Chunk], cfg: FitConfig,
+           checkpoint: Path) -> list[RankResult]:
     """One attempt: rank r trains on ``parts[r]`` on worker ``ws[r]``, pinned, all started together."""
     world = len(ws)
     addr = client.scheduler_info(n_workers=-1)["workers"][ws[0]]["host"]
