@@ -48,7 +48,7 @@ def test_rows_without_cutouts_are_named(client, arc):
 
 def test_one_dimensional_models_shard_like_a_single_process(client, arc):
     """Light curves and spectra are fetched by the workers; photo-z reads the rows themselves."""
-    from astrohub.models.predictors.series import StellarPrediction
+    from astrohub.models.predictors.spectra import StellarPrediction
 
     for model, adql, fetch in (
             ("transit_vetter", "SELECT TOP 24 * FROM astrohub.lightcurves ORDER BY obj_id", arc.lightcurves),

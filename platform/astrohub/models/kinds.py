@@ -75,13 +75,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          _generator_headline, predicts_rows=False, image=True),
     Kind("generator/vae", "cutout", "vae:VAEGenerator", "vae:train_vae", "evaluate:image_metrics",
          _vae_headline, predicts_rows=False, image=True),
-    Kind("lightcurve-classifier", "lightcurve", "series:TransitVetter", "series:train_classifier",
+    Kind("lightcurve-classifier", "lightcurve", "transit:TransitVetter", "series:train_classifier",
          "evaluate:series_metrics", _transit_headline, classifier=True),
-    Kind("spectrum-classifier", "spectrum", "series:SpectrumClassifier", "series:train_classifier",
+    Kind("spectrum-classifier", "spectrum", "spectra:SpectrumClassifier", "series:train_classifier",
          "evaluate:series_metrics", _classifier_headline, classifier=True),
-    Kind("spectrum-regressor", "spectrum", "series:StellarParams", "series:train_stellar",
+    Kind("spectrum-regressor", "spectrum", "spectra:StellarParams", "series:train_stellar",
          "evaluate:series_metrics", _stellar_headline),
-    Kind("photoz-mdn", "photometry", "series:PhotoZ", "series:train_photoz", "evaluate:series_metrics",
+    Kind("photoz-mdn", "photometry", "photoz:PhotoZ", "photoz:train_photoz", "evaluate:series_metrics",
          _photoz_headline),
 ]}
 

@@ -15,7 +15,6 @@ from ..datasets import STELLAR_NAMES, series_inputs, simulate_series, stellar_ta
 from ..evaluation import series_metrics as SM
 from ..evaluation.baselines import baseline_features
 from ..evaluation.metrics import classification_report
-from ..evaluation.series_metrics import Z_GRID
 from ..inputs import series as P
 from ..nets import series as series_nets
 from ..recipes import Recipe
@@ -90,7 +89,7 @@ def logits(net, xs, bs=1024):
 
 
 # ----------------------------------------------------------------------------- baselines
-def _forest(reg: bool, seed: int):
+def forest(reg: bool, seed: int):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     cls = RandomForestRegressor if reg else RandomForestClassifier
@@ -98,7 +97,7 @@ def _forest(reg: bool, seed: int):
 
 
 # ----------------------------------------------------------------------------- per-kind training
-def _card(spec: Recipe, sizes, inputs: dict, outputs: dict) -> dict:
+def series_card(spec: Recipe, sizes, inputs: dict, outputs: dict) -> dict:
     return {"name": spec.name, "version": VERSION, "kind": spec.kind, "task": spec.task,
             "description": spec.description, "inputs": inputs, "outputs": outputs, "arch": dict(spec.arch),
             "training": {"simulator": f"astrohub.sims ({spec.task})", "seed": spec.seed,
@@ -107,7 +106,7 @@ def _card(spec: Recipe, sizes, inputs: dict, outputs: dict) -> dict:
             "targets": dict(spec.targets), "metrics": {}, "baseline": {}, "weights": {}}
 
 
-def _inputs_card(spec: Recipe, extra: dict) -> dict:
+def inputs_card(spec: Recipe, extra: dict) -> dict:
     base = {"pixel_scale_arcsec": None, "bands": [], "units": "", "normalisation": ""}
     base.update(extra)
     return base
@@ -127,7 +126,7 @@ def _classifier(spec, data, sizes, kw):
 
     classes = LC if spec.task == "transit" else SP
     m = {"split": "test", **classification_report(te["labels"], p, classes)}
-    rf = _forest(False, spec.seed).fit(baseline_features(spec.task, tr), tr["labels"])
+    rf = forest(False, spec.seed).fit(baseline_features(spec.task, tr), tr["labels"])
     pb = rf.predict_proba(baseline_features(spec.task, te))
     b = {"method": "random forest (200 trees) on " + ("binned folded views + BLS scalars" if spec.task == "transit"
                                                       else "the normalised spectrum in 128 bins"),
@@ -135,72 +134,21 @@ def _classifier(spec, data, sizes, kw):
     if spec.task == "transit":
         m["vetting"] = SM.vetting_report(te["labels"] == 0, p[:, 0])
         b["metrics"]["vetting"] = SM.vetting_report(te["labels"] == 0, pb[:, 0])
-        inputs = _inputs_card(spec, {"shape": [1000], "columns": ["TIME", "FLUX"], "units": "TIME in days, FLUX "
+        inputs = inputs_card(spec, {"shape": [1000], "columns": ["TIME", "FLUX"], "units": "TIME in days, FLUX "
                                      "relative or any linear unit", "min_points": 100, "normalisation":
                                      "flux / median - 1, 2.5-d running median removed, BLS fold; views in noise "
                                      "units and relative flux (arcsinh)", "global_bins": P.GLOBAL_BINS,
                                      "local_bins": P.LOCAL_BINS})
     else:
         w = tr["wave"]
-        inputs = _inputs_card(spec, {"shape": [1, int(len(w))], "columns": ["WAVE", "FLUX"], "wave_min": float(w[0]),
-                                     "wave_max": float(w[-1]), "units": "WAVE in Angstrom (log-linear grid), FLUX "
-                                     "any linear f_lambda unit", "normalisation": "arcsinh(flux / median |flux|)"})
-    card = _card(spec, sizes, inputs, {"classes": list(classes), "mc_samples": 20})
+        inputs = inputs_card(spec, {"shape": [1, int(len(w))], "columns": ["WAVE", "FLUX"],
+                                    "wave_min": float(w[0]), "wave_max": float(w[-1]),
+                                    "units": "WAVE in Angstrom (log-linear grid), FLUX any linear f_lambda unit",
+                                    "normalisation": "arcsinh(flux / median |flux|)"})
+    card = series_card(spec, sizes, inputs, {"classes": list(classes), "mc_samples": 20})
     card["calibration"] = {"temperature": T, "fit_on": "validation"}
     card["metrics"], card["baseline"], card["training"]["log"] = m, b, log
     return card, state
-
-
-def _photoz(spec, data, sizes, kw):
-    tr, va, te = data
-    f = P.photometry_features(tr["mags"].astype(np.float64), tr["errors"].astype(np.float64))
-    norm = {"mean": f.mean(0).tolist(), "std": f.std(0).tolist()}
-    xs = [series_inputs("photoz", d, norm) for d in data]
-    net = series_nets.build(spec.arch)
-    state, log = fit_arrays(net, xs[0], tr["redshift"].astype(np.float32), xs[1], va["redshift"].astype(np.float32),
-                     mdn_loss, **kw)
-    net.load_state_dict(state)
-    inputs = _inputs_card(spec, {"shape": [5], "bands": ["u", "g", "r", "i", "z"], "columns":
-                                 [f"mag_{b}" for b in "ugriz"] + [f"err_{b}" for b in "ugriz"], "units": "AB mag",
-                                 "normalisation": {"features": "r, u-g, g-r, r-i, i-z, log10(err_ugriz)", **norm}})
-    card = _card(spec, sizes, inputs, {"pdf": "gaussian mixture", "components": spec.arch["k"], "z_max": 4.0})
-    from ..predictors.series import PhotoZ
-
-    pz = PhotoZ(card, state, "cpu")
-    res = pz.predict(te["mags"], te["errors"])
-    z = te["redshift"].astype(np.float64)
-    m = {"split": "test", "point_estimate": "PDF mode", **SM.pdf_report(Z_GRID, res.cdf(Z_GRID), res.z_mode, z)}
-    cdf = res.cdf(Z_GRID)
-    m["by_class"] = {c: SM.pdf_report(Z_GRID, cdf[te["labels"] == i], res.z_mode[te["labels"] == i],
-                                      z[te["labels"] == i]) for i, c in enumerate(["star", "galaxy", "qso"])}
-    extragal = te["labels"] > 0
-    m["galaxies_and_qsos"] = SM.pdf_report(Z_GRID, cdf[extragal], res.z_mode[extragal], z[extragal])
-    card["metrics"], card["training"]["log"] = m, log
-    card["baseline"] = photoz_baselines(tr, te, spec.seed)
-    return card, state
-
-
-def photoz_baselines(tr, te, seed, k=30) -> dict:
-    """Random-forest point estimates and k-NN PDFs (Gaussian KDE of the neighbours' redshifts)."""
-    from sklearn.neighbors import KNeighborsRegressor
-
-    ftr, fte = baseline_features("photoz", tr), baseline_features("photoz", te)
-    mu, sd = ftr.mean(0), ftr.std(0)
-    z, zt = tr["redshift"].astype(np.float64), te["redshift"].astype(np.float64)
-    rf = _forest(True, seed).fit(ftr, z)
-    knn = KNeighborsRegressor(k).fit((ftr - mu) / sd, z)
-    idx = knn.kneighbors((fte - mu) / sd, return_distance=False)
-    nz = z[idx]
-    bw = np.maximum(0.5 * nz.std(1, keepdims=True) * k ** -0.2, 0.005)
-    from scipy.special import ndtr
-
-    cdf = np.stack([ndtr((Z_GRID[None] - nz[i][:, None]) / bw[i]).mean(0) for i in range(len(nz))])
-    eg = te["labels"] > 0
-    zrf = rf.predict(fte)
-    return {"method": "random forest (200 trees) and k-NN (k=30, Gaussian KDE PDF) on the same features",
-            "random_forest": SM.point_metrics(zt, zrf), "knn": SM.pdf_report(Z_GRID, cdf, np.median(nz, 1), zt),
-            "galaxies_and_qsos": {"random_forest": SM.point_metrics(zt[eg], zrf[eg]),
-                                  "knn": SM.pdf_report(Z_GRID, cdf[eg], np.median(nz[eg], 1), zt[eg])}}
 
 
 def _stellar(spec, data, sizes, kw):
@@ -212,16 +160,16 @@ def _stellar(spec, data, sizes, kw):
     net = series_nets.build(spec.arch)
     state, log = fit_arrays(net, xs[0], ys[0], xs[1], ys[1], gaussian_nll, **kw)
     w = tr["wave"]
-    inputs = _inputs_card(spec, {"shape": [1, int(len(w))], "columns": ["WAVE", "FLUX"], "wave_min": float(w[0]),
+    inputs = inputs_card(spec, {"shape": [1, int(len(w))], "columns": ["WAVE", "FLUX"], "wave_min": float(w[0]),
                                  "wave_max": float(w[-1]), "units": "WAVE in Angstrom, FLUX any linear unit",
                                  "normalisation": "arcsinh(flux / median |flux|)"})
-    card = _card(spec, sizes, inputs, {"parameters": STELLAR_NAMES, "units": ["K", "dex (cgs)", "dex"],
+    card = series_card(spec, sizes, inputs, {"parameters": STELLAR_NAMES, "units": ["K", "dex (cgs)", "dex"],
                                        "mean": mu.tolist(), "std": sd.tolist(), "uncertainty": "Gaussian 1-sigma"})
-    from ..predictors.series import StellarParams
+    from ..predictors.spectra import StellarParams
 
     res = StellarParams(card, state, "cpu").predict(te["flux"])
     m = {"split": "test", **SM.regression_report(y[2], res.values, res.sigmas, STELLAR_NAMES)}
-    rf = _forest(True, spec.seed).fit(baseline_features(spec.task, tr), y[0])
+    rf = forest(True, spec.seed).fit(baseline_features(spec.task, tr), y[0])
     b = {"method": "random forest (200 trees) on the normalised spectrum in 128 bins",
          "metrics": SM.regression_report(y[2], rf.predict(baseline_features(spec.task, te)), None, STELLAR_NAMES)}
     card["metrics"], card["baseline"], card["training"]["log"] = m, b, log
@@ -229,7 +177,7 @@ def _stellar(spec, data, sizes, kw):
 
 
 # ----------------------------------------------------------------------------- entry points (kinds table)
-def _run(fn, spec: Recipe, opts: Options) -> tuple[dict, dict]:
+def run(fn, spec: Recipe, opts: Options) -> tuple[dict, dict]:
     sizes = (opts.n_train or spec.n_train, opts.n_val or spec.n_val, opts.n_test or spec.n_test)
     s = spec.split_seeds()
     data = [simulate_series(spec.task, n, s[k], workers=opts.workers) for k, n in zip(("train", "val", "test"), sizes)]
@@ -243,14 +191,9 @@ def _run(fn, spec: Recipe, opts: Options) -> tuple[dict, dict]:
 
 def train_classifier(spec: Recipe, opts: Options) -> tuple[dict, dict]:
     """A light-curve or spectrum classifier from its recipe."""
-    return _run(_classifier, spec, opts)
-
-
-def train_photoz(spec: Recipe, opts: Options) -> tuple[dict, dict]:
-    """The photo-z mixture density network from its recipe."""
-    return _run(_photoz, spec, opts)
+    return run(_classifier, spec, opts)
 
 
 def train_stellar(spec: Recipe, opts: Options) -> tuple[dict, dict]:
     """The stellar-parameter regressor from its recipe."""
-    return _run(_stellar, spec, opts)
+    return run(_stellar, spec, opts)
