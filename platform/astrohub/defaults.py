@@ -132,3 +132,16 @@ TEST_ARCHIVE_PORT = 18390   # the tests' local archive ($ASTROHUB_TEST_ARCHIVE_P
 TEST_UP_PORT = 18400        # tests/hub/test_lifecycle.py's `astrohub up`
 BENCH_ARCHIVE_PORT = 18490  # benchmarks' local archive
 BENCH_HUB_PORT = 18600      # benchmarks/hub_bench.py's platform
+
+
+# -- real labelled data kits ------------------------------------------------------------------------------
+# The real development kits (SDSS photometry, Galaxy Zoo JPEGs, ZTF alerts, Kepler/TESS light curves) live
+# outside the repository, in ../shared/real next to the checkout; $ASTROHUB_REAL_DATA points elsewhere.
+REAL_DATA_ENV = "ASTROHUB_REAL_DATA"
+
+
+def real_data_dir() -> Path:
+    """The folder holding the real data kits: ``$ASTROHUB_REAL_DATA``, else ``../shared/real`` beside the
+    repository (not checked here: :func:`astrohub.models.evaluation.kits.kit_dir` says what is missing)."""
+    env = os.environ.get(REAL_DATA_ENV)
+    return Path(env).expanduser() if env else Path(__file__).resolve().parents[3] / "shared" / "real"

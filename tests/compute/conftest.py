@@ -40,7 +40,7 @@ def tiny_model(tmp_path_factory):
         "arch": arch,
         "training": {"simulator": "astrohub.sims.images", "seed": 0, "split_seeds": [0, 1, 2],
                      "n_train": 0, "n_val": 0, "n_test": 0, "epochs_run": 0},
-        "metrics": {"note": "untrained"}, "baseline": {},
+        "metrics": {"note": "untrained"}, "baseline": {}, "validated_on_real": False,
         "weights": {"file": "weights.safetensors", "sha256": sha, "format": "safetensors"},
     }
     (d / "card.json").write_text(json.dumps(card))

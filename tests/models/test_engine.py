@@ -121,6 +121,9 @@ def test_write_model_and_checkpoints_round_trip(tmp_path):
             "training": {"simulator": "", "seed": 0, "split_seeds": {}, "n_train": 1, "n_val": 1, "n_test": 1,
                          "epochs_run": 1}}
     written = write_model(card, net.state_dict(), tmp_path / "m")
+    assert written["validated_on_real"] is False  # no real section
+    assert write_model(dict(card, real={"metrics": {"accuracy": 0.9}}), net.state_dict(),
+                       tmp_path / "r")["validated_on_real"] is True
     assert written["weights"]["sha256"] == sha256_file(tmp_path / "m" / "weights.safetensors")
     assert json.loads((tmp_path / "m" / "card.json").read_text())["weights"] == written["weights"]
     state = load_weights(tmp_path / "m" / "weights.safetensors", written["weights"]["sha256"])

@@ -97,6 +97,28 @@ def test_missing_weights_and_broken_cards(model_copy):
         read_card(model_copy / "card.json")
 
 
+def test_a_card_says_whether_it_was_validated_on_real_data(model_copy):
+    from astrohub.models.cards import retrained
+
+    card = json.loads((model_copy / "card.json").read_text())
+    assert card["validated_on_real"] is False  # simulations only: said so, not left out
+    for bad, message in ((None, "'validated_on_real' must be true or false"),
+                         (True, "says validated_on_real but has no real.metrics")):
+        c = dict(card)
+        if bad is None:
+            del c["validated_on_real"]
+        else:
+            c["validated_on_real"] = bad
+        (model_copy / "card.json").write_text(json.dumps(c))
+        with pytest.raises(CardError, match=message):
+            read_card(model_copy / "card.json")
+    real = dict(card, validated_on_real=True, real={"kit": "k", "metrics": {"accuracy": 0.9}})
+    (model_copy / "card.json").write_text(json.dumps(real))
+    assert read_card(model_copy / "card.json")["validated_on_real"] is True
+    again = retrained(real)  # new weights: the real measurement described the old ones
+    assert again["validated_on_real"] is False and "real" not in again and real["real"]["kit"] == "k"
+
+
 def test_loading_never_unpickles(monkeypatch, model_copy):
     def boom(*a, **k):
         raise AssertionError("unpickling attempted")

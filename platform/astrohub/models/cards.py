@@ -22,6 +22,7 @@ REQUIRED = {
 }
 REQUIRED_INPUTS = ("shape", "bands", "pixel_scale_arcsec", "units", "normalisation")
 REQUIRED_TRAINING = ("simulator", "seed", "split_seeds", "n_train", "n_val", "n_test", "epochs_run")
+# and "validated_on_real" (bool): true only with a "real" section measured on a real held-out split
 
 
 class CardError(ValueError):
@@ -49,6 +50,11 @@ def validate_card(card: dict) -> dict:
         raise CardError(f"model card {name!r}: weights must be safetensors, not {card['weights']['format']!r}")
     if not card["metrics"]:
         raise CardError(f"model card {name!r} has no metrics")
+    if not isinstance(card.get("validated_on_real"), bool):
+        raise CardError(f"model card {name!r}: 'validated_on_real' must be true or false (is the model measured "
+                        "on a real held-out split?)")
+    if card["validated_on_real"] and not card.get("real", {}).get("metrics"):
+        raise CardError(f"model card {name!r} says validated_on_real but has no real.metrics")
     return card
 
 
@@ -69,6 +75,15 @@ def write_card(card: dict, path: str | Path) -> None:
     validate_card(card)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+
+
+def retrained(card: dict) -> dict:
+    """A copy of ``card`` for weights retrained from it (fine-tuning, distributed fit): its real-data
+    section described the old weights, so it goes, and the model is not validated on real data."""
+    c = copy.deepcopy(card)
+    c.pop("real", None)
+    c["validated_on_real"] = False
+    return c
 
 
 def without_psf_head(card: dict) -> dict:

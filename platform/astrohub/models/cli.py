@@ -45,7 +45,7 @@ def cmd_train(args) -> int:
     try:
         card = train(args.name, args.out, device=args.device, epochs=args.epochs, n_train=args.n_train,
                      n_val=args.n_val, n_test=args.n_test, threads=args.threads, max_minutes=args.max_minutes,
-                     progress=not args.quiet, resume=args.resume)
+                     progress=not args.quiet, resume=args.resume, data=args.data)
     except (ValueError, CardError) as e:
         return _err("train", e)
     print(json.dumps({"name": card["name"], "metrics": _headline(card["metrics"]),
@@ -106,6 +106,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="stop training after this many minutes")
     p.add_argument("--resume", default=None, metavar="DIR",
                    help="skip stage 1: run the recipe's later stages from the card + weights stage 1 wrote in DIR")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="the folder holding the real data kits, for recipes that adapt to one "
+                        "(default: $ASTROHUB_REAL_DATA or ../shared/real)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 

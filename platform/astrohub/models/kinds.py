@@ -6,7 +6,8 @@ kind is one row here plus one file (its predictor, trainer and scoring), and not
 on the kind. Predictor, trainer and scorer are named ``"module:attribute"`` under
 ``astrohub.models`` and imported on first use, so reading the table never imports torch.
 
-Modalities: ``cutout`` (images), ``lightcurve`` (TIME/FLUX tables), ``spectrum`` (WAVE/FLUX
+Modalities: ``cutout`` (single-band or triplet images), ``colour`` (RGB colour composites such as the
+JPEGs Galaxy Zoo serves), ``lightcurve`` (TIME/FLUX tables), ``spectrum`` (WAVE/FLUX
 tables) and ``photometry`` (catalogue magnitudes in the rows themselves).
 """
 
@@ -16,7 +17,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-MODALITIES = ("cutout", "lightcurve", "spectrum", "photometry")
+MODALITIES = ("cutout", "colour", "lightcurve", "spectrum", "photometry")
 
 
 def _classifier_headline(m: dict) -> str:
@@ -75,6 +76,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          _generator_headline, predicts_rows=False, image=True),
     Kind("generator/vae", "cutout", "vae:VAEGenerator", "vae:train_vae", "evaluate:image_metrics",
          _vae_headline, predicts_rows=False, image=True),
+    Kind("colour-classifier", "colour", "colour:ColourClassifier", "colour:train_colour", "evaluate:no_simulation",
+         _classifier_headline, classifier=True),
     Kind("lightcurve-classifier", "lightcurve", "transit:TransitVetter", "series:train_classifier",
          "evaluate:series_metrics", _transit_headline, classifier=True),
     Kind("spectrum-classifier", "spectrum", "spectra:SpectrumClassifier", "series:train_classifier",

@@ -40,6 +40,8 @@ class Recipe:
     snapshot_ensemble: bool = False  # classifiers with stages: ship the average of every stage's best weights
     psf_train: dict = field(default_factory=dict)  # arch["psf_head"]'s training: n_train (fresh objects after
     # the network's), epochs, lr, batch (astrohub.models.training.psf)
+    real_kit: str | None = None  # the real data kit (a folder of $ASTROHUB_REAL_DATA) it adapts to, is measured on
+    real: dict = field(default_factory=dict)  # how it adapts to the kit (the trainer's settings)
 
     def split_seeds(self) -> dict[str, int]:
         """Disjoint simulation seeds for the train / validation / test splits."""
@@ -86,7 +88,7 @@ RECIPES: dict[str, Recipe] = {
             size=32,
             channels=["science", "reference", "difference"],
             arch={"net": "cnn", "in_ch": 3, "n_out": 2, "widths": [24, 32, 64, 96], "dropout": 0.3},
-            n_train=20000, n_val=3000, n_test=4000,
+            n_train=20000, n_val=3000, n_test=4000, real_kit="ztf_alerts",
             description="Real/bogus classifier for difference-imaging candidates "
                         "(science, reference, difference triplets, 32x32).",
             targets={"accuracy": 0.995},
@@ -121,6 +123,7 @@ RECIPES: dict[str, Recipe] = {
                {"net": "transit", "in_ch": 4, "n_scalars": 6, "n_out": 4, "widths": [16, 32, 64], "hidden": 128,
                 "dropout": 0.3},
                n_train=5000, n_val=800, n_test=2000, seed=1, epochs=30, batch=64, patience=5,
+               real_kit="kepler_lightcurves",
                description="Exoplanet transit vetting on 27-day light curves: BLS ephemeris, AstroNet-style "
                            "global + local folded views; planet-transit vs eclipsing-binary / variable / noise.",
                targets={"auc": 0.99}),
@@ -134,6 +137,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe("photoz_mdn", "photoz", "photoz-mdn",
                {"net": "mdn", "n_in": 10, "hidden": [128, 128, 128], "k": 6},
                n_train=20000, n_val=2000, n_test=4000, seed=3, epochs=150, batch=256, lr=1e-3, patience=25,
+               real_kit="sdss_photoz",
                description="Photometric redshift PDFs (6-component Gaussian mixture density network) from "
                            "ugriz magnitudes and errors of stars, galaxies and QSOs.",
                targets={}),

@@ -120,6 +120,12 @@ def image_metrics(model, recipe: Recipe, n: int, seed: int) -> dict:
     return res
 
 
+def no_simulation(model, recipe: Recipe, n: int, seed: int) -> dict:
+    """Models trained on a real kit only have no simulated set to re-measure: their card's ``real``
+    section (re-measured by :func:`evaluate`) is all there is."""
+    return {}
+
+
 def series_metrics(model, recipe: Recipe, n: int, seed: int) -> dict:
     """``fresh``: metrics of a 1-D model on ``n`` fresh simulations (``seed``) of its recipe's task."""
     return {"fresh": {"seed": seed, **metrics_on(model, recipe.task, simulate_series(recipe.task, n, seed,
@@ -143,9 +149,10 @@ def metrics_on(model, task: str, d: dict) -> dict:
 
 
 def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Path | None = None,
-             model=None) -> dict:
+             model=None, real: bool = True) -> dict:
     """Card metrics next to metrics on a fresh simulated set (``n`` objects, ``seed`` defaults to a
-    seed disjoint from training) and, for image models, on a labelled ``table`` file."""
+    seed disjoint from training), for image models on a labelled ``table`` file, and, for a model whose
+    card has a ``real`` section (and ``real``), its metrics re-measured now on the kit's held-out split."""
     from ..kinds import kind_of
     from ..registry import get_card
 
@@ -156,7 +163,13 @@ def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Pat
     model = model or load(name, device=None if row.image else "cpu")
     recipe = get_recipe(name)
     seed = recipe.fresh_seed() if seed is None else int(seed)
-    res = {"name": name, "card": model.card["metrics"], "baseline": model.card["baseline"]}
+    res = {"name": name, "card": model.card["metrics"], "baseline": model.card["baseline"],
+           "validated_on_real": model.card["validated_on_real"]}
+    if real and "real" in model.card:
+        from .kits import measure
+
+        res["card_real"] = model.card["real"]
+        res["real"] = measure(name, model)
     if n:
         res.update(row.load_scorer()(model, recipe, n, seed))
     if table is not None:

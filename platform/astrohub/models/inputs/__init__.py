@@ -5,13 +5,15 @@
   border noise);
 - :mod:`.products`: archive cutouts (an ``astrohub.vo`` ImageSet) to a model's inputs: the centre
   crop and the PSF read from the FITS headers (``image_inputs``);
+- :mod:`.ood`: out-of-distribution flags (``OODFlags``) every predictor puts on its predictions;
 - :mod:`.series`: light curves (BLS + folded views), spectra and photometry of the 1-D models.
 
 Serving code: imports nothing from training.
 """
 
 from .images import GEN_SCALE, InputError, as_batch, as_psf_fwhm, noise_sigma, normalise
+from .ood import OODFlags
 from .products import fit_cutouts, image_inputs, is_product_set, psf_argument
 
 __all__ = ["GEN_SCALE", "InputError", "as_batch", "as_psf_fwhm", "noise_sigma", "normalise", "fit_cutouts",
-           "image_inputs", "is_product_set", "psf_argument"]
+           "image_inputs", "is_product_set", "psf_argument", "OODFlags"]

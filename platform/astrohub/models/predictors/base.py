@@ -24,6 +24,8 @@ class Prediction:
     uncertainty: np.ndarray  # [N] MC-dropout std of the predicted class's probability
     entropy: np.ndarray  # [N] predictive entropy (nats) of the calibrated probabilities
     class_names: list[str]
+    ood: np.ndarray | None = None  # [N] bool: the input lies outside what the model was trained on
+    ood_reason: list[str] | None = None  # [N] why ("" when in range); see astrohub.models.inputs.OODFlags
 
 
 def device_of(device) -> torch.device:

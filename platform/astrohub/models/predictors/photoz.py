@@ -24,11 +24,16 @@ class PhotoZPrediction:
     z_mode: np.ndarray  # [N] PDF peak
     z_mean: np.ndarray
     z_std: np.ndarray
+    ood: np.ndarray | None = None  # [N] bool: outside what the model was trained on (see ood_reason)
+    ood_reason: list[str] | None = None
 
     def select(self, rows) -> "PhotoZPrediction":
         """The predictions of ``rows`` (indices, a mask or a slice)."""
-        return PhotoZPrediction(*(getattr(self, f)[rows] for f in ("weights", "means", "sigmas", "z_mode",
-                                                                  "z_mean", "z_std")))
+        idx = np.arange(len(self.z_mode))[rows]
+        return PhotoZPrediction(*(getattr(self, f)[idx] for f in ("weights", "means", "sigmas", "z_mode",
+                                                                 "z_mean", "z_std")),
+                                ood=None if self.ood is None else self.ood[idx],
+                                ood_reason=None if self.ood_reason is None else [self.ood_reason[i] for i in idx])
 
     def pdf(self, grid) -> np.ndarray:
         """PDFs [N, G] on redshift ``grid``."""

@@ -20,6 +20,8 @@ class StellarPrediction:
     values: np.ndarray
     sigmas: np.ndarray
     names: list[str] = field(metadata={"per_row": False})  # parameter names, not one per row
+    ood: np.ndarray | None = None  # [N] bool: outside what the model was trained on (see ood_reason)
+    ood_reason: list[str] | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[:, self.names.index(name)]

@@ -15,11 +15,12 @@ from pathlib import Path
 def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: int | None = None,
           n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
           threads: int | None = None, max_minutes: float | None = None, progress: bool = True,
-          resume: str | Path | None = None, workers: int = 1) -> dict:
+          resume: str | Path | None = None, workers: int = 1, data: str | Path | None = None) -> dict:
     """Train model ``name`` from its recipe, write weights + card to ``out_dir`` (default: the
     packaged zoo) and return the card. Smaller ``n_*``/``epochs`` give quick smoke runs.
     ``resume`` (image classifiers; a directory with the card and weights an earlier run of the same
-    recipe wrote) skips the stages that run completed."""
+    recipe wrote) skips the stages that run completed. ``data``: the folder holding the real data kits, for
+    recipes that adapt to one (default: :func:`astrohub.defaults.real_data_dir`)."""
     import torch
 
     from ..kinds import kind_of
@@ -35,7 +36,8 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
         torch.set_num_threads(int(threads))
     out = Path(out_dir) if out_dir else ZOO / name
     opts = Options(out, torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")), epochs, n_train,
-                   n_val, n_test, max_minutes, progress, Path(resume) if resume is not None else None, workers)
+                   n_val, n_test, max_minutes, progress, Path(resume) if resume is not None else None, workers,
+                   Path(data) if data is not None else None)
     t0 = time.time()
     card, state = row.load_trainer()(recipe, opts)
     card["training"].setdefault("device", str(opts.device))

@@ -45,6 +45,7 @@ class Options:
     progress: bool = True
     resume: Path | None = None  # image classifiers: the directory of an earlier run of the same recipe
     workers: int = 1  # simulation processes of the 1-D data sets
+    data: Path | None = None  # the folder holding the real data kits (default: astrohub.defaults.real_data_dir())
 
 
 class Batches(Protocol):
@@ -233,10 +234,12 @@ def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
 
 # ----------------------------------------------------------------------------- writing and checkpoints
 def write_model(card: dict, state: dict, out: str | Path) -> dict:
-    """Save ``state`` as ``out/weights.safetensors``, record its sha256 and size in ``card`` and
-    write ``out/card.json``; returns the card. The one way a trained model reaches disk."""
+    """Save ``state`` as ``out/weights.safetensors``, record its sha256 and size in ``card``, set
+    ``validated_on_real`` from its ``real`` section and write ``out/card.json``; returns the card. The one
+    way a trained model reaches disk."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    card["validated_on_real"] = bool(card.get("real", {}).get("metrics"))  # a real held-out split, or not
     digest = save_weights(state, out / "weights.safetensors")
     card["weights"] = {"file": "weights.safetensors", "format": "safetensors", "sha256": digest,
                        "bytes": (out / "weights.safetensors").stat().st_size}

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cards import without_psf_head
+from ..cards import retrained, without_psf_head
 from ..evaluation import metrics as M
 from ..evaluation.evaluate import label_indices
 from ..inputs import InputError, as_batch, normalise
@@ -97,7 +97,7 @@ def fine_tune(name: str, table_or_tensors, labels=None, *, classes: list[str] | 
     with torch.no_grad():
         lv = net(X[vi])
     T = fit_temperature(lv, y[vi])
-    card = without_psf_head(base.card)  # fine-tuning retrains the PSF-blind head (and features)
+    card = retrained(without_psf_head(base.card))  # fine-tuning retrains the PSF-blind head (and features)
     pretrained = card["metrics"]
     card["version"] = base.card["version"] + "+ft"
     card["outputs"]["classes"] = new_classes
