@@ -76,7 +76,7 @@ def build_net(ref, init: str):
     """The network of zoo model ``ref`` with its shipped weights (``init="pretrained"``) or fresh ones."""
     import torch
 
-    from astrohub.models.cards import without_psf_head
+    from astrohub.models.cards import retrained, without_psf_head
 
     model = load_model(ref, "cpu")
     net = copy.deepcopy(model.net).to(memory_format=torch.contiguous_format)
@@ -89,7 +89,7 @@ def build_net(ref, init: str):
                 m.reset_parameters()
     elif init != "pretrained":
         raise ValueError(f"init must be 'pretrained' or 'scratch', got {init!r}")
-    return without_psf_head(model.card), net
+    return retrained(without_psf_head(model.card)), net
 
 
 def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_epoch: int, rank: int,
