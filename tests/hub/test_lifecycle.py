@@ -153,9 +153,9 @@ def test_stop_also_stops_what_a_hub_left_running(tmp_path):
     script = tmp_path / "hub.py"
     script.write_text(
         "import signal, subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n"
-        "print(child.pid, flush=True)\n"
         "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))  # exits without stopping its child\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n"
+        "print(child.pid, flush=True)  # only once the handler is in place: stop() may follow at once\n"
         "time.sleep(600)\n")
     hub = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True)
     RUNNING.append(hub)
