@@ -1,0 +1,123 @@
+"""Colour-composite classifier (``colour-classifier`` kind): Galaxy Zoo's SDSS gri JPEGs, by path or as uint8
+arrays, to calibrated class probabilities with MC-dropout uncertainty, saliency and out-of-distribution flags.
+
+All preprocessing is here (:mod:`astrohub.models.inputs.colour`): each image is read as served, its central
+square resampled to the card's ``inputs.frame_px``, the central ``inputs.shape`` px kept and scaled per band with
+the card's mean and std. The network, temperature, MC dropout and test-time augmentation over the 8
+rotations/reflections are those of the image :class:`~astrohub.models.predictors.images.Classifier`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..inputs import InputError, OODFlags
+from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
+from .base import Prediction
+from .images import Classifier
+
+
+class ColourClassifier(Classifier):
+    """Classifier of colour composites: ``predict(images)`` with ``images`` JPEG/PNG paths (as Galaxy Zoo serves
+    them) or uint8 arrays [N, H, W, 3]; returns a :class:`~astrohub.models.predictors.base.Prediction` whose
+    ``ood`` / ``ood_reason`` flag images unlike the training stamps (see :meth:`ood_flags`)."""
+
+    @property
+    def frame_px(self) -> int:
+        return int(self.card["inputs"]["frame_px"])
+
+    @property
+    def crop_px(self) -> int:
+        return int(self.card["inputs"]["shape"][-1])
+
+    def prepare(self, images, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``images`` read and framed: (uint8 frames [N, F, F, 3], each image's central square resampled to
+        ``F = inputs.frame_px``; the served [height, width] of each [N, 2])."""
+        return prepare(images, self.frame_px, self.name, progress)
+
+    def view(self, images) -> np.ndarray:
+        """What the network sees of each image, before scaling: uint8 [N, S, S, 3], the central ``S`` px of its
+        frame (the grid of :meth:`explain`'s maps)."""
+        return centre(self.prepare(images)[0], self.crop_px)
+
+    def _normalised(self, frames: np.ndarray) -> np.ndarray:
+        inp = self.card["inputs"]
+        return normalise_colour(centre(frames, self.crop_px), inp["channel_mean"], inp["channel_std"])
+
+    def ood_flags(self, frames: np.ndarray, hw: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """(ood [N], reason [N]): images whose size, shape, colour, sky or central light lie outside what the
+        model was trained on (``card['inputs']['ranges']``, from the kit's training split)."""
+        st = colour_stats(hw, frames, self.crop_px)
+        rng = self.card["inputs"]["ranges"]
+        flags = OODFlags(len(frames))
+        flags.outside(st["side_px"], rng["side_px"], "stamp side (px)", "{:.0f}")
+        flags.outside(st["aspect"], rng["aspect"], "height/width", "{:.2f}")
+        grey = st["colour_spread"] < rng["colour_spread"][0]
+        flags.add(grey, "no colour (the three bands are nearly identical): not a gri colour composite")
+        flags.outside(np.where(grey, rng["colour_spread"][0], st["colour_spread"]),
+                      [None, rng["colour_spread"][1]], "band difference", "{:.1f}")
+        flags.outside(st["sky"], rng["sky"], "sky level (0-255)", "{:.0f}")
+        blank = st["centre_peak"] < rng["centre_peak"][0]
+        flags.add(blank, f"mostly blank: no source in the centre (peak {rng['centre_peak'][0]:.0f} or more expected)")
+        flags.outside(np.where(blank, rng["centre_peak"][0], st["centre_peak"]), [None, rng["centre_peak"][1]],
+                      "central peak (0-255)", "{:.0f}")
+        red = st["centre_red"]
+        flags.outside(np.where(np.isfinite(red), red, rng["centre_red"][0]), rng["centre_red"],
+                      "central red-blue colour", "{:.2f}")
+        return flags.result()
+
+    def predict(self, images, mc_samples: int | None = None, batch_size: int = 64, tta: bool | None = None,
+                progress: bool = False) -> Prediction:
+        """Classify colour composites ``images`` (JPEG/PNG paths as served, or uint8 arrays [N, H, W, 3]).
+        ``tta``: average over the 8 rotations/reflections (default: as the card says); ``mc_samples``: MC-dropout
+        samples for ``uncertainty`` (default: the card's; 0 skips them)."""
+        frames, hw = self.prepare(images, progress)
+        xn = self._normalised(frames)
+        emb = self._embed(xn, batch_size, tta)
+        T = self.temperature
+
+        def head(e, sample):  # dropout sits before the linear head
+            return self.net.head(F.dropout(e, self.net.dropout.p, training=sample))
+
+        with torch.inference_mode():
+            probs = F.softmax(head(emb, False) / T, dim=1)
+        top = probs.argmax(1)
+        n_mc = int(mc_samples if mc_samples is not None else self.card["outputs"].get("mc_samples", 20))
+        unc = torch.zeros(len(xn))
+        if n_mc > 1:
+            with torch.inference_mode():
+                samples = torch.stack([F.softmax(head(emb, True) / T, 1) for _ in range(n_mc)])
+            unc = samples.gather(2, top.view(1, -1, 1).expand(n_mc, -1, 1)).squeeze(2).std(0)
+        p = probs.cpu().numpy().astype(np.float64)
+        ent = -(p * np.log(np.clip(p, 1e-12, 1))).sum(1)
+        labels = top.cpu().numpy().astype(np.int64)
+        ood, why = self.ood_flags(frames, hw)
+        return Prediction(labels, [self.class_names[i] for i in labels], p, unc.cpu().numpy(), ent,
+                          self.class_names, ood, why)
+
+    def predict_proba(self, images, batch_size: int = 64, tta: bool | None = None) -> np.ndarray:
+        """Calibrated class probabilities [N, K]."""
+        return self.predict(images, mc_samples=0, batch_size=batch_size, tta=tta).probabilities
+
+    def explain(self, images, target=None) -> np.ndarray:
+        """Saliency maps [N, S, S] on the model's view of each image (:meth:`view`): |d logit / d pixel|
+        (max over bands) for the predicted class, or for ``target`` (class index or name). Single forward pass."""
+        frames, _ = self.prepare(images)
+        raw = torch.from_numpy(np.ascontiguousarray(self._normalised(frames))).to(self.device).requires_grad_(True)
+        xn = raw.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else raw
+        logits = self.net(xn)
+        if target is None:
+            idx = logits.argmax(1)
+        else:
+            if isinstance(target, str):
+                if target not in self.class_names:
+                    raise InputError(f"{self.name}: unknown class {target!r}; classes are {self.class_names}")
+                target = self.class_names.index(target)
+            if not 0 <= int(target) < len(self.class_names):
+                raise InputError(f"{self.name}: target class index {target} out of range "
+                                 f"0..{len(self.class_names) - 1}")
+            idx = torch.full((len(xn),), int(target), device=self.device)
+        logits.gather(1, idx.view(-1, 1)).sum().backward()
+        return raw.grad.abs().amax(1).cpu().numpy()

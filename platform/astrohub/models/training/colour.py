@@ -1,0 +1,243 @@
+"""Training of the colour classifiers (``colour-classifier`` kind) on a real kit, on the engine.
+
+The kit (``recipe.real_kit``, e.g. ``galaxyzoo1_jpeg``) is split once, stratified with a fixed seed
+(:func:`astrohub.models.evaluation.kits.galaxyzoo1.split`): the network trains on the TRAIN split with
+augmentation (any rotation, flips, zoom, shifts, per-band gain and brightness jitter) and class-balanced sampling;
+early stopping and the temperature calibration use the VAL split only; the TEST split is touched once, at the end,
+through the same ``measure`` that ``astrohub eval`` and the tests run from the shipped weights, to fill the card's
+``real`` section (with the random forest trained on the TRAIN split). There is no simulator.
+
+Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px the network sees, its centre),
+``balance`` (sampling weight of a class ~ n_class ** -balance), ``rotate`` (degrees), ``zoom`` (max |log zoom|),
+``shift`` (px), ``gain`` (per-band log-gain std), ``bright`` (max |log brightness|), ``label_smoothing``,
+``weight_decay``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import nets
+from ..datasets import cache_dir
+from ..evaluation.kits import kit_dir
+from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
+from ..nets import tta_mean
+from ..recipes import Recipe
+from .engine import VERSION, EpochBatches, Options, Plan, fit, fit_temperature
+
+
+def kit_module(recipe: Recipe):
+    """The evaluation module of the recipe's kit (``load``, ``split``, ``measure``, ``CLASSES``)."""
+    from ..evaluation.kits import galaxyzoo1
+
+    kits = {galaxyzoo1.KIT: galaxyzoo1}
+    if recipe.real_kit not in kits:
+        raise ValueError(f"{recipe.name}: no colour kit module for {recipe.real_kit!r}; known: {', '.join(kits)}")
+    return kits[recipe.real_kit]
+
+
+def kit_frames(kit, data: dict, size: int, progress: bool = False) -> np.ndarray:
+    """Every image of the kit read as served and framed at ``size`` px (uint8 [N, size, size, 3]), cached by
+    the kit's labels.csv hash and the frame size."""
+    key = hashlib.sha256("\n".join(map(str, data["paths"])).encode()
+                         + (data["paths"][0].parent.parent / "labels.csv").read_bytes()).hexdigest()[:16]
+    path = cache_dir("sims") / f"real_{kit.KIT}_frames{size}_{key}.npz"
+    if path.is_file():
+        return np.load(path)["frames"]
+    fr, _ = prepare(data["paths"], size, kit.KIT, progress)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, frames=fr)
+    tmp.replace(path)
+    return fr
+
+
+def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict) -> torch.Tensor:
+    """Random views of uint8 frames ``x`` [B, F, F, 3]: float [B, 3, crop, crop] in 0-1, rotated by any angle
+    (up to ``cfg['rotate']`` degrees), flipped, zoomed (|log zoom| up to ``zoom``), shifted (up to ``shift`` px)
+    and jittered in per-band gain (log-normal, std ``gain``) and brightness (|log| up to ``bright``). With every
+    setting 0 this is exactly the central ``crop`` px."""
+    b, f = x.shape[0], x.shape[1]
+    img = x.permute(0, 3, 1, 2).float() / 255.0
+
+    def u(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(*(shape or (b,)), generator=g)
+
+    ang = u(-1, 1) * math.radians(cfg.get("rotate", 180.0))
+    z = torch.exp(u(-1, 1) * cfg.get("zoom", 0.0))
+    flip = torch.where(torch.rand(b, generator=g) < 0.5, -1.0, 1.0)
+    s = crop / f / z
+    cos, sin = torch.cos(ang) * s, torch.sin(ang) * s
+    t = u(-1, 1, b, 2) * cfg.get("shift", 0.0) * 2 / f
+    theta = torch.stack([torch.stack([cos * flip, -sin, t[:, 0]], 1), torch.stack([sin * flip, cos, t[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, [b, 3, crop, crop], align_corners=False)
+    out = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    gain = torch.exp(torch.randn(b, 3, 1, 1, generator=g) * cfg.get("gain", 0.0)
+                     + u(-1, 1).view(b, 1, 1, 1) * cfg.get("bright", 0.0))
+    return (out * gain).clamp(0, 1)
+
+
+def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: int, g: torch.Generator, dev,
+                   cfg: dict, n_classes: int) -> EpochBatches:
+    """Engine batches: each epoch ``len(frames) // bs`` mini-batches drawn with class weights ~ n ** -balance
+    (1: balanced classes, 0: as in the kit), :func:`augment`-ed, scaled by ``mean``/``std``, cross-entropy
+    (with ``label_smoothing``)."""
+    X, Y = torch.from_numpy(frames), torch.from_numpy(y)
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    w = torch.from_numpy(counts[y] ** -float(cfg.get("balance", 0.5)))
+    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
+    sd = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+    steps = len(frames) // bs
+    ls = float(cfg.get("label_smoothing", 0.0))
+
+    def batches(epoch=0):
+        idx = torch.multinomial(w, steps * bs, replacement=True, generator=g)
+
+        def make(i):
+            sel = idx[i * bs:(i + 1) * bs]
+            xb = ((augment(X[sel], crop, g, cfg) - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
+            return lambda net: F.cross_entropy(net(xb), Y[sel].to(dev), label_smoothing=ls)
+
+        return (make(i) for i in range(steps))
+
+    return EpochBatches(batches, steps)
+
+
+def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
+    """A colour classifier from its recipe and its real kit (``opts.data``: the folder holding the kits)."""
+    from ..predictors.colour import ColourClassifier
+
+    kit = kit_module(recipe)
+    where = kit_dir(recipe.real_kit, opts.data)
+    cfg = dict(recipe.real)
+    data = kit.load(where)
+    y = data["labels"]
+    idx = kit.split(y)
+    f_px, crop = int(cfg["frame"]), int(recipe.size)
+    frames = kit_frames(kit, data, f_px, opts.progress)
+    tr, va = idx["train"], idx["val"]
+    if opts.n_train:  # smoke runs: a stratified-enough prefix of the shuffled training rows
+        tr = np.sort(np.random.default_rng(recipe.seed).permutation(tr)[:opts.n_train])
+    xtr = centre(frames[tr], crop)
+    mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
+    std = [round(float(v), 4) for v in (xtr.reshape(-1, 3).std(0) / 255.0)]
+    xva = normalise_colour(centre(frames[va], crop), mean, std)
+    torch.manual_seed(recipe.seed)
+    np.random.seed(recipe.seed)
+    dev = opts.device
+    net = nets.build(recipe.arch).to(dev)
+    if dev.type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    g = torch.Generator().manual_seed(recipe.seed)
+    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, len(kit.CLASSES))
+    yva = y[va]
+
+    def validate(m):
+        lg = tta_mean(m, xva, dev, 256)
+        pred = lg.argmax(1).numpy()
+        recall = np.mean([np.mean(pred[yva == k] == k) for k in np.unique(yva)])
+        return float(F.cross_entropy(lg, torch.from_numpy(yva))), {"val_acc": float((pred == yva).mean()),
+                                                                   "val_macro_recall": float(recall)}
+
+    epochs = opts.epochs or recipe.epochs
+    plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
+                weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes)
+    run = fit(net, batches, validate, plan, progress=opts.progress, desc=recipe.name)
+    lg_val = tta_mean(net, xva, dev, 256, recipe.tta)
+    T = fit_temperature(lg_val, yva)
+
+    from ..evaluation import metrics as M
+
+    pv_raw, pv = F.softmax(lg_val, 1).numpy(), F.softmax(lg_val / T, 1).numpy()
+    stats = colour_stats(_served_hw(data, tr), frames[tr], crop)
+    card = {
+        "name": recipe.name, "version": VERSION, "kind": recipe.kind, "task": recipe.task,
+        "modality": "colour", "description": recipe.description,
+        "inputs": {
+            "shape": [3, crop, crop], "bands": list(recipe.channels), "pixel_scale_arcsec": None,
+            "pixel_scale_note": "none fixed: Galaxy Zoo scales each stamp to the galaxy's Petrosian size (SDSS "
+                                "0.396\"/px times a per-galaxy factor); the model sees the central "
+                                f"{crop / f_px:.0%} of the stamp, whatever its pixel count",
+            "units": "8-bit sRGB of an asinh-stretched SDSS gri composite (R=i, G=r, B=g), as the JPEG/PNG holds it",
+            "normalisation": f"applied by the predictor: the stamp's central square resampled (Lanczos) to "
+                             f"{f_px}x{f_px} px, its central {crop}x{crop} px kept, then (x/255 - channel_mean) / "
+                             "channel_std per band (statistics of the kit's training split)",
+            "accepts": "JPEG/PNG paths as Galaxy Zoo serves them (423x423 SDSS gri colour composites), or uint8 "
+                       "arrays [N, H, W, 3]",
+            "frame_px": f_px, "channel_mean": mean, "channel_std": std,
+            "ranges": _ranges(stats),
+        },
+        "outputs": {"classes": list(kit.CLASSES), "mc_samples": 20,
+                    "probabilities": "temperature-calibrated softmax" + (
+                        " of the logits averaged over the 8 rotations/reflections of each image (test-time "
+                        "augmentation inside the predictor)" if recipe.tta else ""),
+                    "uncertainty": "std of the predicted class probability over 20 MC-dropout samples",
+                    "ood": "per image: stamp size or shape, colour, sky level or central light outside "
+                           "inputs.ranges (the training split's)"},
+        "arch": dict(recipe.arch),
+        "n_params": int(sum(p.numel() for p in net.parameters())),
+        "flops_per_image": nets.flops_per_image(net, (3, crop, crop)),
+        "calibration": {"method": f"temperature scaling on the {recipe.real_kit} val split", "temperature": T,
+                        "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)},
+        "training": {
+            "simulator": None, "simulator_note": "none: trained on real images only (no simulated pretraining)",
+            "data": f"real kit {recipe.real_kit} ({where.name}): train split", "seed": recipe.seed,
+            "split_seeds": {"kit_split": kit.SPLIT_SEED}, "split_note": "one stratified 60/20/20 split of the kit's "
+            "rows (disjoint objects): train fits, val early-stops and calibrates, test only fills the card",
+            "n_train": int(len(tr)), "n_val": int(len(va)), "n_test": int(len(idx["test"])),
+            "epochs_run": len(run.history), "best_epoch": run.best_epoch, "stopped": run.stopped,
+            "batch": recipe.batch, "lr": recipe.lr,
+            "optimizer": f"AdamW (weight decay {plan.weight_decay:g}) + one-cycle over {epochs} epochs, "
+                         f"early stopping on {plan.monitor} (patience {recipe.patience})",
+            "augmentation": f"any rotation, flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
+                            f"px, per-band log-gain std {cfg.get('gain', 0)}, brightness exp(+-{cfg.get('bright', 0)})",
+            "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)",
+            "settings": cfg, "history": run.history,
+        },
+        "targets": dict(kit.TARGETS),
+        "reproduce": f"astrohub train {recipe.name} [--data DIR]",
+        "metrics": {}, "baseline": {},
+    }
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    model = ColourClassifier(card, state, dev)
+    real = kit.measure(model, where, progress=opts.progress)
+    card["real"] = real
+    card["metrics"] = {**real["metrics"], "source": f"real: the {recipe.real_kit} kit's test split (no simulation "
+                                                    "metrics: the model never saw a simulation)"}
+    card["baseline"] = real["baseline"]
+    card["target_met"] = real["target_met"]
+    return card, state
+
+
+def _served_hw(data: dict, rows) -> np.ndarray:
+    """[height, width] of the kit's images ``rows`` as served (read from the file headers)."""
+    from PIL import Image
+
+    out = []
+    for i in rows:
+        with Image.open(data["paths"][i]) as im:
+            out.append(im.size[::-1])
+    return np.array(out, float)
+
+
+def _ranges(stats: dict) -> dict:
+    """The ``inputs.ranges`` of the OOD flags from the training split's :func:`colour_stats`: the observed span
+    widened by a quarter of it on each side (a tenth for the stamp's shape), grey below half the least colourful
+    training stamp, blank below half the faintest training centre."""
+    out = {}
+    for k, v in stats.items():
+        v = np.asarray(v, float)
+        v = v[np.isfinite(v)]
+        lo, hi = float(v.min()), float(v.max())
+        if k in ("side_px", "aspect"):
+            out[k] = [round(lo * 0.9, 3), round(hi * 1.1, 3)]
+        elif k in ("colour_spread", "centre_peak"):
+            out[k] = [round(lo / 2, 3), round(min(hi + (hi - lo) / 4, 255.0), 3)]
+        else:
+            w = (hi - lo) / 4
+            out[k] = [round(lo - w, 3), round(hi + w, 3)]
+    return out
