@@ -1,16 +1,74 @@
 """Image predictors: classifiers (calibrated probabilities, MC-dropout uncertainty, saliency, an
-optional PSF-aware head) and generators (denoising, 2x super-resolution). Both take arrays or the
-archive's products (an ``astrohub.vo`` ImageSet: cut to the model's input, with the PSF the headers record)."""
+optional PSF-aware head) and generators (denoising, 2x super-resolution).
+
+Both take, as surveys serve them: arrays; FITS cutouts with a WCS (paths, HDUs, HDULists: resampled to
+the model's pixel scale and cut to its input, see :mod:`astrohub.models.inputs.fits`); the archive's
+products (an ``astrohub.vo`` ImageSet: cut to the model's input, with the PSF the headers record); or
+whatever the card's survey adapter reads (``inputs.adapter``, :mod:`astrohub.models.inputs.adapters`).
+Every classification carries out-of-distribution flags (``ood``, ``ood_reason``) against the ranges on
+the card (``inputs.ranges``); generators report them with :meth:`Generator.check`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..inputs import GEN_SCALE, InputError, as_batch, as_psf_fwhm, image_inputs, is_product_set, noise_sigma, normalise
+from ..inputs import GEN_SCALE, InputError, as_batch, as_psf_fwhm, is_product_set, noise_sigma, normalise
+from ..inputs.adapters import adapt
+from ..inputs.fits import header_pixel_scales, is_fits_input, read_fits_cutouts
+from ..inputs.images import fill_masked, image_ood
+from ..inputs.ood import OODFlags
 from ..nets import tta_mean
 from .base import Prediction, Predictor
+
+
+@dataclass
+class Prepared:
+    """A model's validated input batch and what is known about each row."""
+
+    batch: np.ndarray  # float32 [N, C, H, W], masked pixels filled
+    flags: OODFlags  # out-of-distribution reasons per row
+    header_psf: np.ndarray | None = None  # [N] PSF FWHM (arcsec) the FITS headers record, NaN where absent
+
+
+def prepare_images(x, inputs: dict, bands=None, name: str = "model", fill_nan: bool = False,
+                   shape=None, scale=None) -> Prepared:
+    """THE entry of every image predictor: the card's survey adapter (``inputs.adapter``) when it names
+    one; else FITS cutouts (resampled, cut), archive products (ImageSet: centre-cropped) or arrays;
+    validated (:func:`as_batch`), NaN (masked) pixels filled with the sky level (FITS and archive
+    products always; arrays only with ``fill_nan``), and flagged against the card's ``inputs.ranges``.
+    ``shape`` / ``scale``: the input size and pixel scale when they differ from the card's (2x SR input)."""
+    spec = inputs if shape is None else dict(inputs, shape=list(shape),
+                                             pixel_scale_arcsec=scale or inputs["pixel_scale_arcsec"])
+    got = adapt(x, spec, name)
+    if got is not None:
+        xb, flags = got
+        return Prepared(as_batch(xb, spec, bands, name), flags)
+    info: dict = {}
+    allow_nan = fill_nan
+    if is_fits_input(x):
+        x, info = read_fits_cutouts(x, spec, name)
+        allow_nan = True
+    elif is_product_set(x):
+        from ..inputs.products import fit_cutouts
+
+        info = {"pixel_scale": header_pixel_scales([x.headers[i] for i in np.argsort(x.rows, kind="stable")])}
+        key = (spec.get("psf_fwhm") or {}).get("fits_keyword", "PSF_FWHM")
+        info["psf_fwhm"] = x.header_values(key)
+        x = fit_cutouts(x.in_row_order(), spec)
+        allow_nan = True
+    xb = as_batch(x, spec, bands, name, allow_nan=allow_nan)
+    xb, nan_fraction = fill_masked(xb, name)
+    sat = info.get("saturated")
+    flags = image_ood(xb, spec, nan_fraction=nan_fraction, pixel_scale=info.get("pixel_scale"),
+                      psf_fwhm=info.get("psf_fwhm"), saturated=None)
+    if sat is not None:
+        for i in np.flatnonzero(np.asarray(sat) > 0):
+            flags.reasons[i].append(f"saturated: {int(sat[i])} pixel(s) at or above the header's SATURATE level")
+    return Prepared(xb, flags, info.get("psf_fwhm"))
 
 
 class Classifier(Predictor):
@@ -34,13 +92,21 @@ class Classifier(Predictor):
         # logits are the mean of the 8 views' logits; MC dropout samples around that mean)
         return tta_mean(self.net.embed, xn, self.device, batch_size, self.tta if tta is None else tta, to_cpu=False)
 
-    def _inputs(self, x, psf_fwhm):
-        """Archive products (an ImageSet) become cropped arrays + the PSF their headers record (an
-        explicit ``psf_fwhm`` wins); arrays pass through."""
-        if is_product_set(x):
-            x, psf = image_inputs(x, self.card["inputs"])
-            psf_fwhm = psf.get("psf_fwhm") if psf_fwhm is None else psf_fwhm
-        return x, psf_fwhm
+    def _inputs(self, x, bands, psf_fwhm, fill_nan=False) -> tuple[Prepared, np.ndarray | None]:
+        """The prepared batch (:func:`prepare_images`) and the PSF to use: an explicit ``psf_fwhm``, else
+        the one every FITS / archive header records when the model takes a PSF and all lie within its
+        trained range (else None: the PSF-blind head; out-of-range header PSFs are flagged)."""
+        p = prepare_images(x, self.card["inputs"], bands, self.name, fill_nan)
+        if psf_fwhm is None and self.takes_psf and p.header_psf is not None:
+            try:
+                psf_fwhm = as_psf_fwhm(p.header_psf, len(p.batch), self.card["inputs"], self.name)
+            except InputError:
+                psf_fwhm = None
+        return p, psf_fwhm
+
+    def check(self, x, bands=None, fill_nan: bool = False) -> tuple[np.ndarray, list[str]]:
+        """Out-of-distribution flags of inputs ``x`` without predicting: (ood [N] bool, reason [N] str)."""
+        return prepare_images(x, self.card["inputs"], bands, self.name, fill_nan).flags.result()
 
     @property
     def takes_psf(self) -> bool:
@@ -53,16 +119,20 @@ class Classifier(Predictor):
         return torch.from_numpy(as_psf_fwhm(psf_fwhm, n, self.card["inputs"], self.name)).to(self.device)
 
     def predict(self, x, bands=None, mc_samples: int | None = None, batch_size: int = 32,
-                tta: bool | None = None, psf_fwhm=None) -> Prediction:
+                tta: bool | None = None, psf_fwhm=None, fill_nan: bool = False) -> Prediction:
         """Classify images ``x`` (see the card's ``inputs``); returns a :class:`Prediction`.
         ``tta``: average over the 8 rotations/reflections (default: as the card says, see
         ``card['outputs']['tta']``; ``False`` is 8x cheaper, see ``accuracy_single_pass`` on the card).
         ``psf_fwhm`` (arcsec, one per image or one for all; models with ``inputs.psf_fwhm``): use
         the PSF-aware head, whose accuracy is the card's ``metrics`` (else ``metrics_without_psf``).
         ``x`` may be the archive's cutouts (an ImageSet): they are centre-cropped to the model's input
-        and, for a model with a PSF-aware head, the PSF each header records is used."""
-        x, psf_fwhm = self._inputs(x, psf_fwhm)
-        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        and, for a model with a PSF-aware head, the PSF each header records is used; or FITS cutouts
+        with a WCS (paths, HDUs), resampled to the model's pixel scale. ``fill_nan``: fill NaN pixels of
+        arrays with the sky level (FITS and archive cutouts always are) instead of refusing them.
+        ``ood`` / ``ood_reason`` flag rows unlike the training data (S/N, masked pixels, saturation,
+        resampled pixel scale, header PSF; ranges on the card's ``inputs.ranges``)."""
+        prep, psf_fwhm = self._inputs(x, bands, psf_fwhm, fill_nan)
+        xb = prep.batch
         fwhm = self._psf(psf_fwhm, len(xb))
         xn, _ = normalise(xb, self.name)
         emb = self._embed(xn, batch_size, tta)
@@ -88,19 +158,22 @@ class Classifier(Predictor):
         p = probs.cpu().numpy().astype(np.float64)
         ent = -(p * np.log(np.clip(p, 1e-12, 1))).sum(1)
         labels = top.cpu().numpy().astype(np.int64)
-        return Prediction(labels, [self.class_names[i] for i in labels], p, unc.cpu().numpy(), ent, self.class_names)
+        ood, reason = prep.flags.result()
+        return Prediction(labels, [self.class_names[i] for i in labels], p, unc.cpu().numpy(), ent, self.class_names,
+                          ood=ood, ood_reason=reason)
 
     def predict_proba(self, x, bands=None, batch_size: int = 32, tta: bool | None = None,
-                      psf_fwhm=None) -> np.ndarray:
+                      psf_fwhm=None, fill_nan: bool = False) -> np.ndarray:
         """Calibrated class probabilities [N, K]."""
-        return self.predict(x, bands, mc_samples=0, batch_size=batch_size, tta=tta, psf_fwhm=psf_fwhm).probabilities
+        return self.predict(x, bands, mc_samples=0, batch_size=batch_size, tta=tta, psf_fwhm=psf_fwhm,
+                            fill_nan=fill_nan).probabilities
 
-    def explain(self, x, bands=None, target=None, psf_fwhm=None) -> np.ndarray:
+    def explain(self, x, bands=None, target=None, psf_fwhm=None, fill_nan: bool = False) -> np.ndarray:
         """Saliency maps [N, H, W]: |d logit / d pixel| (max over bands) for the predicted
         class, or for ``target`` (class index or name). Single forward pass (no test-time augmentation).
         ``psf_fwhm`` and archive products: as for :meth:`predict` (the PSF-aware head's logits)."""
-        x, psf_fwhm = self._inputs(x, psf_fwhm)
-        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        prep, psf_fwhm = self._inputs(x, bands, psf_fwhm, fill_nan)
+        xb = prep.batch
         fwhm = self._psf(psf_fwhm, len(xb))
         _, sig = normalise(xb, self.name)
         raw = torch.from_numpy(xb).to(self.device).requires_grad_(True)
@@ -135,30 +208,43 @@ class Generator(Predictor):
                                     else t))
         return torch.cat(out).cpu().numpy()
 
-    def denoise(self, x, bands=None, batch_size: int = 16) -> np.ndarray:
-        """Denoised images [N, H, W] in the input's units (noise rms estimated from the border)."""
-        xb = as_batch(x, self.card["inputs"], bands, self.name)
+    def _low_res(self):
+        """Shape and pixel scale of the 2x super-resolution input."""
+        c, h, w = self.card["inputs"]["shape"]
+        return [c, h // 2, w // 2], 2 * float(self.card["inputs"]["pixel_scale_arcsec"])
+
+    def check(self, x, bands=None, fill_nan: bool = False, super_resolution: bool = False):
+        """Out-of-distribution flags of inputs ``x`` (for :meth:`denoise`, or with ``super_resolution``
+        for :meth:`super_resolve`): (ood [N] bool, reason [N] str) against the card's ``inputs.ranges``."""
+        shape, scale = self._low_res() if super_resolution else (None, None)
+        return prepare_images(x, self.card["inputs"], bands, self.name, fill_nan, shape, scale).flags.result()
+
+    def denoise(self, x, bands=None, batch_size: int = 16, fill_nan: bool = False) -> np.ndarray:
+        """Denoised images [N, H, W] in the input's units (noise rms estimated from the border).
+        ``x``: arrays, FITS cutouts with a WCS (resampled to the model's pixel scale: the output is in
+        counts per resampled pixel) or archive products; :meth:`check` gives their OOD flags."""
+        xb = prepare_images(x, self.card["inputs"], bands, self.name, fill_nan).batch
         sig = checked_sigma(xb, self.name)
         u = np.arcsinh(xb / (GEN_SCALE * sig)).astype(np.float32)
         return (np.sinh(self._run(u, 0.0, batch_size)) * GEN_SCALE * sig)[:, 0]
 
-    def super_resolve(self, x, bands=None, batch_size: int = 16) -> np.ndarray:
-        """2x super-resolved images [N, 2H, 2W] from noisy low-resolution cutouts [N, H, W]."""
-        c, h, w = self.card["inputs"]["shape"]
-        low = dict(self.card["inputs"], shape=[c, h // 2, w // 2])
-        xb = as_batch(x, low, bands, self.name)
+    def super_resolve(self, x, bands=None, batch_size: int = 16, fill_nan: bool = False) -> np.ndarray:
+        """2x super-resolved images [N, 2H, 2W] from noisy low-resolution cutouts [N, H, W] (FITS cutouts:
+        resampled to twice the model's pixel scale)."""
+        shape, scale = self._low_res()
+        xb = prepare_images(x, self.card["inputs"], bands, self.name, fill_nan, shape, scale).batch
         sig = checked_sigma(xb, self.name, border=2)
         up = np.repeat(np.repeat(xb, 2, axis=2), 2, axis=3)
         u = np.arcsinh(up / (GEN_SCALE * sig)).astype(np.float32)
         return (np.sinh(self._run(u, 1.0, batch_size)) * GEN_SCALE * sig)[:, 0]
 
-    def predict(self, x, bands=None, batch_size: int = 16) -> np.ndarray:
+    def predict(self, x, bands=None, batch_size: int = 16, fill_nan: bool = False) -> np.ndarray:
         """Alias of :meth:`denoise`."""
-        return self.denoise(x, bands, batch_size)
+        return self.denoise(x, bands, batch_size, fill_nan)
 
-    def explain(self, x, bands=None) -> np.ndarray:
+    def explain(self, x, bands=None, fill_nan: bool = False) -> np.ndarray:
         """Saliency [N, H, W]: |d (total denoised flux) / d pixel|."""
-        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        xb = prepare_images(x, self.card["inputs"], bands, self.name, fill_nan).batch
         sig = torch.from_numpy(checked_sigma(xb, self.name))
         raw = torch.from_numpy(xb).requires_grad_(True)
         u = torch.asinh(raw / (GEN_SCALE * sig))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..inputs import GEN_SCALE, InputError, as_batch
+from ..inputs import GEN_SCALE, InputError
 from .base import Predictor
-from .images import checked_sigma
+from .images import checked_sigma, prepare_images
 
 
 class VAEGenerator(Predictor):
@@ -81,8 +81,13 @@ class VAEGenerator(Predictor):
                 out.append(self.net.decode(z, ci).float().cpu())
         return (np.sinh(torch.cat(out).numpy()) * GEN_SCALE).astype(np.float32)
 
+    def check(self, x, bands=None, fill_nan: bool = False):
+        """Out-of-distribution flags of cutouts ``x``: (ood [N] bool, reason [N] str); ranges: ``inputs.ranges``."""
+        return prepare_images(x, self.card["inputs"], bands, self.name, fill_nan).flags.result()
+
     def _inputs(self, x, bands):
-        xb = as_batch(x, self.card["inputs"], bands, self.name)
+        # arrays, FITS cutouts with a WCS (resampled to the model's pixel scale) or archive products
+        xb = prepare_images(x, self.card["inputs"], bands, self.name).batch
         sig = checked_sigma(xb, self.name)
         return np.arcsinh(xb / (GEN_SCALE * sig)).astype(np.float32), sig
 
