@@ -132,6 +132,14 @@ def _resume_point(spec: Recipe, where: Path):
 
 
 def base_card(spec: Recipe, net, shape, classes, arch: dict | None = None) -> dict:
+    # the input ranges the model is trained on (its predictor flags rows outside them): measured on 500
+    # simulations of the recipe's task from their own seed (seed * 100 + 9, no split uses it)
+    from ..inputs.images import training_ranges
+
+    sims = simulate_images(spec.task, 500, spec.seed * 100 + 9, spec.size)
+    ranges = training_ranges(sims.images, sims.meta.get("psf_fwhm"), 0.2, q=0.5)
+    ranges["measured_on"] = (f"500 simulations: astrohub.sims.images.simulate_images({spec.task!r}, 500, "
+                             f"seed={spec.seed * 100 + 9}, size={spec.size})")
     return {
         "name": spec.name,
         "version": VERSION,
@@ -142,7 +150,8 @@ def base_card(spec: Recipe, net, shape, classes, arch: dict | None = None) -> di
                    "units": "sky-subtracted counts in any linear unit; noise must be present in a 4-pixel border",
                    "normalisation": "applied by the predictor: arcsinh(x / sigma) per image and band, sigma = "
                                     "1.4826*MAD of the 4-pixel border" + (" (generators: arcsinh(x / 3 sigma), "
-                                    "inverted on output)" if spec.kind == "generator" else "")},
+                                    "inverted on output)" if spec.kind == "generator" else ""),
+                   "ranges": ranges},
         "outputs": {"classes": classes},
         "arch": arch or spec.arch,
         "n_params": int(sum(p.numel() for p in net.parameters())),
