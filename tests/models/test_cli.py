@@ -85,3 +85,41 @@ def test_lead_cli_wires_subcommands():
     p = build_parser()
     args = p.parse_args(["eval", "lens_finder", "--n", "5"])
     assert args.func is cli.cmd_eval
+
+
+def test_models_headline_leads_with_real_data_when_the_card_has_it(capsys, monkeypatch):
+    from astrohub.models import registry
+
+    real = {"kit": "ztf_alerts", "metrics": {"n": 200, "auc": 0.961, "auc_ci95": [0.942, 0.978]},
+            "baseline": {"name": "ZTF rb", "metrics": {"auc": 0.89}}}
+    get_card = registry.get_card
+    monkeypatch.setattr(registry, "get_card", lambda n, zoo=None: (
+        dict(get_card(n, zoo), validated_on_real=True, real=real) if n == "lens_finder" else get_card(n, zoo)))
+    rc, out, _ = run(["models"], capsys)
+    assert rc == 0
+    lines = {ln.split()[0]: ln for ln in out.splitlines()[1:] if ln.strip()}
+    assert lines["lens_finder"].endswith("real: AUC 0.961 [0.942, 0.978]; baseline ZTF rb AUC 0.890 | sim: acc 0.9610 "
+                                         "AUC 0.9934 ECE 0.0102")
+    assert "(sim only)" not in lines["lens_finder"]
+    for name in ("galaxy_morphology", "transient_realbogus", "cutout_denoiser"):  # simulations only: said so
+        assert lines[name].endswith("(sim only)") and "real:" not in lines[name]
+
+
+def test_real_summaries_of_the_kits_shapes():
+    """Lead figures with 95% intervals from classifier, photo-z (per subset) and kit-specific sections."""
+    pz = {"kit": "sdss_photoz",
+          "metrics": {"galaxies": {"n": 800, "sigma_nmad": 0.0191, "sigma_nmad_ci95": [0.0180, 0.0203],
+                                   "outlier_fraction": 0.008, "outlier_fraction_ci95": [0.003, 0.014]},
+                      "qso": {"outlier_fraction": 0.3}},
+          "baseline": {"knn": {"galaxies": {"sigma_nmad": 0.0204}}}}
+    card = {"validated_on_real": True, "real": pz}
+    assert cli.real_summary(card) == ("real SDSS DR14 photometry (held-out split): galaxies: sigma_NMAD 0.0191 "
+                                      "[0.0180, 0.0203], outliers 0.008 [0.003, 0.014]; baseline knn sigma_NMAD "
+                                      "0.0204")
+    vet = {"kit": "kepler_lightcurves", "metrics": {"n": 14, "planet_windows_recognised": 1.0}}
+    assert cli.real_headline(vet) == "planet windows recognised 1"
+    assert cli.real_headline({"metrics": {"auc": {"value": 0.9, "ci95": [0.8, 0.95]}}}) == "AUC 0.900 [0.800, 0.950]"
+    # a card that is not validated (or has no metrics) says so, whatever else it holds
+    assert cli.real_summary({"validated_on_real": False, "real": pz}) == "not validated on real data"
+    assert cli.real_summary({"validated_on_real": True, "real": {"kit": "x"}}) == "not validated on real data"
+    assert cli.real_headline({"metrics": {"n": 5}}) == "no real-data metrics"

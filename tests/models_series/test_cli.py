@@ -44,3 +44,17 @@ def test_eval_table_refused_for_1d(tmp_path, capsys):
 def test_train_unknown_1d_name(capsys):
     rc, _, err = run(["train", "photoz_mdm", "--epochs", "1"], capsys)
     assert rc == 2 and "unknown model 'photoz_mdm'" in err
+
+
+def test_models_headlines_of_1d_models_say_where_they_were_measured(capsys):
+    from astrohub.models.registry import get_card
+
+    rc, out, _ = run(["models"], capsys)
+    lines = {ln.split()[0]: ln for ln in out.splitlines()[1:] if ln.strip()}
+    for name in SERIES_MODELS:
+        card = get_card(name)
+        if card.get("real", {}).get("metrics"):  # real held-out metric first, simulations second
+            assert " real: " in lines[name] and " | sim: " in lines[name]
+            assert lines[name].index(" real: ") < lines[name].index(" | sim: ")
+        else:
+            assert lines[name].endswith("(sim only)") and "real:" not in lines[name]

@@ -34,7 +34,7 @@ def test_light_curves_are_vetted_with_folded_saliency_gallery(arc):
     np.testing.assert_allclose(t["planet_score"], t["p_planet-transit"])
     assert (np.asarray(t["bls_period"]) > 0).all()
     # gallery: folded light curves, saliency concentrated on the transit (centre of the fold) for planets
-    assert len(c.gallery.children) == 12 and all(is_png(tile.value) for tile in c.gallery.children)
+    assert len(c.gallery.children) == 12 and all(is_png(tile.children[0].value) for tile in c.gallery.children)
     planets = [i for i in range(12) if t["pred_class"][i] == "planet-transit"]
     assert planets, "the first 12 light curves hold no predicted planet"
     sal = r.series_saliency[planets]

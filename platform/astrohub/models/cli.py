@@ -11,24 +11,149 @@ def _err(cmd: str, e: Exception) -> int:
     return 2
 
 
+# The real-data metrics a headline leads with, in this order: (key, label, format). A kit's own metric
+# names (e.g. "planet_windows_recognised") are shown when none of these is there.
+REAL_LEADS = (("auc", "AUC", ".3f"), ("accuracy", "acc", ".3f"), ("macro_recall", "macro recall", ".3f"),
+              ("sigma_nmad", "sigma_NMAD", ".4f"), ("outlier_fraction", "outliers", ".3f"),
+              ("bias", "bias", "+.4f"), ("crps", "CRPS", ".4f"))
+LOWER_IS_BETTER = {"sigma_nmad", "outlier_fraction", "bias", "crps", "ece", "rmse", "mae"}
+# human names of the kits (anything else: the card's real.kit / real.description as written)
+KIT_NAMES = {"sdss_photoz": "SDSS DR14 photometry", "galaxyzoo1_jpeg": "Galaxy Zoo 1 SDSS cutouts",
+             "ztf_alerts": "ZTF alerts", "kepler_lightcurves": "Kepler/TESS light curves"}
+NOT_VALIDATED = "not validated on real data"
+_NOT_METRICS = {"n", "n_planets", "seed", "confusion", "recall", "per_class", "targets", "target_met"}
+
+
+def _number(v):
+    """``v`` as a finite float (numbers, or {"value"|"mean"|"median": x}); None for anything else."""
+    if isinstance(v, dict):
+        v = next((v[k] for k in ("value", "mean", "median") if k in v), None)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v) if v == v else None  # NaN: not a figure to show
+
+
+def _ci(m: dict, key: str):
+    """The 95% interval of ``m[key]``: ``m[key + "_ci95"]`` (or ``_ci``), or ``m[key]["ci95"]``."""
+    ci = m.get(f"{key}_ci95", m.get(f"{key}_ci"))
+    if ci is None and isinstance(m.get(key), dict):
+        ci = m[key].get("ci95", m[key].get("ci"))
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_number(c) is not None for c in ci):
+        return [float(ci[0]), float(ci[1])]
+    return None
+
+
+def metric_leads(metrics: dict, limit: int = 2, keys=None) -> list[dict]:
+    """Up to ``limit`` headline figures of a metrics dict: ``{"key", "label", "value", "ci95", "fmt",
+    "subset"}`` each, the keys of :data:`REAL_LEADS` first (or only ``keys``), then the dict's other
+    scalars. Subsets (``{"galaxies": {...}, "qso": {...}}``) are searched, the first one with figures
+    wins, when the top level has none."""
+    if not isinstance(metrics, dict):
+        return []
+    wanted = [r for r in REAL_LEADS if keys is None or r[0] in keys]
+    found = [{"key": k, "label": lab, "value": _number(metrics[k]), "ci95": _ci(metrics, k), "fmt": fmt,
+              "subset": None} for k, lab, fmt in wanted if k in metrics and _number(metrics[k]) is not None]
+    if keys is None and not found:  # a kit's own figures: any scalar that is not a count or an interval
+        found = [{"key": k, "label": k.replace("_", " "), "value": _number(v), "ci95": _ci(metrics, k),
+                  "fmt": ".3g", "subset": None} for k, v in metrics.items()
+                 if k not in _NOT_METRICS and not k.endswith(("_ci95", "_ci")) and _number(v) is not None]
+    if not found:
+        for sub, m in metrics.items():
+            if isinstance(m, dict) and sub not in _NOT_METRICS and not {"value", "mean", "median"} & set(m):
+                inner = metric_leads(m, limit, keys)
+                if inner:
+                    return [dict(lead, subset=lead["subset"] or sub) for lead in inner]
+    return found[:limit]
+
+
+def _show(leads: list[dict]) -> str:
+    parts = []
+    for d in leads:
+        ci = f" [{d['ci95'][0]:{d['fmt']}}, {d['ci95'][1]:{d['fmt']}}]" if d["ci95"] else ""
+        parts.append(f"{d['label']} {d['value']:{d['fmt']}}{ci}")
+    prefix = f"{leads[0]['subset']}: " if leads and leads[0]["subset"] else ""
+    return prefix + ", ".join(parts)
+
+
+def baseline_of(real: dict) -> tuple[str, dict]:
+    """(name, metrics) of a ``real`` section's classical baseline (``{"name", "metrics"}``, a flat
+    metrics dict, or ``{"<name>": metrics}``); ("", {}) when there is none."""
+    b = real.get("baseline") or {}
+    if not isinstance(b, dict):
+        return "", {}
+    if isinstance(b.get("metrics"), dict):
+        return str(b.get("name") or b.get("method") or "baseline"), b["metrics"]
+    if any(_number(v) is not None for v in b.values()):
+        return str(b.get("name", "baseline")), b
+    subs = [(k, v) for k, v in b.items() if isinstance(v, dict)]
+    return (str(subs[0][0]).replace("_", " "), subs[0][1]) if subs else ("", {})
+
+
+def real_headline(real: dict, with_baseline: bool = True) -> str:
+    """One line of a card's ``real`` section: its lead metrics with their 95% intervals and, beside
+    them, the classical baseline's on the same split, e.g. ``AUC 0.961 [0.942, 0.978]; baseline rb AUC 0.890``."""
+    leads = metric_leads(real.get("metrics") or {})
+    if not leads:
+        return "no real-data metrics"
+    text = _show(leads)
+    name, bm = baseline_of(real)
+    if with_baseline and bm:
+        lead = leads[0]
+        sub = bm.get(lead["subset"], bm) if lead["subset"] and isinstance(bm.get(lead["subset"]), dict) else bm
+        bl = metric_leads(sub, 1, keys={lead["key"]}) or metric_leads(bm, 1, keys={lead["key"]})
+        if bl:
+            text += f"; baseline {name} {_show([dict(bl[0], subset=None, ci95=None)])}"
+    return text
+
+
+def real_summary(card: dict) -> str:
+    """What a panel shows next to a prediction: ``"real ZTF alerts (held-out split): AUC 0.961 [...]; ..."``
+    for a model validated on real data, else ``"not validated on real data"``."""
+    real = card.get("real") or {}
+    if not card.get("validated_on_real") or not real.get("metrics"):
+        return NOT_VALIDATED
+    kit = real.get("kit", "")
+    what = real.get("description") or KIT_NAMES.get(kit) or kit.replace("_", " ") or "data"
+    return f"real {what} (held-out split): {real_headline(real)}"
+
+
+def card_headline(card: dict) -> str:
+    """`astrohub models`' headline: the real held-out metric first when the card has one
+    (``real: AUC 0.961 [...] | sim: acc ...``), else the simulation metrics marked ``(sim only)``."""
+    from .kinds import kind_of
+
+    try:
+        sim = kind_of(card).headline(card["metrics"])
+    except (KeyError, TypeError, ValueError):  # e.g. a model trained on a real kit only
+        sim = _show(metric_leads(card.get("metrics") or {})) or "no simulation metrics"
+    if card.get("real", {}).get("metrics"):
+        return f"real: {real_headline(card['real'])} | sim: {sim}"
+    return f"{sim} (sim only)"
+
+
 def cmd_models(args) -> int:
     from .cards import CardError
-    from .kinds import kind_of
     from .registry import get_card, model_names
 
     names = model_names()
     if args.json:
         print(json.dumps({n: get_card(n) for n in names}, indent=2))
         return 0
-    print(f"{'name':22} {'kind':10} {'version':8} {'inputs':14} headline (held-out test)")
+    cards: dict[str, dict | CardError] = {}
     for n in names:
         try:
-            c = get_card(n)
+            cards[n] = get_card(n)
         except CardError as e:
-            print(f"{n:22} (broken card: {e})")
+            cards[n] = e
+    kw = max([10] + [len(c["kind"]) for c in cards.values() if isinstance(c, dict)])
+    print(f"{'name':22} {'kind':{kw}} {'version':8} {'inputs':14} "
+          "headline (held-out test: real data first, else simulations)")
+    for n, c in cards.items():
+        if isinstance(c, CardError):
+            print(f"{n:22} (broken card: {c})")
             continue
-        head = kind_of(c).headline(c["metrics"])
-        print(f"{n:22} {c['kind']:10} {c['version']:8} {'x'.join(map(str, c['inputs']['shape'])):14} {head}")
+        shape = "x".join(map(str, c["inputs"]["shape"]))
+        print(f"{n:22} {c['kind']:{kw}} {c['version']:8} {shape:14} {card_headline(c)}")
     return 0
 
 

@@ -11,16 +11,19 @@ predictions; plain functions, no UI (a batch job or a notebook imports neither i
 >>> pipeline.filter_range(pz.table, "z_phot", 0.5, 1.0), pz.pdfs([0, 1])
 
 Modules: :mod:`.query` (run_query, TEMPLATES), :mod:`.compatible` (row_data, compatible_models),
-:mod:`.classification` (classify, Classification, the per-modality runs, fetch; its
+:mod:`.classification` (classify, Classification with its ``ood`` / ``ood_reason`` columns and the
+card's ``validated_on_real`` / ``real_summary``, the per-modality runs, fetch; its
 ``SHARD_ABOVE`` is the row count above which classify uses the default Dask client), :mod:`.filters`
 (filter_rows, filter_range), :mod:`.output` (export, FORMATS, send_samp). The widgets in
 :mod:`astrohub.widgets` are buttons on these functions.
 """
 
 from .classification import (
+    NOT_VALIDATED,
     RUNS,
     Classification,
     annotate_classes,
+    annotate_ood,
     classify,
     fetch,
     fetch_products,
@@ -37,7 +40,8 @@ from .query import TEMPLATES, run_query
 __all__ = [
     "run_query", "TEMPLATES",
     "row_data", "compatible_models", "PHOTOMETRY_COLUMNS", "NO_MODEL_HINT",
-    "classify", "Classification", "fetch", "fetch_products", "annotate_classes",
+    "classify", "Classification", "fetch", "fetch_products", "annotate_classes", "annotate_ood",
+    "NOT_VALIDATED",
     "run_cutouts", "run_lightcurves", "run_spectra", "run_photometry", "RUNS",
     "filter_rows", "filter_range",
     "export", "FORMATS", "send_samp",

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import Table
 
+from astrohub.models.cli import NOT_VALIDATED
+
 from .compatible import NO_MODEL_HINT, compatible_models
 
 SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
@@ -26,6 +28,12 @@ class Classification:
     (``class_names`` is set); regressors add the columns named in ``values`` (with ``*_err``
     or ``z_std``). ``images``/``saliency`` hold cutouts, ``series``/``series_saliency`` 1-D curves
     (x, y) on ``series_axes``; ``prediction`` is the model's raw output (photo-z PDFs: :meth:`pdfs`).
+
+    Every row gets ``ood`` (bool) and ``ood_reason`` (text, "" when in range) when the model checks its
+    inputs against what it was trained on; a model that does not fill its predictions' ``ood`` gets no
+    such columns (never a False it did not establish) and a line in ``notes``. ``validated_on_real`` and
+    ``real_summary`` say what the model card says about real data (e.g. ``"real ZTF alerts (held-out
+    split): AUC 0.961 [0.942, 0.978]; ..."``, or ``"not validated on real data"``).
     """
 
     table: Table
@@ -41,6 +49,17 @@ class Classification:
     series_saliency: np.ndarray | None = None
     series_axes: tuple[str, str] = ("", "")
     prediction: object = None
+    validated_on_real: bool = False
+    real_summary: str = NOT_VALIDATED
+
+    @property
+    def ood_checked(self) -> bool:
+        """Whether the model flagged out-of-distribution rows (the ``ood`` / ``ood_reason`` columns)."""
+        return "ood" in self.table.colnames
+
+    @property
+    def n_ood(self) -> int:
+        return int(np.sum(self.table["ood"])) if self.ood_checked else 0
 
     @property
     def has_pdfs(self) -> bool:
@@ -85,6 +104,37 @@ def annotate_classes(table: Table, pred) -> Table:
     return out
 
 
+def annotate_ood(table: Table, pred) -> Table:
+    """``table`` (in place) with ``ood`` / ``ood_reason`` columns from the prediction's fields; unchanged
+    when the model leaves them None (it does not check its inputs). Returns ``table``."""
+    ood = getattr(pred, "ood", None)
+    if ood is None:
+        return table
+    ood = np.asarray(ood, bool).reshape(-1)
+    reasons = getattr(pred, "ood_reason", None)
+    reasons = [""] * len(ood) if reasons is None else [str(r or "") for r in reasons]
+    if len(ood) != len(table) or len(reasons) != len(table):
+        raise ValueError(f"the model flagged {len(ood)} rows (with {len(reasons)} reasons) out of distribution "
+                         f"for {len(table)} rows")
+    table["ood"] = ood
+    table["ood_reason"] = np.array(reasons, dtype=str) if any(reasons) else np.full(len(table), "", "U1")
+    table["ood"].description = "input outside what the model was trained on (see ood_reason)"
+    table["ood_reason"].description = "why the input is out of distribution ('' when in range)"
+    return table
+
+
+def finish(result: Classification, card: dict) -> Classification:
+    """Add the OOD columns (from ``result.prediction``) and the card's real-data validation to ``result``."""
+    from astrohub.models.cli import real_summary
+
+    annotate_ood(result.table, result.prediction)
+    if not result.ood_checked:
+        result.notes.append(f"{result.model} does not flag inputs outside its training range (no ood column)")
+    result.validated_on_real = bool(card.get("validated_on_real"))
+    result.real_summary = real_summary(card)
+    return result
+
+
 def _sharded(name, table, archive, client, progress, **kw):
     from astrohub.compute import predict
 
@@ -108,27 +158,32 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
     if x is not None and explain_first:  # saliency from the head that answered
         images = x[:explain_first]
         sal = predictor.explain(images, **{k: v[:explain_first] for k, v in psf.items()}) if len(images) else None
-    return Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
-                          sharded=client is not None, modality="cutout", prediction=pred)
+    return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
+                                 sharded=client is not None, modality="cutout", prediction=pred), predictor.card)
 
 
 def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
-    """Transit vetting: BLS + folded views; the gallery shows each folded view with its saliency."""
+    """Transit vetting: BLS + folded views; the gallery shows each folded view with its saliency.
+    The light curves go to ``predict`` as the archive serves them (so the vetter sees their cadence,
+    gaps and NaNs for its OOD flags); the gallery's folded views are recomputed for its first rows."""
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
-        g, loc, s = predictor.features(fetch(archive, table[:explain_first], "lightcurve"))
+        first = fetch(archive, table[:explain_first], "lightcurve") if explain_first else []
     else:
-        g, loc, s = predictor.features(fetch(archive, table, "lightcurve"))
-        pred = predictor.predict_features(g, loc, s, mc_samples)
+        curves = fetch(archive, table, "lightcurve")
+        pred = predictor.predict(curves, mc_samples=mc_samples)
+        first = curves[:explain_first]
+    g, loc, s = predictor.features(first) if len(first) else (np.zeros((0, 1, 0)),) * 3
     out = annotate_classes(table, pred)
     out["planet_score"], out["bls_period"], out["bls_duration"] = pred.planet_score, pred.period, pred.duration
     out["bls_period"].unit = out["bls_duration"].unit = "d"
     k = min(explain_first, len(g))
     phase = (np.arange(g.shape[-1]) + 0.5) / g.shape[-1] - 0.5
     sal = predictor.explain_features(g[:k], loc[:k], s[:k]) if k else None
-    return Classification(out, name, list(pred.class_names), sharded=client is not None, modality="lightcurve",
-                          series=[(phase, g[i, 0]) for i in range(k)], series_saliency=sal,
-                          series_axes=("phase (BLS period)", "flux [noise units]"), prediction=pred)
+    return finish(Classification(out, name, list(pred.class_names), sharded=client is not None,
+                                 modality="lightcurve", series=[(phase, g[i, 0]) for i in range(k)],
+                                 series_saliency=sal, series_axes=("phase (BLS period)", "flux [noise units]"),
+                                 prediction=pred), predictor.card)
 
 
 def run_spectra(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
@@ -156,9 +211,9 @@ def run_spectra(name, predictor, table, archive, client, mc_samples, explain_fir
         wave = predictor.wave()
         series = [(wave, f) for f in predictor.resample(first)]
         sal = predictor.explain(first)
-    return Classification(out, name, classes, sharded=client is not None, modality="spectrum", values=values,
-                          series=series, series_saliency=sal, series_axes=("wavelength [Å]", "flux"),
-                          prediction=pred)
+    return finish(Classification(out, name, classes, sharded=client is not None, modality="spectrum",
+                                 values=values, series=series, series_saliency=sal,
+                                 series_axes=("wavelength [Å]", "flux"), prediction=pred), predictor.card)
 
 
 def run_photometry(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
@@ -173,8 +228,8 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
         lo[a:a + 2000] = grid[np.argmax(cdf >= 0.16, 1)]
         hi[a:a + 2000] = grid[np.argmax(cdf >= 0.84, 1)]
     out["z_lo68"], out["z_hi68"] = lo, hi
-    return Classification(out, name, [], sharded=client is not None, modality="photometry",
-                          values=["z_phot", "z_mean", "z_std"], prediction=pred)
+    return finish(Classification(out, name, [], sharded=client is not None, modality="photometry",
+                                 values=["z_phot", "z_mean", "z_std"], prediction=pred), predictor.card)
 
 
 RUNS = {"cutout": run_cutouts, "lightcurve": run_lightcurves, "spectrum": run_spectra, "photometry": run_photometry}
@@ -185,8 +240,10 @@ def classify(table: Table, model: str, archive, *, client=None, mc_samples: int 
     """Run zoo ``model`` on the rows: cutouts, light curves or spectra fetched from ``archive``, or
     the rows' own photometry. Returns a copy of ``table`` with the predictions (classifiers:
     ``pred_class``, ``pred_prob``, ``pred_uncertainty``, ``p_<class>``; regressors: their values
-    and errors, e.g. ``z_phot``/``z_std``, ``teff``/``teff_err``) and a gallery of the first
-    ``explain_first`` rows with saliency.
+    and errors, e.g. ``z_phot``/``z_std``, ``teff``/``teff_err``), ``ood`` / ``ood_reason`` when the
+    model flags inputs unlike its training data, and a gallery of the first ``explain_first`` rows
+    with saliency; ``validated_on_real`` / ``real_summary`` carry what the model card says about real
+    data.
 
     Runs on the Dask cluster (``client``, or the default client for more than ``SHARD_ABOVE``
     rows) via :func:`astrohub.compute.predict`; else in this kernel.

@@ -19,18 +19,57 @@ LOCAL = "local demo archive"
 CUSTOM = "other TAP URL…"
 
 
+OOD_MARK = "⚠"
+REAL_BADGE = ("<span class='astrohub-badge astrohub-real' style='background:#1b7f3b;color:#fff;border-radius:4px;"
+              "padding:2px 8px;font-weight:600'>✔ validated on real data: {}</span>")
+SIM_BADGE = ("<span class='astrohub-badge astrohub-sim-only' style='background:#f0a500;color:#222;border-radius:4px;"
+             "padding:2px 8px;font-weight:600'>⚠ not validated on real data (simulations only)</span>")
+
+
 def table_html(table: Table, max_rows: int = 50, highlight: set[int] | None = None) -> str:
-    """A compact HTML table (first ``max_rows`` rows), selected rows highlighted."""
+    """A compact HTML table (first ``max_rows`` rows), selected rows highlighted; rows flagged out of
+    distribution (an ``ood`` column) carry a marker whose tooltip is their ``ood_reason``."""
     cols = [c for c in table.colnames if table[c].ndim == 1][:14]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = []
     for i, r in enumerate(table[:max_rows]):
-        cells = "".join(f"<td>{_fmt(r[c])}</td>" for c in cols)
+        cells = "".join(_ood_cell(r) if c == "ood" else f"<td>{_fmt(r[c])}</td>" for c in cols)
         style = " style='background:#ffe9a8'" if highlight and i in highlight else ""
-        body.append(f"<tr class='astrohub-row'{style}>{cells}</tr>")
+        flagged = " astrohub-ood-row" if "ood" in cols and bool(r["ood"]) else ""
+        body.append(f"<tr class='astrohub-row{flagged}'{style}>{cells}</tr>")
     more = f"<p>{len(table) - max_rows} more rows not shown</p>" if len(table) > max_rows else ""
     return (f"<div style='max-height:320px;overflow:auto'><table class='astrohub-table'><tr>{head}</tr>"
             f"{''.join(body)}</table></div>{more}")
+
+
+def _ood_cell(r) -> str:
+    if not bool(r["ood"]):
+        return "<td class='astrohub-ood-cell'></td>"
+    reason = str(r["ood_reason"]) if "ood_reason" in r.colnames else ""
+    return (f"<td class='astrohub-ood-cell'><span class='astrohub-ood' style='color:#b35900;font-weight:600' "
+            f"title='{html.escape(reason or 'out of distribution')}'>{OOD_MARK} OOD</span></td>")
+
+
+def validation_badge(result) -> str:
+    """The badge next to a prediction: green with the real held-out summary when the model card is
+    validated on real data, amber "not validated on real data (simulations only)" otherwise."""
+    if result.validated_on_real:
+        return REAL_BADGE.format(html.escape(result.real_summary))
+    return SIM_BADGE
+
+
+def ood_note(result) -> str:
+    """How many rows the model flagged out of distribution (or that it does not check)."""
+    if not result.ood_checked:
+        return ("<span class='astrohub-ood-note' style='color:#666'>this model does not flag inputs unlike its "
+                "training data</span>")
+    n = result.n_ood
+    if not n:
+        return ("<span class='astrohub-ood-note' style='color:#1b7f3b'>no row outside the model's training "
+                "range</span>")
+    return (f"<span class='astrohub-ood-note' style='color:#b35900;font-weight:600'>{OOD_MARK} {n} of "
+            f"{len(result.table)} row(s) out of distribution (inputs unlike the training data): predictions "
+            "there are extrapolations; see the ood / ood_reason columns</span>")
 
 
 def _fmt(v) -> str:
@@ -214,18 +253,22 @@ class ClassifyPanel(_Panel):
         self.filename = w.Text(value="astrohub-result", description="file")
         self.export_button = w.Button(description="Export", icon="download")
         self.samp_button = w.Button(description="Send via SAMP", icon="share")
+        self.hide_ood = w.Checkbox(value=False, description="hide out-of-distribution rows", indent=False)
+        self.badge = w.HTML()  # validated on real data, or simulations only: next to the predictions
+        self.ood_view = w.HTML()
         self._init_status()
         self.table_view = w.HTML()
         self.gallery = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.pdf_view = w.Box()
         self.pdf_rows: list[int] = []  # rows whose PDFs pdf_view shows
         self.run_button.on_click(lambda _: self.run())
-        for f in (self.cls, self.min_prob, self.value_range):
+        for f in (self.cls, self.min_prob, self.value_range, self.hide_ood):
             f.observe(lambda _: self.refresh(), "value")
         self.value_col.observe(self._value_bounds, "value")
         self.export_button.on_click(lambda _: self.export())
         self.samp_button.on_click(lambda _: self.send_samp())
         super().__init__([w.HBox([self.model, self.mc, self.run_button, self.progress]), self.status,
+                          self.badge, w.HBox([self.ood_view, self.hide_ood]),
                           self.class_filters, self.value_filters, self.table_view, self.pdf_view, self.gallery,
                           w.HBox([self.fmt, self.filename, self.export_button, self.samp_button])], **kw)
         if table is not None:
@@ -268,6 +311,9 @@ class ClassifyPanel(_Panel):
         if result is None:
             return None
         self.result = result
+        self.badge.value = validation_badge(result)
+        self.ood_view.value = ood_note(result)
+        self.hide_ood.layout.display = None if result.n_ood else "none"
         classes = bool(result.class_names)
         (self.class_filters.layout.display,
          self.value_filters.layout.display) = (None, "none") if classes else ("none", None)
@@ -298,21 +344,27 @@ class ClassifyPanel(_Panel):
             self.value_range.value = (lo, hi)
 
     def filtered(self) -> Table:
-        """The predictions passing the filters: class and probability, or a value range (regressors)."""
+        """The predictions passing the filters: class and probability, or a value range (regressors);
+        without the rows flagged out of distribution when ``hide_ood`` is ticked."""
         r = self.result
         if r.class_names:
-            return pipeline.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value,
-                                        self.min_prob.value)
-        lo, hi = self.value_range.value
-        at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
-        return pipeline.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo,
-                                     None if at_ends[1] else hi)
+            out = pipeline.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value,
+                                       self.min_prob.value)
+        else:
+            lo, hi = self.value_range.value
+            at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
+            out = pipeline.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo,
+                                        None if at_ends[1] else hi)
+        if self.hide_ood.value and "ood" in out.colnames:
+            out = out[~np.asarray(out["ood"], bool)]
+        return out
 
     def _columns(self) -> list[str]:
         t, r = self.result.table, self.result
-        cols = ["obj_id", "ra", "dec", "pred_class", "pred_prob", "pred_uncertainty", "planet_score", "bls_period"]
+        cols = ["obj_id", "ra", "dec", "ood", "pred_class", "pred_prob", "pred_uncertainty", "planet_score",
+                "bls_period"]
         cols += [c for v in r.values for c in (v, f"{v}_err")] + ["z_lo68", "z_hi68"]
-        cols += [c for c in t.colnames if c.startswith("p_")]
+        cols += [c for c in t.colnames if c.startswith("p_")] + ["ood_reason"]
         return [c for c in dict.fromkeys(cols) if c in t.colnames]
 
     def refresh(self) -> None:
@@ -328,19 +380,34 @@ class ClassifyPanel(_Panel):
         err = f"±{t[f'{v}_err'][i]:.3g}" if f"{v}_err" in t.colnames else ""
         return f"{v}={t[v][i]:.4g}{err}"
 
+    def _tile(self, i: int, png: bytes, caption: str | None) -> w.VBox:
+        """Thumbnail ``png`` of row ``i`` over its caption; an out-of-distribution row gets a marker
+        (tooltip: the reason) and the ``astrohub-ood`` class."""
+        t = self.result.table
+        flagged = "ood" in t.colnames and bool(t["ood"][i])
+        text = html.escape(caption) if caption else ""
+        if flagged:
+            reason = str(t["ood_reason"][i]) or "out of distribution"
+            text += (f" <span class='astrohub-ood' style='color:#b35900;font-weight:600' "
+                     f"title='{html.escape(reason)}'>{OOD_MARK} OOD</span>")
+        tile = w.VBox([w.Image(value=png, format="png"), w.HTML(f"<span class='astrohub-caption'>{text}</span>")])
+        tile.add_class(f"astrohub-tile-{self.result.modality}")
+        if flagged:
+            tile.add_class("astrohub-ood")
+            tile.layout.border = "2px solid #f0a500"
+        return tile
+
     def _show_gallery(self):
         r = self.result
         tiles = []
         if r.images is not None:
             for i in range(len(r.images)):
                 png = thumbnail(r.images[i], r.saliency[i] if r.saliency is not None else None)
-                tiles.append(w.VBox([w.Image(value=png, format="png"), w.Label(self._caption(i))]))
-                tiles[-1].add_class(f"astrohub-tile-{r.modality}")
+                tiles.append(self._tile(i, png, self._caption(i)))
         for i, (x, y) in enumerate(r.series or []):
             sal = r.series_saliency[i] if r.series_saliency is not None else None
             png = series_thumbnail(x, y, sal, *r.series_axes, title=self._caption(i))
-            tiles.append(w.Image(value=png, format="png"))
-            tiles[-1].add_class(f"astrohub-tile-{r.modality}")
+            tiles.append(self._tile(i, png, None))
         self.gallery.children = tiles
 
     def show_pdfs(self, rows) -> None:
