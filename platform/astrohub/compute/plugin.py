@@ -17,6 +17,14 @@ def load_model(ref: str | Path, device=None):
     return load_dir(ref_dir(ref), device)
 
 
+def model_key(ref: str | Path) -> str:
+    """The cache key of ``ref``: a zoo name as is, a directory as its absolute path (so that
+    ``Path("galaxy_morphology")``, a folder, never shares a cache entry with the zoo model)."""
+    from astrohub.models.registry import is_path_ref
+
+    return str(Path(ref).expanduser().absolute()) if is_path_ref(ref) else str(ref)
+
+
 class TorchWorker(WorkerPlugin):
     """Sets torch to the worker's thread count and keeps loaded models for the worker's lifetime."""
 
@@ -31,7 +39,7 @@ class TorchWorker(WorkerPlugin):
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
 
     def model(self, ref: str | Path):
-        key = str(ref)
+        key = model_key(ref)
         if key not in self.models:
             self.models[key] = load_model(ref, self.device)
             self.loads[key] += 1
@@ -48,9 +56,10 @@ def worker_model(ref: str | Path):
     except ValueError:  # not on a worker (e.g. a local scheduler): a process-wide cache
         plugin = None
     if plugin is None:
-        if str(ref) not in _local:
-            _local[str(ref)] = load_model(ref)
-        return _local[str(ref)]
+        key = model_key(ref)
+        if key not in _local:
+            _local[key] = load_model(ref)
+        return _local[key]
     return plugin.model(ref)
 
 

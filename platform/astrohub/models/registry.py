@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 
 from .cards import read_card
@@ -32,10 +33,34 @@ def model_dir(name: str, zoo: Path | None = None) -> Path:
     return Path(zoo or ZOO) / name
 
 
+def is_path_ref(ref) -> bool:
+    """True when ``ref`` names a model directory explicitly: a ``Path`` (any ``os.PathLike``), or a
+    string with a path separator or starting with ``.`` or ``~`` (``./galaxy_morphology``,
+    ``/data/my_model``). A bare name such as ``"galaxy_morphology"`` is a zoo name."""
+    if isinstance(ref, os.PathLike):
+        return True
+    return isinstance(ref, str) and (os.sep in ref or "/" in ref or ref.startswith((".", "~")))
+
+
 def ref_dir(ref: str | Path) -> Path:
-    """Directory of a model given as a zoo name or as a directory holding ``card.json``."""
-    path = Path(ref)
-    return path if (path / "card.json").is_file() else model_dir(str(ref))
+    """Directory of a model given as a zoo name or, explicitly, as a directory holding ``card.json``.
+
+    A bare name always means the zoo: a folder of that name in the working directory never replaces
+    a zoo model (pass ``Path("name")`` or ``"./name"`` to use such a folder)."""
+    if is_path_ref(ref):
+        path = Path(ref).expanduser()
+        if not (path / "card.json").is_file():
+            raise UnknownModelError(f"{str(path)!r} is not a model directory: it has no card.json (a model "
+                                    "directory holds card.json and the weights file it names)")
+        return path
+    try:
+        return model_dir(ref)
+    except UnknownModelError as e:
+        if isinstance(ref, str) and ref and (Path(ref) / "card.json").is_file():
+            raise UnknownModelError(f"{e}. A folder {ref!r} with a card.json exists here, but bare names only "
+                                    f"resolve to the zoo: pass it as a path ('./{ref}' or Path({ref!r})) to "
+                                    "use it") from None
+        raise
 
 
 def get_card(name: str, zoo: Path | None = None) -> dict:
