@@ -116,8 +116,18 @@ def test_real_summaries_of_the_kits_shapes():
     assert cli.real_summary(card) == ("real SDSS DR14 photometry (held-out split): galaxies: sigma_NMAD 0.0191 "
                                       "[0.0180, 0.0203], outliers 0.008 [0.003, 0.014]; baseline knn sigma_NMAD "
                                       "0.0204")
-    vet = {"kit": "kepler_lightcurves", "metrics": {"n": 14, "planet_windows_recognised": 1.0}}
-    assert cli.real_headline(vet) == "planet windows recognised 1"
+    vet = {"kit": "kepler_lightcurves", "targets": {"planet_windows_recognised": "all", "eb_windows_called_eb": "all"},
+           "metrics": {"n": 14, "accuracy": 0.8, "accuracy_ci95": [0.6, 0.9],
+                       "planet_windows_recognised": {"k": 11, "n": 11, "fraction": 1.0, "ci95": [0.741, 1.0]},
+                       "eb_windows_called_eb": {"k": 2, "n": 3, "fraction": 0.667, "ci95": [0.208, 0.939]}},
+           "baseline": {"method": "classical threshold rule on the same windows' BLS features",
+                        "metrics": {"planet_windows_recognised": {"k": 9, "n": 11, "fraction": 0.818}}}}
+    assert cli.real_headline(vet) == ("planet windows recognised 11/11 [0.741, 1.000], eb windows called eb 2/3 "
+                                      "[0.208, 0.939]; baseline classical threshold rule planet windows recognised "
+                                      "9/11")  # the targets' figures lead, k of n
+    # a kit's own headline sentence is what the panel shows
+    assert cli.real_summary({"validated_on_real": True, "real": dict(pz, headline=" real SDSS: all good ")}) == \
+        "real SDSS: all good"
     assert cli.real_headline({"metrics": {"auc": {"value": 0.9, "ci95": [0.8, 0.95]}}}) == "AUC 0.900 [0.800, 0.950]"
     # a card that is not validated (or has no metrics) says so, whatever else it holds
     assert cli.real_summary({"validated_on_real": False, "real": pz}) == "not validated on real data"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 
@@ -11,23 +12,26 @@ def _err(cmd: str, e: Exception) -> int:
     return 2
 
 
-# The real-data metrics a headline leads with, in this order: (key, label, format). A kit's own metric
-# names (e.g. "planet_windows_recognised") are shown when none of these is there.
+# The real-data metrics a headline leads with when the section's targets name none: (key, label, format).
+# A kit's own metric names (e.g. "planet_windows_recognised") are shown as written.
 REAL_LEADS = (("auc", "AUC", ".3f"), ("accuracy", "acc", ".3f"), ("macro_recall", "macro recall", ".3f"),
               ("sigma_nmad", "sigma_NMAD", ".4f"), ("outlier_fraction", "outliers", ".3f"),
               ("bias", "bias", "+.4f"), ("crps", "CRPS", ".4f"))
+_LABELS = {k: (lab, fmt) for k, lab, fmt in REAL_LEADS}
 LOWER_IS_BETTER = {"sigma_nmad", "outlier_fraction", "bias", "crps", "ece", "rmse", "mae"}
-# human names of the kits (anything else: the card's real.kit / real.description as written)
+# human names of the kits (anything else: the card's real.description, or real.kit as written)
 KIT_NAMES = {"sdss_photoz": "SDSS DR14 photometry", "galaxyzoo1_jpeg": "Galaxy Zoo 1 SDSS cutouts",
              "ztf_alerts": "ZTF alerts", "kepler_lightcurves": "Kepler/TESS light curves"}
 NOT_VALIDATED = "not validated on real data"
-_NOT_METRICS = {"n", "n_planets", "seed", "confusion", "recall", "per_class", "targets", "target_met"}
+_NOT_METRICS = {"n", "n_planets", "seed", "confusion", "recall", "recall_ci95", "per_class", "targets",
+                "target_met", "split", "unit", "ood_fraction", "known_real_n", "point_estimate"}
+_VALUE_KEYS = ("value", "fraction", "mean", "median")
 
 
 def _number(v):
-    """``v`` as a finite float (numbers, or {"value"|"mean"|"median": x}); None for anything else."""
+    """``v`` as a finite float (numbers, or {"value"|"fraction"|"mean"|"median": x}); None otherwise."""
     if isinstance(v, dict):
-        v = next((v[k] for k in ("value", "mean", "median") if k in v), None)
+        v = next((v[k] for k in _VALUE_KEYS if k in v), None)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
     return float(v) if v == v else None  # NaN: not a figure to show
@@ -43,75 +47,113 @@ def _ci(m: dict, key: str):
     return None
 
 
-def metric_leads(metrics: dict, limit: int = 2, keys=None) -> list[dict]:
-    """Up to ``limit`` headline figures of a metrics dict: ``{"key", "label", "value", "ci95", "fmt",
-    "subset"}`` each, the keys of :data:`REAL_LEADS` first (or only ``keys``), then the dict's other
-    scalars. Subsets (``{"galaxies": {...}, "qso": {...}}``) are searched, the first one with figures
-    wins, when the top level has none."""
+def _lead(m: dict, key: str, subset: str | None) -> dict | None:
+    value = _number(m.get(key))
+    if value is None:
+        return None
+    label, fmt = _LABELS.get(key, (key.replace("_", " "), ".3f"))
+    v = m[key]
+    count = f"{v['k']}/{v['n']}" if isinstance(v, dict) and {"k", "n"} <= set(v) else None  # k of n recognised
+    return {"key": key, "label": label, "value": value, "ci95": _ci(m, key), "fmt": fmt, "subset": subset,
+            "count": count}
+
+
+def _subsets(metrics: dict):
+    return [(k, v) for k, v in metrics.items()
+            if isinstance(v, dict) and k not in _NOT_METRICS and not set(_VALUE_KEYS) & set(v)]
+
+
+def find_metric(metrics: dict, key: str, subset: str | None = None) -> dict | None:
+    """The figure ``key`` of a metrics dict (a lead as :func:`metric_leads` gives), from the top level,
+    else from ``subset``, else from the first subset that has it; None when nowhere."""
+    if not isinstance(metrics, dict):
+        return None
+    got = _lead(metrics, key, None)
+    subs = _subsets(metrics)
+    if subset is not None:
+        subs = sorted(subs, key=lambda kv: kv[0] != subset)
+    for sub, m in subs if got is None else []:
+        got = got or _lead(m, key, sub)
+    return got
+
+
+def metric_leads(metrics: dict, limit: int = 2, prefer=()) -> list[dict]:
+    """Up to ``limit`` headline figures of a metrics dict, each ``{"key", "label", "value", "ci95", "fmt",
+    "subset", "count"}``: the keys ``prefer`` (a section's targets) first, then those of :data:`REAL_LEADS`,
+    then the subsets' (``{"galaxy": {...}, "qso": {...}}``: the first subset with figures), then any other
+    scalar."""
     if not isinstance(metrics, dict):
         return []
-    wanted = [r for r in REAL_LEADS if keys is None or r[0] in keys]
-    found = [{"key": k, "label": lab, "value": _number(metrics[k]), "ci95": _ci(metrics, k), "fmt": fmt,
-              "subset": None} for k, lab, fmt in wanted if k in metrics and _number(metrics[k]) is not None]
-    if keys is None and not found:  # a kit's own figures: any scalar that is not a count or an interval
-        found = [{"key": k, "label": k.replace("_", " "), "value": _number(v), "ci95": _ci(metrics, k),
-                  "fmt": ".3g", "subset": None} for k, v in metrics.items()
-                 if k not in _NOT_METRICS and not k.endswith(("_ci95", "_ci")) and _number(v) is not None]
-    if not found:
-        for sub, m in metrics.items():
-            if isinstance(m, dict) and sub not in _NOT_METRICS and not {"value", "mean", "median"} & set(m):
-                inner = metric_leads(m, limit, keys)
-                if inner:
-                    return [dict(lead, subset=lead["subset"] or sub) for lead in inner]
-    return found[:limit]
+    for keys in (list(prefer), [k for k, _, _ in REAL_LEADS]):
+        found = [d for d in (_lead(metrics, k, None) for k in keys) if d]
+        if found:
+            return found[:limit]
+        for sub, m in _subsets(metrics):
+            found = [d for d in (_lead(m, k, sub) for k in keys) if d]
+            if found:
+                return found[:limit]
+    found = [_lead(metrics, k, None) for k in metrics if k not in _NOT_METRICS and not k.endswith(("_ci95", "_ci"))]
+    return [d for d in found if d][:limit]
 
 
-def _show(leads: list[dict]) -> str:
+def _show(leads: list[dict], ci: bool = True) -> str:
     parts = []
     for d in leads:
-        ci = f" [{d['ci95'][0]:{d['fmt']}}, {d['ci95'][1]:{d['fmt']}}]" if d["ci95"] else ""
-        parts.append(f"{d['label']} {d['value']:{d['fmt']}}{ci}")
+        interval = f" [{d['ci95'][0]:{d['fmt']}}, {d['ci95'][1]:{d['fmt']}}]" if ci and d["ci95"] else ""
+        parts.append(f"{d['label']} {d['count'] or format(d['value'], d['fmt'])}{interval}")
     prefix = f"{leads[0]['subset']}: " if leads and leads[0]["subset"] else ""
     return prefix + ", ".join(parts)
 
 
+def _short_name(text: str) -> str:
+    """A baseline's name from its description: "random forest (300 trees) on ..." -> "random forest"."""
+    return re.split(r" \(|,|;| on | trained ", str(text), maxsplit=1)[0].strip() or "baseline"
+
+
 def baseline_of(real: dict) -> tuple[str, dict]:
-    """(name, metrics) of a ``real`` section's classical baseline (``{"name", "metrics"}``, a flat
-    metrics dict, or ``{"<name>": metrics}``); ("", {}) when there is none."""
+    """(short name, metrics) of a ``real`` section's classical baseline (``{"name"|"method", "metrics"}``,
+    a flat metrics dict, or ``{"<name>": metrics, ...}``: the first); ("", {}) when there is none."""
     b = real.get("baseline") or {}
     if not isinstance(b, dict):
         return "", {}
     if isinstance(b.get("metrics"), dict):
-        return str(b.get("name") or b.get("method") or "baseline"), b["metrics"]
+        return _short_name(b.get("name") or b.get("method") or "baseline"), b["metrics"]
     if any(_number(v) is not None for v in b.values()):
-        return str(b.get("name", "baseline")), b
+        return _short_name(b.get("name", "baseline")), b
     subs = [(k, v) for k, v in b.items() if isinstance(v, dict)]
     return (str(subs[0][0]).replace("_", " "), subs[0][1]) if subs else ("", {})
+
+
+def real_leads(real: dict, limit: int = 2) -> list[dict]:
+    """The lead figures of a ``real`` section: its targets' metrics first (see :func:`metric_leads`)."""
+    targets = real.get("targets") or {}
+    return metric_leads(real.get("metrics") or {}, limit, prefer=[k for k in targets if isinstance(k, str)])
 
 
 def real_headline(real: dict, with_baseline: bool = True) -> str:
     """One line of a card's ``real`` section: its lead metrics with their 95% intervals and, beside
     them, the classical baseline's on the same split, e.g. ``AUC 0.961 [0.942, 0.978]; baseline rb AUC 0.890``."""
-    leads = metric_leads(real.get("metrics") or {})
+    leads = real_leads(real)
     if not leads:
         return "no real-data metrics"
     text = _show(leads)
     name, bm = baseline_of(real)
     if with_baseline and bm:
-        lead = leads[0]
-        sub = bm.get(lead["subset"], bm) if lead["subset"] and isinstance(bm.get(lead["subset"]), dict) else bm
-        bl = metric_leads(sub, 1, keys={lead["key"]}) or metric_leads(bm, 1, keys={lead["key"]})
+        bl = find_metric(bm, leads[0]["key"], leads[0]["subset"])
         if bl:
-            text += f"; baseline {name} {_show([dict(bl[0], subset=None, ci95=None)])}"
+            text += f"; baseline {name} {_show([dict(bl, subset=None)], ci=False)}"
     return text
 
 
 def real_summary(card: dict) -> str:
     """What a panel shows next to a prediction: ``"real ZTF alerts (held-out split): AUC 0.961 [...]; ..."``
-    for a model validated on real data, else ``"not validated on real data"``."""
+    (the section's own ``headline`` sentence when its kit writes one) for a model validated on real data,
+    else ``"not validated on real data"``."""
     real = card.get("real") or {}
     if not card.get("validated_on_real") or not real.get("metrics"):
         return NOT_VALIDATED
+    if isinstance(real.get("headline"), str) and real["headline"].strip():
+        return real["headline"].strip()
     kit = real.get("kit", "")
     what = real.get("description") or KIT_NAMES.get(kit) or kit.replace("_", " ") or "data"
     return f"real {what} (held-out split): {real_headline(real)}"
