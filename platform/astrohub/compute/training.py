@@ -65,6 +65,87 @@ def _digest(state: dict) -> str:
     return h.hexdigest()
 
 
+class CheckpointMismatch(ValueError):
+    """A checkpoint in ``out_dir`` was written by a run with another model, dataset or config."""
+
+
+# FitConfig fields that change what training computes; ``epochs`` is not one of them (a resumed run
+# with more epochs continues the same trajectory: every epoch's shuffle is seeded by its number and the
+# learning rate is constant) and neither is ``timeout_s``.
+_RUN_FIELDS = ("batch_size", "lr", "seed", "max_steps", "deterministic", "init")
+
+
+def run_fingerprint(model, dataset, cfg: FitConfig, workers: int) -> dict:
+    """What a checkpoint must match to be resumed: the model (its card's name and version and the
+    sha256 of its weights), the dataset and the training config (and the number of ranks, which
+    decides the shards)."""
+    from astrohub.models.cards import read_card
+    from astrohub.models.registry import ref_dir
+
+    card = read_card(ref_dir(model) / "card.json")
+    return {
+        "model": {"name": card["name"], "version": card["version"], "weights_sha256": card["weights"]["sha256"]},
+        "dataset": {"type": type(dataset).__name__, "task": getattr(dataset, "task", None),
+                    "n": getattr(dataset, "n", None), "seed": getattr(dataset, "seed", None),
+                    "size": getattr(dataset, "size", None)},
+        "config": {**{k: getattr(cfg, k) for k in _RUN_FIELDS}, "workers": workers},
+    }
+
+
+def _fingerprint_text(fp: dict) -> str:
+    return json.dumps(fp, sort_keys=True, default=str)
+
+
+def checkpoint_fingerprint(path: Path) -> dict | None:
+    """The fingerprint stored in a checkpoint's safetensors metadata (None for one without)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        text = (f.metadata() or {}).get("astrohub_fit")
+    return json.loads(text) if text else None
+
+
+def check_resumable(path: Path, fp: dict) -> None:
+    """Refuse (:class:`CheckpointMismatch`, naming what differs) to resume from a checkpoint that another
+    run wrote; a checkpoint without a fingerprint cannot be checked and is refused too."""
+    try:
+        got = checkpoint_fingerprint(path)
+    except Exception as e:  # noqa: BLE001 - unreadable: not ours to resume
+        raise CheckpointMismatch(f"{path} is not a readable fit() checkpoint ({type(e).__name__}: {e}); delete it "
+                                 "or choose another out_dir") from None
+    if got is None:
+        raise CheckpointMismatch(f"{path} has no run fingerprint (written by another program or an older "
+                                 "astrohub), so resuming from it could mix runs; delete it or choose another out_dir")
+    want = json.loads(_fingerprint_text(fp))
+    diffs = [f"{part}.{k}: checkpoint {got.get(part, {}).get(k)!r}, this run {v!r}"
+             for part in ("model", "dataset", "config") for k, v in want[part].items()
+             if got.get(part, {}).get(k) != v]
+    if diffs:
+        parts = sorted({d.split(".", 1)[0] for d in diffs})
+        raise CheckpointMismatch(f"{path} was written by a fit() with a different {' and '.join(parts)} ("
+                                 + "; ".join(diffs) + "); refusing to resume from it: delete it or choose "
+                                 "another out_dir")
+
+
+def _save_fingerprinted(path: Path, net, opt, epoch: int, fp: dict) -> None:
+    """The training engine's checkpoint, with this run's fingerprint added to its metadata (atomically)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from astrohub.models.training.engine import save_checkpoint
+
+    part = path.with_name(path.name + ".part.safetensors")
+    save_checkpoint(part, net, opt, epoch)
+    with safe_open(str(part), "pt") as f:
+        meta = dict(f.metadata() or {})
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    meta["astrohub_fit"] = _fingerprint_text(fp)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=meta)
+    tmp.replace(path)
+    part.unlink(missing_ok=True)
+
+
 def prepare(card: dict, images: np.ndarray) -> np.ndarray:
     """The predictor's own input validation and normalisation (so training sees what inference sees)."""
     from astrohub.models.inputs import as_batch, normalise
@@ -129,12 +210,12 @@ def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_
 
 
 def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, cfg: FitConfig,
-                checkpoint: str) -> RankResult:
+                checkpoint: str, fingerprint: dict) -> RankResult:
     import torch
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    from astrohub.models.training.engine import load_checkpoint, save_checkpoint
+    from astrohub.models.training.engine import load_checkpoint
 
     t0 = time.perf_counter()
     backend = "nccl" if torch.cuda.is_available() else "gloo"
@@ -145,6 +226,8 @@ def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, 
         torch.manual_seed(cfg.seed)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         ckpt = Path(checkpoint)
+        if ckpt.exists():
+            check_resumable(ckpt, fingerprint)
         start = load_checkpoint(ckpt, net, opt) if ckpt.exists() else 0
         images, labels = shard.load_with_labels()
         xn = prepare(card, images)
@@ -152,7 +235,7 @@ def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, 
 
         def on_epoch(epoch):
             if rank == 0:
-                save_checkpoint(ckpt, net, opt, epoch)
+                _save_fingerprinted(ckpt, net, opt, epoch, fingerprint)
             dist.barrier()
 
         losses, samples = train_epochs(ddp, opt, xn, labels, cfg, start, rank, on_epoch)
@@ -175,12 +258,12 @@ def shards(dataset, world: int) -> list[Chunk]:
 
 
 def launch(client: Client, ws: list[str], ref, parts: list[Chunk], cfg: FitConfig,
-           checkpoint: Path) -> list[RankResult]:
+           checkpoint: Path, fingerprint: dict) -> list[RankResult]:
     """One attempt: rank r trains on ``parts[r]`` on worker ``ws[r]``, pinned, all started together."""
     world = len(ws)
     addr = client.scheduler_info(n_workers=-1)["workers"][ws[0]]["host"]
     port = client.submit(_free_port, workers=[ws[0]], pure=False).result()
-    futs = [client.submit(_train_rank, r, world, addr, port, ref, parts[r], cfg, str(checkpoint),
+    futs = [client.submit(_train_rank, r, world, addr, port, ref, parts[r], cfg, str(checkpoint), fingerprint,
                           workers=[w], allow_other_workers=False, pure=False, retries=0)
             for r, w in enumerate(ws)]
     return [f.result() for f in _watch(client, futs, ws, cfg.timeout_s * 4, stall=cfg.timeout_s)]
@@ -252,8 +335,10 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     ``dataset`` is a :class:`Simulated` set; each rank generates its own shard on its worker.
     ``options`` are :class:`FitConfig` fields (epochs, batch_size per rank, lr, seed, max_steps,
     deterministic, init). A lost worker restarts the run from the last epoch checkpoint, up to
-    ``max_restarts`` times. Returns the trained predictor; its card (written with the weights
-    to ``out_dir``) records the distributed training and the new weights' sha256.
+    ``max_restarts`` times. A checkpoint already in ``out_dir`` is resumed only when its fingerprint
+    (model, dataset and config) matches this run's, else :class:`CheckpointMismatch`. Returns the
+    trained predictor; its card (written with the weights to ``out_dir``) records the distributed
+    training and the new weights' sha256.
     """
     from astrohub.models.registry import load_dir
     from astrohub.models.training.engine import write_model
@@ -269,11 +354,14 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     if n < workers:
         raise ValueError(f"fit(workers={workers}) needs {workers} Dask workers, the cluster has {n}")
     parts = shards(dataset, workers)  # refuses a bad dataset before anything starts
+    fingerprint = run_fingerprint(model, dataset, cfg, workers)
+    if checkpoint.exists():  # an earlier run's: resumed only when it is this run's model, data and config
+        check_resumable(checkpoint, fingerprint)
     attempt = 0
     while True:
         ws = live_workers(client, workers)[:workers]  # a lost worker's replacement, not its stale address
         try:
-            results = launch(client, ws, model, parts, cfg, checkpoint)
+            results = launch(client, ws, model, parts, cfg, checkpoint, fingerprint)
             break
         except Exception as e:  # noqa: BLE001 - a lost worker surfaces as several error types
             if isinstance(e, (ValueError, TypeError)) or attempt >= max_restarts:
