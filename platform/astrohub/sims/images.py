@@ -12,8 +12,11 @@ Tasks
 -----
 ``morphology``  elliptical / spiral-disk / edge-on / irregular-merger / star
 ``lens``        non-lens / lens (SIE + external shear, lenstronomy)
-``transient``   bogus / real; images are [n, 3, size, size] triplets
-                (science, reference, difference)
+``transient``   bogus / real; images are [n, 3, size, size] ZTF-like alert triplets
+                (science, reference, difference) at 1.01"/px (``ZTF_PIXEL_SCALE``) in raw
+                counts: science and reference keep their sky, ~2" Moffat PSFs that vary,
+                a deeper reference, NaN masks; bogus = bad subtractions, dipoles, cosmic
+                rays, hot pixels, bad columns, masked-region rims and noise (63 = ZTF's size)
 ``denoise``     noisy galaxy cutouts; ``meta['truth']`` is the noiseless image
                 and ``meta['lowres']`` a noisy 2x2-binned version for 2x
                 super-resolution
@@ -38,7 +41,8 @@ CLASS_NAMES = {
     "denoise": ["galaxy"],
     "morphology_truth": ["elliptical", "spiral-disk", "edge-on", "irregular-merger", "star"],
 }
-BOGUS_TYPES = ["bad-subtraction", "dipole", "cosmic-ray", "hot-pixel"]
+BOGUS_TYPES = ["bad-subtraction", "dipole", "cosmic-ray", "hot-pixel", "bad-column", "masked", "noise"]
+ZTF_PIXEL_SCALE = 1.01  # arcsec / pixel of the transient task (ZTF alert stamps)
 _TASK_ID = {t: i for i, t in enumerate(TASKS)}
 
 
@@ -66,7 +70,10 @@ def simulate_range(task: str, start: int, stop: int, seed: int, size: int = 64) 
     """Objects ``start..stop-1`` of ``simulate_images(task, stop, seed, size)``."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    if not (isinstance(size, (int, np.integer)) and size >= 16 and size % 2 == 0):
+    if task == "transient":  # ZTF's alert stamps are 63x63: odd sizes centre the candidate on a pixel
+        if not (isinstance(size, (int, np.integer)) and size >= 16):
+            raise ValueError(f"size must be an integer >= 16 (ZTF alert stamps are 63), got {size!r}")
+    elif not (isinstance(size, (int, np.integer)) and size >= 16 and size % 2 == 0):
         raise ValueError(f"size must be an even integer >= 16, got {size!r}")
     if stop < start or start < 0:
         raise ValueError(f"need 0 <= start <= stop, got start={start}, stop={stop}")
@@ -267,74 +274,222 @@ def _one_lens(rng, size):
 
 
 def _one_transient(rng, size):
-    """Science / reference / difference triplet; real = new point source at the centre."""
-    g = _galsim()
-    label = int(rng.integers(2))
-    psf_ref, fwhm_ref = _moffat(rng, (0.6, 0.9))
-    psf_sci, fwhm_sci = _moffat(rng, (0.7, 1.2))
-    sig_ref = 0.5  # deeper reference coadd
-    parts = []  # static scene: host galaxy near the centre and a few field stars
-    if rng.random() < 0.7:
-        host = g.Exponential(half_light_radius=float(rng.uniform(0.4, 1.5))).shear(_shear(rng, (0.3, 1.0)))
-        off = rng.uniform(-1.5, 1.5, 2)
-        parts.append(host.shift(*off).withFlux(float(np.exp(rng.uniform(np.log(300), np.log(5000))))))
-    half = 0.45 * size * PIXEL_SCALE
-    for _ in range(int(rng.integers(0, 3))):
-        pos = rng.uniform(-half, half, 2)
-        parts.append(g.DeltaFunction().shift(*pos).withFlux(float(np.exp(rng.uniform(np.log(200), np.log(20000))))))
-    bogus = "" if label == 1 else BOGUS_TYPES[int(rng.integers(len(BOGUS_TYPES)))]
-    centre = rng.uniform(-0.5, 0.5, 2) * PIXEL_SCALE
-    if bogus in ("bad-subtraction", "dipole"):  # a bright static source at the candidate position
-        parts.append(g.DeltaFunction().shift(*centre).withFlux(float(np.exp(rng.uniform(np.log(2000), np.log(30000))))))
-    scene = g.Add(parts) if parts else g.DeltaFunction().withFlux(0.0)
-
-    ref = _draw(g.Convolve(scene, psf_ref), size)
-    shift = (0.0, 0.0)
-    if bogus == "dipole":
-        r, a = rng.uniform(0.3, 1.2), rng.uniform(0, 2 * np.pi)
-        shift = (float(r * np.cos(a)), float(r * np.sin(a)))
-    sci = _draw(g.Convolve(scene, psf_sci), size, shift)
-    # PSF-matched model of the reference subtracted from the science image
-    mis = 1.0 + (rng.uniform(0.15, 0.4) * rng.choice([-1, 1]) if bogus == "bad-subtraction"
-                 else rng.uniform(-0.05, 0.05))
-    matched = _draw(g.Convolve(scene, psf_sci.dilate(mis)), size)
-    snr = 0.0
-    if label == 1:
-        pt = _draw(g.Convolve(g.DeltaFunction(), psf_sci).shift(*centre), size)
-        snr = float(np.exp(rng.uniform(np.log(8), np.log(150))))
-        sci = sci + pt * _snr_scale(pt, snr)
-    elif bogus == "cosmic-ray":
-        sci = sci + _cosmic_ray(rng, size)
-    elif bogus == "hot-pixel":
-        c = size // 2 + rng.integers(-1, 2, 2)
-        sci = sci.copy()
-        sci[c[0], c[1]] += float(np.exp(rng.uniform(np.log(15), np.log(500))))
-        if rng.random() < 0.5:
-            sci[c[0], c[1] + 1] += float(np.exp(rng.uniform(np.log(10), np.log(200))))
-    noise_ref = rng.normal(0.0, sig_ref, (size, size))
-    sci = sci + rng.normal(0.0, 1.0, (size, size))
-    ref = ref + noise_ref
+    """A ZTF-like alert triplet (science, reference, difference): ``size``x``size`` stamps at 1.01"/px in raw
+    counts (science and reference keep their sky; the reference is a deeper, sharper coadd on the same
+    zero point), the difference as ZTF serves it (the candidate is positive: fading sources come
+    sign-flipped), NaN where masked or off-chip. Real = a PSF-shaped change at the centre (a new source on or
+    off a host, a brightening or fading star); bogus = one of :data:`BOGUS_TYPES` (:func:`_ztf_bogus`)."""
     from scipy.ndimage import gaussian_filter
 
-    k = max(fwhm_sci**2 - fwhm_ref**2, 0.0) ** 0.5 / 2.355 / PIXEL_SCALE
-    diff = sci - (matched + gaussian_filter(noise_ref, k) if k > 0 else matched + noise_ref)
-    return np.stack([sci, ref, diff]), label, {"snr": snr, "psf_fwhm": fwhm_sci,
-                                               "bogus_type": np.int64(BOGUS_TYPES.index(bogus) if bogus else -1)}
+    label = int(rng.integers(2))
+    yy, xx = np.mgrid[:size, :size].astype(np.float64)
+    c0 = (size - 1) / 2.0 if size % 2 else size / 2.0  # ZTF's candidate pixel: the centre (31 of 63)
+    # seeing: science FWHM ~1.2-4.5" (median 2.2"), the reference coadd sharper; Moffat with some ellipticity
+    fwhm = float(np.clip(np.exp(rng.normal(np.log(2.2), 0.25)), 1.2, 4.5))
+    fwhm_ref = float(np.clip(fwhm * rng.uniform(0.65, 1.05), 1.1, 4.0))
+    sci_psf = (fwhm, (float(rng.uniform(0, 0.12)), float(rng.uniform(0, np.pi))), float(rng.uniform(2.5, 4.5)))
+    ref_psf = (fwhm_ref, (float(rng.uniform(0, 0.08)), float(rng.uniform(0, np.pi))), float(rng.uniform(2.5, 4.5)))
+    # sky and noise in counts as in ZTF stamps; the reference 2-10x less noisy
+    sky = float(np.exp(rng.uniform(np.log(15), np.log(600))))
+    sig = float(np.sqrt(0.3 * sky + 4.0) * np.exp(rng.normal(0, 0.2)))
+    sig_ref = sig * float(rng.uniform(0.1, 0.5))
+    sky_ref = sky * float(rng.uniform(0.97, 1.03)) + float(rng.normal(0, 2))
+    zp = sig * 12.0  # flux of a ~4-sigma point source: the scale of fluxes
+
+    def psf(x0, y0, p, flux, dilate=1.0):
+        return flux * _moffat_pix(xx, yy, x0, y0, p[0] * dilate / ZTF_PIXEL_SCALE, p[1], p[2])
+
+    # the static scene: field stars (sparse to crowded) and, often, a host galaxy near the centre
+    stars = [(*rng.uniform(-1, size, 2), zp * float(np.exp(rng.uniform(np.log(0.5), np.log(3000)))))
+             for _ in range(int(rng.poisson(np.exp(rng.uniform(0, np.log(40))))))]
+    host = None
+    if rng.random() < 0.55:
+        off = rng.normal(0, 1.5, 2) if rng.random() < 0.7 else rng.uniform(-6, 6, 2)
+        host = (c0 + off[0], c0 + off[1], float(np.exp(rng.uniform(np.log(0.8), np.log(6)))),  # hlr (px)
+                float(rng.uniform(0.3, 1.0)), float(rng.uniform(0, np.pi)),
+                zp * float(np.exp(rng.uniform(np.log(3), np.log(800)))), float(rng.choice([1.0, 4.0])))
+
+    def scene(p):
+        img = np.zeros((size, size))
+        for x0, y0, flux in stars:
+            img += psf(x0, y0, p, flux)
+        if host is not None:
+            img += _galaxy_pix(xx, yy, host, p[0] / ZTF_PIXEL_SCALE, p[2])
+        return img
+
+    ref_clean, sci_clean = scene(ref_psf), scene(sci_psf)
+    matched = sci_clean * (1 + float(rng.normal(0, 0.015)))  # the reference as the subtraction models it
+    cx, cy = c0 + float(rng.uniform(-0.6, 0.6)), c0 + float(rng.uniform(-0.6, 0.6))
+    bogus, snr = "", 0.0
+    if label == 1:
+        snr = float(np.exp(rng.uniform(np.log(5.0), np.log(200))))
+        kind = rng.random()
+        if host is not None and kind > 0.6:  # on its host, near the nucleus
+            cx = float(np.clip(host[0] + rng.normal(0, 0.7), c0 - 0.7, c0 + 0.7))
+            cy = float(np.clip(host[1] + rng.normal(0, 0.7), c0 - 0.7, c0 + 0.7))
+        unit = psf(cx, cy, sci_psf, 1.0)
+        amp = snr * sig / float(np.sqrt(np.sum(unit ** 2)))
+        if kind < 0.3:  # a variable star: in the reference too, brighter (or, flipped, fainter) now
+            fading = rng.random() < 0.45
+            base = amp * float(np.exp(rng.uniform(np.log(0.1), np.log(30)))) + (amp if fading else 0.0)
+            ref_clean += psf(cx, cy, ref_psf, base)
+            matched += base * unit
+            sci_clean += (base - amp if fading else base + amp) * unit
+            flip = fading
+        else:  # a new point source (supernova, nuclear flare, asteroid)
+            sci_clean += amp * unit
+            flip = False
+    else:
+        bogus = BOGUS_TYPES[int(rng.integers(len(BOGUS_TYPES)))]
+        add_sci, add_ref, add_matched, nan_bogus = _ztf_bogus(rng, bogus, size, xx, yy, (cx, cy), sci_psf, ref_psf,
+                                                              sig, zp, psf)
+        sci_clean, ref_clean, matched = sci_clean + add_sci, ref_clean + add_ref, matched + add_matched
+        model_diff = sci_clean - matched
+        flip = model_diff[int(round(cy)), int(round(cx))] < 0
+    sci = sci_clean + rng.normal(0, sig, (size, size))
+    ref_noise = rng.normal(0, sig_ref, (size, size))
+    ref = ref_clean + ref_noise
+    k = max(fwhm ** 2 - fwhm_ref ** 2, 0.01) ** 0.5 / 2.355 / ZTF_PIXEL_SCALE  # the PSF-matching kernel
+    diff = sci - matched - gaussian_filter(ref_noise, k) - float(rng.normal(0, 0.1 * sig))
+    if flip:
+        diff = -diff
+    nan_mask = nan_bogus if label == 0 else np.zeros((size, size), bool)
+    if rng.random() < 0.12:  # chip edges and masked regions, on real and bogus alerts alike
+        nan_mask = nan_mask | _edge_mask(rng, size)
+    if rng.random() < 0.06:
+        a, b = rng.integers(0, size, 2)
+        w = rng.integers(2, 12, 2)
+        box = np.zeros((size, size), bool)
+        box[max(a - w[0], 0):a + w[0], max(b - w[1], 0):b + w[1]] = True
+        box[int(c0) - 3:int(c0) + 4, int(c0) - 3:int(c0) + 4] = False
+        nan_mask |= box
+    out = np.stack([sci + sky, ref + sky_ref, diff])
+    out[:, nan_mask] = np.nan
+    return out, label, {"snr": snr, "psf_fwhm": fwhm, "sky": sky, "noise": sig,
+                        "nan_fraction": float(nan_mask.mean()),
+                        "bogus_type": np.int64(BOGUS_TYPES.index(bogus) if bogus else -1)}
 
 
-def _cosmic_ray(rng, size):
-    """An unconvolved track (length 1-8 px) through the stamp centre."""
-    img = np.zeros((size, size))
-    length = int(rng.integers(1, 9))
-    ang = rng.uniform(0, np.pi)
-    amp = float(np.exp(rng.uniform(np.log(10), np.log(300))))
-    c = size / 2 - 0.5 + rng.uniform(-0.7, 0.7, 2)
-    for t in np.linspace(-length / 2, length / 2, 4 * length + 1):
-        y, x = c[0] + t * np.sin(ang), c[1] + t * np.cos(ang)
-        iy, ix = int(round(y)), int(round(x))
-        if 0 <= iy < size and 0 <= ix < size:
-            img[iy, ix] = amp * float(rng.uniform(0.6, 1.0))
-    return img
+def _moffat_pix(xx, yy, x0, y0, fwhm_px, e, beta):
+    """An elliptical Moffat profile of unit flux (``e`` = (ellipticity, angle)) at the pixel centres,
+    2x2 sub-sampled."""
+    alpha = fwhm_px / (2 * np.sqrt(2 ** (1 / beta) - 1))
+    q, th = 1 - e[0], e[1]
+    c, s = np.cos(th), np.sin(th)
+    out = 0.0
+    for sx in (-0.25, 0.25):
+        for sy in (-0.25, 0.25):
+            dx, dy = xx + sx - x0, yy + sy - y0
+            u, v = dx * c + dy * s, (-dx * s + dy * c) / q
+            out = out + (1 + (u * u + v * v) / alpha ** 2) ** (-beta)
+    return out * (beta - 1) / (np.pi * alpha ** 2 * q) / 4
+
+
+def _galaxy_pix(xx, yy, host, fwhm_px, beta):
+    """A host galaxy (exponential or de Vaucouleurs-like, ``host`` = (x, y, hlr px, q, angle, flux, n))
+    convolved with a round Moffat PSF of ``fwhm_px``."""
+    from scipy.signal import fftconvolve
+
+    x0, y0, hlr, q, th, flux, n = host
+    c, s = np.cos(th), np.sin(th)
+    u = (xx - x0) * c + (yy - y0) * s
+    v = (-(xx - x0) * s + (yy - y0) * c) / q
+    r = np.sqrt(u * u + v * v)
+    bn = 1.678 if n == 1.0 else 7.669
+    prof = np.exp(-bn * ((r + 0.3) / hlr) ** (1 / n))
+    h = int(min(3 * fwhm_px + 2, xx.shape[0] // 2))
+    ky, kx = np.mgrid[-h:h + 1, -h:h + 1].astype(np.float64)
+    ker = _moffat_pix(kx, ky, 0.0, 0.0, fwhm_px, (0.0, 0.0), beta)
+    img = fftconvolve(prof, ker / ker.sum(), mode="same")
+    return flux * img / max(prof.sum(), 1e-12)
+
+
+def _edge_mask(rng, size):
+    """NaN beyond a chip edge (a straight boundary a few to ~30 pixels in)."""
+    m = np.zeros((size, size), bool)
+    w = int(rng.integers(2, size // 2 - 3))
+    side = int(rng.integers(4))
+    if side == 0:
+        m[:, :w] = True
+    elif side == 1:
+        m[:, -w:] = True
+    elif side == 2:
+        m[:w] = True
+    else:
+        m[-w:] = True
+    return m
+
+
+def _ztf_bogus(rng, bogus, size, xx, yy, centre, sci_psf, ref_psf, sig, zp, psf):
+    """One ZTF-like artefact at the candidate position: what it adds to the science image, to the
+    reference, to the reference as the subtraction models it, and its NaN mask."""
+    from scipy.ndimage import gaussian_filter
+
+    zero = np.zeros((size, size))
+    sci_add, ref_add, matched_add, mask = zero.copy(), zero.copy(), zero.copy(), np.zeros((size, size), bool)
+    x0, y0 = centre
+    bright = zp * float(np.exp(rng.uniform(np.log(30), np.log(20000))))
+    if bogus == "bad-subtraction":  # PSF mismatch on a bright static source: core / ring residuals
+        mis = float(rng.uniform(0.05, 0.3)) * float(rng.choice([-1, 1]))
+        sci_add += psf(x0, y0, sci_psf, bright)
+        ref_add += psf(x0, y0, ref_psf, bright)
+        matched_add += psf(x0, y0, sci_psf, bright * float(rng.uniform(0.93, 1.07)), 1 + mis)
+    elif bogus == "dipole":  # misregistration of a bright source: positive and negative lobes
+        r, a = float(rng.uniform(0.15, 1.2)), float(rng.uniform(0, 2 * np.pi))
+        sx, sy = x0 - r * np.cos(a), y0 - r * np.sin(a)
+        sci_add += psf(x0, y0, sci_psf, bright)
+        ref_add += psf(sx, sy, ref_psf, bright)
+        matched_add += psf(sx, sy, sci_psf, bright * float(rng.uniform(0.95, 1.05)))
+    elif bogus == "cosmic-ray":  # a sharp, unconvolved track through the candidate pixel
+        length = int(rng.integers(1, 12))
+        ang = float(rng.uniform(0, np.pi))
+        amp = sig * float(np.exp(rng.uniform(np.log(6), np.log(300))))
+        for t in np.linspace(-length / 2, length / 2, 4 * length + 1):
+            iy, ix = int(round(y0 + t * np.sin(ang))), int(round(x0 + t * np.cos(ang)))
+            if 0 <= iy < size and 0 <= ix < size:
+                sci_add[iy, ix] = amp * float(rng.uniform(0.5, 1.0))
+        if rng.random() < 0.4:  # some charge in the neighbours
+            sci_add = gaussian_filter(sci_add, float(rng.uniform(0.3, 0.6))) * 2
+    elif bogus == "hot-pixel":  # one to a few hot pixels (detector defects)
+        for _ in range(int(rng.integers(1, 4))):
+            iy, ix = int(round(y0)) + int(rng.integers(-1, 2)), int(round(x0)) + int(rng.integers(-1, 2))
+            sci_add[iy, ix] += sig * float(np.exp(rng.uniform(np.log(6), np.log(500))))
+    elif bogus == "bad-column":  # a bad column / row or a bleed trail through the candidate
+        prof = sig * float(np.exp(rng.uniform(np.log(3), np.log(200)))) * (1 + 0.3 * rng.normal(size=size))
+        col, width = int(round(x0)), int(rng.integers(1, 3))
+        lo = int(rng.integers(0, size // 2 - 3)) if rng.random() < 0.5 else 0
+        hi = size - (int(rng.integers(0, size // 2 - 3)) if rng.random() < 0.5 else 0)
+        if rng.random() < 0.7:
+            sci_add[lo:hi, col:col + width] = prof[lo:hi, None]
+        else:
+            col = int(round(y0))
+            sci_add[col:col + width, lo:hi] = prof[None, lo:hi]
+        if rng.random() < 0.4:  # from a saturated star further along
+            sy = y0 + float(rng.uniform(8, 20)) * float(rng.choice([-1, 1]))
+            sci_add += psf(x0, sy, sci_psf, bright * 10)
+            ref_add += psf(x0, sy, ref_psf, bright * 10)
+            matched_add += psf(x0, sy, sci_psf, bright * 10)
+    elif bogus == "masked":  # the candidate on the rim of a masked (NaN) saturated star or defect
+        r = float(rng.uniform(2, 9))
+        a = float(rng.uniform(0, 2 * np.pi))
+        mx, my = x0 + (r + 1.5) * np.cos(a), y0 + (r + 1.5) * np.sin(a)
+        if rng.random() < 0.5:
+            mask = (np.abs(xx - mx) < r) & (np.abs(yy - my) < r)
+        else:
+            mask = (xx - mx) ** 2 + (yy - my) ** 2 < r * r
+        sat, dil = bright * 20, float(rng.uniform(1.5, 3))
+        sci_add += psf(mx, my, sci_psf, sat, dil)
+        ref_add += psf(mx, my, ref_psf, sat, dil)
+        matched_add += psf(mx, my, sci_psf, sat * float(rng.uniform(0.97, 1.03)), dil)
+        sci_add += psf(x0, y0, sci_psf, sig * float(np.exp(rng.uniform(np.log(10), np.log(100)))),
+                       float(rng.uniform(0.3, 0.8)))
+    else:  # "noise": a 3.5-6 sigma fluctuation / ghost, not PSF-shaped
+        blob = np.zeros((size, size))
+        blob[int(round(y0)), int(round(x0))] = 1.0
+        width = float(rng.uniform(0.2, 0.75) if rng.random() < 0.5 else rng.uniform(1.4, 2.2))
+        blob = gaussian_filter(blob, width * sci_psf[0] / 2.355 / ZTF_PIXEL_SCALE)
+        sci_add += blob * sig * float(rng.uniform(3.5, 6.0)) / max(float(np.sqrt(np.sum(blob ** 2))), 1e-9)
+    return sci_add, ref_add, matched_add, mask
 
 
 def _one_denoise(rng, size):
