@@ -67,18 +67,92 @@ def ensure_unix_user(name: str, home_root: Path, password: str) -> Path:
     return home
 
 
-def install_tutorials(name: str, source: Path, folder: str = "astrohub-tutorials") -> Path | None:
-    """Copy the tutorial notebooks into ``name``'s home once (owned by the user); later edits are kept."""
-    import shutil
+def _read_tree(source: Path) -> list[tuple[str, bytes | None]]:
+    """``(relative path, bytes)`` of every file (``None``: a folder) under ``source``, read by root."""
+    out: list[tuple[str, bytes | None]] = []
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        rel = os.path.relpath(folder, source)
+        if rel != ".":
+            out.append((rel, None))
+        for f in sorted(files):
+            path = os.path.join(folder, f)
+            if os.path.isfile(path) and not os.path.islink(path):
+                out.append((os.path.normpath(os.path.join(rel, f)), Path(path).read_bytes()))
+    return out
 
+
+def run_as_user(name: str, work) -> str:
+    """Call ``work()`` in a forked child that has become ``name`` (uid, gid, its groups only).
+
+    Whatever ``work`` does to files, the kernel checks as that user: root's privileges are
+    gone before it runs, so a symlink the user planted can only lead where the user may write.
+    Returns the string ``work`` returns; raises :class:`UserError` with the child's message
+    when ``work`` fails.
+    """
     entry = pwd.getpwnam(name)
-    target = Path(entry.pw_dir) / folder
-    if target.exists() or not Path(source).is_dir():
+    if entry.pw_uid == 0:
+        raise UserError("refusing to act as root on a user's behalf")
+    groups = os.getgrouplist(name, entry.pw_gid)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop root for good, then work
+        code = 1
+        try:
+            os.close(read)
+            os.setgroups(groups)
+            os.setresgid(entry.pw_gid, entry.pw_gid, entry.pw_gid)
+            os.setresuid(entry.pw_uid, entry.pw_uid, entry.pw_uid)
+            os.umask(0o077)
+            os.write(write, str(work() or "").encode()[:4000])
+            code = 0
+        except BaseException as e:  # noqa: BLE001 - reported to the parent
+            os.write(write, f"{type(e).__name__}: {e}".encode()[:4000])
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        message = f.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise UserError(f"as {name}: {message or 'failed'}")
+    return message
+
+
+def install_tutorials(name: str, source: Path, folder: str = "astrohub-tutorials") -> Path | None:
+    """Copy the tutorial notebooks into ``name``'s home once; later edits are kept.
+
+    Root only reads the (trusted) source; the copy is written by a child process that has
+    become the user (:func:`run_as_user`), so the files are the user's own and a symlink the
+    user put in the way leads nowhere the user could not write anyway. Nothing is done when
+    ``~/<folder>`` exists in any form (a folder, a file or a symlink, even a dangling one).
+    Returns the folder when it was created.
+    """
+    if not Path(source).is_dir():
         return None
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    for path in [target, *target.rglob("*")]:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-    return target
+    home = pwd.getpwnam(name).pw_dir
+    target = os.path.join(home, folder)
+    tree = _read_tree(Path(source))
+
+    def copy() -> str:
+        try:
+            os.mkdir(target, 0o755)  # never follows: an existing name (a link too) is EEXIST
+        except FileExistsError:
+            return ""
+        dir_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            for rel, data in tree:
+                if data is None:
+                    os.mkdir(rel, 0o755, dir_fd=dir_fd)
+                    continue
+                fd = os.open(rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+        finally:
+            os.close(dir_fd)
+        return target
+
+    return Path(target) if run_as_user(name, copy) else None
 
 
 def remove_unix_user(name: str, wait: float = 10.0) -> None:
