@@ -20,7 +20,8 @@ def cmd_up(args) -> int:
     users = [u for u in args.users.split(",") if u]
     try:
         platform = Platform(Path(args.data_dir), port=args.port, ip=args.ip, admin=args.admin,
-                            users=users, with_archive=not args.no_archive, archive_port=args.archive_port)
+                            users=users, with_archive=not args.no_archive, archive_port=args.archive_port,
+                            ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, insecure=args.insecure)
         return up(platform)
     except (PlatformError, ArchiveError, ValueError) as e:
         print(f"astrohub up: {e}", file=sys.stderr)
@@ -45,15 +46,45 @@ def cmd_users_add(args) -> int:
     from .hub.users import CredentialStore, UserError
 
     data = Path(args.data_dir).resolve()
+    store = CredentialStore(data)
     try:
-        creds = CredentialStore(data).ensure(args.names, data / "homes")
+        creds = store.ensure(args.names, data / "homes", reset=args.reset_password)
     except UserError as e:
         print(f"astrohub users add: {e}", file=sys.stderr)
         return 2
     for name, pw in creds.items():
-        print(f"{name} {pw}")
+        print(f"{name} {pw or '-'}  ({store.notes[name]})")
     print("Add them to the hub with the admin page, or restart `astrohub up --users ...`.")
     return 0
+
+
+def cmd_users_remove(args) -> int:
+    import json
+
+    from .hub.launcher import RUNNING
+    from .hub.rest import Hub
+    from .hub.secrets import secret_file
+    from .hub.users import UserError, remove_account
+
+    data = Path(args.data_dir).resolve()
+    hub = None
+    running = data / RUNNING
+    if running.exists():
+        candidate = Hub(json.loads(running.read_text())["hub_api"], secret_file(data, "admin-api-token"))
+        if candidate.ready():
+            hub = candidate
+    status = 0
+    for name in args.names:
+        try:
+            done = remove_account(name, data, args.home, hub=hub)
+        except UserError as e:
+            print(f"astrohub users remove: {e}", file=sys.stderr)
+            status = 2
+            continue
+        print(f"{name}:")
+        for line in done:
+            print(f"  {line}")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-archive", action="store_true", help="do not start the local VO archive")
     p.add_argument("--archive-port", type=int, default=ARCHIVE_PORT,
                    help=f"port of the local VO archive (default: {ARCHIVE_PORT})")
+    p.add_argument("--ssl-cert", default="", help="TLS certificate (PEM) for the public URL (with --ssl-key)")
+    p.add_argument("--ssl-key", default="", help="TLS private key (PEM) for the public URL")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow plain HTTP on an --ip other than loopback (only behind your own TLS proxy)")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("kernels", help="kernelspecs")
@@ -80,10 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("users", help="local accounts of the embedded deployment")
     usub = p.add_subparsers(dest="users_command", required=True)
-    u = usub.add_parser("add", help="create Unix accounts with generated passwords")
+    u = usub.add_parser("add", help="create Unix accounts with generated passwords "
+                                     "(never system accounts; existing passwords are kept)")
     u.add_argument("names", nargs="+")
     u.add_argument("--data-dir", default=".astrohub")
+    u.add_argument("--reset-password", action="store_true",
+                   help="set a new generated password on accounts that already exist")
     u.set_defaults(func=cmd_users_add)
+    u = usub.add_parser("remove", help="revoke hub access, stop servers, delete the account; "
+                                        "keep, archive or delete its home")
+    u.add_argument("names", nargs="+")
+    u.add_argument("--home", required=True, choices=["keep", "archive", "delete"],
+                   help="keep: leave it, root-owned 0700; archive: <data-dir>/removed-homes/NAME-TIME.tar.gz "
+                        "(0600) then delete; delete")
+    u.add_argument("--data-dir", default=".astrohub")
+    u.set_defaults(func=cmd_users_remove)
 
     for name in PLUGINS:
         try:

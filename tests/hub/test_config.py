@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from traitlets.config import Config
@@ -78,19 +79,25 @@ def test_dask_gateway_service_on_loopback_reachable_with_user_and_server_tokens(
     assert "DASK_GATEWAY__ADDRESS" not in off.Spawner.environment
 
 
-def test_safe_gateway_backend_never_chowns_outside_its_workdir(tmp_path):
+def test_safe_gateway_backend_hands_over_only_its_new_workdir(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from astrohub.hub.gateway import SafeLocalBackend
+    import astrohub.hub.gateway as gateway
 
-    chowned = []
-    backend = SafeLocalBackend.__new__(SafeLocalBackend)
-    backend.set_file_permissions = lambda paths, user: chowned.extend(paths)
+    monkeypatch.setattr(gateway, "_account", lambda name: (54321, 54321, []))
+    backend = gateway.SafeLocalBackend.__new__(gateway.SafeLocalBackend)
     backend.clusters_directory = str(tmp_path)
-    cluster = SimpleNamespace(name="c1", tls_cert=b"cert", tls_key=b"key", username="nobody")
-    workdir = backend.setup_working_directory(cluster)
-    assert chowned and all(p.startswith(workdir) for p in chowned)
-    assert "/" not in chowned and len(chowned) == 5
+    cluster = SimpleNamespace(name="c1", tls_cert=b"cert", tls_key=b"key", username="someone")
+    workdir = Path(backend.setup_working_directory(cluster))
+    owned = {p for p in [tmp_path, *tmp_path.rglob("*")] if p.lstat().st_uid == 54321}
+    assert owned == {workdir, workdir / ".certs", workdir / ".certs" / "dask.crt",
+                     workdir / ".certs" / "dask.pem", workdir / "logs"}
+    assert (workdir / ".certs" / "dask.pem").read_bytes() == b"key"
+    assert (workdir / ".certs" / "dask.pem").stat().st_mode & 0o777 == 0o600
+    assert workdir.stat().st_mode & 0o777 == 0o700
+    assert tmp_path.stat().st_uid == 0 and Path("/").stat().st_uid == 0
+    with pytest.raises(FileExistsError):  # an existing name is never reused
+        backend.setup_working_directory(cluster)
 
 
 def test_user_servers_get_only_astrohub_kernels(tmp_path):

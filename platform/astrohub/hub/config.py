@@ -42,6 +42,39 @@ def _env(name: str, fallback: str) -> str:
     return os.environ.get(name, fallback)
 
 
+def _is_loopback(ip: str) -> bool:
+    import ipaddress
+
+    try:
+        return ip == "localhost" or ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_system_accounts(spawner) -> None:
+    """``Spawner.pre_spawn_hook``: never start a server as a system account (uid < UID_MIN) or root."""
+    from .users import UserError, check_account
+
+    name = spawner.user.name
+    try:
+        check_account(name, must_exist=True)
+    except UserError as e:
+        spawner.log.warning("astrohub: refusing to spawn for %s: %s", name, e)
+        raise UserError(f"astrohub refuses to start a server for {name!r}: {e}") from None
+
+
+def _chain(first, then):
+    """A pre_spawn_hook calling ``first`` and then the one the config file had set, if any."""
+    if not callable(then):
+        return first
+
+    def hook(spawner):
+        first(spawner)
+        return then(spawner)
+
+    return hook
+
+
 class AstrohubHub(Configurable):
     """Settings of an astrohub JupyterHub deployment."""
 
@@ -69,6 +102,11 @@ class AstrohubHub(Configurable):
                             "(API, HTTP proxy, scheduler proxy).").tag(config=True)
     gateway_max_workers = Int(4, help="Most workers one user's gateway cluster may have.").tag(config=True)
     extra_user_scopes = List(Unicode(), help="Scopes added to every user's role.").tag(config=True)
+    ssl_cert = Unicode(help="TLS certificate (PEM) of the public URL; with ssl_key the proxy serves "
+                            "HTTPS. Required when ip is not loopback, unless allow_insecure.").tag(config=True)
+    ssl_key = Unicode(help="TLS private key (PEM) matching ssl_cert.").tag(config=True)
+    allow_insecure = Bool(help="Serve plain HTTP on an ip other than loopback (only behind your own "
+                               "TLS-terminating proxy).").tag(config=True)
 
     @default("data_dir")
     def _data_dir(self):
@@ -105,6 +143,18 @@ class AstrohubHub(Configurable):
     @default("allowed_users")
     def _allowed_users(self):
         return set(filter(None, _env("ASTROHUB_USERS", "").split(",")))
+
+    @default("ssl_cert")
+    def _ssl_cert(self):
+        return _env("ASTROHUB_SSL_CERT", "")
+
+    @default("ssl_key")
+    def _ssl_key(self):
+        return _env("ASTROHUB_SSL_KEY", "")
+
+    @default("allow_insecure")
+    def _allow_insecure(self):
+        return _env("ASTROHUB_INSECURE", "") not in ("", "0", "false")
 
     @default("archive_url")
     def _archive_url(self):
@@ -160,7 +210,16 @@ class AstrohubHub(Configurable):
         """Configure JupyterHub for one machine: PAM users, local processes, loopback."""
         data = Path(self.data_dir)
         data.mkdir(parents=True, exist_ok=True)
-        c.JupyterHub.bind_url = f"http://{self.ip}:{self.port}"
+        if bool(self.ssl_cert) != bool(self.ssl_key):
+            raise ValueError("AstrohubHub: TLS needs both ssl_cert and ssl_key")
+        if not self.ssl_cert and not self.allow_insecure and not _is_loopback(self.ip):
+            raise ValueError(f"AstrohubHub: ip {self.ip!r} is not loopback: set ssl_cert and ssl_key "
+                             "(astrohub up --ssl-cert/--ssl-key) or allow_insecure (--insecure)")
+        scheme = "https" if self.ssl_cert else "http"
+        c.JupyterHub.bind_url = f"{scheme}://{self.ip}:{self.port}"
+        if self.ssl_cert:
+            c.JupyterHub.ssl_cert = self.ssl_cert
+            c.JupyterHub.ssl_key = self.ssl_key
         c.JupyterHub.hub_ip = LOOPBACK
         c.JupyterHub.hub_port = self.hub_port
         c.ConfigurableHTTPProxy.api_url = loopback_url(self.proxy_api_port)
@@ -178,6 +237,7 @@ class AstrohubHub(Configurable):
         c.Authenticator.blocked_users = {"root"}
 
         c.JupyterHub.spawner_class = "localprocess"
+        c.Spawner.pre_spawn_hook = _chain(refuse_system_accounts, _already(c, "Spawner", "pre_spawn_hook", None))
         c.Spawner.cmd = [str(paths.venv_bin() / "jupyterhub-singleuser")]
         c.Spawner.interrupt_timeout = self.server_timeout
         c.Spawner.term_timeout = self.server_timeout
@@ -231,8 +291,11 @@ class AstrohubHub(Configurable):
             {"name": "server", "scopes": ["users:activity!user", "access:servers!server",
                                          f"access:services!service={GATEWAY_SERVICE}"]}]
         env = dict(_already(c, "Spawner", "environment", {}))
+        # with TLS the public port's certificate names the host, not 127.0.0.1: go to the gateway's
+        # own HTTP proxy on loopback instead (same prefix, same hub-token authentication)
+        address = f"http://{http}" if self.ssl_cert else loopback_url(self.port)
         env.update({
-            "DASK_GATEWAY__ADDRESS": f"{loopback_url(self.port)}/services/{GATEWAY_SERVICE}",
+            "DASK_GATEWAY__ADDRESS": f"{address}/services/{GATEWAY_SERVICE}",
             "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{tcp}",
             "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
             # dask-labextension lists and creates gateway clusters

@@ -33,10 +33,16 @@ from dask_gateway_server.backends.local import LocalBackend, getpwnam
 
 
 def _account(username: str) -> tuple[int, int, list[int]]:
-    """uid, gid and supplementary groups of a cluster's user (never root)."""
+    """uid, gid and supplementary groups of a cluster's user (never root, never a system account)."""
+    from .users import UserError, check_account
+
     pw = getpwnam(username)
     if pw.pw_uid == 0:
         raise RuntimeError("dask-gateway refuses to run a cluster as root")
+    try:
+        check_account(username, must_exist=True)
+    except UserError as e:
+        raise RuntimeError(f"dask-gateway refuses to run a cluster as {username!r}: {e}") from None
     groups = [g.gr_gid for g in grp.getgrall() if username in g.gr_mem]
     return pw.pw_uid, pw.pw_gid, groups
 

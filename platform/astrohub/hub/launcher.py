@@ -9,6 +9,7 @@ when it stops everything it started.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -17,12 +18,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from astrohub.defaults import ARCHIVE_PORT, LOOPBACK, PUBLIC_PORT
+from astrohub.defaults import ARCHIVE_PORT, LOOPBACK, PUBLIC_PORT, hub_ports, loopback_url
 
 from . import paths
 from .rest import Hub
 from .secrets import secret_file
-from .users import CredentialStore, check_name, install_tutorials
+from .users import CredentialStore, check_account, install_tutorials
 
 
 class PlatformError(RuntimeError):
@@ -44,23 +45,34 @@ class Platform:
     hub_process: subprocess.Popen | None = None
     archive: object | None = None
     archive_url: str = ""
+    ssl_cert: str = ""  # TLS certificate and key (PEM) of the public URL, for JupyterHub's proxy
+    ssl_key: str = ""
+    insecure: bool = False  # allow plain HTTP on an address other than loopback
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).resolve()
         for name in [self.admin, *self.users]:
-            check_name(name)
+            check_account(name)
+        check_exposure(self.ip, self.ssl_cert, self.ssl_key, self.insecure)
 
     @property
     def url(self) -> str:
-        return f"http://{self.ip}:{self.port}"
+        scheme = "https" if self.ssl_cert else "http"
+        return f"{scheme}://{self.ip}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The hub's own API on loopback (plain HTTP, never leaves the machine)."""
+        return loopback_url(hub_ports(self.port)["hub_api"])
 
     @property
     def home_root(self) -> Path:
         return self.data_dir / "homes"
 
     def hub(self) -> Hub:
-        """A REST client with the admin service's token."""
-        return Hub(self.url, secret_file(self.data_dir, "admin-api-token"))
+        """A REST client with the admin service's token (through the proxy; the hub's own API with TLS)."""
+        url = self.api_url if self.ssl_cert else self.url
+        return Hub(url, secret_file(self.data_dir, "admin-api-token"))
 
     def prepare(self) -> dict[str, str]:
         """Create the data directory and the accounts; return their passwords."""
@@ -84,6 +96,9 @@ class Platform:
             "ASTROHUB_PORT": str(self.port),
             "ASTROHUB_ADMIN_USERS": self.admin,
             "ASTROHUB_USERS": ",".join(self.users),
+            "ASTROHUB_SSL_CERT": self.ssl_cert,
+            "ASTROHUB_SSL_KEY": self.ssl_key,
+            "ASTROHUB_INSECURE": "1" if self.insecure else "",
         })
         if self.archive_url:
             env["ASTROHUB_ARCHIVE_URL"] = self.archive_url
@@ -104,12 +119,14 @@ class Platform:
             self.archive_url = self.external_archive
         elif self.with_archive:
             self.start_archive()
-        log = open(self.data_dir / "jupyterhub.log", "ab")
-        self.hub_process = subprocess.Popen(
-            [str(paths.venv_bin() / "jupyterhub"), "-f", str(paths.hub_config_file())],
-            cwd=self.data_dir, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, umask=0o077,
-        )
+        with open_private_log(self.data_dir / "jupyterhub.log") as log:
+            self.hub_process = subprocess.Popen(
+                [str(paths.venv_bin() / "jupyterhub"), "-f", str(paths.hub_config_file())],
+                cwd=self.data_dir, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, umask=0o077,
+            )
+        write_private(self.data_dir / RUNNING, json.dumps({"hub_api": self.api_url, "url": self.url,
+                                                           "pid": self.hub_process.pid}))
         hub = self.hub()
         deadline = time.monotonic() + timeout
         while not hub.ready():
@@ -137,6 +154,8 @@ class Platform:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             _stop_survivors(started)  # a hub stopped while still starting up does not stop them itself
+        with contextlib.suppress(FileNotFoundError):
+            (self.data_dir / RUNNING).unlink()
         if self.archive is not None:
             self.archive.stop()
             self.archive = None
@@ -147,10 +166,53 @@ class Platform:
                  f"(kept in {self.data_dir / 'credentials.json'}, readable by root only):"]
         for name, pw in creds.items():
             role = "admin" if name == self.admin else "user"
-            lines.append(f"  {role:5s}  {name:12s} {pw}")
+            lines.append(f"  {role:5s}  {name:12s} {pw or '(existing account: its own password, unchanged)'}")
         if self.archive_url:
             lines += ["", f"VO archive (TAP): {self.archive_url}"]
         return "\n".join(lines)
+
+
+RUNNING = "hub.json"  # the running hub's API address (for `astrohub users remove`), 0600
+
+
+def check_exposure(ip: str, ssl_cert: str, ssl_key: str, insecure: bool) -> None:
+    """Refuse to serve plain HTTP beyond loopback unless ``insecure``; check the TLS files."""
+    if bool(ssl_cert) != bool(ssl_key):
+        raise PlatformError("TLS needs both --ssl-cert and --ssl-key (PEM files)")
+    for what, path in (("--ssl-cert", ssl_cert), ("--ssl-key", ssl_key)):
+        if path and not os.path.isfile(path):
+            raise PlatformError(f"{what} {path}: no such file")
+    if not ssl_cert and not insecure and not is_loopback(ip):
+        raise PlatformError(
+            f"--ip {ip} would serve logins, passwords and notebooks over plain HTTP beyond this machine: "
+            "pass --ssl-cert CERT.pem --ssl-key KEY.pem (TLS), or --insecure if you really mean it "
+            "(e.g. behind your own TLS-terminating proxy)"
+        )
+
+
+def is_loopback(ip: str) -> bool:
+    import ipaddress
+
+    if ip == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+def open_private_log(path: Path):
+    """Open a log for appending, created 0600 (and made 0600 if it exists): it holds every user's server logs."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
+
+
+def write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
 
 
 def up(platform: Platform) -> int:

@@ -3,6 +3,12 @@
 Each account gets a private home (mode 0700) under ``<data_dir>/homes`` and a
 generated password; the credentials are kept in ``<data_dir>/credentials.json``
 (mode 0600, root only) so a second ``astrohub up`` reuses them.
+
+Only normal accounts may be hub users: a name whose account exists with a uid
+outside ``UID_MIN..UID_MAX`` of ``/etc/login.defs`` (``bin``, ``postgres``, ``gavo``,
+``nobody``, ...) is refused everywhere (``users add``, ``--users``, the spawner).
+An existing account's password is never changed unless asked for
+(``reset=True``, ``astrohub users add --reset-password``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,43 @@ def check_name(name: str) -> str:
     return name
 
 
+LOGIN_DEFS = "/etc/login.defs"
+MARKER = "astrohub account"  # the GECOS comment of the accounts astrohub creates
+
+
+def uid_range(login_defs: str | os.PathLike = LOGIN_DEFS) -> tuple[int, int]:
+    """``(UID_MIN, UID_MAX)`` of normal accounts from ``login.defs`` (1000, 60000 when unset)."""
+    values = {"UID_MIN": 1000, "UID_MAX": 60000}
+    try:
+        lines = Path(login_defs).read_text(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in values and parts[1].isdigit():
+            values[parts[0]] = int(parts[1])
+    return values["UID_MIN"], values["UID_MAX"]
+
+
+def check_account(name: str, must_exist: bool = False, login_defs: str | os.PathLike = LOGIN_DEFS) -> str:
+    """``check_name``, then refuse system accounts: an existing account must have a normal uid."""
+    check_name(name)
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        if must_exist:
+            raise UserError(f"there is no Unix account {name!r}") from None
+        return name
+    low, high = uid_range(login_defs)
+    if not low <= entry.pw_uid <= high:
+        where = f"below UID_MIN {low}" if entry.pw_uid < low else f"above UID_MAX {high}"
+        raise UserError(
+            f"{name!r} is a system account (uid {entry.pw_uid}, {where} in {login_defs}): "
+            "system accounts can never be hub users; choose another name"
+        )
+    return name
+
+
 def unix_user_exists(name: str) -> bool:
     try:
         pwd.getpwnam(name)
@@ -43,27 +86,35 @@ def unix_user_exists(name: str) -> bool:
         return False
 
 
-def ensure_unix_user(name: str, home_root: Path, password: str) -> Path:
-    """Create (or update the password of) a local account with a private home."""
-    check_name(name)
+def ensure_unix_user(name: str, home_root: Path, password: str | None) -> Path:
+    """Create a local account with a private home and ``password``.
+
+    An existing account is left as it is (its home is created if missing); its password
+    is set only when ``password`` is given -- callers pass it only when resetting was asked
+    for or the account is one this deployment made and lost the password of.
+    """
+    check_account(name)
     home = Path(home_root) / name
     if not unix_user_exists(name):
+        if password is None:
+            raise UserError(f"a new account {name!r} needs a password")
         Path(home_root).mkdir(parents=True, exist_ok=True)
         os.chmod(home_root, 0o755)
         subprocess.run(
             ["useradd", "--create-home", "--home-dir", str(home), "--shell", "/bin/bash",
-             "--user-group", name],
+             "--user-group", "--comment", MARKER, name],
             check=True, capture_output=True, text=True,
         )
+        os.chmod(home, 0o700)
     else:
-        home = Path(pwd.getpwnam(name).pw_dir)
-        if not home.exists():
-            entry = pwd.getpwnam(name)
-            home.mkdir(parents=True)
-            os.chown(home, entry.pw_uid, entry.pw_gid)
-    os.chmod(home, 0o700)
-    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", check=True,
-                   capture_output=True, text=True)
+        entry = pwd.getpwnam(name)
+        home = Path(entry.pw_dir)
+        if not os.path.lexists(home) and home.parent == Path(home_root):
+            home.mkdir(mode=0o700)
+            os.chown(home, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+    if password is not None:
+        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", check=True,
+                       capture_output=True, text=True)
     return home
 
 
@@ -191,13 +242,126 @@ class CredentialStore:
             json.dump(creds, f, indent=1, sort_keys=True)
         os.chmod(self.path, 0o600)
 
-    def ensure(self, names: list[str], home_root: Path) -> dict[str, str]:
-        """Make sure every name has a Unix account and a password; return all passwords."""
+    def ensure(self, names: list[str], home_root: Path, reset: bool = False) -> dict[str, str | None]:
+        """Make sure every name has a Unix account; return each one's password.
+
+        A new account gets a generated password. An existing account keeps its password:
+        the stored one when this store made it, ``None`` (unknown here, unchanged) for an
+        account made outside astrohub. Only ``reset=True`` sets a new generated password on an
+        existing account -- or, said in :attr:`notes`, an account this deployment made (its
+        home is ``home_root/<name>``) whose password was lost with the store.
+        ``notes`` says what happened to each name.
+        """
+        for name in names:  # refuse every bad name before touching any account
+            check_account(name)
         creds = self.load()
+        self.notes: dict[str, str] = {}
+        out: dict[str, str | None] = {}
         for name in names:
-            check_name(name)
-            if name not in creds or not unix_user_exists(name):
-                creds[name] = creds.get(name) or new_password()
-            ensure_unix_user(name, home_root, creds[name])
+            if not unix_user_exists(name):
+                creds[name] = new_password()
+                ensure_unix_user(name, home_root, creds[name])
+                self.notes[name] = "created"
+            elif reset:
+                creds[name] = new_password()
+                ensure_unix_user(name, home_root, creds[name])
+                self.notes[name] = "existing account: password reset (--reset-password)"
+            elif name in creds:
+                ensure_unix_user(name, home_root, None)
+                self.notes[name] = "existing account: password unchanged"
+            elif Path(pwd.getpwnam(name).pw_dir) == Path(home_root) / name:
+                creds[name] = new_password()
+                ensure_unix_user(name, home_root, creds[name])
+                self.notes[name] = (f"this deployment's account, whose password was not in {self.path}: "
+                                    "new password set")
+            else:
+                ensure_unix_user(name, home_root, None)
+                self.notes[name] = ("existing account made outside astrohub: password unchanged (log in "
+                                    "with its own password, or pass --reset-password to set a generated one)")
+            out[name] = creds.get(name)
         self.save(creds)
-        return {n: creds[n] for n in names}
+        return out
+
+    def forget(self, name: str) -> None:
+        creds = self.load()
+        if creds.pop(name, None) is not None:
+            self.save(creds)
+
+
+def retire_home(home: Path, uid: int, how: str, archive_dir: Path) -> str:
+    """Keep, archive or delete a removed account's home; return what was done.
+
+    The account must be gone (no process of its can race this). ``keep``: the folder
+    stays, owned by root and 0700, so a later account given the same uid cannot open it.
+    ``archive``: a root-owned 0600 ``<archive_dir>/<name>-<time>.tar.gz`` (links stored as
+    links, never followed), then the folder is deleted. ``delete``: deleted.
+    """
+    import shutil
+    import tarfile
+    import time
+
+    if how not in ("keep", "archive", "delete"):
+        raise UserError(f"--home must be keep, archive or delete, not {how!r}")
+    try:
+        st = os.lstat(home)
+    except FileNotFoundError:
+        return f"no home at {home}"
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or Path(home).resolve() in (Path("/"), Path("/home")):
+        raise UserError(f"{home} is not a folder owned by the removed account (uid {uid}): "
+                        "left untouched, deal with it by hand")
+    if how == "keep":
+        os.chown(home, 0, 0, follow_symlinks=False)
+        os.chmod(home, 0o700)
+        return f"home kept at {home} (now root's, mode 0700)"
+    if how == "archive":
+        archive_dir = Path(archive_dir)
+        archive_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(archive_dir, 0o700)
+        tarball = archive_dir / f"{Path(home).name}-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
+        fd = os.open(tarball, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f, tarfile.open(fileobj=f, mode="w:gz") as tar:
+            tar.add(home, arcname=Path(home).name)  # dereference=False: links stay links
+        shutil.rmtree(home)
+        return f"home archived to {tarball} (root only, 0600) and deleted"
+    shutil.rmtree(home)
+    return f"home {home} deleted"
+
+
+def remove_account(name: str, data_dir: Path, home: str, hub=None) -> list[str]:
+    """``astrohub users remove``: revoke hub access, stop servers, end the account; handle its home.
+
+    ``hub`` (an admin :class:`~astrohub.hub.rest.Hub`, when the hub runs) deletes the user
+    from the hub, which stops their servers and revokes their tokens and shares. Then every
+    process of the account is ended and the account deleted (so PAM refuses it), and the home
+    is kept, archived or deleted (:func:`retire_home`). Returns what was done, line by line.
+    """
+    check_account(name, must_exist=True)
+    if home not in ("keep", "archive", "delete"):
+        raise UserError(f"--home must be keep, archive or delete, not {home!r}")
+    data_dir = Path(data_dir)
+    store = CredentialStore(data_dir)
+    entry = pwd.getpwnam(name)
+    if entry.pw_gecos != MARKER and name not in store.load() \
+            and Path(entry.pw_dir).parent != data_dir / "homes":
+        raise UserError(f"{name!r} is not an account astrohub made (no {MARKER!r} comment, not in "
+                        f"{store.path}, home not under {data_dir / 'homes'}): remove it with userdel yourself")
+    done = []
+    if hub is not None:
+        from .rest import HubAPIError
+
+        try:
+            hub.api("DELETE", f"users/{name}")
+            done.append("hub: user deleted (servers stopped, tokens and shares revoked)")
+        except HubAPIError as e:
+            if e.status != 404:
+                raise UserError(f"the hub refused to delete {name!r}: {e}") from e
+            done.append("hub: no such user (nothing to stop)")
+    else:
+        done.append("hub: not running (nothing to stop there); leave the name out of `astrohub up --users`")
+    remove_unix_user(name)
+    done.append("account: processes ended, Unix account deleted (PAM logins refused)")
+    store.forget(name)
+    done.append(retire_home(Path(entry.pw_dir), entry.pw_uid, home, data_dir / "removed-homes"))
+    return done
