@@ -142,22 +142,20 @@ def _sharded(name, table, archive, client, progress, **kw):
 
 
 def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
-    """Image classifier on the rows' cutouts (centre-cropped to the model's input, with the PSF their
-    headers record when the model takes one: :func:`astrohub.models.inputs.image_inputs`); saliency maps."""
+    """Image classifier on the rows' cutouts, passed to the model as the archive serves them (an
+    ImageSet: the predictor crops them, fills masked pixels, uses the PSF their headers record when it
+    takes one, and flags headers and pixels unlike its training data); saliency maps of the first rows."""
     from astrohub.models.inputs import image_inputs
 
-    inputs = predictor.card["inputs"]
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
-        got = fetch_products(archive, table[:explain_first], "cutout") if explain_first else None
-        x, psf = image_inputs(got, inputs) if got is not None else (None, {})
     else:
-        x, psf = image_inputs(fetch_products(archive, table, "cutout"), inputs)
-        pred = predictor.predict(x, mc_samples=mc_samples, **psf)
+        pred = predictor.predict(fetch_products(archive, table, "cutout"), mc_samples=mc_samples)
     images, sal = None, None
-    if x is not None and explain_first:  # saliency from the head that answered
-        images = x[:explain_first]
-        sal = predictor.explain(images, **{k: v[:explain_first] for k, v in psf.items()}) if len(images) else None
+    if explain_first:  # the gallery: the first rows' stamps (cached), saliency from the head that answered
+        first = fetch_products(archive, table[:explain_first], "cutout")
+        images = image_inputs(first, predictor.card["inputs"])[0]
+        sal = predictor.explain(first) if len(images) else None
     return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
                                  sharded=client is not None, modality="cutout", prediction=pred), predictor.card)
 

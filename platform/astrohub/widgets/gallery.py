@@ -9,9 +9,12 @@ from PIL import Image
 
 
 def _stretch(img: np.ndarray) -> np.ndarray:
-    lo, hi = np.percentile(img, [1, 99.5])
-    x = np.arcsinh((img - lo) / max(hi - lo, 1e-12) * 10) / np.arcsinh(10)
-    return np.clip(x, 0, 1)
+    finite = np.isfinite(img)
+    if not finite.any():  # a fully masked stamp: black
+        return np.zeros(img.shape)
+    lo, hi = np.percentile(img[finite], [1, 99.5])
+    x = np.arcsinh((np.where(finite, img, lo) - lo) / max(hi - lo, 1e-12) * 10) / np.arcsinh(10)
+    return np.clip(x, 0, 1)  # masked (NaN) pixels shown black
 
 
 def thumbnail(image: np.ndarray, saliency: np.ndarray | None = None, scale: int = 2) -> bytes:
@@ -22,7 +25,7 @@ def thumbnail(image: np.ndarray, saliency: np.ndarray | None = None, scale: int 
     gray = _stretch(img)
     rgb = np.stack([gray, gray, gray], -1)
     if saliency is not None:
-        s = np.asarray(saliency, dtype=float)
+        s = np.nan_to_num(np.asarray(saliency, dtype=float))
         s = s / s.max() if s.max() > 0 else s
         rgb[..., 0] = np.clip(rgb[..., 0] * (1 - 0.6 * s) + 0.9 * s, 0, 1)
         rgb[..., 1] *= 1 - 0.6 * s
