@@ -36,7 +36,9 @@ def _is_one(x) -> bool:
 
 def is_fits_input(x) -> bool:
     """True for a FITS path, an astropy image HDU / HDUList, or a non-empty list or tuple of those."""
-    if isinstance(x, (list, tuple)):
+    from astropy.io import fits
+
+    if isinstance(x, (list, tuple)) and not isinstance(x, fits.HDUList):
         return len(x) > 0 and all(_is_one(v) for v in x)
     return _is_one(x)
 
@@ -196,7 +198,9 @@ def read_fits_cutouts(x, inputs: dict, name: str = "model", shape=None, scale=No
     and what the headers say per image: ``pixel_scale`` (native, arcsec, geometric mean of the axes),
     ``psf_fwhm`` (the card's ``psf_fwhm.fits_keyword`` or PSF_FWHM, arcsec; NaN if absent) and
     ``saturated`` (pixels at or above the header's SATURATE level; 0 if absent)."""
-    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    from astropy.io import fits
+
+    items = list(x) if isinstance(x, (list, tuple)) and not isinstance(x, fits.HDUList) else [x]
     want_c, oh, ow = shape or inputs["shape"]
     target = float(scale or inputs["pixel_scale_arcsec"])
     bands = list(inputs.get("bands", []))

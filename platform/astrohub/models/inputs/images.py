@@ -58,8 +58,8 @@ def as_batch(x, inputs: dict, bands=None, name: str = "model", allow_nan: bool =
         what = "infinite" if allow_nan else "NaN or infinite"
         raise InputError(f"{name}: input contains {what} pixels in image(s) {idx[:10].tolist()}"
                          f"{' ...' if len(idx) > 10 else ''}; mask or inpaint them first"
-                         + ("" if allow_nan else " (or pass fill_nan=True: NaN pixels are then filled with the "
-                                                 "sky level and the image flagged out-of-distribution)"))
+                         + ("" if allow_nan else " (or pass fill_nan=True: NaN pixels are then filled with sky "
+                                                 "noise and the image flagged out-of-distribution)"))
     return arr
 
 
@@ -117,8 +117,8 @@ SNR_SMOOTH_PX = 1.5  # Gaussian sigma (pixels) of the smoothing behind detection
 
 def fill_masked(batch: np.ndarray, name: str = "model") -> tuple[np.ndarray, np.ndarray]:
     """NaN (masked) pixels of [N, C, H, W] filled with the sky level (median of the finite border pixels
-    of that image and band); returns (filled float32, NaN fraction per image [N]). Refuses images with
-    more than half their pixels masked."""
+    of that image and band) plus white noise of the border's rms; returns (filled float32, NaN fraction
+    per image [N]). Refuses images with more than half their pixels masked."""
     nan = np.isnan(batch)
     frac = nan.reshape(len(batch), -1).mean(1) if batch.size else np.zeros(len(batch))
     if not nan.any():
@@ -137,8 +137,18 @@ def fill_masked(batch: np.ndarray, name: str = "model") -> tuple[np.ndarray, np.
             warnings.simplefilter("ignore", RuntimeWarning)
             sky = np.nanmedian(batch[:, :, edge], axis=-1)
             whole = np.nanmedian(batch.reshape(n, c, -1), axis=-1)
+        rms = 1.4826 * np.nanmedian(np.abs(batch[:, :, edge] - sky[..., None]), axis=-1)
     sky = np.where(np.isfinite(sky), sky, np.where(np.isfinite(whole), whole, 0.0))
-    out = np.where(nan, sky[..., None, None].astype(np.float32), batch)
+    rms = np.where(np.isfinite(rms), rms, 0.0)
+    # sky plus white noise of the border's rms, so the filled pixels do not change the noise the models
+    # normalise by (seeded by each image: the same image gives the same answer in any batch)
+    import zlib
+
+    out = batch.copy()
+    for i in np.flatnonzero(frac > 0):
+        rng = np.random.default_rng(zlib.crc32(np.ascontiguousarray(batch[i]).tobytes()))
+        fill = sky[i][:, None, None] + rms[i][:, None, None] * rng.standard_normal(batch.shape[1:])
+        out[i] = np.where(nan[i], fill, batch[i])
     return out.astype(np.float32, copy=False), frac
 
 
@@ -190,7 +200,7 @@ def image_ood(batch: np.ndarray, inputs: dict, nan_fraction=None, pixel_scale=No
         f = np.asarray(nan_fraction, float)
         hi = (ranges.get("nan_fraction") or [0.0, 0.0])[1]
         for i in np.flatnonzero(f > hi):
-            flags.reasons[i].append(f"{100 * f[i]:.1f}% of pixels were NaN (masked; filled with the sky level), "
+            flags.reasons[i].append(f"{100 * f[i]:.1f}% of pixels were NaN (masked; filled with sky noise), "
                                          f"trained on {100 * hi:.0f}%")
     sat = saturated_pixels(batch) if saturated is None else np.asarray(saturated)
     for i in np.flatnonzero(sat > 0):
