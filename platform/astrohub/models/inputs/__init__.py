@@ -5,15 +5,32 @@
   border noise);
 - :mod:`.products`: archive cutouts (an ``astrohub.vo`` ImageSet) to a model's inputs: the centre
   crop and the PSF read from the FITS headers (``image_inputs``);
-- :mod:`.ood`: out-of-distribution flags (``OODFlags``) every predictor puts on its predictions;
+- :mod:`.fits`: FITS cutouts with a WCS resampled to a model's pixel scale and cut to its input
+  (``read_fits_cutouts``), or refused naming the mismatch;
+- :mod:`.adapters`: survey adapters a card names (``inputs.adapter``, the ``ADAPTERS`` registry, ``adapt``);
+- :mod:`.ood`: out-of-distribution flags (``OODFlags``) every predictor puts on its predictions (image
+  rows: ``images.image_ood`` against the card's ``inputs.ranges``);
 - :mod:`.series`: light curves (BLS + folded views), spectra and photometry of the 1-D models.
 
 Serving code: imports nothing from training.
 """
 
-from .images import GEN_SCALE, InputError, as_batch, as_psf_fwhm, noise_sigma, normalise
+from .adapters import ADAPTERS, adapt
+from .fits import is_fits_input, read_fits_cutouts
+from .images import (
+           GEN_SCALE,
+           InputError,
+           as_batch,
+           as_psf_fwhm,
+           detection_snr,
+           fill_masked,
+           image_ood,
+           noise_sigma,
+           normalise,
+)
 from .ood import OODFlags
 from .products import fit_cutouts, image_inputs, is_product_set, psf_argument
 
 __all__ = ["GEN_SCALE", "InputError", "as_batch", "as_psf_fwhm", "noise_sigma", "normalise", "fit_cutouts",
-           "image_inputs", "is_product_set", "psf_argument", "OODFlags"]
+           "image_inputs", "is_product_set", "psf_argument", "OODFlags", "ADAPTERS", "adapt", "is_fits_input",
+           "read_fits_cutouts", "detection_snr", "fill_masked", "image_ood"]
