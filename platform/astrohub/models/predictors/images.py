@@ -38,7 +38,7 @@ def prepare_images(x, inputs: dict, bands=None, name: str = "model", fill_nan: b
                    shape=None, scale=None) -> Prepared:
     """THE entry of every image predictor: the card's survey adapter (``inputs.adapter``) when it names
     one; else FITS cutouts (resampled, cut), archive products (ImageSet: centre-cropped) or arrays;
-    validated (:func:`as_batch`), NaN (masked) pixels filled with the sky level (FITS and archive
+    validated (:func:`as_batch`), NaN (masked) pixels filled with sky noise (FITS and archive
     products always; arrays only with ``fill_nan``), and flagged against the card's ``inputs.ranges``.
     ``shape`` / ``scale``: the input size and pixel scale when they differ from the card's (2x SR input)."""
     spec = inputs if shape is None else dict(inputs, shape=list(shape),
