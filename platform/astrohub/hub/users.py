@@ -182,6 +182,8 @@ def install_tutorials(name: str, source: Path, folder: str = "astrohub-tutorials
     if not Path(source).is_dir():
         return None
     home = pwd.getpwnam(name).pw_dir
+    if not os.path.isdir(home):  # an account without a home (made outside astrohub): nowhere to copy
+        return None
     target = os.path.join(home, folder)
     tree = _read_tree(Path(source))
 
