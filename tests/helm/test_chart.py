@@ -220,3 +220,53 @@ def test_user_image_picks_kernel_by_gpu():
     from astrohub.defaults import default_kernel
     assert c.MappingKernelManager.default_kernel_name == default_kernel()
     assert c.KernelSpecManager.allowed_kernelspecs == {"astrohub", "astrohub-gpu"}
+
+
+def test_https_is_on_and_cannot_be_turned_off(values, schema):
+    https = values["jupyterhub"]["proxy"]["https"]
+    assert https["enabled"] is True and https["type"] == "letsencrypt"
+    example = merged(values, load(EXAMPLES / "cilogon.yaml"))["jupyterhub"]
+    hosts = example["proxy"]["https"]["hosts"]
+    assert hosts and example["proxy"]["https"]["letsencrypt"]["contactEmail"]
+    callback = example["hub"]["config"]["GenericOAuthenticator"]["oauth_callback_url"]
+    assert callback.startswith(f"https://{hosts[0]}/")
+    with pytest.raises(jsonschema.ValidationError, match="True was expected"):
+        jsonschema.validate(merged(values, {"jupyterhub": {"proxy": {"https": {"enabled": False}}}}), schema)
+    with pytest.raises(jsonschema.ValidationError, match="'plain' is not one of"):
+        jsonschema.validate(merged(values, {"jupyterhub": {"proxy": {"https": {"type": "plain"}}}}), schema)
+
+
+IMAGES = CHART.parent / "images"
+
+
+def test_dachs_image_context_keeps_state_environments_and_secrets_out():
+    dockerfile = (IMAGES / "dachs" / "Dockerfile").read_text()
+    assert "docker build -f helm/images/dachs/Dockerfile" in dockerfile and "COPY . /opt/astrohub" in dockerfile
+    # the context is the repository root: BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile
+    ignore = (IMAGES / "dachs" / "Dockerfile.dockerignore").read_text().split("\n")
+    rules = {line.strip() for line in ignore if line.strip() and not line.startswith("#")}
+    assert {".git", "**/.astrohub", "**/.venv", "**/secrets", "**/credentials.json", "**/*.pem", "**/*.key",
+            "**/jupyterhub.sqlite*", "**/jupyterhub.log"} <= rules
+    assert not any(r.startswith("!") for r in rules)  # nothing re-included
+
+
+def test_dachs_entrypoint_serves_the_chart_port_from_the_volume():
+    import re
+    import shlex
+
+    from astrohub.cli import build_parser
+
+    manifest = (CHART / "templates" / "dachs.yaml").read_text()
+    port = int(re.search(r"containerPort: (\d+)", manifest).group(1))
+    mount = re.search(r"mountPath: (\S+)\}", manifest).group(1)
+    script = (IMAGES / "dachs" / "entrypoint.sh").read_text()
+    assert "ASTROHUB_ARCHIVE_IP" not in script and "ASTROHUB_ARCHIVE_PORT" not in script  # read by nothing
+    names = dict(re.findall(r"^(\w+)=(\S+)$", script, flags=re.M))
+    calls = [line.split(".venv/bin/astrohub", 1)[1] for line in script.splitlines()
+             if ".venv/bin/astrohub archive" in line and not line.lstrip().startswith("#")]
+    assert {c.split()[1] for c in calls} >= {"build", "start", "status", "stop"}
+    for call in calls:
+        words = shlex.split(call.split(">")[0].split("'")[0].replace('"$SEED"', "1").replace('"$SIZE"', "small"))
+        words = [names.get(w.strip("$"), w) if w.startswith("$") else w for w in words]
+        args = build_parser().parse_args(words)  # every flag the entrypoint passes exists
+        assert args.port == port and args.data_dir.startswith(mount + "/"), call
