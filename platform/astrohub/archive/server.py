@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -60,6 +61,11 @@ def _run(cmd, env=None, cwd=None, what="command", timeout=600, secret=None) -> s
     return proc.stdout
 
 
+def _pgpass_escape(value: str) -> str:
+    """A field of a libpq password file (``:`` and ``\\`` escaped)."""
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
 def _as_postgres(sql: str, db: str = "postgres") -> str:
     return _run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-d", db, "-c", sql],
                 what="psql")
@@ -76,6 +82,25 @@ def ensure_postgres() -> None:
     for ver, name, _port, status, *_ in clusters:
         if status != "online":
             _run(["pg_ctlcluster", ver, name, "start"], what=f"starting PostgreSQL {ver}/{name}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _describe(pid: int) -> str:
+    """``pid``'s command line, for messages."""
+    try:
+        cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return f"command {cmd.strip()[:200]!r}"
+    except OSError:
+        return "command unknown"
 
 
 class LocalArchive:
@@ -174,8 +199,17 @@ class LocalArchive:
         (etc / "dsn").write_text(f"database = {self.dbname}\nhost = localhost\nport = 5432\n")
         self._fresh_database()
         feed = dict(line.split(" = ", 1) for line in (etc / "feed").read_text().splitlines() if " = " in line)
-        dsn = f"dbname={self.dbname} host=localhost user={feed['user']} password='{feed['password']}'"
-        _run([DACHS, "init", "-d", dsn], env=self.env(), what="dachs init", secret=feed["password"])
+        # the admin role's password goes to libpq through a 0600 password file, never on a command
+        # line (which every local user can read with ps)
+        dsn = f"dbname={self.dbname} host=localhost port=5432 user={feed['user']}"
+        with tempfile.TemporaryDirectory(prefix="astrohub-pgpass-") as private:
+            passfile = Path(private) / "pgpass"
+            fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(f"localhost:5432:{self.dbname}:{_pgpass_escape(feed['user'])}:"
+                        f"{_pgpass_escape(feed['password'])}\n")
+            _run([DACHS, "init", "-d", dsn], env={**self.env(), "PGPASSFILE": str(passfile)}, what="dachs init",
+                 secret=feed["password"])
         stamp.write_text("ok\n")
 
     def import_survey(self, seed: int = 0, size: str = "small", progress: bool = False) -> dict:
@@ -200,26 +234,54 @@ class LocalArchive:
         return self.data_dir / "dachs-serve.pid"
 
     def _pid(self) -> int | None:
+        """The pid of this archive's ``dachs serve``: the pid file's, when it really names that
+        server (see :meth:`is_our_server`), else one found by its settings file. A pid file naming
+        any other process is reported and removed, and that process is left alone."""
         try:
             pid = int(self._pidfile().read_text().strip())
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError):
             return self._find_server()
+        if self.is_our_server(pid):
+            return pid
+        if _alive(pid):
+            print(f"astrohub archive: the pid file {self._pidfile()} names pid {pid} ({_describe(pid)}), which is "
+                  f"not this archive's DaCHS server (dachs serve with GAVOSETTINGS={self.settings}); leaving that "
+                  "process alone and removing the stale pid file", file=sys.stderr, flush=True)
+        self._pidfile().unlink(missing_ok=True)
+        return self._find_server()
+
+    def _server_uids(self) -> set[int]:
+        """Who may own our server: us, and the 'gavo' account DaCHS drops to when started as root."""
+        uids = {os.geteuid()}
+        if os.geteuid() == 0:
+            try:
+                import pwd
+
+                uids.add(pwd.getpwnam("gavo").pw_uid)
+            except KeyError:
+                pass
+        return uids
+
+    def is_our_server(self, pid: int) -> bool:
+        """True when ``pid`` is a ``dachs serve`` running with this archive's settings file, owned by us
+        (or by 'gavo', when we are root): the only process ``stop``/``kill``/reload may signal."""
+        entry = Path("/proc") / str(pid)
+        marker = f"GAVOSETTINGS={self.settings}".encode()
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            if not (b"serve" in cmd and any(c.endswith(b"dachs") for c in cmd)):
+                return False
+            if marker not in (entry / "environ").read_bytes().split(b"\0"):
+                return False
+            return entry.stat().st_uid in self._server_uids()
+        except OSError:
+            return False
 
     def _find_server(self) -> int | None:
         """The pid of a ``dachs serve`` started with this archive's settings file (e.g. after a lost pid file)."""
-        marker = f"GAVOSETTINGS={self.settings}".encode()
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
-                if b"serve" in cmd and any(c.endswith(b"dachs") for c in cmd) and \
-                        marker in (entry / "environ").read_bytes().split(b"\0"):
-                    return int(entry.name)
-            except OSError:
-                continue
+            if entry.name.isdigit() and self.is_our_server(int(entry.name)):
+                return int(entry.name)
         return None
 
     def _answers(self, timeout: float = 2.0) -> bool:
@@ -293,6 +355,8 @@ class LocalArchive:
         pid = self._pid() or (self._proc.pid if self._proc and self._proc.poll() is None else None)
         if pid is None:
             return
+        if not (self.is_our_server(pid) or (self._proc is not None and self._proc.pid == pid)):
+            return  # it exited (or its pid was reused) since we looked: nothing of ours to stop
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -315,7 +379,7 @@ class LocalArchive:
 
     def kill(self) -> None:
         """Kill ``dachs serve`` abruptly (SIGKILL), as a crash would."""
-        pid = self._pid() or (self._proc.pid if self._proc else None)
+        pid = self._pid() or (self._proc.pid if self._proc and self._proc.poll() is None else None)
         if pid:
             os.kill(pid, signal.SIGKILL)
             if self._proc is not None and self._proc.pid == pid:
