@@ -1,16 +1,24 @@
 """The photo-z predictor: Gaussian-mixture redshift PDFs from ugriz magnitudes and errors.
 
->>> models.load("photoz_mdn").predict(objects_table).z_mode
+>>> models.load("photoz_mdn").predict(mags, errs).z_mode     # SDSS ugriz AB magnitudes [N, 5] + 1-sigma errors
+>>> models.load("photoz_mdn").predict(objects_table).z_mode  # mag_u..mag_z + err_u..err_z (or SDSS names)
+
+All preprocessing (colours, error features, the card's normalisation) happens here; rows outside the
+magnitude / colour / error ranges the model was trained on are flagged in ``ood`` / ``ood_reason``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
-from ..inputs import series as P
+from ..inputs import photometry as PH
+from ..nets import series as series_nets
+from .base import device_of
 from .series import SeriesPredictor
 
 
@@ -49,24 +57,84 @@ class PhotoZPrediction:
         return (self.weights[:, None] * ndtr((g - self.means[:, None]) / self.sigmas[:, None])).sum(2)
 
 
+class MixtureEnsemble(nn.Module):
+    """``members`` mixture density networks of one ``arch``, averaged in the mixture: their components are
+    concatenated, each member's weights divided by the number of members."""
+
+    def __init__(self, arch: dict, members: int):
+        super().__init__()
+        self.members = nn.ModuleList([series_nets.build(arch) for _ in range(int(members))])
+
+    def forward(self, x):
+        outs = [m(x) for m in self.members]
+        logw = torch.cat([o[0] for o in outs], 1) - math.log(len(outs))
+        return logw, torch.cat([o[1] for o in outs], 1), torch.cat([o[2] for o in outs], 1)
+
+
+def build_net(arch: dict) -> nn.Module:
+    """The network of a photo-z card's ``arch``: one MDN, or an ensemble of ``arch["members"]`` of them."""
+    members = int(arch.get("members", 1))
+    if members > 1:
+        return MixtureEnsemble({k: v for k, v in arch.items() if k != "members"}, members)
+    return series_nets.build(arch)
+
+
 class PhotoZ(SeriesPredictor):
     """Photometric redshift PDFs (Gaussian mixture) from ugriz magnitudes and their errors."""
 
-    def predict(self, x, errors=None, batch_size: int = 4096) -> PhotoZPrediction:
-        """PDFs for a Table / dict with mag_u..mag_z and err_u..err_z, or mags [N, 5] + ``errors``."""
-        mags, errs = P.photometry(x, self.name, errors, tuple(self.card["inputs"]["bands"]))
+    def __init__(self, card: dict, state: dict[str, torch.Tensor], device=None):
+        self.card, self.name = card, card["name"]
+        self.device = device_of(device)
+        self.net = build_net(card["arch"])
+        self.net.load_state_dict(state)
+        self.net.to(self.device).eval()
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        return tuple(self.card["inputs"]["bands"])
+
+    def features(self, mags, errs) -> np.ndarray:
+        """The network's standardised inputs [N, 10] of checked magnitudes and errors."""
         norm = self.card["inputs"]["normalisation"]
-        f = (P.photometry_features(mags, errs) - np.array(norm["mean"])) / np.array(norm["std"])
-        parts = []
+        return ((PH.features(mags, errs) - np.array(norm["mean"])) / np.array(norm["std"])).astype(np.float32)
+
+    def predict(self, x, errors=None, batch_size: int = 4096) -> PhotoZPrediction:
+        """Redshift PDFs of SDSS-like ugriz photometry as the survey serves it: AB magnitudes [N, 5] (or one
+        object [5]) with 1-sigma ``errors`` [N, 5] (or [5] / a scalar for all rows), or a Table / dict with
+        mag_u..mag_z and err_u..err_z columns (SDSS names u..z + err_u..err_z or modelMag_u + modelMagErr_u
+        work too). ``ood`` / ``ood_reason`` flag rows outside the ranges on the card (``inputs.ranges``)."""
+        mags, errs = PH.read(x, self.name, errors, self.bands)
+        f = self.features(mags, errs)
+        k = self.net.members[0].k * len(self.net.members) if isinstance(self.net, MixtureEnsemble) else self.net.k
+        parts = [[np.zeros((0, k))] * 3]
         with torch.inference_mode():
             for i in range(0, len(f), batch_size):
                 parts.append([a.cpu().numpy().astype(np.float64) for a in self.net(self._t(f[i:i + batch_size]))])
         logw, mu, log_s = (np.concatenate(z) for z in zip(*parts))
         w, s = np.exp(logw), np.exp(log_s)
         mean = (w * mu).sum(1)
-        std = np.sqrt((w * (s ** 2 + mu ** 2)).sum(1) - mean ** 2)
-        res = PhotoZPrediction(w, mu, s, mean.copy(), mean, std)
-        grid = np.linspace(-0.05, float(self.card["outputs"].get("z_max", 4.0)), 1200)
-        for i in range(0, len(mean), 2000):
-            res.z_mode[i:i + 2000] = grid[np.argmax(res.select(slice(i, i + 2000)).pdf(grid), 1)]
+        std = np.sqrt(np.maximum((w * (s ** 2 + mu ** 2)).sum(1) - mean ** 2, 0))
+        ood, why = PH.ood_flags(mags, errs, self.card["inputs"].get("ranges"), self.bands)
+        res = PhotoZPrediction(w, mu, s, mean.copy(), mean, std, ood=ood, ood_reason=why)
+        res.z_mode[:] = self._modes(res)
         return res
+
+    def _modes(self, res: PhotoZPrediction, chunk: int = 2000) -> np.ndarray:
+        """PDF peaks: the best of a 1200-point grid over -0.05..z_max, refined on a 0.1x finer local grid."""
+        z_max = float(self.card["outputs"].get("z_max", 4.0))
+        grid = np.linspace(-0.05, z_max, 1200)
+        step = grid[1] - grid[0]
+        out = np.empty(len(res.z_mean))
+        for i in range(0, len(out), chunk):
+            part = res.select(slice(i, i + chunk))
+            coarse = grid[np.argmax(part.pdf(grid), 1)]
+            fine = coarse[:, None] + np.linspace(-step, step, 21)[None]
+            dens = _mixture_pdf_rows(part, fine)
+            out[i:i + chunk] = fine[np.arange(len(fine)), np.argmax(dens, 1)]
+        return out
+
+
+def _mixture_pdf_rows(p: PhotoZPrediction, z) -> np.ndarray:
+    """PDF [N, G] of each row's mixture at its own redshifts ``z`` [N, G]."""
+    u = (z[:, :, None] - p.means[:, None]) / p.sigmas[:, None]
+    return (p.weights[:, None] * np.exp(-0.5 * u ** 2) / (p.sigmas[:, None] * 2.5066282746)).sum(2)

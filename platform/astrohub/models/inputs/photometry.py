@@ -1,0 +1,134 @@
+"""Catalogue photometry as surveys serve it -> the photo-z network's inputs, and the checks on the way.
+
+``read(x, name, errors, bands)`` accepts magnitudes [N, 5] with errors [N, 5] (or one error per band, or one
+for all), a single object [5], an astropy Table / dict with ``mag_<b>`` / ``err_<b>`` columns, or SDSS
+SkyServer / CasJobs names (``u`` ... ``z`` with ``err_u`` ...; ``modelMag_u`` with ``modelMagErr_u``;
+``psfMag_u`` with ``psfMagErr_u``). Bad input gets an :class:`~astrohub.models.inputs.InputError` naming
+what is wrong. ``ood_flags`` marks rows outside the ranges a model was trained on (its card's
+``inputs.ranges``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import InputError
+from .ood import OODFlags
+
+BANDS = ("u", "g", "r", "i", "z")
+# column names tried for a band's magnitude and error, in order (astrohub, SDSS PhotoObj, SDSS CasJobs)
+MAG_NAMES = ("mag_{b}", "{b}", "modelMag_{b}", "psfMag_{b}", "cModelMag_{b}", "petroMag_{b}")
+ERR_NAMES = ("err_{b}", "err_{b}", "modelMagErr_{b}", "psfMagErr_{b}", "cModelMagErr_{b}", "petroMagErr_{b}")
+SENTINELS = (-9999.0, 9999.0, 99.0, -99.0)  # survey codes for "not measured"
+MAG_LIMITS = (0.0, 40.0)  # anything else is not an AB magnitude of a catalogued object
+
+
+def _columns(x, name, bands):
+    keys = list(x.colnames) if hasattr(x, "colnames") else list(x)
+    lower = {k.lower(): k for k in keys}
+    for mag_t, err_t in zip(MAG_NAMES, ERR_NAMES):
+        mk = [lower.get(mag_t.format(b=b).lower()) for b in bands]
+        if all(mk):
+            ek = [lower.get(err_t.format(b=b).lower()) for b in bands]
+            if not all(ek):
+                raise InputError(f"{name}: missing band(s) {[b for b, k in zip(bands, ek) if not k]}: no error "
+                                 f"column for magnitudes {', '.join(m for m, k in zip(mk, ek) if not k)}; needs "
+                                 f"{', '.join(err_t.format(b=b) for b in bands)} (1-sigma errors in mag)")
+            return mk, ek
+    missing = [b for b in bands if f"mag_{b}" not in keys or f"err_{b}" not in keys]
+    raise InputError(f"{name}: missing band(s) {missing}: needs columns {', '.join(f'mag_{b}' for b in bands)} "
+                     f"and {', '.join(f'err_{b}' for b in bands)} (or SDSS names u..z with err_u..err_z, or "
+                     "modelMag_u.. with modelMagErr_u..)")
+
+
+def read(x, name: str, errors=None, bands=BANDS) -> tuple[np.ndarray, np.ndarray]:
+    """(mags [N, B], errors [N, B]) as float64, checked; see the module docstring for what ``x`` may be."""
+    nb = len(bands)
+    if hasattr(x, "colnames") or isinstance(x, dict):
+        if errors is not None:
+            raise InputError(f"{name}: a table carries its own errors (err_<band> columns); do not pass errors=")
+        mk, ek = _columns(x, name, bands)
+        try:
+            mags = np.stack([np.ma.filled(np.ma.asarray(x[k], np.float64), np.nan) for k in mk], 1)
+            errs = np.stack([np.ma.filled(np.ma.asarray(x[k], np.float64), np.nan) for k in ek], 1)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"{name}: magnitude/error columns must be numbers ({e})") from None
+    else:
+        if errors is None:
+            raise InputError(f"{name}: pass the magnitude errors too: predict(mags, errors) with [N, {nb}] arrays "
+                             f"(bands {', '.join(bands)})")
+        try:
+            mags, errs = np.asarray(x, np.float64), np.asarray(errors, np.float64)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"{name}: magnitudes and errors must be numeric arrays ({e})") from None
+        if mags.ndim == 1:
+            mags = mags[None]
+        if mags.ndim != 2 or mags.shape[1] != nb:
+            raise InputError(f"{name}: magnitudes must be [N, {nb}] (bands {', '.join(bands)}), "
+                             f"got shape {mags.shape}; missing bands are not supported")
+        if errs.ndim == 0 or errs.shape == (nb,):  # one error for all, or one per band: the same for every row
+            errs = np.broadcast_to(errs, mags.shape).copy()
+        elif errs.ndim == 1 and len(mags) == 1:
+            errs = errs[None]
+        if errs.ndim != 2 or errs.shape[1] != nb:
+            raise InputError(f"{name}: errors must be [N, {nb}] (bands {', '.join(bands)}), "
+                             f"got shape {errs.shape}; missing bands are not supported")
+        if mags.shape != errs.shape:
+            raise InputError(f"{name}: magnitudes {mags.shape} and errors {errs.shape} differ in shape")
+    bad = ~(np.isfinite(mags) & np.isfinite(errs)).all(1)
+    if bad.any():
+        raise InputError(f"{name}: rows {np.nonzero(bad)[0][:10].tolist()} have NaN/inf magnitudes or errors "
+                         "(missing bands); drop them or fill all five bands")
+    sentinel = np.isin(mags, SENTINELS) | np.isin(errs, SENTINELS)
+    if sentinel.any():
+        rows, cols = np.nonzero(sentinel)
+        raise InputError(f"{name}: rows {sorted(set(rows.tolist()))[:10]} have the survey's 'not measured' code "
+                         f"(-9999/99) in band(s) {sorted({bands[c] for c in cols})}; drop those rows")
+    off = (mags < MAG_LIMITS[0]) | (mags > MAG_LIMITS[1])
+    if off.any():
+        rows = np.nonzero(off.any(1))[0]
+        raise InputError(f"{name}: rows {rows[:10].tolist()} have magnitudes outside {MAG_LIMITS[0]:g}..."
+                         f"{MAG_LIMITS[1]:g} (e.g. {mags[rows[0]].round(3).tolist()}): pass AB magnitudes, "
+                         "not fluxes")
+    if (errs <= 0).any():
+        rows, cols = np.nonzero(errs <= 0)
+        raise InputError(f"{name}: magnitude errors must be positive: rows {sorted(set(rows.tolist()))[:10]} "
+                         f"have errors <= 0 in band(s) {sorted({bands[c] for c in cols})}")
+    return mags, errs
+
+
+def features(mags, errs) -> np.ndarray:
+    """[N, 10] float32: r magnitude, the 4 adjacent colours (u-g, g-r, r-i, i-z) and log10 of the 5 errors."""
+    col = mags[:, :-1] - mags[:, 1:]
+    return np.concatenate([mags[:, 2:3], col, np.log10(errs)], 1).astype(np.float32)
+
+
+def ranges(mags, errs, bands=BANDS) -> dict:
+    """The training ranges a card stores (``inputs.ranges``): [min, max] of each band's magnitude, each
+    adjacent colour and each band's error."""
+    mags, errs = np.asarray(mags, float), np.asarray(errs, float)
+    col = mags[:, :-1] - mags[:, 1:]
+
+    def mm(a):
+        return [round(float(a.min()), 4), round(float(a.max()), 4)]
+    return {"mag": {b: mm(mags[:, j]) for j, b in enumerate(bands)},
+            "colour": {f"{a}-{b}": mm(col[:, j]) for j, (a, b) in enumerate(zip(bands[:-1], bands[1:]))},
+            "err": {b: mm(errs[:, j]) for j, b in enumerate(bands)}}
+
+
+def ood_flags(mags, errs, rng: dict | None, bands=BANDS) -> tuple[np.ndarray, list[str]]:
+    """(ood [N], reason [N]): rows whose magnitudes, colours or errors fall outside ``rng`` (see
+    :func:`ranges`); with no ranges on the card nothing is flagged."""
+    flags = OODFlags(len(mags))
+    if rng:
+        col = mags[:, :-1] - mags[:, 1:]
+        for j, b in enumerate(bands):
+            if b in rng.get("mag", {}):
+                flags.outside(mags[:, j], rng["mag"][b], f"{b} mag")
+        for j, (a, b) in enumerate(zip(bands[:-1], bands[1:])):
+            if f"{a}-{b}" in rng.get("colour", {}):
+                flags.outside(col[:, j], rng["colour"][f"{a}-{b}"], f"colour {a}-{b}")
+        for j, b in enumerate(bands):
+            if b in rng.get("err", {}):
+                flags.outside(errs[:, j], rng["err"][b], f"{b} error", fmt="{:.3g}")
+    return flags.result()
