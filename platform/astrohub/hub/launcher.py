@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +130,7 @@ class Platform:
                                                            "pid": self.hub_process.pid}))
         hub = self.hub()
         deadline = time.monotonic() + timeout
-        while not hub.ready():
+        while not (hub.ready() and self._public_ready()):
             if self.hub_process.poll() is not None:
                 tail = (self.data_dir / "jupyterhub.log").read_text(errors="replace")[-3000:]
                 self.stop()
@@ -141,6 +142,20 @@ class Platform:
                                     f"see {self.data_dir / 'jupyterhub.log'}")
             time.sleep(0.2)
         return hub
+
+    def _public_ready(self) -> bool:
+        """With TLS, the admin client talks to the hub's own API: also wait for the proxy's public route."""
+        if not self.ssl_cert:
+            return True  # hub() already goes through the proxy
+        import requests
+        import urllib3
+
+        with contextlib.suppress(requests.RequestException), warnings.catch_warnings():
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            # no secret is sent; the certificate may name a host other than the one we dial
+            url = self.url.replace(f"//{self.ip}:", f"//{LOOPBACK if self.ip in ('0.0.0.0', '::') else self.ip}:")
+            return requests.get(f"{url}/hub/api/", timeout=2, verify=False).status_code == 200
+        return False
 
     def stop(self) -> None:
         """Stop the hub (it stops the proxy, the share service and user servers), then the archive."""
