@@ -22,7 +22,7 @@ from astrohub.hub import paths
 
 from . import throwaway
 
-PORTS = (18790, 18791, 18792)  # API, HTTP proxy, scheduler proxy: this module's own
+PORTS = (18750, 18751, 18752)  # API, HTTP proxy, scheduler proxy: this module's own
 FAILED = "Failed to submit worker"
 
 
@@ -114,11 +114,13 @@ def test_worker_log_symlink_to_root_only_folder_writes_nothing_there(gateway):
     assert sorted(p.name for p in canary.iterdir()) == ["keep.txt"]
 
 
-def test_gateway_refuses_root_clusters():
+def test_gateway_refuses_root_and_system_account_clusters():
     from astrohub.hub.gateway import _account
 
     with pytest.raises(RuntimeError, match="refuses to run a cluster as root"):
         _account("root")
+    with pytest.raises(RuntimeError, match="refuses to run a cluster as 'bin': 'bin' is a system account"):
+        _account("bin")
 
 
 if __name__ == "__main__":  # pragma: no cover
