@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 from astrohub.defaults import ARCHIVE_PORT, ARCHIVE_RESDIR, LOOPBACK, archive_base_url, local_archive_urls
@@ -217,12 +218,33 @@ class LocalArchive:
         from .builder import build
 
         self.setup()
+        self._new_build_identity({"seed": seed, "size": size, "state": "importing"})
         summary = build(seed, size, self.resdir, progress=progress)
         _run([DACHS, "imp", "q"], env=self.env(), cwd=self.resdir, what="dachs imp", timeout=3600)
         (self.data_dir / "survey.json").write_text(json.dumps(summary))
+        self._new_build_identity({"seed": seed, "size": size, "state": "imported"})
         if self.is_running():
             self._reload()
         return summary
+
+    @property
+    def build_file(self) -> Path:
+        """The build identity DaCHS serves at ``/static/astrohub-build.json`` (its user static folder):
+        a new random id at every (re)build, so clients' caches (``astrohub.vo``) drop the old build's
+        tables and products; a restart keeps it."""
+        return self.root / "web" / "nv_static" / "astrohub-build.json"
+
+    def _new_build_identity(self, info: dict) -> None:
+        folder = self.build_file.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        for d in (folder.parent, folder):
+            os.chmod(d, 0o755)          # dachs serve runs as 'gavo'
+        text = json.dumps({"build": uuid.uuid4().hex, "written": time.time(), **info})
+        fd, tmp = tempfile.mkstemp(prefix=".astrohub-build.", dir=folder)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.build_file)
 
     def survey(self) -> dict | None:
         """The imported survey's summary (seed, size, counts) or None."""
@@ -317,6 +339,8 @@ class LocalArchive:
             print(f"astrohub archive: building the {size} demo survey (seed {seed}) and importing it into "
                   "DaCHS (first start, or an older format)", file=sys.stderr, flush=True)
             self.import_survey(seed, size)
+        if not self.build_file.exists():  # imported by an older astrohub
+            self._new_build_identity({"state": "found at start"})
         self._reap_stale_jobs()
         self._pidfile().unlink(missing_ok=True)
         log = open(self.log_file, "ab")

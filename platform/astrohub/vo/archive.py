@@ -13,6 +13,7 @@ Results are astropy Tables with units. Sync results are cached on disk
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 import time
@@ -26,7 +27,7 @@ from astropy.units import UnitsWarning
 from pyvo.dal.exceptions import DALAccessError, DALFormatError, DALQueryError
 
 from . import products
-from .cache import QueryCache, query_key
+from .cache import CacheWriteWarning, QueryCache, query_key, write_bytes_atomic
 from .config import VOConfig
 from .errors import ADQLError, JobError, MalformedResponse, RowLimitExceeded, ServiceUnreachable
 from .retry import is_transient, with_retries
@@ -35,6 +36,8 @@ from .services import KNOWN_SERVICES, local_services
 _UNKNOWN_COL = re.compile(r"column '([^']+)' could not be located", re.I)
 _UNKNOWN_TAB = re.compile(r"Could not locate table '([^']+)'", re.I)
 _FROM = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", re.I)
+_UP_SINCE = re.compile(r"<(?:\w+:)?upSince>\s*([^<]+?)\s*</", re.I)
+BUILD_FILE = "static/astrohub-build.json"  # the local archive's build identity, rewritten on every rebuild
 
 
 def suggest(word: str, candidates: list[str], cutoff: float = 0.6) -> str | None:
@@ -56,13 +59,18 @@ class Archive:
     def __init__(self, tap: str, *, name: str = "", scs: str | None = None, sia: str | None = None,
                  ssa: str | None = None, datalink: str | None = None, cache_dir: Path | None = None,
                  retries: int | None = None, backoff: float | None = None, timeout: float | None = None,
-                 progress: bool = True, config=None):
-        """``retries``/``backoff``/``timeout``/``cache_dir`` default to :class:`VOConfig` (traitlets)."""
+                 progress: bool = True, config=None, build_url: str | None = None):
+        """``retries``/``backoff``/``timeout``/``cache_dir`` default to :class:`VOConfig` (traitlets).
+
+        ``build_url``: a URL whose content changes whenever the service is rebuilt (the local archive's
+        ``/static/astrohub-build.json``); cached results are kept per build. Without one, the service's
+        VOSI availability ``upSince`` (a restart) is the best build identity a TAP service offers."""
         if not isinstance(tap, str) or not tap.startswith(("http://", "https://")):
             raise ValueError(f"tap must be an http(s) URL, got {tap!r}")
         cfg = VOConfig(config=config) if config is not None else VOConfig()
         self.name = name or tap
-        self.urls = {"tap": tap.rstrip("/"), "scs": scs, "sia": sia, "ssa": ssa, "datalink": datalink}
+        self.urls = {"tap": tap.rstrip("/"), "scs": scs, "sia": sia, "ssa": ssa, "datalink": datalink,
+                     "build": build_url}
         self.cache = QueryCache(cache_dir or (Path(cfg.cache_dir) if cfg.cache_dir else None), ttl=cfg.cache_ttl)
         self.retries = cfg.retries if retries is None else retries
         self.backoff = cfg.backoff if backoff is None else backoff
@@ -79,6 +87,8 @@ class Archive:
     def local(cls, base_url: str | None = None, **kw) -> "Archive":
         """The embedded astrohub archive (``$ASTROHUB_ARCHIVE_URL`` or http://127.0.0.1:8090)."""
         u = local_services(base_url)
+        root = u["tap"][:-len("/tap")] if u["tap"].endswith("/tap") else u["tap"]
+        kw.setdefault("build_url", f"{root}/{BUILD_FILE}")
         return cls(u["tap"], name="astrohub-local", scs=u["scs"], sia=u["sia"], ssa=u["ssa"],
                    datalink=u["datalink"], **kw)
 
@@ -122,6 +132,56 @@ class Archive:
 
     def __repr__(self) -> str:
         return f"Archive({self.name!r}, tap={self.urls['tap']!r})"
+
+    # -- build identity -------------------------------------------------------------
+    @property
+    def _builds_file(self) -> Path:
+        return self.cache.directory / "builds.json"
+
+    def build_identity(self) -> str:
+        """The service's current build identity ("" when it tells none): the content of ``build_url``,
+        else the VOSI availability's ``upSince``. When the service does not answer, the last identity
+        seen from this cache directory (so cached results still serve while it is down)."""
+        sources = []
+        if self.urls.get("build"):
+            sources.append((self.urls["build"], lambda text: hashlib.sha256(text.encode()).hexdigest()))
+        sources.append((self.urls["tap"] + "/availability",
+                        lambda text: (m.group(1) if (m := _UP_SINCE.search(text)) else "")))
+        answered = False
+        for url, parse in sources:
+            try:
+                r = self.session.get(url, timeout=min(self.timeout, 10.0))
+            except requests.RequestException:
+                continue
+            answered = True
+            if r.status_code == 200 and (ident := parse(r.text)):
+                self._remember_build(ident)
+                return ident
+        if answered:
+            return ""
+        try:
+            return str(json.loads(self._builds_file.read_text()).get(self.urls["tap"], ""))
+        except (OSError, ValueError, AttributeError):
+            return ""
+
+    def _remember_build(self, ident: str) -> None:
+        try:
+            known = json.loads(self._builds_file.read_text())
+            if not isinstance(known, dict):
+                known = {}
+        except (OSError, ValueError):
+            known = {}
+        if known.get(self.urls["tap"]) == ident:
+            return
+        known[self.urls["tap"]] = ident
+        try:
+            write_bytes_atomic(self._builds_file, json.dumps(known, indent=1).encode())
+        except OSError:
+            pass  # a read-only cache: nothing is cached, nothing to remember
+
+    def _revalidate(self) -> None:
+        """Point the cache at the service's current build before it is read or written."""
+        self.cache.build = self.build_identity()
 
     # -- errors -------------------------------------------------------------------
     def _call(self, fn, what: str):
@@ -197,6 +257,7 @@ class Archive:
             raise ValueError("upload must map names to astropy Tables")
         key = query_key(self.urls["tap"], adql, maxrec=maxrec, upload=upload or {})
         if cache:
+            self._revalidate()
             hit = self.cache.get(key)
             if hit is not None:
                 return self._check_limit(hit, maxrec, allow_truncated)
@@ -256,8 +317,11 @@ class Archive:
     def _save_job(self, url: str, **info) -> None:
         jobs = self._jobs()
         jobs[url] = {"tap": self.urls["tap"], "created": time.time(), **info}
-        self._jobs_file.parent.mkdir(parents=True, exist_ok=True)
-        self._jobs_file.write_text(json.dumps(jobs, indent=1))
+        try:
+            write_bytes_atomic(self._jobs_file, json.dumps(jobs, indent=1).encode())
+        except OSError as e:  # the job runs on the server all the same; only its record is lost
+            warnings.warn(f"astrohub could not record async job {url} in {self._jobs_file} ({e.strerror or e}); "
+                          "keep its URL to fetch() it later", CacheWriteWarning, stacklevel=3)
 
     def submit(self, adql: str, *, maxrec: int | None = None, upload: dict | None = None,
                name: str | None = None) -> str:
@@ -349,6 +413,7 @@ class Archive:
     def cutouts(self, table: Table, **kw) -> "products.ImageSet":
         """FITS image cutouts for the rows of ``table``
         (SIA/TAP rows with access URLs, or catalogue rows via DataLink)."""
+        self._revalidate()
         return products.fetch_images(self, table, **kw)
 
     def products(self, table: Table, kind: str, **kw):
@@ -360,12 +425,15 @@ class Archive:
 
     def product_kinds(self, table: Table, sample: int = 5, **kw) -> set[str]:
         """Which products (``cutout``, ``spectrum``, ``lightcurve``) the rows of ``table`` have."""
+        self._revalidate()
         return products.product_kinds(self, table, sample, **kw)
 
     def spectra(self, table: Table, **kw) -> "products.TableSet":
         """Spectra (FITS tables) for the rows of ``table`` (SSA/TAP rows or catalogue rows via DataLink)."""
+        self._revalidate()
         return products.fetch_tables(self, table, "spectrum", **kw)
 
     def lightcurves(self, table: Table, **kw) -> "products.TableSet":
         """Light curves (FITS tables) for the rows of ``table`` (TAP rows or catalogue rows via DataLink)."""
+        self._revalidate()
         return products.fetch_tables(self, table, "lightcurve", **kw)

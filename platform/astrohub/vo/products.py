@@ -170,16 +170,12 @@ def _download_all(archive, urls: list[str], what: str) -> list[bytes]:
             if path is not None:
                 out.append(path.read_bytes())
             else:
-                path = archive.cache.file_path(url)
                 try:
                     data = _get(archive, url)
                 except ServiceUnreachable as e:
                     raise ServiceUnreachable(f"{e}. {done} of {len(urls)} {what} were fetched and are cached; "
                                              "calling again fetches only the rest") from None
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".part")
-                tmp.write_bytes(data)
-                tmp.replace(path)
+                archive.cache.put_file(url, data)  # atomic; a cache that cannot be written only warns
                 out.append(data)
             done += 1
             bar.update(1)
