@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from astrohub.sims.images import CLASS_NAMES, PIXEL_SCALE, simulate_images, simulate_range
+from astrohub.sims.images import BOGUS_TYPES, CLASS_NAMES, PIXEL_SCALE, simulate_images, simulate_range
 
 
 @pytest.mark.parametrize("task,shape", [("morphology", (40, 48, 48)), ("lens", (40, 48, 48)),
@@ -11,7 +11,11 @@ from astrohub.sims.images import CLASS_NAMES, PIXEL_SCALE, simulate_images, simu
 def test_shapes_labels_meta(task, shape):
     b = simulate_images(task, 40, seed=3, size=48)
     assert b.images.shape == shape and b.images.dtype == np.float32
-    assert np.isfinite(b.images).all()
+    if task == "transient":  # ZTF-like stamps: NaN where masked / off-chip, in all three planes at once
+        nan = np.isnan(b.images)
+        assert (nan.any(1) == nan.all(1)).all() and np.isfinite(b.images[~nan]).all() and nan.mean() < 0.2
+    else:
+        assert np.isfinite(b.images).all()
     assert b.labels.dtype == np.int64 and b.labels.shape == (40,)
     assert b.class_names == CLASS_NAMES[task]
     assert b.labels.min() >= 0 and b.labels.max() < len(b.class_names)
@@ -51,11 +55,12 @@ def test_denoise_truth_and_lowres():
 
 def test_transient_difference_shows_real_source():
     b = simulate_images("transient", 80, seed=4, size=32)
-    centre = b.images[:, 2, 14:18, 14:18].sum(axis=(1, 2))
+    centre = np.nansum(b.images[:, 2, 14:18, 14:18], axis=(1, 2)) / b.meta["noise"]
     real = b.labels == 1
     assert np.median(centre[real]) > 10  # a PSF-shaped positive source at the centre of the difference
-    assert (b.meta["snr"][real] >= 8).all() and (b.meta["snr"][~real] == 0).all()
-    assert set(np.unique(b.meta["bogus_type"][~real])) <= {0, 1, 2, 3}
+    assert (centre[real] > 0).mean() > 0.95  # ZTF serves the candidate positive (fading ones flipped); noise aside
+    assert (b.meta["snr"][real] >= 5).all() and (b.meta["snr"][~real] == 0).all()  # ZTF's 5-sigma threshold
+    assert set(np.unique(b.meta["bogus_type"][~real])) <= set(range(len(BOGUS_TYPES)))
 
 
 def test_bad_arguments():

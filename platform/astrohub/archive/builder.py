@@ -92,7 +92,8 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> np.ndarray:
     return chosen
 
 
-SURVEY_FORMAT = 2  # 2: cutout headers record PSF_FWHM; a demo archive of an older format is rebuilt
+SURVEY_FORMAT = 3  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
+# a demo archive of an older format is rebuilt
 
 
 def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:

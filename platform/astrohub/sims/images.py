@@ -300,7 +300,7 @@ def _one_transient(rng, size):
         return flux * _moffat_pix(xx, yy, x0, y0, p[0] * dilate / ZTF_PIXEL_SCALE, p[1], p[2])
 
     # the static scene: field stars (sparse to crowded) and, often, a host galaxy near the centre
-    stars = [(*rng.uniform(-1, size, 2), zp * float(np.exp(rng.uniform(np.log(0.5), np.log(3000)))))
+    stars = [(*rng.uniform(-1, size, 2), zp * min(0.5 * float(rng.random()) ** (-1 / 0.7), 5000.0))  # dN/dF ~ F^-1.7
              for _ in range(int(rng.poisson(np.exp(rng.uniform(0, np.log(40))))))]
     host = None
     if rng.random() < 0.55:

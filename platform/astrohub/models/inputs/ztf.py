@@ -57,7 +57,7 @@ def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
     if n == 0:
         raise InputError(f"{name}: empty input (0 stamps)")
     if c != 3:
-        raise InputError(f"{name} expects 3 planes per alert ({', '.join(PLANES)}, in this order), got {c} "
+        raise InputError(f"{name} expects 3 band(s) per alert ({', '.join(PLANES)}, in this order), got {c} "
                          f"(input shape {tuple(arr.shape)}; expected {want})")
     if h != w or h < min_size:
         raise InputError(f"{name} expects square stamps of at least {min_size}x{min_size} pixels at {PIXEL_SCALE}\"/px "

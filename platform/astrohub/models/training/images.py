@@ -78,9 +78,9 @@ def train_classifier(spec: Recipe, opts: Options) -> tuple[dict, dict]:
     """An image classifier from its recipe: stage 1, any warm-restart stages (``opts.resume``: a
     directory with the card and weights an earlier run of the same recipe wrote skips the stages
     that run completed), calibration, test metrics, baseline and an optional PSF head."""
-    if spec.real.get("trainer") == "realbogus":  # ZTF-like simulations + adaptation to real alerts
-        from . import realbogus
-        return realbogus.train(spec, opts)
+    if spec.real.get("trainer"):  # a real-data recipe's own trainer, "module:function" under models.training
+        from ..kinds import _attr
+        return _attr("training", spec.real["trainer"])(spec, opts)
     init = _resume_point(spec, Path(opts.resume)) if opts.resume is not None else None
     data = image_data(spec, opts)
     timed, minutes = budget(spec, opts, init is not None)

@@ -14,7 +14,7 @@
    before), with ZTF's own ``rb`` and a random forest trained on the TRAIN split beside it; the simulation
    metrics recomputed for the adapted weights (secondary).
 
-Triggered by the recipe's ``real["trainer"] == "realbogus"`` (see :func:`astrohub.models.training.images.
+Named by the recipe's ``real["trainer"] = "realbogus:train"`` (see :func:`astrohub.models.training.images.
 train_classifier`); ``astrohub train transient_realbogus [--data DIR]`` reproduces it.
 """
 
@@ -40,7 +40,8 @@ from ..inputs import ztf as ztf_inputs
 from ..recipes import Recipe
 from .engine import EpochBatches, Options, Plan, fit, fit_temperature
 
-CHUNK = 2000
+CHUNK = 500
+SIM_VERSION = 2  # part of the cache name: bump when the transient simulator or the adapter changes
 
 
 def card_inputs(spec: Recipe, ranges: dict | None = None) -> dict:
@@ -90,7 +91,8 @@ def simulated(spec: Recipe, opts: Options, inputs: dict) -> dict[str, ImageBatch
     for k, n in zip(("train", "val", "test"), sizes):
         if not n:
             continue
-        path = cache_dir() / f"{spec.task}_ztf_s{seeds[k]}_n{n}_px{spec.size}_crop{inputs['shape'][-1]}.npz"
+        crop = inputs["shape"][-1]
+        path = cache_dir() / f"{spec.task}_ztf{SIM_VERSION}_s{seeds[k]}_n{n}_px{spec.size}_crop{crop}.npz"
         if path.exists():
             z = np.load(path, allow_pickle=False)
             out[k] = ImageBatch(z["images"], z["labels"], [str(c) for c in z["class_names"]],
