@@ -7,6 +7,7 @@ import os
 
 import dask
 from distributed import Client, LocalCluster
+from distributed.security import Security
 
 from astrohub.defaults import LOOPBACK
 
@@ -46,6 +47,13 @@ def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_li
     - else with a GPU (``gpu=None`` auto-detects): a dask-cuda ``LocalCUDACluster``, one worker per GPU;
     - else a ``LocalCluster`` of ``n_workers`` processes (default: one per core) with
       ``threads_per_worker`` threads each (torch uses as many threads), dashboard on 127.0.0.1.
+
+    Local clusters listen on 127.0.0.1 only and require TLS with credentials made for this cluster
+    (:func:`cluster_security`: a fresh CA, key and certificate held in this process's memory and
+    handed to its workers, never written to disk): another local user who finds the scheduler's
+    address cannot connect, so cannot run code as you. Gateway clusters get TLS credentials of
+    their own from dask-gateway. ``security=`` may pass your own :class:`~distributed.security.Security`
+    if it requires encryption.
     """
     if threads_per_worker < 1:
         raise ValueError(f"threads_per_worker must be >= 1, got {threads_per_worker}")
@@ -54,19 +62,38 @@ def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_li
     dask.config.set(torch_dask_config())
     if gateway or (gateway is None and in_gateway_hub()):
         client = _gateway_client(n_workers or 2, **kwargs)
-    elif gpu or (gpu is None and _gpu_count() > 0):
-        from dask_cuda import LocalCUDACluster
-
-        client = Client(LocalCUDACluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                         memory_limit=memory_limit, dashboard_address=f"{LOOPBACK}:0",
-                                         ip=LOOPBACK, **kwargs))
     else:
-        n = n_workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
-        client = Client(LocalCluster(n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-                                     memory_limit=memory_limit, host=LOOPBACK,
-                                     dashboard_address=f"{LOOPBACK}:0", **kwargs))
+        for key in ("host", "ip", "dashboard_address"):
+            if key in kwargs:
+                raise ValueError(f"{key}= is not accepted: astrohub's local clusters listen on {LOOPBACK} only")
+        security = cluster_security(kwargs.pop("security", None))
+        if gpu or (gpu is None and _gpu_count() > 0):
+            from dask_cuda import LocalCUDACluster
+
+            local = LocalCUDACluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                     memory_limit=memory_limit, dashboard_address=f"{LOOPBACK}:0",
+                                     ip=LOOPBACK, security=security, **kwargs)
+        else:
+            n = n_workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
+            local = LocalCluster(n_workers=n, threads_per_worker=threads_per_worker, processes=True,
+                                 memory_limit=memory_limit, host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                                 security=security, **kwargs)
+        client = Client(local, security=security)
     client.register_plugin(TorchWorker(), name=TorchWorker.name)
     return client
+
+
+def cluster_security(security: Security | None = None) -> Security:
+    """TLS settings for a local cluster: ``security`` when it requires encryption, else fresh
+    per-cluster credentials (``Security.temporary()``: a self-signed CA/key/certificate that exist only
+    in memory, so only this process and the workers it starts hold them)."""
+    if security is None:
+        return Security.temporary()
+    if not isinstance(security, Security) or not security.require_encryption:
+        raise ValueError("security= must be a distributed.security.Security with require_encryption=True "
+                         f"(got {security!r}); astrohub's local clusters always use TLS. Leave it out to get "
+                         "per-cluster credentials")
+    return security
 
 
 def _gpu_count() -> int:
