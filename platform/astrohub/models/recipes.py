@@ -121,6 +121,23 @@ RECIPES: dict[str, Recipe] = {
                         "edge-on / irregular-merger / star): generate new noiseless cutouts, encode, reconstruct.",
             targets={},
         ),
+        Recipe(
+            name="galaxy_zoo",
+            task="galaxyzoo1",
+            kind="colour-classifier",
+            size=64,
+            channels=["g", "r", "i"],
+            arch={"net": "resnet", "in_ch": 3, "n_out": 4, "widths": [24, 48, 96, 160], "blocks": [1, 1, 1, 1],
+                  "stem": 24, "dropout": 0.3},
+            n_train=1235, n_val=412, n_test=411, seed=5, epochs=60, batch=32, lr=2e-3, patience=15, tta=True,
+            real_kit="galaxyzoo1_jpeg",
+            real={"frame": 160, "balance": 0.5, "rotate": 180.0, "zoom": 0.15, "shift": 4.0, "gain": 0.06,
+                  "bright": 0.2, "label_smoothing": 0.05, "weight_decay": 5e-4, "monitor": "val_loss"},
+            description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
+                        "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); trained on "
+                        "the galaxyzoo1_jpeg kit's real images only.",
+            targets={"accuracy": 0.85, "macro_recall": 0.70},
+        ),
         # 1-D models: light curves, spectra, photometry
         Recipe("transit_vetter", "transit", "lightcurve-classifier",
                {"net": "transit", "in_ch": 4, "n_scalars": 6, "n_out": 4, "widths": [16, 32, 64], "hidden": 128,

@@ -179,10 +179,10 @@ def normalise_colour(x: np.ndarray, mean, std) -> np.ndarray:
 
 def colour_stats(hw: np.ndarray, framed: np.ndarray, crop: int) -> dict[str, np.ndarray]:
     """Per-image figures compared with the card's ``inputs.ranges`` (out-of-distribution flags):
-    ``side_px`` (the shorter side as served; ``hw`` [N, 2] from :func:`prepare`), ``aspect`` (height / width), ``colour_spread`` (mean absolute
-    difference between the bands, 0 for a grey image), ``sky`` (median of the frame's border, 0-255),
-    ``centre_peak`` (99th percentile of the central crop's mean band, 0-255), ``centre_red`` (red minus blue
-    over their sum, over the central crop's pixels brighter than the sky by 20)."""
+    ``side_px`` (the shorter side as served; ``hw`` [N, 2] from :func:`prepare`), ``aspect`` (height / width),
+    ``colour_spread`` (mean absolute difference between the bands, 0 for a grey image), ``sky`` (median of the
+    frame's border, 0-255), ``centre_peak`` (99th percentile of the central crop's mean band, 0-255),
+    ``centre_red`` (red minus blue over their sum, over the central crop's pixels brighter than the sky by 20)."""
     n, f = len(framed), framed.shape[1]
     hw = np.asarray(hw, float).reshape(n, 2)
     x = framed.astype(np.float32)
