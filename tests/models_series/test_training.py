@@ -20,7 +20,10 @@ def test_photoz_short_run_reduces_loss_and_loads(tmp_path):
     assert log[-1]["train_loss"] < log[0]["train_loss"]
     assert min(h["val_loss"] for h in log) < log[0]["val_loss"] + 1e-9
     m = load_dir(tmp_path / "pz", device="cpu")
-    res = m.predict(np.array([[20.5, 20.0, 19.8, 19.7, 19.6]]), np.full((1, 5), 0.03))
+    # the recipe adapts to bright real SDSS photometry: ask about a main-sample galaxy inside its ranges
+    mags = np.array([[18.9, 17.4, 16.8, 16.45, 16.2]])
+    res = m.predict(mags, np.sqrt(0.01 ** 2 + (0.2 * 10 ** (0.4 * (mags - [22.0, 22.2, 22.2, 21.3, 20.5]))) ** 2))
+    assert not res.ood[0], res.ood_reason[0]
     grid = np.linspace(-5, 10, 6000)
     assert abs(np.trapezoid(res.pdf(grid)[0], grid) - 1) < 0.01  # a normalised PDF ...
     assert abs(res.cdf(grid)[0, -1] - 1) < 1e-3 and res.cdf(grid)[0, 0] < 1e-3  # ... and its CDF

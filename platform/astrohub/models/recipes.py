@@ -158,8 +158,11 @@ RECIPES: dict[str, Recipe] = {
                {"net": "mdn", "n_in": 10, "hidden": [128, 128, 128], "k": 6},
                n_train=20000, n_val=2000, n_test=4000, seed=3, epochs=150, batch=256, lr=1e-3, patience=25,
                real_kit="sdss_photoz",
-               description="Photometric redshift PDFs (6-component Gaussian mixture density network) from "
-                           "ugriz magnitudes and errors of stars, galaxies and QSOs.",
+               real={"members": 5, "epochs": 200, "lr": 1e-3, "batch": 128, "pct_start": 0.3, "qso_weight": 4,
+                     "noise": 0.0, "refit_normalisation": True},
+               description="Photometric redshift PDFs (an ensemble of 6-component Gaussian mixture density "
+                           "networks) from ugriz magnitudes and errors of stars, galaxies and QSOs: pretrained on "
+                           "simulations, adapted to real SDSS DR14 photometry.",
                targets={}),
         Recipe("stellar_params", "stellar_params", "spectrum-regressor",
                {"net": "spectrum", "in_ch": 1, "n_out": 6, "widths": [16, 32, 64], "hidden": 128,

@@ -20,7 +20,7 @@ BANDS = ("u", "g", "r", "i", "z")
 MAG_NAMES = ("mag_{b}", "{b}", "modelMag_{b}", "psfMag_{b}", "cModelMag_{b}", "petroMag_{b}")
 ERR_NAMES = ("err_{b}", "err_{b}", "modelMagErr_{b}", "psfMagErr_{b}", "cModelMagErr_{b}", "petroMagErr_{b}")
 SENTINELS = (-9999.0, 9999.0, 99.0, -99.0)  # survey codes for "not measured"
-MAG_LIMITS = (0.0, 40.0)  # anything else is not an AB magnitude of a catalogued object
+MAG_LIMITS = (-10.0, 60.0)  # anything else is not an AB magnitude (simulated dropouts reach u ~ 41)
 
 
 def _columns(x, name, bands):
