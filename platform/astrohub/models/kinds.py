@@ -78,7 +78,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          _vae_headline, predicts_rows=False, image=True),
     Kind("colour-classifier", "colour", "colour:ColourClassifier", "colour:train_colour", "evaluate:no_simulation",
          _classifier_headline, classifier=True),
-    Kind("lightcurve-classifier", "lightcurve", "transit:TransitVetter", "series:train_classifier",
+    Kind("lightcurve-classifier", "lightcurve", "transit:TransitVetter", "transit:train_transit",
          "evaluate:series_metrics", _transit_headline, classifier=True),
     Kind("spectrum-classifier", "spectrum", "spectra:SpectrumClassifier", "series:train_classifier",
          "evaluate:series_metrics", _classifier_headline, classifier=True),

@@ -142,10 +142,12 @@ RECIPES: dict[str, Recipe] = {
         Recipe("transit_vetter", "transit", "lightcurve-classifier",
                {"net": "transit", "in_ch": 4, "n_scalars": 6, "n_out": 4, "widths": [16, 32, 64], "hidden": 128,
                 "dropout": 0.3},
-               n_train=5000, n_val=800, n_test=2000, seed=1, epochs=30, batch=64, patience=5,
-               real_kit="kepler_lightcurves",
-               description="Exoplanet transit vetting on 27-day light curves: BLS ephemeris, AstroNet-style "
-                           "global + local folded views; planet-transit vs eclipsing-binary / variable / noise.",
+               n_train=8000, n_val=1200, n_test=2000, seed=1, epochs=25, batch=64, patience=5,
+               real_kit="kepler_lightcurves", real={"varied_fraction": 0.7, "held_out": "whole kit"},
+               description="Exoplanet transit vetting on real and simulated Kepler/K2/TESS light curves (27-day "
+                           "windows, gaps, NaNs, 2-min or 30-min cadence; FITS files read directly): BLS ephemeris "
+                           "(period, t0, duration), AstroNet-style global + local folded views; planet-transit vs "
+                           "eclipsing-binary / variable / noise.",
                targets={"auc": 0.99}),
         Recipe("spectral_class", "spectral_class", "spectrum-classifier",
                {"net": "spectrum", "in_ch": 1, "n_out": 3, "widths": [16, 32, 64], "hidden": 128,

@@ -1,10 +1,26 @@
-"""Seeded light curves: batman planet transits versus look-alikes.
+"""Seeded light curves as Kepler and TESS serve them: planet transits versus look-alikes, with the
+instruments' systematics.
 
-Classes (``CLASS_NAMES``): ``planet-transit`` (batman, quadratic limb
-darkening), ``eclipsing-binary`` (deep, V-shaped primary plus a secondary
-eclipse), ``variable`` (pulsator / spotted star) and ``noise`` (systematics
-only). Every curve carries white noise and instrumental systematics (a slow
-drift and a red-noise random walk). Fluxes are relative (median ~1).
+Classes (``CLASS_NAMES``):
+
+- ``planet-transit``: batman (quadratic limb darkening) with depths from 100 ppm to 2% (log-uniform),
+  impact parameters up to grazing, orbits from Kepler's law for main-sequence densities; some with a second
+  planet, some with periods longer than half the window (one or two transits);
+- ``eclipsing-binary``: detached (circular or eccentric, secondary eclipse at phase 0.5 or offset, ellipsoidal
+  and reflection terms), grazing (V-shaped), background (diluted to planet-like depths of 0.05-2%) and contact
+  (W UMa) binaries;
+- ``variable``: spotted rotators (evolving quasi-periodic modulation), pulsators (sinusoidal / RR Lyrae-like
+  sawtooth / multi-periodic) and heartbeat stars (tidal brightening at periastron, no eclipses);
+- ``noise``: quiet stars (granulation red noise and systematics only).
+
+Every curve carries white noise, red noise (an Ornstein-Uhlenbeck process) and the systematics of one mission
+(``MISSIONS``): TESS (the mid-sector downlink gap, momentum dumps every few days with flagged cadences and flux
+steps, ramps at orbit starts), Kepler (monthly downlink gaps, thermal ramps after them, cosmic rays, sudden
+pixel-sensitivity dropouts) or K2 (6-hour roll sawtooth residuals); plus PDC residual trends and flagged
+(NaN) cadences. Fluxes are relative (median ~1), NaN where a cadence was flagged or in a gap.
+
+:func:`simulate_lightcurves` gives a batch on one shared time grid (the archive's light curves);
+:func:`simulate_curve` one curve on any time stamps (training uses it with many spans and cadences).
 """
 
 from __future__ import annotations
@@ -14,7 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 CLASS_NAMES = ["planet-transit", "eclipsing-binary", "variable", "noise"]
-META_KEYS = ["period", "t0", "depth", "duration", "rp_rs", "amplitude", "noise"]
+META_KEYS = ["period", "t0", "depth", "duration", "rp_rs", "amplitude", "noise", "subtype", "snr"]
+# snr: the signal's total S/N, sqrt(sum((flux - median)^2)) / white noise, before red noise and systematics
+MISSIONS = ("tess", "kepler", "k2")
+# subtypes (meta["subtype"]): planet 0 normal / 1 grazing / 2 long period (<= 2 transits) / 3 two planets;
+# EB 0 detached / 1 eccentric / 2 grazing / 3 background (diluted) / 4 contact; variable 0 spotted /
+# 1 pulsator / 2 sawtooth pulsator / 3 multi-periodic / 4 heartbeat; noise 0
+CADENCE_DAYS = 0.0204335  # Kepler long cadence (29.4 min), the grid the transit vetter bins onto
 
 
 @dataclass
@@ -32,13 +54,13 @@ class LightCurveBatch:
         return len(self.labels)
 
 
-def transit_model(t, period, t0, rp_rs, a_rs, inc, u=(0.4, 0.25)):
+def transit_model(t, period, t0, rp_rs, a_rs, inc, u=(0.4, 0.25), ecc=0.0, w=90.0):
     """Relative flux of a planetary transit (batman, quadratic limb darkening)."""
     import batman
 
     p = batman.TransitParams()
     p.t0, p.per, p.rp, p.a, p.inc = t0, period, rp_rs, a_rs, inc
-    p.ecc, p.w, p.limb_dark, p.u = 0.0, 90.0, "quadratic", list(u)
+    p.ecc, p.w, p.limb_dark, p.u = ecc, w, "quadratic", list(u)
     return batman.TransitModel(p, np.asarray(t, dtype=float)).light_curve(p)
 
 
@@ -52,48 +74,245 @@ def _duration(period, a_rs, inc_deg, rp_rs):
     return period / np.pi * np.arcsin(min(arg, 1.0))
 
 
-def _one(rng, label, t):
-    m = dict.fromkeys(META_KEYS, np.nan)
+def _a_rs(rng, period):
+    """a / R* from Kepler's third law for a main-sequence stellar density of 0.2-5 solar."""
+    rho = 10 ** rng.uniform(np.log10(0.2), np.log10(5.0))
+    return max(4.206 * period ** (2 / 3) * rho ** (1 / 3), 1.5)
+
+
+def _limb(rng):
+    return (rng.uniform(0.15, 0.6), rng.uniform(0.0, 0.35))
+
+
+# ----------------------------------------------------------------------------- classes
+def _planet(rng, t, m):
     span = t[-1] - t[0]
-    if label == 0:
-        period = rng.uniform(0.8, span / 3.0)
+    sub = rng.choice(4, p=[0.55, 0.15, 0.15, 0.15])
+    f = np.ones_like(t)
+    for k in range(2 if sub == 3 else 1):
+        if sub == 2 and k == 0:
+            period = rng.uniform(span / 2, 3 * span)
+            t0 = t[0] + rng.uniform(0.05, 0.95) * span  # one transit inside the window for sure
+        else:
+            period = 10 ** rng.uniform(np.log10(0.5), np.log10(max(span / 2.2, 0.6)))
+            t0 = t[0] + rng.uniform(0.0, period)
+        depth = 10 ** rng.uniform(-4.0, np.log10(0.02)) if k == 0 else 10 ** rng.uniform(-4.0, -2.3)
+        rp = np.sqrt(depth) * rng.uniform(0.95, 1.1)
+        a = _a_rs(rng, period)
+        b = rng.uniform(1 - rp, 1 + 0.5 * rp) if (sub == 1 and k == 0) else rng.uniform(0.0, 0.85)
+        b = min(b, a * 0.99)
+        inc = np.degrees(np.arccos(b / a))
+        fk = transit_model(t, period, t0, rp, a, inc, _limb(rng))
+        if 1 - fk.min() <= 0:  # a grazing draw that misses the star: make it a normal one
+            inc = np.degrees(np.arccos(0.5 / a))
+            fk = transit_model(t, period, t0, rp, a, inc, _limb(rng))
+        f = f * fk
+        if k == 0:
+            m.update(period=period, t0=t0, rp_rs=rp, depth=1 - fk.min(), duration=_duration(period, a, inc, rp))
+    m["subtype"] = sub
+    return f
+
+
+def _eclipse(t, period, t0, k, b, a, u, ecc=0.0, w=90.0):
+    """Normalised eclipse shape (0 out of eclipse, 1 at the deepest point) of two stars."""
+    s = 1.0 - transit_model(t, period, t0, k, a, np.degrees(np.arccos(min(b / a, 0.999))), u, ecc, w)
+    return s / s.max() if s.max() > 0 else s
+
+
+def _binary(rng, t, m):
+    span = t[-1] - t[0]
+    sub = rng.choice(5, p=[0.3, 0.15, 0.15, 0.2, 0.2])
+    if sub == 4:  # contact / ellipsoidal binary: continuous light variation, unequal minima and maxima
+        period = 10 ** rng.uniform(np.log10(0.22), np.log10(5.0))
         t0 = t[0] + rng.uniform(0.0, period)
-        rp = rng.uniform(0.05, 0.15)
-        a = rng.uniform(5.0, 20.0)
-        inc = np.degrees(np.arccos(rng.uniform(0.0, 0.6) / a))
-        f = transit_model(t, period, t0, rp, a, inc)
-        m.update(period=period, t0=t0, rp_rs=rp, depth=1 - f.min(), duration=_duration(period, a, inc, rp))
-    elif label == 1:
-        period = rng.uniform(0.5, span / 3.0)
-        t0 = t[0] + rng.uniform(0.0, period)
-        width = rng.uniform(0.03, 0.08)
-        d1, d2 = rng.uniform(0.1, 0.5), rng.uniform(0.02, 0.2)
+        amp = 10 ** rng.uniform(np.log10(0.002), np.log10(0.3))
         ph = _phase(t, period, t0)
-        ph2 = _phase(t, period, t0 + period / 2)
-        f = 1 - d1 * np.clip(1 - np.abs(ph) / width, 0, 1) - d2 * np.clip(1 - np.abs(ph2) / width, 0, 1)
-        f = f * (1 + 0.01 * rng.uniform() * np.cos(4 * np.pi * ph))   # ellipsoidal
-        m.update(period=period, t0=t0, depth=d1, duration=2 * width * period)
-    elif label == 2:
-        period = rng.uniform(0.1, 10.0)
-        t0 = t[0] + rng.uniform(0.0, period)
-        amp = rng.uniform(0.002, 0.05)
-        ph = (t - t0) / period
-        shape = rng.integers(2)
-        f = 1 + amp * (np.sin(2 * np.pi * ph) if shape == 0 else 2 * ((ph % 1.0) - 0.5))
-        m.update(period=period, t0=t0, amplitude=amp)
-    else:
+        f = 1 - amp * (0.5 * (1 - np.cos(4 * np.pi * ph)) + rng.uniform(0.03, 0.2) * np.cos(2 * np.pi * ph)
+                       + rng.uniform(-0.1, 0.1) * np.sin(2 * np.pi * ph))
+        m.update(period=period, t0=t0, depth=1 - f.min(), duration=0.5 * period)
+        m["subtype"] = sub
+        return f
+    period = 10 ** rng.uniform(np.log10(0.4), np.log10(max(span / 1.8, 0.5)))
+    t0 = t[0] + rng.uniform(0.0, period)
+    a = max(_a_rs(rng, period) * rng.uniform(0.6, 1.3), 2.2)
+    k = rng.uniform(0.3, 1.0)  # radius ratio of the two stars
+    u = _limb(rng)
+    ecc, w = (rng.uniform(0.05, 0.5), rng.uniform(0, 360)) if sub == 1 else (0.0, 90.0)
+    b = rng.uniform(1.0 - 0.3 * k, 1.0 + 0.8 * k) if sub == 2 else rng.uniform(0.0, 0.9)
+    d1 = 10 ** rng.uniform(np.log10(0.01), np.log10(0.6))
+    if sub == 3:  # a background binary diluted by the target's light
+        d1 = 10 ** rng.uniform(np.log10(5e-4), np.log10(0.02))
+    ratio = rng.uniform(0.0, 1.0) ** 1.5 if rng.uniform() < 0.85 else rng.uniform(0.8, 1.0)
+    prim = _eclipse(t, period, t0, k, b, a, u, ecc, w)
+    # the secondary: the other star behind; its time from the orbit (eccentric: offset from phase 0.5)
+    t_sec = t0 + period * (0.5 + 2 / np.pi * ecc * np.cos(np.radians(w)))
+    sec = _eclipse(t, period, t_sec, k, b, a * rng.uniform(0.9, 1.1), u)
+    f = 1 - d1 * prim - d1 * ratio * sec
+    ph = _phase(t, period, t0)
+    ell = d1 * rng.uniform(0.0, 0.3) * min((3.0 / a) ** 3, 1.0)  # ellipsoidal + reflection
+    f = f - ell * np.cos(4 * np.pi * ph) - ell * rng.uniform(0, 0.5) * np.cos(2 * np.pi * ph)
+    m.update(period=period, t0=t0, depth=1 - f.min(), rp_rs=k,
+             duration=_duration(period, a, np.degrees(np.arccos(min(b / a, 0.999))), k))
+    m["subtype"] = sub
+    return f
+
+
+def _heartbeat(t, period, t0, ecc, inc, w, amp):
+    """Kumar et al. (1995) tidal flux variation of an eccentric binary: a brightening at periastron."""
+    M = 2 * np.pi * (t - t0) / period
+    E = M.copy()
+    for _ in range(30):
+        E = E - (E - ecc * np.sin(E) - M) / (1 - ecc * np.cos(E))
+    nu = 2 * np.arctan2(np.sqrt(1 + ecc) * np.sin(E / 2), np.sqrt(1 - ecc) * np.cos(E / 2))
+    r = (1 - ecc * np.cos(E))
+    s = (1 - 3 * np.sin(inc) ** 2 * np.sin(nu + w) ** 2) / r ** 3
+    s = (s - np.median(s)) / (np.ptp(s) or 1.0)
+    return 1 + amp * s
+
+
+def _variable(rng, t, m):
+    sub = rng.choice(5, p=[0.35, 0.2, 0.1, 0.15, 0.2])
+    amp = 10 ** rng.uniform(np.log10(3e-4), np.log10(0.05))
+    if sub == 0:  # spotted rotator: two spot groups with evolving amplitudes and phases
+        period = 10 ** rng.uniform(np.log10(0.3), np.log10(30.0))
         f = np.ones_like(t)
-    noise = 10 ** rng.uniform(-3.7, -2.5)
-    drift = rng.normal(0, 2 * noise) * (t - t.mean()) / span
-    red = np.cumsum(rng.normal(0.0, noise * 0.05, t.size))
-    flux = f + drift + red - red.mean() + rng.normal(0.0, noise, t.size)
-    m["noise"] = noise
-    return flux, np.full_like(t, noise), m
+        for h in (1, 2):
+            tau = rng.uniform(3.0, 20.0)
+            a1 = amp / h * (1 + 0.5 * np.sin(2 * np.pi * (t - t[0]) / tau + rng.uniform(0, 6.3)))
+            f = f + a1 * np.sin(2 * np.pi * h * (t - t[0]) / period + rng.uniform(0, 6.3))
+        t0 = t[0]
+    elif sub in (1, 2, 3):  # pulsators
+        period = 10 ** rng.uniform(np.log10(0.05), np.log10(5.0))
+        t0 = t[0] + rng.uniform(0.0, period)
+        ph = (t - t0) / period
+        if sub == 1:
+            f = 1 + amp * np.sin(2 * np.pi * ph)
+        elif sub == 2:  # RR Lyrae-like: fast rise, slow decline
+            x = ph % 1.0
+            rise = rng.uniform(0.1, 0.3)
+            f = 1 + amp * np.where(x < rise, x / rise, 1 - (x - rise) / (1 - rise))
+        else:
+            f = np.ones_like(t)
+            for _ in range(rng.integers(2, 6)):
+                p = period * rng.uniform(0.5, 2.0)
+                f = f + amp * rng.uniform(0.2, 1.0) * np.sin(2 * np.pi * (t - t0) / p + rng.uniform(0, 6.3))
+    else:  # heartbeat star
+        period = 10 ** rng.uniform(np.log10(1.0), np.log10(25.0))
+        t0 = t[0] + rng.uniform(0.0, period)
+        amp = 10 ** rng.uniform(np.log10(3e-4), np.log10(0.01))
+        f = _heartbeat(t, period, t0, rng.uniform(0.15, 0.7), np.radians(rng.uniform(20, 90)),
+                       rng.uniform(0, 2 * np.pi), amp)
+    m.update(period=period, t0=t0, amplitude=amp)
+    m["subtype"] = sub
+    return f
+
+
+# ----------------------------------------------------------------------------- noise and systematics
+def _ou(rng, t, sigma, tau):
+    """Ornstein-Uhlenbeck (damped random walk) red noise of rms ``sigma`` and time scale ``tau`` days
+    (on the median cadence: an AR(1) filter)."""
+    from scipy.signal import lfilter
+
+    d = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+    rho = np.exp(-d / tau)
+    e = rng.normal(0, sigma * np.sqrt(1 - rho * rho), t.size)
+    e[0] = rng.normal(0, sigma)
+    return lfilter([1.0], [1.0, -rho], e)
+
+
+def _systematics(rng, t, sig, mission):
+    """Additive instrumental systematics and a mask of flagged / missing cadences (True = lost)."""
+    n, span = len(t), t[-1] - t[0]
+    s = np.zeros(n)
+    lost = rng.uniform(size=n) < rng.uniform(0.0, 0.03)  # scattered flagged cadences
+    x = (t - t[0]) / span
+    s += np.polynomial.legendre.legval(2 * x - 1, rng.normal(0, 1, 4) * sig * rng.uniform(0, 3))  # PDC residuals
+    if mission == "tess":
+        gaps = [t[0] + span * rng.uniform(0.42, 0.58)] if span > 8 else []
+        for g in gaps:  # the mid-sector data downlink
+            lost |= (t > g) & (t < g + rng.uniform(0.7, 1.6))
+        starts = [t[0]] + [t[np.searchsorted(t, g + 1.0, side="left").clip(0, n - 1)] for g in gaps]
+        for st in starts:  # ramps at the start of each orbit
+            s += rng.normal(0, 3) * sig * np.exp(-np.clip(t - st, 0, None) / rng.uniform(0.1, 1.0)) * (t >= st)
+        every = rng.uniform(2.5, 4.5)
+        for td in np.arange(t[0] + rng.uniform(0, every), t[-1], every):  # momentum dumps
+            lost |= np.abs(t - td) < rng.uniform(0.01, 0.06)
+            s += (t > td) * rng.normal(0, 0.7) * sig * np.exp(-np.clip(t - td, 0, None) / rng.uniform(0.2, 3))
+    elif mission == "kepler":
+        g = t[0] + rng.uniform(-0.2, 1.2) * span
+        while g < t[-1]:  # monthly downlinks, thermal settling after each
+            w = rng.uniform(0.5, 1.2)
+            lost |= (t > g) & (t < g + w)
+            s += rng.normal(0, 3) * sig * np.exp(-np.clip(t - g - w, 0, None) / rng.uniform(0.2, 1.5)) * (t > g + w)
+            g += rng.uniform(28, 34)
+        hits = rng.uniform(size=n) < 0.003  # cosmic rays / single-cadence outliers
+        s += hits * rng.normal(0, 6, n) * sig
+        if rng.uniform() < 0.1:  # sudden pixel sensitivity dropout: a drop with slow recovery
+            td = rng.uniform(t[0], t[-1])
+            s -= (t > td) * rng.uniform(2, 15) * sig * np.exp(-np.clip(t - td, 0, None) / rng.uniform(0.5, 5))
+    else:  # K2: the spacecraft's roll every ~6 h leaves a sawtooth after decorrelation
+        roll = rng.uniform(0.24, 0.26)
+        s += rng.uniform(0.2, 2.0) * sig * (((t - t[0]) / roll + rng.uniform()) % 1.0 - 0.5)
+        lost |= np.abs(((t - t[0]) / roll) % 1.0) < 0.02
+    return s, lost
+
+
+def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float | None = None):
+    """One light curve of class ``label`` on time stamps ``t`` (days): (flux with NaN where flagged, flux_err,
+    meta). ``mission`` picks the systematics (default: drawn); ``noise`` the white noise per cadence
+    (default: log-uniform 30 ppm - 4 ppt; signals below a total S/N drawn from 8-100 are scaled up, then the
+    noise lowered)."""
+    t = np.asarray(t, dtype=np.float64)
+    m = dict.fromkeys(META_KEYS, np.nan)
+    m["snr"] = 0.0
+    f = (_planet, _binary, _variable, lambda r, tt, mm: np.ones_like(tt))[int(label)](rng, t, m)
+    if label == 3:
+        m["subtype"] = 0
+    elif label in (0, 1) and rng.uniform() < 0.25:  # a spotted host star under the transits / eclipses (its
+        # modulation weaker than the transit or eclipse: the star is catalogued for its dips)
+        period = 10 ** rng.uniform(np.log10(1.0), np.log10(30.0))
+        depth = float(np.median(f) - f.min())
+        amp = 10 ** rng.uniform(np.log10(min(1e-4, 0.1 * depth)), np.log10(max(min(0.01, 0.3 * depth), 1e-6)))
+        f = f * (1 + amp * np.sin(2 * np.pi * (t - t[0]) / period + rng.uniform(0, 6.3))
+                 * (1 + 0.4 * np.sin(2 * np.pi * (t - t[0]) / rng.uniform(5, 30) + rng.uniform(0, 6.3))))
+    sig = float(noise) if noise is not None else 10 ** rng.uniform(np.log10(3e-5), np.log10(4e-3))
+    if label != 3 and noise is None:  # a detected signal: total S/N of at least a draw of 8-100 (a catalogued
+        # planet / binary / variable): the signal is scaled up where the noise would have buried it (up to a
+        # 3% transit, a 70% eclipse, a 10% variation), and the noise lowered beyond that
+        med = float(np.median(f))
+        energy = float(np.sqrt(np.sum((f - med) ** 2)))
+        snr_min = 10 ** rng.uniform(np.log10(8.0), np.log10(100.0))
+        if 0 < energy < snr_min * sig:
+            amp = float(np.max(np.abs(f - med)))
+            k = min(snr_min * sig / energy, max((0.03, 0.7, 0.1)[int(label)] / max(amp, 1e-12), 1.0))
+            f = med + (f - med) * k
+            for key in ("depth", "amplitude"):
+                m[key] = m[key] * k
+            energy *= k
+            sig = min(sig, energy / snr_min)
+        sig = max(sig, 1e-5)
+        m["snr"] = energy / sig
+    mission = mission or MISSIONS[rng.choice(3, p=[0.45, 0.4, 0.15])]
+    red = _ou(rng, t, sig * rng.uniform(0.0, 1.5), 10 ** rng.uniform(-1.3, 0.3))
+    sysm, lost = _systematics(rng, t, sig, mission)
+    if label in (0, 1):  # the transit / eclipse is observed: gaps shifted off it when all of it fell in one
+        med = float(np.median(f))
+        dip = f < med - 0.5 * (med - f.min())
+        for _ in range(20):
+            if (dip & ~lost).sum() >= 3:
+                break
+            k = int(rng.integers(1, len(t)))
+            lost, sysm = np.roll(lost, k), np.roll(sysm, k)
+    flux = f * (1 + red + sysm + rng.normal(0.0, sig, t.size))
+    flux[lost] = np.nan
+    m["noise"] = sig
+    return flux, np.full_like(t, sig), m
 
 
 def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: float = 27.0,
                          labels=None) -> LightCurveBatch:
-    """Simulate ``n`` light curves over ``baseline`` days; object i uses ``default_rng([seed, 13, i])``.
+    """Simulate ``n`` light curves over ``baseline`` days on one grid of ``n_points`` time stamps; object i uses
+    ``default_rng([seed, 13, i])``. Flagged cadences and gaps are NaN.
 
     Labels default to 30% transit, 25% eclipsing binary, 25% variable, 20% noise.
     """
@@ -111,8 +330,29 @@ def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: floa
     err = np.zeros((n, n_points), np.float32)
     meta = {k: np.zeros(n, np.float32) for k in META_KEYS}
     for i in range(n):
-        f, e, m = _one(np.random.default_rng([int(seed), 13, i]), int(labels[i]), t)
+        f, e, m = simulate_curve(np.random.default_rng([int(seed), 13, i]), int(labels[i]), t)
         flux[i], err[i] = f, e
         for k in META_KEYS:
             meta[k][i] = m[k]
     return LightCurveBatch(t.astype(np.float32), flux, err, labels, list(CLASS_NAMES), meta)
+
+
+def simulate_windows(n: int, seed: int, labels=None, spans=(10.0, 41.0)):
+    """``n`` curves of varied spans (days; 60% of them 24-30 d, a TESS sector) on the 29.4-min grid, each with
+    its own time stamps starting at a random epoch: (list of (time, flux), labels, meta). Object i uses
+    ``default_rng([seed, 17, i])``."""
+    if labels is None:
+        labels = np.random.default_rng([int(seed), 17]).choice(4, size=n, p=[0.3, 0.25, 0.25, 0.2])
+    labels = np.asarray(labels, dtype=np.int64)
+    curves, meta = [], {k: np.zeros(n, np.float32) for k in META_KEYS + ["span"]}
+    for i in range(n):
+        rng = np.random.default_rng([int(seed), 17, i])
+        span = rng.uniform(24.0, 30.0) if rng.uniform() < 0.6 else rng.uniform(*spans)
+        start = rng.uniform(0, 3000)
+        t = start + np.arange(0.0, span, CADENCE_DAYS * rng.choice([1.0, 1.0, 1.0, 1.33]))
+        f, _, m = simulate_curve(rng, int(labels[i]), t)
+        curves.append((t, f))
+        m["span"] = span
+        for k in meta:
+            meta[k][i] = m[k]
+    return curves, labels, meta

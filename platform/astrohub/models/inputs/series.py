@@ -51,46 +51,11 @@ def series_from_tables(tables, xcols, ycols, ecols, name):
 
 # ----------------------------------------------------------------------------- light curves
 def lightcurves(x, name, time=None, flux_err=None, min_points=100):
-    """List of (time, flux) float64 arrays, validated: finite, sorted time stamps, enough points."""
-    tabs = _tables(x)
-    if tabs is not None:
-        curves = [(t, f) for t, f, _ in series_from_tables(tabs, ("TIME", "MJD", "BJD"),
-                                                           ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), ("FLUX_ERR",), name)]
-    else:
-        f = np.asarray(x, dtype=np.float64)
-        if f.ndim == 1:
-            f = f[None]
-        if f.ndim != 2:
-            raise InputError(f"{name}: flux must be [n_curves, n_points] (or one curve), got shape {f.shape}")
-        if time is None:
-            raise InputError(f"{name}: pass the time stamps (days) with time=..., or a TableSet / Table "
-                             "with TIME and FLUX columns")
-        tm = np.asarray(time, dtype=np.float64)
-        if tm.ndim == 1 and tm.shape[0] == f.shape[1]:
-            tm = np.broadcast_to(tm, f.shape)
-        if tm.shape != f.shape:
-            raise InputError(f"{name}: time has shape {np.shape(time)} but flux has shape {f.shape}; "
-                             "they must have the same length")
-        curves = list(zip(tm, f))
-    if not curves:
-        raise InputError(f"{name}: no light curves given")
-    out = []
-    for i, (t, f) in enumerate(curves):
-        if len(t) != len(f):
-            raise InputError(f"{name}: light curve {i}: {len(t)} time stamps but {len(f)} fluxes")
-        if not np.all(np.isfinite(t)):
-            raise InputError(f"{name}: light curve {i} has NaN/inf time stamps; drop those rows first")
-        if np.any(np.diff(t) <= 0):
-            raise InputError(f"{name}: light curve {i}: time stamps must be strictly increasing (sort by TIME "
-                             "and drop duplicates)")
-        good = np.isfinite(f)
-        if good.sum() < min_points:
-            raise InputError(f"{name}: light curve {i} has {int(good.sum())} finite points; "
-                             f"need at least {min_points}")
-        if t[-1] - t[0] < 2.0:
-            raise InputError(f"{name}: light curve {i} spans {t[-1] - t[0]:.2f} d; need at least 2 days")
-        out.append((t[good], f[good]))
-    return out
+    """List of (time, flux) float64 arrays, validated (:func:`astrohub.models.inputs.lightcurves.as_curves`):
+    file paths (Kepler/K2/TESS FITS, text tables), Tables / TableSets or arrays; NaN fluxes are kept (gaps)."""
+    from .lightcurves import as_curves
+
+    return as_curves(x, name, time, min_points=min_points)
 
 
 def _robust_sigma(f):
@@ -99,19 +64,43 @@ def _robust_sigma(f):
 
 
 def detrend(t, f, window=2.5):
-    """Relative flux minus a running median of ``window`` days (removes drifts and red noise)."""
-    from scipy.ndimage import median_filter
+    """Relative flux minus a running median of ``window`` days (removes drifts, ramps and red noise); time
+    stamps may have gaps (the median runs over the points within +-window/2 days, on the sampling grid)."""
+    import pandas as pd
 
     med = np.median(f)
     if med == 0:
         med = 1.0
     r = f / med - 1.0
-    dt = np.median(np.diff(t))
+    dt = float(np.median(np.diff(t)))
+    idx = np.round((t - t[0]) / dt).astype(np.int64)
+    if idx[-1] > 20 * len(t):  # very irregular sampling: fall back to the index-based median
+        from scipy.ndimage import median_filter
+
+        k = max(int(window / dt) | 1, 3)
+        return r - median_filter(r, size=k, mode="reflect")
+    full = np.full(idx[-1] + 1, np.nan)
+    full[idx] = r
     k = max(int(window / dt) | 1, 3)
-    return r - median_filter(r, size=k, mode="reflect")
+    trend = pd.Series(full).rolling(k, center=True, min_periods=max(k // 5, 3)).median().to_numpy()[idx]
+    trend = np.where(np.isfinite(trend), trend, np.nanmedian(r))
+    return r - trend
 
 
-def bls(t, r, pmin=0.6, pmax=None, nbins=BLS_BINS, widths=(1, 2, 3, 5)):
+def clip_outliers(r, sig, n_sigma=6.0):
+    """Mask (True = keep) without isolated single-cadence outliers (cosmic rays, flagged spikes): points more
+    than ``n_sigma`` from the mean of two neighbours that agree with each other. Transits and eclipses, which
+    last several cadences, are kept."""
+    keep = np.ones(len(r), bool)
+    if len(r) < 5:
+        return keep
+    nb = 0.5 * (r[:-2] + r[2:])
+    iso = (np.abs(r[1:-1] - nb) > n_sigma * 1.22 * sig) & (np.abs(r[:-2] - r[2:]) < 3 * 1.41 * sig)
+    keep[1:-1] = ~iso
+    return keep
+
+
+def bls(t, r, pmin=0.5, pmax=None, nbins=BLS_BINS, widths=(1, 2, 3, 5)):
     """Box least squares on zero-mean flux ``r``: (period, t0, duration, depth, snr) of the
     strongest dip, vectorised over a frequency grid fine enough for ``nbins`` phase bins."""
     span = t[-1] - t[0]
@@ -144,11 +133,32 @@ def bls(t, r, pmin=0.6, pmax=None, nbins=BLS_BINS, widths=(1, 2, 3, 5)):
     period = 1.0 / freqs[fi]
     t0 = t[0] + (b0 + 1 + w / 2.0) / nbins * period  # window ends at bin b0 + w
     duration = w / nbins * period
+    t0, duration = _refine(t, r, period, t0, duration, period / nbins)
     ph = _phase(t, period, t0)
     inside = np.abs(ph) < 0.5 * duration / period
     depth = -float(r[inside].mean()) if inside.any() else 0.0
     snr = depth / _robust_sigma(r) * np.sqrt(max(inside.sum(), 1))
     return float(period), float(t0), float(duration), depth, float(snr)
+
+
+def _refine(t, r, period, t0, duration, step):
+    """Epoch and duration of the box on a finer grid than the BLS phase bins (+-1 bin in steps of a
+    twentieth, durations 0.4-2x): the box with the largest depth * sqrt(points inside)."""
+    cad = float(np.median(np.diff(t))) if len(t) > 1 else duration
+    offs = np.linspace(-step, step, 21)
+    durs = np.unique(np.clip(duration * np.array([0.4, 0.55, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0]), 1.5 * cad,
+                             0.25 * period))
+    best, out = -np.inf, (t0, duration)
+    for d in durs:
+        ph = ((t[None] - (t0 + offs[:, None])) / period + 0.5) % 1.0 - 0.5
+        inside = np.abs(ph) < 0.5 * d / period
+        n = inside.sum(1)
+        dep = -(inside * r[None]).sum(1) / np.maximum(n, 1)
+        score = np.where(n >= 3, dep * np.sqrt(np.maximum(n, 1)), -np.inf)
+        k = int(np.argmax(score))
+        if score[k] > best:
+            best, out = score[k], (float(t0 + offs[k]), float(d))
+    return out
 
 
 def _phase(t, period, t0):
@@ -170,12 +180,21 @@ def _binned(x, y, lo, hi, nbins):
     return np.interp(centres, centres[good], out[good])
 
 
-def lightcurve_features(t, f):
+def lightcurve_features(t, f, info=False):
     """AstroNet-style inputs of one light curve: global view [4, 256], local view [4, 64] and
     scalars [6]. View channels: detrended flux in noise units and in relative flux
-    (arcsinh-compressed), the raw (undetrended) flux vs time, and the view at half phase."""
+    (arcsinh-compressed), the raw (undetrended) flux vs time, and the view at half phase.
+    The curve is first put on the model's grid (:func:`astrohub.models.inputs.lightcurves.prepare`: NaNs
+    dropped, divided by the median, finer cadences binned to 29.4 min). With ``info``, also a dict of the
+    BLS ephemeris (period, t0 in the input's time system, duration, depth, snr) and the OOD statistics."""
+    from .lightcurves import curve_stats, prepare
+
+    t_in, f_in = t, f
+    t, f = prepare(t, f)
     r = detrend(t, f)
     sig = _robust_sigma(r)
+    keep = clip_outliers(r, sig)
+    t, f, r = t[keep], f[keep], r[keep]
     period, t0, dur, depth, snr = bls(t, r)
     ph = _phase(t, period, t0)
     ph2 = _phase(t, period, t0 + period / 2)  # secondary eclipse at the centre
@@ -190,7 +209,11 @@ def lightcurve_features(t, f):
     odd_even = _odd_even(t, r, period, t0, dur, sig)
     scal = np.array([np.log(period), np.log(dur / period), np.arcsinh(depth * 30.0), np.arcsinh(snr / 10.0),
                      np.log10(sig), odd_even])
-    return gv.astype(np.float32), lv.astype(np.float32), scal.astype(np.float32)
+    out = gv.astype(np.float32), lv.astype(np.float32), scal.astype(np.float32)
+    if not info:
+        return out
+    return out + ({"period": period, "t0": t0, "duration": dur, "depth": depth, "snr": snr,
+                   **curve_stats(t_in, f_in)},)
 
 
 def _odd_even(t, r, period, t0, dur, sig):
@@ -204,15 +227,20 @@ def _odd_even(t, r, period, t0, dur, sig):
     return float(np.arcsinh(diff / (sig * np.sqrt(1 / odd.sum() + 1 / even.sum())) / 3.0))
 
 
-def lightcurve_batch(curves, progress=False):
-    """Stacked features (global [N,4,256], local [N,4,64], scalars [N,6]) of (time, flux) pairs."""
+def lightcurve_batch(curves, progress=False, info=False):
+    """Stacked features (global [N,4,256], local [N,4,64], scalars [N,6]) of (time, flux) pairs; with
+    ``info`` also a dict of [N] float64 arrays (the BLS ephemeris and OOD statistics of each curve)."""
     it = curves
     if progress:
         from tqdm import tqdm
 
         it = tqdm(curves, desc="BLS + folding", leave=False)
-    feats = [lightcurve_features(t, f) for t, f in it]
-    return tuple(np.stack(z) for z in zip(*feats))
+    feats = [lightcurve_features(t, f, info=info) for t, f in it]
+    out = tuple(np.stack(z) for z in list(zip(*feats))[:3])
+    if not info:
+        return out
+    keys = feats[0][3].keys() if feats else ()
+    return out + ({k: np.array([ft[3][k] for ft in feats], np.float64) for k in keys},)
 
 
 # ----------------------------------------------------------------------------- spectra

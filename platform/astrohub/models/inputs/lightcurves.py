@@ -1,0 +1,337 @@
+"""Light curves as the surveys serve them, made into what the transit vetter reads.
+
+- :func:`read`: a Kepler / K2 / TESS light-curve FITS file (``TIME`` and ``PDCSAP_FLUX``, keeping only cadences
+  with ``QUALITY`` / ``SAP_QUALITY`` == 0; ``SAP_FLUX`` or ``FLUX`` when there is no PDC flux) or a text table
+  (whitespace or comma separated: time in the first column, the flux in the second, or the column named
+  ``dtr_flux`` / ``pdcsap_flux`` / ``flux`` in a ``#`` header, like the Villanova Kepler EB catalogue's
+  ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
+- :func:`as_curves`: whatever a user hands over (file paths, :class:`LightCurve` objects, astropy Tables /
+  TableSets with TIME and FLUX columns, or flux arrays with ``time=``) -> validated (time, flux) pairs, with
+  messages naming what is wrong (too short, no finite flux, time not increasing, unknown file type ...).
+- :func:`prepare`: one curve onto the model's grid: non-finite fluxes dropped, divided by the median, binned to
+  the 29.4-min Kepler long cadence when finer (TESS 2-min, Kepler short cadence), gaps kept as gaps.
+- :func:`windows`: a long curve cut into windows of about :data:`WINDOW_DAYS` (one TESS sector): the vetter's
+  unit of decision.
+- :func:`curve_stats`: what the out-of-distribution flags compare with the ranges on the model's card.
+
+Serving code: imports nothing from training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .images import InputError
+
+GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
+WINDOW_DAYS = 27.4  # a window: one TESS sector; longer curves are cut into windows of about this length
+MIN_SPAN_DAYS = 2.0
+TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".ascii")
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
+FLUX_NAMES = ("PDCSAP_FLUX", "DTR_FLUX", "FLUX", "SAP_FLUX", "CORR_FLUX", "RAW_FLUX", "FCOR", "KSPSAP_FLUX")
+TIME_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD", "T")
+
+
+@dataclass
+class LightCurve:
+    """One light curve as read from a file: ``time`` (days), ``flux`` (divided by its median; NaN kept),
+    ``flux_err`` (same scale, or None) and where it came from (``meta``: file, mission, object, cadence_min,
+    flux_column, n_flagged)."""
+
+    time: np.ndarray
+    flux: np.ndarray
+    flux_err: np.ndarray | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+# ----------------------------------------------------------------------------- files
+def read(path, name: str = "transit_vetter") -> LightCurve:
+    """A light curve from a Kepler / K2 / TESS FITS file or a text table (see the module's help)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{name}: light-curve file {str(p)!r} not found")
+    low = p.name.lower()
+    if low.endswith(FITS_SUFFIXES):
+        lc = _read_fits(p, name)
+    elif low.endswith(TEXT_SUFFIXES):
+        lc = _read_text(p, name)
+    elif low.endswith(".npy"):
+        lc = _read_npy(p, name)
+    else:
+        raise InputError(f"{name}: unknown light-curve file type {p.suffix!r} ({p.name}); expected a FITS light "
+                         f"curve ({', '.join(FITS_SUFFIXES)}), a text table ({', '.join(TEXT_SUFFIXES)}) or .npy")
+    lc.meta.setdefault("file", p.name)
+    return lc
+
+
+def _read_fits(p: Path, name: str) -> LightCurve:
+    from astropy.io import fits
+
+    try:
+        hdul = fits.open(p, memmap=False)
+    except OSError as e:
+        raise InputError(f"{name}: {p.name} is not a readable FITS file ({e})") from None
+    with hdul:
+        tab = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
+        if tab is None:
+            raise InputError(f"{name}: {p.name} has no binary table extension; expected a light-curve FITS file "
+                             "(e.g. a Kepler/K2/TESS *_llc.fits / *_lc.fits with TIME and PDCSAP_FLUX)")
+        cols = {c.upper(): c for c in tab.columns.names}
+        tcol = next((cols[c] for c in TIME_NAMES if c in cols), None)
+        fcol = next((cols[c] for c in FLUX_NAMES if c in cols), None)
+        if tcol is None or fcol is None:
+            raise InputError(f"{name}: {p.name} has no {'TIME' if tcol is None else 'flux'} column (looked for "
+                             f"{', '.join(TIME_NAMES if tcol is None else FLUX_NAMES)}; found "
+                             f"{', '.join(tab.columns.names)})")
+        d = tab.data
+        t = np.asarray(d[tcol], np.float64)
+        f = np.asarray(d[fcol], np.float64)
+        ecol = cols.get(fcol.upper() + "_ERR")
+        e = np.asarray(d[ecol], np.float64) if ecol else None
+        qcol = next((cols[c] for c in ("QUALITY", "SAP_QUALITY") if c in cols), None)
+        good = np.isfinite(t)
+        n_flag = 0
+        if qcol is not None:
+            q = np.asarray(d[qcol])
+            n_flag = int(((q != 0) & good).sum())
+            good &= q == 0
+        h0, h1 = hdul[0].header, tab.header
+        mission = str(h0.get("MISSION") or h0.get("TELESCOP") or h1.get("TELESCOP") or "").strip()
+        meta = {"mission": mission, "object": str(h0.get("OBJECT") or h1.get("OBJECT") or "").strip(),
+                "flux_column": fcol, "quality_column": qcol, "n_flagged": n_flag,
+                "time_unit": str(h1.get(f"TUNIT{tab.columns.names.index(tcol) + 1}", "")).strip()}
+        timedel = h1.get("TIMEDEL")
+    t, f = t[good], f[good]
+    e = e[good] if e is not None else None
+    if timedel:
+        meta["cadence_min"] = float(timedel) * 1440.0
+    return _normalised(t, f, e, meta, name, p.name)
+
+
+def _read_text(p: Path, name: str) -> LightCurve:
+    header = None
+    with open(p, errors="replace") as fh:
+        for line in fh:
+            s = line.strip()
+            if not s:
+                continue
+            if s.startswith(("#", "%", "\\", "|")):
+                header = s.lstrip("#%\\| ")
+                continue
+            first = s
+            break
+        else:
+            raise InputError(f"{name}: {p.name} holds no data rows")
+    delim = "," if "," in first else None
+    try:
+        float(first.replace(",", " ").split()[0])
+        skip = 0
+    except ValueError:  # a header line without a comment mark
+        header, skip = first, 1
+    try:
+        a = np.genfromtxt(p, delimiter=delim, comments="#", skip_header=_header_rows(p) + skip, dtype=np.float64,
+                          invalid_raise=False)
+    except ValueError as e:
+        raise InputError(f"{name}: {p.name} is not a numeric table ({e})") from None
+    a = np.atleast_2d(a)
+    if a.ndim != 2 or a.shape[1] < 2:
+        raise InputError(f"{name}: {p.name} needs at least two columns (time, flux); found {a.shape[-1]}")
+    names = [c.strip().upper() for c in (header.replace(",", " ").split() if header else [])]
+    fi = 1
+    if len(names) == a.shape[1]:
+        fi = next((names.index(c) for c in FLUX_NAMES if c in names), 1)
+    e = a[:, fi + 1] if a.shape[1] > fi + 1 and (not names or names[fi + 1].endswith("ERR")) else None
+    meta = {"mission": "", "object": "", "flux_column": names[fi] if names else f"column {fi + 1}"}
+    return _normalised(a[:, 0], a[:, fi], e, meta, name, p.name)
+
+
+def _header_rows(p: Path) -> int:
+    """Leading comment rows genfromtxt should skip (it does not skip '%'/'\\'/'|' comment styles)."""
+    n = 0
+    with open(p, errors="replace") as fh:
+        for line in fh:
+            s = line.strip()
+            if s and not s.startswith(("%", "\\", "|", "#")):
+                break
+            n += 1
+    return n
+
+
+def _read_npy(p: Path, name: str) -> LightCurve:
+    a = np.load(p, allow_pickle=False)
+    if a.ndim != 2 or min(a.shape) < 2:
+        raise InputError(f"{name}: {p.name} must be a 2-D array with rows (time, flux[, error]); got shape "
+                         f"{a.shape}")
+    if a.shape[0] > a.shape[1]:
+        a = a.T
+    return _normalised(a[0], a[1], a[2] if len(a) > 2 else None, {"mission": "", "object": ""}, name, p.name)
+
+
+def _normalised(t, f, e, meta, name, what) -> LightCurve:
+    order = np.argsort(t, kind="stable")
+    t, f = t[order], f[order]
+    e = e[order] if e is not None else None
+    keep = np.concatenate([[True], np.diff(t) > 0])  # duplicate stamps in a file: keep the first
+    t, f = t[keep], f[keep]
+    e = e[keep] if e is not None else None
+    med = _median(f, name, what)
+    meta.setdefault("cadence_min", float(np.median(np.diff(t))) * 1440.0 if len(t) > 1 else float("nan"))
+    return LightCurve(t, f / med, None if e is None else e / abs(med), meta)
+
+
+def _median(f, name, what):
+    good = np.isfinite(f)
+    if not good.any():
+        raise InputError(f"{name}: {what} has no finite flux values")
+    med = float(np.median(f[good]))
+    if not med > 0:
+        raise InputError(f"{name}: {what}: the median flux is {med:.3g}; pass fluxes in a linear unit with a "
+                         "positive level (e-/s, W m^-2 or relative flux ~1), not magnitudes or zero-centred residuals")
+    return med
+
+
+# ----------------------------------------------------------------------------- user input
+def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
+    TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns) or flux arrays [N, T] (or [T]) with ``time``
+    [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be finite where the flux
+    is, and strictly increasing."""
+    if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
+        x = [x]
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, (str, Path, LightCurve)) for v in x):
+        lcs = [v if isinstance(v, LightCurve) else read(v, name) for v in x]
+        curves = [(lc.time, lc.flux) for lc in lcs]
+    elif (tabs := _tables(x)) is not None:
+        curves = [(_column(t, ("TIME", "MJD", "BJD"), name), _column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
+                  for t in tabs]
+    else:
+        curves = _from_arrays(x, time, name)
+    if not curves:
+        raise InputError(f"{name}: no light curves given")
+    return [check(t, f, name, i, min_points) for i, (t, f) in enumerate(curves)]
+
+
+def _tables(x):
+    """Astropy tables from a TableSet (``astrohub.vo``) / list of Tables / single Table, else None."""
+    from astropy.table import Table
+
+    if hasattr(x, "tables") and isinstance(x.tables, list):
+        return list(x.tables)
+    if isinstance(x, Table):
+        return [x]
+    if isinstance(x, (list, tuple)) and x and all(isinstance(t, Table) for t in x):
+        return list(x)
+    return None
+
+
+def _column(t, names, name):
+    cols = {c.upper(): c for c in t.colnames}
+    for n in names:
+        if n in cols:
+            return np.asarray(t[cols[n]], dtype=np.float64)
+    raise InputError(f"{name}: table has no {names[0]} column (looked for {', '.join(names)}; found {t.colnames})")
+
+
+def _from_arrays(x, time, name):
+    if isinstance(x, (list, tuple)) and x and isinstance(time, (list, tuple)) and len(time) == len(x):
+        return [(np.asarray(t, np.float64), np.asarray(f, np.float64)) for t, f in zip(time, x)]
+    try:
+        f = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: cannot read {type(x).__name__} as light curves; pass flux arrays with time=..., "
+                         "light-curve file paths, or a TableSet / Table with TIME and FLUX columns") from None
+    if f.ndim == 1:
+        f = f[None]
+    if f.ndim != 2:
+        raise InputError(f"{name}: flux must be [n_curves, n_points] (or one curve), got shape {f.shape}")
+    if time is None:
+        raise InputError(f"{name}: pass the time stamps (days) with time=..., or a TableSet / Table "
+                         "with TIME and FLUX columns")
+    tm = np.asarray(time, dtype=np.float64)
+    if tm.ndim == 1 and tm.shape[0] == f.shape[1]:
+        tm = np.broadcast_to(tm, f.shape)
+    if tm.shape != f.shape:
+        raise InputError(f"{name}: time has shape {np.shape(time)} but flux has shape {f.shape}; "
+                         "they must have the same length")
+    return list(zip(tm, f))
+
+
+def check(t, f, name, i, min_points=100):
+    """One curve validated: same lengths, finite time stamps where the flux is finite (rows where both are
+    NaN are dropped), strictly increasing time, enough finite points over at least 2 days; NaN fluxes kept."""
+    t = np.asarray(t, np.float64)
+    f = np.asarray(f, np.float64)
+    if t.ndim != 1 or f.ndim != 1 or len(t) != len(f):
+        raise InputError(f"{name}: light curve {i}: {np.size(t)} time stamps but {np.size(f)} fluxes")
+    keep = np.isfinite(t) | np.isfinite(f)
+    t, f = t[keep], f[keep]
+    if not np.all(np.isfinite(t)):
+        raise InputError(f"{name}: light curve {i} has NaN/inf time stamps; drop those rows first")
+    if np.any(np.diff(t) <= 0):
+        raise InputError(f"{name}: light curve {i}: time stamps must be strictly increasing (sort by TIME "
+                         "and drop duplicates)")
+    good = np.isfinite(f)
+    if not good.any():
+        raise InputError(f"{name}: light curve {i} has no finite flux values")
+    _median(f, name, f"light curve {i}")
+    if good.sum() < min_points:
+        raise InputError(f"{name}: light curve {i} has {int(good.sum())} finite points; "
+                         f"need at least {min_points}")
+    span = t[good][-1] - t[good][0]
+    if span < MIN_SPAN_DAYS:
+        raise InputError(f"{name}: light curve {i} spans {span:.2f} d; need at least {MIN_SPAN_DAYS:g} days "
+                         "(a too-short light curve: phase-folded curves have lost their time axis)")
+    return t, f
+
+
+# ----------------------------------------------------------------------------- onto the model's grid
+def prepare(t, f, grid: float = GRID_DAYS):
+    """(time, relative flux) of one curve on the model's grid: finite fluxes only, divided by their median,
+    averaged into ``grid``-day bins when the cadence is finer than 0.9 ``grid`` (bins without data are left
+    out, so gaps stay gaps)."""
+    t = np.asarray(t, np.float64)
+    f = np.asarray(f, np.float64)
+    good = np.isfinite(f) & np.isfinite(t)
+    t, f = t[good], f[good]
+    med = np.median(f)
+    f = f / (med if med > 0 else 1.0)
+    if len(t) > 1 and np.median(np.diff(t)) < 0.9 * grid:
+        idx = np.floor((t - t[0]) / grid).astype(np.int64)
+        c = np.bincount(idx)
+        ok = c > 0
+        t = (np.bincount(idx, t) [ok] / c[ok])
+        f = (np.bincount(idx, f)[ok] / c[ok])
+    return t, f
+
+
+def windows(t, length: float = WINDOW_DAYS) -> list[tuple[float, float]]:
+    """[start, stop) times of the windows of a curve with time stamps ``t``: one window when it spans up to 1.5
+    ``length``; otherwise ``round(span / length)`` windows of equal length (each 0.75-1.25 ``length``)."""
+    t = np.asarray(t, np.float64)
+    t0, t1 = float(t[0]), float(t[-1])
+    n = max(1, int(round((t1 - t0) / length)))
+    if (t1 - t0) <= 1.5 * length:
+        n = 1
+    edges = np.linspace(t0, t1, n + 1)
+    edges[-1] = np.nextafter(t1, np.inf)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+def curve_stats(t, f) -> dict:
+    """What the OOD flags look at, on the raw curve: cadence (min), span (d), NaN fraction, and the noise
+    (ppm per 29.4-min grid point, from point-to-point scatter after binning)."""
+    t = np.asarray(t, np.float64)
+    f = np.asarray(f, np.float64)
+    good = np.isfinite(f)
+    cad = float(np.median(np.diff(t))) * 1440.0 if len(t) > 1 else float("nan")
+    tg, fg = prepare(t, f)
+    d = np.diff(fg)
+    noise = 1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2) if len(d) > 2 else float("nan")
+    return {"cadence_min": cad, "span_days": float(t[good][-1] - t[good][0]) if good.any() else 0.0,
+            "nan_fraction": float(1 - good.mean()) if len(f) else 1.0, "noise_ppm": float(noise * 1e6)}

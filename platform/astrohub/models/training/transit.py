@@ -1,0 +1,165 @@
+"""Training of the transit vetter on the realistic light-curve simulator, on the engine (``fit_arrays``).
+
+Data: every split mixes curves of varied spans (10-41 d, most one TESS sector) and cadences on the 29.4-min grid
+(:func:`astrohub.sims.lightcurves.simulate_windows`) with the archive's fixed-grid curves (27 d, 1,000 points;
+``datasets.simulate_series("transit")``); train / validation / test come from disjoint seeds. The card's
+simulation metrics are on the fixed-grid test split (what ``tests/models_series/test_reproduce`` re-measures).
+Early stopping and temperature calibration use the validation split only.
+
+Real data: the whole ``kepler_lightcurves`` kit is held out (no file trains, early-stops or calibrates): the
+card's ``real`` section is :func:`astrohub.models.evaluation.kits.kepler_lightcurves.measure` on the trained
+weights. Selection note: the simulator's coverage (contact / ellipsoidal binaries up to 5 d, spotted hosts under
+eclipses) was widened after looking at how the earlier vetter failed on the kit's binaries; the card says so.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..datasets import cache_dir, simulate_series
+from ..evaluation import series_metrics as SM
+from ..evaluation.baselines import baseline_features
+from ..evaluation.metrics import classification_report
+from ..inputs import lightcurves as L
+from ..inputs import series as P
+from ..nets import series as series_nets
+from ..recipes import Recipe
+from .engine import Options, fit_temperature
+from .series import _flip, cross_entropy, fit_arrays, forest, inputs_card, logits, series_card
+
+STAT_KEYS = ("cadence_min", "span_days", "nan_fraction", "noise_ppm")
+
+
+def _window_chunk(args):
+    n, seed, start, stop = args
+    from astrohub.sims.lightcurves import simulate_windows
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    curves, labels, meta = simulate_windows(stop, seed)
+    g, loc, s, info = P.lightcurve_batch(curves[start:stop], info=True)
+    return g, loc, s, info, labels[start:stop]
+
+
+def simulate_window_features(n: int, seed: int, workers: int = 1, cache: bool = True, progress: bool = False):
+    """Network inputs, labels and per-curve statistics of ``n`` varied-span curves (seed ``seed``), cached."""
+    path = cache_dir("series") / f"transit-windows-{n}-{seed}.npz"
+    if cache and path.is_file():
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    edges = np.linspace(0, n, max(workers * 8, 1) + 1).astype(int)
+    jobs = [(n, seed, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as ex:
+            parts = list(_bar(ex.map(_window_chunk, jobs), len(jobs), progress, f"simulating {n} light curves"))
+    else:
+        parts = [_window_chunk(j) for j in _bar(jobs, len(jobs), progress, f"simulating {n} light curves")]
+    d = {"global": np.concatenate([p[0] for p in parts]), "local": np.concatenate([p[1] for p in parts]),
+         "scalars": np.concatenate([p[2] for p in parts]), "labels": np.concatenate([p[4] for p in parts])}
+    for k in STAT_KEYS:
+        d[k] = np.concatenate([p[3][k] for p in parts])
+    if cache:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **d)
+        tmp.replace(path)
+    return d
+
+
+def _bar(it, total, enabled, desc):
+    if not enabled:
+        return it
+    from tqdm.auto import tqdm
+
+    return tqdm(it, total=total, desc=desc)
+
+
+def _mixed(n: int, seed: int, frac: float, workers: int, progress: bool) -> dict:
+    """``frac`` varied-span curves + the rest on the archive's fixed grid (seed ``seed`` for both)."""
+    nw = int(round(frac * n))
+    a = simulate_window_features(nw, seed, workers, progress=progress)
+    b = simulate_series("transit", n - nw, seed, workers=workers) if n - nw > 0 else None
+    if b is None:
+        return a
+    return {k: np.concatenate([a[k], b[k]]) for k in ("global", "local", "scalars", "labels")} | \
+        {k: a[k] for k in STAT_KEYS}
+
+
+def _ranges(d: dict) -> dict:
+    """The input ranges the training curves covered (the OOD flags compare with these)."""
+    q = lambda k, lo, hi: [float(np.nanpercentile(d[k], lo)), float(np.nanpercentile(d[k], hi))]  # noqa: E731
+    return {"cadence_min": [0.0, 41.0],  # finer cadences are binned onto the 29.4-min grid; 29.4 and 39 trained
+            "span_days": [round(max(float(np.min(d["span_days"])) - 0.5, L.MIN_SPAN_DAYS), 2),
+                          round(float(np.max(d["span_days"])) + 0.5, 2)],
+            "nan_fraction": [0.0, round(q("nan_fraction", 0, 99.5)[1], 4)],
+            "noise_ppm": [round(v, 1) for v in q("noise_ppm", 0.5, 99.5)]}
+
+
+def train_transit(spec: Recipe, opts: Options) -> tuple[dict, dict]:
+    """The transit vetter from its recipe: simulations only, then measured on the held-out real kit."""
+    sizes = (opts.n_train or spec.n_train, opts.n_val or spec.n_val, opts.n_test or spec.n_test)
+    seeds = spec.split_seeds()
+    frac = float(spec.real.get("varied_fraction", 0.7))
+    tr = _mixed(sizes[0], seeds["train"], frac, opts.workers, opts.progress)
+    va = _mixed(sizes[1], seeds["val"], frac, opts.workers, opts.progress)
+    te = simulate_series("transit", sizes[2], seeds["test"], workers=opts.workers)
+    torch.manual_seed(spec.seed)
+    xs = [(d["global"], d["local"], d["scalars"]) for d in (tr, va, te)]
+    net = series_nets.build(spec.arch)
+    state, log = fit_arrays(net, xs[0], tr["labels"], xs[1], va["labels"], cross_entropy, augment=_flip,
+                            epochs=opts.epochs or spec.epochs, lr=spec.lr, batch=spec.batch, patience=spec.patience,
+                            max_minutes=opts.max_minutes, seed=spec.seed, progress=opts.progress)
+    net.load_state_dict(state)
+    T = fit_temperature(logits(net, xs[1]), va["labels"])
+    p = F.softmax(logits(net, xs[2]) / T, 1).numpy().astype(np.float64)
+    from astrohub.sims.lightcurves import CLASS_NAMES
+
+    m = {"split": "test", **classification_report(te["labels"], p, CLASS_NAMES),
+         "vetting": SM.vetting_report(te["labels"] == 0, p[:, 0])}
+    rf = forest(False, spec.seed).fit(baseline_features("transit", tr), tr["labels"])
+    pb = rf.predict_proba(baseline_features("transit", te))
+    b = {"method": "random forest (200 trees) on binned folded views + BLS scalars (same simulated training set)",
+         "metrics": {**classification_report(te["labels"], pb, CLASS_NAMES),
+                     "vetting": SM.vetting_report(te["labels"] == 0, pb[:, 0])}}
+    inputs = inputs_card(spec, {
+        "shape": [1000], "columns": ["TIME", "FLUX"], "units": "TIME in days, FLUX relative or any linear unit",
+        "min_points": 100, "window_days": L.WINDOW_DAYS, "grid_minutes": round(L.GRID_DAYS * 1440, 2),
+        "normalisation": "finite flux / median; cadences finer than 29.4 min binned to 29.4 min (gaps kept); "
+                         "2.5-d running median removed; isolated outliers clipped; BLS fold (t0 at phase 0); views "
+                         "in noise units and relative flux (arcsinh)",
+        "files": "Kepler/K2/TESS light-curve FITS (TIME, PDCSAP_FLUX, QUALITY or SAP_QUALITY == 0), text tables",
+        "windows": "a curve spanning up to 1.5 x 27.4 d is one window; longer curves are cut into round(span / 27.4) "
+                   "equal windows; predict() gives one row per curve (mean of its windows' probabilities), "
+                   "predict_windows() one row per window",
+        "global_bins": P.GLOBAL_BINS, "local_bins": P.LOCAL_BINS, "ranges": _ranges(tr)})
+    card = series_card(spec, list(sizes), inputs, {"classes": list(CLASS_NAMES), "mc_samples": 20})
+    card["training"]["simulator"] = ("astrohub.sims.lightcurves (realistic: red noise, TESS/Kepler/K2 systematics, "
+                                     "100 ppm-2% planets, grazing / eccentric / background / contact EBs, spotted, "
+                                     "pulsating and heartbeat variables); "
+                                     f"{frac:.0%} varied spans 10-41 d at 29.4/39 min, the rest the archive's grid")
+    card["calibration"] = {"temperature": T, "fit_on": "validation (simulated)"}
+    card["metrics"], card["baseline"], card["training"]["log"] = m, b, log
+    card["training"].update({"epochs_run": len(log), "device": "cpu"})
+    card["real"] = _real(card, state, opts)
+    return card, state
+
+
+def _real(card: dict, state: dict, opts: Options) -> dict:
+    from ..evaluation.kits import KitError, kit_dir
+    from ..evaluation.kits.kepler_lightcurves import measure
+    from ..predictors.transit import TransitVetter
+
+    try:
+        kd = kit_dir("kepler_lightcurves", opts.data)
+    except KitError as e:
+        return {"kit": "kepler_lightcurves", "metrics": {}, "note": f"not measured: {e}"}
+    sec = measure(TransitVetter(card, state, "cpu"), kd)
+    sec["selection_on_kit"] = True
+    sec["note"] = ("No file of the kit trains, early-stops or calibrates the vetter or the baseline. But design "
+                   "choices were made after looking at an earlier vetter's results on this kit (the simulator's "
+                   "contact/ellipsoidal binaries widened to 5-d periods, spotted hosts under eclipses, time-aware "
+                   "detrending and binning): these numbers are optimistic estimates, not a clean held-out test.")
+    return sec

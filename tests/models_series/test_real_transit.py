@@ -1,0 +1,225 @@
+"""The transit vetter on real light curves: the kepler_lightcurves kit read as the missions serve it (FITS with
+quality flags, gaps, 2-min and 30-min cadences, text tables), its real-kit metrics re-measured from the shipped
+weights, bad input named, OOD flags, and the transit epoch t0 that centres the folded transit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from astrohub.models.inputs import InputError
+from astrohub.models.inputs import lightcurves as L
+from astrohub.sims.lightcurves import simulate_lightcurves, transit_model
+
+KIT_FILES = {"tess": "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits",
+             "kepler_q4": "kplr002306740-2010078095331_llc.fits", "tran": "WASP_6_lc.tran",
+             "dat": "kplr10727668.dat", "villanova": "04377638.00.lc.data"}
+
+
+@pytest.fixture(scope="module")
+def kit():
+    from astrohub.models.evaluation.kits import KitError, kit_dir
+
+    try:
+        return kit_dir("kepler_lightcurves")
+    except KitError as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def vet():
+    from astrohub import models
+
+    return models.load("transit_vetter", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def real(kit, vet):
+    from astrohub.models.evaluation import kits
+
+    return kits.measure("transit_vetter", model=vet, root=kit.parent)
+
+
+# ----------------------------------------------------------------------------- reading the kit's files
+def test_tess_fits_keeps_quality_zero_cadences_and_drops_nan_times(kit):
+    path = kit / KIT_FILES["tess"]
+    with fits.open(path) as h:
+        d = h[1].data
+        good = (d["QUALITY"] == 0) & np.isfinite(d["TIME"])
+        n_good = int(good.sum())
+        pdc = np.asarray(d["PDCSAP_FLUX"][good], float)
+    lc = L.read(path)
+    assert len(lc) == n_good < len(d)
+    assert lc.meta["flux_column"] == "PDCSAP_FLUX" and lc.meta["quality_column"] == "QUALITY"
+    assert lc.meta["mission"] == "TESS" and abs(lc.meta["cadence_min"] - 2.0) < 0.01
+    np.testing.assert_allclose(lc.flux, pdc / np.nanmedian(pdc))
+    assert np.all(np.diff(lc.time) > 0)
+
+
+def test_kepler_fits_honours_sap_quality(kit):
+    lc = L.read(kit / KIT_FILES["kepler_q4"])
+    assert len(lc) == 1108  # labels.csv: only 1108 good cadences in this quarter
+    assert lc.meta["quality_column"] == "SAP_QUALITY" and lc.meta["n_flagged"] > 3000
+    assert abs(np.nanmedian(lc.flux) - 1) < 1e-9 and abs(lc.meta["cadence_min"] - 29.4) < 0.1
+
+
+def test_text_tables_of_the_kit(kit):
+    tran = L.read(kit / KIT_FILES["tran"])
+    assert len(tran) == 18656 and abs(tran.meta["cadence_min"] - 2.0) < 0.01
+    dat = L.read(kit / KIT_FILES["dat"])  # flux in W m^-2: divided by the median
+    assert abs(np.median(dat.flux) - 1) < 1e-9 and dat.flux.min() > 0.9
+    vill = L.read(kit / KIT_FILES["villanova"])  # the '# bjd phase ... dtr_flux' header picks dtr_flux
+    assert vill.meta["flux_column"] == "DTR_FLUX" and len(vill) == 43147
+
+
+def test_two_minute_cadence_is_binned_onto_the_model_grid(kit):
+    lc = L.read(kit / KIT_FILES["tess"])
+    t, f = L.prepare(lc.time, lc.flux)
+    cad = np.median(np.diff(t)) * 1440
+    assert 28 < cad < 31 and len(t) < len(lc) / 10
+    assert np.max(np.diff(t)) > 0.5  # the mid-sector gap stays a gap
+
+
+def test_windows_of_long_curves(kit, vet):
+    lc = L.read(kit / KIT_FILES["villanova"])
+    w = L.windows(lc.time)
+    span = lc.time[-1] - lc.time[0]
+    assert len(w) == round(span / L.WINDOW_DAYS) and all(0.75 * 27.4 <= b - a <= 1.25 * 27.4 for a, b in w)
+    assert len(L.windows(np.linspace(0, 40, 100))) == 1  # up to 1.5 windows: one
+    cut = lc.time < lc.time[0] + 60  # two windows of one curve: one row from predict, two from predict_windows
+    pw = vet.predict_windows(lc.flux[cut], time=lc.time[cut], mc_samples=0)
+    pr = vet.predict(lc.flux[cut], time=lc.time[cut], mc_samples=0)
+    assert len(pw.names) == 2 and list(pw.curve) == [0, 0] and len(pr.names) == 1 and pr.n_windows[0] == 2
+    np.testing.assert_allclose(pr.probabilities[0], pw.probabilities.mean(0), atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- real-kit metrics
+def test_real_kit_targets_met_and_match_the_card(real, vet):
+    card = vet.card["real"]
+    m = real["metrics"]
+    for key in ("planet_windows_recognised", "eb_windows_called_eb", "variable_called_variable"):
+        assert (m[key]["k"], m[key]["n"]) == (card["metrics"][key]["k"], card["metrics"][key]["n"]), key
+    assert m["planet_windows_recognised"]["n"] == 4  # one TESS sector per planet host
+    assert m["planet_windows_recognised"]["k"] == 4, real["windows"]
+    assert m["eb_windows_called_eb"]["n"] >= 40
+    assert m["eb_windows_called_eb"]["fraction"] >= card["metrics"]["eb_windows_called_eb"]["fraction"] - 1e-9
+    assert real["target_met"] == card["target_met"]
+    assert real["split"]["test"] == 12 and real["split"]["train"] == 0
+    assert [r["file"] for r in real["refused"]] == real["split"]["skipped"]  # the phase-folded EBs
+    lo, hi = m["planet_windows_recognised"]["ci95"]
+    assert 0 <= lo <= m["planet_windows_recognised"]["fraction"] <= hi <= 1
+
+
+def test_real_kit_planet_ephemerides(real):
+    """The vetter's BLS finds the catalogue periods of the three hot Jupiters/Saturns (or a simple alias)."""
+    periods = {"WASP-126": 3.2888, "WASP-96": 3.4253, "WASP-6": 3.361}
+    for w in real["windows"]:
+        if w["star"] in periods:
+            ratio = w["period"] / periods[w["star"]]
+            assert min(abs(ratio - r) for r in (0.5, 1, 2)) < 0.01, w
+            assert w["predicted"] == "planet-transit" and w["duration"] < 0.3
+
+
+def test_card_says_how_it_was_validated(vet):
+    card = vet.card
+    assert card["validated_on_real"] is True and card["real"]["kit"] == "kepler_lightcurves"
+    assert card["real"]["selection_on_kit"] is True and "optimistic" in card["real"]["note"]
+    assert set(card["inputs"]["ranges"]) == {"cadence_min", "span_days", "nan_fraction", "noise_ppm"}
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_unknown_file_type(tmp_path, vet):
+    p = tmp_path / "curve.xyz"
+    p.write_text("1 2\n")
+    with pytest.raises(InputError, match=r"unknown light-curve file type '\.xyz' \(curve\.xyz\)"):
+        vet.predict(str(p))
+
+
+def test_missing_file(tmp_path, vet):
+    with pytest.raises(InputError, match="light-curve file .*nope.fits' not found"):
+        vet.predict(tmp_path / "nope.fits")
+
+
+def test_fits_without_a_table(tmp_path, vet):
+    p = tmp_path / "image.fits"
+    fits.PrimaryHDU(np.zeros((4, 4))).writeto(p)
+    with pytest.raises(InputError, match="image.fits has no binary table extension"):
+        vet.predict(p)
+
+
+def test_fits_without_flux_column(tmp_path, vet):
+    p = tmp_path / "lc.fits"
+    fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=np.arange(200.0)),
+                                   fits.Column("RATE", "E", array=np.ones(200))]).writeto(p)
+    with pytest.raises(InputError, match="lc.fits has no flux column"):
+        vet.predict(p)
+
+
+def test_too_short_light_curve(vet):
+    t = np.linspace(0, 1.5, 500)
+    with pytest.raises(InputError, match=r"light curve 0 spans 1.50 d; need at least 2 days \(a too-short light"):
+        vet.predict(np.ones(500), time=t)
+
+
+def test_no_finite_flux(vet):
+    with pytest.raises(InputError, match="light curve 0 has no finite flux values"):
+        vet.predict(np.full(500, np.nan), time=np.linspace(0, 27, 500))
+
+
+def test_time_not_increasing(vet):
+    t = np.linspace(0, 27, 500)[::-1]
+    with pytest.raises(InputError, match="time stamps must be strictly increasing"):
+        vet.predict(np.ones(500), time=t)
+
+
+def test_magnitudes_or_zero_centred_flux_refused_in_files(tmp_path, vet):
+    p = tmp_path / "resid.txt"
+    t = np.linspace(0, 27, 500)
+    np.savetxt(p, np.c_[t, np.random.default_rng(0).normal(0, 1e-3, 500) - 0.01])
+    with pytest.raises(InputError, match="resid.txt: the median flux is .*not magnitudes or zero-centred"):
+        vet.predict(p)
+
+
+def test_phase_folded_curves_are_refused(kit, vet):
+    a = np.load(kit / "phase_folded" / "lc_tess_unwrapped.npy")
+    order = np.argsort(a[0])
+    with pytest.raises(InputError, match="spans 1.00 d; need at least 2 days"):
+        vet.predict(a[1][order], time=a[0][order])
+
+
+# ----------------------------------------------------------------------------- OOD flags
+def test_ood_flags_per_row(vet):
+    b = simulate_lightcurves(4, 9090, labels=[0, 1, 2, 3])
+    f = b.flux.astype(np.float64).copy()
+    f[1, ::2] = np.nan  # half the cadences lost
+    pr = vet.predict(f, time=b.time, mc_samples=0)
+    assert pr.ood.shape == (4,) and len(pr.ood_reason) == 4
+    assert not pr.ood[0] and pr.ood_reason[0] == ""
+    assert pr.ood[1] and "NaN fraction" in pr.ood_reason[1]
+    short = vet.predict(b.flux[3, :200], time=b.time[:200], mc_samples=0)  # 5.4 days
+    assert short.ood[0] and "window span (d)" in short.ood_reason[0]
+    coarse = vet.predict(b.flux[3, ::3], time=b.time[::3], mc_samples=0)  # 2-hour cadence
+    assert coarse.ood[0] and "cadence (min)" in coarse.ood_reason[0]
+
+
+# ----------------------------------------------------------------------------- t0
+def test_t0_centres_the_folded_transit(vet):
+    t = np.arange(1000.0, 1027.0, L.GRID_DAYS / 15)  # TESS 2-min cadence, BTJD-like epoch
+    period, t0 = 3.7, 1001.234
+    rng = np.random.default_rng(5)
+    f = transit_model(t, period, t0, 0.1, 10.0, 89.5) + rng.normal(0, 1e-3, t.size)
+    f[(t > 1013) & (t < 1014)] = np.nan  # a gap
+    pr = vet.predict(f, time=t, mc_samples=0)
+    assert pr.names[0] == "planet-transit"
+    assert abs(pr.period[0] - period) < 0.01
+    assert abs(((pr.t0[0] - t0) / period + 0.5) % 1 - 0.5) * period < 0.02  # within half an hour
+    assert 0.08 < pr.duration[0] < 0.2
+    phase, folded = vet.fold(f, time=t)
+    assert abs(phase[np.argmin(folded[0])]) < 0.01  # the transit sits at phase 0
+
+
+def test_zero_centred_arrays_refused(vet):
+    t = np.linspace(0, 27, 500)
+    with pytest.raises(InputError, match="light curve 0: the median flux is .*positive level"):
+        vet.predict(np.random.default_rng(1).normal(-1e-3, 1e-4, 500), time=t)
