@@ -104,8 +104,7 @@ class TableChunk(Chunk):
 
         archive = self.archive
         if archive is None:
-            urls = dict(self.urls)
-            archive = Archive(urls.pop("tap"), **urls, cache_dir=_writable(self.cache_dir), progress=False)
+            archive = Archive.from_urls(self.urls, cache_dir=_writable(self.cache_dir), progress=False)
         got = archive.products(self.rows, self.kind)
         if got.missing or len(got) != len(self.rows):
             missing = [self.start + int(i) for i in got.missing]

@@ -93,6 +93,13 @@ class Archive:
                    datalink=u["datalink"], **kw)
 
     @classmethod
+    def from_urls(cls, urls: dict, **kw) -> "Archive":
+        """An archive from another one's ``urls`` (e.g. sent to a Dask worker), with ``kw`` for the rest."""
+        u = dict(urls)
+        return cls(u.pop("tap"), build_url=u.pop("build", None), **{k: v for k, v in u.items() if v is not None},
+                   **kw)
+
+    @classmethod
     def named(cls, name: str, **kw) -> "Archive":
         """A well-known public service by name (see ``KNOWN_SERVICES``); needs the internet."""
         key = name.lower()
