@@ -60,7 +60,7 @@ def test_card_complete_and_consistent(name):
 def test_unknown_model_name_suggests_close_match():
     with pytest.raises(UnknownModelError, match=r"unknown model 'galaxy_morph' \(did you mean 'galaxy_morphology'\?\)"):
         models.load("galaxy_morph")
-    with pytest.raises(UnknownModelError, match="available: .*galaxy_morphology, galaxy_vae, lens_finder"):
+    with pytest.raises(UnknownModelError, match="available: .*galaxy_morphology, galaxy_vae, galaxy_zoo, lens_finder"):
         models.card("photoz")
     with pytest.raises(UnknownModelError, match="non-empty string"):
         models.load("")

@@ -126,14 +126,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
     std = [round(float(v), 4) for v in (xtr.reshape(-1, 3).std(0) / 255.0)]
     xva = normalise_colour(centre(frames[va], crop), mean, std)
-    torch.manual_seed(recipe.seed)
-    np.random.seed(recipe.seed)
     dev = opts.device
-    net = nets.build(recipe.arch).to(dev)
-    if dev.type == "cpu":
-        net = net.to(memory_format=torch.channels_last)
-    g = torch.Generator().manual_seed(recipe.seed)
-    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, len(kit.CLASSES))
     yva = y[va]
 
     def validate(m):
@@ -146,7 +139,29 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     epochs = opts.epochs or recipe.epochs
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
                 weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes)
-    run = fit(net, batches, validate, plan, progress=opts.progress, desc=recipe.name)
+    n_members = int(cfg.get("members", 1))
+    states, runs = [], []
+    for k in range(n_members):  # member k: the same recipe from seed + k
+        seed = recipe.seed + k
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        net = nets.build(recipe.arch).to(dev)
+        if dev.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
+        g = torch.Generator().manual_seed(seed)
+        batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, len(kit.CLASSES))
+        runs.append(fit(net, batches, validate, plan, progress=opts.progress,
+                        desc=recipe.name + (f" member {k + 1}/{n_members}" if n_members > 1 else "")))
+        states.append({n: v.detach().cpu() for n, v in net.state_dict().items()})
+    arch = dict(recipe.arch)
+    if n_members > 1:  # one network averaging the members' logits (nets.images.EnsembleClassifier)
+        arch = {"net": "ensemble", "members": [dict(recipe.arch)] * n_members, "n_out": recipe.arch["n_out"],
+                "in_ch": 3, "dropout": recipe.arch.get("dropout", 0.3)}
+        net = nets.build(arch).to(dev)
+        net.load_state_dict(nets.images.EnsembleClassifier.merge(states))
+        if dev.type == "cpu":
+            net = net.to(memory_format=torch.channels_last)
+    net.eval()
     lg_val = tta_mean(net, xva, dev, 256, recipe.tta)
     T = fit_temperature(lg_val, yva)
 
@@ -178,7 +193,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                     "uncertainty": "std of the predicted class probability over 20 MC-dropout samples",
                     "ood": "per image: stamp size or shape, colour, sky level or central light outside "
                            "inputs.ranges (the training split's)"},
-        "arch": dict(recipe.arch),
+        "arch": arch,
         "n_params": int(sum(p.numel() for p in net.parameters())),
         "flops_per_image": nets.flops_per_image(net, (3, crop, crop)),
         "calibration": {"method": f"temperature scaling on the {recipe.real_kit} val split", "temperature": T,
@@ -189,14 +204,18 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             "split_seeds": {"kit_split": kit.SPLIT_SEED}, "split_note": "one stratified 60/20/20 split of the kit's "
             "rows (disjoint objects): train fits, val early-stops and calibrates, test only fills the card",
             "n_train": int(len(tr)), "n_val": int(len(va)), "n_test": int(len(idx["test"])),
-            "epochs_run": len(run.history), "best_epoch": run.best_epoch, "stopped": run.stopped,
+            "epochs_run": int(sum(len(r.history) for r in runs)), "members": n_members,
+            "best_epoch": runs[0].best_epoch if n_members == 1 else [r.best_epoch for r in runs],
+            "stopped": runs[0].stopped if n_members == 1 else [r.stopped for r in runs],
             "batch": recipe.batch, "lr": recipe.lr,
             "optimizer": f"AdamW (weight decay {plan.weight_decay:g}) + one-cycle over {epochs} epochs, "
-                         f"early stopping on {plan.monitor} (patience {recipe.patience})",
+                         f"early stopping on {plan.monitor} (patience {recipe.patience})"
+                         + (f"; {n_members} members from seeds {recipe.seed}..{recipe.seed + n_members - 1}, "
+                            "their logits averaged (one ensemble network)" if n_members > 1 else ""),
             "augmentation": f"any rotation, flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
                             f"px, per-band log-gain std {cfg.get('gain', 0)}, brightness exp(+-{cfg.get('bright', 0)})",
             "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)",
-            "settings": cfg, "history": run.history,
+            "settings": cfg, "history": runs[0].history if n_members == 1 else [r.history for r in runs],
         },
         "targets": dict(kit.TARGETS),
         "reproduce": f"astrohub train {recipe.name} [--data DIR]",
