@@ -164,6 +164,8 @@ def card_headline(card: dict) -> str:
     (``real: AUC 0.961 [...] | sim: acc ...``), else the simulation metrics marked ``(sim only)``."""
     from .kinds import kind_of
 
+    if card.get("training", {}).get("simulator") is None and card.get("real", {}).get("metrics"):
+        return f"real: {real_headline(card['real'])} | sim: none (trained on the real kit only)"
     try:
         sim = kind_of(card).headline(card["metrics"])
     except (KeyError, TypeError, ValueError):  # e.g. a model trained on a real kit only
