@@ -85,11 +85,11 @@ RECIPES: dict[str, Recipe] = {
             name="transient_realbogus",
             task="transient",
             kind="classifier",
-            size=63,
+            size=32,
             channels=["science", "reference", "difference"],
             arch={"net": "cnn", "in_ch": 3, "n_out": 2, "widths": [24, 32, 64, 96], "dropout": 0.3},
             n_train=16000, n_val=2000, n_test=3000, epochs=8, real_kit="ztf_alerts",
-            real={"trainer": "realbogus:train", "crop": 32, "epochs": 30, "lr": 5e-4, "batch": 32, "patience": 8,
+            real={"trainer": "realbogus:train", "stamp": 63, "epochs": 30, "lr": 5e-4, "batch": 32, "patience": 8,
                   "sim_weight": 0.5, "seed": 17},
             description="Real/bogus classifier for ZTF alert triplets (science, reference, difference; raw 63x63 "
                         "stamps at 1.01\"/px as ZTF serves them, NaN masks allowed; the central 32x32 is classified): "

@@ -46,7 +46,7 @@ SIM_VERSION = 2  # part of the cache name: bump when the transient simulator or 
 
 def card_inputs(spec: Recipe, ranges: dict | None = None) -> dict:
     """The card's ``inputs``: raw ZTF stamps in, the ``ztf`` adapter, the network's crop, OOD ranges."""
-    s = int(spec.real.get("crop", 32))
+    s = int(spec.size)  # the network's input: the centre of the stamp
     return {"shape": [3, s, s], "stamp_shape": [3, ztf_inputs.STAMP, ztf_inputs.STAMP], "bands": list(spec.channels),
             "pixel_scale_arcsec": ztf_inputs.PIXEL_SCALE, "adapter": "ztf",
             "units": "raw ZTF alert stamps as served (cutoutScience, cutoutTemplate, cutoutDifference): counts, "
@@ -87,18 +87,19 @@ def simulated(spec: Recipe, opts: Options, inputs: dict) -> dict[str, ImageBatch
     sizes = (opts.n_train or max([spec.n_train] + [st[2] for st in spec.stages if len(st) > 2]),
              opts.n_val or spec.n_val, opts.n_test or spec.n_test)
     seeds = spec.split_seeds()
+    stamp = int(spec.real.get("stamp", 63))  # simulated as ZTF serves alerts; the network sees the centre
     out = {}
     for k, n in zip(("train", "val", "test"), sizes):
         if not n:
             continue
         crop = inputs["shape"][-1]
-        path = cache_dir() / f"{spec.task}_ztf{SIM_VERSION}_s{seeds[k]}_n{n}_px{spec.size}_crop{crop}.npz"
+        path = cache_dir() / f"{spec.task}_ztf{SIM_VERSION}_s{seeds[k]}_n{n}_px{stamp}_crop{crop}.npz"
         if path.exists():
             z = np.load(path, allow_pickle=False)
             out[k] = ImageBatch(z["images"], z["labels"], [str(c) for c in z["class_names"]],
                                 {m[5:]: z[m] for m in z.files if m.startswith("meta_")}, spec.task, seeds[k])
             continue
-        jobs = [(spec.task, a, min(a + CHUNK, n), seeds[k], spec.size, inputs) for a in range(0, n, CHUNK)]
+        jobs = [(spec.task, a, min(a + CHUNK, n), seeds[k], stamp, inputs) for a in range(0, n, CHUNK)]
         with ProcessPoolExecutor(max(1, min(2, len(jobs)))) as ex:
             parts = list(progress_bar(ex.map(_simulate_chunk, jobs), opts.progress, total=len(jobs),
                                       desc=f"simulating ZTF-like {k} alerts"))
@@ -138,7 +139,8 @@ def train(spec: Recipe, opts: Options) -> tuple[dict, dict]:
         card["training"]["snapshots"] = [save_weights(st, snap / f"stage{k + 1}.safetensors")
                                          for k, st in enumerate(snapshots)]
     state = card.pop("_state")
-    card["training"]["simulator"] = (f"astrohub.sims.images.simulate_images(task={spec.task!r}, size={spec.size}) "
+    card["training"]["simulator"] = (f"astrohub.sims.images.simulate_images(task={spec.task!r}, "
+                                     f"size={spec.real.get('stamp', 63)}) "
                                      "(ZTF-like alert stamps), through astrohub.models.inputs.ztf.prepare")
     stats = np.concatenate([b.meta["stamp_stats"] for b in data.values()])
     ranges = {"nan_fraction": [0.0, round(float(stats[:, 0].max()), 3)]}

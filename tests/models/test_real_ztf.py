@@ -1,0 +1,147 @@
+"""transient_realbogus on real ZTF alerts (the ztf_alerts kit): the shipped weights re-measured on the kit's
+held-out test split match the card and meet its recorded verdicts; raw stamps as ZTF serves them (NaN,
+fill values, sky) go in untouched; bad input is refused with a message naming what is wrong; rows unlike the
+training data are flagged."""
+
+import numpy as np
+import pytest
+
+from astrohub import models
+from astrohub.models.evaluation import kits
+from astrohub.models.evaluation.kits import ztf_alerts as Z
+from astrohub.models.inputs import InputError
+
+try:
+    KIT = kits.kit_dir("ztf_alerts")
+except kits.KitError:  # pragma: no cover - the kit lives outside the repository
+    KIT = None
+needs_kit = pytest.mark.skipif(KIT is None, reason="the ztf_alerts real data kit is not available")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return models.load("transient_realbogus", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def kit():
+    return Z.load(KIT)
+
+
+@pytest.fixture(scope="module")
+def measured(model):
+    return kits.measure("transient_realbogus", model)
+
+
+def test_card_leads_with_the_real_section(model):
+    card = model.card
+    keys = list(card)
+    assert card["validated_on_real"] is True and keys.index("real") < keys.index("metrics")
+    real = card["real"]
+    assert real["kit"] == "ztf_alerts" and real["split"]["test_scored"] > 150
+    for key in ("auc_ci95", "known_real_recall_ci95", "accuracy_ci95"):
+        lo, hi = real["metrics"][key]
+        assert lo <= real["metrics"][key[:-5]] <= hi
+    assert "ztf_rb" in real and "metrics" in real["baseline"]
+    assert card["inputs"]["adapter"] == "ztf" and card["inputs"]["stamp_shape"] == [3, 63, 63]
+    assert set(card["inputs"]["ranges"]) >= {"nan_fraction", "sky", "noise"}
+    assert card["outputs"]["classes"] == ["bogus", "real"]
+
+
+@needs_kit
+def test_real_split_metrics_reproduce_the_card_and_its_verdicts(model, measured):
+    card = model.card["real"]
+    m = measured["metrics"]
+    for key in ("auc", "known_real_recall", "accuracy"):
+        assert m[key] == pytest.approx(card["metrics"][key], abs=1e-6), key
+    assert measured["ztf_rb"]["metrics"]["auc"] == pytest.approx(card["ztf_rb"]["metrics"]["auc"], abs=1e-9)
+    assert measured["baseline"]["metrics"]["auc"] == pytest.approx(card["baseline"]["metrics"]["auc"], abs=0.02)
+    # the verdicts are computed from the numbers, and the card records them as they are
+    assert measured["target_met"]["auc"] == (m["auc"] >= 0.95)
+    assert measured["target_met"]["known_real_recall"] == (m["known_real_recall"] >= 0.95)
+    assert measured["target_met"]["auc_above_rb"] == (m["auc"] > measured["ztf_rb"]["metrics"]["auc"])
+    assert measured["target_met"] == card["target_met"]
+
+
+@needs_kit
+def test_the_split_is_deterministic_stratified_and_disjoint(kit):
+    a, b = Z.split(kit), Z.split(kit)
+    for k in ("train", "val", "test"):
+        np.testing.assert_array_equal(a[k], b[k])
+    allidx = np.concatenate([a["train"], a["val"], a["test"]])
+    assert len(np.unique(allidx)) == len(allidx) == len(kit["candid"]) == 1000
+    for k in ("train", "val", "test"):
+        frac = kit["label"][a[k]].mean()
+        assert abs(frac - kit["label"].mean()) < 0.02
+    assert kit["known_real"].sum() == 58 and kit["has_drb"].sum() == 960
+
+
+@needs_kit
+def test_raw_stamps_with_nans_and_fill_values_work(model, kit):
+    nan_rows = np.flatnonzero(np.isnan(kit["stamps"]).any(axis=(1, 2, 3)))[:6]
+    fill_rows = np.flatnonzero((np.abs(kit["stamps"]) > 1e30).any(axis=(1, 2, 3)))[:2]
+    rows = np.concatenate([nan_rows, fill_rows])
+    x = kit["stamps"][rows]
+    pred = model.predict(x, mc_samples=4)
+    assert pred.probabilities.shape == (len(rows), 2) and np.isfinite(pred.probabilities).all()
+    assert np.allclose(pred.probabilities.sum(1), 1, atol=1e-5) and "real" in pred.class_names
+    assert pred.ood is not None and len(pred.ood_reason) == len(rows)
+    one = model.predict(x[0], mc_samples=0)  # a single [3, 63, 63] alert
+    np.testing.assert_allclose(one.probabilities[0], pred.probabilities[0], atol=1e-5)
+    assert np.isnan(x).any()  # the caller's array is not modified
+
+
+def test_bad_inputs_say_what_is_wrong(model):
+    good = np.random.default_rng(0).normal(100, 5, (2, 3, 63, 63))
+    with pytest.raises(InputError, match=r"expects 3 band\(s\) per alert \(science, reference, difference"):
+        model.predict(good[:, :2])
+    with pytest.raises(InputError, match=r"expects stamps shaped \[N, 3, 63, 63\].*got an array of shape \(63, 63\)"):
+        model.predict(good[0, 0])
+    with pytest.raises(InputError, match=r"expects square stamps of at least 32x32 pixels at 1.01\"/px .* got 20x20"):
+        model.predict(good[:, :, :20, :20])
+    with pytest.raises(InputError, match="must be numeric"):
+        model.predict(np.full((1, 3, 63, 63), "a"))
+    with pytest.raises(InputError, match="empty input"):
+        model.predict(np.zeros((0, 3, 63, 63)))
+    bad = good.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(InputError, match=r"1 stamp\(s\) have a plane with no finite pixel \(stamp 1 difference\)"):
+        model.predict(bad)
+
+
+def test_ood_flags_name_the_reason(model):
+    from astrohub.sims.images import simulate_images
+
+    x = simulate_images("transient", 6, seed=77, size=63).images.astype(np.float64)
+    pred = model.predict(x, mc_samples=0)
+    assert pred.ood.shape == (6,) and len(pred.ood_reason) == 6
+    masked = x.copy()
+    masked[0, :, :, :45] = np.nan  # most of the stamp off-chip
+    masked[1] *= 1e4  # a sky level and noise far beyond ZTF's
+    p2 = model.predict(masked, mc_samples=0)
+    assert p2.ood[0] and "masked (NaN) pixel fraction" in p2.ood_reason[0]
+    assert p2.ood[1] and "science sky level" in p2.ood_reason[1]
+    small = model.predict(x[:, :, 15:47, 15:47], mc_samples=0)  # a 32x32 crop: accepted, but flagged
+    assert small.ood.all() and "smaller than ZTF's 63x63" in small.ood_reason[0]
+
+
+def test_simulated_alerts_are_ztf_like():
+    """The pretraining simulator: raw counts with sky, a less noisy reference, the candidate positive in
+    the difference, NaN masks on some stamps (real and bogus alike)."""
+    from astrohub.sims.images import ZTF_PIXEL_SCALE, simulate_images
+
+    b = simulate_images("transient", 120, seed=5, size=63)
+    assert b.images.shape == (120, 3, 63, 63) and ZTF_PIXEL_SCALE == 1.01
+    sci, ref, diff = (b.images[:, k].astype(np.float64) for k in range(3))
+    sky = np.nanmedian(sci.reshape(120, -1), 1)
+    assert (sky > 10).all() and np.nanmedian(np.abs(np.nanmedian(diff.reshape(120, -1), 1))) < 0.5 * np.median(
+        b.meta["noise"])
+    noise_ref = 1.4826 * np.nanmedian(np.abs(ref - np.nanmedian(ref.reshape(120, -1), 1)[:, None, None])
+                                      .reshape(120, -1), 1)
+    assert np.median(noise_ref / b.meta["noise"]) < 0.6
+    centre = np.nansum(diff[:, 30:33, 30:33], axis=(1, 2))
+    assert (centre[b.labels == 1] > 0).mean() > 0.95
+    has_nan = np.isnan(b.images).any(axis=(1, 2, 3))
+    assert 0 < has_nan.mean() < 0.5 and has_nan[b.labels == 1].any()
+    assert set(np.unique(b.meta["bogus_type"][b.labels == 0])) >= {0, 1, 2, 4}
+    assert 1.2 <= b.meta["psf_fwhm"].min() and b.meta["psf_fwhm"].max() <= 4.5
