@@ -17,7 +17,8 @@ Every curve carries white noise, red noise (an Ornstein-Uhlenbeck process) and t
 (``MISSIONS``): TESS (the mid-sector downlink gap, momentum dumps every few days with flagged cadences and flux
 steps, ramps at orbit starts), Kepler (monthly downlink gaps, thermal ramps after them, cosmic rays, sudden
 pixel-sensitivity dropouts) or K2 (6-hour roll sawtooth residuals); plus PDC residual trends and flagged
-(NaN) cadences. Fluxes are relative (median ~1), NaN where a cadence was flagged or in a gap.
+(NaN) cadences. Fluxes are relative (median ~1), NaN where a cadence was flagged or in a gap (the archive's
+fixed-grid batch, :func:`simulate_lightcurves`, keeps those cadences by default).
 
 :func:`simulate_lightcurves` gives a batch on one shared time grid (the archive's light curves);
 :func:`simulate_curve` one curve on any time stamps (training uses it with many spans and cadences).
@@ -257,9 +258,11 @@ def _systematics(rng, t, sig, mission):
     return s, lost
 
 
-def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float | None = None):
-    """One light curve of class ``label`` on time stamps ``t`` (days): (flux with NaN where flagged, flux_err,
-    meta). ``mission`` picks the systematics (default: drawn); ``noise`` the white noise per cadence
+def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float | None = None, gaps: bool = True):
+    """One light curve of class ``label`` on time stamps ``t`` (days): (flux, flux_err, meta); the flux is NaN
+    where a cadence is flagged or in a gap (``gaps=False``: those cadences keep their simulated flux, as an
+    archive table holding only unflagged rows on a regular grid would). ``mission`` picks the systematics
+    (default: drawn); ``noise`` the white noise per cadence
     (default: log-uniform 30 ppm - 4 ppt; signals below a total S/N drawn from 8-100 are scaled up, then the
     noise lowered)."""
     t = np.asarray(t, dtype=np.float64)
@@ -304,15 +307,17 @@ def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float 
             k = int(rng.integers(1, len(t)))
             lost, sysm = np.roll(lost, k), np.roll(sysm, k)
     flux = f * (1 + red + sysm + rng.normal(0.0, sig, t.size))
-    flux[lost] = np.nan
+    if gaps:
+        flux[lost] = np.nan
     m["noise"] = sig
     return flux, np.full_like(t, sig), m
 
 
 def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: float = 27.0,
-                         labels=None) -> LightCurveBatch:
+                         labels=None, gaps: bool = False) -> LightCurveBatch:
     """Simulate ``n`` light curves over ``baseline`` days on one grid of ``n_points`` time stamps; object i uses
-    ``default_rng([seed, 13, i])``. Flagged cadences and gaps are NaN.
+    ``default_rng([seed, 13, i])``. With ``gaps``, flagged cadences and gaps are NaN; by default (the archive's
+    light curves: finite FLUX on one regular grid) they keep their simulated flux, systematics included.
 
     Labels default to 30% transit, 25% eclipsing binary, 25% variable, 20% noise.
     """
@@ -330,7 +335,7 @@ def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: floa
     err = np.zeros((n, n_points), np.float32)
     meta = {k: np.zeros(n, np.float32) for k in META_KEYS}
     for i in range(n):
-        f, e, m = simulate_curve(np.random.default_rng([int(seed), 13, i]), int(labels[i]), t)
+        f, e, m = simulate_curve(np.random.default_rng([int(seed), 13, i]), int(labels[i]), t, gaps=gaps)
         flux[i], err[i] = f, e
         for k in META_KEYS:
             meta[k][i] = m[k]

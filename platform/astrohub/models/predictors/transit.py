@@ -188,9 +188,23 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
 
     def explain(self, x, time=None, target: str | None = None) -> np.ndarray:
         """Saliency [W, 256] over the phase-folded global view of each window (the BLS transit at the centre,
-        bin 128) for class ``target`` (default: each window's predicted class)."""
+        bin 128) for class ``target`` (default: each window's predicted class); see :meth:`explain_features`."""
         return self.explain_features(*self.features(x, time), target=target)
 
     def explain_features(self, g, loc, s, target: str | None = None) -> np.ndarray:
-        """:meth:`explain` on precomputed :meth:`features` (the global view is ``g[:, 0]``)."""
-        return self._explain((g, loc, s), 0, target)
+        """:meth:`explain` on precomputed :meth:`features`: |input x d logit / d input| (gradient x input, Shrikumar
+        et al. 2017: where the folded light curve carries what the decision rests on) summed over the global
+        view's channels folded on the primary phase axis (0: noise units, 3: relative flux), the axis of
+        ``g[:, 0]``; the half-phase channel (1) and the flux-versus-time channel (2) lie on other axes."""
+        import torch
+
+        if target is not None and target not in self.class_names:
+            return self._explain((g, loc, s), 0, target)  # its message names the unknown class
+        xs = [self._t(a).requires_grad_(i == 0) for i, a in enumerate((g, loc, s))]
+        with torch.enable_grad():
+            logits = self.net(*xs)
+            idx = logits.argmax(1) if target is None else torch.full((len(logits),), self.class_names.index(target),
+                                                                     device=logits.device)
+            logits.gather(1, idx.view(-1, 1)).sum().backward()
+        attr = (xs[0].grad * xs[0].detach()).abs()
+        return (attr[:, 0] + attr[:, 3]).cpu().numpy().astype(np.float64)
