@@ -101,7 +101,7 @@ def test_models_headline_leads_with_real_data_when_the_card_has_it(capsys, monke
     assert lines["lens_finder"].endswith("real: AUC 0.961 [0.942, 0.978]; baseline ZTF rb AUC 0.890 | sim: acc 0.9610 "
                                          "AUC 0.9934 ECE 0.0102")
     assert "(sim only)" not in lines["lens_finder"]
-    for name in ("galaxy_morphology", "transient_realbogus", "cutout_denoiser"):  # simulations only: said so
+    for name in ("galaxy_morphology", "galaxy_vae", "cutout_denoiser"):  # simulations only: said so
         assert lines[name].endswith("(sim only)") and "real:" not in lines[name]
 
 
@@ -131,5 +131,7 @@ def test_real_summaries_of_the_kits_shapes():
     assert cli.real_headline({"metrics": {"auc": {"value": 0.9, "ci95": [0.8, 0.95]}}}) == "AUC 0.900 [0.800, 0.950]"
     # a card that is not validated (or has no metrics) says so, whatever else it holds
     assert cli.real_summary({"validated_on_real": False, "real": pz}) == "not validated on real data"
+    assert cli.real_summary({"validated_on_real": False, "real": dict(pz, selection_on_kit=True)}).startswith(
+        "not a clean real-data validation (the kit also guided design choices): galaxies: sigma_NMAD 0.0191")
     assert cli.real_summary({"validated_on_real": True, "real": {"kit": "x"}}) == "not validated on real data"
     assert cli.real_headline({"metrics": {"n": 5}}) == "no real-data metrics"

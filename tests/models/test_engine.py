@@ -124,6 +124,8 @@ def test_write_model_and_checkpoints_round_trip(tmp_path):
     assert written["validated_on_real"] is False  # no real section
     assert write_model(dict(card, real={"metrics": {"accuracy": 0.9}}), net.state_dict(),
                        tmp_path / "r")["validated_on_real"] is True
+    chosen = {"metrics": {"accuracy": 0.9}, "selection_on_kit": True}  # the split also guided design choices
+    assert write_model(dict(card, real=chosen), net.state_dict(), tmp_path / "s")["validated_on_real"] is False
     assert written["weights"]["sha256"] == sha256_file(tmp_path / "m" / "weights.safetensors")
     assert json.loads((tmp_path / "m" / "card.json").read_text())["weights"] == written["weights"]
     state = load_weights(tmp_path / "m" / "weights.safetensors", written["weights"]["sha256"])

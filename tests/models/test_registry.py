@@ -101,7 +101,10 @@ def test_a_card_says_whether_it_was_validated_on_real_data(model_copy):
     from astrohub.models.cards import retrained
 
     card = json.loads((model_copy / "card.json").read_text())
-    assert card["validated_on_real"] is False  # simulations only: said so, not left out
+    card.pop("real", None)
+    card["validated_on_real"] = False  # simulations only: said so, not left out
+    (model_copy / "card.json").write_text(json.dumps(card))
+    assert read_card(model_copy / "card.json")["validated_on_real"] is False
     for bad, message in ((None, "'validated_on_real' must be true or false"),
                          (True, "says validated_on_real but has no real.metrics")):
         c = dict(card)
@@ -112,6 +115,11 @@ def test_a_card_says_whether_it_was_validated_on_real_data(model_copy):
         (model_copy / "card.json").write_text(json.dumps(c))
         with pytest.raises(CardError, match=message):
             read_card(model_copy / "card.json")
+    chosen = dict(card, validated_on_real=True, real={"kit": "k", "metrics": {"accuracy": 0.9},
+                                                      "selection_on_kit": True})
+    (model_copy / "card.json").write_text(json.dumps(chosen))
+    with pytest.raises(CardError, match="its real split also guided design choices"):
+        read_card(model_copy / "card.json")
     real = dict(card, validated_on_real=True, real={"kit": "k", "metrics": {"accuracy": 0.9}})
     (model_copy / "card.json").write_text(json.dumps(real))
     assert read_card(model_copy / "card.json")["validated_on_real"] is True

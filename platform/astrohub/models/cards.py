@@ -55,6 +55,9 @@ def validate_card(card: dict) -> dict:
                         "on a real held-out split?)")
     if card["validated_on_real"] and not card.get("real", {}).get("metrics"):
         raise CardError(f"model card {name!r} says validated_on_real but has no real.metrics")
+    if card["validated_on_real"] and card["real"].get("selection_on_kit"):
+        raise CardError(f"model card {name!r} says validated_on_real, but its real split also guided design "
+                        "choices (real.selection_on_kit): that is not a held-out validation")
     return card
 
 

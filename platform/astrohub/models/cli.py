@@ -147,9 +147,13 @@ def real_headline(real: dict, with_baseline: bool = True) -> str:
 
 def real_summary(card: dict) -> str:
     """What a panel shows next to a prediction: ``"real ZTF alerts (held-out split): AUC 0.961 [...]; ..."``
-    (the section's own ``headline`` sentence when its kit writes one) for a model validated on real data,
-    else ``"not validated on real data"``."""
+    (the section's own ``headline`` sentence when its kit writes one) for a model validated on real data;
+    real figures marked "not a clean real-data validation" when the kit also guided design choices
+    (``real.selection_on_kit``); else ``"not validated on real data"``."""
     real = card.get("real") or {}
+    if real.get("metrics") and real.get("selection_on_kit"):
+        return (f"not a clean real-data validation (the kit also guided design choices): "
+                f"{(real.get('headline') or '').strip() or real_headline(real)}")
     if not card.get("validated_on_real") or not real.get("metrics"):
         return NOT_VALIDATED
     if isinstance(real.get("headline"), str) and real["headline"].strip():

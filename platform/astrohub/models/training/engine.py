@@ -235,11 +235,13 @@ def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
 # ----------------------------------------------------------------------------- writing and checkpoints
 def write_model(card: dict, state: dict, out: str | Path) -> dict:
     """Save ``state`` as ``out/weights.safetensors``, record its sha256 and size in ``card``, set
-    ``validated_on_real`` from its ``real`` section and write ``out/card.json``; returns the card. The one
-    way a trained model reaches disk."""
+    ``validated_on_real`` from its ``real`` section (true when it has metrics on a held-out real split and
+    does not say ``selection_on_kit``: that split also guided design choices) and write ``out/card.json``;
+    returns the card. The one way a trained model reaches disk."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    card["validated_on_real"] = bool(card.get("real", {}).get("metrics"))  # a real held-out split, or not
+    real = card.get("real", {})  # validated: measured on a real split that chose nothing (not even design)
+    card["validated_on_real"] = bool(real.get("metrics")) and not real.get("selection_on_kit", False)
     digest = save_weights(state, out / "weights.safetensors")
     card["weights"] = {"file": "weights.safetensors", "format": "safetensors", "sha256": digest,
                        "bytes": (out / "weights.safetensors").stat().st_size}
