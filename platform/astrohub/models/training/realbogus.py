@@ -253,7 +253,8 @@ def adapt(spec: Recipe, opts: Options, card: dict, state: dict, data: dict, kdir
         te = data["test"]
         lg_te = logits(net, normalise(te.images)[0], dev)
         pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
-        card["metrics"] = {"split": "test (simulated)", **M.classification_report(te.labels, pte, te.class_names),
+        card["metrics"] = {"split": "test", "data": "simulated",
+                           **M.classification_report(te.labels, pte, te.class_names),
                            "ece_uncalibrated": M.ece(te.labels, F.softmax(lg_te, 1).numpy()),
                            "by_snr": by_snr(te, pte)}
         card["target_met"] = M.targets_met(spec.targets, card["metrics"], card["baseline"]["metrics"])
