@@ -33,6 +33,7 @@ def test_light_curves_are_vetted_with_folded_saliency_gallery(arc):
     assert np.mean(np.asarray(t["pred_class"]).astype(str) == np.asarray(rows["class_name"]).astype(str)) >= 0.85
     np.testing.assert_allclose(t["planet_score"], t["p_planet-transit"])
     assert (np.asarray(t["bls_period"]) > 0).all()
+    assert np.isfinite(np.asarray(t["bls_t0"], float)).all() and t["bls_t0"].unit == "d"  # the epoch, for folding
     # gallery: folded light curves, saliency concentrated on the transit (centre of the fold) for planets
     assert len(c.gallery.children) == 12 and all(is_png(tile.children[0].value) for tile in c.gallery.children)
     planets = [i for i in range(12) if t["pred_class"][i] == "planet-transit"]

@@ -174,7 +174,8 @@ def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain
     g, loc, s = predictor.features(first) if len(first) else (np.zeros((0, 1, 0)),) * 3
     out = annotate_classes(table, pred)
     out["planet_score"], out["bls_period"], out["bls_duration"] = pred.planet_score, pred.period, pred.duration
-    out["bls_period"].unit = out["bls_duration"].unit = "d"
+    out["bls_t0"] = pred.t0  # the transit epoch: folding on (time - t0) / period centres the transit
+    out["bls_period"].unit = out["bls_duration"].unit = out["bls_t0"].unit = "d"
     k = min(explain_first, len(g))
     phase = (np.arange(g.shape[-1]) + 0.5) / g.shape[-1] - 0.5
     sal = predictor.explain_features(g[:k], loc[:k], s[:k]) if k else None
