@@ -100,15 +100,23 @@ def fit_baseline(kit: dict, idx: np.ndarray, inputs: dict, seed: int = SEED):
 
 def scores(y: np.ndarray, p_real: np.ndarray, known: np.ndarray) -> dict:
     """AUC against ``y`` (with 95% bootstrap CI), accuracy (CI) and ECE at 0.5, recall on the ``known`` rows
-    (CI), per-class recall and the confusion matrix."""
+    (Wilson 95% interval), per-class recall and the confusion matrix."""
     p = np.stack([1 - p_real, p_real], 1)
     rep = M.classification_report(y, p, ["bogus", "real"])
     rep["auc_ci95"] = M.bootstrap_ci(M.auc, y, p, n_boot=1000)
     k = np.asarray(known, bool)
     rep["known_real_n"] = int(k.sum())
     rep["known_real_recall"] = _recall(y[k], p[k])
-    rep["known_real_recall_ci95"] = M.bootstrap_ci(_recall, y[k], p[k], n_boot=1000) if k.any() else None
+    rep["known_real_recall_ci95"] = wilson(int((p[k, 1] >= 0.5).sum()), int(k.sum())) if k.any() else None
     return rep
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> list[float]:
+    """Wilson score 95% interval of a proportion k/n (the bootstrap collapses to [1, 1] at 11/11)."""
+    p = k / n
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (
+        1 + z * z / n)
+    return [float(max(centre - half, 0.0)), float(min(centre + half, 1.0))]
 
 
 def measure(model, kit_dir: str | Path) -> dict:
