@@ -43,6 +43,8 @@ def test_cutout_files_have_wcs_at_object(live):
     ra, dec = WCS(h).celestial.all_pix2world([[h["NAXIS1"] / 2 - 0.5, h["NAXIS2"] / 2 - 0.5]], 0)[0]
     assert abs(ra - row["ra"]) < 1e-6 and abs(dec - row["dec"]) < 1e-6
     assert abs(abs(h["CDELT1"]) * 3600 - 0.2) < 1e-9
+    ztf = fits.getheader(next(f for f in files if f.name.startswith("transient-")))  # ZTF-like alert stamps
+    assert abs(abs(ztf["CDELT1"]) * 3600 - 1.01) < 1e-9 and ztf["BUNIT"] == "counts" and ztf["NAXIS3"] == 3
 
 
 def test_cutout_headers_record_the_psf(live):

@@ -69,13 +69,13 @@ def write_table(path: Path, columns: dict, header: dict) -> None:
     fits.HDUList([primary, fits.BinTableHDU.from_columns(cols)]).writeto(path, overwrite=True)
 
 
-def cutout_header(ra: float, dec: float, size: int, planes: int = 1) -> fits.Header:
-    """A TAN WCS header centred on (ra, dec) at PIXEL_SCALE arcsec/pixel."""
+def cutout_header(ra: float, dec: float, size: int, planes: int = 1, scale: float = PIXEL_SCALE) -> fits.Header:
+    """A TAN WCS header centred on (ra, dec) at ``scale`` arcsec/pixel (default PIXEL_SCALE)."""
     h = fits.Header()
     h["CTYPE1"], h["CTYPE2"] = "RA---TAN", "DEC--TAN"
     h["CRVAL1"], h["CRVAL2"] = float(ra), float(dec)
     h["CRPIX1"] = h["CRPIX2"] = size / 2 + 0.5
-    h["CDELT1"], h["CDELT2"] = -PIXEL_SCALE / 3600.0, PIXEL_SCALE / 3600.0
+    h["CDELT1"], h["CDELT2"] = -scale / 3600.0, scale / 3600.0
     h["CUNIT1"] = h["CUNIT2"] = "deg"
     h["RADESYS"], h["EQUINOX"] = "ICRS", 2000.0
     if planes > 1:
@@ -92,13 +92,14 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> np.ndarray:
     return chosen
 
 
-SURVEY_FORMAT = 3  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
+SURVEY_FORMAT = 4  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
+# 4: their headers say so (1.01"/px WCS, BUNIT counts);
 # a demo archive of an older format is rebuilt
 
 
 def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     """Simulate the ``size`` ("small" | "full") survey for ``seed`` into ``out_dir``; return a summary."""
-    from ..sims.images import simulate_images
+    from ..sims.images import ZTF_PIXEL_SCALE, simulate_images
 
     if size not in SIZES:
         raise ValueError(f"unknown survey size {size!r}; choose one of {', '.join(SIZES)}")
@@ -141,10 +142,12 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
             row = int(_pick(rng, pool, 1, taken)[0])
             img = batch.images[i]
             planes = img.shape[0] if img.ndim == 3 else 1
-            hdr = cutout_header(cat["ra"][row], cat["dec"][row], spec.cutout_size, planes)
+            ztf = task == "transient"  # ZTF-like alert stamps: 1.01"/px, raw counts with sky
+            hdr = cutout_header(cat["ra"][row], cat["dec"][row], spec.cutout_size, planes,
+                                ZTF_PIXEL_SCALE if ztf else PIXEL_SCALE)
             hdr.update({"OBJ_ID": int(cat["obj_id"][row]), "TASK": task, "LABEL": int(batch.labels[i]),
                         "CLASS": cname, "FILTER": "r", "DATE-OBS": "2026-01-%02dT00:00:00" % (1 + i % 28),
-                        "BUNIT": "sky-rms", "SEED": seed})
+                        "BUNIT": "counts" if ztf else "sky-rms", "SEED": seed})
             if planes == 3:
                 hdr["PLANES"] = "science,reference,difference"
             if "psf_fwhm" in batch.meta:  # as surveys record the seeing of each image
