@@ -32,7 +32,7 @@ from .series import fit_arrays, forest, inputs_card, mdn_loss, run, series_card
 
 # what Recipe.real may set (the defaults of a run that sets nothing)
 ADAPT_DEFAULTS = {"members": 5, "epochs": 300, "lr": 1e-3, "batch": 128, "pct_start": 0.3, "weight_decay": 1e-4,
-                  "qso_weight": 4, "noise": 0.0, "refit_normalisation": True}
+                  "qso_weight": 4, "noise": 0.0, "refit_normalisation": True, "sim_weight": 0.0}
 
 
 def train_photoz(spec: Recipe, opts: Options) -> tuple[dict, dict]:
@@ -51,7 +51,7 @@ def fit_photoz(spec, data, sizes, kw, opts: Options | None = None):
     arch, adapted = dict(spec.arch), None
     if spec.real_kit and spec.real:
         kit = kits.kit_dir(spec.real_kit, opts.data if opts is not None else None)
-        state, norm, adapted = adapt(spec, state, norm, kit, kw)
+        state, norm, adapted = adapt(spec, state, norm, kit, kw, sim=(tr, va))
         arch["members"] = adapted["members"]
     inputs = inputs_card(spec, {"shape": [5], "bands": list(PH.BANDS), "columns":
                                 [f"mag_{b}" for b in "ugriz"] + [f"err_{b}" for b in "ugriz"], "units": "AB mag",
@@ -96,9 +96,14 @@ def renormalised(state: dict, old: dict, new: dict) -> dict:
     return st
 
 
-def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict) -> tuple[dict, dict, dict]:
+def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict, sim=None) -> tuple[dict, dict, dict]:
     """Fine-tune the pretrained ``state`` on the kit's train split (selection on its val split only):
-    returns (ensemble state, normalisation, what the card records under training.real)."""
+    returns (ensemble state, normalisation, what the card records under training.real).
+
+    With ``sim_weight`` > 0 and ``sim`` = (simulated train split, simulated val split) every step also draws
+    a fresh batch of simulated rows (same size, random from the simulated train split) and adds
+    ``sim_weight`` x its NLL to the loss, so the adapted model keeps the simulator's skill; the simulated val
+    NLL is logged (``sim_val_loss``) but selection stays on the kit's val split."""
     cfg = {**ADAPT_DEFAULTS, **spec.real}
     if kw.get("epochs") is not None and kw["epochs"] < spec.epochs:  # a smoke run (--epochs): short here too
         cfg["epochs"] = min(cfg["epochs"], kw["epochs"])
@@ -115,6 +120,13 @@ def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict) -> tuple[dict, d
     wtr, wva = (torch.from_numpy(np.where(d["labels"] == 2, float(cfg["qso_weight"]), 1.0).astype(np.float32))
                 for d in (tr, va))
     etr = torch.from_numpy(tr["errors"].astype(np.float32))
+    sim_w = float(cfg["sim_weight"]) if sim is not None else 0.0
+    if sim_w > 0:
+        s_tr, s_va = sim
+        xs_tr, xs_va = (torch.from_numpy(((PH.features(d["mags"].astype(np.float64), d["errors"].astype(np.float64))
+                                            - mu) / sd).astype(np.float32)) for d in (s_tr, s_va))
+        ys_tr, ys_va = (torch.from_numpy(d["redshift"].astype(np.float32)) for d in (s_tr, s_va))
+        ones_tr, ones_va = torch.ones(len(ys_tr)), torch.ones(len(ys_va))
     members, logs = {}, []
     for j in range(int(cfg["members"])):
         seed = spec.seed * 1000 + j
@@ -131,11 +143,18 @@ def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict) -> tuple[dict, d
                 xb = xtr[idx]
                 if cfg["noise"]:
                     xb = _jitter(xb, etr[idx], cfg["noise"], mu, sd, g)
-                yield lambda m, xb=xb, yb=ytr[idx], wb=wtr[idx]: _weighted_nll(m, xb, yb, wb)
+                if sim_w > 0:
+                    sidx = torch.randint(len(ys_tr), (len(idx),), generator=g)
+                    yield lambda m, xb=xb, yb=ytr[idx], wb=wtr[idx], sidx=sidx: (
+                        _weighted_nll(m, xb, yb, wb)
+                        + sim_w * _weighted_nll(m, xs_tr[sidx], ys_tr[sidx], ones_tr[sidx]))
+                else:
+                    yield lambda m, xb=xb, yb=ytr[idx], wb=wtr[idx]: _weighted_nll(m, xb, yb, wb)
 
         def validate(m):
             with torch.no_grad():
-                return float(_weighted_nll(m, xva, yva, wva)), {}
+                extra = {"sim_val_loss": float(_weighted_nll(m, xs_va, ys_va, ones_va))} if sim_w > 0 else {}
+                return float(_weighted_nll(m, xva, yva, wva)), extra
 
         plan = Plan(epochs=int(cfg["epochs"]), lr=float(cfg["lr"]), pct_start=float(cfg["pct_start"]),
                     weight_decay=float(cfg["weight_decay"]), clip_grad=5.0, max_minutes=kw.get("max_minutes"))
@@ -145,7 +164,9 @@ def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict) -> tuple[dict, d
         logs.append({"member": j, "seed": seed, "best_epoch": r.best_epoch, "epochs_run": len(r.history),
                      "best_val_nll": round(min(h["val_loss"] for h in r.history), 5),
                      "log": [{"epoch": h["epoch"], "train_loss": round(h["train_loss"], 5),
-                              "val_loss": round(h["val_loss"], 5)} for h in r.history[::10]]})
+                              "val_loss": round(h["val_loss"], 5),
+                              **({"sim_val_loss": round(h["sim_val_loss"], 5)} if "sim_val_loss" in h else {})}
+                             for h in r.history[::10]]})
     record = {"kit": spec.real_kit, "file": K.FILE, "split": K.split_info(real, parts),
               "rows_used": {k: {"n": int(len(parts[k])), "sha256": _digest(parts[k]),
                                 "rows": ",".join(map(str, parts[k].tolist()))} for k in ("train", "val")},
@@ -153,10 +174,22 @@ def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict) -> tuple[dict, d
               "errors": K.ERROR_MODEL, "recipe": cfg, "members": int(cfg["members"]),
               "method": "pretrained on simulations; normalisation refitted on the kit's train split; "
                         f"{cfg['members']} members fine-tuned (one-cycle, lr {cfg['lr']}, {cfg['epochs']} epochs, "
-                        f"QSO weight {cfg['qso_weight']}), each keeping its lowest val-split NLL epoch; "
+                        f"QSO weight {cfg['qso_weight']}"
+                        + (f"; every step adds {sim_w} x the NLL of an equal-size batch of simulated rows drawn "
+                           "from the simulated train split, so the simulator skill is kept" if sim_w > 0 else "")
+                        + "), each keeping its lowest val-split NLL epoch (the kit's val split only); "
                         "averaged in the mixture",
-              "members_log": logs, "ranges": PH.ranges(tr["mags"], tr["errors"])}
+              "members_log": logs, "ranges": _union(PH.ranges(tr["mags"], tr["errors"]),
+                                                    PH.ranges(sim[0]["mags"], sim[0]["errors"]))
+              if sim_w > 0 else PH.ranges(tr["mags"], tr["errors"])}
+    if sim_w > 0:
+        record["ranges_from"] = "union of the kit's train split and the simulated train split (both trained on)"
     return members, new, record
+
+
+def _union(a: dict, b: dict) -> dict:
+    """Elementwise union of two :func:`~astrohub.models.inputs.photometry.ranges` dicts."""
+    return {g: {k: [min(a[g][k][0], b[g][k][0]), max(a[g][k][1], b[g][k][1])] for k in a[g]} for g in a}
 
 
 def _digest(idx) -> str:
