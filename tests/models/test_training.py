@@ -57,6 +57,9 @@ def test_a_later_stage_adds_fresh_simulations_and_the_snapshots_ship_as_an_ensem
     from astrohub.models import recipes
 
     monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
+    # stages and snapshots only: without its real kit the recipe skips the adaptation to real alerts (the
+    # short run above and tests/models/test_real_ztf.py cover that), which would run its own 30 epochs here
+    monkeypatch.setenv("ASTROHUB_REAL_DATA", str(tmp_path / "no-kits"))
     spec = dataclasses.replace(recipes.RECIPES["transient_realbogus"], n_train=640, n_val=160, n_test=160, epochs=1,
                                batch=32, stages=((1, 5e-4, 960),), snapshot_ensemble=True)
     monkeypatch.setitem(recipes.RECIPES, "transient_realbogus", spec)

@@ -46,7 +46,7 @@ def test_classify_uses_the_psf_each_cutout_records(arc):
 def test_incompatible_model_is_a_message(arc):
     lens_rows = arc.query(pipeline.TEMPLATES["lens candidates"].replace("TOP 100", "TOP 5"))
     with pytest.raises(ValueError, match="model 'galaxy_morphology' does not apply to these rows; "
-                                         "compatible models: lens_finder, photoz_mdn"):
+                                         "compatible models: lens_finder, photoz_mdn, photoz_sim"):
         pipeline.classify(lens_rows, "galaxy_morphology", arc)
 
 

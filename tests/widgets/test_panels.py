@@ -73,7 +73,8 @@ def test_cone_by_object_name(arc):
 def test_classify_panel_predicts_filters_and_exports(arc, tmp_path):
     rows = arc.query(MORPH)
     c = ClassifyPanel(rows, archive=arc)
-    assert c.model.options == ("galaxy_morphology", "photoz_mdn")  # cutouts, and ugriz photometry in the rows
+    # cutouts, and ugriz photometry in the rows
+    assert c.model.options == ("galaxy_morphology", "photoz_mdn", "photoz_sim")
     c.mc.value = 5
     c.run_button.click()
     t = c.result.table

@@ -166,6 +166,13 @@ RECIPES: dict[str, Recipe] = {
                            "networks) from ugriz magnitudes and errors of stars, galaxies and QSOs: pretrained on "
                            "simulations, adapted to real SDSS DR14 photometry.",
                targets={}),
+        Recipe("photoz_sim", "photoz", "photoz-mdn",
+               {"net": "mdn", "n_in": 10, "hidden": [128, 128, 128], "k": 6},
+               n_train=20000, n_val=2000, n_test=4000, seed=3, epochs=150, batch=256, lr=1e-3, patience=25,
+               description="Photometric redshift PDFs (6-component Gaussian mixture density network) from "
+                           "ugriz magnitudes and errors, trained on the simulator only: the model of the demo "
+                           "archive's simulated catalogue (photoz_mdn's stage 1, not adapted to real data).",
+               targets={}),
         Recipe("stellar_params", "stellar_params", "spectrum-regressor",
                {"net": "spectrum", "in_ch": 1, "n_out": 6, "widths": [16, 32, 64], "hidden": 128,
                 "dropout": 0.0, "coarse": 64},
