@@ -207,7 +207,7 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     if isinstance(x, (list, tuple)) and x and all(isinstance(v, (str, Path, LightCurve)) for v in x):
         lcs = [v if isinstance(v, LightCurve) else read(v, name) for v in x]
         curves = [(lc.time, lc.flux) for lc in lcs]
-    elif (tabs := _tables(x)) is not None:
+    elif (tabs := table_list(x)) is not None:
         curves = [(_column(t, ("TIME", "MJD", "BJD"), name), _column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
                   for t in tabs]
     else:
@@ -217,7 +217,7 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     return [check(t, f, name, i, min_points) for i, (t, f) in enumerate(curves)]
 
 
-def _tables(x):
+def table_list(x):
     """Astropy tables from a TableSet (``astrohub.vo``) / list of Tables / single Table, else None."""
     from astropy.table import Table
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .images import InputError
+from .lightcurves import table_list
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
 LOCAL_HALF_WIDTH = 2.5  # local view spans +-2.5 transit durations
@@ -14,19 +15,6 @@ BANDS = ("u", "g", "r", "i", "z")
 
 
 # ----------------------------------------------------------------------------- coercion
-def _tables(x):
-    """Astropy tables from a TableSet / list of Tables / single Table, else None."""
-    from astropy.table import Table
-
-    if hasattr(x, "tables") and isinstance(x.tables, list):
-        return list(x.tables)
-    if isinstance(x, Table):
-        return [x]
-    if isinstance(x, (list, tuple)) and x and all(isinstance(t, Table) for t in x):
-        return list(x)
-    return None
-
-
 def _col(t, names, what, name):
     cols = {c.upper(): c for c in t.colnames}
     for n in names:
@@ -247,7 +235,7 @@ def lightcurve_batch(curves, progress=False, info=False):
 def spectra(x, name, wave_model, wave=None, error=None):
     """(flux [N, n_pix], error [N, n_pix] or None) on the model grid ``wave_model``; inputs on
     another grid covering it are linearly resampled."""
-    tabs = _tables(x)
+    tabs = table_list(x)
     if tabs is not None:
         rows = series_from_tables(tabs, ("WAVE", "WAVELENGTH", "LAMBDA"), ("FLUX",), ("ERROR", "ERR", "IVAR"), name)
     else:
@@ -295,38 +283,6 @@ def spectrum_input(flux):
 
 
 # ----------------------------------------------------------------------------- photometry
-def photometry(x, name, errors=None, bands=BANDS):
-    """(mags [N, 5], errors [N, 5]) from a Table/dict with mag_<b>/err_<b> columns or arrays."""
-    if hasattr(x, "colnames") or isinstance(x, dict):
-        keys = list(x.colnames) if hasattr(x, "colnames") else list(x)
-        missing = [b for b in bands if f"mag_{b}" not in keys or f"err_{b}" not in keys]
-        if missing:
-            raise InputError(f"{name}: missing band(s) {missing}: needs columns "
-                             f"{', '.join(f'mag_{b}' for b in bands)} and {', '.join(f'err_{b}' for b in bands)}")
-        mags = np.stack([np.asarray(x[f"mag_{b}"], np.float64) for b in bands], 1)
-        errs = np.stack([np.asarray(x[f"err_{b}"], np.float64) for b in bands], 1)
-    else:
-        if errors is None:
-            raise InputError(f"{name}: pass the magnitude errors too: predict(mags, errors) with [N, 5] arrays "
-                             f"(bands {', '.join(bands)})")
-        mags, errs = np.asarray(x, np.float64), np.asarray(errors, np.float64)
-        if mags.ndim == 1:
-            mags, errs = mags[None], errs.reshape(1, -1)
-        for what, a in (("magnitudes", mags), ("errors", errs)):
-            if a.ndim != 2 or a.shape[1] != len(bands):
-                raise InputError(f"{name}: {what} must be [N, {len(bands)}] (bands {', '.join(bands)}), "
-                                 f"got shape {a.shape}; missing bands are not supported")
-        if mags.shape != errs.shape:
-            raise InputError(f"{name}: magnitudes {mags.shape} and errors {errs.shape} differ in shape")
-    bad = ~(np.isfinite(mags) & np.isfinite(errs)).all(1)
-    if bad.any():
-        raise InputError(f"{name}: rows {np.nonzero(bad)[0][:10].tolist()} have NaN/inf magnitudes or errors "
-                         "(missing bands); drop them or fill all five bands")
-    if (errs <= 0).any():
-        raise InputError(f"{name}: magnitude errors must be positive")
-    return mags, errs
-
-
 def photometry_features(mags, errs):
     """[N, 10]: r magnitude, 4 adjacent colours and log10 of the 5 errors."""
     col = mags[:, :-1] - mags[:, 1:]
