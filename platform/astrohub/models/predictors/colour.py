@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..inputs import InputError, OODFlags
+from ..inputs import OODFlags
 from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
 from .base import Prediction
 from .images import Classifier
@@ -108,16 +108,4 @@ class ColourClassifier(Classifier):
         raw = torch.from_numpy(np.ascontiguousarray(self._normalised(frames))).to(self.device).requires_grad_(True)
         xn = raw.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else raw
         logits = self.net(xn)
-        if target is None:
-            idx = logits.argmax(1)
-        else:
-            if isinstance(target, str):
-                if target not in self.class_names:
-                    raise InputError(f"{self.name}: unknown class {target!r}; classes are {self.class_names}")
-                target = self.class_names.index(target)
-            if not 0 <= int(target) < len(self.class_names):
-                raise InputError(f"{self.name}: target class index {target} out of range "
-                                 f"0..{len(self.class_names) - 1}")
-            idx = torch.full((len(xn),), int(target), device=self.device)
-        logits.gather(1, idx.view(-1, 1)).sum().backward()
-        return raw.grad.abs().amax(1).cpu().numpy()
+        return self._saliency(raw, logits, target)

@@ -180,6 +180,10 @@ class Classifier(Predictor):
         xn = torch.asinh(raw / torch.from_numpy(sig).to(self.device))
         xn = xn.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else xn
         logits = self.net(xn) if fwhm is None else self.net.psf_head(self.net.embed(xn), fwhm)
+        return self._saliency(raw, logits, target)
+
+    def _saliency(self, raw: torch.Tensor, logits: torch.Tensor, target) -> np.ndarray:
+        """|d logit / d raw| (max over bands) for the predicted class, or ``target`` (class index or name)."""
         if target is None:
             idx = logits.argmax(1)
         else:
@@ -190,7 +194,7 @@ class Classifier(Predictor):
             if not 0 <= int(target) < len(self.class_names):
                 raise InputError(f"{self.name}: target class index {target} out of range "
                                  f"0..{len(self.class_names) - 1}")
-            idx = torch.full((len(xb),), int(target), device=self.device)
+            idx = torch.full((len(logits),), int(target), device=self.device)
         logits.gather(1, idx.view(-1, 1)).sum().backward()
         return raw.grad.abs().amax(1).cpu().numpy()
 
