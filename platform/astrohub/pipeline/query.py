@@ -12,7 +12,7 @@ TEMPLATES = {
     "morphology cutouts": _CUTOUT_JOIN.format(n=100, task="morphology"),
     "lens candidates": _CUTOUT_JOIN.format(n=100, task="lens"),
     "transient triplets": _CUTOUT_JOIN.format(n=100, task="transient"),
-    "bright galaxies": ("SELECT TOP 200 * FROM astrohub.objects WHERE class_name <> 'star' AND mag_r < 20 "
+    "bright galaxies": ("SELECT TOP 200 * FROM astrohub.objects WHERE class_name != 'star' AND mag_r < 20 "
                         "ORDER BY mag_r"),
     "light curves": "SELECT TOP 100 * FROM astrohub.lightcurves ORDER BY obj_id",
     "spectra": "SELECT TOP 100 * FROM astrohub.spectra ORDER BY obj_id",
