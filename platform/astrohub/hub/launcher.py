@@ -21,7 +21,7 @@ from pathlib import Path
 
 from astrohub.defaults import ARCHIVE_PORT, LOOPBACK, PUBLIC_PORT, hub_ports, loopback_url
 
-from . import paths
+from . import paths, recovery
 from .rest import Hub
 from .secrets import secret_file
 from .users import CredentialStore, check_account, install_tutorials
@@ -115,7 +115,9 @@ class Platform:
         self.archive_url = self.archive.start()
 
     def start(self, timeout: float = 90) -> Hub:
-        """Start everything and wait until the hub answers."""
+        """Stop what a killed earlier hub left running, start everything and wait until the hub answers."""
+        recovery.stop_leftovers(self.data_dir)
+        self.check_ports()
         if self.external_archive:
             self.archive_url = self.external_archive
         elif self.with_archive:
@@ -141,7 +143,28 @@ class Platform:
                 raise PlatformError(f"JupyterHub did not answer on {self.url} within {timeout:.0f} s; "
                                     f"see {self.data_dir / 'jupyterhub.log'}")
             time.sleep(0.2)
+        self.record()
         return hub
+
+    def record(self) -> None:
+        """Note the hub's processes (proxy, services, servers) for the crash recovery of the next start."""
+        if self.hub_process is not None and self.hub_process.poll() is None:
+            recovery.record(self.data_dir, self.hub_process.pid)
+
+    def check_ports(self) -> None:
+        """Fail with a clear message when a port the hub needs is taken by a program that is not ours."""
+        import socket
+
+        ports = hub_ports(self.port)
+        wanted = [(self.port, "public URL"), (ports["proxy_api"], "proxy API"), (ports["hub_api"], "hub API"),
+                  (ports["share"], "share service")] + [(ports["gateway"] + i, "dask-gateway") for i in range(3)]
+        for port, role in wanted:
+            host = LOOPBACK if port != self.port or self.ip in ("0.0.0.0", "::", "localhost") else self.ip
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+                s.settimeout(1.0)
+                if s.connect_ex((host, port)) == 0:
+                    raise PlatformError(f"port {port} on {host} ({role}) is in use by another program; stop it "
+                                        "or choose another --port (the hub uses the public port, +1, +81 to +85)")
 
     def _public_ready(self) -> bool:
         """With TLS, the admin client talks to the hub's own API: also wait for the proxy's public route."""
@@ -169,6 +192,8 @@ class Platform:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             _stop_survivors(started)  # a hub stopped while still starting up does not stop them itself
+        if proc is not None:  # a hub that died (killed, crashed) stopped nothing: stop what it left
+            recovery.stop_leftovers(self.data_dir)
         with contextlib.suppress(FileNotFoundError):
             (self.data_dir / RUNNING).unlink()
         if self.archive is not None:
@@ -246,8 +271,12 @@ def up(platform: Platform) -> int:
     try:
         platform.start()
         print(platform.banner(creds), flush=True)
+        ticks = 0
         while not stop and platform.hub_process.poll() is None:
             time.sleep(0.5)
+            ticks += 1
+            if ticks % 10 == 0:  # servers come and go: keep the crash-recovery record current
+                platform.record()
         if platform.hub_process.poll() is not None:
             print(f"astrohub: JupyterHub exited ({platform.hub_process.returncode}); "
                   f"see {platform.data_dir / 'jupyterhub.log'}", file=sys.stderr)

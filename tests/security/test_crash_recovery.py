@@ -1,0 +1,150 @@
+"""Issue 18, item 9: a hub killed with SIGKILL leaves nothing running that breaks the next start.
+
+Injected fault: a real platform (its own data dir, port and throw-away accounts) runs a user server
+and a dask-gateway cluster with a worker; the hub and the gateway are killed with SIGKILL (as the
+OOM killer would). The proxy, the share service, the user server and the cluster's scheduler and
+worker survive, holding the ports. The next start must stop all of them, come up on the same ports,
+and leave no orphaned cluster. A recorded pid that now names another process is left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+
+import psutil
+import pytest
+import requests
+
+from astrohub.defaults import hub_ports
+from astrohub.hub import recovery
+from astrohub.hub.launcher import Platform
+from astrohub.hub.users import remove_unix_user
+
+from ..conftest import TEST_DATA
+
+pytestmark = pytest.mark.hub
+PORT = 18350
+
+
+def _processes(pids) -> list[psutil.Process]:
+    out = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            out.append(psutil.Process(pid))
+    return out
+
+
+def _running(p: psutil.Process) -> bool:
+    return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+
+
+def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_ports():
+    data = TEST_DATA / "crash"
+    admin, user = "ahtcradmin", "ahtcruser"
+    platform = Platform(data, port=PORT, admin=admin, users=[user], with_archive=False)
+    again = None
+    try:
+        platform.prepare()
+        hub = platform.start()
+        hub.spawn(user)
+        token = hub.user_token(user)
+        gw = f"{platform.url}/services/dask-gateway/api/v1/clusters/"
+        auth = {"Authorization": f"jupyterhub {token}"}
+        r = requests.post(gw, json={"cluster_options": {}}, headers=auth, timeout=60)
+        assert r.status_code == 201, r.text
+        cluster = r.json()["name"]
+        deadline = time.monotonic() + 90
+        while requests.get(f"{gw}{cluster}?wait", headers=auth, timeout=60).json()["status"] != "RUNNING":
+            assert time.monotonic() < deadline, "the gateway cluster did not start"
+        r = requests.post(f"{gw}{cluster}/scale", json={"count": 1}, headers=auth, timeout=60)
+        assert r.status_code == 200 and r.json()["ok"], r.text
+        workdir = data / "dask-gateway" / cluster
+
+        def in_cluster():
+            return [p for p in psutil.process_iter() if _cwd(p).startswith(str(workdir))]
+
+        deadline = time.monotonic() + 90
+        while len(in_cluster()) < 2:  # the scheduler and the worker, running as the user
+            assert time.monotonic() < deadline, "the gateway cluster's scheduler and worker did not start"
+            time.sleep(0.5)
+        platform.record()  # what `astrohub up` does every few seconds
+        hub_pid = platform.hub_process.pid
+        tree = _processes([hub_pid, *recovery.descendants(hub_pid)])
+        gateway = [p for p in tree if any("dask-gateway-server" in a for a in p.cmdline())]
+        server = [p for p in tree if any("jupyterhub-singleuser" in a for a in p.cmdline())]
+        assert len(gateway) == 1 and len(server) == 1
+        cluster_procs = in_cluster()
+        assert {p.username() for p in cluster_procs} == {user}
+
+        # the fault: hub and gateway die at once, without a chance to stop anything
+        os.kill(hub_pid, signal.SIGKILL)
+        gateway[0].kill()
+        platform.hub_process.wait()
+        gateway[0].wait(10)
+        survivors = [p for p in tree + cluster_procs if _running(p)]
+        names = " ".join(" ".join(p.cmdline()) for p in survivors)
+        assert "configurable-http-proxy" in names and "share_service" in names
+        assert server[0] in survivors and all(p in survivors for p in cluster_procs)
+        ports = hub_ports(PORT)
+        assert _port_open(PORT) and _port_open(ports["share"])  # still held by the orphans
+
+        again = Platform(data, port=PORT, admin=admin, users=[user], with_archive=False)
+        again.start()
+        assert again.hub().ready()
+        assert requests.get(f"{again.url}/hub/login", timeout=10).status_code == 200  # same public port
+        left = [p for p in survivors if _running(p)]
+        assert left == [], [p.cmdline() for p in left]
+        assert not workdir.exists()  # the orphaned cluster's working folder is gone too
+        assert again.hub().api("GET", f"users/{user}").json()["servers"] == {}  # the dead server is not listed
+        assert (data / recovery.STATE).stat().st_mode & 0o777 == 0o600
+    finally:
+        for p in (again, platform):
+            if p is not None:
+                p.stop()
+        for name in (admin, user):
+            remove_unix_user(name)
+
+
+def _cwd(p: psutil.Process) -> str:
+    try:
+        return p.cwd()
+    except psutil.Error:
+        return ""
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def sleeper():
+    proc = subprocess.Popen(["sleep", "600"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_a_recorded_pid_naming_another_process_is_left_alone(tmp_path, sleeper):
+    """A pid from the record that now belongs to another process (a recycled pid: same number,
+    another start time or command) is not signalled; the same process is."""
+    ident = recovery.identity(sleeper.pid)
+    assert ident is not None and ident.cmdline == ("sleep", "600")
+    for stale in (ident.__class__(**{**ident.__dict__, "start": ident.start - 1}),
+                  ident.__class__(**{**ident.__dict__, "cmdline": ("configurable-http-proxy",)})):
+        recovery.write_state(tmp_path, [stale])
+        assert recovery.stop_leftovers(tmp_path, say=lambda msg: None) == []
+        assert sleeper.poll() is None  # still running
+        assert not (tmp_path / recovery.STATE).exists()
+    recovery.write_state(tmp_path, [ident])
+    said = []
+    assert recovery.stop_leftovers(tmp_path, say=said.append) == [ident]
+    sleeper.wait(10)  # stopped (and already reaped by the recovery's wait, so no exit status here)
+    assert recovery.identity(sleeper.pid) is None
+    assert f"pid {sleeper.pid} (sleep 600)" in said[0]
