@@ -246,6 +246,7 @@ class AstrohubHub(Configurable):
         c.Spawner.environment = {
             "PATH": f"{paths.venv_bin()}:/usr/local/bin:/usr/bin:/bin",
             **dict(_already(c, 'Spawner', 'environment', {})),
+            "ASTROHUB_HUB_DATA_DIR": str(data),  # marks this hub's servers for crash recovery (hub/recovery.py)
         }
         self.apply_common(c)
 
@@ -284,6 +285,7 @@ class AstrohubHub(Configurable):
                 "ASTROHUB_GATEWAY_MAX_WORKERS": str(self.gateway_max_workers),
                 "PATH": f"{paths.venv_bin()}:/usr/bin:/bin",
             },
+                "ASTROHUB_HUB_DATA_DIR": str(data),
         }]
         # user servers' own tokens must reach the gateway too
         c.JupyterHub.load_roles = [r for r in _already(c, "JupyterHub", "load_roles", [])
