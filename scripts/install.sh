@@ -3,6 +3,7 @@
 # Debian packages (apt-get), configurable-http-proxy (npm, into .node/),
 # the local archive (scripts/install_archive.sh), and the virtualenv .venv
 # (torch==2.13.0 first, then the package, editable). `install.sh test` adds the test tools.
+# Every pip install is constrained by constraints.txt: a fresh install gets the versions CI tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,15 +57,15 @@ fi
 PIP() { .venv/bin/pip "$@" 2>&1 | grep -v -e '^WARNING: Location' -e 'BuildBackendWarning' || true; return "${PIPESTATUS[0]}"; }
 if ! .venv/bin/python -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
   say "pip install torch==2.13.0 (before the package, so no CUDA build is pulled)"
-  PIP install -q torch==2.13.0
+  PIP install -q -c constraints.txt torch==2.13.0
 fi
-# Re-run pip only when pyproject.toml changed (or the test tools are newly wanted).
+# Re-run pip only when pyproject.toml or constraints.txt changed (or the test tools are newly wanted).
 EXTRAS=""; [ "$MODE" = test ] && EXTRAS="[test]"
 STAMP=.venv/.astrohub-installed
-HASH=$(sha256sum pyproject.toml | cut -c1-16)
+HASH=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if ! grep -qx -e "test $HASH" -e "$MODE $HASH" "$STAMP" 2>/dev/null; then
-  say "pip install -e .$EXTRAS"
-  PIP install -q -e ".$EXTRAS"
+  say "pip install -c constraints.txt -e .$EXTRAS"
+  PIP install -q -c constraints.txt -e ".$EXTRAS"
   echo "$MODE $HASH" > "$STAMP"
 fi
 .venv/bin/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 || true
