@@ -11,12 +11,17 @@ import numpy as np
 from astropy.table import Table
 
 from astrohub.models.cli import NOT_VALIDATED
+from astrohub.vo import metadata
 
-from .compatible import NO_MODEL_HINT, compatible_models
+from .compatible import NO_MODEL_HINT, compatible_models, why_none
 
 SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
-PRODUCT_HINTS = {"cutout": "JOIN astrohub.cutouts", "lightcurve": "FROM astrohub.lightcurves",
-                 "spectrum": "FROM astrohub.spectra"}
+PRODUCT_HINTS = {"cutout": "ObsCore records with dataproduct_type 'image', SIA results, or the demo's "
+                            "JOIN astrohub.cutouts",
+                 "lightcurve": "ObsCore records with dataproduct_type 'timeseries', or the demo's "
+                               "FROM astrohub.lightcurves",
+                 "spectrum": "ObsCore records with dataproduct_type 'spectrum', SSA results, or the demo's "
+                             "FROM astrohub.spectra"}
 PDF_POINTS = 600
 
 
@@ -216,8 +221,12 @@ def run_spectra(name, predictor, table, archive, client, mc_samples, explain_fir
 
 
 def run_photometry(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
-    """Photo-z PDFs from the rows' ugriz magnitudes: z_phot (PDF peak), z_mean, z_std, 68% interval."""
-    pred = _sharded(name, table, archive, client, progress) if client is not None else predictor.predict(table)
+    """Photo-z PDFs from the rows' ugriz magnitudes: z_phot (PDF peak), z_mean, z_std, 68% interval. The
+    magnitudes and errors are found by UCD or well-known survey names (:mod:`astrohub.vo.metadata`) and given
+    to the model under its own column names, whatever the archive calls them."""
+    bands = tuple(predictor.card.get("inputs", {}).get("bands") or metadata.UGRIZ)
+    rows = metadata.photometry(table).canonical(table, bands)
+    pred = _sharded(name, rows, archive, client, progress) if client is not None else predictor.predict(rows)
     out = table.copy()
     out["z_phot"], out["z_mean"], out["z_std"] = pred.z_mode, pred.z_mean, pred.z_std
     grid = np.linspace(0.0, float(predictor.card["outputs"].get("z_max", 4.0)), 2 * PDF_POINTS)
@@ -254,8 +263,9 @@ def classify(table: Table, model: str, archive, *, client=None, mc_samples: int 
         raise ValueError("the query returned no rows: nothing to classify")
     compatible = compatible_models(table, archive)
     if model not in compatible:
+        why = "" if compatible else f" ({why_none(table, archive)})"
         raise ValueError(f"model {model!r} does not apply to these rows; compatible models: "
-                         f"{', '.join(compatible) or NO_MODEL_HINT}")
+                         f"{', '.join(compatible) or NO_MODEL_HINT}{why}")
     predictor = models.load(model)
     client = client or _default_client_if(len(table) > SHARD_ABOVE)
     run = RUNS[modality(predictor.card)]

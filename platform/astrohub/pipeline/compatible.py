@@ -1,41 +1,93 @@
-"""Which zoo models apply to a table of archive rows, from the data the rows offer."""
+"""Which zoo models apply to a table of archive rows, from what the rows offer by standard metadata
+(:mod:`astrohub.vo.metadata`: UCDs, else well-known survey column names) and the products the archive
+publishes for them (:mod:`astrohub.vo.obscore`: ObsCore, SIA, DataLink). No table or column name of a
+particular archive is assumed; a ``task`` column (astrohub's demo survey) only narrows the image models."""
 
 from __future__ import annotations
 
 import numpy as np
 from astropy.table import Table
 
-PHOTOMETRY_COLUMNS = tuple(f"{p}_{b}" for b in "ugriz" for p in ("mag", "err"))
-NO_MODEL_HINT = ("none (query rows with cutouts, light curves or spectra, e.g. a cutouts template, "
-                 "or catalogue rows with ugriz magnitudes)")
+from astrohub.vo import metadata
+
+PHOTOMETRY_COLUMNS = tuple(f"{p}_{b}" for b in "ugriz" for p in ("mag", "err"))  # the zoo's canonical names
+NO_MODEL_HINT = ("none (query rows with cutouts, light curves or spectra, e.g. ObsCore records or a cutouts "
+                 "template, or catalogue rows with ugriz magnitudes and their errors)")
+SCALE_TOLERANCE = 0.1  # relative: a cutout's pixel scale within 10% of the model's (or in its card's range)
+
+
+def _bands(card: dict) -> tuple[str, ...]:
+    return tuple(card.get("inputs", {}).get("bands") or metadata.UGRIZ)
 
 
 def row_data(table: Table, archive=None) -> set[str]:
-    """What the rows offer a model: ``photometry`` (ugriz magnitudes and errors in the rows), and
-    the products the archive holds for them (``cutout``, ``lightcurve``, ``spectrum``)."""
+    """What the rows offer a model: ``photometry`` (ugriz magnitudes with errors, found by UCD or by SDSS,
+    Legacy Survey, Pan-STARRS or VizieR column names), and the products the archive holds for them
+    (``cutout``, ``lightcurve``, ``spectrum``; ObsCore / SIA / DataLink)."""
     kinds = archive.product_kinds(table) if archive is not None and len(table) else set()
-    if all(c in table.colnames for c in PHOTOMETRY_COLUMNS):
+    if metadata.photometry(table).complete(metadata.UGRIZ):
         kinds.add("photometry")
     return kinds
 
 
+def image_fits(card: dict, geometry: dict) -> bool:
+    """Whether cutouts of ``geometry`` (planes, pixel scale) suit an image model's card: as many planes as
+    its input has, and its pixel scale (within SCALE_TOLERANCE, or inside the card's measured range)."""
+    if not geometry:
+        return False
+    inputs = card.get("inputs", {})
+    shape = inputs.get("stamp_shape") or inputs.get("shape") or [1]
+    planes = shape[0] if len(shape) == 3 else 1
+    if geometry.get("planes") != planes:
+        return False
+    want, got = inputs.get("pixel_scale_arcsec"), geometry.get("pixel_scale")
+    if want is None or got is None:
+        return True
+    lo, hi = (inputs.get("ranges", {}).get("pixel_scale_arcsec") or [want, want])
+    return lo * (1 - SCALE_TOLERANCE) <= got <= hi * (1 + SCALE_TOLERANCE)
+
+
 def compatible_models(table: Table, archive=None) -> list[str]:
-    """Zoo models that apply to these rows, image models first: image classifiers whose task
-    matches the rows' ``task`` column (any, when rows with cutouts have no such column), light-curve
-    and spectrum models when ``archive`` holds those products for the rows, and photo-z when the
-    rows carry ugriz magnitudes with errors."""
+    """Zoo models that apply to these rows, image models first: image classifiers whose input (planes,
+    pixel scale) matches the rows' cutouts (narrowed by a ``task`` column when the rows carry one), light-curve
+    and spectrum models when ``archive`` holds those products for the rows, and photo-z when the rows carry
+    the model's bands with errors."""
     from astrohub import models
     from astrohub.models.kinds import MODALITIES, modality, predicts_rows
 
     tasks = set(np.unique(np.asarray(table["task"]).astype(str))) if "task" in table.colnames else None
     kinds = row_data(table, archive)
+    phot = metadata.photometry(table)
+    geometry = archive.image_geometry(table) if "cutout" in kinds and archive is not None else {}
     found: dict[str, list[str]] = {m: [] for m in MODALITIES}
-    for name in models.list():
-        card = models.card(name)
+    cards = {name: models.card(name) for name in models.list()}
+    known_tasks = {c["task"] for c in cards.values()}
+    for name, card in cards.items():
         if not predicts_rows(card):
             continue
         kind = modality(card)
-        ok = (card["task"] in tasks if tasks is not None else "cutout" in kinds) if kind == "cutout" else kind in kinds
+        if kind == "cutout":
+            ok = "cutout" in kinds and image_fits(card, geometry)
+            if ok and tasks is not None and tasks & known_tasks:  # the demo survey's task column narrows
+                ok = card["task"] in tasks
+        elif kind == "photometry":
+            ok = phot.complete(_bands(card))
+        else:
+            ok = kind in kinds
         if ok:
             found[kind].append(name)
     return [name for m in MODALITIES for name in found[m]]
+
+
+def why_none(table: Table, archive=None) -> str:
+    """What the rows lack, in words, for the message when no model applies."""
+    phot = metadata.photometry(table)
+    parts = []
+    if phot.bands or phot.others:
+        parts.append(f"photometry: {phot.missing(metadata.UGRIZ)}")
+    else:
+        parts.append("no magnitudes (no phot.mag UCD or known survey column names)")
+    if archive is not None and len(table):
+        have = archive.product_kinds(table) or set()
+        parts.append(f"products: {', '.join(sorted(have)) or 'none found through ObsCore, SIA or DataLink'}")
+    return "; ".join(parts)

@@ -444,3 +444,8 @@ class Archive:
         """Light curves (FITS tables) for the rows of ``table`` (TAP rows or catalogue rows via DataLink)."""
         self._revalidate()
         return products.fetch_tables(self, table, "lightcurve", **kw)
+
+    def image_geometry(self, table: Table, **kw) -> dict:
+        """Planes, shape and pixel scale (arcsec) of the first row's cutout (see products.image_geometry)."""
+        self._revalidate()
+        return products.image_geometry(self, table, **kw)

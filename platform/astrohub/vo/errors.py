@@ -33,3 +33,12 @@ class MalformedResponse(VOError):
 
 class JobError(VOError):
     """An asynchronous job failed, was aborted or is unknown."""
+
+
+class MetadataError(VOError, ValueError):
+    """The rows lack what a use needs (magnitudes with errors, positions, an id), judged from their UCDs and
+    well-known column names; the message names what is missing."""
+
+
+class DiscoveryError(VOError, ValueError):
+    """No product could be discovered for the rows (no ObsCore table, DataLink service or access URL)."""

@@ -21,8 +21,8 @@ from astropy.units import UnitsWarning
 from pyvo.dal.adhoc import DatalinkResults
 from tqdm.auto import tqdm
 
-from . import arrays
-from .errors import MalformedResponse, ServiceUnreachable
+from . import arrays, metadata, obscore
+from .errors import DiscoveryError, MalformedResponse, ServiceUnreachable
 from .retry import is_transient, with_retries
 
 URL_COLUMNS = ("access_url", "accref", "acref")
@@ -96,10 +96,11 @@ def _row_urls(table: Table) -> list[str] | None:
 
 def _datalink_target(archive, table: Table, id_column: str | None):
     url = table.meta.get("datalink_url") or archive.urls.get("datalink")
-    col = id_column or table.meta.get("datalink_id") or ("obj_id" if "obj_id" in table.colnames else None)
+    col = id_column or table.meta.get("datalink_id") or metadata.id_column(table)
     if not url or not col:
-        raise ValueError("these rows have no access URL column (access_url/accref) and no DataLink service is "
-                         "known: query a table with products, or pass id_column= and an Archive with datalink=...")
+        raise DiscoveryError("these rows have no access URL column (access_url/accref) and no DataLink service "
+                             "is known: query a table with products (e.g. ivoa.obscore), or pass id_column= and an "
+                             "Archive with datalink=...")
     if col not in table.colnames:
         raise ValueError(f"id column {col!r} is not in the table (columns: {', '.join(table.colnames)})")
     return url, col
@@ -145,19 +146,13 @@ def datalinks(archive, table: Table, id_column: str | None = None) -> Table:
 
 
 def _targets(archive, table: Table, kind: str, id_column: str | None):
-    """(row index, url) pairs and rows without a product of this kind."""
+    """(row index, url) pairs and rows without a product of this kind (routes: :mod:`astrohub.vo.obscore`)."""
     if len(table) == 0:
         return [], []
     direct = _row_urls(table)
-    if direct is not None and id_column is None:
+    if direct is not None and id_column is None and not metadata.is_obscore(table):
         return list(enumerate(direct)), []
-    links = datalinks(archive, table, id_column)
-    sem = links["local_semantics"] if "local_semantics" in links.colnames else [""] * len(links)
-    ok = [i for i in range(len(links)) if str(sem[i]) == kind and not str(links["error_message"][i] or "").strip()
-          ] if "error_message" in links.colnames else [i for i in range(len(links)) if str(sem[i]) == kind]
-    pairs = [(int(links["row"][i]), str(links["access_url"][i])) for i in ok]
-    have = {r for r, _ in pairs}
-    return sorted(pairs), [r for r in range(len(table)) if r not in have]
+    return obscore.discover(archive, table, (kind,), id_column).of(kind, len(table))
 
 
 def _download_all(archive, urls: list[str], what: str) -> list[bytes]:
@@ -213,23 +208,16 @@ def _fits_kind(hdul) -> str | None:
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
     """Kinds of product (``cutout``, ``spectrum``, ``lightcurve``) that each of the first ``sample``
-    rows has: read from the first product of rows with access URLs, else from their DataLink links
-    (empty when the rows have neither)."""
+    rows has: read from the first product of rows with access URLs (SIA/SSA), else discovered through
+    ObsCore or DataLink (:func:`astrohub.vo.obscore.discover`; empty when none applies)."""
     head = table[:sample]
     if len(head) == 0:
         return set()
     direct = _row_urls(head)
-    if direct is not None and id_column is None:
+    if direct is not None and id_column is None and not metadata.is_obscore(head):
         kind = _fits_kind(_open_fits(_download_all(archive, direct[:1], "products")[0], direct[0]))
         return {kind} if kind else set()
-    try:
-        links = datalinks(archive, head, id_column)
-    except ValueError:  # no access URLs and no DataLink service / id column: no products
-        return set()
-    if "local_semantics" not in links.colnames:
-        return set()
-    per_row = [{str(k) for k, r in zip(links["local_semantics"], links["row"]) if r == i} for i in range(len(head))]
-    return set.intersection(*per_row) & set(PRODUCT_KINDS)
+    return obscore.discover(archive, head, PRODUCT_KINDS, id_column).kinds_of_all(len(head))
 
 
 def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSet:
@@ -262,3 +250,43 @@ def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None)
             tables.append(Table.read(hdu))
         headers.append(hdul[0].header)
     return TableSet(tables, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
+
+
+def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
+    """What the first row's cutout is: ``planes`` (1 for a single image, 3 for a science/reference/
+    difference triplet stored as a cube), ``shape`` (h, w) and ``pixel_scale`` in arcsec (from its WCS;
+    None without one). Empty when the first row has no cutout."""
+    head = table[:1]
+    pairs, _missing = _targets(archive, head, "cutout", id_column)
+    if not pairs:
+        return {}
+    url = pairs[0][1]
+    hdul = _open_fits(_download_all(archive, [url], "cutouts")[0], url)
+    hdu = next((h for h in hdul if h.is_image and h.data is not None), None)
+    if hdu is None:
+        raise MalformedResponse(f"{url} holds no image HDU")
+    shape = hdu.data.shape
+    planes = shape[0] if len(shape) == 3 else 1
+    if len(shape) == 2:  # a triplet stored as one image HDU per plane (ZTF alert stamps)
+        planes = sum(1 for h in hdul if h.is_image and h.data is not None and h.data.shape == shape)
+    return {"planes": int(planes), "shape": tuple(int(n) for n in shape[-2:]), "pixel_scale": _pixel_scale(hdu.header),
+            "url": url}
+
+
+def _pixel_scale(header) -> float | None:
+    """Pixel scale in arcsec from a FITS header's celestial WCS (CDELT/CD/PC), None when it has none."""
+    from astropy.wcs import WCS, FITSFixedWarning
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        try:
+            w = WCS(header).celestial
+        except Exception:  # noqa: BLE001 - an unreadable WCS is no WCS
+            return None
+    if not w.has_celestial:
+        for key in ("PIXSCALE", "PIXSCAL1", "SECPIX"):
+            if isinstance(header.get(key), (int, float)):
+                return float(header[key])
+        return None
+    return float(np.mean(proj_plane_pixel_scales(w)) * 3600.0)

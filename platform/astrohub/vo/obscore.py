@@ -1,0 +1,235 @@
+"""Discovering the data products of table rows the way real archives publish them, in this order:
+
+1. the rows are ObsCore records themselves (``dataproduct_type`` + ``access_url``; a DataLink
+   ``access_format`` is followed to its ``#this`` link);
+2. the rows are SIA / SSA records (an access URL column: SIA rows are images, SSA rows spectra);
+3. the rows carry a DataLink service descriptor (or the archive has a DataLink URL) and an identifier:
+   each row's links, kind from ``content_qualifier`` (DataLink 1.1), the service's local semantics, or
+   the ``#this`` dataset's ObsCore type;
+4. the archive publishes ``ivoa.obscore``: products whose ``s_ra``/``s_dec`` lie within ``radius``
+   (default 1") of the rows' positions (UCD ``pos.eq.ra``/``pos.eq.dec``), one TAP query with the
+   positions uploaded.
+
+No table or column name of a particular archive is assumed: positions and identifiers come from
+:mod:`astrohub.vo.metadata`. ``locate`` returns the (row, URL) pairs of one kind; ``kinds`` what the
+first rows have; ``Found.how`` says which route answered (for messages and the benchmark).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from astropy.io.votable import parse as parse_votable
+from astropy.table import Table
+from pyvo.dal.adhoc import DatalinkResults
+
+from . import metadata
+from .errors import MalformedResponse, VOError
+
+OBSCORE_TABLE = "ivoa.obscore"
+DATALINK_FORMAT = "content=datalink"
+PRODUCT_KINDS = ("cutout", "spectrum", "lightcurve")
+MATCH_RADIUS_ARCSEC = 1.0
+_FITS = ("application/fits", "image/fits", "application/x-fits-bintable", "application/x-fits")
+_QUALIFIERS = {"#image": "cutout", "image": "cutout", "#cube": "cutout", "cube": "cutout", "#spectrum": "spectrum",
+               "spectrum": "spectrum", "#timeseries": "lightcurve", "timeseries": "lightcurve"}
+
+
+@dataclass
+class Found:
+    """Products of the rows: ``links`` are (row index, kind, url) triples; ``how`` the route that found them
+    ('obscore rows', 'sia rows', 'datalink', 'obscore match'; '' when none answered)."""
+
+    links: list[tuple[int, str, str]] = field(default_factory=list)
+    how: str = ""
+
+    def of(self, kind: str, n_rows: int) -> tuple[list[tuple[int, str]], list[int]]:
+        """(row, url) pairs of ``kind`` (the first product per row) and the rows without one."""
+        first: dict[int, str] = {}
+        for r, k, u in self.links:
+            if k == kind and r not in first:
+                first[r] = u
+        return sorted(first.items()), [r for r in range(n_rows) if r not in first]
+
+    def kinds_of_all(self, n_rows: int) -> set[str]:
+        """Kinds every one of the ``n_rows`` rows has."""
+        if n_rows == 0:
+            return set()
+        per = [set() for _ in range(n_rows)]
+        for r, k, _u in self.links:
+            if 0 <= r < n_rows and k:
+                per[r].add(k)
+        return set.intersection(*per) & set(PRODUCT_KINDS)
+
+
+def publishes_obscore(archive) -> bool:
+    """Whether the service lists ``ivoa.obscore`` in its TAP_SCHEMA (asked once per Archive)."""
+    if getattr(archive, "_has_obscore", None) is None:
+        try:
+            archive._has_obscore = OBSCORE_TABLE in {t.lower() for t in archive.tables()}
+        except VOError:
+            archive._has_obscore = False
+    return archive._has_obscore
+
+
+def _column(table: Table, name: str) -> str | None:
+    return next((c for c in table.colnames if c.lower() == name), None)
+
+
+def _strings(table: Table, col: str) -> list[str]:
+    return [str(v) for v in np.ma.filled(np.ma.asarray(table[col]).astype(str), "")]
+
+
+def _parse_datalink(content: bytes, url: str) -> Table:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return DatalinkResults(parse_votable(io.BytesIO(content))).to_table()
+    except Exception as e:  # noqa: BLE001 - any parse failure is a malformed answer
+        raise MalformedResponse(f"the DataLink answer from {url} is not a valid VOTable: {e}") from None
+
+
+def link_kind(link, default: str | None = None) -> str | None:
+    """The kind of product a DataLink row points at: DataLink 1.1 ``content_qualifier``, else the
+    service's ``local_semantics`` naming a kind, else ``default`` for a FITS ``#this`` (the dataset itself)."""
+    names = link.colnames if hasattr(link, "colnames") else link.keys()
+
+    def get(name):
+        return str(link[name] or "").strip() if name in names else ""
+    if get("error_message"):
+        return None
+    q = get("content_qualifier").lower()
+    if q in _QUALIFIERS:
+        return _QUALIFIERS[q]
+    local = get("local_semantics").lower()
+    if local in PRODUCT_KINDS:
+        return local
+    if get("semantics") == "#this" and (get("content_type").lower().startswith(_FITS) or not get("content_type")):
+        return default
+    return None
+
+
+def _this_urls(archive, links: Table, default: dict[int, str | None]) -> list[tuple[int, str, str]]:
+    """(row, kind, url) of the DataLink rows that are products (see :func:`link_kind`)."""
+    out = []
+    for i in range(len(links)):
+        row = int(links["row"][i])
+        kind = link_kind(links[i], default.get(row))
+        if kind:
+            out.append((row, kind, str(links["access_url"][i])))
+    return out
+
+
+def _follow_datalink_documents(archive, rows: list[int], urls: list[str], kinds: list[str | None]):
+    """ObsCore rows whose access_url is a DataLink document: their ``#this`` FITS link."""
+    from .products import _get
+
+    out = []
+    for r, u, k in zip(rows, urls, kinds):
+        links = _parse_datalink(_get(archive, u), u)
+        links["row"] = np.full(len(links), r, np.int64)
+        out += _this_urls(archive, links, {r: k})
+    return out
+
+
+def from_obscore_rows(archive, table: Table) -> Found:
+    """Products of ObsCore records: dataproduct_type gives the kind, access_url the file (or DataLink)."""
+    kinds = metadata.obscore_kinds(table)
+    urls = _strings(table, _column(table, "access_url"))
+    fmt_col = _column(table, "access_format")
+    fmts = _strings(table, fmt_col) if fmt_col else [""] * len(table)
+    direct = [(i, k, u) for i, (k, u, f) in enumerate(zip(kinds, urls, fmts))
+              if k and u.startswith(("http://", "https://")) and DATALINK_FORMAT not in f.lower()]
+    dl = [i for i, (u, f) in enumerate(zip(urls, fmts)) if DATALINK_FORMAT in f.lower() and u]
+    direct += _follow_datalink_documents(archive, dl, [urls[i] for i in dl], [kinds[i] for i in dl])
+    return Found(sorted(direct), "obscore rows")
+
+
+def from_datalink(archive, table: Table, id_column: str | None = None) -> Found:
+    """Products through the rows' DataLink service (see :func:`astrohub.vo.products.datalinks`)."""
+    from .products import datalinks
+
+    links = datalinks(archive, table, id_column)
+    default = {}
+    if metadata.is_obscore(table):
+        default = dict(enumerate(metadata.obscore_kinds(table)))
+    return Found(_this_urls(archive, links, default), "datalink")
+
+
+def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS,
+                    radius_arcsec: float = MATCH_RADIUS_ARCSEC) -> Found:
+    """Products in ``ivoa.obscore`` centred within ``radius_arcsec`` of each row's position (nearest first);
+    DataLink access URLs are followed to their ``#this`` link."""
+    pos = metadata.position(table)
+    if pos is None:
+        return Found()
+    ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
+    ok = np.isfinite(ra) & np.isfinite(dec)
+    if not ok.any():
+        return Found()
+    up = Table({"row_idx": np.nonzero(ok)[0].astype(np.int64), "ra": ra[ok], "dec": dec[ok]})
+    types = sorted({t for t, k in metadata.OBSCORE_KINDS.items() if k in kinds})
+    r = radius_arcsec / 3600.0
+    adql = ("SELECT u.row_idx, o.dataproduct_type, o.access_url, o.access_format, o.obs_publisher_did, "
+            "o.s_ra, o.s_dec, u.ra AS u_ra, u.dec AS u_dec "
+            f"FROM {OBSCORE_TABLE} AS o JOIN TAP_UPLOAD.rows AS u "
+            f"ON 1=CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', u.ra, u.dec, {r!r})) "
+            f"WHERE o.dataproduct_type IN ({', '.join(repr(t) for t in types)})")
+    got = archive.query(adql, upload={"rows": up}, maxrec=max(1000, 50 * len(up)))
+    if len(got) == 0:
+        return Found(how="obscore match")
+    d = _sep(np.asarray(got["s_ra"], float), np.asarray(got["s_dec"], float), np.asarray(got["u_ra"], float),
+             np.asarray(got["u_dec"], float))
+    order = np.lexsort((_strings(got, "obs_publisher_did"), d, np.asarray(got["row_idx"])))
+    got = got[order]
+    kinds_ = metadata.obscore_kinds(got)
+    urls, fmts = _strings(got, "access_url"), _strings(got, "access_format")
+    rows = [int(v) for v in got["row_idx"]]
+    direct = [(r_, k, u) for r_, k, u, f in zip(rows, kinds_, urls, fmts) if k and DATALINK_FORMAT not in f.lower()]
+    dl = [i for i, f in enumerate(fmts) if DATALINK_FORMAT in f.lower()]
+    direct += _follow_datalink_documents(archive, [rows[i] for i in dl], [urls[i] for i in dl],
+                                         [kinds_[i] for i in dl])
+    return Found(direct, "obscore match")  # already nearest first per row
+
+
+def _sep(ra1, dec1, ra2, dec2):
+    ra1, dec1, ra2, dec2 = (np.radians(x) for x in (ra1, dec1, ra2, dec2))
+    h = np.sin((dec2 - dec1) / 2) ** 2 + np.cos(dec1) * np.cos(dec2) * np.sin((ra2 - ra1) / 2) ** 2
+    return 2 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def _has_access_urls(table: Table) -> bool:
+    from .products import _row_urls
+
+    return _row_urls(table) is not None
+
+
+def _has_datalink(archive, table: Table, id_column: str | None) -> bool:
+    url = table.meta.get("datalink_url") or archive.urls.get("datalink")
+    col = id_column or table.meta.get("datalink_id") or metadata.id_column(table)
+    return bool(url and col and col in table.colnames)
+
+
+def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_column: str | None = None,
+             radius_arcsec: float = MATCH_RADIUS_ARCSEC) -> Found:
+    """The rows' products by the first route that applies (module docstring); an empty Found when none
+    does. ``id_column`` forces DataLink with that identifier."""
+    if len(table) == 0:
+        return Found()
+    if id_column is None and metadata.is_obscore(table):
+        return from_obscore_rows(archive, table)
+    if id_column is None and _has_access_urls(table):
+        return Found(how="sia rows")  # products.py reads these rows' own URLs
+    found = Found()
+    if _has_datalink(archive, table, id_column):
+        found = from_datalink(archive, table, id_column)
+        if id_column is not None or any(k in kinds for _r, k, _u in found.links):
+            return found
+    if publishes_obscore(archive):
+        matched = match_positions(archive, table, kinds, radius_arcsec)
+        if matched.links:
+            return matched
+    return found
