@@ -57,20 +57,24 @@ class Archive:
     """A VO archive reached through its TAP endpoint (plus optional SCS, SIA, SSA, DataLink URLs)."""
 
     def __init__(self, tap: str, *, name: str = "", scs: str | None = None, sia: str | None = None,
-                 ssa: str | None = None, datalink: str | None = None, cache_dir: Path | None = None,
+                 ssa: str | None = None, datalink: str | None = None, sia2: str | None = None,
+                 obscore: str | None = None, cache_dir: Path | None = None,
                  retries: int | None = None, backoff: float | None = None, timeout: float | None = None,
                  progress: bool = True, config=None, build_url: str | None = None):
         """``retries``/``backoff``/``timeout``/``cache_dir`` default to :class:`VOConfig` (traitlets).
 
         ``build_url``: a URL whose content changes whenever the service is rebuilt (the local archive's
         ``/static/astrohub-build.json``); cached results are kept per build. Without one, the service's
-        VOSI availability ``upSince`` (a restart) is the best build identity a TAP service offers."""
+        VOSI availability ``upSince`` (a restart) is the best build identity a TAP service offers.
+
+        ``obscore``: the name of the service's ObsCore table (e.g. ``ivoa.obscore``; looked up in TAP_SCHEMA
+        when not given); ``sia2``: an SIA v2 query URL."""
         if not isinstance(tap, str) or not tap.startswith(("http://", "https://")):
             raise ValueError(f"tap must be an http(s) URL, got {tap!r}")
         cfg = VOConfig(config=config) if config is not None else VOConfig()
         self.name = name or tap
         self.urls = {"tap": tap.rstrip("/"), "scs": scs, "sia": sia, "ssa": ssa, "datalink": datalink,
-                     "build": build_url}
+                     "sia2": sia2, "obscore": obscore, "build": build_url}
         self.cache = QueryCache(cache_dir or (Path(cfg.cache_dir) if cfg.cache_dir else None), ttl=cfg.cache_ttl)
         self.retries = cfg.retries if retries is None else retries
         self.backoff = cfg.backoff if backoff is None else backoff
@@ -404,6 +408,27 @@ class Archive:
         svc = pyvo.dal.SIAService(self.urls["sia"], session=self.session)
         res = self._call(lambda: svc.search((ra, dec), size, **params), "an SIA query")
         return self._to_table(res)
+
+    def sia2(self, ra: float, dec: float, radius: float = 0.01, **params) -> Table:
+        """SIA v2 search (ObsCore records) within ``radius`` degrees of (ra, dec); extra params (e.g.
+        ``collection=``) go to the service."""
+        if not self.urls["sia2"]:
+            raise ValueError(f"{self.name} has no SIA v2 URL; pass sia2=... to Archive()")
+        svc = pyvo.dal.SIA2Service(self.urls["sia2"], session=self.session, check_baseurl=False)
+        res = self._call(lambda: svc.search(pos=(ra, dec, radius), **params), "an SIA v2 query")
+        return self._to_table(res)
+
+    def obscore(self, adql_where: str = "", *, maxrec: int | None = 1000, **kw) -> Table:
+        """Rows of the service's ObsCore table (``WHERE adql_where``), e.g.
+        ``arc.obscore("dataproduct_type = 'timeseries'")``; products of these rows are found by
+        :meth:`products` through their ``access_url`` / DataLink."""
+        from .obscore import obscore_table
+
+        table = obscore_table(self)
+        if table is None:
+            raise ValueError(f"{self.name} publishes no ObsCore table (no ivoa.obscore in its TAP_SCHEMA)")
+        where = f" WHERE {adql_where}" if adql_where.strip() else ""
+        return self.query(f"SELECT * FROM {table}{where}", maxrec=maxrec, **kw)
 
     def ssa(self, ra: float, dec: float, size: float = 0.01, **params) -> Table:
         """SSA spectrum search around (ra, dec)."""

@@ -65,14 +65,24 @@ class Found:
         return set.intersection(*per) & set(PRODUCT_KINDS)
 
 
-def publishes_obscore(archive) -> bool:
-    """Whether the service lists ``ivoa.obscore`` in its TAP_SCHEMA (asked once per Archive)."""
-    if getattr(archive, "_has_obscore", None) is None:
+def obscore_table(archive) -> str | None:
+    """The service's ObsCore table: the one declared (``Archive(obscore=...)``, KNOWN_SERVICES), else
+    ``ivoa.obscore`` when its TAP_SCHEMA lists it (asked once per Archive); None when there is none."""
+    declared = archive.urls.get("obscore")
+    if declared:
+        return declared
+    if getattr(archive, "_obscore_table", "?") == "?":
         try:
-            archive._has_obscore = OBSCORE_TABLE in {t.lower() for t in archive.tables()}
+            names = {t.lower(): t for t in archive.tables()}
+            archive._obscore_table = names.get(OBSCORE_TABLE)
         except VOError:
-            archive._has_obscore = False
-    return archive._has_obscore
+            archive._obscore_table = None
+    return archive._obscore_table
+
+
+def publishes_obscore(archive) -> bool:
+    """Whether the service has an ObsCore table (see :func:`obscore_table`)."""
+    return obscore_table(archive) is not None
 
 
 def _column(table: Table, name: str) -> str | None:
@@ -175,10 +185,10 @@ def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KIND
     r = radius_arcsec / 3600.0
     adql = ("SELECT u.row_idx, o.dataproduct_type, o.access_url, o.access_format, o.obs_publisher_did, "
             "o.s_ra, o.s_dec, u.ra AS u_ra, u.dec AS u_dec "
-            f"FROM {OBSCORE_TABLE} AS o JOIN TAP_UPLOAD.rows AS u "
+            f"FROM {obscore_table(archive)} AS o JOIN TAP_UPLOAD.ah_targets AS u "
             f"ON 1=CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', u.ra, u.dec, {r!r})) "
             f"WHERE o.dataproduct_type IN ({', '.join(repr(t) for t in types)})")
-    got = archive.query(adql, upload={"rows": up}, maxrec=max(1000, 50 * len(up)))
+    got = archive.query(adql, upload={"ah_targets": up}, maxrec=max(1000, 50 * len(up)))
     if len(got) == 0:
         return Found(how="obscore match")
     d = _sep(np.asarray(got["s_ra"], float), np.asarray(got["s_dec"], float), np.asarray(got["u_ra"], float),
