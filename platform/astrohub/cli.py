@@ -87,6 +87,40 @@ def cmd_users_remove(args) -> int:
     return status
 
 
+def cmd_du(args) -> int:
+    """Disk usage of homes: as root every user's under <data-dir>/homes, else your own home."""
+    import os
+
+    from .hub.limits import parse_bytes
+    from .hub.ops import home_bytes, quota, usage_line
+
+    try:
+        limit = parse_bytes(args.quota) if args.quota else quota()
+    except ValueError as e:
+        print(f"astrohub du: {e}", file=sys.stderr)
+        return 2
+    homes = Path(args.data_dir).resolve() / "homes"
+    if args.names or os.geteuid() == 0:
+        if not homes.is_dir():
+            print(f"astrohub du: {homes}: no such folder (give the hub's --data-dir)", file=sys.stderr)
+            return 2
+        names = args.names or sorted(p.name for p in homes.iterdir() if p.is_dir() and not p.is_symlink())
+        targets = [(n, homes / n) for n in names]
+    else:
+        targets = [(os.environ.get("USER") or Path.home().name, Path.home())]
+    status = 0
+    for name, home in targets:
+        if not home.is_dir():
+            print(f"astrohub du: {name}: no home at {home}", file=sys.stderr)
+            status = 2
+            continue
+        used = home_bytes(home)
+        print(usage_line(name, used, limit))
+        if limit and used > limit:
+            status = max(status, 1)
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="astrohub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0600) then delete; delete")
     u.add_argument("--data-dir", default=".astrohub")
     u.set_defaults(func=cmd_users_remove)
+
+    p = sub.add_parser("du", help="disk usage of your home (as root: every user's) against the soft quota")
+    p.add_argument("names", nargs="*", help="users to measure (root; default: every home)")
+    p.add_argument("--data-dir", default=".astrohub", help="the hub's state directory (root)")
+    p.add_argument("--quota", default="", help="quota to compare with (default: $ASTROHUB_DISK_QUOTA, the hub's)")
+    p.set_defaults(func=cmd_du)
 
     for name in PLUGINS:
         try:

@@ -36,7 +36,10 @@ def test_everything_listens_on_loopback_and_state_lives_in_data_dir(tmp_path):
 def test_real_authenticator_and_spawner(tmp_path):
     c = applied(tmp_path, admin_users={"boss"}, allowed_users={"ann"})
     assert c.JupyterHub.authenticator_class == "pam"
-    assert c.JupyterHub.spawner_class == "localprocess"
+    from jupyterhub.spawner import LocalProcessSpawner
+
+    # LocalProcessSpawner, with each user's memory and CPU limits (hub/limits.py)
+    assert issubclass(c.JupyterHub.spawner_class, LocalProcessSpawner)
     assert c.Authenticator.allowed_users == {"ann", "boss"}
     assert "root" in c.Authenticator.blocked_users
     assert c.Spawner.default_url == "/lab"
@@ -60,7 +63,7 @@ def test_sharing_scopes_and_switch(tmp_path):
     assert {"self", "shares!user", "read:users:name"} <= set(user_role["scopes"])
     c = applied(tmp_path / "off", enable_sharing=False, enable_dask_gateway=False)
     user_role = next(r for r in c.JupyterHub.load_roles if r["name"] == "user")
-    assert user_role["scopes"] == ["self"]
+    assert user_role["scopes"] == ["self", "access:services!service=astrohub-ops"]  # the usage & limits page
     assert SHARE_SERVICE not in [s["name"] for s in c.JupyterHub.services]
 
 

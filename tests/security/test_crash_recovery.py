@@ -1,4 +1,5 @@
-"""Issue 18, item 9: a hub killed with SIGKILL leaves nothing running that breaks the next start.
+"""Issue 18, item 9: a hub killed with SIGKILL leaves nothing running that breaks the next start
+(and item 13's per-user cap on gateway clusters, on the same real gateway).
 
 Injected fault: a real platform (its own data dir, port and throw-away accounts) runs a user server
 and a dask-gateway cluster with a worker; the hub and the gateway are killed with SIGKILL (as the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -42,8 +44,10 @@ def _running(p: psutil.Process) -> bool:
     return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
 
 
-def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_ports():
+def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_ports(monkeypatch):
     data = TEST_DATA / "crash"
+    monkeypatch.setenv("ASTROHUB_GATEWAY_MAX_CLUSTERS", "1")  # item 13's per-user cap, performed below
+    shutil.rmtree(data, ignore_errors=True)  # homes of an earlier run belong to accounts since removed
     admin, user = "ahtcradmin", "ahtcruser"
     platform = Platform(data, port=PORT, admin=admin, users=[user], with_archive=False)
     again = None
@@ -60,6 +64,10 @@ def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_po
         deadline = time.monotonic() + 90
         while requests.get(f"{gw}{cluster}?wait", headers=auth, timeout=60).json()["status"] != "RUNNING":
             assert time.monotonic() < deadline, "the gateway cluster did not start"
+        # a second cluster is past the cap of one per user: refused, and the message says why
+        r = requests.post(gw, json={"cluster_options": {}}, headers=auth, timeout=60)
+        assert r.status_code == 422, r.text
+        assert f"{user} already has 1 Dask clusters, the most one user may run at once (1)" in r.text
         r = requests.post(f"{gw}{cluster}/scale", json={"count": 1}, headers=auth, timeout=60)
         assert r.status_code == 200 and r.json()["ok"], r.text
         workdir = data / "dask-gateway" / cluster
@@ -75,9 +83,9 @@ def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_po
         hub_pid = platform.hub_process.pid
         tree = _processes([hub_pid, *recovery.descendants(hub_pid)])
         gateway = [p for p in tree if any("dask-gateway-server" in a for a in p.cmdline())]
-        server = [p for p in tree if any("jupyterhub-singleuser" in a for a in p.cmdline())]
-        assert len(gateway) == 1 and len(server) == 1
         cluster_procs = in_cluster()
+        server = [p for p in tree if p.username() == user and p not in cluster_procs]  # the user's server
+        assert len(gateway) == 1 and len(server) == 1
         assert {p.username() for p in cluster_procs} == {user}
 
         # the fault: hub and gateway die at once, without a chance to stop anything

@@ -265,6 +265,9 @@ class AstrohubHub(Configurable):
             self.add_share_service(c, loopback_url(self.share_port))
         if self.enable_dask_gateway:
             self.add_gateway_service(c, data)
+        from .limits import apply_limits
+
+        apply_limits(self, c)  # memory/CPU per user, idle culling, gateway caps, disk usage page, metrics token
 
     def add_gateway_service(self, c, data: Path) -> None:
         """dask-gateway as a hub-managed service: users' clusters run as the user, on loopback."""

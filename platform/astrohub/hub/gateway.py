@@ -29,7 +29,9 @@ import os
 import shutil
 import tempfile
 
+from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend, getpwnam
+from traitlets import Integer
 
 
 def _account(username: str) -> tuple[int, int, list[int]]:
@@ -49,6 +51,20 @@ def _account(username: str) -> tuple[int, int, list[int]]:
 
 class SafeLocalBackend(LocalBackend):
     """LocalBackend (processes run as the requesting Unix user), safe to run as root."""
+
+    max_clusters_per_user = Integer(
+        0, help="Most clusters one user may have at once (pending or running); 0: no cap.", config=True)
+
+    async def start_cluster(self, user, cluster_options):
+        """Refuse a new cluster to a user who already has ``max_clusters_per_user`` (dask-gateway has no such cap)."""
+        if self.max_clusters_per_user:
+            active = self.db.list_clusters(username=user.name)
+            if len(active) >= self.max_clusters_per_user:
+                raise PublicException(
+                    f"{user.name} already has {len(active)} Dask clusters, the most one user may run at once "
+                    f"({self.max_clusters_per_user}): shut one down first (cluster.shutdown(), or the Dask "
+                    f"panel's SHUTDOWN)")
+        return await super().start_cluster(user, cluster_options)
 
     def setup_working_directory(self, cluster):
         uid, gid, _ = _account(cluster.username)

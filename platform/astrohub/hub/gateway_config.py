@@ -23,4 +23,10 @@ c.LocalClusterConfig.environment = dict(WORKER_ENV)
 c.LocalClusterConfig.cluster_max_workers = int(env.get("ASTROHUB_GATEWAY_MAX_WORKERS", "4"))
 c.LocalClusterConfig.worker_cores = 1
 c.LocalClusterConfig.worker_memory = env.get("ASTROHUB_GATEWAY_WORKER_MEMORY", "2 G")
-c.LocalClusterConfig.idle_timeout = 1800
+# limits (hub/limits.py AstrohubLimits passes them; 0 turns one off)
+c.SafeLocalBackend.max_clusters_per_user = int(env.get("ASTROHUB_GATEWAY_MAX_CLUSTERS", "2"))
+if float(env.get("ASTROHUB_GATEWAY_MAX_CORES", "0")):
+    c.LocalClusterConfig.cluster_max_cores = float(env["ASTROHUB_GATEWAY_MAX_CORES"])
+if int(env.get("ASTROHUB_GATEWAY_MAX_MEMORY", "0")):
+    c.LocalClusterConfig.cluster_max_memory = int(env["ASTROHUB_GATEWAY_MAX_MEMORY"])
+c.LocalClusterConfig.idle_timeout = float(env.get("ASTROHUB_GATEWAY_IDLE_TIMEOUT", "1800"))

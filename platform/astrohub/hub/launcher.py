@@ -157,14 +157,15 @@ class Platform:
 
         ports = hub_ports(self.port)
         wanted = [(self.port, "public URL"), (ports["proxy_api"], "proxy API"), (ports["hub_api"], "hub API"),
-                  (ports["share"], "share service")] + [(ports["gateway"] + i, "dask-gateway") for i in range(3)]
+                  (ports["share"], "share service"), (ports["share"] + 4, "astrohub-ops page")] + [
+                     (ports["gateway"] + i, "dask-gateway") for i in range(3)]
         for port, role in wanted:
             host = LOOPBACK if port != self.port or self.ip in ("0.0.0.0", "::", "localhost") else self.ip
             with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
                 s.settimeout(1.0)
                 if s.connect_ex((host, port)) == 0:
                     raise PlatformError(f"port {port} on {host} ({role}) is in use by another program; stop it "
-                                        "or choose another --port (the hub uses the public port, +1, +81 to +85)")
+                                        "or choose another --port (the hub uses the public port, +1, +81 to +86)")
 
     def _public_ready(self) -> bool:
         """With TLS, the admin client talks to the hub's own API: also wait for the proxy's public route."""
