@@ -17,7 +17,7 @@ fi
 
 # --- Debian packages ---------------------------------------------------------
 APT_PKGS=(python3 python3-venv python3-dev build-essential git libpam0g passwd ca-certificates procps)
-[ "$MODE" = test ] && APT_PKGS+=(chromium fonts-dejavu-core)
+[ "$MODE" = test ] && APT_PKGS+=(chromium fonts-dejavu-core stilts topcat)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

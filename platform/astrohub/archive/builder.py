@@ -92,9 +92,11 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> np.ndarray:
     return chosen
 
 
-SURVEY_FORMAT = 4  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
-# 4: their headers say so (1.01"/px WCS, BUNIT counts);
-# a demo archive of an older format is rebuilt
+SURVEY_FORMAT = 5  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
+# 4: their headers say so (1.01"/px WCS, BUNIT counts); 5: light curves carry their epoch (MJD) and band
+# (TSTART/TSTOP, WAVEMIN/WAVEMAX) for ObsCore; a demo archive of an older format is rebuilt
+LC_MJD0 = 61041.0     # MJD of the light curves' TIME 0 (2026-01-01)
+LC_BAND = (4.2e-7, 9.0e-7)  # [m] the light curves' broad (Kepler/TESS-like) band
 
 
 def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
@@ -183,7 +185,9 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     for i, row in enumerate(lc_rows):
         hdr = {"OBJ_ID": int(cat["obj_id"][row]), "RA": float(cat["ra"][row]), "DEC": float(cat["dec"][row]),
                "LABEL": int(lcs.labels[i]), "CLASS": lcs.class_names[lcs.labels[i]],
-               "PERIOD": float(np.nan_to_num(lcs.meta["period"][i])), "SEED": seed}
+               "PERIOD": float(np.nan_to_num(lcs.meta["period"][i])), "SEED": seed,
+               "TSTART": LC_MJD0 + float(lcs.time[0]), "TSTOP": LC_MJD0 + float(lcs.time[-1]),
+               "MJDREF": LC_MJD0, "WAVEMIN": LC_BAND[0], "WAVEMAX": LC_BAND[1], "NPTS": len(lcs.time)}
         write_table(data / "lightcurves" / f"lc-{i:05d}.fits",
                      {"TIME": (lcs.time, "d"), "FLUX": (lcs.flux[i], None), "FLUX_ERR": (lcs.flux_err[i], None)}, hdr)
         n_files["lightcurves"] += 1

@@ -130,7 +130,10 @@ class LocalArchive:
 
     def service_urls(self) -> dict[str, str]:
         """Access URLs of the archive's services."""
-        return local_archive_urls(self.base_url)
+        base = self.base_url.rstrip("/")
+        return {**local_archive_urls(self.base_url),
+                "sia2": f"{base}/__system__/siap2/sitewide/siap2.xml",      # SIA v2 on ivoa.obscore
+                "obscore_datalink": f"{base}/{RESDIR}/q/pdl/dlmeta"}       # ID = obs_publisher_did
 
     # -- setup -----------------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -153,6 +156,9 @@ class LocalArchive:
             "sitename: astrohub local archive\n"
             "[ivoa]\n"
             "authority: astrohub.local\n"
+            # TABLEDATA by default: STILTS 3.4.7's votlint (taplint) misreads variable-length xtype="polygon"
+            # arrays in BINARY/BINARY2 (s_region, coverage); clients asking for votable/b2 still get it
+            "votDefaultEncoding: td\n"
             "[async]\n"
             "defaultMAXREC: 20000\n"
             "maxTAPRunning: 4\n")
@@ -189,6 +195,7 @@ class LocalArchive:
         self._write_settings()
         self._check_readable()
         if stamp.exists():
+            self._ensure_obscore()
             return
         etc = self.root / "etc"
         etc.mkdir(parents=True, exist_ok=True)
@@ -212,6 +219,14 @@ class LocalArchive:
             _run([DACHS, "init", "-d", dsn], env={**self.env(), "PGPASSFILE": str(passfile)}, what="dachs init",
                  secret=feed["password"])
         stamp.write_text("ok\n")
+        self._ensure_obscore()
+
+    def _ensure_obscore(self) -> None:
+        """Create ``ivoa.obscore`` (``dachs imp //obscore``) once: the resources' obscore mixins add to it."""
+        stamp = self.root / "state" / "astrohub-obscore"
+        if not stamp.exists():
+            _run([DACHS, "imp", "//obscore"], env=self.env(), cwd=self.data_dir, what="dachs imp //obscore")
+            stamp.write_text("ok\n")
 
     def import_survey(self, seed: int = 0, size: str = "small", progress: bool = False) -> dict:
         """Build the demo survey for ``seed``/``size`` and import it into DaCHS (replacing any old one)."""
@@ -223,6 +238,40 @@ class LocalArchive:
         _run([DACHS, "imp", "q"], env=self.env(), cwd=self.resdir, what="dachs imp", timeout=3600)
         (self.data_dir / "survey.json").write_text(json.dumps(summary))
         self._new_build_identity({"seed": seed, "size": size, "state": "imported"})
+        if self.is_running():
+            self._reload()
+        return summary
+
+    @property
+    def real_stamp(self) -> Path:
+        return self.root / "state" / "astrohub-realsurvey.json"
+
+    def real_survey(self) -> dict | None:
+        """The imported real-survey resource's summary (row counts, kit fingerprint) or None."""
+        return json.loads(self.real_stamp.read_text()) if self.real_stamp.exists() else None
+
+    def import_real_survey(self, kits: Path | None = None, force: bool = False, progress: bool = False) -> dict:
+        """Build the ``realsurvey`` resource from the real data kits and import it, unless the same kits
+        (by their SHA256SUMS) are already imported. Raises :class:`~astrohub.archive.realsurvey.KitMissing`
+        when a kit is missing."""
+        from astrohub.defaults import real_data_dir
+
+        from .realsurvey import RESDIR as REAL_RESDIR
+        from .realsurvey import build_real, kit_fingerprint
+
+        self.setup()
+        kits = Path(kits) if kits else real_data_dir()
+        old = self.real_survey()
+        if not force and old and old.get("fingerprint") == kit_fingerprint(kits):
+            return old
+        self.real_stamp.unlink(missing_ok=True)
+        resdir = self.root / "inputs" / REAL_RESDIR
+        summary = build_real(kits, resdir, progress=progress)
+        _run([DACHS, "imp", "q"], env=self.env(), cwd=resdir, what="dachs imp (realsurvey)", timeout=3600)
+        self.real_stamp.write_text(json.dumps(summary))
+        old_info = json.loads(self.build_file.read_text()) if self.build_file.exists() else {}
+        self._new_build_identity({**{k: v for k, v in old_info.items() if k not in ("build", "written")},
+                                  "realsurvey": summary["fingerprint"]})
         if self.is_running():
             self._reload()
         return summary
@@ -339,6 +388,7 @@ class LocalArchive:
             print(f"astrohub archive: building the {size} demo survey (seed {seed}) and importing it into "
                   "DaCHS (first start, or an older format)", file=sys.stderr, flush=True)
             self.import_survey(seed, size)
+        self._maybe_import_real()
         if not self.build_file.exists():  # imported by an older astrohub
             self._new_build_identity({"state": "found at start"})
         self._reap_stale_jobs()
@@ -364,6 +414,15 @@ class LocalArchive:
         if self._proc.poll() is not None:       # the answer came from someone else's server
             raise ArchiveError(f"dachs serve exited with code {self._proc.returncode}; see {self.log_file}")
         return self.tap_url
+
+    def _maybe_import_real(self) -> None:
+        """At start: import the real-survey resource when the kits are there (the demo does not need it)."""
+        from .realsurvey import KitMissing
+
+        try:
+            self.import_real_survey()
+        except KitMissing as e:
+            print(f"astrohub archive: no real-survey resource ({e})", file=sys.stderr, flush=True)
 
     def _reap_stale_jobs(self) -> None:
         """Fail async jobs left QUEUED/EXECUTING by a server that died: they would block the queue."""

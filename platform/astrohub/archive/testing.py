@@ -45,6 +45,7 @@ def live_archive(data_dir: Path, port: int | None = None, seed: int = 0) -> Loca
         _lock(arc.data_dir)
         arc.stop()                       # a server left over from an interrupted session
         arc.import_survey(seed, "small")
+        arc.import_real_survey()         # the real-survey resource (cached: redone only when the kits change)
         arc.start()
         atexit.register(arc.stop)
         _LIVE = arc

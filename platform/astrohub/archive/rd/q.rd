@@ -66,7 +66,17 @@
 
   <!-- ============ image cutouts (SIAP) ============ -->
   <table id="cutouts" onDisk="True" mixin="//siap#pgs" adql="True">
-    <meta name="description">Image cutouts (r band, 0.2 arcsec/pixel, sky-rms units).</meta>
+    <meta name="description">Image cutouts (r band, 0.2 arcsec/pixel, sky-rms units;
+      transient alert triplets 1.01 arcsec/pixel in counts).</meta>
+    <mixin
+      collectionName="'astrohub-demo'"
+      calibLevel="2"
+      productSubtype="CASE WHEN task='transient' THEN 'alert-triplet' ELSE NULL END"
+      sResolution="COALESCE(psf_fwhm, pixelScale[1]*3600)"
+      oUCD="CASE WHEN task='transient' THEN 'phot.count' ELSE 'phot.flux;em.opt.R' END"
+      targetName="'obj-'||obj_id"
+      instrumentName="'astrohub simulator'"
+      createDIDIndex="True">//obscore#publishSIAP</mixin>
     <column name="obj_id" type="bigint" ucd="meta.id" required="True"
       description="obj_id of the catalogue object this cutout shows"/>
     <column name="task" type="text" ucd="meta.code"
@@ -75,6 +85,8 @@
       description="Class index within the task"/>
     <column name="class_name" type="text" ucd="src.class"
       description="Class name within the task"/>
+    <column name="psf_fwhm" type="real" unit="arcsec" ucd="instr.obsty.seeing"
+      description="FWHM of the image's PSF (NULL where not recorded)"/>
     <index columns="obj_id"/>
   </table>
 
@@ -101,6 +113,7 @@
         <map key="task">@TASK</map>
         <map key="label">int(@LABEL)</map>
         <map key="class_name">@CLASS</map>
+        <map key="psf_fwhm">@PSF_FWHM</map>
       </rowmaker>
     </make>
   </data>
@@ -136,6 +149,16 @@
       creationType="archival"
       fluxCalibration="CALIBRATED"
       spectralCalibration="CALIBRATED">//ssap#hcd</mixin>
+    <mixin>//ssap#simpleCoverage</mixin>
+    <mixin
+      coverage="ssa_region"
+      calibLevel="2"
+      tMin="ssa_dateObs"
+      tMax="ssa_dateObs"
+      preview="NULL"
+      targetName="ssa_targname"
+      targetClass="NULL"
+      createDIDIndex="True">//obscore#publishSSAPHCD</mixin>
     <column name="obj_id" type="bigint" ucd="meta.id" required="True"
       description="obj_id of the catalogue object"/>
     <column name="label" type="smallint" ucd="src.class"
@@ -149,15 +172,15 @@
       <rowfilter procDef="//products#define">
         <bind key="table">"\schema.spectra"</bind>
         <bind key="mime">"application/fits"</bind>
+        <bind key="preview">None</bind>
       </rowfilter>
     </fitsProdGrammar>
     <make table="spectra">
       <rowmaker idmaps="ssa_*">
         <apply procDef="//ssap#setMeta">
-          <bind key="pubDID">"ivo://astrohub.local/demo?spec/"+str(@OBJ_ID)</bind>
+          <bind key="pubDID">getStandardPubDID(@prodtblAccref)</bind>
           <bind key="dstitle">"{} {}".format(@CLASS, @OBJ_ID)</bind>
           <bind key="targname">"obj-"+str(@OBJ_ID)</bind>
-          <bind key="targclass">@CLASS</bind>
           <bind key="redshift">float(@Z)</bind>
           <bind key="snr">float(@SNR)</bind>
           <bind key="alpha">float(@RA)</bind>
@@ -188,7 +211,28 @@
 
   <!-- ============ light curves ============ -->
   <table id="lightcurves" onDisk="True" adql="True" mixin="//products#table">
-    <meta name="description">Light curves (FITS binary tables TIME, FLUX, FLUX_ERR).</meta>
+    <meta name="description">Light curves (FITS binary tables TIME, FLUX, FLUX_ERR;
+      TIME in days since the header's MJDREF).</meta>
+    <mixin
+      productType="'timeseries'"
+      collectionName="'astrohub-demo'"
+      calibLevel="2"
+      title="'light curve obj-'||obj_id"
+      targetName="'obj-'||obj_id"
+      ra="ra"
+      dec="dec"
+      fov="2/3600."
+      coverage="coverage"
+      tMin="t_min"
+      tMax="t_max"
+      emMin="em_min"
+      emMax="em_max"
+      oUCD="'phot.flux;em.opt'"
+      tXel="t_xel"
+      facilityName="'astrohub'"
+      instrumentName="'astrohub simulator'"
+      preview="NULL"
+      createDIDIndex="True">//obscore#publish</mixin>
     <column name="obj_id" type="bigint" ucd="meta.id" required="True"
       description="obj_id of the catalogue object"/>
     <column name="ra" type="double precision" unit="deg" ucd="pos.eq.ra"
@@ -200,6 +244,18 @@
     <column name="class_name" type="text" ucd="src.class" description="Class name"/>
     <column name="period" type="real" unit="d" ucd="time.period"
       description="Injected period (0 where none)"/>
+    <column name="coverage" type="spoly" unit="deg" ucd="pos.outline;obs.field"
+      description="A 2 arcsec square around the star (the photometric aperture)"/>
+    <column name="t_min" type="double precision" unit="d" ucd="time.start;obs.exposure"
+      description="MJD of the first point"/>
+    <column name="t_max" type="double precision" unit="d" ucd="time.end;obs.exposure"
+      description="MJD of the last point"/>
+    <column name="em_min" type="real" unit="m" ucd="em.wl;stat.min"
+      description="Short end of the band"/>
+    <column name="em_max" type="real" unit="m" ucd="em.wl;stat.max"
+      description="Long end of the band"/>
+    <column name="t_xel" type="integer" ucd="meta.number"
+      description="Number of points"/>
     <index columns="obj_id"/>
   </table>
 
@@ -209,6 +265,7 @@
       <rowfilter procDef="//products#define">
         <bind key="table">"\schema.lightcurves"</bind>
         <bind key="mime">"application/fits"</bind>
+        <bind key="preview">None</bind>
       </rowfilter>
     </fitsProdGrammar>
     <make table="lightcurves">
@@ -219,6 +276,19 @@
         <map key="label">int(@LABEL)</map>
         <map key="class_name">@CLASS</map>
         <map key="period">float(@PERIOD)</map>
+        <apply name="aperture_square">
+          <code>
+            ra, dec, h = float(@RA), float(@DEC), 1/3600.
+            w = h/math.cos(math.radians(dec))
+            result["coverage"] = pgsphere.SPoly.fromDALI(
+              [ra-w, dec-h, ra-w, dec+h, ra+w, dec+h, ra+w, dec-h])
+          </code>
+        </apply>
+        <map key="t_min">float(@TSTART)</map>
+        <map key="t_max">float(@TSTOP)</map>
+        <map key="em_min">float(@WAVEMIN)</map>
+        <map key="em_max">float(@WAVEMAX)</map>
+        <map key="t_xel">int(@NPTS)</map>
       </rowmaker>
     </make>
   </data>
@@ -274,6 +344,16 @@
               localSemantics=kind, semantics="#counterpart")
         </code>
       </metaMaker>
+    </datalinkCore>
+  </service>
+
+  <!-- ============ datalink: ObsCore products (ID = obs_publisher_did) ============ -->
+  <service id="pdl" allowed="dlget,dlmeta">
+    <meta name="title">astrohub product datalink</meta>
+    <meta name="description">DataLink for the products in ivoa.obscore: #this (the
+      FITS file) and #preview for an obs_publisher_did.</meta>
+    <datalinkCore>
+      <descriptorGenerator procDef="//soda#fromStandardPubDID"/>
     </datalinkCore>
   </service>
 </resource>
