@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -90,3 +91,32 @@ def test_memory_sizes_parse_and_bad_ones_say_how_to_write_them():
     assert 0 < limits.parse_bytes("50%") < os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     with pytest.raises(ValueError, match=r"not a memory size: '4 parsecs' \(use e.g. 4G, 512M, 50%\)"):
         limits.parse_bytes("4 parsecs")
+
+
+def test_the_helm_values_carry_the_same_limits():
+    """The Kubernetes chart: pods' memory/CPU limits, culling, and the gateway's caps, per-user cap included."""
+    import asyncio
+    from pathlib import Path
+
+    import yaml
+    from dask_gateway_server import models
+    from dask_gateway_server.backends.base import PublicException
+    from dask_gateway_server.backends.kubernetes import KubeBackend
+    from traitlets.config import Config
+
+    values = yaml.safe_load((Path(__file__).parents[2] / "helm" / "astrohub" / "values.yaml").read_text())
+    single = values["jupyterhub"]["singleuser"]
+    assert single["memory"]["limit"] and single["cpu"]["limit"]
+    assert values["jupyterhub"]["cull"] == {"enabled": True, "timeout": 3600, "every": 300}
+    c = Config()
+    scope = {"c": c}
+    for code in values["dask-gateway"]["gateway"]["extraConfig"].values():
+        exec(compile(code, "gateway extraConfig", "exec"), scope)
+    assert c.ClusterConfig.cluster_max_workers == 8 and c.ClusterConfig.idle_timeout == 1800
+    backend_class = c.DaskGateway.backend_class
+    assert issubclass(backend_class, KubeBackend)
+    backend = backend_class.__new__(backend_class)  # the chart's real class and its real cluster list
+    running = models.ClusterStatus.RUNNING
+    backend.username_to_clusters = {"ann": {n: models.Cluster(n, "ann", "t", {}, {}, running) for n in "ab"}}
+    with pytest.raises(PublicException, match=r"ann already has 2 Dask clusters, the most one user may run at once"):
+        asyncio.run(backend.start_cluster(SimpleNamespace(name="ann"), {}))
