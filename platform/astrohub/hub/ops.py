@@ -241,9 +241,9 @@ def make_app():
         async def get(self):
             model = self.current_user  # from the token in the Authorization header
             if not model:
-                raise web.HTTPError(403, "send a token with the read:metrics scope: Authorization: token ...")
+                raise web.HTTPError(403, reason="send a token with the read:metrics scope: Authorization: token ...")
             if "read:metrics" not in set(model.get("scopes") or []):
-                raise web.HTTPError(403, "this token lacks the read:metrics scope")
+                raise web.HTTPError(403, reason="this token lacks the read:metrics scope")
             rows = await usage.of(usage.names())
             gateway = await asyncio.get_running_loop().run_in_executor(None, gateway_processes, clusters)
             self.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
