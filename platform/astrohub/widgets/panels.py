@@ -14,6 +14,7 @@ from astrohub import pipeline
 
 from . import plots
 from .gallery import series_thumbnail, thumbnail
+from .state import PanelState
 
 LOCAL = "local demo archive"
 CUSTOM = "other TAP URL…"
@@ -28,18 +29,58 @@ SIM_BADGE = ("<span class='astrohub-badge astrohub-sim-only' style='background:#
 
 def table_html(table: Table, max_rows: int = 50, highlight: set[int] | None = None) -> str:
     """A compact HTML table (first ``max_rows`` rows), selected rows highlighted; rows flagged out of
-    distribution (an ``ood`` column) carry a marker whose tooltip is their ``ood_reason``."""
+    distribution (an ``ood`` column) carry a marker whose tooltip is their ``ood_reason``. Every name and
+    value is escaped (they come from a TAP service); numbers are formatted per column (:func:`formatter`)."""
     cols = [c for c in table.colnames if table[c].ndim == 1][:14]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    head = "".join(f"<th>{html.escape(_header(table[c]))}</th>" for c in cols)
+    fmts = {c: formatter(table[c]) for c in cols}
     body = []
     for i, r in enumerate(table[:max_rows]):
-        cells = "".join(_ood_cell(r) if c == "ood" else f"<td>{_fmt(r[c])}</td>" for c in cols)
+        cells = "".join(_ood_cell(r) if c == "ood" else f"<td>{html.escape(fmts[c](r[c]))}</td>" for c in cols)
         style = " style='background:#ffe9a8'" if highlight and i in highlight else ""
         flagged = " astrohub-ood-row" if "ood" in cols and bool(r["ood"]) else ""
         body.append(f"<tr class='astrohub-row{flagged}'{style}>{cells}</tr>")
     more = f"<p>{len(table) - max_rows} more rows not shown</p>" if len(table) > max_rows else ""
     return (f"<div style='max-height:320px;overflow:auto'><table class='astrohub-table'><tr>{head}</tr>"
             f"{''.join(body)}</table></div>{more}")
+
+
+PROBABILITIES = {"pred_prob", "planet_score", "rb_score", "real_score", "lens_score"}
+# decimals shown per unit (degrees to 8 places: 0.04 mas, below any survey's astrometry)
+DECIMALS = {"deg": 8, "hourangle": 9, "h": 9, "arcsec": 4, "arcmin": 6, "mas": 3, "mag": 3, "d": 6, "s": 3,
+            "K": 1, "Angstrom": 2, "nm": 3}
+
+
+def _header(col) -> str:
+    unit = getattr(col, "unit", None)
+    return f"{col.name} [{unit}]" if unit is not None and str(unit) else col.name
+
+
+def _is_probability(name: str) -> bool:
+    return name in PROBABILITIES or name.startswith("p_")
+
+
+def formatter(col):
+    """How the cells of ``col`` print: probabilities to 3 decimals ("<0.001" / ">0.999" at the ends),
+    quantities with a known unit (RA/Dec in degrees, magnitudes, days ...) to a fixed number of decimals
+    (the shortest form that keeps the value to that precision), other numbers to 4 significant digits."""
+    name = col.name
+    unit = str(col.unit) if getattr(col, "unit", None) is not None else ("deg" if name in ("ra", "dec") else "")
+
+    def fmt(v) -> str:
+        if v is np.ma.masked:
+            return ""
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, np.floating)):
+            return str(v)
+        if not np.isfinite(v):
+            return str(float(v))
+        if _is_probability(name):
+            return "<0.001" if v < 0.001 else ">0.999" if v > 0.999 else f"{v:.3f}"
+        if unit in DECIMALS:
+            return np.format_float_positional(v, precision=DECIMALS[unit], unique=True, trim="-")
+        return f"{v:.4g}"
+
+    return fmt
 
 
 def _ood_cell(r) -> str:
@@ -72,12 +113,6 @@ def ood_note(result) -> str:
             "there are extrapolations; see the ood / ood_reason columns</span>")
 
 
-def _fmt(v) -> str:
-    if isinstance(v, (float, np.floating)):
-        return f"{v:.4g}"
-    return html.escape(str(v))
-
-
 def _error(e: Exception) -> str:
     return (f"<span class='astrohub-error' style='color:#b00020'>{html.escape(type(e).__name__)}: "
             f"{html.escape(str(e))}</span>")
@@ -104,33 +139,20 @@ class _Panel(w.VBox):
         return out
 
 
-_BOKEHJS = False
-
-
-def load_bokehjs() -> None:
-    """Load BokehJS into the notebook page once (inline, no CDN), as the plot widgets need it."""
-    global _BOKEHJS
-    from IPython import get_ipython
-
-    if _BOKEHJS or get_ipython() is None:
-        return
-    from bokeh.io import output_notebook
-    from bokeh.resources import INLINE
-
-    output_notebook(INLINE, hide_banner=True)
-    _BOKEHJS = True
-
-
 class QueryPanel(_Panel):
-    """Pick an archive, write ADQL (templates, table/column browser) or a cone, run it."""
+    """Pick an archive, write ADQL (templates, table/column browser) or a cone, run it.
 
-    def __init__(self, archive=None, **kw):
+    BokehJS comes with the page (the ``@astrohub/bokehjs`` lab extension, see :mod:`.bokehjs`), never from
+    an output: the plots survive page reloads and render for collaborators."""
+
+    def __init__(self, archive=None, state: PanelState | None = None, **kw):
         from astrohub.vo import KNOWN_SERVICES
 
-        load_bokehjs()
         self._archive = archive
-        self.result: Table | None = None
+        self.state = state if state is not None else PanelState()
         self._listeners = []
+        self.source = None
+        self.shown_filter = None  # the plots' IndexFilter: only rows passing the filters are drawn
         self.archive_picker = w.Dropdown(options=[LOCAL, *sorted(KNOWN_SERVICES), CUSTOM], value=LOCAL,
                                          description="archive")
         self.custom_url = w.Text(placeholder="https://…/tap", description="TAP URL")
@@ -158,9 +180,17 @@ class QueryPanel(_Panel):
         self.tables.observe(self._show_columns, "value")
         self.browse.on_click(lambda _: self.browse_tables())
         self.run_button.on_click(lambda _: self.run())
+        self.state.on("rows", self._draw)
+        self.state.on("result", self._draw)
+        self.state.on("view", self._update_view)
         super().__init__([w.HBox([self.archive_picker, self.custom_url]), self.tabs,
                           w.HBox([self.maxrec, self.mode, self.run_button, self.progress]), self.status,
                           self.table_view, self.plot_view], **kw)
+
+    @property
+    def result(self) -> Table | None:
+        """The last query's rows."""
+        return self.state.rows
 
     @property
     def archive(self):
@@ -195,10 +225,11 @@ class QueryPanel(_Panel):
             cols = self._run(f"reading columns of {change['new']}", lambda: self.archive.columns(change["new"]))
             if cols is not None:
                 self.columns.options = cols
-                self.status.value = f"{len(cols)} columns in {change['new']}"
+                self.status.value = f"{len(cols)} columns in {html.escape(str(change['new']))}"
 
     def run(self) -> Table | None:
-        """Run the ADQL (first tab) or the cone (second tab); keep the last good result on error."""
+        """Run the ADQL (first tab) or the cone (second tab); keep the last good result on error. A new
+        result clears what was derived from the previous rows (predictions, filters, selection)."""
         if self.tabs.selected_index == 0:
             call = lambda: pipeline.run_query(self.archive, self.adql.value, maxrec=self.maxrec.value,  # noqa: E731
                                              mode=self.mode.value)
@@ -209,36 +240,70 @@ class QueryPanel(_Panel):
         table = self._run("querying", call)
         if table is None:
             return None
-        self.result = table
         self.status.value = f"<span class='astrohub-ok'>{len(table)} rows</span>"
-        self.show(table)
+        self.state.set_rows(table, archive=self.archive)
         for fn in self._listeners:
             fn(table)
         return table
 
-    def show(self, table: Table, highlight: set[int] | None = None) -> None:
-        self.table_view.value = table_html(table, highlight=highlight)
+    def show(self, table: Table) -> None:
+        """Show ``table`` as the rows of this panel (as a query returning it would)."""
+        self.state.set_rows(table)
+
+    def _draw(self) -> None:
+        """New rows or predictions: table and plots drawn again from the state."""
+        table = self.state.table
         self.source = plots.source_for(table)
-        layout = plots.result_plots(self.source)
+        self.shown_filter = plots.IndexFilter(indices=[int(i) for i in self.state.shown_indices()])
+        layout = plots.result_plots(self.source, self.shown_filter)
+        self._update_table()
         if layout is None:
-            self.plot_view.children = []
+            self.plot_view.children, self.bokeh = [], None
             return
         from jupyter_bokeh.widgets import BokehModel  # a widget: selections sync back to Python
 
         self.bokeh = BokehModel(layout)
         self.plot_view.children = [self.bokeh]
+        self.source.selected.on_change("indices", lambda attr, old, new: self._plot_selected(new))
+
+    def _plot_selected(self, indices) -> None:
+        if [int(i) for i in indices] != self.state.selection:
+            self.state.select(indices)
+
+    def _update_view(self) -> None:
+        """Filters or selection changed: the plots draw only the rows passing the filters and select
+        the selection; the table lists the rows passing the filters, the selected ones highlighted."""
+        if self.source is None:
+            return
+        shown = [int(i) for i in self.state.shown_indices()]
+        if list(self.shown_filter.indices) != shown:
+            self.shown_filter.indices = shown
+        if list(self.source.selected.indices) != self.state.selection:
+            self.source.selected.indices = list(self.state.selection)
+        self._update_table()
+
+    def _update_table(self) -> None:
+        shown = self.state.shown_indices()
+        selected = set(self.state.selection)
+        self.table_view.value = table_html(self.state.table[shown],
+                                           highlight={k for k, i in enumerate(shown) if i in selected})
 
 
 class ClassifyPanel(_Panel):
     """Run a compatible zoo model on a table of archive rows (cutouts, light curves, spectra or
-    catalogue photometry); predictions, gallery with saliency, photo-z PDFs, filters, export."""
+    catalogue photometry); predictions, gallery with saliency, photo-z PDFs, filters, export.
 
-    def __init__(self, table: Table | None = None, archive=None, client=None, **kw):
+    Everything it shows comes from its :class:`~.state.PanelState` (shared with the query panel in an
+    :class:`Explorer`): new rows clear the predictions and their views; the filters and the plots'
+    selection decide the table, the gallery, the PDFs and what export writes."""
+
+    def __init__(self, table: Table | None = None, archive=None, client=None, state: PanelState | None = None,
+                 **kw):
         self.archive_ = archive
         self.client = client
-        self.table: Table | None = None
-        self.result: pipeline.Classification | None = None
+        self.state = state if state is not None else PanelState()
         self._listeners = []
+        self._tiles: dict[int, w.VBox] = {}  # gallery tiles of the result, by row
         self.model = w.Dropdown(options=[], description="model")
         self.mc = w.IntSlider(value=20, min=0, max=50, description="MC samples")
         self.run_button = w.Button(description="Run model", button_style="success", icon="play")
@@ -247,37 +312,56 @@ class ClassifyPanel(_Panel):
         self.value_col = w.Dropdown(options=[], description="value")
         self.value_range = w.FloatRangeSlider(value=(0, 1), min=0, max=1, step=0.01, description="range",
                                               readout_format=".3g", layout=w.Layout(width="420px"))
-        self.class_filters = w.HBox([self.cls, self.min_prob])
+        self.class_filters = w.HBox([self.cls, self.min_prob], layout=w.Layout(display="none"))
         self.value_filters = w.HBox([self.value_col, self.value_range], layout=w.Layout(display="none"))
         self.fmt = w.Dropdown(options=list(pipeline.FORMATS), value="votable", description="format")
         self.filename = w.Text(value="astrohub-result", description="file")
         self.export_button = w.Button(description="Export", icon="download")
         self.samp_button = w.Button(description="Send via SAMP", icon="share")
-        self.hide_ood = w.Checkbox(value=False, description="hide out-of-distribution rows", indent=False)
+        self.hide_ood = w.Checkbox(value=False, description="hide out-of-distribution rows", indent=False,
+                                   layout=w.Layout(display="none"))
         self.badge = w.HTML()  # validated on real data, or simulations only: next to the predictions
         self.ood_view = w.HTML()
         self._init_status()
         self.table_view = w.HTML()
+        self.gallery_note = w.HTML()
         self.gallery = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.pdf_view = w.Box()
         self.pdf_rows: list[int] = []  # rows whose PDFs pdf_view shows
+        self._quiet = False  # True while run() sets the filters up: one "view" update at the end
         self.run_button.on_click(lambda _: self.run())
         for f in (self.cls, self.min_prob, self.value_range, self.hide_ood):
-            f.observe(lambda _: self.refresh(), "value")
+            f.observe(lambda _: self._apply_filters(), "value")
         self.value_col.observe(self._value_bounds, "value")
         self.export_button.on_click(lambda _: self.export())
         self.samp_button.on_click(lambda _: self.send_samp())
+        self.state.on("rows", self._new_rows)
+        self.state.on("result", self._draw)
+        self.state.on("view", self._update_view)
         super().__init__([w.HBox([self.model, self.mc, self.run_button, self.progress]), self.status,
                           self.badge, w.HBox([self.ood_view, self.hide_ood]),
-                          self.class_filters, self.value_filters, self.table_view, self.pdf_view, self.gallery,
+                          self.class_filters, self.value_filters, self.table_view, self.pdf_view,
+                          self.gallery_note, self.gallery,
                           w.HBox([self.fmt, self.filename, self.export_button, self.samp_button])], **kw)
         if table is not None:
             self.set_table(table)
 
     @property
+    def table(self) -> Table | None:
+        """The rows to classify (the state's query rows)."""
+        return self.state.rows
+
+    @property
+    def result(self) -> pipeline.Classification | None:
+        return self.state.result
+
+    @property
     def archive(self):
+        """The archive the rows came from (their products are fetched there), else the one given."""
         from astrohub.vo import Archive
 
+        if self.state.archive is not None:
+            return self.state.archive
         self.archive_ = self.archive_ or Archive.local()
         return self.archive_
 
@@ -286,8 +370,13 @@ class ClassifyPanel(_Panel):
         self._listeners.append(fn)
 
     def set_table(self, table: Table) -> None:
-        """Rows to classify; the model list shows the models compatible with them."""
-        self.table = table
+        """Rows to classify (as a new query): the previous predictions and their views are cleared."""
+        self.state.set_rows(table, archive=self.archive_)
+
+    def _new_rows(self) -> None:
+        """New rows: clear every view derived from the previous ones, list the compatible models."""
+        table = self.state.rows
+        self._clear_views()
         names = self._run("finding models for these rows", lambda: pipeline.compatible_models(table, self.archive))
         if names is None:  # e.g. the archive did not answer: the message is in the status line
             self.model.options = []
@@ -297,6 +386,13 @@ class ClassifyPanel(_Panel):
         self.status.value = (f"{len(table)} rows; {len(names)} compatible model(s)" if names else
                              _error(ValueError(f"no model applies to these rows: {pipeline.NO_MODEL_HINT}")))
 
+    def _clear_views(self) -> None:
+        self._tiles = {}
+        self.badge.value = self.ood_view.value = self.table_view.value = self.gallery_note.value = ""
+        self.gallery.children = []
+        self.pdf_view.children, self.pdf_rows = [], []
+        self.hide_ood.layout.display = self.class_filters.layout.display = self.value_filters.layout.display = "none"
+
     def run(self) -> pipeline.Classification | None:
         if self.table is None:
             self.status.value = _error(ValueError("no rows yet: run a query first"))
@@ -305,32 +401,42 @@ class ClassifyPanel(_Panel):
         if not model:
             self.status.value = _error(ValueError("no compatible model for these rows"))
             return None
-        result = self._run(f"classifying {len(self.table)} rows with {model}",
-                           lambda: pipeline.classify(self.table, model, self.archive, client=self.client,
+        rows = self.table
+        result = self._run(f"classifying {len(rows)} rows with {model}",
+                           lambda: pipeline.classify(rows, model, self.archive, client=self.client,
                                                     mc_samples=self.mc.value))
         if result is None:
             return None
-        self.result = result
+        self.state.set_result(result)
+        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows "
+                             f"{'classified' if result.class_names else 'measured'}"
+                             f" with {html.escape(model)}{' on the Dask cluster' if result.sharded else ''}</span>")
+        for fn in self._listeners:
+            fn(result)
+        return result
+
+    def _draw(self) -> None:
+        """A new classification: badge, OOD note, filters reset to show everything, gallery tiles."""
+        result = self.state.result
+        self._clear_views()
         self.badge.value = validation_badge(result)
         self.ood_view.value = ood_note(result)
         self.hide_ood.layout.display = None if result.n_ood else "none"
         classes = bool(result.class_names)
         (self.class_filters.layout.display,
          self.value_filters.layout.display) = (None, "none") if classes else ("none", None)
-        self.cls.options = ["any", *result.class_names]
-        if result.values:
-            self.value_col.options = result.values
-            self.value_col.value = result.values[0]
-            self._value_bounds()
-        self.refresh()
-        self._show_gallery()
-        self.show_pdfs(range(min(8, len(result.table))))
-        self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows "
-                             f"{'classified' if classes else 'measured'}"
-                             f" with {model}{' on the Dask cluster' if result.sharded else ''}</span>")
-        for fn in self._listeners:
-            fn(result)
-        return result
+        self._quiet = True
+        try:
+            self.cls.options = ["any", *result.class_names]
+            self.cls.value, self.min_prob.value, self.hide_ood.value = "any", 0.0, False
+            if result.values:
+                self.value_col.options = result.values
+                self.value_col.value = result.values[0]
+                self._value_bounds()
+        finally:
+            self._quiet = False
+        self._make_tiles()
+        self._apply_filters()
 
     def _value_bounds(self, _=None):
         if self.result is None or self.value_col.value not in self.result.table.colnames:
@@ -343,21 +449,38 @@ class ClassifyPanel(_Panel):
             self.value_range.step = max((hi - lo) / 200, 1e-6)
             self.value_range.value = (lo, hi)
 
-    def filtered(self) -> Table:
-        """The predictions passing the filters: class and probability, or a value range (regressors);
-        without the rows flagged out of distribution when ``hide_ood`` is ticked."""
+    def _keep(self) -> np.ndarray:
+        """One bool per row: passes the class and probability, or value range, filters (and is not
+        flagged out of distribution when ``hide_ood`` is ticked)."""
         r = self.result
+        t = r.table.copy(copy_data=False)
+        t["_row"] = np.arange(len(t))
         if r.class_names:
-            out = pipeline.filter_rows(r.table, None if self.cls.value == "any" else self.cls.value,
-                                       self.min_prob.value)
+            out = pipeline.filter_rows(t, None if self.cls.value == "any" else self.cls.value, self.min_prob.value)
         else:
             lo, hi = self.value_range.value
             at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
-            out = pipeline.filter_range(r.table, self.value_col.value, None if at_ends[0] else lo,
+            out = pipeline.filter_range(t, self.value_col.value, None if at_ends[0] else lo,
                                         None if at_ends[1] else hi)
         if self.hide_ood.value and "ood" in out.colnames:
             out = out[~np.asarray(out["ood"], bool)]
-        return out
+        keep = np.zeros(len(t), bool)
+        keep[np.asarray(out["_row"], dtype=np.int64)] = True
+        return keep
+
+    def _apply_filters(self) -> None:
+        if self._quiet or self.result is None:
+            return
+        self.state.set_keep(self._keep())
+
+    def filtered(self) -> Table:
+        """The predictions passing the filters: class and probability, or a value range (regressors);
+        without the rows flagged out of distribution when ``hide_ood`` is ticked."""
+        return self.state.shown()
+
+    def chosen(self) -> Table:
+        """What export and SAMP send: the rows selected in the plots, else every row passing the filters."""
+        return self.state.chosen()
 
     def _columns(self) -> list[str]:
         t, r = self.result.table, self.result
@@ -368,9 +491,27 @@ class ClassifyPanel(_Panel):
         return [c for c in dict.fromkeys(cols) if c in t.colnames]
 
     def refresh(self) -> None:
+        """Draw the table, gallery and PDFs again from the state."""
+        self._update_view()
+
+    def _update_view(self) -> None:
         if self.result is None:
             return
-        self.table_view.value = table_html(self.filtered()[self._columns()])
+        shown = self.state.shown_indices()
+        selected = set(self.state.selection)
+        self.table_view.value = table_html(self.result.table[shown][self._columns()],
+                                           highlight={k for k, i in enumerate(shown) if i in selected})
+        chosen = [int(i) for i in self.state.chosen_indices()]
+        tiles = [self._tiles[i] for i in chosen if i in self._tiles]
+        self.gallery.children = tiles
+        if self._tiles and not tiles:
+            self.gallery_note.value = (f"<span class='astrohub-gallery-note' style='color:#666'>none of the "
+                                       f"{len(self._tiles)} rows in the gallery passes the filters or is "
+                                       "selected</span>")
+        else:
+            self.gallery_note.value = ""
+        if self.result.has_pdfs and chosen[:8] != self.pdf_rows:
+            self.show_pdfs(chosen[:8])
 
     def _caption(self, i: int) -> str:
         t = self.result.table
@@ -397,18 +538,17 @@ class ClassifyPanel(_Panel):
             tile.layout.border = "2px solid #f0a500"
         return tile
 
-    def _show_gallery(self):
+    def _make_tiles(self) -> None:
         r = self.result
-        tiles = []
+        self._tiles = {}
         if r.images is not None:
             for i in range(len(r.images)):
                 png = thumbnail(r.images[i], r.saliency[i] if r.saliency is not None else None)
-                tiles.append(self._tile(i, png, self._caption(i)))
+                self._tiles[i] = self._tile(i, png, self._caption(i))
         for i, (x, y) in enumerate(r.series or []):
             sal = r.series_saliency[i] if r.series_saliency is not None else None
             png = series_thumbnail(x, y, sal, *r.series_axes, title=self._caption(i))
-            tiles.append(self._tile(i, png, None))
-        self.gallery.children = tiles
+            self._tiles[i] = self._tile(i, png, None)
 
     def show_pdfs(self, rows) -> None:
         """Plot the redshift PDFs of ``rows`` (indices into the result) when the model gives PDFs."""
@@ -427,58 +567,51 @@ class ClassifyPanel(_Panel):
         self.pdf_view.children = [BokehModel(plots.pdf_plot(grid, pdfs, labels, truths))]
 
     def export(self) -> Path | None:
+        """Write the rows selected in the plots, else every row passing the filters."""
         if self.result is None:
             self.status.value = _error(ValueError("nothing to export yet: classify first"))
             return None
         path = Path(self.filename.value).with_suffix(pipeline.FORMATS[self.fmt.value])
-        out = self._run(f"writing {path}", lambda: pipeline.export(self.filtered(), path, self.fmt.value))
+        rows = self.chosen()
+        out = self._run(f"writing {path}", lambda: pipeline.export(rows, path, self.fmt.value))
         if out is not None:
-            self.status.value = f"<span class='astrohub-ok'>wrote {html.escape(str(out))}</span>"
+            self.status.value = f"<span class='astrohub-ok'>wrote {len(rows)} rows to {html.escape(str(out))}</span>"
         return out
 
     def send_samp(self) -> None:
         if self.result is None:
             self.status.value = _error(ValueError("nothing to send yet: classify first"))
             return
-        url = self._run("sending over SAMP", lambda: pipeline.send_samp(self.filtered()))
+        url = self._run("sending over SAMP", lambda: pipeline.send_samp(self.chosen()))
         if url is not None:
             self.status.value = f"<span class='astrohub-ok'>sent {html.escape(url)}</span>"
 
 
 class Explorer(w.VBox):
-    """QueryPanel and ClassifyPanel linked: query rows feed the classifier, predictions colour the
-    plots, and points selected in the plots are the rows in ``explorer.selected``."""
+    """QueryPanel and ClassifyPanel on one :class:`~.state.PanelState`: query rows feed the classifier,
+    predictions colour the plots, the class filters apply to the plots, and points selected in the plots
+    are the rows in ``explorer.selected`` (and what the gallery shows and export writes)."""
 
     def __init__(self, archive=None, client=None, **kw):
-        self.query = QueryPanel(archive)
-        self.classify = ClassifyPanel(archive=archive, client=client)
+        self.state = PanelState()
+        self.query = QueryPanel(archive, state=self.state)
+        self.classify = ClassifyPanel(archive=archive, client=client, state=self.state)
         self.selection = w.HTML()
-        self.selected: Table | None = None
-        self.query.on_result(self._new_rows)
-        self.classify.on_result(self._classified)
+        self.state.on("rows", self._show_selection)
+        self.state.on("result", self._show_selection)
+        self.state.on("view", self._show_selection)
         super().__init__([self.query, self.classify, self.selection], **kw)
 
-    def _new_rows(self, table: Table):
-        self.classify.archive_ = self.query.archive
-        self.classify.set_table(table)
-        self._watch_selection()
+    @property
+    def selected(self) -> Table | None:
+        """The rows selected in the plots (None before any selection)."""
+        return self.state.table[self.state.selection] if self.state.selection else None
 
-    def _classified(self, result):
-        self.query.show(result.table)
-        self._watch_selection()
-
-    def _watch_selection(self):
-        self.query.source.selected.on_change("indices", lambda attr, old, new: self.select(new))
+    def _show_selection(self) -> None:
+        n = len(self.state.selection)
+        self.selection.value = f"<span class='astrohub-selection'>{n} row(s) selected</span>" if n else ""
 
     def select(self, indices) -> Table:
         """Select rows (as the plots' selection does); returns them."""
-        table = self.classify.result.table if self.classify.result is not None else self.query.result
-        idx = sorted(int(i) for i in indices)
-        self.selected = table[idx]
-        self.query.table_view.value = table_html(table, highlight=set(idx))
-        if self.classify.result is not None and self.classify.result.has_pdfs and idx:
-            self.classify.show_pdfs(idx[:8])  # the PDFs of the selected objects
-        if list(self.query.source.selected.indices) != idx:
-            self.query.source.selected.indices = idx
-        self.selection.value = f"<span class='astrohub-selection'>{len(idx)} row(s) selected</span>"
-        return self.selected
+        self.state.select(indices)
+        return self.state.table[self.state.selection]
