@@ -72,3 +72,66 @@ def test_magnitudes_without_errors_are_not_enough():
     assert pipeline.compatible_models(sdss) == []
     with pytest.raises(ValueError, match=r"photometry: no error column for u, g, r, i, z"):
         pipeline.classify(sdss, "photoz_mdn", None)
+
+
+# -- the live archive: a second resource mimicking a real survey, and ivoa.obscore --------------------------
+ASTROHUB_COLUMNS = {"obj_id", "task", "mag_u", "err_u", "label", "class_name"}
+
+
+@pytest.mark.archive
+def test_sdss_like_catalogue_offers_photoz_and_classifies(arc):
+    """SDSS column names (modelMag_u, modelMagErr_u) with SDSS UCDs, in a table the pipeline never saw."""
+    rows = arc.query("SELECT TOP 40 * FROM realsurvey.specphoto ORDER BY objid")
+    assert not ASTROHUB_COLUMNS & set(rows.colnames)
+    assert pipeline.compatible_models(rows, arc) == ["photoz_mdn", "photoz_sim"]
+    result = pipeline.classify(rows, "photoz_mdn", arc)
+    phot = {b: (f"modelmag_{b}", f"modelmagerr_{b}") for b in "ugriz"}
+    canon = Table({f"{k}_{b}": np.asarray(rows[phot[b][j]], float) for b in "ugriz"
+                   for j, k in enumerate(("mag", "err"))})
+    np.testing.assert_allclose(result.table["z_phot"], models.load("photoz_mdn").predict(canon).z_mode, rtol=1e-6)
+
+
+@pytest.mark.archive
+def test_ztf_stamps_behind_obscore_and_datalink(arc):
+    """ObsCore records whose access_url is a DataLink document: the triplet's geometry (3 planes, 1.01"/px)
+    selects the real/bogus model, and classify fetches each #this stamp."""
+    rows = arc.obscore("obs_collection = 'ZTF alerts' ORDER BY obs_publisher_did", top=6)
+    assert len(rows) == 6 and not ASTROHUB_COLUMNS & set(rows.colnames)
+    assert all("content=datalink" in str(f) for f in rows["access_format"])
+    assert pipeline.row_data(rows, arc) == {"cutout"}
+    assert arc.image_geometry(rows)["planes"] == 3
+    assert pipeline.compatible_models(rows, arc) == ["transient_realbogus"]
+    result = pipeline.classify(rows, "transient_realbogus", arc, mc_samples=0, explain_first=2)
+    stamps = arc.cutouts(rows)
+    assert not stamps.missing and all(u.endswith(".fits") for u in stamps.urls)
+    direct = models.load("transient_realbogus").predict(stamps, mc_samples=0)
+    np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+    assert result.saliency is not None and len(result.saliency) == 2
+
+
+@pytest.mark.archive
+def test_light_curves_behind_obscore(arc):
+    rows = arc.obscore("obs_collection = 'Kepler/TESS' ORDER BY obs_publisher_did", top=3)
+    assert len(rows) == 3 and set(str(t) for t in rows["dataproduct_type"]) == {"timeseries"}
+    assert pipeline.compatible_models(rows, arc) == ["transit_vetter"]
+    result = pipeline.classify(rows, "transit_vetter", arc, mc_samples=0, explain_first=1)
+    assert np.isfinite(result.table["planet_score"]).all() and np.all(result.table["bls_period"] > 0)
+
+
+@pytest.mark.archive
+def test_catalogue_rows_find_products_by_position_in_obscore(arc):
+    """Rows with only a position (no id, no DataLink descriptor) find their light curves through ObsCore;
+    they are the files DataLink names for the same objects."""
+    from astrohub.vo import obscore
+
+    ids = "SELECT TOP 5 l.obj_id FROM astrohub.lightcurves AS l ORDER BY l.obj_id"
+    rows = arc.query(f"SELECT o.ra, o.dec, o.mag_r FROM astrohub.objects AS o WHERE o.obj_id IN ({ids}) "
+                     "ORDER BY o.obj_id")
+    assert "datalink_url" not in rows.meta
+    found = obscore.discover(arc, rows, ("lightcurve",))
+    assert found.how == "obscore match"
+    pairs, missing = found.of("lightcurve", len(rows))
+    assert missing == []
+    by_id = arc.query(f"SELECT o.* FROM astrohub.objects AS o WHERE o.obj_id IN ({ids}) ORDER BY o.obj_id")
+    assert [u for _r, u in pairs] == arc.lightcurves(by_id).urls
+    assert pipeline.compatible_models(rows, arc) == ["transit_vetter"]

@@ -159,7 +159,13 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
     images, sal = None, None
     if explain_first:  # the gallery: the first rows' stamps (cached), saliency from the head that answered
         first = fetch_products(archive, table[:explain_first], "cutout")
-        images = image_inputs(first, predictor.card["inputs"])[0]
+        inputs = predictor.card["inputs"]
+        if inputs.get("adapter"):  # stamps as a survey serves them (ZTF 63x63): what the adapter gives the net
+            from astrohub.models.predictors.images import prepare_images
+
+            images = prepare_images(first, inputs, name=name).batch
+        else:
+            images = image_inputs(first, inputs)[0]
         sal = predictor.explain(first) if len(images) else None
     return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
                                  sharded=client is not None, modality="cutout", prediction=pred), predictor.card)

@@ -418,17 +418,19 @@ class Archive:
         res = self._call(lambda: svc.search(pos=(ra, dec, radius), **params), "an SIA v2 query")
         return self._to_table(res)
 
-    def obscore(self, adql_where: str = "", *, maxrec: int | None = 1000, **kw) -> Table:
-        """Rows of the service's ObsCore table (``WHERE adql_where``), e.g.
-        ``arc.obscore("dataproduct_type = 'timeseries'")``; products of these rows are found by
-        :meth:`products` through their ``access_url`` / DataLink."""
+    def obscore(self, adql_where: str = "", *, top: int | None = None, **kw) -> Table:
+        """The first ``top`` rows of the service's ObsCore table (``WHERE adql_where``, which may end in
+        ORDER BY), e.g. ``arc.obscore("dataproduct_type = 'timeseries'", top=10)``; products of these rows
+        are found by :meth:`products` through their ``access_url`` / DataLink. ``kw`` go to :meth:`query`."""
+        if top is not None and (not isinstance(top, int) or top < 1):
+            raise ValueError(f"top must be a positive integer, got {top!r}")
         from .obscore import obscore_table
 
         table = obscore_table(self)
         if table is None:
             raise ValueError(f"{self.name} publishes no ObsCore table (no ivoa.obscore in its TAP_SCHEMA)")
         where = f" WHERE {adql_where}" if adql_where.strip() else ""
-        return self.query(f"SELECT * FROM {table}{where}", maxrec=maxrec, **kw)
+        return self.query(f"SELECT {f'TOP {top} ' if top else ''}* FROM {table}{where}", **kw)
 
     def ssa(self, ra: float, dec: float, size: float = 0.01, **params) -> Table:
         """SSA spectrum search around (ra, dec)."""

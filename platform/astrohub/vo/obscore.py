@@ -3,12 +3,13 @@
 1. the rows are ObsCore records themselves (``dataproduct_type`` + ``access_url``; a DataLink
    ``access_format`` is followed to its ``#this`` link);
 2. the rows are SIA / SSA records (an access URL column: SIA rows are images, SSA rows spectra);
-3. the rows carry a DataLink service descriptor (or the archive has a DataLink URL) and an identifier:
-   each row's links, kind from ``content_qualifier`` (DataLink 1.1), the service's local semantics, or
-   the ``#this`` dataset's ObsCore type;
+3. the rows carry a DataLink service descriptor and an identifier: each row's links, kind from
+   ``content_qualifier`` (DataLink 1.1), the service's local semantics, or the ``#this`` dataset's ObsCore
+   type;
 4. the archive publishes ``ivoa.obscore``: products whose ``s_ra``/``s_dec`` lie within ``radius``
    (default 1") of the rows' positions (UCD ``pos.eq.ra``/``pos.eq.dec``), one TAP query with the
-   positions uploaded.
+   positions uploaded;
+5. only then the archive-wide DataLink URL (``Archive(datalink=...)``; astrohub's demo, by ``obj_id``).
 
 No table or column name of a particular archive is assumed: positions and identifiers come from
 :mod:`astrohub.vo.metadata`. ``locate`` returns the (row, URL) pairs of one kind; ``kinds`` what the
@@ -145,6 +146,26 @@ def _follow_datalink_documents(archive, rows: list[int], urls: list[str], kinds:
     return out
 
 
+def _follow(archive, table: Table, rows: list[int], urls: list[str], kinds: list[str | None]):
+    """ObsCore records whose access_url is a DataLink document: their ``#this`` link. Batched through the
+    result's DataLink service descriptor (50 IDs a request) when it declares one; documents the batch did not
+    answer are fetched one by one."""
+    from .products import datalinks
+
+    out = []
+    desc_url, desc_id = table.meta.get("datalink_url"), table.meta.get("datalink_id")
+    if rows and desc_url and desc_id in table.colnames:
+        sub = table[rows]
+        sub.meta = {"datalink_url": desc_url, "datalink_id": desc_id}
+        links = datalinks(archive, sub)
+        links["row"] = np.array([rows[r] if r >= 0 else -1 for r in links["row"]], np.int64)
+        out = _this_urls(archive, links, dict(zip(rows, kinds)))
+    done = {r for r, _k, _u in out}
+    left = [i for i, r in enumerate(rows) if r not in done]
+    return out + _follow_datalink_documents(archive, [rows[i] for i in left], [urls[i] for i in left],
+                                            [kinds[i] for i in left])
+
+
 def from_obscore_rows(archive, table: Table) -> Found:
     """Products of ObsCore records: dataproduct_type gives the kind, access_url the file (or DataLink)."""
     kinds = metadata.obscore_kinds(table)
@@ -154,7 +175,7 @@ def from_obscore_rows(archive, table: Table) -> Found:
     direct = [(i, k, u) for i, (k, u, f) in enumerate(zip(kinds, urls, fmts))
               if k and u.startswith(("http://", "https://")) and DATALINK_FORMAT not in f.lower()]
     dl = [i for i, (u, f) in enumerate(zip(urls, fmts)) if DATALINK_FORMAT in f.lower() and u]
-    direct += _follow_datalink_documents(archive, dl, [urls[i] for i in dl], [kinds[i] for i in dl])
+    direct += _follow(archive, table, dl, [urls[i] for i in dl], [kinds[i] for i in dl])
     return Found(sorted(direct), "obscore rows")
 
 
@@ -200,8 +221,7 @@ def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KIND
     rows = [int(v) for v in got["row_idx"]]
     direct = [(r_, k, u) for r_, k, u, f in zip(rows, kinds_, urls, fmts) if k and DATALINK_FORMAT not in f.lower()]
     dl = [i for i, f in enumerate(fmts) if DATALINK_FORMAT in f.lower()]
-    direct += _follow_datalink_documents(archive, [rows[i] for i in dl], [urls[i] for i in dl],
-                                         [kinds_[i] for i in dl])
+    direct += _follow(archive, got, [rows[i] for i in dl], [urls[i] for i in dl], [kinds_[i] for i in dl])
     return Found(direct, "obscore match")  # already nearest first per row
 
 
@@ -234,7 +254,8 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
     if id_column is None and _has_access_urls(table):
         return Found(how="sia rows")  # products.py reads these rows' own URLs
     found = Found()
-    if _has_datalink(archive, table, id_column):
+    own = table.meta.get("datalink_url") and _has_datalink(archive, table, id_column)
+    if id_column is not None or own:  # the rows' own DataLink service (or the one the caller names)
         found = from_datalink(archive, table, id_column)
         if id_column is not None or any(k in kinds for _r, k, _u in found.links):
             return found
@@ -242,4 +263,6 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
         matched = match_positions(archive, table, kinds, radius_arcsec)
         if matched.links:
             return matched
+    if not own and _has_datalink(archive, table, id_column):  # the archive's DataLink (astrohub's demo: obj_id)
+        return from_datalink(archive, table, id_column)
     return found
