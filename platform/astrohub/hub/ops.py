@@ -256,8 +256,13 @@ def make_app():
 
 
 def main() -> None:
+    import signal
+
     from tornado import ioloop
 
+    # the hub stops services with SIGINT: exit on it even when started with SIGINT ignored (a shell
+    # without job control), instead of holding the hub's shutdown until its SIGTERM
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     make_app().listen(url.port, address=url.hostname or LOOPBACK)
     ioloop.IOLoop.current().start()
