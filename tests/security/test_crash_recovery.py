@@ -100,6 +100,9 @@ def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_po
         ports = hub_ports(PORT)
         assert _port_open(PORT) and _port_open(ports["share"])  # still held by the orphans
 
+        # the restarted hub culls idle servers and idle gateway clusters quickly (item 13, performed below)
+        monkeypatch.setenv("ASTROHUB_CULL_IDLE", "10")
+        monkeypatch.setenv("ASTROHUB_GATEWAY_IDLE_TIMEOUT", "5")
         again = Platform(data, port=PORT, admin=admin, users=[user], with_archive=False)
         again.start()
         assert again.hub().ready()
@@ -109,6 +112,21 @@ def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_po
         assert not workdir.exists()  # the orphaned cluster's working folder is gone too
         assert again.hub().api("GET", f"users/{user}").json()["servers"] == {}  # the dead server is not listed
         assert (data / recovery.STATE).stat().st_mode & 0o777 == 0o600
+
+        # item 13: an idle server is stopped by the idle culler, an idle gateway cluster by the gateway
+        hub = again.hub()
+        hub.spawn(user)
+        token = hub.user_token(user)
+        auth = {"Authorization": f"jupyterhub {token}"}
+        r = requests.post(gw, json={"cluster_options": {}}, headers=auth, timeout=60)
+        assert r.status_code == 201, r.text
+        idle = r.json()["name"]
+        deadline = time.monotonic() + 120
+        while hub.api("GET", f"users/{user}").json()["servers"] or requests.get(
+                f"{gw}{idle}", headers=auth, timeout=30).json()["status"] not in ("STOPPED", "FAILED"):
+            assert time.monotonic() < deadline, "an idle server or an idle gateway cluster was not stopped"
+            time.sleep(1)
+        assert f"Culling server {user}" in (data / "jupyterhub.log").read_text()  # by jupyterhub-idle-culler
     finally:
         for p in (again, platform):
             if p is not None:
