@@ -174,3 +174,23 @@ def test_a_recorded_pid_naming_another_process_is_left_alone(tmp_path, sleeper):
     sleeper.wait(10)  # stopped (and already reaped by the recovery's wait, so no exit status here)
     assert recovery.identity(sleeper.pid) is None
     assert f"pid {sleeper.pid} (sleep 600)" in said[0]
+
+
+def test_a_port_held_by_another_program_is_reported_not_fought_over(tmp_path):
+    """Not ours (no record, no mark): the start stops nothing and says which port, instead of a hub
+    that crashes on it over and over."""
+    import socket
+
+    from astrohub.hub.launcher import PlatformError
+
+    port = hub_ports(PORT)["share"]
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past connections' TIME_WAIT
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        p = Platform(tmp_path, port=PORT, admin="ahtcradmin", users=["ahtcruser"], with_archive=False)
+        with pytest.raises(PlatformError, match=rf"port {port} on 127.0.0.1 \(share service\) is in use by another "
+                                                r"program; stop it or choose another --port"):
+            p.start()
+        assert p.hub_process is None  # nothing was started
+        assert _port_open(port)  # and the other program keeps its port

@@ -363,6 +363,9 @@ def remove_account(name: str, data_dir: Path, home: str, hub=None) -> list[str]:
     else:
         done.append("hub: not running (nothing to stop there); leave the name out of `astrohub up --users`")
     remove_unix_user(name)
+    from .limits import release
+
+    release(name)  # its memory/CPU control groups, empty now
     done.append("account: processes ended, Unix account deleted (PAM logins refused)")
     store.forget(name)
     done.append(retire_home(Path(entry.pw_dir), entry.pw_uid, home, data_dir / "removed-homes"))
