@@ -107,6 +107,71 @@ def test_user_servers_get_only_astrohub_kernels(tmp_path):
     args = applied(tmp_path, default_kernel="astrohub").Spawner.args
     assert "--MappingKernelManager.default_kernel_name=astrohub" in args
     assert "--KernelSpecManager.allowed_kernelspecs=astrohub-gpu" in args
+    assert "--ServerApp.kernel_spec_manager_class=astrohub.hub.kernels.AstrohubKernelSpecManager" in args
+
+
+def test_gpu_kernel_is_offered_only_where_a_gpu_is(tmp_path):
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    from astrohub.defaults import gpu_available
+    from astrohub.hub.kernels import AstrohubKernelSpecManager, install_kernels
+
+    install_kernels(Path(__file__).resolve().parents[2] / "kernels", prefix=str(tmp_path))
+    dirs = [str(tmp_path / "share" / "jupyter" / "kernels")]
+    allowed = {"astrohub", "astrohub-gpu"}
+    assert AstrohubKernelSpecManager(kernel_dirs=dirs).gpu == gpu_available()
+    cpu_only = AstrohubKernelSpecManager(kernel_dirs=dirs, allowed_kernelspecs=allowed, gpu=False)
+    assert set(cpu_only.find_kernel_specs()) == {"astrohub"}
+    assert set(cpu_only.get_all_specs()) == {"astrohub"}
+    assert cpu_only.get_kernel_spec("astrohub").env["ASTROHUB_DEVICE"] == "cpu"
+    with pytest.raises(NoSuchKernel, match="the astrohub-gpu kernel needs a GPU and this machine has none"):
+        cpu_only.get_kernel_spec("astrohub-gpu")
+    with_gpu = AstrohubKernelSpecManager(kernel_dirs=dirs, allowed_kernelspecs=allowed, gpu=True)
+    assert set(with_gpu.find_kernel_specs()) == allowed
+    assert with_gpu.get_kernel_spec("astrohub-gpu").env["ASTROHUB_DEVICE"] == "cuda"
+
+
+def test_fast_start_mixes_quick_start_into_the_chosen_local_spawner(tmp_path):
+    from jupyterhub.spawner import LocalProcessSpawner
+
+    from astrohub.hub.spawner import QuickStart, quick
+
+    c = applied(tmp_path)
+    assert c.Spawner.cmd[1:] == ["-P", "-m", "astrohub.hub.singleuser"]
+    cls = c.JupyterHub.spawner_class
+    assert issubclass(cls, QuickStart) and issubclass(cls, LocalProcessSpawner)
+    assert quick(cls) is cls and quick("localprocess").__mro__[1:3] == (QuickStart, LocalProcessSpawner)
+    with pytest.raises(TypeError, match="fast_start = False"):
+        quick("jupyterhub.spawner.Spawner")
+    stock = applied(tmp_path / "stock", fast_start=False)
+    assert stock.Spawner.cmd[0].endswith("/jupyterhub-singleuser")
+    cls = stock.JupyterHub.spawner_class
+    assert cls == "localprocess" or not issubclass(cls, QuickStart)
+
+
+def test_singleuser_start_skips_the_iri_grammar_and_yarn_but_keeps_schema_checks(tmp_path):
+    # a `node` first on PATH that leaves a mark: jupyterlab.labapp runs `node yarn.js config` at import
+    (tmp_path / "node").write_text(f"#!/bin/sh\ntouch {tmp_path}/node-ran\n")
+    (tmp_path / "node").chmod(0o755)
+    code = (
+        "import sys\n"
+        "from astrohub.hub.singleuser import prepare\n"
+        "if sys.argv[1] == 'prepared': prepare()\n"
+        "import jsonschema, jupyterlab.labapp, jupyterhub.singleuser\n"
+        "v = jsonschema.Draft7Validator({'format': 'date-time'}, format_checker=jsonschema.FormatChecker())\n"
+        "print(v.is_valid('2026-11-29T03:00:00Z'), v.is_valid('not a date'), sys.modules.get('rfc3987_syntax'))\n"
+    )
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    stock = subprocess.run([sys.executable, "-P", "-c", code, "stock"], capture_output=True, text=True,
+                           timeout=120, env=env)
+    assert stock.returncode == 0, stock.stderr
+    assert (tmp_path / "node-ran").exists()  # the probe sees the detour when it is taken
+    (tmp_path / "node-ran").unlink()
+    r = subprocess.run([sys.executable, "-P", "-c", code, "prepared"], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "False", "None"]  # formats still checked, the IRI grammar never built
+    assert not (tmp_path / "node-ran").exists()
 
 
 def test_config_file_keeps_earlier_settings(tmp_path):

@@ -96,6 +96,10 @@ class AstrohubHub(Configurable):
                                   "'astrohub'. Empty: each server picks by its own GPU "
                                   "(set this on Kubernetes).").tag(config=True)
     server_timeout = Int(5, help="Seconds a user server gets to stop on SIGINT and on SIGTERM.").tag(config=True)
+    fast_start = Bool(help="Start user servers the quick way: astrohub.hub.singleuser (jupyterhub-singleuser "
+                           "without two import-time detours) and a spawner that reports the server as soon "
+                           "as it listens. False: stock jupyterhub-singleuser and LocalProcessSpawner "
+                           "(benchmarks/hub_bench.py compares both).").tag(config=True)
     enable_dask_gateway = Bool(True, help="Offer dask-gateway as a hub service "
                                           "(clusters run as the user).").tag(config=True)
     gateway_port = Int(help="First of three loopback ports of dask-gateway "
@@ -156,6 +160,10 @@ class AstrohubHub(Configurable):
     def _allow_insecure(self):
         return _env("ASTROHUB_INSECURE", "") not in ("", "0", "false")
 
+    @default("fast_start")
+    def _fast_start(self):
+        return _env("ASTROHUB_FAST_START", "1") not in ("0", "false")
+
     @default("archive_url")
     def _archive_url(self):
         return _env("ASTROHUB_ARCHIVE_URL", "")
@@ -178,6 +186,8 @@ class AstrohubHub(Configurable):
     def singleuser_args(self) -> list[str]:
         """Arguments for every user server: JupyterLab, astrohub kernels only."""
         args = [
+            # hides astrohub-gpu where the server sees no GPU (astrohub.defaults.gpu_available)
+            "--ServerApp.kernel_spec_manager_class=astrohub.hub.kernels.AstrohubKernelSpecManager",
             "--KernelSpecManager.allowed_kernelspecs=astrohub",
             "--KernelSpecManager.allowed_kernelspecs=astrohub-gpu",
         ]
@@ -238,7 +248,10 @@ class AstrohubHub(Configurable):
 
         c.JupyterHub.spawner_class = "localprocess"
         c.Spawner.pre_spawn_hook = _chain(refuse_system_accounts, _already(c, "Spawner", "pre_spawn_hook", None))
-        c.Spawner.cmd = [str(paths.venv_bin() / "jupyterhub-singleuser")]
+        if self.fast_start:  # jupyterhub-singleuser without two import-time detours (astrohub.hub.singleuser)
+            c.Spawner.cmd = [str(paths.venv_bin() / "python"), "-P", "-m", "astrohub.hub.singleuser"]
+        else:
+            c.Spawner.cmd = [str(paths.venv_bin() / "jupyterhub-singleuser")]
         c.Spawner.interrupt_timeout = self.server_timeout
         c.Spawner.term_timeout = self.server_timeout
         c.Spawner.start_timeout = 120
@@ -268,6 +281,10 @@ class AstrohubHub(Configurable):
         from .limits import apply_limits
 
         apply_limits(self, c)  # memory/CPU per user, idle culling, gateway caps, disk usage page, metrics token
+        if self.fast_start:  # last: whichever local spawner was chosen, a server counts as started once it listens
+            from .spawner import quick
+
+            c.JupyterHub.spawner_class = quick(c.JupyterHub.spawner_class)
 
     def add_gateway_service(self, c, data: Path) -> None:
         """dask-gateway as a hub-managed service: users' clusters run as the user, on loopback."""
