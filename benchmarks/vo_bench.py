@@ -5,6 +5,10 @@
   without cache + table_to_numpy), interleaved, median of N repeats; the
   overhead ratio is astrohub / pyvo time (goal: < 1.10).
 * cutouts/s fetched and opened: from SIA access URLs and from catalogue rows via DataLink.
+* product discovery (no download), products found per second, in the same run: through ObsCore
+  (catalogue rows matched by position in ivoa.obscore; ZTF ObsCore records followed through DataLink to
+  their #this file) against the direct table lookup (a JOIN on astrohub's product tables; the ZTF
+  table's own accref column). Median of N repeats, cache cleared before each. Also a PNG.
 
 Uses ``--tap-url`` if given, else starts a LocalArchive in .astrohub/bench-archive
 (building the `small` survey once). Writes benchmarks/results/vo_bench.json.
@@ -23,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import archive_base, write  # noqa: E402
+from common import RESULTS, archive_base, write  # noqa: E402
 
 COLS = ["obj_id", "ra", "dec", "mag_u", "mag_g", "mag_r", "mag_i", "mag_z", "period"]
 # a cross join of the catalogue with the light-curve table gives >= 100k rows on the small survey
@@ -54,11 +58,74 @@ def timed(fn, *a):
     return time.perf_counter() - t0, out
 
 
+def discovery(arc, repeats: int) -> dict:
+    """Products found per second: ObsCore (+ DataLink) discovery against the direct table lookup."""
+    from astrohub.vo import obscore
+
+    ids = ("SELECT o.obj_id, o.ra, o.dec FROM astrohub.objects AS o WHERE o.obj_id IN "
+           "(SELECT c.obj_id FROM astrohub.{t} AS c) ORDER BY o.obj_id")
+    cat = {t: arc.query(ids.format(t=t), maxrec=100000) for t in ("cutouts", "spectra", "lightcurves")}
+    cat = {t: rows["ra", "dec"] for t, rows in cat.items()}  # a position only: no id, no DataLink descriptor
+    kinds = {"cutouts": "cutout", "spectra": "spectrum", "lightcurves": "lightcurve"}
+
+    def direct_demo():
+        return sum(len(arc.query(f"SELECT o.obj_id, c.accref FROM astrohub.objects AS o JOIN astrohub.{t} AS c "
+                                 "ON o.obj_id = c.obj_id", maxrec=100000)) for t in kinds)
+
+    def obscore_match():
+        return sum(len(obscore.discover(arc, rows, (kinds[t],)).of(kinds[t], len(rows))[0]) for t, rows in cat.items())
+
+    def direct_ztf():
+        return len(arc.query("SELECT candid, accref FROM realsurvey.ztf_alerts", maxrec=100000))
+
+    def obscore_datalink_ztf():
+        rows = arc.obscore("obs_collection = 'ZTF alerts'", maxrec=100000)
+        return len(obscore.discover(arc, rows, ("cutout",)).of("cutout", len(rows))[0])
+
+    legs = {"demo_direct_table": direct_demo, "demo_obscore_position_match": obscore_match,
+            "ztf_direct_table": direct_ztf, "ztf_obscore_datalink": obscore_datalink_ztf}
+    out = {}
+    for name, fn in legs.items():
+        times, n = [], 0
+        for _ in range(repeats):
+            arc.cache.clear()
+            dt, n = timed(fn)
+            times.append(dt)
+        med = statistics.median(times)
+        out[name] = {"products": n, "repeats": repeats, "seconds": round(med, 4), "products_per_s": round(n / med, 1)}
+    for a, b in (("demo_obscore_position_match", "demo_direct_table"), ("ztf_obscore_datalink", "ztf_direct_table")):
+        out[f"{a}_vs_direct"] = round(out[a]["products_per_s"] / out[b]["products_per_s"], 3)
+    return out
+
+
+def plot_discovery(figures: dict) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    legs = {k: v for k, v in figures.items() if isinstance(v, dict)}
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.barh(list(legs), [v["products_per_s"] for v in legs.values()],
+            color=["#888", "#2a7", "#888", "#27a"])
+    for i, v in enumerate(legs.values()):
+        ax.text(v["products_per_s"], i, f" {v['products_per_s']:.0f}/s ({v['products']})", va="center", fontsize=8)
+    ax.set_xlabel("products found per second (discovery only, no download)")
+    ax.set_title("ObsCore (+DataLink) discovery vs direct table lookup")
+    fig.tight_layout()
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "vo_bench_discovery.png"
+    fig.savefig(path, dpi=120)
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tap-url", help="TAP URL of a running astrohub archive")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--only", choices=["all", "discovery"], default="all",
+                    help="'discovery': only the ObsCore discovery leg")
     args = ap.parse_args()
 
     from astrohub.vo import Archive
@@ -69,6 +136,13 @@ def main() -> int:
     tap = arc.urls["tap"]
 
     figures = {"tap_to_array": {}, "cutouts": {}}
+    if args.only == "discovery":
+        figures = {"discovery": discovery(arc, args.repeats)}
+        print(f"-> {plot_discovery(figures['discovery'])}")
+        write("vo_bench_discovery", figures)
+        if live is not None:
+            live.stop()
+        return 0
     for n in [int(s) for s in args.sizes.split(",")]:
         raw_pyvo(tap, min(n, 1000)), astrohub_vo(arc, min(n, 1000))        # warm up
         t_raw, t_ah = [], []
@@ -92,6 +166,8 @@ def main() -> int:
         arc.cache.clear()
         dt, imgs = timed(arc.cutouts, rows)
         figures["cutouts"][label] = {"n": len(imgs), "seconds": round(dt, 3), "cutouts_per_s": round(len(imgs) / dt, 1)}
+    figures["discovery"] = discovery(arc, args.repeats)
+    print(f"-> {plot_discovery(figures['discovery'])}")
     write("vo_bench", figures)
     if live is not None:
         live.stop()

@@ -167,6 +167,11 @@ class QueryCache:
         except OSError as e:
             _warn_unwritable("a query result", path, e)
             return False
+        except (ValueError, TypeError) as e:  # astropy's BINARY2 writer fails on some columns (empty arrays)
+            warnings.warn(f"astrohub does not cache this query result: the VOTable writer cannot store it "
+                          f"({str(e).strip()[:200]}); the result is returned, a repeated query asks the service "
+                          "again", CacheWriteWarning, stacklevel=3)
+            return False
 
     def file_path(self, url: str) -> Path:
         """Where a downloaded product for ``url`` is kept (per build of the service)."""
