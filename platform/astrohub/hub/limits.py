@@ -65,10 +65,11 @@ def parse_bytes(text: str | int) -> int:
 
 
 def human(n: int) -> str:
-    """Bytes for people: ``12.0 GiB``, ``512 MiB``, ``0 B``."""
+    """Bytes for people: ``12.0 GiB``, ``512 MiB``, ``2.5 MiB``, ``0 B``."""
     for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= size:
-            return f"{n / size:.1f} {unit}" if unit in ("TiB", "GiB") else f"{n / size:.0f} {unit}"
+            v = n / size
+            return f"{v:.1f} {unit}" if unit in ("TiB", "GiB") or v < 10 else f"{v:.0f} {unit}"
     return f"{n} B"
 
 
