@@ -27,6 +27,7 @@ from . import paths
 from .secrets import secret_file
 
 SHARE_SERVICE = "astrohub-share"
+SHARE_ACCOUNT = "astrohub-share"  # the system account the share service runs as under a root hub
 GATEWAY_SERVICE = "dask-gateway"
 ADMIN_SERVICE = "astrohub-admin"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -295,6 +296,7 @@ class AstrohubHub(Configurable):
         c.JupyterHub.services = [s for s in _already(c, "JupyterHub", "services", [])
                                  if s.get("name") != GATEWAY_SERVICE] + [{
             "name": GATEWAY_SERVICE,
+            "display": False,  # an API for Dask clients, no page: keep it out of the hub's Services menu
             "url": f"http://{http}",
             "command": [str(paths.venv_bin() / "dask-gateway-server"), "-f",
                         str(paths.PACKAGE_DIR / "hub" / "gateway_config.py")],
@@ -303,9 +305,9 @@ class AstrohubHub(Configurable):
                 "ASTROHUB_GATEWAY_API": api, "ASTROHUB_GATEWAY_HTTP": http, "ASTROHUB_GATEWAY_TCP": tcp,
                 "ASTROHUB_GATEWAY_CLUSTERS": str(clusters),
                 "ASTROHUB_GATEWAY_MAX_WORKERS": str(self.gateway_max_workers),
+                "ASTROHUB_HUB_DATA_DIR": str(data),
                 "PATH": f"{paths.venv_bin()}:/usr/bin:/bin",
             },
-                "ASTROHUB_HUB_DATA_DIR": str(data),
         }]
         # user servers' own tokens must reach the gateway too
         c.JupyterHub.load_roles = [r for r in _already(c, "JupyterHub", "load_roles", [])
@@ -332,13 +334,22 @@ class AstrohubHub(Configurable):
         ``bind`` is the address it listens on when that differs from ``url``'s host
         (in a pod: ``0.0.0.0`` behind the ``hub`` Kubernetes service).
         """
+        from .share_service import OAUTH_SCOPES, SERVICE_SCOPES
+
         service = {
             "name": SHARE_SERVICE,
             "display": True,
             "url": url,
             "command": [sys.executable, "-m", "astrohub.hub.share_service"],
             "oauth_no_confirm": True,
+            # it acts with each user's own OAuth token: these scopes, cut to what that user holds
+            "oauth_client_allowed_scopes": list(OAUTH_SCOPES),
+            "cwd": "/",
         }
+        if os.geteuid() == 0:  # a root hub never runs it as root: a locked system account of its own
+            from .users import ensure_service_account
+
+            service["user"] = ensure_service_account(SHARE_ACCOUNT)
         if bind:
             service["environment"] = {"ASTROHUB_SHARE_BIND": bind}
         c.JupyterHub.services = [s for s in _already(c, "JupyterHub", "services", [])
@@ -346,5 +357,4 @@ class AstrohubHub(Configurable):
         c.JupyterHub.load_roles = [r for r in _already(c, "JupyterHub", "load_roles", [])
                                    if r.get("name") != SHARE_SERVICE] + [
             {"name": SHARE_SERVICE, "services": [SHARE_SERVICE],
-             "scopes": ["shares", "read:users:name", "read:groups:name",
-                        "read:users:shares", "read:groups:shares"]}]
+             "scopes": list(SERVICE_SCOPES)}]

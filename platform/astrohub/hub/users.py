@@ -226,6 +226,29 @@ def remove_unix_user(name: str, wait: float = 10.0) -> None:
         time.sleep(0.2)
 
 
+SERVICE_MARKER = "astrohub service account"
+
+
+def ensure_service_account(name: str) -> str:
+    """A locked system account for a hub service (no password, no home, no login shell); made once.
+
+    An existing account is used only if it is a system account (uid 1..UID_MIN-1), never root
+    nor a normal user's account.
+    """
+    check_name(name)
+    if not unix_user_exists(name):
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", "/usr/sbin/nologin", "--user-group", "--comment", SERVICE_MARKER, name],
+            check=True, capture_output=True, text=True,
+        )
+    uid = pwd.getpwnam(name).pw_uid
+    if not 0 < uid < uid_range()[0]:
+        raise UserError(f"{name!r} exists with uid {uid}: a hub service needs a system account of its own "
+                        "(uid 1..UID_MIN-1); remove or rename that account")
+    return name
+
+
 class CredentialStore:
     """The generated passwords of the embedded deployment's accounts."""
 
