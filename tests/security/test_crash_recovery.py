@@ -101,7 +101,7 @@ def test_the_next_start_stops_what_a_killed_hub_left_and_comes_up_on_the_same_po
         assert _port_open(PORT) and _port_open(ports["share"])  # still held by the orphans
 
         # the restarted hub culls idle servers and idle gateway clusters quickly (item 13, performed below)
-        monkeypatch.setenv("ASTROHUB_CULL_IDLE", "10")
+        monkeypatch.setenv("ASTROHUB_CULL_IDLE", "5")
         monkeypatch.setenv("ASTROHUB_GATEWAY_IDLE_TIMEOUT", "5")
         again = Platform(data, port=PORT, admin=admin, users=[user], with_archive=False)
         again.start()
