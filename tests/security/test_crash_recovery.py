@@ -194,3 +194,21 @@ def test_a_port_held_by_another_program_is_reported_not_fought_over(tmp_path):
             p.start()
         assert p.hub_process is None  # nothing was started
         assert _port_open(port)  # and the other program keeps its port
+
+
+def test_marked_processes_are_stopped_and_a_shell_that_exported_the_data_dir_is_not(tmp_path):
+    """What the record missed (a server spawned after it) carries ASTROHUB_HUB_DATA_DIR and is stopped;
+    a person's process that merely exported ASTROHUB_DATA_DIR, or marks another data dir, is not."""
+    env = {"PATH": "/usr/bin:/bin"}
+    marked = subprocess.Popen(["sleep", "600"], env={**env, "ASTROHUB_HUB_DATA_DIR": str(tmp_path)})
+    exported = subprocess.Popen(["sleep", "600"], env={**env, "ASTROHUB_DATA_DIR": str(tmp_path)})
+    other = subprocess.Popen(["sleep", "600"], env={**env, "ASTROHUB_HUB_DATA_DIR": str(tmp_path / "other")})
+    try:
+        stopped = recovery.stop_leftovers(tmp_path, say=lambda msg: None)
+        assert [i.pid for i in stopped] == [marked.pid]
+        marked.wait(10)
+        assert exported.poll() is None and other.poll() is None
+    finally:
+        for p in (marked, exported, other):
+            p.kill()
+            p.wait()

@@ -93,6 +93,7 @@ class Platform:
         env = dict(os.environ)
         env.update({
             "ASTROHUB_DATA_DIR": str(self.data_dir),
+            "ASTROHUB_HUB_DATA_DIR": str(self.data_dir),  # marks the hub and its proxy for crash recovery
             "ASTROHUB_IP": self.ip,
             "ASTROHUB_PORT": str(self.port),
             "ASTROHUB_ADMIN_USERS": self.admin,

@@ -196,7 +196,12 @@ def make_app():
             refresh = self.get_query_argument("refresh", "") not in ("", "0")
             if not admin:
                 return {"users": await usage.of([name], refresh), "quota": quota()}
-            users = {u["name"]: u for u in await hub("users")}
+            users: dict[str, dict] = {}
+            while True:  # the hub returns at most a page of users per request
+                page = await hub(f"users?offset={len(users)}&limit=200")
+                users.update((u["name"], u) for u in page)
+                if len(page) < 200 or not page:
+                    break
             names = sorted(set(users) | set(usage.names()))
             rows = await usage.of(names, refresh)
             for n, row in rows.items():

@@ -11,8 +11,9 @@ ticks since boot) and command line. The next start (:func:`stop_leftovers`) stop
 
 - every recorded process that still has the *same start time and command line* (a recycled pid
   names another process, which is left alone), and what those processes started since;
-- processes whose environment names this data dir (``ASTROHUB_DATA_DIR``: the hub and its proxy;
-  ``ASTROHUB_HUB_DATA_DIR``: user servers, their kernels, dask-gateway), which catches servers
+- processes whose environment has ``ASTROHUB_HUB_DATA_DIR`` naming this data dir (``astrohub up``
+  sets it for the hub, which passes it to its proxy, services, user servers and their kernels; not
+  ``ASTROHUB_DATA_DIR``, which a person may have exported in a shell), which catches servers
   spawned after the last record;
 - processes working in this hub's dask-gateway clusters folder (scheduler and workers of clusters
   whose gateway died with the hub).
@@ -136,7 +137,7 @@ def leftovers(data_dir: Path) -> list[Identity]:
     for old in recorded(data_dir):
         if old.pid not in spared and is_same(old):
             found[old.pid] = old
-    markers = [f"ASTROHUB_DATA_DIR={data_dir}".encode(), f"ASTROHUB_HUB_DATA_DIR={data_dir}".encode()]
+    markers = [f"ASTROHUB_HUB_DATA_DIR={data_dir}".encode()]
     clusters = str(data_dir / "dask-gateway")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) not in spared and int(entry.name) not in found \
