@@ -48,9 +48,10 @@ def test_real_split_meets_targets(real):
     assert g["outlier_fraction"] <= 0.01, g["outlier_fraction"]
     assert abs(g["bias"]) <= 0.005, g["bias"]
     assert all(v for k, v in real["target_met"].items() if k.startswith("galaxy_")), real["target_met"]
-    # QSOs (85 in the test split): the target (outliers below the k-NN's) is NOT met by the shipped weights
-    # (card real.target_met says so); they must stay far better than the simulation-only model (0.73)
-    assert q["outlier_fraction"] <= 0.30, q["outlier_fraction"]
+    # QSOs (85 in the test split): with the QSO-gated neighbour component the outliers equal the k-NN's (18 of
+    # 85), so the strict "below the k-NN" target is not met (card real.target_met says so); never worse than it,
+    # and far better than the network alone (0.28) and the simulation-only model (0.73)
+    assert q["outlier_fraction"] <= kq["outlier_fraction"], (q["outlier_fraction"], kq["outlier_fraction"])
     assert real["target_met"]["qso_outlier_fraction_below_knn"] == (q["outlier_fraction"] < kq["outlier_fraction"])
     # stars stay at z ~ 0
     assert real["metrics"]["star"]["outlier_fraction"] <= 0.01 and abs(real["metrics"]["star"]["bias"]) < 0.002
@@ -95,6 +96,13 @@ def test_predict_on_real_photometry_forms_agree(loaded, kit):
     r = m.predict(mags, errs)
     assert r.z_mode.shape == r.z_mean.shape == r.z_std.shape == (40,) and np.all(r.z_std > 0)
     assert np.allclose(r.weights.sum(1), 1)
+    # the PDF mixes the networks' 30 components with the 30 neighbours' kernels, gated by their QSO fraction
+    card = m.card
+    assert card["arch"]["knn"]["k"] == 30 and r.weights.shape == (40, card["outputs"]["components"]) == (40, 60)
+    q = r.weights[:, 30:].sum(1)
+    assert np.all((q >= 0) & (q <= 1)) and np.allclose(q * 30 % 1, 0, atol=1e-6)  # a fraction of 30 neighbours
+    galaxies = kit["labels"][:40] == 1
+    assert np.median(q[galaxies]) == 0  # galaxies' neighbours are galaxies: the network alone
     t = Table({**{f"mag_{b}": mags[:, j] for j, b in enumerate("ugriz")},
                **{f"err_{b}": errs[:, j] for j, b in enumerate("ugriz")}})
     np.testing.assert_allclose(m.predict(t).z_mode, r.z_mode, rtol=1e-6)

@@ -5,6 +5,13 @@
 
 All preprocessing (colours, error features, the card's normalisation) happens here; rows outside the
 magnitude / colour / error ranges the model was trained on are flagged in ``ood`` / ``ood_reason``.
+
+A card whose ``arch`` has a ``knn`` entry adds a classical component to every PDF (:class:`NeighbourKDE`): the
+Gaussian KDE of the redshifts of the k nearest training objects (r + 4 colours), weighted by the fraction q of
+those neighbours that are spectroscopic QSOs, the network's mixture by 1 - q. Where the neighbours are galaxies
+or stars (q = 0) the PDF is the network's alone; in QSO colour space, where the network's mode is often on the
+wrong branch of a colour-redshift degeneracy, the neighbours' redshifts take over. Its training rows ship in
+the weights file (``knn.*`` tensors).
 """
 
 from __future__ import annotations
@@ -79,6 +86,49 @@ def build_net(arch: dict) -> nn.Module:
     return series_nets.build(arch)
 
 
+KNN_PREFIX = "knn."
+
+
+def knn_features(mags) -> np.ndarray:
+    """r and the four adjacent colours of magnitudes [N, 5] (u g r i z): the neighbour search space."""
+    mags = np.asarray(mags, np.float64)
+    return np.concatenate([mags[:, 2:3], mags[:, :-1] - mags[:, 1:]], 1)
+
+
+def knn_state(mags, redshift, qso) -> dict[str, torch.Tensor]:
+    """The ``knn.*`` tensors of a :class:`NeighbourKDE` over training rows: their r + colours, standardisation,
+    spectroscopic redshifts and QSO flags."""
+    f = knn_features(mags)
+    return {KNN_PREFIX + "features": torch.from_numpy(f), KNN_PREFIX + "mean": torch.from_numpy(f.mean(0)),
+            KNN_PREFIX + "std": torch.from_numpy(f.std(0)),
+            KNN_PREFIX + "redshift": torch.from_numpy(np.asarray(redshift, np.float64)),
+            KNN_PREFIX + "qso": torch.from_numpy(np.asarray(qso, np.float64))}
+
+
+class NeighbourKDE:
+    """The classical component of a photo-z PDF: for each object, its ``k`` nearest training objects in
+    standardised r + colours; their redshifts as Gaussian kernels (bandwidth max(0.5 std k^-0.2, 0.005), as the
+    kit's k-NN baseline) and the fraction ``q`` of them that are QSOs (the gate)."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor], k: int):
+        from scipy.spatial import cKDTree
+
+        t = {name[len(KNN_PREFIX):]: v.double().numpy() for name, v in tensors.items()}
+        self.k, self.mean, self.std = int(k), t["mean"], t["std"]
+        self.z, self.qso = t["redshift"], t["qso"]
+        self.tree = cKDTree((t["features"] - self.mean) / self.std)
+
+    def __call__(self, mags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(q [N, 1], neighbour redshifts [N, k], bandwidths [N, 1]) of magnitudes [N, 5]."""
+        if len(mags) == 0:
+            return np.zeros((0, 1)), np.zeros((0, self.k)), np.zeros((0, 1))
+        _, idx = self.tree.query((knn_features(mags) - self.mean) / self.std, k=self.k)
+        idx = idx.reshape(len(mags), self.k)
+        nz = self.z[idx]
+        bw = np.maximum(0.5 * nz.std(1, keepdims=True) * self.k ** -0.2, 0.005)
+        return self.qso[idx].mean(1, keepdims=True), nz, bw
+
+
 class PhotoZ(SeriesPredictor):
     """Photometric redshift PDFs (Gaussian mixture) from ugriz magnitudes and their errors."""
 
@@ -86,7 +136,9 @@ class PhotoZ(SeriesPredictor):
         self.card, self.name = card, card["name"]
         self.device = device_of(device)
         self.net = build_net(card["arch"])
-        self.net.load_state_dict(state)
+        knn = {k: v for k, v in state.items() if k.startswith(KNN_PREFIX)}
+        self.knn = NeighbourKDE(knn, card["arch"]["knn"]["k"]) if card["arch"].get("knn") else None
+        self.net.load_state_dict({k: v for k, v in state.items() if not k.startswith(KNN_PREFIX)})
         self.net.to(self.device).eval()
 
     @property
@@ -112,6 +164,10 @@ class PhotoZ(SeriesPredictor):
                 parts.append([a.cpu().numpy().astype(np.float64) for a in self.net(self._t(f[i:i + batch_size]))])
         logw, mu, log_s = (np.concatenate(z) for z in zip(*parts))
         w, s = np.exp(logw), np.exp(log_s)
+        if self.knn is not None:  # the gated neighbour KDE joins the mixture (module docstring)
+            q, nz, bw = self.knn(mags)
+            w = np.concatenate([w * (1 - q), np.broadcast_to(q / self.knn.k, nz.shape)], 1)
+            mu, s = np.concatenate([mu, nz], 1), np.concatenate([s, np.broadcast_to(bw, nz.shape)], 1)
         mean = (w * mu).sum(1)
         std = np.sqrt(np.maximum((w * (s ** 2 + mu ** 2)).sum(1) - mean ** 2, 0))
         ood, why = PH.ood_flags(mags, errs, self.card["inputs"].get("ranges"), self.bands)
