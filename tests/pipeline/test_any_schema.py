@@ -135,3 +135,12 @@ def test_catalogue_rows_find_products_by_position_in_obscore(arc):
     by_id = arc.query(f"SELECT o.* FROM astrohub.objects AS o WHERE o.obj_id IN ({ids}) ORDER BY o.obj_id")
     assert [u for _r, u in pairs] == arc.lightcurves(by_id).urls
     assert pipeline.compatible_models(rows, arc) == ["transit_vetter"]
+
+
+@pytest.mark.archive
+def test_sia2_results_are_obscore_rows(arc):
+    """SIA v2 answers with ObsCore records: the ZTF stamps around an alert's position, the real/bogus model."""
+    alert = arc.query("SELECT TOP 1 ra, dec FROM realsurvey.ztf_alerts ORDER BY candid")
+    rows = arc.sia2(float(alert["ra"][0]), float(alert["dec"][0]), 1 / 3600, collection="ZTF alerts")
+    assert len(rows) >= 1 and set(str(t) for t in rows["dataproduct_type"]) == {"image"}
+    assert pipeline.compatible_models(rows, arc) == ["transient_realbogus"]

@@ -67,3 +67,16 @@ def test_samp_broadcasts_the_table_to_the_clients(no_samp_hub, tmp_path, monkeyp
         if viewer.is_connected:
             viewer.disconnect()
         hub.stop()
+
+
+@pytest.mark.parametrize("suffix", [".xml", ".fits", ".csv"])
+def test_array_cells_export_as_their_numbers(tmp_path, suffix):
+    """ObsCore s_region / SSA ssa_region come as object columns of arrays (DALI polygons, some empty): they are
+    written as their space-separated numbers, as TABLEDATA writes them."""
+    t = Table({"id": [1, 2, 3]})
+    t["s_region"] = np.array([np.array([10.0, 1.0, 10.5, 1.0, 10.5, 1.5]), np.zeros(0),
+                              np.ma.masked_array([2.0, 3.0], mask=[False, True])], dtype=object)
+    t["s_region"].meta["xtype"] = "polygon"
+    back = Table.read(pipeline.export(t, tmp_path / f"rows{suffix}"))
+    got = ["" if v is np.ma.masked else str(v) for v in back["s_region"]]
+    assert got == ["10.0 1.0 10.5 1.0 10.5 1.5", "", "2.0"]

@@ -96,3 +96,25 @@ def test_send_samp_without_a_hub_is_a_message(tmp_path, monkeypatch):
 
     with pytest.raises(ConnectionError, match="no SAMP hub is running .*; start TOPCAT or Aladin first"):
         pipeline.send_samp(Table({"a": [1]}))
+
+
+@pytest.mark.archive
+def test_the_panels_samp_button_reaches_topcat(topcat, arc):
+    """The Explorer's classify panel: Run model, then Send via SAMP; TOPCAT's client gets the table."""
+    from astrohub.widgets.panels import ClassifyPanel
+
+    _sim, rows = unseen_catalogue(n=30, seed=12)
+    c = ClassifyPanel(rows, archive=arc)
+    assert "photoz_sim" in c.model.options
+    c.model.value = "photoz_sim"
+    c.run_button.click()
+    assert c.result is not None, c.status.value
+    c.samp_button.click()
+    assert "sent file://" in c.status.value, c.status.value
+    url = c.status.value.split("sent ", 1)[1].split("<", 1)[0]
+    wait_for(lambda: url in "".join(topcat), 60, f"TOPCAT to receive {url}", topcat)
+    out = subprocess.run(["topcat", "-stilts", "tpipe", f"in={url}", "ifmt=votable", "omode=meta"],
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr[-2000:]
+    for col in ("z_phot", "z_std", "z_lo68", "z_hi68", "FLUX_MAG_U"):
+        assert col in out.stdout

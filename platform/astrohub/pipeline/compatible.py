@@ -49,7 +49,8 @@ def image_fits(card: dict, geometry: dict) -> bool:
 
 def compatible_models(table: Table, archive=None) -> list[str]:
     """Zoo models that apply to these rows, image models first: image classifiers whose input (planes,
-    pixel scale) matches the rows' cutouts (narrowed by a ``task`` column when the rows carry one), light-curve
+    pixel scale) matches the rows' cutouts (the demo survey's rows, which name their simulation ``task``:
+    the models of that task, as before, even when a row lacks its cutout; classify then names it), light-curve
     and spectrum models when ``archive`` holds those products for the rows, and photo-z when the rows carry
     the model's bands with errors."""
     from astrohub import models
@@ -58,18 +59,19 @@ def compatible_models(table: Table, archive=None) -> list[str]:
     tasks = set(np.unique(np.asarray(table["task"]).astype(str))) if "task" in table.colnames else None
     kinds = row_data(table, archive)
     phot = metadata.photometry(table)
-    geometry = archive.image_geometry(table) if "cutout" in kinds and archive is not None else {}
-    found: dict[str, list[str]] = {m: [] for m in MODALITIES}
     cards = {name: models.card(name) for name in models.list()}
     known_tasks = {c["task"] for c in cards.values()}
+    demo = tasks is not None and bool(tasks & known_tasks)
+    geometry = archive.image_geometry(table) if "cutout" in kinds and archive is not None and not demo else {}
+    found: dict[str, list[str]] = {m: [] for m in MODALITIES}
     for name, card in cards.items():
         if not predicts_rows(card):
             continue
         kind = modality(card)
-        if kind == "cutout":
+        if kind == "cutout" and demo:
+            ok = card["task"] in tasks  # the demo survey's rows name their simulation task: the fallback
+        elif kind == "cutout":
             ok = "cutout" in kinds and image_fits(card, geometry)
-            if ok and tasks is not None and tasks & known_tasks:  # the demo survey's task column narrows
-                ok = card["task"] in tasks
         elif kind == "photometry":
             ok = phot.complete(_bands(card))
         else:

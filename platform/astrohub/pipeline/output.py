@@ -19,9 +19,24 @@ def export(table: Table, path: str | Path, fmt: str | None = None) -> Path:
     clean = table.copy()
     for name in clean.colnames:  # VOTable/FITS need plain string columns
         if clean[name].dtype.kind == "O":
-            clean[name] = np.asarray(clean[name]).astype(str)
+            meta = dict(clean[name].meta)
+            clean[name] = np.array([_as_text(v) for v in clean[name]], dtype=str)
+            clean[name].meta.update({k: v for k, v in meta.items() if k != "xtype"})  # now text, not a DALI array
     clean.write(path, format={"votable": "votable", "fits": "fits", "csv": "ascii.csv"}[fmt], overwrite=True)
     return path
+
+
+def _as_text(value) -> str:
+    """A cell of an object column as text: arrays (DALI polygons, points: ObsCore ``s_region``, SSA
+    ``ssa_region``) as their space-separated numbers, as VOTable TABLEDATA writes them; masked as ''."""
+    if value is None or value is np.ma.masked:
+        return ""
+    if isinstance(value, (str, bytes)):
+        return value.decode() if isinstance(value, bytes) else value
+    if np.ndim(value):
+        flat = np.ma.filled(np.ma.asarray(value, dtype=float).ravel(), np.nan)
+        return " ".join(repr(float(v)) for v in flat if np.isfinite(v))
+    return str(value)
 
 
 def send_samp(table: Table, name: str = "astrohub result") -> str:

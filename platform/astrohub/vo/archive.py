@@ -93,6 +93,7 @@ class Archive:
         u = local_services(base_url)
         root = u["tap"][:-len("/tap")] if u["tap"].endswith("/tap") else u["tap"]
         kw.setdefault("build_url", f"{root}/{BUILD_FILE}")
+        kw.setdefault("sia2", u.get("sia2") or f"{root}/__system__/siap2/sitewide/siap2.xml")  # DaCHS, on ObsCore
         return cls(u["tap"], name="astrohub-local", scs=u["scs"], sia=u["sia"], ssa=u["ssa"],
                    datalink=u["datalink"], **kw)
 
