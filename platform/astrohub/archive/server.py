@@ -194,6 +194,7 @@ class LocalArchive:
         os.chmod(self.data_dir, 0o755)
         self._write_settings()
         self._check_readable()
+        self._write_userconfig()
         if stamp.exists():
             self._ensure_obscore()
             return
@@ -220,6 +221,15 @@ class LocalArchive:
                  secret=feed["password"])
         stamp.write_text("ok\n")
         self._ensure_obscore()
+
+    def _write_userconfig(self) -> None:
+        """This archive's DaCHS user configuration (``etc/userconfig.rd``: the TAP examples)."""
+        from importlib import resources
+
+        etc = self.root / "etc"
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "userconfig.rd").write_text(
+            resources.files("astrohub.archive").joinpath("rd/userconfig.rd").read_text())
 
     def _ensure_obscore(self) -> None:
         """Create ``ivoa.obscore`` (``dachs imp //obscore``) once: the resources' obscore mixins add to it."""
@@ -473,4 +483,5 @@ class LocalArchive:
         """Where the archive stands: running, URLs, data directory, database, survey."""
         return {"running": self.is_running(), "pid": self._pid(), "tap_url": self.tap_url,
                 "services": self.service_urls(), "data_dir": str(self.data_dir),
-                "database": self.dbname, "survey": self.survey(), "log": str(self.log_file)}
+                "database": self.dbname, "survey": self.survey(), "realsurvey": self.real_survey(),
+                "log": str(self.log_file)}
