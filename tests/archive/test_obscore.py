@@ -187,3 +187,21 @@ def test_kepler_tess_lightcurves_behind_obscore(live):
     assert 58300 < float(wasp["t_min"][0]) < float(wasp["t_max"][0]) < 58400      # TESS sector 1, 2018
     with fits.open(io.BytesIO(get(str(wasp["access_url"][0])))) as h:
         assert "PDCSAP_FLUX" in h[1].columns.names and len(h[1].data) >= int(wasp["t_xel"][0])
+
+
+def test_real_survey_import_is_cached(live):
+    """A second import with the same kits rebuilds nothing (the live fixture already imported them)."""
+    rd = live.root / "inputs" / "realsurvey" / "q.rd"
+    before = rd.stat().st_mtime_ns
+    summary = live.import_real_survey()
+    assert rd.stat().st_mtime_ns == before
+    assert summary == live.status()["realsurvey"] and summary["specphoto"] == 5078
+
+
+def test_missing_kit_is_named(tmp_path):
+    from astrohub.archive.realsurvey import KitMissing, build_real
+
+    (tmp_path / "sdss_photoz").mkdir()
+    (tmp_path / "sdss_photoz" / "SHA256SUMS").write_text("")
+    with pytest.raises(KitMissing, match=r"real data kit 'ztf_alerts' not found .* set \$ASTROHUB_REAL_DATA"):
+        build_real(tmp_path, tmp_path / "out")
