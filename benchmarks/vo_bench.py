@@ -110,6 +110,7 @@ def plot_discovery(figures: dict) -> Path:
             color=["#888", "#2a7", "#888", "#27a"])
     for i, v in enumerate(legs.values()):
         ax.text(v["products_per_s"], i, f" {v['products_per_s']:.0f}/s ({v['products']})", va="center", fontsize=8)
+    ax.set_xlim(0, 1.3 * max(v["products_per_s"] for v in legs.values()))
     ax.set_xlabel("products found per second (discovery only, no download)")
     ax.set_title("ObsCore (+DataLink) discovery vs direct table lookup")
     fig.tight_layout()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from astropy.io.votable import parse as parse_votable
@@ -135,11 +136,32 @@ def _this_urls(archive, links: Table, default: dict[int, str | None]) -> list[tu
 
 
 def _follow_datalink_documents(archive, rows: list[int], urls: list[str], kinds: list[str | None]):
-    """ObsCore rows whose access_url is a DataLink document: their ``#this`` FITS link."""
-    from .products import _get
+    """ObsCore rows whose access_url is a DataLink document: their ``#this`` FITS link. Documents of the form
+    ``<endpoint>?ID=<id>`` are asked for in batches (DataLink takes many IDs: 50 a request, per endpoint);
+    any other URL, or an ID the batch did not answer, is fetched on its own."""
+    from .products import DL_BATCH, _get
 
-    out = []
+    out, single = [], []
+    groups: dict[str, list[tuple[int, str, str | None]]] = {}
     for r, u, k in zip(rows, urls, kinds):
+        parts = urlsplit(u)
+        q = parse_qs(parts.query)
+        if set(q) == {"ID"} and len(q["ID"]) == 1:
+            groups.setdefault(urlunsplit(parts._replace(query="")), []).append((r, q["ID"][0], k))
+        else:
+            single.append((r, u, k))
+    for endpoint, items in groups.items():
+        for start in range(0, len(items), DL_BATCH):
+            chunk = items[start:start + DL_BATCH]
+            links = _parse_datalink(_get(archive, endpoint, params=[("ID", i) for _r, i, _k in chunk]), endpoint)
+            by_id = {i: r for r, i, _k in chunk}
+            ids = [str(v) for v in links["ID"]] if "ID" in links.colnames else [""] * len(links)
+            links["row"] = np.array([by_id.get(i, -1) for i in ids], np.int64)
+            got = _this_urls(archive, links[links["row"] >= 0], {r: k for r, _i, k in chunk})
+            out += got
+            answered = {r for r, _k, _u in got}
+            single += [(r, f"{endpoint}?{urlencode({'ID': i})}", k) for r, i, k in chunk if r not in answered]
+    for r, u, k in single:
         links = _parse_datalink(_get(archive, u), u)
         links["row"] = np.full(len(links), r, np.int64)
         out += _this_urls(archive, links, {r: k})
@@ -147,23 +169,8 @@ def _follow_datalink_documents(archive, rows: list[int], urls: list[str], kinds:
 
 
 def _follow(archive, table: Table, rows: list[int], urls: list[str], kinds: list[str | None]):
-    """ObsCore records whose access_url is a DataLink document: their ``#this`` link. Batched through the
-    result's DataLink service descriptor (50 IDs a request) when it declares one; documents the batch did not
-    answer are fetched one by one."""
-    from .products import datalinks
-
-    out = []
-    desc_url, desc_id = table.meta.get("datalink_url"), table.meta.get("datalink_id")
-    if rows and desc_url and desc_id in table.colnames:
-        sub = table[rows]
-        sub.meta = {"datalink_url": desc_url, "datalink_id": desc_id}
-        links = datalinks(archive, sub)
-        links["row"] = np.array([rows[r] if r >= 0 else -1 for r in links["row"]], np.int64)
-        out = _this_urls(archive, links, dict(zip(rows, kinds)))
-    done = {r for r, _k, _u in out}
-    left = [i for i, r in enumerate(rows) if r not in done]
-    return out + _follow_datalink_documents(archive, [rows[i] for i in left], [urls[i] for i in left],
-                                            [kinds[i] for i in left])
+    """ObsCore records whose access_url is a DataLink document: their ``#this`` links (batched per endpoint)."""
+    return _follow_datalink_documents(archive, rows, urls, kinds)
 
 
 def from_obscore_rows(archive, table: Table) -> Found:
