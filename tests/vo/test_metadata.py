@@ -183,3 +183,14 @@ def test_content_qualifier_and_local_semantics_name_the_kind():
     assert obscore.link_kind({**row, "content_qualifier": "", "local_semantics": "spectrum"}) == "spectrum"
     assert obscore.link_kind({**row, "error_message": "NotFoundFault: gone"}) is None
     assert obscore.link_kind({**row, "content_qualifier": "", "content_type": "image/jpeg"}, "cutout") is None
+
+
+def test_positions_are_not_proper_motions_or_errors():
+    rng = np.random.default_rng(5)
+    t = votable({"pmRA": (rng.normal(0, 5, 3), "pos.pm;pos.eq.ra"),
+                 "e_RAdeg": (rng.uniform(0, 1, 3), "stat.error;pos.eq.ra"),
+                 "pmDE": (rng.normal(0, 5, 3), "pos.pm;pos.eq.dec"), "RAdeg": (rng.uniform(0, 360, 3), "pos.eq.ra"),
+                 "DEdeg": (rng.uniform(-90, 90, 3), "pos.eq.dec"), "zph": (rng.uniform(0, 1, 3), "src.redshift.phot")})
+    assert metadata.position(t) == ("RAdeg", "DEdeg")
+    assert metadata.redshift(t) is None  # a photometric redshift is not src.redshift
+    assert metadata.position(Table({"x": [1.0]})) is None

@@ -184,7 +184,7 @@ def _by_ucd(table: Table) -> Photometry:
             if band is None and em and "stat.error" not in atoms:
                 others.append(c)
             continue
-        (errs if atoms[0] == "stat.error" or "stat.error" in atoms else mags).setdefault(band, []).append(c)
+        (errs if "stat.error" in atoms else mags).setdefault(band, []).append(c)
     bands = {b: (cols[0], _pair(cols, errs.get(b, []), b)) for b, cols in mags.items()}
     for b, cols in mags.items():  # a magnitude with its own error beats the first-declared one without
         for c in cols:
@@ -235,12 +235,13 @@ def photometry(table: Table) -> Photometry:
 
 
 def _find(table: Table, primary: str, names: tuple[str, ...], exclude=("stat.error", "stat.stdev")) -> str | None:
+    """The numeric column whose UCD's primary word is ``primary`` (``meta.main`` first; not an error, not a
+    proper motion such as ``pos.pm;pos.eq.ra``), else the first of ``names`` present."""
     cands = []
     for c in table.colnames:
         atoms = _atoms(ucd(table, c))
-        if atoms and atoms[0] == primary or (atoms and primary in atoms and not set(atoms) & set(exclude)):
-            if not set(atoms) & set(exclude) and _numeric(table, c):
-                cands.append((0 if "meta.main" in atoms else 1, table.colnames.index(c), c))
+        if atoms[:1] == [primary] and not set(atoms) & set(exclude) and _numeric(table, c):
+            cands.append((0 if "meta.main" in atoms else 1, table.colnames.index(c), c))
     if cands:
         return min(cands)[2]
     lower = {c.lower(): c for c in table.colnames if _numeric(table, c)}
