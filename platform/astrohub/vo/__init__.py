@@ -7,17 +7,32 @@
 >>> lens = arc.cutouts(arc.sia(150.0, 2.2, 2.0, task="lens")).array()   # float32 numpy [n, h, w]
 >>> job = arc.submit("SELECT * FROM astrohub.objects")   # async, recorded; later: arc.fetch(job)
 
-Other services: ``Archive.named("gaia")``, ``Archive(tap_url)``, ``Archive.discover("quasar")``
-(RegTAP). Errors: ADQLError, ServiceUnreachable, RowLimitExceeded, MalformedResponse, JobError.
+Other services: ``Archive.named("gaia")`` (KNOWN_SERVICES: Gaia, SDSS, MAST, IRSA, NOIRLab, CADC, ESO, ...),
+``Archive(tap_url)``, ``Archive.discover("quasar")`` (RegTAP). Any archive's schema: :mod:`.metadata` reads what
+columns are from UCDs or well-known survey names; :mod:`.obscore` discovers the rows' products (ObsCore, SIA,
+DataLink). ``arc.obscore("dataproduct_type = 'timeseries'", top=10)``, ``arc.sia2(ra, dec, r)``.
+Errors: ADQLError, ServiceUnreachable, RowLimitExceeded, MalformedResponse, JobError, MetadataError,
+DiscoveryError.
 """
 
+from . import metadata, obscore
 from .archive import Archive
 from .arrays import images_to_dask, images_to_numpy, series_to_numpy, table_to_dask, table_to_numpy
 from .config import VOConfig
-from .errors import ADQLError, JobError, MalformedResponse, RowLimitExceeded, ServiceUnreachable, VOError
+from .errors import (
+    ADQLError,
+    DiscoveryError,
+    JobError,
+    MalformedResponse,
+    MetadataError,
+    RowLimitExceeded,
+    ServiceUnreachable,
+    VOError,
+)
 from .names import resolve
 from .services import KNOWN_SERVICES
 
-__all__ = ["Archive", "ADQLError", "JobError", "MalformedResponse", "RowLimitExceeded", "ServiceUnreachable",
+__all__ = ["Archive", "metadata", "obscore", "MetadataError", "DiscoveryError",
+           "ADQLError", "JobError", "MalformedResponse", "RowLimitExceeded", "ServiceUnreachable",
            "VOError", "VOConfig", "resolve", "KNOWN_SERVICES", "images_to_dask", "images_to_numpy", "series_to_numpy",
            "table_to_dask", "table_to_numpy"]
