@@ -107,7 +107,11 @@ def test_obscore_datalink_this_is_the_product(live, ptype):
     links = datalink(live.service_urls()["obscore_datalink"], did)
     this = links[links["semantics"] == "#this"]
     assert len(this) == 1 and str(this["access_url"][0]) == url
-    assert all(str(s) != "#preview" for s in links["semantics"]) or ptype == "image"
+    previews = links[links["semantics"] == "#preview"]
+    if ptype == "image":                     # DaCHS renders FITS images as JPEG previews
+        assert len(previews) == 1 and get(str(previews["access_url"][0]))[:3] == b"\xff\xd8\xff"
+    else:                                    # no preview is offered for table products
+        assert len(previews) == 0
 
 
 def test_datalink_unknown_id_is_an_error_row(live):

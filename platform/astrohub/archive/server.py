@@ -133,7 +133,7 @@ class LocalArchive:
         base = self.base_url.rstrip("/")
         return {**local_archive_urls(self.base_url),
                 "sia2": f"{base}/__system__/siap2/sitewide/siap2.xml",      # SIA v2 on ivoa.obscore
-                "obscore_datalink": f"{base}/{RESDIR}/q/pdl/dlmeta"}       # ID = obs_publisher_did
+                "obscore_datalink": f"{base}/__system__/obscore/dl/dlmeta"}  # ID = obs_publisher_did
 
     # -- setup -----------------------------------------------------------------
     def env(self) -> dict[str, str]:

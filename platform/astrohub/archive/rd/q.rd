@@ -346,14 +346,4 @@
       </metaMaker>
     </datalinkCore>
   </service>
-
-  <!-- ============ datalink: ObsCore products (ID = obs_publisher_did) ============ -->
-  <service id="pdl" allowed="dlget,dlmeta">
-    <meta name="title">astrohub product datalink</meta>
-    <meta name="description">DataLink for the products in ivoa.obscore: #this (the
-      FITS file) and #preview for an obs_publisher_did.</meta>
-    <datalinkCore>
-      <descriptorGenerator procDef="//soda#fromStandardPubDID"/>
-    </datalinkCore>
-  </service>
 </resource>
