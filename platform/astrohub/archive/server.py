@@ -206,6 +206,8 @@ class LocalArchive:
             os.chmod(etc / name, 0o640)
             shutil.chown(etc / name, group="gavo")
         (etc / "dsn").write_text(f"database = {self.dbname}\nhost = localhost\nport = 5432\n")
+        for done in ("astrohub-obscore", "astrohub-realsurvey.json"):   # they went with the old database
+            (self.root / "state" / done).unlink(missing_ok=True)
         self._fresh_database()
         feed = dict(line.split(" = ", 1) for line in (etc / "feed").read_text().splitlines() if " = " in line)
         # the admin role's password goes to libpq through a 0600 password file, never on a command
