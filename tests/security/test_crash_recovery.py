@@ -212,3 +212,18 @@ def test_marked_processes_are_stopped_and_a_shell_that_exported_the_data_dir_is_
         for p in (marked, exported, other):
             p.kill()
             p.wait()
+
+
+def test_a_second_start_while_the_first_astrohub_up_runs_is_refused(tmp_path, sleeper):
+    """Only a hub whose `astrohub up` is gone is a leftover: while it runs, a second start of the same data
+    dir stops nothing and says so (here a `sleep` stands in for the running launcher and its hub)."""
+    from astrohub.hub.launcher import PlatformError
+
+    running = recovery.identity(sleeper.pid)
+    recovery.write_state(tmp_path, [running], launcher=running)
+    p = Platform(tmp_path, port=PORT, admin="ahtcradmin", users=["ahtcruser"], with_archive=False)
+    with pytest.raises(PlatformError, match=rf"astrohub is already running from {tmp_path} \(pid {sleeper.pid} "
+                                            r"\(sleep 600\)\): stop it \(Ctrl-C, or kill -TERM that pid\)"):
+        p.start()
+    assert sleeper.poll() is None and p.hub_process is None
+    assert (tmp_path / recovery.STATE).exists()  # the record stays for the real owner

@@ -117,7 +117,10 @@ class Platform:
 
     def start(self, timeout: float = 90) -> Hub:
         """Stop what a killed earlier hub left running, start everything and wait until the hub answers."""
-        recovery.stop_leftovers(self.data_dir)
+        try:
+            recovery.stop_leftovers(self.data_dir)
+        except recovery.AlreadyRunning as e:
+            raise PlatformError(str(e)) from None
         self.check_ports()
         if self.external_archive:
             self.archive_url = self.external_archive

@@ -7,7 +7,9 @@ clusters keep running with nobody to stop them.
 
 ``astrohub up`` therefore records what it started in ``<data dir>/processes.json`` (0600, root's):
 for each process its pid, process group, uid, start time (``/proc/<pid>/stat`` field 22, in clock
-ticks since boot) and command line. The next start (:func:`stop_leftovers`) stops:
+ticks since boot) and command line, and the same of the ``astrohub up`` running them. While that
+launcher still runs, another start of the same data dir is refused (:class:`AlreadyRunning`); once it
+is gone, the next start (:func:`stop_leftovers`) stops:
 
 - every recorded process that still has the *same start time and command line* (a recycled pid
   names another process, which is left alone), and what those processes started since;
@@ -94,26 +96,47 @@ def descendants(pid: int) -> list[int]:
 
 
 def record(data_dir: Path, root_pid: int) -> list[Identity]:
-    """Write the identities of ``root_pid`` and its descendants to ``<data_dir>/processes.json`` (0600)."""
+    """Write the identities of ``root_pid`` and its descendants to ``<data_dir>/processes.json`` (0600),
+    with this process's as the launcher's (the ``astrohub up`` that runs them)."""
     found = [i for i in map(identity, [root_pid, *descendants(root_pid)]) if i is not None]
-    write_state(data_dir, found)
+    write_state(data_dir, found, launcher=identity(os.getpid()))
     return found
 
 
-def write_state(data_dir: Path, found: list[Identity]) -> None:
+def write_state(data_dir: Path, found: list[Identity], launcher: Identity | None = None) -> None:
     """Write ``found`` to the state file, 0600 (it is only read by root, but names users' processes)."""
     from .launcher import write_private
 
-    write_private(Path(data_dir) / STATE, json.dumps([asdict(i) for i in found], indent=1))
+    state = {"launcher": asdict(launcher) if launcher else None, "processes": [asdict(i) for i in found]}
+    write_private(Path(data_dir) / STATE, json.dumps(state, indent=1))
+
+
+def _identity(e: dict) -> Identity:
+    return Identity(**{**e, "cmdline": tuple(e["cmdline"])})
 
 
 def recorded(data_dir: Path) -> list[Identity]:
     """The identities in the state file; [] when there is none or it is unreadable."""
     try:
-        entries = json.loads((Path(data_dir) / STATE).read_text())
-        return [Identity(**{**e, "cmdline": tuple(e["cmdline"])}) for e in entries]
+        return [_identity(e) for e in json.loads((Path(data_dir) / STATE).read_text())["processes"]]
     except (OSError, ValueError, TypeError, KeyError):
         return []
+
+
+def running_launcher(data_dir: Path) -> Identity | None:
+    """The ``astrohub up`` of ``data_dir`` when it still runs (and is not this process), else None."""
+    try:
+        launcher = json.loads((Path(data_dir) / STATE).read_text())["launcher"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if not launcher:
+        return None
+    launcher = _identity(launcher)
+    return launcher if launcher.pid != os.getpid() and is_same(launcher) else None
+
+
+class AlreadyRunning(RuntimeError):
+    """The data dir's hub is not a leftover: the ``astrohub up`` that started it still runs."""
 
 
 def _marked(pid: int, markers: list[bytes], folder: str) -> bool:
@@ -170,6 +193,10 @@ def stop_leftovers(data_dir: Path, timeout: float = 20, say=print) -> list[Ident
     import psutil
 
     data_dir = Path(data_dir).resolve()
+    launcher = running_launcher(data_dir)
+    if launcher is not None:
+        raise AlreadyRunning(f"astrohub is already running from {data_dir} ({launcher.describe()}): stop it "
+                             "(Ctrl-C, or kill -TERM that pid) before starting it again")
     found = leftovers(data_dir)
     procs = []
     for ident in found:
