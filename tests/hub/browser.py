@@ -32,3 +32,42 @@ def run_cell(page, code: str) -> None:
     page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell.jp-mod-active .cm-content")
     page.keyboard.insert_text(code)
     page.keyboard.press("Shift+Enter")
+
+
+def new_notebook(page, url: str, user: str, kernel: str = "astrohub (CPU)") -> None:
+    """Open a fresh JupyterLab workspace and a new notebook on ``kernel``; returns once the kernel is idle."""
+    from playwright.sync_api import expect
+
+    page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    page.goto(f"{url}/user/{user}/lab?reset")
+    page.locator(".jp-LauncherCard[data-category='Notebook']", has_text=kernel).click()
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text(kernel, timeout=60_000)
+    wait_idle(page)
+
+
+def wait_idle(page, timeout: int = 90_000) -> None:
+    """Wait until the notebook's kernel is idle (its execution indicator)."""
+    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=timeout)
+
+
+def save_notebook(page) -> None:
+    """Save the active notebook (Ctrl+S) and wait until its tab is no longer marked unsaved."""
+    from playwright.sync_api import expect
+
+    page.keyboard.press("Control+s")
+    expect(page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")).to_have_count(0, timeout=30_000)
+
+
+def login_to(browser, url: str, user: str, password: str, next_path: str):
+    """Like :func:`login`, but the hub sends ``user`` on to ``next_path`` (no server spawn on the way)."""
+    from urllib.parse import quote
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{url}/hub/login?next={quote(next_path, safe='')}")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    return page

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from astrohub.defaults import hub_ports, loopback_url
 from nbclient import NotebookClient
+
+from astrohub.defaults import hub_ports, loopback_url
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -34,6 +37,42 @@ def run(name: str, cwd: Path, env: dict[str, str]) -> nbformat.NotebookNode:
     return nb
 
 
+def library_snippets(n: int = 4, size: int = 80) -> list[str]:
+    """Pieces of BokehJS's own source (no quotes or backslashes: JSON-escaping leaves them as they are)."""
+    from bokeh.util.paths import bokehjs_path
+
+    src = (bokehjs_path() / "js" / "bokeh.min.js").read_text()
+    plain = [m.group() for m in re.finditer(r"[A-Za-z0-9_.(){}=;,:+*<>!&|\[\] -]{%d}" % size, src)]
+    assert len(plain) > n, "no plain pieces in bokeh.min.js"
+    return [plain[k * len(plain) // n] for k in range(n)]
+
+
+def library_in(text: str) -> bool:
+    return any(piece in text for piece in library_snippets())
+
+
+def test_the_library_check_finds_inline_bokehjs():
+    from bokeh.embed import autoload_static  # noqa: F401 - bokeh.resources needs bokeh.embed loaded
+    from bokeh.resources import INLINE
+
+    assert library_in(json.dumps({"text": INLINE.render_js()}))  # what output_notebook(INLINE) saved
+
+
+def assert_small_and_restorable(nb, path: Path) -> None:
+    """The saved notebook holds no library code, stays under 1 MB, and every widget in its outputs has
+    its state saved with it (JupyterLab restores them from there when the notebook is reopened)."""
+    nbformat.write(nb, path)
+    data = path.read_text()
+    assert len(data.encode()) < 1_000_000, f"{path.name} is {len(data.encode()) / 1e6:.1f} MB once saved"
+    assert not library_in(data), f"{path.name} holds BokehJS source"
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    views = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+             for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    missing = [v for v in views if v not in state]
+    assert not missing, f"widgets {missing} of {path.name} would show 'model not found' once reopened"
+
+
 def outputs(nb) -> str:
     return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
@@ -49,6 +88,7 @@ def outputs(nb) -> str:
 def test_archive_tutorials_run(name, expect, archive_url, tmp_path):
     nb = run(name, tmp_path, {"ASTROHUB_ARCHIVE_URL": archive_url})
     assert expect in outputs(nb)
+    assert_small_and_restorable(nb, tmp_path / name)
 
 
 def test_dask_tutorial_runs(tmp_path):
