@@ -144,3 +144,15 @@ def test_sia2_results_are_obscore_rows(arc):
     rows = arc.sia2(float(alert["ra"][0]), float(alert["dec"][0]), 1 / 3600, collection="ZTF alerts")
     assert len(rows) >= 1 and set(str(t) for t in rows["dataproduct_type"]) == {"image"}
     assert pipeline.compatible_models(rows, arc) == ["transient_realbogus"]
+
+
+@pytest.mark.archive
+@pytest.mark.parametrize("table, models_offered", [
+    ("realsurvey.specphoto", ["photoz_mdn", "photoz_sim"]),
+    ("realsurvey.ztf_alerts", ["transient_realbogus"]),
+    ("realsurvey.lightcurves", ["transit_vetter"]),
+])
+def test_the_explorer_offers_the_right_models_for_each_real_survey_table(arc, table, models_offered):
+    rows = arc.query(f"SELECT TOP 5 * FROM {table}")
+    assert len(rows) == 5 and not ASTROHUB_COLUMNS & set(rows.colnames)
+    assert pipeline.compatible_models(rows, arc) == models_offered
