@@ -198,7 +198,8 @@ class Platform:
                 proc.wait()
             _stop_survivors(started)  # a hub stopped while still starting up does not stop them itself
         if proc is not None:  # a hub that died (killed, crashed) stopped nothing: stop what it left
-            recovery.stop_leftovers(self.data_dir)
+            with contextlib.suppress(recovery.AlreadyRunning):  # (not when the data dir is another up's now)
+                recovery.stop_leftovers(self.data_dir)
         with contextlib.suppress(FileNotFoundError):
             (self.data_dir / RUNNING).unlink()
         if self.archive is not None:
