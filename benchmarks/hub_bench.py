@@ -25,7 +25,7 @@ Variants, run alternately in each round (the same users, one hub at a time):
   LocalProcessSpawner and every installed server extension (what astrohub did before).
 - ``plain``: a plain JupyterHub (PAM, LocalProcessSpawner, ``/lab``, no astrohub settings), the reference.
 
-Writes benchmarks/results/hub.json (medians over rounds, and every round's figures).
+Writes benchmarks/results/hub.json (``--name``; medians over rounds, and every round's figures).
 """
 
 from __future__ import annotations
@@ -277,6 +277,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--variants", default="astrohub,stock,plain",
                     help="comma-separated, run alternately in each round: astrohub, stock, plain")
+    ap.add_argument("--name", default="hub", help="results/<name>.json (default: hub)")
     ap.add_argument("--no-warmup", action="store_true",
                     help="skip the unrecorded first pass (it makes every variant meet homes logged into before)")
     args = ap.parse_args()
@@ -312,7 +313,7 @@ def main() -> None:
         os.environ.pop("ASTROHUB_FAST_START", None)
         for n in creds:
             remove_unix_user(n)
-    write("hub", {
+    write(args.name, {
         "what": "login to first executed cell through the browser's path (requests), seconds; medians over rounds",
         "users": args.users, "rounds": args.rounds, "warmup": not args.no_warmup,
         "load_average_1min": {"min": round(min(load, default=0), 2), "max": round(max(load, default=0), 2)},
