@@ -352,6 +352,8 @@ class AstrohubHub(Configurable):
             service["user"] = ensure_service_account(SHARE_ACCOUNT)
         if bind:
             service["environment"] = {"ASTROHUB_SHARE_BIND": bind}
+        else:  # marks it as this hub's, for the crash recovery of the next start (hub/recovery.py)
+            service["environment"] = {"ASTROHUB_HUB_DATA_DIR": str(Path(self.data_dir))}
         c.JupyterHub.services = [s for s in _already(c, "JupyterHub", "services", [])
                                  if s.get("name") != SHARE_SERVICE] + [service]
         c.JupyterHub.load_roles = [r for r in _already(c, "JupyterHub", "load_roles", [])
