@@ -92,6 +92,8 @@ def test_class_filter_and_selection_reach_plots_gallery_and_export(arc, tmp_path
 
 def test_state_refuses_bad_rows_and_keeps_selection_within_the_filter():
     s = PanelState()
+    with pytest.raises(ValueError, match="no rows yet: run a query first"):
+        s.select([0])
     s.set_rows(Table({"obj_id": np.arange(5)}))
     with pytest.raises(IndexError, match="rows must be between 0 and 4, got 7"):
         s.select([1, 7])

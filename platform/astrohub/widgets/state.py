@@ -64,7 +64,9 @@ class PanelState:
 
     def select(self, indices) -> list[int]:
         """Select rows (indices into ``table``); rows the filters hide are left out. Returns the selection."""
-        n = 0 if self.table is None else len(self.table)
+        if self.table is None:
+            raise ValueError("no rows yet: run a query first")
+        n = len(self.table)
         idx = sorted({int(i) for i in indices})
         bad = [i for i in idx if not 0 <= i < n]
         if bad:
