@@ -49,3 +49,32 @@ def test_page_resources_carry_no_library():
     assert core[5000:5100] in INLINE.render_js()  # what output_notebook(INLINE) put in every notebook
     assert bokehjs.PAGE.js_files == [] and all(len(js) < 200 for js in bokehjs.PAGE.js_raw)  # a log level
     assert core[5000:5100] not in bokehjs.PAGE.render_js() and len(bokehjs.PAGE.render_js()) < 10_000
+
+
+def test_a_plain_output_notebook_adds_no_library():
+    from bokeh.io import output_notebook
+    from bokeh.io.notebook import install_notebook_hook, load_notebook, show_app, show_doc
+    from bokeh.io.state import curstate
+    from bokeh.resources import INLINE
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    started = not InteractiveShell.initialized()
+    InteractiveShell.instance()  # output_notebook publishes through the running IPython's display
+    core = (bokehjs_path() / "js" / "bokeh.min.js").read_text()[5000:5100]
+    try:
+        bokehjs.use_page_resources()
+        with capture_output() as plain:
+            output_notebook(hide_banner=True)
+        with capture_output() as inline:
+            output_notebook(INLINE, hide_banner=True)  # resources given explicitly are kept
+    finally:
+        install_notebook_hook("jupyter", load_notebook, show_doc, show_app, overwrite=True)
+        curstate().reset()
+        if started:  # later tests must not believe they run in a notebook
+            InteractiveShell.clear_instance()
+    sent = {name: "".join(str(v) for o in c.outputs for v in o.data.values()) for name, c in
+            (("plain", plain), ("inline", inline))}
+    assert sent["plain"] and core not in sent["plain"] and len(sent["plain"]) < 50_000
+    assert "cdn.bokeh.org" not in sent["plain"]
+    assert core in sent["inline"] and len(sent["inline"]) > 1_000_000

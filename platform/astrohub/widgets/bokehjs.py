@@ -81,6 +81,19 @@ def _page_resources():
     return Resources(mode="inline", components=[])
 
 
+def use_page_resources() -> None:
+    """Make a plain ``output_notebook()`` use :data:`PAGE` (through bokeh's notebook hook API), so that no
+    library code reaches a notebook from an astrohub kernel; resources given explicitly are kept.
+    The astrohub kernels call it at start (``BOKEH_RESOURCES=inline`` alone would put BokehJS in outputs)."""
+    from bokeh.io import notebook as nb
+
+    def load(resources=None, verbose: bool = False, hide_banner: bool = False, load_timeout: int = 5000):
+        return nb.load_notebook(resources if resources is not None else _page_resources(), verbose, hide_banner,
+                                load_timeout)
+
+    nb.install_notebook_hook("jupyter", load, nb.show_doc, nb.show_app, overwrite=True)
+
+
 def labextensions_dir(prefix: str | os.PathLike | None = None) -> Path:
     return Path(prefix or sys.prefix) / "share" / "jupyter" / "labextensions" / NAME
 
