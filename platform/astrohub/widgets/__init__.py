@@ -3,9 +3,21 @@
 
 >>> from astrohub.widgets import Explorer
 >>> Explorer()
+
+Names load on first use, so ``import astrohub.widgets.bokehjs`` (e.g. at kernel start) costs no panels.
 """
 
-from . import actions
-from .panels import ClassifyPanel, Explorer, QueryPanel
+from __future__ import annotations
+
+import importlib
 
 __all__ = ["actions", "QueryPanel", "ClassifyPanel", "Explorer"]
+_PANELS = {"QueryPanel", "ClassifyPanel", "Explorer"}
+
+
+def __getattr__(name: str):
+    if name in _PANELS:
+        return getattr(importlib.import_module(".panels", __name__), name)
+    if name in ("actions", "bokehjs", "gallery", "panels", "plots", "state"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
