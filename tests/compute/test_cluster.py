@@ -63,3 +63,34 @@ def test_a_worker_that_is_slow_to_restart_is_waited_for(tmp_path):
     finally:
         c.close()
         c.cluster.close()
+
+
+def test_closing_the_client_shuts_down_the_cluster_it_started():
+    """Tutorial 06 ends with ``client.close()``: that must free the workers, not only disconnect."""
+    import psutil
+    from distributed.core import Status
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    c = cluster(n_workers=1, memory_limit="1GiB")
+    workers = set(c.run(os.getpid).values())
+    started = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    assert workers and workers <= started  # the worker (and its nanny) are this process's children
+    c.close()
+    assert c.cluster.status == Status.closed
+    gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in started if psutil.pid_exists(pid)], timeout=30)
+    assert [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_the_dashboard_listens_on_loopback_only(client):
+    """The dashboard has no authentication of its own: it is bound to 127.0.0.1 (in a hub the browser
+    reaches it through the single-user server's jupyter-server-proxy, which the hub authenticates)."""
+    from urllib.parse import urlsplit
+
+    import psutil
+
+    port = urlsplit(client.dashboard_link).port
+    listens = {c.laddr.ip for c in psutil.Process().net_connections("inet")
+               if c.status == "LISTEN" and c.laddr.port == port}
+    assert listens == {"127.0.0.1"}
+    with pytest.raises(ValueError, match="dashboard_address= is not accepted"):
+        cluster(dashboard_address=":8787")

@@ -45,10 +45,37 @@ def test_two_ranks_stay_identical_and_match_single_process_on_the_global_batch(c
     assert diff < 1e-5 < moved  # equal to the reference, and training did change the weights
 
 
-def test_fit_reduces_loss_and_writes_a_verified_card(client, tiny_model, tmp_path):
+def test_fit_reduces_loss_writes_a_verified_card_shows_a_bar_and_leaves_no_rank_process(
+        client, tiny_model, tmp_path, capfd):
+    import psutil
+
+    client.wait_for_workers(2, timeout=60)
+    workers = set(client.run(os.getpid).values())
+    ours = {p.pid for p in psutil.Process().children(recursive=True)}
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.update(_rank_processes(workers))
+            time.sleep(0.1)
+
+    t = threading.Thread(target=watch)
+    t.start()
     ds = Simulated("morphology", 512, seed=4, size=SIZE)
-    trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=4, batch_size=32,
-                  lr=3e-3, init="scratch")
+    try:
+        trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=4, batch_size=32,
+                      lr=3e-3, init="scratch")
+    finally:
+        done.set()
+        t.join()
+    assert len(seen) >= 2  # each rank ran in a process its worker started for this fit ...
+    assert _rank_processes(workers) == set()  # ... and none is left once fit has returned
+    assert {p.pid for p in psutil.Process().children(recursive=True)} == ours
+    out, err = capfd.readouterr()
+    assert "fit epoch 4/4" in err and "loss=" in err  # the bar: epoch, rank 0's loss ...
+    assert "32/32" in err  # ... steps (4 epochs x 8 steps of 32 per rank) and tqdm's ETA
+    assert "fit epoch 1/4: loss " in out  # a line per finished epoch with its mean loss (as the engine's)
     losses = json.loads((tmp_path / "ranks.json").read_text())[0]["losses"]
     assert np.mean(losses[-4:]) < np.mean(losses[:4])
     d = trained.card["training"]["distributed"]
@@ -84,8 +111,11 @@ def test_lost_worker_resumes_from_the_checkpoint(client, tiny_model, tmp_path):
 
 
 def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_model, tmp_path):
-    """A rank's worker that stops answering (SIGSTOP: sockets open, no heartbeats) fails the attempt
-    within the stall time; the relaunch runs on restarted workers and resumes from the checkpoint."""
+    """A rank's worker that stops answering (SIGSTOP of the worker and its rank process, as a paused
+    node: sockets open, no heartbeats) fails the attempt within the stall time; the relaunch runs on
+    restarted workers and resumes from the checkpoint."""
+    import psutil
+
     ds = Simulated("morphology", 384, seed=7, size=SIZE)
     ckpt = tmp_path / "checkpoint.safetensors"
     client.wait_for_workers(2, timeout=60)
@@ -97,6 +127,9 @@ def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_mod
         while time.monotonic() < deadline and not ckpt.exists():
             time.sleep(0.05)
         victim = sorted(pids)[0]  # rank 0: it also hosts the process group's store
+        for p in psutil.Process(pids[victim]).children(recursive=True):  # its rank process
+            os.kill(p.pid, signal.SIGSTOP)
+            frozen.append(p.pid)
         os.kill(pids[victim], signal.SIGSTOP)
         frozen.append(pids[victim])
 
@@ -105,6 +138,7 @@ def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_mod
     try:
         trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=12, batch_size=32,
                       init="scratch", timeout_s=20)
+        left = [pid for pid in frozen if psutil_alive(pid)]  # before the cleanup below
     finally:
         t.join()
         for pid in frozen:  # never leave a stopped process behind, whatever happened
@@ -115,7 +149,8 @@ def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_mod
     assert d["restarts"] >= 1
     assert all(0 < s < 12 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
     client.wait_for_workers(2, timeout=60)
-    assert frozen[0] not in client.run(os.getpid).values()  # the frozen process was replaced, not resumed
+    assert frozen[-1] not in client.run(os.getpid).values()  # the frozen worker was replaced, not resumed
+    assert left == []  # the frozen worker's restart took its rank process with it
 
 
 def test_bad_fit_requests_are_refused(client, tiny_model):
@@ -126,3 +161,51 @@ def test_bad_fit_requests_are_refused(client, tiny_model):
     with pytest.raises(ValueError, match="init must be 'pretrained' or 'scratch'"):
         fit(str(tiny_model), Simulated("morphology", 64, seed=1, size=SIZE), workers=2, client=client,
             init="imagenet", max_restarts=0)
+
+
+def _rank_processes(worker_pids) -> set[int]:
+    """Live processes started by the cluster's workers (a fit's ranks while it runs)."""
+    import psutil
+
+    out = set()
+    for pid in worker_pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            out |= {p.pid for p in psutil.Process(pid).children(recursive=True)
+                    if p.status() != psutil.STATUS_ZOMBIE}
+    return out
+
+
+def test_an_interrupted_fit_leaves_no_rank_process(client, tiny_model, tmp_path):
+    import _thread
+
+    client.wait_for_workers(2, timeout=60)
+    workers = set(client.run(os.getpid).values())
+    interrupted = []
+
+    def interrupt_when_ranks_run():
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and len(_rank_processes(workers)) < 2:
+            time.sleep(0.05)
+        interrupted.append(_rank_processes(workers))
+        _thread.interrupt_main()  # Ctrl-C in the kernel
+
+    t = threading.Thread(target=interrupt_when_ranks_run)
+    t.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fit(str(tiny_model), Simulated("morphology", 384, seed=8, size=SIZE), workers=2, client=client,
+                out_dir=tmp_path, epochs=50, batch_size=32, progress=False)
+    finally:
+        t.join()
+    assert len(interrupted[0]) >= 2
+    assert _rank_processes(workers) == set()
+    assert not any(psutil_alive(pid) for pid in interrupted[0])
+
+
+def psutil_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

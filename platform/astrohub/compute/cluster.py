@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import dask
 from distributed import Client, LocalCluster
@@ -33,14 +34,74 @@ def torch_dask_config(daemon: bool = False) -> dict:
     }
 
 
+class ClusterClient(Client):
+    """A Dask client that owns the cluster :func:`cluster` started for it: ``close()`` (or leaving a
+    ``with`` block, or the client being garbage-collected) also shuts that cluster down, its workers and
+    their memory with it. ``client.cluster`` stays reachable for scaling and the dashboard link."""
+
+    _owned = None
+
+    def own(self, cluster) -> ClusterClient:
+        self._owned = cluster
+        return self
+
+    def close(self, *args, **kwargs):
+        try:
+            return super().close(*args, **kwargs)
+        finally:
+            owned, self._owned = self._owned, None
+            if owned is not None and not sys.is_finalizing():
+                _close_cluster(owned)
+
+
+def _close_cluster(owned) -> None:
+    if hasattr(owned, "shutdown"):  # a dask-gateway cluster: stop it on the gateway, not only disconnect
+        owned.shutdown()
+    else:
+        owned.close()
+
+
+PROXIED_DASHBOARD = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
+
+
+def use_proxied_dashboards() -> bool:
+    """Inside a JupyterHub single-user server or its kernels (``JUPYTERHUB_SERVICE_PREFIX`` is set),
+    make local clusters' dashboard links go through the server's jupyter-server-proxy
+    (``/user/NAME/proxy/PORT/status``: the hub authenticates the browser, the dashboard itself stays on
+    127.0.0.1). Returns whether it did."""
+    if not os.environ.get("JUPYTERHUB_SERVICE_PREFIX"):
+        return False
+    dask.config.set({"distributed.dashboard.link": PROXIED_DASHBOARD})
+    return True
+
+
+def gateway_public_address(address: str | None = None) -> str | None:
+    """The browser-facing root of gateway dashboard links: a gateway reached on loopback (the embedded
+    hub's) goes through the single-user server's jupyter-server-proxy, since the browser cannot reach the
+    server's 127.0.0.1; None (dask-gateway's default, its address) elsewhere."""
+    from urllib.parse import urlsplit
+
+    address = address or dask.config.get("gateway.address", None)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if not address or not prefix:
+        return None
+    u = urlsplit(address)
+    if u.scheme != "http" or u.hostname not in ("127.0.0.1", "localhost") or not u.port:
+        return None
+    return f"{prefix.rstrip('/')}/proxy/{u.hostname}:{u.port}{u.path.rstrip('/')}"
+
+
 def in_gateway_hub() -> bool:
     """True inside a hub that offers dask-gateway (it exports DASK_GATEWAY__ADDRESS)."""
     return bool(os.environ.get("DASK_GATEWAY__ADDRESS"))
 
 
 def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_limit: str | float = "auto",
-            gpu: bool | None = None, gateway: bool | None = None, **kwargs) -> Client:
+            gpu: bool | None = None, gateway: bool | None = None, **kwargs) -> ClusterClient:
     """A Dask client set up for torch, with the astrohub worker plugin registered.
+
+    The client owns the cluster started for it (:class:`ClusterClient`): ``client.close()``, or the end
+    of ``with compute.cluster() as client:``, shuts the cluster down too.
 
     - inside a hub offering dask-gateway (``gateway=None`` auto-detects): a gateway cluster
       scaled to ``n_workers`` (default 2);
@@ -60,6 +121,7 @@ def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_li
     if n_workers is not None and n_workers < 1:
         raise ValueError(f"n_workers must be >= 1, got {n_workers}")
     dask.config.set(torch_dask_config())
+    use_proxied_dashboards()
     if gateway or (gateway is None and in_gateway_hub()):
         client = _gateway_client(n_workers or 2, **kwargs)
     else:
@@ -78,8 +140,16 @@ def cluster(n_workers: int | None = None, threads_per_worker: int = 1, memory_li
             local = LocalCluster(n_workers=n, threads_per_worker=threads_per_worker, processes=True,
                                  memory_limit=memory_limit, host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
                                  security=security, **kwargs)
-        client = Client(local, security=security)
-    client.register_plugin(TorchWorker(), name=TorchWorker.name)
+        try:
+            client = ClusterClient(local, security=security).own(local)
+        except BaseException:
+            local.close()
+            raise
+    try:
+        client.register_plugin(TorchWorker(), name=TorchWorker.name)
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
@@ -112,8 +182,12 @@ def _gpu_count() -> int:
 def _gateway_client(n_workers: int, **options) -> Client:
     from dask_gateway import Gateway
 
-    gw = Gateway()
+    gw = Gateway(public_address=gateway_public_address())
     cl = gw.new_cluster(**options)
-    cl.scale(n_workers)
-    log.info("dask-gateway cluster %s, dashboard %s", cl.name, cl.dashboard_link)
-    return cl.get_client()
+    try:
+        cl.scale(n_workers)
+        log.info("dask-gateway cluster %s, dashboard %s", cl.name, cl.dashboard_link)
+        return ClusterClient(cl, security=cl.security).own(cl)
+    except BaseException:
+        cl.shutdown()
+        raise

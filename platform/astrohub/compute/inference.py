@@ -84,7 +84,7 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
     raises :class:`BlockError` naming its rows.
     """
     local = client is None
-    workers = 1 if local else max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+    workers = 1 if local else max(1, len(client.sync(client.scheduler.identity, n_workers=-1)["workers"]))
     token = uuid.uuid4().hex[:8]
     import dask.array as da
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import json
 import logging
+import queue
+import secrets
 import socket
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +26,7 @@ import numpy as np
 from distributed import Client, default_client
 
 from .plugin import load_model
+from .ranks import run_rank, stop_ranks
 from .sources import Chunk, Simulated
 
 log = logging.getLogger(__name__)
@@ -51,10 +56,32 @@ class RankResult:
     seconds: float = 0.0
 
 
-def _free_port() -> int:
+def _free_port(host: str = "") -> int:
     with socket.socket() as s:
-        s.bind(("", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
+
+
+class PeerCheckFailed(RuntimeError):
+    """A process joined the fit's process group without the fit's secret."""
+
+
+def check_peers(rank: int, world: int, secret: str) -> None:
+    """Every rank proves it holds this fit's secret (handed to it over Dask's TLS connection): an
+    HMAC of its rank number, gathered by all. torch.distributed's rendezvous store and gloo have no
+    authentication, so a local process that raced onto the fit's port would be a rank; this refuses it
+    before any data or weights are exchanged."""
+    import torch
+    import torch.distributed as dist
+
+    key = bytes.fromhex(secret)
+    tags = [hmac.new(key, f"astrohub-fit rank {r}".encode(), "sha256").digest() for r in range(world)]
+    got = [torch.zeros(32, dtype=torch.uint8) for _ in range(world)]
+    dist.all_gather(got, torch.tensor(list(tags[rank]), dtype=torch.uint8))
+    bad = [r for r in range(world) if not hmac.compare_digest(bytes(got[r].tolist()), tags[r])]
+    if bad:
+        raise PeerCheckFailed(f"rank(s) {bad} of this fit's process group did not prove the fit's secret; "
+                              "refusing to train with them (another process joined the rendezvous port)")
 
 
 def _digest(state: dict) -> str:
@@ -63,6 +90,13 @@ def _digest(state: dict) -> str:
         h.update(k.encode())
         h.update(np.ascontiguousarray(state[k].detach().cpu().numpy()).tobytes())
     return h.hexdigest()
+
+
+def workers_info(client: Client) -> dict:
+    """The scheduler's workers, fetched now. (``client.scheduler_info()`` returns the client's cached
+    identity, which its periodic refresh, made without per-worker information, can replace between the
+    fetch and the return: a fit then saw every worker as gone.)"""
+    return client.sync(client.scheduler.identity, n_workers=-1)["workers"]
 
 
 class CheckpointMismatch(ValueError):
@@ -174,10 +208,11 @@ def build_net(ref, init: str):
 
 
 def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_epoch: int, rank: int,
-                 on_epoch=None) -> tuple[list[float], int]:
+                 on_epoch=None, on_step=None) -> tuple[list[float], int]:
     """Every rank's (and the single-process reference's) run of the models' training engine:
-    cross-entropy on this rank's shard, ``opt`` at a constant learning rate, ``on_epoch(epoch)`` after
-    each epoch (the checkpoint). Returns (every step's loss, samples seen)."""
+    cross-entropy on this rank's shard, ``opt`` at a constant learning rate, ``on_step(epoch, step,
+    steps, loss)`` after each forward pass (``loss`` a tensor), ``on_epoch(epoch)`` after each epoch
+    (the checkpoint). Returns (every step's loss, samples seen)."""
     import torch
     import torch.nn.functional as F
 
@@ -195,7 +230,14 @@ def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_
             idx = order[s * cfg.batch_size:(s + 1) * cfg.batch_size]
             xb = torch.from_numpy(xn[idx]).contiguous(memory_format=torch.channels_last)
             yb = torch.from_numpy(y[idx].astype(np.int64))
-            yield lambda m, xb=xb, yb=yb: F.cross_entropy(m(xb), yb)
+
+            def loss_fn(m, xb=xb, yb=yb, s=s):
+                loss = F.cross_entropy(m(xb), yb)
+                if on_step is not None:
+                    on_step(epoch, s, steps, loss)
+                return loss
+
+            yield loss_fn
 
     def train_mode(m):
         m.train()
@@ -209,8 +251,32 @@ def train_epochs(net, opt, xn: np.ndarray, y: np.ndarray, cfg: FitConfig, start_
     return run.step_losses, len(run.step_losses) * cfg.batch_size  # every step is a full batch
 
 
-def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, cfg: FitConfig,
-                checkpoint: str, fingerprint: dict) -> RankResult:
+class _Reporter:
+    """Rank 0's progress for the client's bar: a step message at most every ``every`` seconds and one
+    at each epoch's end (with the epoch's mean loss)."""
+
+    def __init__(self, report, epochs: int, every: float = 0.25):
+        self.report, self.epochs, self.every = report, epochs, every
+        self.last, self.losses = 0.0, []
+
+    def step(self, epoch, s, steps, loss):
+        self.losses.append(float(loss.detach()))
+        now = time.monotonic()
+        if now - self.last >= self.every or s + 1 == steps:
+            self.last = now
+            self.report({"epoch": epoch, "epochs": self.epochs, "step": s + 1, "steps": steps,
+                         "loss": self.losses[-1]})
+
+    def epoch(self, epoch):
+        mean = float(np.mean(self.losses)) if self.losses else None
+        self.losses = []
+        self.report({"epoch": epoch, "epochs": self.epochs, "done": True, "epoch_loss": mean})
+
+
+def train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, cfg: FitConfig,
+               checkpoint: str, fingerprint: dict, secret: str | None = None, report=None) -> RankResult:
+    """One DDP rank (run in its own process by :func:`astrohub.compute.ranks.run_rank`); rank 0 sends
+    progress through ``report``."""
     import torch
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
@@ -222,6 +288,8 @@ def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, 
     dist.init_process_group(backend, init_method=f"tcp://{addr}:{port}", rank=rank, world_size=world,
                             timeout=timedelta(seconds=cfg.timeout_s))
     try:
+        if secret is not None:
+            check_peers(rank, world, secret)
         card, net = build_net(ref, cfg.init)
         torch.manual_seed(cfg.seed)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -233,12 +301,21 @@ def _train_rank(rank: int, world: int, addr: str, port: int, ref, shard: Chunk, 
         xn = prepare(card, images)
         ddp = DDP(net)
 
+        reporter = _Reporter(report, cfg.epochs) if report is not None and rank == 0 else None
+        if reporter is not None:  # the bar starts now (its ETA counts from here), at the resumed epoch
+            steps = len(xn) // cfg.batch_size if cfg.max_steps is None else min(len(xn) // cfg.batch_size,
+                                                                                 cfg.max_steps)
+            reporter.report({"start_epoch": start, "epochs": cfg.epochs, "steps": steps})
+
         def on_epoch(epoch):
             if rank == 0:
                 _save_fingerprinted(ckpt, net, opt, epoch, fingerprint)
             dist.barrier()
+            if reporter is not None:
+                reporter.epoch(epoch)
 
-        losses, samples = train_epochs(ddp, opt, xn, labels, cfg, start, rank, on_epoch)
+        losses, samples = train_epochs(ddp, opt, xn, labels, cfg, start, rank, on_epoch,
+                                       reporter.step if reporter is not None else None)
         state = net.state_dict()
         return RankResult(rank, losses, _digest(state),
                           {k: v.detach().cpu().numpy() for k, v in state.items()} if rank == 0 else None,
@@ -258,22 +335,89 @@ def shards(dataset, world: int) -> list[Chunk]:
 
 
 def launch(client: Client, ws: list[str], ref, parts: list[Chunk], cfg: FitConfig,
-           checkpoint: Path, fingerprint: dict) -> list[RankResult]:
-    """One attempt: rank r trains on ``parts[r]`` on worker ``ws[r]``, pinned, all started together."""
+           checkpoint: Path, fingerprint: dict, bar: _Bar | None = None) -> list[RankResult]:
+    """One attempt: rank r trains on ``parts[r]`` on worker ``ws[r]``, pinned, all started together,
+    each in a process of its own (:mod:`astrohub.compute.ranks`) that ends with the attempt: on success,
+    error or interrupt the rank processes are gone when this returns or raises."""
     world = len(ws)
-    addr = client.scheduler_info(n_workers=-1)["workers"][ws[0]]["host"]
-    port = client.submit(_free_port, workers=[ws[0]], pure=False).result()
-    futs = [client.submit(_train_rank, r, world, addr, port, ref, parts[r], cfg, str(checkpoint), fingerprint,
+    addr = workers_info(client)[ws[0]]["host"]
+    port = client.submit(_free_port, addr, workers=[ws[0]], pure=False).result()
+    fit_id = uuid.uuid4().hex
+    topic = f"astrohub-fit-{fit_id}"
+    secret = secrets.token_hex(32)  # travels over Dask's TLS connection, never on a command line
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    if bar is not None:
+        client.subscribe_topic(topic, lambda event: events.put(event[1]))
+    futs = [client.submit(run_rank, fit_id, topic, dict(rank=r, world=world, addr=addr, port=port, ref=ref,
+                                                         shard=parts[r], cfg=cfg, checkpoint=str(checkpoint),
+                                                         fingerprint=fingerprint, secret=secret),
                           workers=[w], allow_other_workers=False, pure=False, retries=0)
             for r, w in enumerate(ws)]
-    return [f.result() for f in _watch(client, futs, ws, cfg.timeout_s * 4, stall=cfg.timeout_s)]
+    try:
+        return [f.result() for f in _watch(client, futs, ws, cfg.timeout_s * 4, stall=cfg.timeout_s,
+                                           on_poll=(lambda: bar.drain(events)) if bar is not None else None)]
+    except BaseException:
+        client.cancel(futs, force=True)
+        _stop_ranks(client, ws, fit_id)
+        raise
+    finally:
+        if bar is not None:
+            client.unsubscribe_topic(topic)
+            bar.drain(events)
+
+
+def _stop_ranks(client: Client, ws: list[str], fit_id: str, recent: float = 10.0) -> None:
+    """Kill this attempt's rank processes on those of its workers that answer (a heartbeat within
+    ``recent`` seconds). A frozen worker is not called (the call would hang until it wakes): its ranks
+    die when it is restarted or dies, or on their own when the process group times out without peers."""
+    info = workers_info(client)
+    now = time.time()
+    answering = [w for w in ws if w in info and now - info[w].get("last_seen", 0) < recent]
+    if answering:
+        client.run(stop_ranks, fit_id, workers=answering, on_error="ignore")
+
+
+class _Bar:
+    """The client's one progress bar over all epochs (tqdm.auto, as the training engine's bars): rank 0's
+    epoch, step loss and ETA, fed by the rank's events."""
+
+    def __init__(self, desc: str = "fit"):
+        self.desc, self.tq = desc, None
+
+    def drain(self, events: queue.SimpleQueue) -> None:
+        while True:
+            try:
+                self.update(events.get_nowait())
+            except queue.Empty:
+                return
+
+    def update(self, msg: dict) -> None:
+        if "start_epoch" in msg:  # an attempt starts (again, after a restart: a new bar from its checkpoint)
+            from tqdm.auto import tqdm
+
+            self.close()
+            self.tq = tqdm(total=msg["epochs"] * msg["steps"], initial=msg["start_epoch"] * msg["steps"],
+                           desc=f"{self.desc} epoch {msg['start_epoch'] + 1}/{msg['epochs']}", unit="step")
+            return
+        if "step" in msg and self.tq is not None:
+            done = msg["epoch"] * msg["steps"] + msg["step"]
+            self.tq.set_description(f"{self.desc} epoch {msg['epoch'] + 1}/{msg['epochs']}", refresh=False)
+            self.tq.set_postfix(loss=f"{msg['loss']:.4f}", refresh=False)
+            self.tq.update(max(0, done - self.tq.n))
+        elif msg.get("done") and msg.get("epoch_loss") is not None and self.tq is not None:
+            self.tq.write(f"{self.desc} epoch {msg['epoch'] + 1}/{msg['epochs']}: loss {msg['epoch_loss']:.4f}")
+
+    def close(self) -> None:
+        if self.tq is not None:
+            self.tq.close()
+            self.tq = None
 
 
 def reset_ranks(client: Client, ws: list[str]) -> None:
     """Restart the surviving workers of a failed attempt. A rank whose peer died can stay stuck in
     torch.distributed (tearing down the process group after a lost peer may block with the GIL
     held, freezing the whole worker), so every attempt starts on fresh worker processes."""
-    alive = [w for w in ws if w in client.scheduler_info(n_workers=-1)["workers"]]
+    alive = [w for w in ws if w in workers_info(client)]
     if alive:
         client.restart_workers(alive, timeout=60, raise_for_error=False)
 
@@ -284,7 +428,7 @@ def live_workers(client: Client, n: int, timeout: float = 120) -> list[str]:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        ws = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        ws = sorted(workers_info(client))
         live = sorted(client.run(lambda: True, workers=ws, on_error="ignore")) if ws else []
         if len(live) >= n and live == last:
             return live
@@ -297,19 +441,22 @@ class WorkerLost(RuntimeError):
     """A worker holding a rank left the cluster during training."""
 
 
-def _watch(client: Client, futs, ws, timeout: float, stall: float = 60):
+def _watch(client: Client, futs, ws, timeout: float, stall: float = 60, on_poll=None):
     """Wait for all ranks; fail fast when one errors, its worker disappears or its worker stops
-    sending heartbeats for ``stall`` seconds (no rank waits forever on a peer that is gone)."""
+    sending heartbeats for ``stall`` seconds (no rank waits forever on a peer that is gone).
+    ``on_poll()`` runs every poll (the progress bar)."""
     deadline = time.monotonic() + timeout
     beats: dict[str, tuple] = {}  # worker -> (scheduler's last_seen, when we saw it change)
     try:
         while True:
+            if on_poll is not None:
+                on_poll()
             if all(f.status == "finished" for f in futs):
                 return futs
             for f in futs:
                 if f.status in ("error", "cancelled"):
                     f.result()  # raises the rank's error
-            alive = client.scheduler_info(n_workers=-1)["workers"]
+            alive = workers_info(client)
             gone = [w for w in ws if w not in alive]
             if gone:
                 raise WorkerLost(f"worker(s) {', '.join(gone)} left the cluster during training")
@@ -329,7 +476,7 @@ def _watch(client: Client, futs, ws, timeout: float, stall: float = 60):
 
 
 def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir: str | Path | None = None,
-        max_restarts: int = 2, **options):
+        max_restarts: int = 2, progress: bool = True, **options):
     """Train zoo model ``model`` (name or model directory) data-parallel on ``workers`` Dask workers.
 
     ``dataset`` is a :class:`Simulated` set; each rank generates its own shard on its worker.
@@ -339,6 +486,9 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     (model, dataset and config) matches this run's, else :class:`CheckpointMismatch`. Returns the
     trained predictor; its card (written with the weights to ``out_dir``) records the distributed
     training and the new weights' sha256.
+
+    ``progress`` draws one bar (epoch, rank 0's loss, ETA). Each rank runs in a process of its own,
+    started by its worker for this call: when ``fit`` returns, fails or is interrupted, none is left.
     """
     from astrohub.models.registry import load_dir
     from astrohub.models.training.engine import write_model
@@ -350,7 +500,7 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     out = Path(out_dir or tempfile.mkdtemp(prefix="astrohub-fit-"))
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.safetensors"
-    n = len(client.scheduler_info(n_workers=-1)["workers"])
+    n = len(workers_info(client))
     if n < workers:
         raise ValueError(f"fit(workers={workers}) needs {workers} Dask workers, the cluster has {n}")
     parts = shards(dataset, workers)  # refuses a bad dataset before anything starts
@@ -358,17 +508,22 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     if checkpoint.exists():  # an earlier run's: resumed only when it is this run's model, data and config
         check_resumable(checkpoint, fingerprint)
     attempt = 0
-    while True:
-        ws = live_workers(client, workers)[:workers]  # a lost worker's replacement, not its stale address
-        try:
-            results = launch(client, ws, model, parts, cfg, checkpoint, fingerprint)
-            break
-        except Exception as e:  # noqa: BLE001 - a lost worker surfaces as several error types
-            if isinstance(e, (ValueError, TypeError)) or attempt >= max_restarts:
-                raise
-            attempt += 1
-            log.warning("distributed fit attempt %d failed (%s); resuming from %s", attempt, e, checkpoint)
-            reset_ranks(client, ws)
+    bar = _Bar() if progress else None
+    try:
+        while True:
+            ws = live_workers(client, workers)[:workers]  # a lost worker's replacement, not its stale address
+            try:
+                results = launch(client, ws, model, parts, cfg, checkpoint, fingerprint, bar)
+                break
+            except Exception as e:  # noqa: BLE001 - a lost worker surfaces as several error types
+                if isinstance(e, (ValueError, TypeError, PeerCheckFailed)) or attempt >= max_restarts:
+                    raise
+                attempt += 1
+                log.warning("distributed fit attempt %d failed (%s); resuming from %s", attempt, e, checkpoint)
+                reset_ranks(client, ws)
+    finally:
+        if bar is not None:
+            bar.close()
     import torch
 
     card, _ = build_net(model, "pretrained")
