@@ -256,6 +256,8 @@ def run_variant(name: str, data: Path, names: list[str], creds: dict, n_users: i
             "users": {"n": n_users, "wall_s": round(wall, 2),
                       "median_total_s": round(statistics.median(e["total"] for e in each), 2),
                       "max_total_s": round(max(e["total"] for e in each), 2),
+                      "totals_s": sorted(round(e["total"], 2) for e in each),
+                      "slowest_user_steps_s": max(each, key=lambda e: e["total"]),
                       "median_step_s": {s: round(statistics.median(e[s] for e in each), 3) for s in STEPS}}}
 
 
