@@ -82,6 +82,9 @@ def test_a_busy_server_is_held_to_its_cpu_share(account):
     assert int(stat["nr_throttled"]) > 0, stat  # the kernel held it back to 0.2 CPU
     quota = (cpu / ("cpu.max" if how == "cgroup2" else "cpu.cfs_quota_us")).read_text().split()[0]
     assert quota == "20000"
+    # all users' servers together weigh USERS_WEIGHT ordinary processes, not one (ten logins at once)
+    weight = (cpu.parent / ("cpu.weight" if how == "cgroup2" else "cpu.shares")).read_text().strip()
+    assert int(weight) == (100 if how == "cgroup2" else 1024) * limits.USERS_WEIGHT
 
 
 def test_memory_sizes_parse_and_bad_ones_say_how_to_write_them():
