@@ -53,9 +53,16 @@ def wait_idle(page, timeout: int = 90_000) -> None:
 
 def save_notebook(page) -> None:
     """Save the active notebook (Ctrl+S) and wait until its tab is no longer marked unsaved."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
     page.keyboard.press("Control+s")
+    rename = page.locator(".jp-Dialog", has_text="Rename file")  # JupyterLab asks on an untitled file's first save
+    try:
+        rename.wait_for(timeout=3_000)
+        rename.locator(".jp-mod-accept").click()
+    except PlaywrightTimeout:
+        pass
     expect(page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")).to_have_count(0, timeout=30_000)
 
 
