@@ -73,6 +73,8 @@ fi
 mkdir -p .venv/share/jupyter/lab/settings
 cp hub_config/lab-overrides.json .venv/share/jupyter/lab/settings/overrides.json
 .venv/bin/astrohub kernels install >/dev/null
+# BokehJS once per page through the @astrohub/bokehjs lab extension (views survive reloads and shares)
+.venv/bin/python -m astrohub.widgets.bokehjs >/dev/null
 
 # --- every hub user must be able to run the environment ----------------------
 if ! su -s /bin/sh nobody -c "test -x '$ROOT/.venv/bin/jupyterhub-singleuser' && test -r '$ROOT/platform/astrohub/__init__.py'" 2>/dev/null; then

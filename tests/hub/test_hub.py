@@ -77,6 +77,19 @@ def test_kernel_runs_as_the_unix_user_with_astrohub_kernel(hub):
         k.shutdown()
 
 
+def test_users_lab_saves_widget_state_and_loads_bokehjs_once_per_page(hub):
+    """Issue 20 items 1-2: saved notebooks restore their widgets (no "model not found"), BokehJS is a lab
+    extension of the page (views survive reloads and shares), as the user's own server reports them."""
+    url = hub.spawn("ahtalice")
+    auth = {"Authorization": f"token {hub.user_token('ahtalice')}"}
+    r = requests.get(f"{url}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin", headers=auth, timeout=30)
+    assert r.status_code == 200, r.text
+    # the site override makes saving the default (jupyterlab-manager ships it off)
+    assert r.json()["schema"]["properties"]["saveState"]["default"] is True, r.text
+    page = requests.get(f"{url}/lab", headers=auth, timeout=30)
+    assert page.status_code == 200 and "@astrohub/bokehjs" in page.text
+
+
 def test_users_cannot_reach_each_other(hub, platform):
     alice_url = hub.spawn("ahtalice")
     bob_url = hub.spawn("ahtbob")
