@@ -14,7 +14,7 @@ DEFAULT_DIR = ".astrohub/archive"
 def _archive(args):
     from .server import LocalArchive
 
-    return LocalArchive(Path(args.data_dir), port=args.port)
+    return LocalArchive(Path(args.data_dir), port=args.port, bind=args.bind, url=args.url)
 
 
 def _fail(cmd: str, e: Exception) -> int:
@@ -66,7 +66,13 @@ def cmd_status(args) -> int:
 
 def _common(p, seed=False):
     p.add_argument("--data-dir", default=DEFAULT_DIR, help=f"archive state directory (default: {DEFAULT_DIR})")
-    p.add_argument("--port", type=int, default=ARCHIVE_PORT, help=f"port on {LOOPBACK} (default: {ARCHIVE_PORT})")
+    p.add_argument("--port", type=int, default=ARCHIVE_PORT, help=f"port (default: {ARCHIVE_PORT})")
+    p.add_argument("--bind", default=LOOPBACK, metavar="ADDRESS",
+                   help=f"IP address DaCHS listens on (default: {LOOPBACK}; 0.0.0.0 only inside a pod or "
+                        "behind a firewall, with --url)")
+    p.add_argument("--url", default=None,
+                   help="root URL clients reach the archive at, written into its responses "
+                        "(default: http://ADDRESS:PORT; required with --bind 0.0.0.0)")
     if seed:
         p.add_argument("--seed", type=int, default=0, help="simulation seed (default: 0)")
         p.add_argument("--size", choices=["small", "full"], default="small", help="survey size (default: small)")

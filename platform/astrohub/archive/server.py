@@ -4,12 +4,15 @@ Each :class:`LocalArchive` owns a data directory holding its own DaCHS
 settings file (``gavo.rc``), DaCHS root (``dachs/``) and PostgreSQL database
 (``astrohub_<hash of the directory>``), so several archives (the demo's and
 the tests') can coexist on one PostgreSQL cluster. The server listens on
-127.0.0.1 only.
+127.0.0.1 unless given another ``bind`` address (the Helm chart's pod binds 0.0.0.0
+behind a NetworkPolicy, with ``url`` the Service's address).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import ipaddress
 import json
 import os
 import shutil
@@ -104,12 +107,48 @@ def _describe(pid: int) -> str:
         return "command unknown"
 
 
-class LocalArchive:
-    """The embedded DaCHS archive serving the demo survey from ``data_dir``."""
+def _check_bind(bind: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        return ipaddress.ip_address(bind)
+    except ValueError:
+        raise ValueError(f"bind address must be an IP address of this machine (127.0.0.1, the default; "
+                         f"0.0.0.0 for every interface, e.g. in a Kubernetes pod), got {bind!r}") from None
 
-    def __init__(self, data_dir: Path, port: int = ARCHIVE_PORT):
+
+def _check_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") \
+            or parts.query or parts.fragment:
+        raise ValueError(f"archive URL must be the server's root, like http://astrohub-dachs.NAMESPACE.svc:8080, "
+                         f"got {url!r}")
+    return url.rstrip("/")
+
+
+class LocalArchive:
+    """The embedded DaCHS archive serving the demo survey from ``data_dir``.
+
+    ``bind``: the IP address DaCHS listens on (127.0.0.1 by default). ``url``: the root URL clients use,
+    which DaCHS writes into its responses (``serverURL``: capabilities, async job URLs); by default
+    ``http://BIND:PORT``, and required when ``bind`` is a wildcard (0.0.0.0, ::). Health checks always
+    go to the server directly (loopback for a wildcard bind), never through ``url``."""
+
+    def __init__(self, data_dir: Path, port: int = ARCHIVE_PORT, bind: str = LOOPBACK, url: str | None = None):
         if not isinstance(port, int) or not 1024 <= port <= 65535:
             raise ValueError(f"port must be an integer in 1024..65535, got {port!r}")
+        ip = _check_bind(bind)
+        if ip.is_unspecified and not url:
+            raise ValueError(f"bind address {bind} (every interface) needs the URL clients reach the archive at "
+                             "(--url, e.g. http://astrohub-dachs.NAMESPACE.svc:8080): DaCHS writes it into "
+                             "its responses")
+        self.bind = str(ip)
+        host = f"[{ip}]" if ip.version == 6 else str(ip)
+        # where this process reaches the server itself (health checks, the port check)
+        self.probe_host = ("::1" if ip.version == 6 else LOOPBACK) if ip.is_unspecified else str(ip)
+        probe = f"[{self.probe_host}]" if ip.version == 6 else self.probe_host
+        self._probe_base = f"http://{probe}:{port}"
+        self._url = _check_url(url) if url else archive_base_url(port, host)
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.root = self.data_dir / "dachs"
@@ -122,7 +161,8 @@ class LocalArchive:
     # -- URLs ------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return archive_base_url(self.port)
+        """The root URL clients use (``url``; http://127.0.0.1:PORT by default)."""
+        return self._url
 
     @property
     def tap_url(self) -> str:
@@ -151,7 +191,7 @@ class LocalArchive:
             "logLevel: warning\n"
             "[web]\n"
             f"serverPort: {self.port}\n"
-            f"bindAddress: {LOOPBACK}\n"
+            f"bindAddress: {self.bind}\n"
             f"serverURL: {self.base_url}\n"
             "sitename: astrohub local archive\n"
             "[ivoa]\n"
@@ -369,7 +409,7 @@ class LocalArchive:
 
     def _answers(self, timeout: float = 2.0) -> bool:
         try:
-            with urllib.request.urlopen(self.tap_url + "/availability", timeout=timeout) as r:
+            with urllib.request.urlopen(self._probe_base + "/tap/availability", timeout=timeout) as r:
                 return r.status == 200
         except (urllib.error.URLError, OSError):
             return False
@@ -379,16 +419,30 @@ class LocalArchive:
         return self._pid() is not None and self._answers()
 
     def _port_taken(self) -> bool:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        """True when another program listens on the port; :class:`ArchiveError` when ``bind`` is no
+        address of this machine."""
+        family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as DaCHS (twisted) does
+            try:
+                s.bind((self.bind, self.port))
+            except OSError as e:
+                if e.errno == errno.EADDRNOTAVAIL:
+                    raise ArchiveError(f"cannot listen on {self.bind}: it is not an address of this machine "
+                                       "(--bind takes one of its own IP addresses, 127.0.0.1 or 0.0.0.0)") from None
+                if e.errno == errno.EADDRINUSE:
+                    return True
+                raise ArchiveError(f"cannot listen on {self.bind} port {self.port}: {e}") from None
+        with socket.socket(family, socket.SOCK_STREAM) as s:
             s.settimeout(1.0)
-            return s.connect_ex((LOOPBACK, self.port)) == 0
+            return s.connect_ex((self.probe_host, self.port)) == 0
 
     def start(self, timeout: float = 120, seed: int = 0, size: str = "small") -> str:
         """Start PostgreSQL and ``dachs serve`` (importing a ``size`` survey first if none); return the TAP URL."""
         if self.is_running():
             return self.tap_url
         if self._port_taken():
-            raise ArchiveError(f"port {self.port} on {LOOPBACK} is in use by another program; stop it or "
+            raise ArchiveError(f"port {self.port} on {self.bind} is in use by another program; stop it or "
                                "choose another port (--port)")
         self.setup()
         from .builder import SURVEY_FORMAT
