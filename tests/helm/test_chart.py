@@ -15,9 +15,12 @@ import yaml
 from kubernetes_asyncio.client import ApiClient
 from traitlets.config import Config
 
+from .gotemplate import Chart
+
 CHART = Path(__file__).resolve().parents[2] / "helm" / "astrohub"
 EXAMPLES = CHART.parent / "examples"
 K8S_VERSION = "1.33.0"
+RELEASE = "astrohub"
 
 
 def load(path: Path) -> dict:
@@ -90,6 +93,8 @@ def z2jh_config(values: dict) -> Config:
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
     c.KubeSpawner.image = f"{su['image']['name']}:{su['image']['tag']}"
     c.KubeSpawner.default_url = su["defaultUrl"]
+    c.KubeSpawner.cmd = su["cmd"]
+    c.KubeSpawner.common_labels = {"app": "jupyterhub", "release": RELEASE}  # as z2jh's jupyterhub_config.py
     c.KubeSpawner.cpu_limit = float(su["cpu"]["limit"])
     c.KubeSpawner.mem_limit = su["memory"]["limit"]
     c.KubeSpawner.environment = dict(su["extraEnv"])
@@ -250,23 +255,150 @@ def test_dachs_image_context_keeps_state_environments_and_secrets_out():
     assert not any(r.startswith("!") for r in rules)  # nothing re-included
 
 
-def test_dachs_entrypoint_serves_the_chart_port_from_the_volume():
+def in_cluster(values: dict) -> dict:
+    """The chart's manifests by kind/name with the in-cluster archive on (examples/in-cluster-archive.yaml)."""
+
+
+    chart = Chart(CHART, merged(values, load(EXAMPLES / "in-cluster-archive.yaml")), release=RELEASE)
+    docs = chart.render("dachs.yaml") + chart.render("archive-configmap.yaml")
+    return {f"{d['kind']}/{d['metadata']['name']}": d for d in docs}
+
+
+def test_dachs_entrypoint_serves_the_chart_port_from_the_volume(values):
     import re
     import shlex
 
+    from astrohub.archive.cli import _archive
     from astrohub.cli import build_parser
 
-    manifest = (CHART / "templates" / "dachs.yaml").read_text()
-    port = int(re.search(r"containerPort: (\d+)", manifest).group(1))
-    mount = re.search(r"mountPath: (\S+)\}", manifest).group(1)
+    manifests = in_cluster(values)
+    container = manifests["Deployment/astrohub-dachs"]["spec"]["template"]["spec"]["containers"][0]
+    port = container["ports"][0]["containerPort"]
+    mount = container["volumeMounts"][0]["mountPath"]
+    chart_args = dict(zip(container["args"][::2], container["args"][1::2]))
     script = (IMAGES / "dachs" / "entrypoint.sh").read_text()
     assert "ASTROHUB_ARCHIVE_IP" not in script and "ASTROHUB_ARCHIVE_PORT" not in script  # read by nothing
     names = dict(re.findall(r"^(\w+)=(\S+)$", script, flags=re.M))
+    given = {"$SEED": chart_args["--seed"], "$SIZE": chart_args["--size"], "$BIND": chart_args["--bind"],
+             "$URL": chart_args["--url"]}
     calls = [line.split(".venv/bin/astrohub", 1)[1] for line in script.splitlines()
              if ".venv/bin/astrohub archive" in line and not line.lstrip().startswith("#")]
     assert {c.split()[1] for c in calls} >= {"build", "start", "status", "stop"}
     for call in calls:
-        words = shlex.split(call.split(">")[0].split("'")[0].replace('"$SEED"', "1").replace('"$SIZE"', "small"))
-        words = [names.get(w.strip("$"), w) if w.startswith("$") else w for w in words]
+        words = shlex.split(call.split(">")[0].split("'")[0])
+        words = [given.get(w) or names.get(w.strip("$"), w) if w.startswith("$") else w for w in words]
         args = build_parser().parse_args(words)  # every flag the entrypoint passes exists
         assert args.port == port and args.data_dir.startswith(mount + "/"), call
+        # DaCHS listens on the pod's interfaces (the Service reaches it) and advertises the Service's URL,
+        # the one every user server gets
+        assert args.bind == "0.0.0.0", call
+        assert _archive(args).tap_url == manifests["ConfigMap/astrohub-archive"]["data"]["url"], call
+
+
+def test_in_cluster_archive_manifests_are_valid(values):
+    manifests = in_cluster(values)
+    assert set(manifests) == {"PersistentVolumeClaim/astrohub-dachs", "Deployment/astrohub-dachs",
+                              "Service/astrohub-dachs", "NetworkPolicy/astrohub-dachs", "ConfigMap/astrohub-archive"}
+    for manifest in manifests.values():
+        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    assert manifests["ConfigMap/astrohub-archive"]["data"]["url"] == "http://astrohub-dachs.science.svc:8080/tap"
+
+
+    outside = Chart(CHART, values, release=RELEASE)  # the default: an external TAP service, no DaCHS
+    assert outside.render("dachs.yaml") == []
+    assert outside.render("archive-configmap.yaml")[0]["data"]["url"] == values["archive"]["tapUrl"]
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions In/NotIn/Exists) applied to ``labels``."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        op, key = e["operator"], e["key"]
+        if op == "In" and labels.get(key) not in e["values"] or op == "NotIn" and labels.get(key) in e["values"] \
+                or op == "Exists" and key not in labels:
+            return False
+        if op not in ("In", "NotIn", "Exists"):
+            raise NotImplementedError(op)
+    return True
+
+
+def test_only_the_hub_and_user_servers_reach_the_archive(values, hub_config):
+    manifests = in_cluster(values)
+    policy = manifests["NetworkPolicy/astrohub-dachs"]["spec"]
+    pod = manifests["Deployment/astrohub-dachs"]["spec"]["template"]
+    assert selects(policy["podSelector"], pod["metadata"]["labels"])  # the policy covers DaCHS's pod
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert [p["name"] for p in pod["spec"]["containers"][0]["ports"]] == ["http"]
+
+    def admitted(labels):
+        return any(selects(peer["podSelector"], labels) and set(peer) == {"podSelector"} for peer in rule["from"])
+
+    _, user_pod = spawn(hub_config, None)  # the real KubeSpawner's user pod
+    hub_pod = {"app": "jupyterhub", "component": "hub", "release": RELEASE}  # z2jh's hub Deployment labels
+    assert admitted(user_pod["metadata"]["labels"]) and admitted(hub_pod)
+    for other in ({"app": "jupyterhub", "component": "proxy", "release": RELEASE},
+                  {**user_pod["metadata"]["labels"], "release": "another-release"},
+                  {"app.kubernetes.io/name": "dask-gateway", "app.kubernetes.io/component": "dask-worker"},
+                  {}):
+        assert not admitted(other), other
+    # z2jh keeps user pods off in-cluster addresses: their egress rule lets them reach DaCHS's port
+    egress = values["jupyterhub"]["singleuser"]["networkPolicy"]["egress"]
+    assert any(any(selects(to["podSelector"], pod["metadata"]["labels"]) for to in e["to"])
+               and {"port": 8080, "protocol": "TCP"} in e["ports"] for e in egress)
+    assert pod["spec"]["containers"][0]["ports"][0]["containerPort"] == 8080
+
+
+def test_user_servers_start_the_quick_way(values, hub_config):
+    """singleuser.cmd is the embedded hub's fast start (AstrohubHub.fast_start), and the image has its module."""
+    import subprocess
+    import sys
+
+    import jupyterhub
+    from setuptools import find_packages
+
+    cmd = values["jupyterhub"]["singleuser"]["cmd"]
+    assert cmd == ["python", "-P", "-m", "astrohub.hub.singleuser"]
+    _, pod = spawn(hub_config, None)
+    args = pod["spec"]["containers"][0]["args"]
+    assert args[:4] == cmd and "--KernelSpecManager.allowed_kernelspecs=astrohub" in args
+    assert "command" not in pod["spec"]["containers"][0]  # the image's entrypoint (tini) stays
+    # the module runs as the pod would run it (here with the project's Python)
+    out = subprocess.run([sys.executable, *cmd[1:], "--version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == jupyterhub.__version__, out.stderr
+    # the image installs the package holding it, and its build fails if the command does not run
+    dockerfile = (IMAGES / "singleuser" / "Dockerfile").read_text()
+    assert "COPY platform /opt/astrohub/platform" in dockerfile and "pip install /opt/astrohub" in dockerfile
+    assert f"&& {' '.join(cmd)} --version" in dockerfile
+    assert "astrohub.hub" in find_packages(str(CHART.parents[1] / "platform"))
+
+
+def test_every_profile_has_memory_and_cpu_limits(values, hub_config):
+    """#18 item 13 on Kubernetes: each profile's pod is capped, culling is on, and the schema keeps it so."""
+    for profile in [p["slug"] for p in values["jupyterhub"]["singleuser"]["profileList"]]:
+        s, pod = spawn(hub_config, profile)
+        limits = pod["spec"]["containers"][0]["resources"]["limits"]
+        assert {"cpu", "memory"} <= set(limits), profile
+        assert s.mem_limit and s.cpu_limit, profile
+    _, default = spawn(hub_config, None)
+    assert default["spec"]["containers"][0]["resources"]["limits"]["memory"] == 8 * 2**30
+    assert values["jupyterhub"]["cull"]["enabled"] is True
+
+
+@pytest.mark.parametrize("drop,message", [
+    (("singleuser", "memory", "limit"), "'limit' is a required property"),
+    (("singleuser", "cpu", "limit"), "'limit' is a required property"),
+    (("singleuser", "memory"), "'memory' is a required property"),
+    (("cull", "timeout"), "'timeout' is a required property"),
+    (("cull",), "'cull' is a required property"),
+])
+def test_limits_cannot_be_left_out(values, schema, drop, message):
+    v = copy.deepcopy(values)
+    where = v["jupyterhub"]
+    for key in drop[:-1]:
+        where = where[key]
+    del where[drop[-1]]
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        jsonschema.validate(v, schema)

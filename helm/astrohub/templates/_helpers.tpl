@@ -1,6 +1,10 @@
+{{- define "astrohub.archiveRoot" -}}
+http://astrohub-dachs.{{ .Release.Namespace }}.svc:8080
+{{- end -}}
+
 {{- define "astrohub.archiveUrl" -}}
 {{- if .Values.archive.dachs.enabled -}}
-http://astrohub-dachs.{{ .Release.Namespace }}.svc:8080/tap
+{{ include "astrohub.archiveRoot" . }}/tap
 {{- else -}}
 {{ .Values.archive.tapUrl }}
 {{- end -}}
