@@ -44,6 +44,12 @@ if [ ! -x .node/node_modules/.bin/configurable-http-proxy ]; then
   [ -f .node/package.json ] || echo '{"private": true}' > .node/package.json
   npm install --prefix .node --no-audit --no-fund --loglevel=error "configurable-http-proxy@$CHP_VERSION" >/dev/null
 fi
+# Aladin Lite for the Explorer's sky view (astrohub.widgets.sky sends this bundle to the browser: no CDN)
+ALADIN_VERSION=3.8.2
+if ! grep -q "\"version\": \"$ALADIN_VERSION\"" .node/node_modules/aladin-lite/package.json 2>/dev/null; then
+  say "npm install aladin-lite@$ALADIN_VERSION (into .node/)"
+  npm install --prefix .node --no-audit --no-fund --loglevel=error "aladin-lite@$ALADIN_VERSION" >/dev/null
+fi
 
 # --- the virtualenv ----------------------------------------------------------
 # Built from Debian's /usr/bin/python3: other Unix users (each hub user's server)

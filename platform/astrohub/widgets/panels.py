@@ -14,6 +14,7 @@ from astrohub import pipeline
 
 from . import plots
 from .gallery import series_thumbnail, thumbnail
+from .sky import SkyPanel
 from .state import PanelState
 
 LOCAL = "local demo archive"
@@ -597,10 +598,11 @@ class Explorer(w.VBox):
         self.query = QueryPanel(archive, state=self.state)
         self.classify = ClassifyPanel(archive=archive, client=client, state=self.state)
         self.selection = w.HTML()
+        self.sky = SkyPanel(self.state)  # Aladin Lite view of the rows, coloured by prediction
         self.state.on("rows", self._show_selection)
         self.state.on("result", self._show_selection)
         self.state.on("view", self._show_selection)
-        super().__init__([self.query, self.classify, self.selection], **kw)
+        super().__init__([self.query, self.classify, self.sky, self.selection], **kw)
 
     @property
     def selected(self) -> Table | None:
