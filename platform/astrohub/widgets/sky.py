@@ -202,7 +202,7 @@ export default {
       model.on("change:overlays", () => draw(A, aladin, model));
       el.dataset.astrohubSky = "ready";
     } catch (err) {
-      div.textContent = "sky view unavailable: " + err; 
+      div.textContent = "sky view unavailable: " + err;
       el.dataset.astrohubSky = "error";
     }
   },
