@@ -57,8 +57,8 @@ def test_bad_bind_or_url_is_refused_with_a_reason(tmp_path, bind, url, message):
 
 
 def test_an_address_of_another_machine_is_refused_before_setup(tmp_path):
-    arc = LocalArchive(tmp_path / "arc", port=18971, bind="192.0.2.1")  # TEST-NET-1: never local
-    with pytest.raises(ArchiveError, match=r"cannot listen on 192.0.2.1: it is not an address of this machine"):
+    arc = LocalArchive(tmp_path / "arc", port=18971, bind="203.0.113.77")  # TEST-NET-3: no machine's own address
+    with pytest.raises(ArchiveError, match=r"cannot listen on 203.0.113.77: it is not an address of this machine"):
         arc.start()
     assert not arc.data_dir.exists()  # refused before the archive was set up
 
