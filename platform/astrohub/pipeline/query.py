@@ -18,6 +18,16 @@ TEMPLATES = {
     "spectra": "SELECT TOP 100 * FROM astrohub.spectra ORDER BY obj_id",
     "galaxies and QSOs (photo-z)": "SELECT TOP 500 * FROM astrohub.objects WHERE class_name IN ('galaxy', 'qso') "
                                    "ORDER BY obj_id",
+    # standard (IVOA) tables any ObsCore archive publishes, and a real-survey schema (SDSS column names)
+    "ObsCore images near a position": ("SELECT TOP 100 * FROM ivoa.obscore WHERE dataproduct_type = 'image' AND "
+                                       "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 150.0, 2.2, 1.0)) "
+                                       "ORDER BY obs_publisher_did"),
+    "SDSS-like photometry (realsurvey.specphoto) for photo-z": (
+        "SELECT TOP 500 * FROM realsurvey.specphoto WHERE class IN ('GALAXY', 'QSO') ORDER BY objid"),
+    "ZTF alert stamps via ObsCore": ("SELECT TOP 100 * FROM ivoa.obscore WHERE obs_collection = 'ZTF alerts' AND "
+                                     "dataproduct_type = 'image' ORDER BY obs_publisher_did"),
+    "Kepler/TESS light curves via ObsCore": ("SELECT TOP 100 * FROM ivoa.obscore WHERE obs_collection = 'Kepler/TESS' "
+                                             "AND dataproduct_type = 'timeseries' ORDER BY target_name"),
 }
 
 
