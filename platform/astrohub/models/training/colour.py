@@ -10,7 +10,9 @@ through the same ``measure`` that ``astrohub eval`` and the tests run from the s
 Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px the network sees, its centre),
 ``balance`` (sampling weight of a class ~ n_class ** -balance), ``rotate`` (degrees), ``zoom`` (max |log zoom|),
 ``shift`` (px), ``gain`` (per-band log-gain std), ``bright`` (max |log brightness|), ``label_smoothing``,
-``weight_decay``.
+``weight_decay``, ``members`` (seeds averaged in one network), ``selection_note`` (when earlier design choices
+also looked at the test split: the card's ``real`` says so with ``selection_on_kit``, and validated_on_real is
+false).
 """
 
 from __future__ import annotations
@@ -224,6 +226,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     model = ColourClassifier(card, state, dev)
     real = kit.measure(model, where, progress=opts.progress)
+    if cfg.get("selection_note"):  # design choices that also looked at the test split: said, not validated
+        real.update(selection_on_kit=True, note=cfg["selection_note"])
     card["real"] = real
     card["metrics"] = {**real["metrics"], "source": f"real: the {recipe.real_kit} kit's test split (no simulation "
                                                     "metrics: the model never saw a simulation)"}
