@@ -12,7 +12,7 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from astrohub.widgets import Explorer, actions, sky
+from astrohub.widgets import Explorer, actions, bokehjs, sky
 
 MORPH = actions.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 24")
 PHOTO_Z = actions.TEMPLATES["galaxies and QSOs (photo-z)"].replace("TOP 500", "TOP 40")
@@ -118,6 +118,12 @@ def test_aladin_lite_comes_from_the_local_bundle_not_a_cdn(tmp_path, monkeypatch
     # the widget's own module imports nothing from the network
     assert not re.search(r"""import\s*(\(|[^;]*from)\s*["']https?:""", sky.ESM)
     assert "http" not in sky.ESM
+    # JupyterLab pages get it from the @astrohub/bokehjs lab extension: notebooks do not carry 2.4 MB of it
+    view = sky.SkyView()
+    assert view._lib == "" and view.lib_file == sky.aladin_static_name()
+    ext = bokehjs.install(tmp_path / "prefix")
+    assert (ext / "static" / view.lib_file).read_text(encoding="utf-8") == js
+    assert sky.SkyView(inline=True)._lib == js
     monkeypatch.setenv("ASTROHUB_ALADIN_JS", str(tmp_path / "nowhere.js"))
     with pytest.raises(FileNotFoundError, match="scripts/install.sh.*ASTROHUB_ALADIN_JS"):
         sky.aladin_bundle()

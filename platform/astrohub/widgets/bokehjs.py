@@ -118,6 +118,12 @@ def install(prefix: str | os.PathLike | None = None) -> Path:
             name = f"{comp}-{bokeh.__version__}.min.js"  # versioned: browsers may cache it for good
             shutil.copyfile(js, tmp / "static" / name)
             files.append(name)
+        try:  # Aladin Lite for the sky view (astrohub.widgets.sky imports it from here; not loaded at start)
+            from .sky import aladin_bundle_path, aladin_static_name
+
+            shutil.copyfile(aladin_bundle_path(), tmp / "static" / aladin_static_name())
+        except FileNotFoundError as err:
+            print(f"astrohub: no sky view in JupyterLab: {err}", file=sys.stderr)
         entry = ENTRY.format(version=bokeh.__version__, name=json.dumps(NAME), files=json.dumps(files))
         digest = hashlib.sha256(entry.encode()).hexdigest()[:20]
         (tmp / "static" / f"remoteEntry.{digest}.js").write_text(entry)

@@ -73,15 +73,49 @@ def result_plots(source: ColumnDataSource, shown: IndexFilter | None = None):
     return row(*figs) if figs else None
 
 
-def pdf_plot(grid: np.ndarray, pdfs: np.ndarray, labels: list[str], truths: list[float] | None = None):
-    """Redshift PDFs (one line per object), with dashed markers at known redshifts ``truths``."""
-    fig = figure(width=720, height=260, title="photo-z PDFs" + (" (dashed: catalogue z)" if truths else ""),
-                 x_axis_label="z", y_axis_label="p(z)", tools="pan,wheel_zoom,reset", name="astrohub-pdfs")
-    for k, (pdf, label) in enumerate(zip(pdfs, labels)):
+MAX_PDFS = 5  # curves in one PDF figure: more are not told apart at a glance
+
+
+def pdf_plot(grid: np.ndarray, pdfs: np.ndarray, labels: list[str], truths: list[float] | None = None,
+             max_curves: int = MAX_PDFS):
+    """Redshift PDFs, legible at a glance: at most ``max_curves`` (the first), each labelled with its
+    photo-z (PDF peak) and, when ``truths`` are known, its true redshift, drawn as a dashed line of the same
+    colour; the z axis spans where the PDFs and true values lie, not the model's whole grid."""
+    grid = np.asarray(grid, dtype=float)
+    pdfs = np.atleast_2d(np.asarray(pdfs, dtype=float))
+    n = min(len(pdfs), max_curves)
+    more = f" · first {n} of {len(pdfs)} shown" if len(pdfs) > n else ""
+    known = truths is not None and any(np.isfinite(truths[k]) for k in range(n))
+    peaks = [float(grid[np.argmax(pdfs[k])]) for k in range(n)]
+    # x range: where any shown PDF exceeds 1% of its peak, and every true z, with a margin
+    lo, hi = [], []
+    for k in range(n):
+        above = grid[pdfs[k] >= 0.01 * pdfs[k].max()] if pdfs[k].max() > 0 else grid
+        lo.append(above.min())
+        hi.append(above.max())
+        if known and np.isfinite(truths[k]):
+            lo.append(truths[k])
+            hi.append(truths[k])
+    x0, x1 = (min(lo), max(hi)) if lo else (grid.min(), grid.max())
+    pad = 0.08 * max(x1 - x0, 0.05)
+    x0, x1 = max(grid.min(), x0 - pad), min(grid.max(), x1 + pad)
+    ymax = float(pdfs[:n].max()) if n else 1.0
+    fig = figure(width=980, height=340, title="photo-z PDFs" + (" · dashed line: true (spectroscopic) z" if known
+                                                                 else "") + more,
+                 x_axis_label="redshift z", y_axis_label="probability density p(z)", x_range=(x0, x1),
+                 y_range=(0, 1.12 * ymax), tools="pan,wheel_zoom,reset,save", name="astrohub-pdfs")
+    for k in range(n):
         color = Category10_10[k % 10]
-        fig.line(grid, pdf, color=color, legend_label=label, line_width=1.5)
-        if truths is not None and np.isfinite(truths[k]):
-            fig.line([truths[k]] * 2, [0, float(pdf.max())], color=color, line_dash="dashed")
-    fig.legend.label_text_font_size = "8pt"
-    fig.legend.click_policy = "hide"
+        truth = f", true z {truths[k]:.3f}" if known and np.isfinite(truths[k]) else ""
+        fig.line(grid, pdfs[k], color=color, line_width=2.5, legend_label=f"{labels[k]}: z_phot {peaks[k]:.3f}{truth}")
+        if known and np.isfinite(truths[k]):
+            fig.line([truths[k]] * 2, [0, 1.05 * ymax], color=color, line_dash="dashed", line_width=2)
+    fig.title.text_font_size = "13pt"
+    for ax in (fig.xaxis, fig.yaxis):
+        ax.axis_label_text_font_size = "12pt"
+        ax.major_label_text_font_size = "11pt"
+    if n:
+        fig.legend.label_text_font_size = "11pt"
+        fig.legend.click_policy = "hide"
+        fig.add_layout(fig.legend[0], "right")  # beside the plot: it never hides a curve
     return fig

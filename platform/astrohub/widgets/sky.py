@@ -6,8 +6,9 @@ draws them with Aladin Lite in an anywidget; :class:`SkyPanel` follows a :class:
 (a new query or a new classification redraws it).
 
 No network: Aladin Lite's JavaScript is the ``aladin-lite`` npm package's bundle (WebAssembly inlined)
-that ``scripts/install.sh`` installs into ``.node/`` (or ``$ASTROHUB_ALADIN_JS``), sent to the browser
-through the widget, never fetched from a CDN. ipyaladin 0.8.1 is not used because its widget imports
+that ``scripts/install.sh`` installs into ``.node/`` (or ``$ASTROHUB_ALADIN_JS``); JupyterLab pages load it
+from the ``@astrohub/bokehjs`` lab extension (:mod:`.bokehjs` copies it there), served by the user's own
+Jupyter server, never from a CDN. ipyaladin 0.8.1 is not used because its widget imports
 Aladin Lite from esm.sh at run time. The survey background (HiPS) is optional: offline its tiles fail
 quietly and the markers are still drawn on the coordinate grid.
 """
@@ -39,13 +40,26 @@ VIRIDIS = ["#440154", "#414487", "#2a788e", "#22a884", "#7ad151", "#fde725"]
 UNCLASSIFIED = "#00e5ff"
 
 
-def aladin_bundle() -> str:
-    """Aladin Lite's ES module (the npm package's dist/aladin.js), read from the local install."""
+def aladin_bundle_path() -> Path:
+    """Aladin Lite's ES module (the npm package's dist/aladin.js) in the local install."""
     path = Path(os.environ.get("ASTROHUB_ALADIN_JS") or BUNDLE)
     if not path.is_file():
         raise FileNotFoundError(f"Aladin Lite's bundle is not at {path}: run scripts/install.sh (it installs the "
                                 "aladin-lite npm package into .node/) or point $ASTROHUB_ALADIN_JS at dist/aladin.js")
-    return path.read_text(encoding="utf-8")
+    return path
+
+
+def aladin_bundle() -> str:
+    return aladin_bundle_path().read_text(encoding="utf-8")
+
+
+def aladin_static_name() -> str:
+    """The bundle's file name in the ``@astrohub/bokehjs`` lab extension (versioned: browsers may cache it)."""
+    import json
+
+    pkg = aladin_bundle_path().parent.parent / "package.json"
+    version = json.loads(pkg.read_text())["version"] if pkg.is_file() else "local"
+    return f"aladin-lite-{version}.js"
 
 
 def positions(table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -150,10 +164,14 @@ def blank_fits(ra: float, dec: float, fov: float, n: int = 64) -> str:
 
 ESM = r"""
 function libUrl(model) {
-  if (!window.__astrohubAladinUrl) {
-    window.__astrohubAladinUrl = URL.createObjectURL(new Blob([model.get("_lib")], {type: "text/javascript"}));
+  if (model.get("_lib")) {  // inline (outside JupyterLab): the bundle came with the widget
+    return URL.createObjectURL(new Blob([model.get("_lib")], {type: "text/javascript"}));
   }
-  return window.__astrohubAladinUrl;
+  // JupyterLab: the copy in the @astrohub/bokehjs lab extension, served by this Jupyter server
+  const cfg = document.getElementById("jupyter-config-data");
+  const ext = cfg ? JSON.parse(cfg.textContent).fullLabextensionsUrl : null;
+  if (!ext) throw new Error("not a JupyterLab page: create the view with SkyView(inline=True)");
+  return new URL(`${ext}/@astrohub/bokehjs/static/${model.get("lib_file")}`, window.location.href).href;
 }
 async function loadAladin(model) {
   if (!window.__astrohubAladin) {
@@ -214,7 +232,10 @@ class SkyView(anywidget.AnyWidget):
     """Aladin Lite with the overlays of :func:`sky_overlays` (markers with a popup: id and prediction)."""
 
     _esm = ESM
+    # JupyterLab pages load the bundle from the @astrohub/bokehjs lab extension (``lib_file``); ``inline=True``
+    # sends it with the widget instead (2.4 MB, saved with the notebook's widget state)
     _lib = traitlets.Unicode().tag(sync=True)
+    lib_file = traitlets.Unicode().tag(sync=True)
     overlays = traitlets.List().tag(sync=True)
     target = traitlets.List().tag(sync=True)
     fov = traitlets.Float(1.0).tag(sync=True)
@@ -224,8 +245,8 @@ class SkyView(anywidget.AnyWidget):
     survey = traitlets.Unicode("").tag(sync=True)
     blank_fits = traitlets.Unicode().tag(sync=True)  # base64 FITS: the base layer when there is no survey
 
-    def __init__(self, **kw):
-        super().__init__(_lib=aladin_bundle(), **kw)
+    def __init__(self, inline: bool = False, **kw):
+        super().__init__(_lib=aladin_bundle() if inline else "", lib_file=aladin_static_name(), **kw)
 
     def show(self, spec: dict) -> None:
         self.target, self.fov = spec["target"], spec["fov"]
