@@ -86,7 +86,7 @@ def _title(table: Table, i: int) -> str:
 
 
 def _centre(ra: np.ndarray, dec: np.ndarray) -> tuple[float, float, float]:
-    """Mean direction and a field of view (deg) that holds every point (20% margin)."""
+    """Mean direction and a field of view (deg) that holds every point (30% margin)."""
     r, d = np.radians(ra), np.radians(dec)
     v = np.array([np.cos(d) * np.cos(r), np.cos(d) * np.sin(r), np.sin(d)])
     m = v.mean(axis=1)
@@ -96,7 +96,7 @@ def _centre(ra: np.ndarray, dec: np.ndarray) -> tuple[float, float, float]:
     m /= norm
     sep = np.degrees(np.arccos(np.clip(m @ v, -1, 1))).max()
     return (float(np.degrees(np.arctan2(m[1], m[0])) % 360), float(np.degrees(np.arcsin(m[2]))),
-            float(np.clip(4.0 * sep, 0.05, 180.0)))
+            float(np.clip(2.6 * sep, 0.05, 180.0)))
 
 
 def sky_overlays(table: Table, result=None) -> dict:
@@ -190,7 +190,10 @@ function draw(A, aladin, model) {
   }
   const t = model.get("target");
   if (t.length === 2) aladin.gotoRaDec(t[0], t[1]);
-  aladin.setFoV(model.get("fov"));
+  // fov is what must fit vertically too: Aladin's is the view's width
+  const div = aladin.aladinDiv || null;
+  const aspect = div && div.clientHeight ? div.clientWidth / div.clientHeight : 1;
+  aladin.setFoV(Math.min(360, model.get("fov") * Math.max(1, aspect)));
 }
 export default {
   async render({ model, el }) {
