@@ -155,7 +155,7 @@ def blank_fits(ra: float, dec: float, fov: float, n: int = 64) -> str:
     data = np.zeros((n, n), dtype=np.float32)
     data[0, 0] = 1.0  # a non-constant image (a constant one has no pixel cut)
     hdr = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": ra, "CRVAL2": dec, "CRPIX1": n / 2 + 0.5,
-                       "CRPIX2": n / 2 + 0.5, "CDELT1": -1.5 * fov / n, "CDELT2": 1.5 * fov / n, "CUNIT1": "deg",
+                       "CRPIX2": n / 2 + 0.5, "CDELT1": -4 * fov / n, "CDELT2": 4 * fov / n, "CUNIT1": "deg",
                        "CUNIT2": "deg"})
     buf = io.BytesIO()
     fits.PrimaryHDU(data, hdr).writeto(buf)
