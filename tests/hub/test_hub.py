@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -202,7 +203,18 @@ def test_dask_labextension_creates_and_lists_gateway_clusters(hub):
     try:
         listed = requests.get(f"{url}/dask/clusters/", headers=h, timeout=60).json()
         assert [c["id"] for c in listed] == [model["id"]]
-        assert "/services/dask-gateway/clusters/" in model["dashboard_link"]
+        # issue 20: "+ NEW" made a cluster with 0 workers whose dashboard never connected
+        assert model["adapt"] == {"minimum": 1, "maximum": 2}
+        deadline = time.monotonic() + 120
+        while model["workers"] < 1 and time.monotonic() < deadline:
+            time.sleep(1)
+            model = requests.get(f"{url}/dask/clusters/{model['id']}", headers=h, timeout=60).json()
+        assert model["workers"] >= 1, model
+        link = model["dashboard_link"]
+        assert link.startswith("/user/ahtalice/proxy/") and "/services/dask-gateway/clusters/" in link, link
+        base = url.split("/user/")[0]
+        status = requests.get(f"{base}{link}", headers=h, timeout=60)
+        assert status.status_code == 200 and "<title>Dask Diagnostic UI</title>" in status.text, status.text[:300]
     finally:
         r = requests.delete(f"{url}/dask/clusters/{model['id']}", headers=h, timeout=120)
     assert r.status_code == 204

@@ -51,9 +51,8 @@ def LabCluster(*args, asynchronous: bool = False, **kwargs):  # noqa: N802 - das
     """dask-labextension's cluster factory (see the module's doc)."""
     dask.config.set(torch_dask_config())
     if in_gateway_hub():
-        from dask_gateway import GatewayCluster
-
-        return GatewayCluster(*args, public_address=gateway_public_address(), asynchronous=asynchronous, **kwargs)
+        return _lab_gateway_cluster()(*args, public_address=gateway_public_address(), asynchronous=asynchronous,
+                                      **kwargs)
     from distributed import LocalCluster
 
     use_proxied_dashboards()
@@ -61,3 +60,22 @@ def LabCluster(*args, asynchronous: bool = False, **kwargs):  # noqa: N802 - das
     return LocalCluster(*args, n_workers=0, processes=True, host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
                         security=cluster_security(kwargs.pop("security", None)), asynchronous=asynchronous,
                         **kwargs)
+
+
+def _lab_gateway_cluster():
+    """``GatewayCluster`` whose ``adapt`` suits dask-labextension: the gateway adapts server-side, and an
+    asynchronous cluster's ``adapt`` is a coroutine that the panel neither awaits nor can read ``minimum``
+    from; it is scheduled, and the panel gets the bounds it asked for."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dask_gateway import GatewayCluster
+
+    class LabGatewayCluster(GatewayCluster):
+        def adapt(self, minimum=None, maximum=None, active=True, **kwargs):
+            done = super().adapt(minimum=minimum, maximum=maximum, active=active, **kwargs)
+            if asyncio.iscoroutine(done):
+                self._adapting = asyncio.ensure_future(done)  # kept referenced until it has run
+            return SimpleNamespace(minimum=minimum, maximum=maximum)
+
+    return LabGatewayCluster

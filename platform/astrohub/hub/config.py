@@ -209,6 +209,13 @@ class AstrohubHub(Configurable):
         section.args = list(_already(c, spawner, "args", [])) + self.singleuser_args()
         env = dict(_already(c, spawner, "environment", {}))
         env.setdefault("BOKEH_RESOURCES", "inline")
+        # the Dask panel's "+ NEW": astrohub.compute.lab.LabCluster (gateway cluster inside a hub with
+        # dask-gateway, else a TLS LocalCluster), adaptive 1-2 workers, dashboards through the server's proxy
+        # (astrohub.compute.lab.lab_environment(), written out so the hub does not import dask)
+        env.update({"DASK_LABEXTENSION__FACTORY__MODULE": "astrohub.compute.lab",
+                    "DASK_LABEXTENSION__FACTORY__CLASS": "LabCluster",
+                    "DASK_LABEXTENSION__DEFAULT__ADAPT": '{"minimum": 1, "maximum": 2}',
+                    "DASK_LABEXTENSION__DEFAULT__WORKERS": "None"})
         if self.archive_url:
             env.setdefault("ASTROHUB_ARCHIVE_URL", self.archive_url)
         section.environment = env
@@ -322,9 +329,6 @@ class AstrohubHub(Configurable):
             "DASK_GATEWAY__ADDRESS": f"{address}/services/{GATEWAY_SERVICE}",
             "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{tcp}",
             "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
-            # dask-labextension lists and creates gateway clusters
-            "DASK_LABEXTENSION__FACTORY__MODULE": "dask_gateway",
-            "DASK_LABEXTENSION__FACTORY__CLASS": "GatewayCluster",
         })
         c.Spawner.environment = env
 
