@@ -184,7 +184,10 @@ def test_an_interrupted_fit_leaves_no_rank_process(client, tiny_model, tmp_path)
 
     def interrupt_when_ranks_run():
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and len(_rank_processes(workers)) < 2:
+        # while training runs: both ranks up and the first epoch's checkpoint written (ranks that are only
+        # starting, or a fit already done, would not test the interrupt)
+        while time.monotonic() < deadline and (len(_rank_processes(workers)) < 2
+                                               or not (tmp_path / "checkpoint.safetensors").exists()):
             time.sleep(0.05)
         interrupted.append(_rank_processes(workers))
         _thread.interrupt_main()  # Ctrl-C in the kernel
@@ -194,7 +197,7 @@ def test_an_interrupted_fit_leaves_no_rank_process(client, tiny_model, tmp_path)
     try:
         with pytest.raises(KeyboardInterrupt):
             fit(str(tiny_model), Simulated("morphology", 384, seed=8, size=SIZE), workers=2, client=client,
-                out_dir=tmp_path, epochs=50, batch_size=32, progress=False)
+                out_dir=tmp_path, epochs=5000, batch_size=32, progress=False)  # never ends by itself
     finally:
         t.join()
     assert len(interrupted[0]) >= 2
