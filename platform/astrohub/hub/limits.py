@@ -31,6 +31,7 @@ import contextlib
 import math
 import os
 import resource
+import signal
 import sys
 from pathlib import Path
 
@@ -205,6 +206,9 @@ class LimitedLocalProcessSpawner(LocalProcessSpawner):
                       self.cpu_limit or "unlimited", enter.backend)
 
         def preexec():
+            # the hub stops servers with SIGINT first: a hub started with SIGINT ignored (a background job of
+            # a shell without job control) would pass that on, and each server then waits out interrupt_timeout
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             enter()
             drop()
 
