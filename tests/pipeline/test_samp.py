@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -40,14 +41,14 @@ def topcat(samp_hub):
     """TOPCAT's SAMP client registered with the hub; yields the lines it prints."""
     proc = subprocess.Popen(["topcat", "-jsamp", "snooper", "-clientname", "topcat-test", "-mtype", MTYPE],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                            env=os.environ.copy())
+                            env=os.environ.copy(), start_new_session=True)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     try:
         wait_for(lambda: subscribed(MTYPE), 120, "TOPCAT's SAMP client to register", lines)
         yield lines
-    finally:
-        proc.terminate()
+    finally:  # /usr/bin/topcat is a shell script that runs java as its child: end the whole group
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
 
 
