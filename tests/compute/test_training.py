@@ -192,6 +192,8 @@ def test_an_interrupted_fit_leaves_no_rank_process(client, tiny_model, tmp_path)
         interrupted.append(_rank_processes(workers))
         _thread.interrupt_main()  # Ctrl-C in the kernel
 
+    # interrupt_main does nothing where SIGINT is ignored (pytest run as a background job): handle it as Python does
+    sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     t = threading.Thread(target=interrupt_when_ranks_run)
     t.start()
     try:
@@ -200,6 +202,7 @@ def test_an_interrupted_fit_leaves_no_rank_process(client, tiny_model, tmp_path)
                 out_dir=tmp_path, epochs=5000, batch_size=32, progress=False)  # never ends by itself
     finally:
         t.join()
+        signal.signal(signal.SIGINT, sigint)
     assert len(interrupted[0]) >= 2
     assert _rank_processes(workers) == set()
     assert not any(psutil_alive(pid) for pid in interrupted[0])

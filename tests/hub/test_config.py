@@ -203,3 +203,17 @@ def test_credentials_file_is_root_only(tmp_path):
     store.save({"ann": "pw"})
     assert store.path.stat().st_mode & 0o777 == 0o600
     assert store.load() == {"ann": "pw"}
+
+
+def test_user_servers_dask_panel_settings_are_labclusters(tmp_path):
+    """The hub writes astrohub.compute.lab.lab_environment() out (the hub does not import dask), and dask reads
+    it back as the panel's factory and adaptive bounds (brace-free values: KubeSpawner formats them)."""
+    import dask.config
+
+    from astrohub.compute.lab import ADAPT, FACTORY, lab_environment
+
+    env = applied(tmp_path).Spawner.environment
+    assert {k: v for k, v in env.items() if k.startswith("DASK_LABEXTENSION__")} == lab_environment()
+    assert not any("{" in v for v in lab_environment().values())
+    read = dask.config.collect_env(lab_environment())["labextension"]
+    assert read["factory"] == FACTORY and read["default"]["adapt"] == ADAPT and read["default"]["workers"] is None

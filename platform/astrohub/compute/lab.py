@@ -18,8 +18,6 @@ TLS, or, with dask-gateway, one with 0 workers whose dashboard link names the se
 
 from __future__ import annotations
 
-import json
-
 import dask
 
 from astrohub.defaults import LOOPBACK
@@ -42,7 +40,8 @@ def lab_environment() -> dict[str, str]:
     return {
         "DASK_LABEXTENSION__FACTORY__MODULE": FACTORY["module"],
         "DASK_LABEXTENSION__FACTORY__CLASS": FACTORY["class"],
-        "DASK_LABEXTENSION__DEFAULT__ADAPT": json.dumps(ADAPT),
+        # one variable per key (dask nests them): KubeSpawner formats environment values, so no braces
+        **{f"DASK_LABEXTENSION__DEFAULT__ADAPT__{k.upper()}": str(v) for k, v in ADAPT.items()},
         "DASK_LABEXTENSION__DEFAULT__WORKERS": "None",
     }
 

@@ -214,7 +214,9 @@ class AstrohubHub(Configurable):
         # (astrohub.compute.lab.lab_environment(), written out so the hub does not import dask)
         env.update({"DASK_LABEXTENSION__FACTORY__MODULE": "astrohub.compute.lab",
                     "DASK_LABEXTENSION__FACTORY__CLASS": "LabCluster",
-                    "DASK_LABEXTENSION__DEFAULT__ADAPT": '{"minimum": 1, "maximum": 2}',
+                    # one variable per key: KubeSpawner formats environment values, so no braces
+                    "DASK_LABEXTENSION__DEFAULT__ADAPT__MINIMUM": "1",
+                    "DASK_LABEXTENSION__DEFAULT__ADAPT__MAXIMUM": "2",
                     "DASK_LABEXTENSION__DEFAULT__WORKERS": "None"})
         if self.archive_url:
             env.setdefault("ASTROHUB_ARCHIVE_URL", self.archive_url)
