@@ -219,3 +219,40 @@ def test_dask_labextension_creates_and_lists_gateway_clusters(hub):
         r = requests.delete(f"{url}/dask/clusters/{model['id']}", headers=h, timeout=120)
     assert r.status_code == 204
     assert requests.get(f"{url}/dask/clusters/", headers=h, timeout=60).json() == []
+
+
+def test_hub_services_and_servers_stop_on_sigint_even_from_a_background_job(platform, hub):
+    """The hub stops services and servers with SIGINT first; one started with SIGINT ignored (a background job of
+    a shell without job control, as CI runs) passed that on and every stop waited out its timeouts (a minute
+    per test session). The hub and everything under it must take SIGINT, whatever the starter ignored."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    from astrohub.hub.launcher import _default_sigint
+
+    def ignores_sigint(pid: int) -> bool:
+        status = open(f"/proc/{pid}/status").read()
+        mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+        return bool(mask & (1 << (signal.SIGINT - 1)))
+
+    hub.spawn("ahtalice")
+    # what the hub signals: itself, its services and the users' servers (kernels and multiprocessing's resource
+    # tracker below them ignore SIGINT by design)
+    procs = [psutil.Process(platform.hub_process.pid), *psutil.Process(platform.hub_process.pid).children()]
+    assert len(procs) >= 3  # the hub, its services, alice's server
+    assert [p.cmdline()[:3] for p in procs if ignores_sigint(p.pid)] == []
+    # and the starter's own "ignored" is what the hub would inherit without the launcher's reset
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        plain = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+        reset = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"], preexec_fn=_default_sigint)
+        time.sleep(0.5)
+        assert ignores_sigint(plain.pid) and not ignores_sigint(reset.pid)
+    finally:
+        signal.signal(signal.SIGINT, old)
+        for p in (plain, reset):
+            p.kill()
+            p.wait()

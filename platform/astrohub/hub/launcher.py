@@ -131,6 +131,9 @@ class Platform:
                 [str(paths.venv_bin() / "jupyterhub"), "-f", str(paths.hub_config_file())],
                 cwd=self.data_dir, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, umask=0o077,
+                # the hub stops its services and servers with SIGINT first: a hub started from a background
+                # job (SIGINT ignored) would pass that on, and every stop would wait out its timeouts
+                preexec_fn=_default_sigint,
             )
         write_private(self.data_dir / RUNNING, json.dumps({"hub_api": self.api_url, "url": self.url,
                                                            "pid": self.hub_process.pid}))
@@ -293,6 +296,10 @@ def up(platform: Platform) -> int:
         print("astrohub: stopping ...", flush=True)
         platform.stop()
     return 0
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _descendants(pid: int) -> list:
