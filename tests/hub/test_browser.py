@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import launch, login, new_notebook, run_cell, save_notebook, wait_idle
+from .browser import login, new_notebook, run_cell, save_notebook, wait_idle
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def test_login_lab_notebook_widget_and_bokeh(browser, platform, creds, output_dir):

@@ -10,21 +10,13 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import launch, login, login_to
+from .browser import login, login_to
 
 pytestmark = pytest.mark.browser
 
 NOTES = "share-notes.md"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def open_share_page(page, url: str) -> None:

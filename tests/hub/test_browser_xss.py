@@ -4,23 +4,15 @@ error messages that are HTML with a script (``<img src=x onerror=...>``) as text
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import launch, login, new_notebook, run_cell, wait_idle
+from .browser import login, new_notebook, run_cell, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.archive]
 
 
 def bad(n: int) -> str:
     return f"<img src=x onerror=window.__xss={n}>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def assert_no_script_ran(page) -> None:

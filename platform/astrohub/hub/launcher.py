@@ -199,7 +199,7 @@ class Platform:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-            _stop_survivors(started)  # a hub stopped while still starting up does not stop them itself
+            recovery.terminate(started, timeout=10)  # a hub stopped while still starting up does not stop them itself
         if proc is not None:  # a hub that died (killed, crashed) stopped nothing: stop what it left
             with contextlib.suppress(recovery.AlreadyRunning):  # (not when the data dir is another up's now)
                 recovery.stop_leftovers(self.data_dir)
@@ -310,17 +310,3 @@ def _descendants(pid: int) -> list:
         return psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-
-
-def _stop_survivors(procs: list, timeout: float = 10) -> None:
-    """SIGTERM the processes of ``procs`` still running, then SIGKILL those left after ``timeout`` s."""
-    import psutil
-
-    alive = [p for p in procs if p.is_running()]
-    for p in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.terminate()
-    _, left = psutil.wait_procs(alive, timeout=timeout)
-    for p in left:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.kill()

@@ -208,14 +208,7 @@ def stop_leftovers(data_dir: Path, timeout: float = 20, say=print) -> list[Ident
     if procs:
         say(f"astrohub: stopping {len(procs)} processes left running by a hub that did not shut down "
             f"(e.g. killed): " + ", ".join(i.describe() for i in found[:6]) + (" ..." if len(found) > 6 else ""))
-        for p in procs:
-            with contextlib.suppress(psutil.Error):
-                p.terminate()
-        _, alive = psutil.wait_procs(procs, timeout=timeout)
-        for p in alive:
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        psutil.wait_procs(alive, timeout=5)
+        terminate(procs, timeout)
     clusters = data_dir / "dask-gateway"
     if clusters.is_dir() and shutil.rmtree.avoids_symlink_attacks:
         for workdir in clusters.iterdir():  # a running gateway removes its clusters' folders; these are stale
@@ -224,3 +217,19 @@ def stop_leftovers(data_dir: Path, timeout: float = 20, say=print) -> list[Ident
     with contextlib.suppress(FileNotFoundError):
         (data_dir / STATE).unlink()
     return found
+
+
+def terminate(procs: list, timeout: float) -> None:
+    """SIGTERM the processes of ``procs`` (psutil handles) still running, then SIGKILL those left after
+    ``timeout`` s. psutil refuses to signal a handle whose pid now names another process (recycled)."""
+    import psutil
+
+    alive = [p for p in procs if p.is_running()]
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.terminate()
+    _, left = psutil.wait_procs(alive, timeout=timeout)
+    for p in left:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(left, timeout=5)
