@@ -15,12 +15,12 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
 
 
-def login(browser, url: str, user: str, password: str):
+def login(browser, url: str, user: str, password: str, login_path: str = "/hub/login"):
     """A new context (own cookies) logged in as ``user``; returns its page."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(60_000)
     page = context.new_page()
-    page.goto(f"{url}/hub/login")
+    page.goto(f"{url}{login_path}")
     page.fill("#username_input", user)
     page.fill("#password_input", password)
     page.click("#login_submit")
@@ -70,11 +70,4 @@ def login_to(browser, url: str, user: str, password: str, next_path: str):
     """Like :func:`login`, but the hub sends ``user`` on to ``next_path`` (no server spawn on the way)."""
     from urllib.parse import quote
 
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    page.goto(f"{url}/hub/login?next={quote(next_path, safe='')}")
-    page.fill("#username_input", user)
-    page.fill("#password_input", password)
-    page.click("#login_submit")
-    return page
+    return login(browser, url, user, password, f"/hub/login?next={quote(next_path, safe='')}")
