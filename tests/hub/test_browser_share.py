@@ -1,6 +1,7 @@
-"""Sharing in Debian's Chromium (#20 item 7, #18 item 4): the Share page is a hub page, its link is absolute
-and copyable, links are listed and revocable before anyone accepts them, the collaborator lands in the
-owner's open tabs, and revoking (confirmed, with a server restart) shuts the collaborator out."""
+"""Sharing in Debian's Chromium (#20 items 1 and 7, #18 item 4): the Share page is a hub page, its link is
+absolute and copyable, links are listed and revocable before anyone accepts them, the collaborator lands in the
+owner's open tabs, where the owner's Explorer's bokeh views render and are live, and revoking (confirmed, with a
+server restart) shuts the collaborator out."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .browser import login, login_to
+from .browser import login, login_to, run_cell, save_notebook, wait_idle
 
 pytestmark = pytest.mark.browser
 
-NOTES = "share-notes.md"
+EXPLORER = "share-explorer.ipynb"
+EMPTY_NOTEBOOK = {"nbformat": 4, "nbformat_minor": 5,
+                  "metadata": {"kernelspec": {"name": "astrohub", "display_name": "astrohub (CPU)",
+                                              "language": "python"}},
+                  "cells": [{"id": "explorer", "cell_type": "code", "source": "", "metadata": {}, "outputs": [],
+                             "execution_count": None}]}
+
+# the largest selection among the data sources of the page's bokeh documents (jupyter_bokeh's views); -1: none
+SELECTED = ("Math.max(-1, ...(window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models])"
+            ".filter(m => m.selected?.indices).map(m => m.selected.indices.length))")
 
 
 def open_share_page(page, url: str) -> None:
@@ -88,19 +98,32 @@ def wait_saved_in_workspace(url: str, token: str, name: str, timeout: float = 60
         time.sleep(0.5)
 
 
+@pytest.mark.archive
 def test_collaborator_lands_in_the_owners_open_tabs_and_revoke_shuts_them_out(browser, platform, hub, creds,
                                                                                 output_dir):
+    """... and (#20 item 1) the owner's Explorer's bokeh views render for the collaborator (a new page of
+    another user on her kernel), with no 'Failed to create view', and are live there."""
     url = platform.url
     hub.spawn("ahtalice")
     token = hub.user_token("ahtalice", scopes=["access:servers!server=ahtalice/"])
-    r = requests.put(f"{url}/user/ahtalice/api/contents/{NOTES}", headers={"Authorization": f"token {token}"},
-                     json={"type": "file", "format": "text", "content": "# notes alice shares\n"}, timeout=30)
+    auth = {"Authorization": f"token {token}"}
+    r = requests.put(f"{url}/user/ahtalice/api/contents/{EXPLORER}", headers=auth,
+                     json={"type": "notebook", "format": "json", "content": EMPTY_NOTEBOOK}, timeout=30)
     assert r.status_code in (200, 201), r.text
+    # alice's open tab: a notebook in which her Explorer ran (sky and colour-magnitude plots), saved
     alice = login(browser, url, "ahtalice", creds["ahtalice"])
     alice.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
-    alice.goto(f"{url}/user/ahtalice/lab/tree/{NOTES}")
-    expect(alice.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=NOTES)).to_be_visible(timeout=60_000)
-    wait_saved_in_workspace(url, token, NOTES)
+    alice.goto(f"{url}/user/ahtalice/lab/tree/{EXPLORER}?reset")
+    expect(alice.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first).to_have_text("astrohub (CPU)",
+                                                                                      timeout=90_000)
+    wait_idle(alice)
+    run_cell(alice, "from astrohub.widgets import Explorer\ne = Explorer()\ne.query.run()\ne")
+    panel = alice.locator(".jp-OutputArea-output").last
+    expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=120_000)
+    expect(panel.locator(".bk-Canvas")).to_have_count(2, timeout=60_000)  # the sky and colour-magnitude plots
+    wait_idle(alice)
+    save_notebook(alice)
+    wait_saved_in_workspace(url, token, EXPLORER)
 
     open_share_page(alice, url)
     alice.click("#share-link")
@@ -112,8 +135,27 @@ def test_collaborator_lands_in_the_owners_open_tabs_and_revoke_shuts_them_out(br
         bob.wait_for_url(re.compile(r".*/hub/api/oauth2/authorize.*"), timeout=60_000)
         bob.click("button[type=submit]")  # "Authorize"
         bob.wait_for_url(f"{url}/user/ahtalice/lab**", timeout=120_000)
-        expect(bob.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=NOTES)).to_be_visible(timeout=60_000)
-        bob.screenshot(path=str(output_dir / "browser-share-collaborator.png"))
+        expect(bob.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=EXPLORER)).to_be_visible(timeout=60_000)
+        # alice's Explorer renders for bob: its widgets and its bokeh views, no view errors
+        panel = bob.locator(".jp-OutputArea-output", has=bob.locator(".astrohub-ok")).first
+        try:
+            expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=90_000)
+            # bokeh's own canvases (the sky view, Aladin Lite, draws on plain canvases): sky and colour-magnitude
+            expect(panel.locator(".bk-Canvas")).to_have_count(2, timeout=60_000)
+            expect(panel.locator(".bk-Canvas").first).to_be_visible()
+            panel.locator(".bk-Canvas").first.scroll_into_view_if_needed()
+        finally:
+            bob.screenshot(path=str(output_dir / "browser-share-collaborator.png"))
+        expect(bob.locator(".jp-OutputArea-output", has_text="Failed to create view")).to_have_count(0)
+        expect(bob.locator(".jp-OutputArea-output", has_text="Error displaying widget")).to_have_count(0)
+        assert bob.evaluate(SELECTED) == 0  # his page's bokeh documents hold the plots' data, nothing selected
+        # and they are live: a selection bob makes in Python (on alice's kernel) reaches his page's widgets and
+        # the bokeh views' data sources
+        bob.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content").last.click()  # the empty cell
+        run_cell(bob, "e.select([0, 1, 2]); print('selected', len(e.selected))")
+        expect(bob.locator(".jp-OutputArea-output", has_text="selected 3")).to_be_visible(timeout=60_000)
+        expect(panel.locator(".astrohub-selection", has_text="3 row(s) selected")).to_be_visible(timeout=30_000)
+        bob.wait_for_function(f"{SELECTED} === 3", timeout=30_000)
         alice.goto(f"{url}/services/astrohub-share/")  # (not reload: that would post "make a link" again)
         expect(alice.locator(".share-code .exchange-count")).to_contain_text("1 time")
         expect(alice.locator(".share-name")).to_have_text(["ahtbob"])
@@ -129,6 +171,9 @@ def test_collaborator_lands_in_the_owners_open_tabs_and_revoke_shuts_them_out(br
         answer = bob.goto(f"{url}/user/ahtalice/lab")
         assert answer.status == 403, (answer.status, bob.url)
         bob.context.close()
+        # later tests' lab pages start from a fresh workspace, not on this notebook (and a kernel for it)
+        r = requests.delete(f"{url}/user/ahtalice/lab/api/workspaces/default", headers=auth, timeout=30)
+        assert r.status_code == 204, r.text
     finally:
         hub.api("DELETE", "shares/ahtalice/")
     alice.context.close()
