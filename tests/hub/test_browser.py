@@ -41,7 +41,7 @@ def test_explorer_plots_survive_a_page_reload(browser, platform, creds, output_d
     run_cell(page, "from astrohub.widgets import Explorer\ne = Explorer()\ne.query.run()\ne")
     panel = page.locator(".jp-OutputArea-output").last
     expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=120_000)
-    expect(panel.locator(".bk-Canvas, canvas").first).to_be_visible(timeout=60_000)
+    expect(panel.locator(".bk-Canvas")).to_have_count(2, timeout=60_000)  # bokeh's sky and CMD (Aladin's are plain)
     wait_idle(page)
     save_notebook(page)
     page.reload()
@@ -49,7 +49,8 @@ def test_explorer_plots_survive_a_page_reload(browser, platform, creds, output_d
     panel = page.locator(".jp-OutputArea-output", has=page.locator(".astrohub-ok")).first  # the Explorer
     try:
         expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=90_000)
-        expect(panel.locator(".bk-Canvas, canvas").first).to_be_visible(timeout=60_000)
+        expect(panel.locator(".bk-Canvas")).to_have_count(2, timeout=60_000)
+        expect(panel.locator(".bk-Canvas").first).to_be_visible()
     finally:
         page.screenshot(path=str(output_dir / "browser-explorer-reloaded.png"))
     expect(page.locator(".jp-OutputArea-output", has_text="Failed to create view")).to_have_count(0)
@@ -116,11 +117,11 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     panel = page.locator(".jp-OutputArea-output").last
     expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
     assert panel.locator("table.astrohub-table tr.astrohub-row").count() >= 50
-    expect(panel.locator(".bk-Canvas, canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
+    expect(panel.locator(".bk-Canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
     expect(panel.locator(".astrohub-tile-cutout").first).to_be_visible()  # the cutout + saliency gallery
     for _ in range(3):  # the plots are re-rendered once predictions colour them: retry a detached element
         try:
-            panel.locator(".bk-Canvas, canvas").first.scroll_into_view_if_needed(timeout=10_000)
+            panel.locator(".bk-Canvas").first.scroll_into_view_if_needed(timeout=10_000)
             break
         except PlaywrightError:
             page.wait_for_timeout(1000)
