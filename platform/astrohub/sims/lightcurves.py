@@ -8,7 +8,9 @@ Classes (``CLASS_NAMES``):
   planet, some with periods longer than half the window (one or two transits);
 - ``eclipsing-binary``: detached (circular or eccentric, secondary eclipse at phase 0.5 or offset, ellipsoidal
   and reflection terms), grazing (V-shaped), background (diluted to planet-like depths of 0.05-2%) and contact
-  (W UMa) binaries;
+  (W UMa) binaries, and close (0.3-3 d) ellipsoidal / reflection-dominated binaries whose shallow, often grazing
+  eclipses (0.1-1.5%) sit on an out-of-eclipse modulation at P/2 of comparable size (the BEER terms of Faigler &
+  Mazeh 2011: ellipsoidal, reflection, Doppler beaming); eccentric binaries may show one eclipse only;
 - ``variable``: spotted rotators (evolving quasi-periodic modulation), pulsators (sinusoidal / RR Lyrae-like
   sawtooth / multi-periodic) and heartbeat stars (tidal brightening at periastron, no eclipses);
 - ``noise``: quiet stars (granulation red noise and systematics only).
@@ -17,7 +19,9 @@ Every curve carries white noise, red noise (an Ornstein-Uhlenbeck process) and t
 (``MISSIONS``): TESS (the mid-sector downlink gap, momentum dumps every few days with flagged cadences and flux
 steps, ramps at orbit starts), Kepler (monthly downlink gaps, thermal ramps after them, cosmic rays, sudden
 pixel-sensitivity dropouts) or K2 (6-hour roll sawtooth residuals); plus PDC residual trends and flagged
-(NaN) cadences. Fluxes are relative (median ~1), NaN where a cadence was flagged or in a gap (the archive's
+(NaN) cadences, slow PDC residual trends of 30 ppm - 2 ppt (whatever the noise) and, for Kepler, the quarter
+boundary (a ~1-d gap, a flux jump and a new residual trend after it, as PDC treats each quarter on its own).
+Fluxes are relative (median ~1), NaN where a cadence was flagged or in a gap (the archive's
 fixed-grid batch, :func:`simulate_lightcurves`, keeps those cadences by default).
 
 :func:`simulate_lightcurves` gives a batch on one shared time grid (the archive's light curves);
@@ -35,8 +39,10 @@ META_KEYS = ["period", "t0", "depth", "duration", "rp_rs", "amplitude", "noise",
 # snr: the signal's total S/N, sqrt(sum((flux - median)^2)) / white noise, before red noise and systematics
 MISSIONS = ("tess", "kepler", "k2")
 # subtypes (meta["subtype"]): planet 0 normal / 1 grazing / 2 long period (<= 2 transits) / 3 two planets;
-# EB 0 detached / 1 eccentric / 2 grazing / 3 background (diluted) / 4 contact; variable 0 spotted /
+# EB 0 detached / 1 eccentric / 2 grazing / 3 background (diluted) / 4 contact / 5 close ellipsoidal with shallow
+# eclipses; variable 0 spotted /
 # 1 pulsator / 2 sawtooth pulsator / 3 multi-periodic / 4 heartbeat; noise 0
+SIM_VERSION = 2  # bumped whenever a change alters the simulated curves (cache names carry it)
 CADENCE_DAYS = 0.0204335  # Kepler long cadence (29.4 min), the grid the transit vetter bins onto
 
 
@@ -122,7 +128,9 @@ def _eclipse(t, period, t0, k, b, a, u, ecc=0.0, w=90.0):
 
 def _binary(rng, t, m):
     span = t[-1] - t[0]
-    sub = rng.choice(5, p=[0.3, 0.15, 0.15, 0.2, 0.2])
+    sub = rng.choice(6, p=[0.22, 0.13, 0.12, 0.15, 0.15, 0.23])
+    if sub == 5:
+        return _close_binary(rng, t, m)
     if sub == 4:  # contact / ellipsoidal binary: continuous light variation, unequal minima and maxima
         period = 10 ** rng.uniform(np.log10(0.22), np.log10(5.0))
         t0 = t[0] + rng.uniform(0.0, period)
@@ -144,10 +152,14 @@ def _binary(rng, t, m):
     if sub == 3:  # a background binary diluted by the target's light
         d1 = 10 ** rng.uniform(np.log10(5e-4), np.log10(0.02))
     ratio = rng.uniform(0.0, 1.0) ** 1.5 if rng.uniform() < 0.85 else rng.uniform(0.8, 1.0)
+    if sub == 1 and rng.uniform() < 0.3:  # eccentric: the secondary conjunction misses the disk (one eclipse only)
+        ratio = 0.0
     prim = _eclipse(t, period, t0, k, b, a, u, ecc, w)
-    # the secondary: the other star behind; its time from the orbit (eccentric: offset from phase 0.5)
+    # the secondary: the other star behind; its time from the orbit (eccentric: offset from phase 0.5) and its
+    # duration relative to the primary's ~ (1 - e sin w) / (1 + e sin w) (Winn 2010)
     t_sec = t0 + period * (0.5 + 2 / np.pi * ecc * np.cos(np.radians(w)))
-    sec = _eclipse(t, period, t_sec, k, b, a * rng.uniform(0.9, 1.1), u)
+    esw = ecc * np.sin(np.radians(w))
+    sec = _eclipse(t, period, t_sec, k, b, a * rng.uniform(0.9, 1.1) * (1 + esw) / (1 - esw), u)
     f = 1 - d1 * prim - d1 * ratio * sec
     ph = _phase(t, period, t0)
     ell = d1 * rng.uniform(0.0, 0.3) * min((3.0 / a) ** 3, 1.0)  # ellipsoidal + reflection
@@ -155,6 +167,34 @@ def _binary(rng, t, m):
     m.update(period=period, t0=t0, depth=1 - f.min(), rp_rs=k,
              duration=_duration(period, a, np.degrees(np.arccos(min(b / a, 0.999))), k))
     m["subtype"] = sub
+    return f
+
+
+def _close_binary(rng, t, m):
+    """A close binary (0.3-3 d) whose out-of-eclipse light is dominated by the BEER terms (Faigler & Mazeh 2011):
+    ellipsoidal variation at P/2 (minima at both conjunctions, unequal when gravity darkening differs), reflection
+    at P (brightest at phase 0.5), Doppler beaming at P, a small O'Connell asymmetry; on top, shallow (0.1-1.5%),
+    often grazing eclipses (V-shaped, the secondary shallower or absent) of depth comparable to the modulation."""
+    period = 10 ** rng.uniform(np.log10(0.3), np.log10(3.0))
+    t0 = t[0] + rng.uniform(0.0, period)
+    a = max(_a_rs(rng, period) * rng.uniform(0.5, 1.0), 1.8)
+    k = rng.uniform(0.2, 1.0)
+    d1 = 10 ** rng.uniform(np.log10(1e-3), np.log10(0.015))
+    ell = d1 * 10 ** rng.uniform(np.log10(0.2), np.log10(1.5))  # ellipsoidal semi-amplitude vs eclipse depth
+    b = rng.uniform(0.5, 1.0 + 0.7 * k) if rng.uniform() < 0.6 else rng.uniform(0.0, 0.9)  # mostly grazing
+    u = _limb(rng)
+    prim = _eclipse(t, period, t0, k, b, a, u)
+    sec = _eclipse(t, period, t0 + 0.5 * period, k, b, a, u)
+    ratio = rng.uniform(0.0, 1.0) if rng.uniform() < 0.7 else 0.0
+    ph = _phase(t, period, t0)
+    f = (1 - d1 * prim - d1 * ratio * sec
+         - ell * np.cos(4 * np.pi * ph) * (1 + rng.uniform(-0.15, 0.15) * np.cos(2 * np.pi * ph))
+         - ell * rng.uniform(0.0, 0.6) * np.cos(2 * np.pi * ph)  # reflection
+         + ell * rng.uniform(0.0, 0.15) * np.sin(2 * np.pi * ph)  # beaming
+         + ell * rng.uniform(-0.1, 0.1) * np.sin(4 * np.pi * ph))  # O'Connell asymmetry
+    m.update(period=period, t0=t0, depth=1 - f.min(), rp_rs=k,
+             duration=_duration(period, a, np.degrees(np.arccos(min(b / a, 0.999))), k))
+    m["subtype"] = 5
     return f
 
 
@@ -255,6 +295,18 @@ def _systematics(rng, t, sig, mission):
         roll = rng.uniform(0.24, 0.26)
         s += rng.uniform(0.2, 2.0) * sig * (((t - t[0]) / roll + rng.uniform()) % 1.0 - 0.5)
         lost |= np.abs(((t - t[0]) / roll) % 1.0) < 0.02
+    # slow PDC residuals of fixed size whatever the noise (30 ppm - 2 ppt, time scales of 8-60 d)
+    s += 10 ** rng.uniform(np.log10(3e-5), np.log10(2e-3)) * np.sin(2 * np.pi * (t - t[0]) / rng.uniform(8, 60)
+                                                                      + rng.uniform(0, 2 * np.pi))
+    if mission == "kepler":  # quarter boundaries every ~93 d: a gap, a flux jump and a new PDC trend after it
+        q = t[0] + rng.uniform(-0.2, 1.0) * 93.0
+        while q < t[-1]:
+            w = rng.uniform(0.5, 1.5)
+            lost |= (t > q) & (t < q + w)
+            after = t > q + w
+            s += after * (rng.normal(0, 2) * sig + rng.normal(0, 3e-4)
+                          + rng.normal(0, 3e-4) * np.clip(t - q - w, 0, None) / 30.0)
+            q += rng.uniform(90.0, 96.0)
     return s, lost
 
 
@@ -281,13 +333,15 @@ def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float 
     sig = float(noise) if noise is not None else 10 ** rng.uniform(np.log10(3e-5), np.log10(4e-3))
     if label != 3 and noise is None:  # a detected signal: total S/N of at least a draw of 8-100 (a catalogued
         # planet / binary / variable): the signal is scaled up where the noise would have buried it (up to a
-        # 3% transit, a 70% eclipse, a 10% variation), and the noise lowered beyond that
+        # 3% transit, a 70% eclipse (3% for background and close ellipsoidal binaries), a 10% variation), and the
+        # noise lowered beyond that
         med = float(np.median(f))
         energy = float(np.sqrt(np.sum((f - med) ** 2)))
         snr_min = 10 ** rng.uniform(np.log10(8.0), np.log10(100.0))
         if 0 < energy < snr_min * sig:
             amp = float(np.max(np.abs(f - med)))
-            k = min(snr_min * sig / energy, max((0.03, 0.7, 0.1)[int(label)] / max(amp, 1e-12), 1.0))
+            cap = 0.03 if label == 1 and m["subtype"] in (3, 5) else (0.03, 0.7, 0.1)[int(label)]  # shallow EBs
+            k = min(snr_min * sig / energy, max(cap / max(amp, 1e-12), 1.0))
             f = med + (f - med) * k
             for key in ("depth", "amplitude"):
                 m[key] = m[key] * k
