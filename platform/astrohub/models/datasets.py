@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from astrohub.sims.images import ImageBatch, simulate_range
+from astrohub.sims.lightcurves import SIM_VERSION as LIGHTCURVE_VERSION
 
 from .inputs import series as P
 
@@ -92,6 +93,7 @@ def _progress(it, total, enabled, desc):
 
 # ----------------------------------------------------------------------------- 1-D models
 SERIES_TASKS = ("transit", "spectral_class", "photoz", "stellar_params")
+_VERSIONS = {"transit": f"-v{LIGHTCURVE_VERSION}"}  # in cache names: a changed simulator never reads stale files
 STELLAR_NAMES = ["teff", "logg", "feh"]
 
 
@@ -115,16 +117,13 @@ def _lc_chunk(args):
     n, seed, start, stop = args
     from astrohub.sims.lightcurves import simulate_lightcurves
 
-    b = simulate_lightcurves(n, seed)
+    b = simulate_lightcurves(n, seed, rows=range(start, stop))  # only this chunk's objects
     t = b.time.astype(np.float64)
-    g, loc, s = P.lightcurve_batch([(t, b.flux[i].astype(np.float64)) for i in range(start, stop)])
-    return g, loc, s
+    g, loc, s = P.lightcurve_batch([(t, f.astype(np.float64)) for f in b.flux])
+    return g, loc, s, b.labels, b.meta["period"]
 
 
 def _transit(n, seed, workers=1):
-    from astrohub.sims.lightcurves import simulate_lightcurves
-
-    b = simulate_lightcurves(n, seed)
     edges = np.linspace(0, n, max(workers * 4, 1) + 1).astype(int)
     jobs = [(n, seed, int(a), int(c)) for a, c in zip(edges[:-1], edges[1:]) if c > a]
     if workers > 1:
@@ -134,8 +133,8 @@ def _transit(n, seed, workers=1):
             parts = list(ex.map(_lc_chunk, jobs))
     else:
         parts = [_lc_chunk(j) for j in jobs]
-    g, loc, s = (np.concatenate(z) for z in zip(*parts))
-    return {"global": g, "local": loc, "scalars": s, "labels": b.labels, "period": b.meta["period"]}
+    g, loc, s, labels, period = (np.concatenate(z) for z in zip(*parts))
+    return {"global": g, "local": loc, "scalars": s, "labels": labels, "period": period}
 
 
 def _spectra(n, seed, stars_only=False):
@@ -158,7 +157,7 @@ def simulate_series(task: str, n: int, seed: int, cache: bool = True, workers: i
     """Arrays of ``n`` simulated objects for ``task`` (one of ``TASKS``) from ``seed``."""
     if task not in SERIES_TASKS:
         raise ValueError(f"unknown task {task!r}; tasks are {', '.join(SERIES_TASKS)}")
-    path = cache_dir("series") / f"{task}-{n}-{seed}.npz"
+    path = cache_dir("series") / f"{task}-{n}-{seed}{_VERSIONS.get(task, '')}.npz"
     if cache and path.is_file():
         with np.load(path) as z:
             return {k: z[k] for k in z.files}

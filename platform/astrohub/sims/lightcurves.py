@@ -368,10 +368,12 @@ def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float 
 
 
 def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: float = 27.0,
-                         labels=None, gaps: bool = False) -> LightCurveBatch:
+                         labels=None, gaps: bool = False, rows: range | None = None) -> LightCurveBatch:
     """Simulate ``n`` light curves over ``baseline`` days on one grid of ``n_points`` time stamps; object i uses
     ``default_rng([seed, 13, i])``. With ``gaps``, flagged cadences and gaps are NaN; by default (the archive's
     light curves: finite FLUX on one regular grid) they keep their simulated flux, systematics included.
+    ``rows`` (a sub-range of ``range(n)``) simulates only those objects, identical to the same rows of the
+    whole set (parallel chunks).
 
     Labels default to 30% transit, 25% eclipsing binary, 25% variable, 20% noise.
     """
@@ -385,15 +387,18 @@ def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: floa
     labels = np.asarray(labels, dtype=np.int64)
     if len(labels) != n:
         raise ValueError("labels must have length n")
-    flux = np.zeros((n, n_points), np.float32)
-    err = np.zeros((n, n_points), np.float32)
-    meta = {k: np.zeros(n, np.float32) for k in META_KEYS}
-    for i in range(n):
+    rows = range(n) if rows is None else rows
+    if rows.step != 1 or not (0 <= rows.start <= rows.stop <= n):
+        raise ValueError(f"rows must be a contiguous sub-range of range({n}), got {rows}")
+    flux = np.zeros((len(rows), n_points), np.float32)
+    err = np.zeros((len(rows), n_points), np.float32)
+    meta = {k: np.zeros(len(rows), np.float32) for k in META_KEYS}
+    for j, i in enumerate(rows):
         f, e, m = simulate_curve(np.random.default_rng([int(seed), 13, i]), int(labels[i]), t, gaps=gaps)
-        flux[i], err[i] = f, e
+        flux[j], err[j] = f, e
         for k in META_KEYS:
-            meta[k][i] = m[k]
-    return LightCurveBatch(t.astype(np.float32), flux, err, labels, list(CLASS_NAMES), meta)
+            meta[k][j] = m[k]
+    return LightCurveBatch(t.astype(np.float32), flux, err, labels[rows.start:rows.stop], list(CLASS_NAMES), meta)
 
 
 def simulate_windows(n: int, seed: int, labels=None, spans=(10.0, 41.0)):
