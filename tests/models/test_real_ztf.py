@@ -68,6 +68,12 @@ def test_the_split_is_deterministic_stratified_and_disjoint(kit):
         frac = kit["label"][a[k]].mean()
         assert abs(frac - kit["label"].mean()) < 0.02
     assert kit["known_real"].sum() == 58 and kit["has_drb"].sum() == 960
+    # the soft (distillation) target: drb itself, rb where there is no drb, braai's output where the kit notes it
+    d = kit["has_drb"]
+    np.testing.assert_allclose(kit["target"][d], kit["drb"][d], atol=1e-6)
+    braai = int(np.flatnonzero(kit["candid"] == 714287740515015072)[0])
+    assert kit["target"][braai] == pytest.approx(0.984, abs=1e-4) and kit["rb"][braai] == pytest.approx(0.43, abs=0.01)
+    assert ((kit["target"] >= 0.5) == kit["label"]).all()
 
 
 def test_raw_stamps_with_nans_and_fill_values_work(model, kit):
@@ -82,6 +88,20 @@ def test_raw_stamps_with_nans_and_fill_values_work(model, kit):
     one = model.predict(x[0], mc_samples=0)  # a single [3, 63, 63] alert
     np.testing.assert_allclose(one.probabilities[0], pred.probabilities[0], atol=1e-5)
     assert np.isnan(x).any()  # the caller's array is not modified
+
+
+def test_test_time_augmentation_averages_the_8_views(model, kit):
+    """The card's TTA (8 rotations/reflections inside the predictor) makes the score blind to how a stamp is
+    turned; a single pass is not. Stamps of exactly the network's 32x32 input without masked pixels, so that
+    turning the stamp turns the network's input exactly (a 63x63 stamp's 32x32 centre is off by one pixel)."""
+    assert model.card["outputs"]["tta"] == "dihedral8"
+    clean = np.flatnonzero(np.isfinite(kit["stamps"]).all(axis=(1, 2, 3)))[:6]
+    x = kit["stamps"][clean][:, :, 15:47, 15:47]
+    turned = np.flip(np.rot90(x, 1, axes=(2, 3)), 3)
+    p, q = (model.predict(v, mc_samples=0).probabilities for v in (x, turned))
+    np.testing.assert_allclose(p, q, atol=1e-5)
+    p1, q1 = (model.predict(v, mc_samples=0, tta=False).probabilities for v in (x, turned))
+    assert np.abs(p1 - q1).max() > 1e-3  # one pass sees a turned stamp differently: the views really are averaged
 
 
 def test_bad_inputs_say_what_is_wrong(model):

@@ -9,8 +9,10 @@ alerts whose ``label_note`` gives it) but are never scored, since the metric is 
 Unknown / Fail.
 
 Split: :func:`split` is stratified (:func:`~astrohub.models.evaluation.kits.split_indices`, seed
-:data:`SEED`) on label x known-real x has-drb, 60/20/20: train (fine-tuning and the baseline), val (early
-stopping and temperature calibration), test (the card; never used for anything else).
+:data:`SEED`) on label x known-real x has-drb, 60/20/20: train (training and the baseline), val (temperature
+calibration; the card's training section says what else, if anything, it chose), test (the card; never used for
+anything else). The model's settings were chosen by cross-validation inside train + val (the card's
+``training.selection``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ BASELINE = ("random forest (300 trees) on simple stamp features (8x8 block means
 def load(kit_dir: str | Path) -> dict:
     """The kit as served: ``stamps`` float32 [N, 3, 63, 63] (raw counts, NaN kept), the csv columns as numpy
     arrays (``candid``, ``rb``, ``drb`` (NaN where absent), ``cdsxmatch``, ``isdiffpos``, ...) and the derived
-    ``label`` (train label, see the module text), ``has_drb`` and ``known_real``."""
+    ``label`` (hard train label, see the module text), ``target`` (the soft train target in [0, 1]: ``drb``
+    itself, ``rb`` for the rb-only alerts, braai's notebook output where ``label_note`` gives it: distilling
+    ZTF's score carries more per alert than its thresholded label), ``has_drb`` and ``known_real``."""
     from . import KitError
 
     kit_dir = Path(kit_dir)
@@ -59,14 +63,16 @@ def load(kit_dir: str | Path) -> dict:
     drb, rb = num("drb"), num("rb")
     has_drb = np.isfinite(drb)
     label = np.where(has_drb, drb >= 0.5, rb >= 0.5).astype(np.int64)
+    target = np.where(has_drb, drb, rb).astype(np.float32)  # the soft (distillation) target
     for i, note in enumerate(cols.get("label_note", [])):  # braai's own notebook output for two rb-only alerts
         m = re.search(r"model output ([0-9.]+)", note)
         if m and not has_drb[i]:
             label[i] = int(float(m.group(1)) >= 0.5)
+            target[i] = float(m.group(1))
     xmatch = cols.get("cdsxmatch", np.array([""] * len(rows)))
     known = has_drb & (np.nan_to_num(drb) >= 0.9) & ~np.isin(xmatch, list(NOT_A_MATCH))
     return {"stamps": z["triplets"], **cols, "candid": candid, "drb": drb, "rb": rb, "label": label,
-            "has_drb": has_drb, "known_real": known}
+            "target": np.clip(np.nan_to_num(target, nan=0.5), 0.0, 1.0), "has_drb": has_drb, "known_real": known}
 
 
 def split(kit: dict, seed: int = SEED) -> dict[str, np.ndarray]:
@@ -146,8 +152,8 @@ def measure(model, kit_dir: str | Path) -> dict:
     return real_section(
         KIT,
         {"rule": f"kits.split_indices stratified on label x known-real x has-drb, seed {SEED}, 60/20/20; "
-                 "train: fine-tuning and the baseline; val: early stopping and temperature; test: this section "
-                 "only. Scored: test alerts with a drb (rb-only alerts never scored)",
+                 "train: training and the baseline; val: temperature (see the card's training section); test: "
+                 "this section only. Scored: test alerts with a drb (rb-only alerts never scored)",
          **counts, "test_scored": int(len(te)), "test_bogus": int((y == 0).sum()), "test_known_real": int(known.sum())},
         metrics,
         {"method": BASELINE, "n_train": counts["train"], "metrics": base},
