@@ -182,12 +182,15 @@ RECIPES: dict[str, Recipe] = {
                n_train=20000, n_val=2000, n_test=4000, seed=3, epochs=150, batch=256, lr=1e-3, patience=25,
                real_kit="sdss_photoz",
                real={"members": 5, "epochs": 200, "lr": 1e-3, "batch": 128, "pct_start": 0.3, "qso_weight": 4,
-                     "noise": 0.0, "refit_normalisation": True, "knn": 30},
+                     "noise": 0.0, "refit_normalisation": True, "fit": "train+val",
+                     "cv": {"folds": 5, "space": ["r+colours", "colours"], "k": [5, 10, 20, 30],
+                            "bw": [0.25, 0.5, 1.0], "gate": ["qso_fraction", "qso_majority"], "gate_k": [10, 30],
+                            "point": ["mode", "median"]}},
                description="Photometric redshift PDFs (an ensemble of 6-component Gaussian mixture density "
                            "networks) from ugriz magnitudes and errors of stars, galaxies and QSOs: pretrained on "
                            "simulations, adapted to real SDSS DR14 photometry; in QSO colour space the PDF leans on "
-                           "a classical component (the k-NN KDE of the 30 nearest real SDSS training objects, "
-                           "gated by their QSO fraction).",
+                           "a classical component (the k-NN KDE of the nearest real SDSS training objects, gated "
+                           "by their QSO fraction; settings chosen by cross-validation on the training rows).",
                targets={}),
         Recipe("photoz_sim", "photoz", "photoz-mdn",
                {"net": "mdn", "n_in": 10, "hidden": [128, 128, 128], "k": 6},

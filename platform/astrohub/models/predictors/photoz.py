@@ -7,11 +7,13 @@ All preprocessing (colours, error features, the card's normalisation) happens he
 magnitude / colour / error ranges the model was trained on are flagged in ``ood`` / ``ood_reason``.
 
 A card whose ``arch`` has a ``knn`` entry adds a classical component to every PDF (:class:`NeighbourKDE`): the
-Gaussian KDE of the redshifts of the k nearest training objects (r + 4 colours), weighted by the fraction q of
-those neighbours that are spectroscopic QSOs, the network's mixture by 1 - q. Where the neighbours are galaxies
-or stars (q = 0) the PDF is the network's alone; in QSO colour space, where the network's mode is often on the
-wrong branch of a colour-redshift degeneracy, the neighbours' redshifts take over. Its training rows ship in
-the weights file (``knn.*`` tensors).
+Gaussian KDE of the redshifts of the k nearest training objects (r + 4 colours, or the colours alone), weighted
+by q from the fraction of spectroscopic QSOs among the nearest objects (the fraction itself, or 1 where QSOs
+are the majority), the network's mixture by 1 - q. Where the neighbours are galaxies or stars (q = 0) the PDF
+is the network's alone; in QSO colour space, where the network's mode is often on the wrong branch of a
+colour-redshift degeneracy, the neighbours' redshifts take over. Its training rows ship in the weights file
+(``knn.*`` tensors). ``PhotoZPrediction.point(card["outputs"]["point_estimate"])`` is the card's point estimate
+(``z_mode`` or ``z_median``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ class PhotoZPrediction:
                                 ood=None if self.ood is None else self.ood[idx],
                                 ood_reason=None if self.ood_reason is None else [self.ood_reason[i] for i in idx])
 
+    @property
+    def z_median(self) -> np.ndarray:
+        """PDF medians [N] (:func:`pdf_medians`)."""
+        return pdf_medians(self)
+
+    def point(self, estimate: str = "mode") -> np.ndarray:
+        """The point estimates [N] a card names (``outputs.point_estimate``): "z_mode ..." / "mode" or
+        "z_median ..." / "median"."""
+        name = estimate.split()[0].removeprefix("z_")
+        if name not in ("mode", "median"):
+            raise ValueError(f"unknown point estimate {estimate!r}: mode or median")
+        return self.z_mode if name == "mode" else self.z_median
+
     def pdf(self, grid) -> np.ndarray:
         """PDFs [N, G] on redshift ``grid``."""
         g = np.asarray(grid, float)[None, :, None]
@@ -87,34 +102,59 @@ def build_net(arch: dict) -> nn.Module:
 
 
 KNN_PREFIX = "knn."
+KNN_SPACES = ("r+colours", "colours")
+KNN_GATES = ("qso_fraction", "qso_majority")
 
 
-def knn_features(mags) -> np.ndarray:
-    """r and the four adjacent colours of magnitudes [N, 5] (u g r i z): the neighbour search space."""
+def knn_features(mags, space: str = "r+colours") -> np.ndarray:
+    """The neighbour search space of magnitudes [N, 5] (u g r i z): r and the four adjacent colours
+    (``space="r+colours"``) or the four colours alone (``"colours"``)."""
+    if space not in KNN_SPACES:
+        raise ValueError(f"unknown neighbour space {space!r}; one of {', '.join(KNN_SPACES)}")
     mags = np.asarray(mags, np.float64)
-    return np.concatenate([mags[:, 2:3], mags[:, :-1] - mags[:, 1:]], 1)
+    colours = mags[:, :-1] - mags[:, 1:]
+    return np.concatenate([mags[:, 2:3], colours], 1) if space == "r+colours" else colours
 
 
-def knn_state(mags, redshift, qso) -> dict[str, torch.Tensor]:
-    """The ``knn.*`` tensors of a :class:`NeighbourKDE` over training rows: their r + colours, standardisation,
-    spectroscopic redshifts and QSO flags."""
-    f = knn_features(mags)
+def knn_state(mags, redshift, qso, space: str = "r+colours") -> dict[str, torch.Tensor]:
+    """The ``knn.*`` tensors of a :class:`NeighbourKDE` over training rows: their features in ``space``,
+    standardisation, spectroscopic redshifts and QSO flags."""
+    f = knn_features(mags, space)
     return {KNN_PREFIX + "features": torch.from_numpy(f), KNN_PREFIX + "mean": torch.from_numpy(f.mean(0)),
             KNN_PREFIX + "std": torch.from_numpy(f.std(0)),
             KNN_PREFIX + "redshift": torch.from_numpy(np.asarray(redshift, np.float64)),
             KNN_PREFIX + "qso": torch.from_numpy(np.asarray(qso, np.float64))}
 
 
-class NeighbourKDE:
-    """The classical component of a photo-z PDF: for each object, its ``k`` nearest training objects in
-    standardised r + colours; their redshifts as Gaussian kernels (bandwidth max(0.5 std k^-0.2, 0.005), as the
-    kit's k-NN baseline) and the fraction ``q`` of them that are QSOs (the gate)."""
+def kde_bandwidth(nz, factor: float = 0.5) -> np.ndarray:
+    """Kernel widths [N, 1] of neighbour redshifts ``nz`` [N, k]: max(factor x std x k^-0.2, 0.005)."""
+    return np.maximum(factor * nz.std(1, keepdims=True) * nz.shape[1] ** -0.2, 0.005)
 
-    def __init__(self, tensors: dict[str, torch.Tensor], k: int):
+
+def gate_of(qso_fraction, gate: str = "qso_fraction") -> np.ndarray:
+    """The weight q of the neighbour component from the QSO fraction of the gating neighbours: the fraction
+    itself (``"qso_fraction"``) or 1 where QSOs are at least half of them, else 0 (``"qso_majority"``)."""
+    if gate not in KNN_GATES:
+        raise ValueError(f"unknown gate {gate!r}; one of {', '.join(KNN_GATES)}")
+    qf = np.asarray(qso_fraction, np.float64)
+    return qf if gate == "qso_fraction" else (qf >= 0.5).astype(np.float64)
+
+
+class NeighbourKDE:
+    """The classical component of a photo-z PDF. ``spec`` (the card's ``arch["knn"]``): for each object its
+    ``k`` nearest training objects in the standardised ``space`` (default r + 4 colours); their redshifts as
+    Gaussian kernels (bandwidth max(``bw`` x std x k^-0.2, 0.005), ``bw`` default 0.5 as the kit's k-NN
+    baseline); the weight q from the QSO fraction of its ``gate_k`` nearest (default k) by ``gate``
+    (:func:`gate_of`, default the fraction itself)."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor], spec: dict):
         from scipy.spatial import cKDTree
 
         t = {name[len(KNN_PREFIX):]: v.double().numpy() for name, v in tensors.items()}
-        self.k, self.mean, self.std = int(k), t["mean"], t["std"]
+        self.k, self.gate_k = int(spec["k"]), int(spec.get("gate_k", spec["k"]))
+        self.space, self.gate, self.bw = spec.get("space", "r+colours"), spec.get("gate", "qso_fraction"), \
+            float(spec.get("bw", 0.5))
+        self.mean, self.std = t["mean"], t["std"]
         self.z, self.qso = t["redshift"], t["qso"]
         self.tree = cKDTree((t["features"] - self.mean) / self.std)
 
@@ -122,11 +162,12 @@ class NeighbourKDE:
         """(q [N, 1], neighbour redshifts [N, k], bandwidths [N, 1]) of magnitudes [N, 5]."""
         if len(mags) == 0:
             return np.zeros((0, 1)), np.zeros((0, self.k)), np.zeros((0, 1))
-        _, idx = self.tree.query((knn_features(mags) - self.mean) / self.std, k=self.k)
-        idx = idx.reshape(len(mags), self.k)
-        nz = self.z[idx]
-        bw = np.maximum(0.5 * nz.std(1, keepdims=True) * self.k ** -0.2, 0.005)
-        return self.qso[idx].mean(1, keepdims=True), nz, bw
+        n = max(self.k, self.gate_k)
+        _, idx = self.tree.query((knn_features(mags, self.space) - self.mean) / self.std, k=n)
+        idx = idx.reshape(len(mags), n)
+        nz = self.z[idx[:, :self.k]]
+        q = gate_of(self.qso[idx[:, :self.gate_k]].mean(1, keepdims=True), self.gate)
+        return q, nz, kde_bandwidth(nz, self.bw)
 
 
 class PhotoZ(SeriesPredictor):
@@ -137,7 +178,7 @@ class PhotoZ(SeriesPredictor):
         self.device = device_of(device)
         self.net = build_net(card["arch"])
         knn = {k: v for k, v in state.items() if k.startswith(KNN_PREFIX)}
-        self.knn = NeighbourKDE(knn, card["arch"]["knn"]["k"]) if card["arch"].get("knn") else None
+        self.knn = NeighbourKDE(knn, card["arch"]["knn"]) if card["arch"].get("knn") else None
         self.net.load_state_dict({k: v for k, v in state.items() if not k.startswith(KNN_PREFIX)})
         self.net.to(self.device).eval()
 
@@ -165,9 +206,7 @@ class PhotoZ(SeriesPredictor):
         logw, mu, log_s = (np.concatenate(z) for z in zip(*parts))
         w, s = np.exp(logw), np.exp(log_s)
         if self.knn is not None:  # the gated neighbour KDE joins the mixture (module docstring)
-            q, nz, bw = self.knn(mags)
-            w = np.concatenate([w * (1 - q), np.broadcast_to(q / self.knn.k, nz.shape)], 1)
-            mu, s = np.concatenate([mu, nz], 1), np.concatenate([s, np.broadcast_to(bw, nz.shape)], 1)
+            w, mu, s = with_neighbours(w, mu, s, *self.knn(mags))
         mean = (w * mu).sum(1)
         std = np.sqrt(np.maximum((w * (s ** 2 + mu ** 2)).sum(1) - mean ** 2, 0))
         ood, why = PH.ood_flags(mags, errs, self.card["inputs"].get("ranges"), self.bands)
@@ -175,19 +214,43 @@ class PhotoZ(SeriesPredictor):
         res.z_mode[:] = self._modes(res)
         return res
 
-    def _modes(self, res: PhotoZPrediction, chunk: int = 2000) -> np.ndarray:
-        """PDF peaks: the best of a 1200-point grid over -0.05..z_max, refined on a 0.1x finer local grid."""
-        z_max = float(self.card["outputs"].get("z_max", 4.0))
-        grid = np.linspace(-0.05, z_max, 1200)
-        step = grid[1] - grid[0]
-        out = np.empty(len(res.z_mean))
-        for i in range(0, len(out), chunk):
-            part = res.select(slice(i, i + chunk))
-            coarse = grid[np.argmax(part.pdf(grid), 1)]
-            fine = coarse[:, None] + np.linspace(-step, step, 21)[None]
-            dens = _mixture_pdf_rows(part, fine)
-            out[i:i + chunk] = fine[np.arange(len(fine)), np.argmax(dens, 1)]
-        return out
+    def _modes(self, res: PhotoZPrediction) -> np.ndarray:
+        return pdf_modes(res, float(self.card["outputs"].get("z_max", 4.0)))
+
+
+def with_neighbours(w, mu, s, q, nz, bw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mixture (``w``, ``mu``, ``s`` [N, K]) x (1 - ``q``) joined by the neighbour kernels (redshifts
+    ``nz`` [N, k], widths ``bw`` [N, 1]) x ``q`` / k: [N, K + k] each."""
+    return (np.concatenate([w * (1 - q), np.broadcast_to(q / nz.shape[1], nz.shape)], 1),
+            np.concatenate([mu, nz], 1), np.concatenate([s, np.broadcast_to(bw, nz.shape)], 1))
+
+
+def pdf_modes(res: PhotoZPrediction, z_max: float = 4.0, chunk: int = 2000) -> np.ndarray:
+    """PDF peaks: the best of a 1200-point grid over -0.05..z_max, refined on a 0.1x finer local grid."""
+    grid = np.linspace(-0.05, z_max, 1200)
+    step = grid[1] - grid[0]
+    out = np.empty(len(res.z_mean))
+    for i in range(0, len(out), chunk):
+        part = res.select(slice(i, i + chunk))
+        coarse = grid[np.argmax(part.pdf(grid), 1)]
+        fine = coarse[:, None] + np.linspace(-step, step, 21)[None]
+        dens = _mixture_pdf_rows(part, fine)
+        out[i:i + chunk] = fine[np.arange(len(fine)), np.argmax(dens, 1)]
+    return out
+
+
+def pdf_medians(res: PhotoZPrediction, z_max: float = 4.0, chunk: int = 2000) -> np.ndarray:
+    """PDF medians: the CDF on a 1200-point grid over -0.05..z_max, interpolated linearly at 0.5 (to within a
+    grid step, 0.0034, where a PDF is narrower than that)."""
+    grid = np.linspace(-0.05, z_max, 1200)
+    out = np.empty(len(res.z_mean))
+    for i in range(0, len(out), chunk):
+        cdf = res.select(slice(i, i + chunk)).cdf(grid)
+        j = np.clip((cdf < 0.5).sum(1), 1, len(grid) - 1)
+        rows = np.arange(len(cdf))
+        c0, c1 = cdf[rows, j - 1], cdf[rows, j]
+        out[i:i + chunk] = grid[j - 1] + (0.5 - c0) / np.maximum(c1 - c0, 1e-12) * (grid[j] - grid[j - 1])
+    return out
 
 
 def _mixture_pdf_rows(p: PhotoZPrediction, z) -> np.ndarray:

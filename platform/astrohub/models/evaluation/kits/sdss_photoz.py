@@ -4,8 +4,10 @@ redshift), the development half of a SkyServer PhotoObj x SpecObj query (see the
 The file has no magnitude errors; like the held-out evaluation we assign the simulator's error model
 ``sqrt(0.01^2 + (0.2 * 10^(0.4 (m - m5)))^2)`` with 5-sigma depths 22.0 / 22.2 / 22.2 / 21.3 / 20.5.
 ``split`` cuts the kit, stratified by spectroscopic class, into train / val / test (60 / 20 / 20, seed
-:data:`SPLIT_SEED`); ``measure`` scores a photo-z model on the test split only, per class (galaxies, QSOs,
-stars, all) with 95% bootstrap intervals, next to a k-NN and a random forest trained on the train split.
+:data:`SPLIT_SEED`); ``photoz_mdn`` trains on train + val (:data:`FIT_SPLITS`; its options chosen by
+cross-validation inside those rows, :func:`cv_folds`). ``measure`` scores a photo-z model on the test split
+only, per class (galaxies, QSOs, stars, all) with 95% bootstrap intervals, next to a k-NN and a random forest
+trained on the same train + val rows.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ TARGETS = {"galaxy": {"sigma_nmad_max": 0.020, "sigma_nmad_below": "knn", "outli
            "qso": {"outlier_fraction_below": "knn"}}
 N_BOOT = 300
 KNN_K = 30
+FIT_SPLITS = ("train", "val")  # the rows the model (and so the baselines beside it) trains on
+CV_FOLDS = 5
 
 
 def error_model(mags) -> np.ndarray:
@@ -65,6 +69,23 @@ def load(kit_dir: str | Path) -> dict[str, np.ndarray]:
 def split(data: dict, seed: int = SPLIT_SEED, fractions=FRACTIONS) -> dict[str, np.ndarray]:
     """Row indices of the train / val / test splits, stratified by spectroscopic class."""
     return split_indices(data["classes"], seed, fractions)
+
+
+def fit_rows(parts: dict) -> np.ndarray:
+    """The sorted row indices of :data:`FIT_SPLITS` (train + val): what the model and the baselines train on."""
+    return np.sort(np.concatenate([parts[k] for k in FIT_SPLITS]))
+
+
+def cv_folds(labels, n_folds: int = CV_FOLDS, seed: int = SPLIT_SEED) -> np.ndarray:
+    """Fold number [N] (0..n_folds-1) of each row of ``labels``, stratified by class: each class is shuffled
+    with ``seed`` and dealt round-robin, so every fold holds ~1/n_folds of each class."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(labels), int)
+    for c in sorted(set(labels.tolist()), key=str):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        fold[idx] = np.arange(len(idx)) % n_folds
+    return fold
 
 
 def subset(data: dict, idx) -> dict[str, np.ndarray]:
@@ -113,24 +134,35 @@ def by_class(labels, cdf, z_point, z_true) -> dict:
 
 def baselines(tr: dict, te: dict, seed: int = 0, k: int = KNN_K) -> dict:
     """k-NN (k=30 on standardised r + colours; PDF = Gaussian KDE of the neighbours' redshifts, point = their
-    median) and a random forest (200 trees), both trained on the kit's train split, scored on ``te``."""
-    from scipy.special import ndtr
+    median) and a random forest (200 trees), both trained on ``tr`` (the model's rows: train + val), scored
+    on ``te``."""
     from sklearn.ensemble import RandomForestRegressor
+
+    cdf, point = knn_predict(tr, te, k)
+    ftr, fte, z = baseline_features(tr["mags"]), baseline_features(te["mags"]), tr["redshift"]
+    rf = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, n_jobs=2, random_state=seed).fit(ftr, z)
+    return {"method": f"trained on the kit's train + val splits, the rows the model trained on ({len(z)} rows): "
+                      f"k-NN (k={k}, standardised r + 4 colours; PDF = Gaussian KDE of the neighbours' redshifts, "
+                      "point = their median) and a random forest (200 trees, min 2 per leaf) on r + 4 colours",
+            "knn": by_class(te["labels"], cdf, point, te["redshift"]),
+            "random_forest": by_class(te["labels"], None, rf.predict(fte), te["redshift"])}
+
+
+def knn_predict(tr: dict, te: dict, k: int = KNN_K) -> tuple[np.ndarray, np.ndarray]:
+    """The k-NN baseline trained on ``tr``, on ``te``: (CDFs [N, len(Z_GRID)], point = median of the k
+    neighbours' redshifts). Neighbours in standardised r + 4 colours; kernels of width max(0.5 std k^-0.2,
+    0.005)."""
+    from scipy.special import ndtr
     from sklearn.neighbors import NearestNeighbors
 
     ftr, fte = baseline_features(tr["mags"]), baseline_features(te["mags"])
     mu, sd = ftr.mean(0), ftr.std(0)
-    z = tr["redshift"]
     idx = NearestNeighbors(n_neighbors=k).fit((ftr - mu) / sd).kneighbors((fte - mu) / sd, return_distance=False)
-    nz = z[idx]
+    nz = tr["redshift"][idx]
     bw = np.maximum(0.5 * nz.std(1, keepdims=True) * k ** -0.2, 0.005)
-    cdf = np.stack([ndtr((Z_GRID[None] - nz[i][:, None]) / bw[i]).mean(0) for i in range(len(nz))])
-    rf = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, n_jobs=2, random_state=seed).fit(ftr, z)
-    return {"method": f"trained on the kit's train split ({len(z)} rows): k-NN (k={k}, standardised r + 4 colours; "
-                      "PDF = Gaussian KDE of the neighbours' redshifts, point = their median) and a random forest "
-                      "(200 trees, min 2 per leaf) on r + 4 colours",
-            "knn": by_class(te["labels"], cdf, np.median(nz, 1), te["redshift"]),
-            "random_forest": by_class(te["labels"], None, rf.predict(fte), te["redshift"])}
+    cdf = np.stack([ndtr((Z_GRID[None] - nz[i][:, None]) / bw[i]).mean(0) for i in range(len(nz))]) if len(nz) \
+        else np.zeros((0, len(Z_GRID)))
+    return cdf, np.median(nz, 1)
 
 
 def targets_met(metrics: dict, baseline: dict) -> dict:
@@ -144,13 +176,15 @@ def targets_met(metrics: dict, baseline: dict) -> dict:
 
 def measure(model, kit_dir: str | Path) -> dict:
     """The card's ``real`` section of photo-z ``model``, measured now on the kit's test split (never used to
-    train, early-stop, calibrate or select), next to the k-NN and random forest trained on its train split."""
+    train, early-stop, calibrate or select), next to the k-NN and random forest trained on the rows the model
+    trained on (train + val)."""
     data = load(kit_dir)
     parts = split(data)
-    tr, te = subset(data, parts["train"]), subset(data, parts["test"])
+    tr, te = subset(data, fit_rows(parts)), subset(data, parts["test"])
     res = model.predict(te["mags"], te["errors"])
-    metrics = {"split": "test", "point_estimate": "PDF mode",
-               **by_class(te["labels"], res.cdf(Z_GRID), res.z_mode, te["redshift"]),
+    estimate = model.card["outputs"].get("point_estimate", "z_mode")
+    metrics = {"split": "test", "point_estimate": f"PDF {estimate.split()[0].removeprefix('z_')}",
+               **by_class(te["labels"], res.cdf(Z_GRID), res.point(estimate), te["redshift"]),
                "ood_fraction": float(np.mean(res.ood)) if res.ood is not None else None}
     base = baselines(tr, te)
     met = targets_met(metrics, base)
