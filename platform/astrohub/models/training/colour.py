@@ -5,12 +5,16 @@ The kit (``recipe.real_kit``, e.g. ``galaxyzoo1_jpeg``) is split once, stratifie
 augmentation (any rotation, flips, zoom, shifts, per-band gain and brightness jitter) and class-balanced sampling;
 early stopping and the temperature calibration use the VAL split only; the TEST split is touched once, at the end,
 through the same ``measure`` that ``astrohub eval`` and the tests run from the shipped weights, to fill the card's
-``real`` section (with the random forest trained on the TRAIN split). There is no simulator.
+``real`` section (with the random forest trained on the same rows as the shipped weights). There is no simulator.
+With ``final_fit: "train+val"`` that is stage 1: its val logits give the card's val figures and the temperature,
+then (stage 2) the same members, from the same seeds, are refitted on TRAIN + VAL for the recipe's full epoch count
+without early stopping, and ship with stage 1's temperature.
 
 Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px the network sees, its centre),
 ``balance`` (sampling weight of a class ~ n_class ** -balance), ``rotate`` (degrees), ``zoom`` (max |log zoom|),
 ``shift`` (px), ``gain`` (per-band log-gain std), ``bright`` (max |log brightness|), ``label_smoothing``,
-``weight_decay``, ``members`` (seeds averaged in one network), ``selection_note`` (when earlier design choices
+``weight_decay``, ``members`` (seeds averaged in one network), ``final_fit`` ("train", the default, or
+"train+val": the two-stage refit above), ``selection_note`` (when earlier design choices
 also looked at the test split: the card's ``real`` says so with ``selection_on_kit``, and validated_on_real is
 false).
 """
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -52,7 +58,7 @@ def kit_frames(kit, data: dict, size: int, progress: bool = False) -> np.ndarray
     if path.is_file():
         return np.load(path)["frames"]
     fr, _ = prepare(data["paths"], size, kit.KIT, progress)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # concurrent runs each write their own, then one wins
     np.savez(tmp, frames=fr)
     tmp.replace(path)
     return fr
@@ -142,35 +148,62 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
                 weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes)
     n_members = int(cfg.get("members", 1))
-    states, runs = [], []
-    for k in range(n_members):  # member k: the same recipe from seed + k
-        seed = recipe.seed + k
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        net = nets.build(recipe.arch).to(dev)
+    final = cfg.get("final_fit", "train")
+    if final not in ("train", "train+val"):
+        raise ValueError(f"{recipe.name}: real['final_fit'] must be 'train' or 'train+val', got {final!r}")
+
+    def members(rows, check, stage: str):
+        """``n_members`` networks (seeds ``recipe.seed + k``) trained on kit rows ``rows``; ``check``: the
+        validation of :func:`fit` (None: no early stopping, the last weights are kept)."""
+        states, runs = [], []
+        for k in range(n_members):
+            seed = recipe.seed + k
+            torch.manual_seed(seed)
+            np.random.seed(seed)
+            net = nets.build(recipe.arch).to(dev)
+            if dev.type == "cpu":
+                net = net.to(memory_format=torch.channels_last)
+            g = torch.Generator().manual_seed(seed)
+            batches = colour_batches(frames[rows], y[rows], crop, mean, std, recipe.batch, g, dev, cfg,
+                                     len(kit.CLASSES))
+            p = plan if check is not None else replace(plan, patience=None)
+            runs.append(fit(net, batches, check, p, progress=opts.progress,
+                            desc=recipe.name + stage + (f" member {k + 1}/{n_members}" if n_members > 1 else "")))
+            states.append({n: v.detach().cpu() for n, v in net.state_dict().items()})
+        return combine(states), runs
+
+    def combine(states):
+        if n_members == 1:
+            net = nets.build(recipe.arch).to(dev)
+            net.load_state_dict(states[0])
+        else:  # one network averaging the members' logits (nets.images.EnsembleClassifier)
+            net = nets.build(arch).to(dev)
+            net.load_state_dict(nets.images.EnsembleClassifier.merge(states))
         if dev.type == "cpu":
             net = net.to(memory_format=torch.channels_last)
-        g = torch.Generator().manual_seed(seed)
-        batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, len(kit.CLASSES))
-        runs.append(fit(net, batches, validate, plan, progress=opts.progress,
-                        desc=recipe.name + (f" member {k + 1}/{n_members}" if n_members > 1 else "")))
-        states.append({n: v.detach().cpu() for n, v in net.state_dict().items()})
+        return net.eval()
+
     arch = dict(recipe.arch)
-    if n_members > 1:  # one network averaging the members' logits (nets.images.EnsembleClassifier)
+    if n_members > 1:
         arch = {"net": "ensemble", "members": [dict(recipe.arch)] * n_members, "n_out": recipe.arch["n_out"],
                 "in_ch": 3, "dropout": recipe.arch.get("dropout", 0.3)}
-        net = nets.build(arch).to(dev)
-        net.load_state_dict(nets.images.EnsembleClassifier.merge(states))
-        if dev.type == "cpu":
-            net = net.to(memory_format=torch.channels_last)
-    net.eval()
+    # stage 1: train split, early stopping on val; its val logits give the val figures and the temperature
+    net, runs = members(tr, validate, " (train split)" if final == "train+val" else "")
     lg_val = tta_mean(net, xva, dev, 256, recipe.tta)
     T = fit_temperature(lg_val, yva)
+    pred_val = lg_val.argmax(1).numpy()
+    val = {"accuracy": float((pred_val == yva).mean()),
+           "macro_recall": float(np.mean([np.mean(pred_val[yva == k] == k) for k in np.unique(yva)])),
+           "n": int(len(va)), "model": "the train-split weights (stage 1)" if final == "train+val" else "the weights"}
+    fitted, final_runs = tr, []
+    if final == "train+val":  # stage 2: the same recipe on train + val, a fixed epoch count, stage 1's temperature
+        fitted = np.sort(np.concatenate([tr, va]))
+        net, final_runs = members(fitted, None, " (train+val)")
 
     from ..evaluation import metrics as M
 
     pv_raw, pv = F.softmax(lg_val, 1).numpy(), F.softmax(lg_val / T, 1).numpy()
-    stats = colour_stats(_served_hw(data, tr), frames[tr], crop)
+    stats = colour_stats(_served_hw(data, fitted), frames[fitted], crop)
     card = {
         "name": recipe.name, "version": VERSION, "kind": recipe.kind, "task": recipe.task,
         "modality": "colour", "description": recipe.description,
@@ -194,30 +227,43 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                         "augmentation inside the predictor)" if recipe.tta else ""),
                     "uncertainty": "std of the predicted class probability over 20 MC-dropout samples",
                     "ood": "per image: stamp size or shape, colour, sky level or central light outside "
-                           "inputs.ranges (the training split's)"},
+                           "inputs.ranges (" + ("the train + val rows'" if final == "train+val"
+                                                 else "the training split's") + ")"},
         "arch": arch,
         "n_params": int(sum(p.numel() for p in net.parameters())),
         "flops_per_image": nets.flops_per_image(net, (3, crop, crop)),
-        "calibration": {"method": f"temperature scaling on the {recipe.real_kit} val split", "temperature": T,
+        "calibration": {"method": f"temperature scaling on the {recipe.real_kit} val split" + (
+                            " (out-of-sample logits of the same recipe trained on the train split only, stage 1; the "
+                            "shipped train+val weights use that temperature)" if final == "train+val" else ""),
+                        "temperature": T,
                         "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)},
         "training": {
             "simulator": None, "simulator_note": "none: trained on real images only (no simulated pretraining)",
-            "data": f"real kit {recipe.real_kit} ({where.name}): train split", "seed": recipe.seed,
+            "data": f"real kit {recipe.real_kit} ({where.name}): "
+                    + ("train + val splits" if final == "train+val" else "train split"), "seed": recipe.seed,
             "split_seeds": {"kit_split": kit.SPLIT_SEED}, "split_note": "one stratified 60/20/20 split of the kit's "
-            "rows (disjoint objects): train fits, val early-stops and calibrates, test only fills the card",
-            "n_train": int(len(tr)), "n_val": int(len(va)), "n_test": int(len(idx["test"])),
-            "epochs_run": int(sum(len(r.history) for r in runs)), "members": n_members,
+            "rows (disjoint objects): train fits, val early-stops and calibrates, test only fills the card" + (
+                "; the shipped weights are then refitted on train + val with the epochs and temperature fixed "
+                "in stage 1 (val figures: stage 1's)" if final == "train+val" else ""),
+            "n_train": int(len(fitted)), "n_val": int(len(va)), "n_test": int(len(idx["test"])),
+            "final_fit": final, "val": val,
+            "epochs_run": int(sum(len(r.history) for r in runs + final_runs)), "members": n_members,
             "best_epoch": runs[0].best_epoch if n_members == 1 else [r.best_epoch for r in runs],
             "stopped": runs[0].stopped if n_members == 1 else [r.stopped for r in runs],
             "batch": recipe.batch, "lr": recipe.lr,
             "optimizer": f"AdamW (weight decay {plan.weight_decay:g}) + one-cycle over {epochs} epochs, "
                          f"early stopping on {plan.monitor} (patience {recipe.patience})"
                          + (f"; {n_members} members from seeds {recipe.seed}..{recipe.seed + n_members - 1}, "
-                            "their logits averaged (one ensemble network)" if n_members > 1 else ""),
+                            "their logits averaged (one ensemble network)" if n_members > 1 else "")
+                         + ("; then (stage 2) the same members retrained on train + val for the full "
+                            f"{epochs} epochs without early stopping (last weights kept)" if final == "train+val"
+                            else ""),
             "augmentation": f"any rotation, flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
                             f"px, per-band log-gain std {cfg.get('gain', 0)}, brightness exp(+-{cfg.get('bright', 0)})",
             "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)",
             "settings": cfg, "history": runs[0].history if n_members == 1 else [r.history for r in runs],
+            **({"history_train_val": [[{k: e[k] for k in ("epoch", "train_loss", "steps", "minutes")}
+                                       for e in r.history] for r in final_runs]} if final_runs else {}),
         },
         "targets": dict(kit.TARGETS),
         "reproduce": f"astrohub train {recipe.name} [--data DIR]",

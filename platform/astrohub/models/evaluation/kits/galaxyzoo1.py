@@ -100,7 +100,8 @@ def random_forest(frames: np.ndarray, y: np.ndarray, seed: int = SPLIT_SEED):
 
 def measure(model, kit_dir: str | Path, batch_size: int = 64, progress: bool = False) -> dict:
     """The card's ``real`` section of a colour classifier ``model`` (``predict(paths)``) measured now on the kit's
-    TEST split: the JPEG files passed by path, as served; the random forest trained on the TRAIN split."""
+    TEST split: the JPEG files passed by path, as served; the random forest trained on the rows the model's
+    weights were fitted on (the TRAIN split, or TRAIN + VAL when its card's ``training.final_fit`` says so)."""
     from ...inputs.colour import prepare
 
     data = load(kit_dir)
@@ -114,18 +115,23 @@ def measure(model, kit_dir: str | Path, batch_size: int = 64, progress: bool = F
         ood.append(pr.ood)
     p, ood = np.concatenate(probs), np.concatenate(ood)
     metrics = {"split": "test", **report(y[te], p, model.class_names), "ood_fraction": float(ood.mean())}
-    tr_frames = prepare([paths[j] for j in idx["train"]], BASELINE_FRAME, KIT, progress)[0]
+    both = getattr(model, "card", {}).get("training", {}).get("final_fit") == "train+val"
+    rows = np.sort(np.concatenate([idx["train"], idx["val"]])) if both else idx["train"]
+    tr_frames = prepare([paths[j] for j in rows], BASELINE_FRAME, KIT, progress)[0]
     te_frames = prepare([paths[j] for j in te], BASELINE_FRAME, KIT, progress)[0]
-    rf = random_forest(tr_frames, y[idx["train"]])
+    rf = random_forest(tr_frames, y[rows])
     baseline = {"method": "random forest (300 trees, balanced class weights) on simple pixel features of the "
                           "central half of each stamp at 64x64 px (per band 8x8 block means, central 8x8 pixels, "
-                          "flux, peak, minimum, second moments; band ratios), trained on the kit's train split",
-                "n_train": int(len(idx["train"])),
+                          "flux, peak, minimum, second moments; band ratios), trained on the kit's "
+                          + ("train + val splits (the rows the model saw)" if both else "train split"),
+                "n_train": int(len(rows)),
                 "metrics": {"split": "test", **report(y[te], rf.predict_proba(baseline_features(te_frames)))}}
     counts = {k: int(len(v)) for k, v in idx.items()}
     split_info = {**counts, "seed": SPLIT_SEED, "fractions": [0.6, 0.2, 0.2],
                   "rule": "astrohub.models.evaluation.kits.split_indices(labels, seed=17): stratified by class; "
-                          "train fits the weights, val early-stops and calibrates, test is used only here",
+                          "train fits the weights, val early-stops and calibrates" + (
+                              " (then the weights are refitted on train + val)" if both else "")
+                          + ", test is used only here",
                   "per_class_test": {c: int((y[te] == k).sum()) for k, c in enumerate(CLASSES)}}
     met = {k: bool(metrics[k] >= v and metrics[k] > baseline["metrics"][k]) for k, v in TARGETS.items()}
     return real_section(KIT, split_info, metrics, baseline, dict(TARGETS), target_met=met,
