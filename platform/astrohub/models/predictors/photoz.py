@@ -66,17 +66,24 @@ class PhotoZPrediction:
         return self.z_mode if name == "mode" else self.z_median
 
     def pdf(self, grid) -> np.ndarray:
-        """PDFs [N, G] on redshift ``grid``."""
-        g = np.asarray(grid, float)[None, :, None]
-        z = (g - self.means[:, None]) / self.sigmas[:, None]
-        return (self.weights[:, None] * np.exp(-0.5 * z ** 2) / (self.sigmas[:, None] * 2.5066282746)).sum(2)
+        """PDFs [N, G] on redshift ``grid`` (summed one component at a time: no [N, G, K] temporary)."""
+        g = np.asarray(grid, float)[None]
+        out = np.zeros((len(self.weights), g.shape[1]))
+        amp = self.weights / (self.sigmas * 2.5066282746)
+        for j in range(self.weights.shape[1]):
+            u = (g - self.means[:, j:j + 1]) / self.sigmas[:, j:j + 1]
+            out += amp[:, j:j + 1] * np.exp(-0.5 * u * u)
+        return out
 
     def cdf(self, grid) -> np.ndarray:
         """CDFs [N, G] on redshift ``grid``."""
         from scipy.special import ndtr
 
-        g = np.asarray(grid, float)[None, :, None]
-        return (self.weights[:, None] * ndtr((g - self.means[:, None]) / self.sigmas[:, None])).sum(2)
+        g = np.asarray(grid, float)[None]
+        out = np.zeros((len(self.weights), g.shape[1]))
+        for j in range(self.weights.shape[1]):
+            out += self.weights[:, j:j + 1] * ndtr((g - self.means[:, j:j + 1]) / self.sigmas[:, j:j + 1])
+        return out
 
 
 class MixtureEnsemble(nn.Module):

@@ -198,6 +198,8 @@ def _method(cfg, sim_w, knn, point, cv, n_rows) -> str:
                  "cross-validation inside the rows trained on (folds stratified by class; each fold's networks "
                  "fine-tuned on the other folds the same way, its neighbours drawn from the other folds): "
                  + cv["rule"] + ". The kit's test split played no part")
+    if cfg.get("selection_note"):
+        text += ". " + cfg["selection_note"]
     return text
 
 
