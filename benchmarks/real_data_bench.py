@@ -44,6 +44,8 @@ def _figure(lead: dict | None) -> dict | None:
 def compare(card: dict, section: dict) -> dict:
     """The shared metric of a card's simulations and a measured real section, with the three figures."""
     real_m, sim_m = section.get("metrics") or {}, card.get("metrics") or {}
+    if not (card.get("training") or {}).get("simulator"):  # trained on real data only: its metrics are not
+        sim_m = {}                                          # a simulation figure (galaxy_zoo)
     leads = cli.real_leads(section, limit=3)
     keys = [(d["key"], d["subset"]) for d in leads] + [(k, None) for k in COMMON]
     key, subset = next(((k, s) for k, s in keys if cli.find_metric(real_m, k, s) and cli.find_metric(sim_m, k, s)),
@@ -114,7 +116,7 @@ def plot(models: dict, path: Path) -> None:
         bars += [(_wrap(k, 14), v, "#1f77b4") for k, v in r["other_references"].items()]
         for x, (_label, fig_, colour) in enumerate(bars):
             if not fig_ or fig_.get("value") is None:
-                ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7)
+                ax.text(x, 0, "none" if x == 0 else "n/a", ha="center", va="bottom", fontsize=7)
                 continue
             v, ci = fig_["value"], fig_.get("ci95")
             yerr = [[max(v - ci[0], 0)], [max(ci[1] - v, 0)]] if ci else None
