@@ -158,3 +158,25 @@ def test_simulated_alerts_are_ztf_like():
     assert 0 < has_nan.mean() < 0.5 and has_nan[b.labels == 1].any()
     assert set(np.unique(b.meta["bogus_type"][b.labels == 0])) >= {0, 1, 2, 4}
     assert 1.2 <= b.meta["psf_fwhm"].min() and b.meta["psf_fwhm"].max() <= 4.5
+
+
+def test_distillation_batches_with_and_without_simulations():
+    """The recipe's batches (and benchmarks/realbogus_cv.py's): soft targets on real alerts, simulated
+    half-batches optional; with none (sim_weight 0) every step is real alerts only."""
+    import torch
+
+    from astrohub.models import nets
+    from astrohub.models.training.realbogus import distil_batches
+
+    g = np.random.default_rng(0)
+    xr, tr = g.normal(size=(64, 3, 32, 32)).astype(np.float32), g.uniform(size=64).astype(np.float32)
+    xs, ys = g.normal(size=(16, 3, 32, 32)).astype(np.float32), g.integers(0, 2, 16)
+    net = nets.build({"net": "cnn", "in_ch": 3, "n_out": 2, "widths": [8, 8, 8, 8]})
+    dev = torch.device("cpu")
+    losses = {}
+    for w, (s_x, s_y) in {0.0: (xs[:0], ys[:0]), 0.5: (xs, ys)}.items():
+        b = distil_batches(xr, tr, s_x, s_y, 32, w, torch.Generator().manual_seed(0), dev)
+        assert len(b) == 2
+        losses[w] = [float(step(net)) for step in b(0)]
+        assert len(losses[w]) == 2 and all(np.isfinite(losses[w]))
+    assert losses[0.0] != losses[0.5]

@@ -326,7 +326,7 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
 
         def step(i):
             ri = perm[i * bs:(i + 1) * bs]
-            si = torch.randint(len(Xs), (bs,), generator=g)
+            si = torch.randint(len(Xs), (bs,), generator=g) if sim_weight else None  # none: real alerts only
 
             def loss(m):
                 out = F.binary_cross_entropy_with_logits(margin(m, _augment(Xr[ri], g)), Tr[ri].to(dev))

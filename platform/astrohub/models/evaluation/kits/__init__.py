@@ -58,6 +58,18 @@ def split_indices(labels, seed: int, fractions=(0.6, 0.2, 0.2)) -> dict[str, np.
     return {k: np.sort(np.concatenate(v)) if v else np.array([], int) for k, v in parts.items()}
 
 
+def cv_folds(labels, n_folds: int, seed: int) -> np.ndarray:
+    """Fold number [N] (0..n_folds-1) of each row of ``labels``, stratified by class: each class is shuffled
+    with ``seed`` and dealt round-robin, so every fold holds ~1/n_folds of each class."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(labels), int)
+    for c in sorted(set(labels.tolist()), key=str):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        fold[idx] = np.arange(len(idx)) % n_folds
+    return fold
+
+
 def measure(name: str, model=None, root: str | Path | None = None) -> dict:
     """The real-data section of zoo model ``name`` measured now, from its weights, on its kit's test split:
     ``{"kit", "split", "metrics", "baseline", ...}`` as the card's ``real`` section has it."""

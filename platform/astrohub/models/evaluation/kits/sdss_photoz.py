@@ -20,6 +20,7 @@ import numpy as np
 from ..metrics import bootstrap_ci
 from ..series_metrics import Z_GRID, pdf_report, point_metrics
 from . import KitError, real_section, split_indices
+from . import cv_folds as _cv_folds
 
 KIT = "sdss_photoz"
 FILE = "sdss_dr14_skyserver_trainhalf.csv"
@@ -77,15 +78,8 @@ def fit_rows(parts: dict) -> np.ndarray:
 
 
 def cv_folds(labels, n_folds: int = CV_FOLDS, seed: int = SPLIT_SEED) -> np.ndarray:
-    """Fold number [N] (0..n_folds-1) of each row of ``labels``, stratified by class: each class is shuffled
-    with ``seed`` and dealt round-robin, so every fold holds ~1/n_folds of each class."""
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    fold = np.empty(len(labels), int)
-    for c in sorted(set(labels.tolist()), key=str):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        fold[idx] = np.arange(len(idx)) % n_folds
-    return fold
+    """:func:`astrohub.models.evaluation.kits.cv_folds` with this kit's defaults."""
+    return _cv_folds(labels, n_folds, seed)
 
 
 def subset(data: dict, idx) -> dict[str, np.ndarray]:
