@@ -387,9 +387,7 @@ def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: floa
     labels = np.asarray(labels, dtype=np.int64)
     if len(labels) != n:
         raise ValueError("labels must have length n")
-    rows = range(n) if rows is None else rows
-    if rows.step != 1 or not (0 <= rows.start <= rows.stop <= n):
-        raise ValueError(f"rows must be a contiguous sub-range of range({n}), got {rows}")
+    rows = _rows(rows, n)
     flux = np.zeros((len(rows), n_points), np.float32)
     err = np.zeros((len(rows), n_points), np.float32)
     meta = {k: np.zeros(len(rows), np.float32) for k in META_KEYS}
@@ -401,15 +399,24 @@ def simulate_lightcurves(n: int, seed: int, n_points: int = 1000, baseline: floa
     return LightCurveBatch(t.astype(np.float32), flux, err, labels[rows.start:rows.stop], list(CLASS_NAMES), meta)
 
 
-def simulate_windows(n: int, seed: int, labels=None, spans=(10.0, 41.0)):
+def _rows(rows: range | None, n: int) -> range:
+    rows = range(n) if rows is None else rows
+    if rows.step != 1 or not (0 <= rows.start <= rows.stop <= n):
+        raise ValueError(f"rows must be a contiguous sub-range of range({n}), got {rows}")
+    return rows
+
+
+def simulate_windows(n: int, seed: int, labels=None, spans=(10.0, 41.0), rows: range | None = None):
     """``n`` curves of varied spans (days; 60% of them 24-30 d, a TESS sector) on the 29.4-min grid, each with
     its own time stamps starting at a random epoch: (list of (time, flux), labels, meta). Object i uses
-    ``default_rng([seed, 17, i])``."""
+    ``default_rng([seed, 17, i])``; ``rows`` (a sub-range of ``range(n)``) simulates only those objects, as
+    :func:`simulate_lightcurves` does."""
     if labels is None:
         labels = np.random.default_rng([int(seed), 17]).choice(4, size=n, p=[0.3, 0.25, 0.25, 0.2])
     labels = np.asarray(labels, dtype=np.int64)
-    curves, meta = [], {k: np.zeros(n, np.float32) for k in META_KEYS + ["span"]}
-    for i in range(n):
+    rows = _rows(rows, n)
+    curves, meta = [], {k: np.zeros(len(rows), np.float32) for k in META_KEYS + ["span"]}
+    for j, i in enumerate(rows):
         rng = np.random.default_rng([int(seed), 17, i])
         span = rng.uniform(24.0, 30.0) if rng.uniform() < 0.6 else rng.uniform(*spans)
         start = rng.uniform(0, 3000)
@@ -418,5 +425,5 @@ def simulate_windows(n: int, seed: int, labels=None, spans=(10.0, 41.0)):
         curves.append((t, f))
         m["span"] = span
         for k in meta:
-            meta[k][i] = m[k]
-    return curves, labels, meta
+            meta[k][j] = m[k]
+    return curves, labels[rows.start:rows.stop], meta

@@ -102,6 +102,12 @@ class EnsembleClassifier(_PooledClassifier):
         return torch.cat([m.embed(x) for m in self.members], dim=1)
 
     @staticmethod
+    def arch(member: dict, n: int) -> dict:
+        """The card ``arch`` of one network averaging ``n`` copies of the classifier ``member``."""
+        return {"net": "ensemble", "members": [dict(member)] * n, "n_out": member["n_out"], "in_ch": member["in_ch"],
+                "dropout": member.get("dropout", 0.3)}
+
+    @staticmethod
     def merge(states: list[dict]) -> dict:
         """State dict of the ensemble of members with state dicts ``states`` (same head shape)."""
         out = {f"members.{i}.{k}": v for i, st in enumerate(states) for k, v in st.items() if not k.startswith("head.")}

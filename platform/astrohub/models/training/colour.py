@@ -183,10 +183,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             net = net.to(memory_format=torch.channels_last)
         return net.eval()
 
-    arch = dict(recipe.arch)
-    if n_members > 1:
-        arch = {"net": "ensemble", "members": [dict(recipe.arch)] * n_members, "n_out": recipe.arch["n_out"],
-                "in_ch": 3, "dropout": recipe.arch.get("dropout", 0.3)}
+    arch = dict(recipe.arch) if n_members == 1 else nets.images.EnsembleClassifier.arch(recipe.arch, n_members)
     # stage 1: train split, early stopping on val; its val logits give the val figures and the temperature
     net, runs = members(tr, validate, " (train split)" if final == "train+val" else "")
     lg_val = tta_mean(net, xva, dev, 256, recipe.tta)

@@ -248,8 +248,7 @@ def _train_classifier(spec, data, dev, epochs, max_minutes, progress, init=None,
         snapshots.append(copy.deepcopy(net.state_dict()))
     arch = spec.arch
     if spec.snapshot_ensemble:  # one network averaging the logits of every stage's best weights
-        arch = {"net": "ensemble", "members": [spec.arch] * len(snapshots), "n_out": spec.arch["n_out"],
-                "in_ch": spec.arch["in_ch"], "dropout": spec.arch.get("dropout", 0.3)}
+        arch = nets.images.EnsembleClassifier.arch(spec.arch, len(snapshots))
         net = nets.build(arch).to(dev)
         net.load_state_dict(nets.images.EnsembleClassifier.merge(snapshots))
         if dev.type == "cpu":

@@ -47,8 +47,7 @@ def train_photoz(spec: Recipe, opts: Options) -> tuple[dict, dict]:
 
 def fit_photoz(spec, data, sizes, kw, opts: Options | None = None):
     tr, va, te = data
-    f = PH.features(tr["mags"].astype(np.float64), tr["errors"].astype(np.float64))
-    norm = {"mean": f.mean(0).tolist(), "std": f.std(0).tolist()}
+    norm = _normalisation(tr)
     xs = [series_inputs("photoz", d, norm) for d in data]
     net = series_nets.build(spec.arch)
     state, log = fit_arrays(net, xs[0], tr["redshift"].astype(np.float32), xs[1], va["redshift"].astype(np.float32),
@@ -138,8 +137,7 @@ def adapt(spec: Recipe, state: dict, norm: dict, kit, kw: dict, sim=None) -> tup
     rows = K.subset(real, fit_idx)
     cv = cross_validate(spec, state, norm, rows, cfg, kw) if cfg.get("cv") else None
     knn, point = (cv["chosen"]["knn"], cv["chosen"]["point"]) if cv else (_knn_spec(cfg["knn"]), cfg["point"])
-    f = PH.features(rows["mags"], rows["errors"])
-    new = {"mean": f.mean(0).tolist(), "std": f.std(0).tolist()} if cfg["refit_normalisation"] else norm
+    new = _normalisation(rows) if cfg["refit_normalisation"] else norm
     start = renormalised(state, norm, new)
     members, logs = fit_members(spec, start, cfg, rows, np.array(new["mean"]), np.array(new["std"]), val=val,
                                 sim=sim, kw=kw)
@@ -230,14 +228,13 @@ def cross_validate(spec: Recipe, state: dict, norm: dict, rows: dict, cfg: dict,
     for f in range(int(grid["folds"])):
         a, b = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
         tr, te = K.subset(rows, a), K.subset(rows, b)
-        ftr = PH.features(tr["mags"], tr["errors"])
-        new = {"mean": ftr.mean(0).tolist(), "std": ftr.std(0).tolist()} if cfg["refit_normalisation"] else norm
+        new = _normalisation(tr) if cfg["refit_normalisation"] else norm
         m0, s0 = np.array(new["mean"]), np.array(new["std"])
         mem, _ = fit_members(spec, renormalised(state, norm, new), cfg, tr, m0, s0, kw=kw,
                              tag=f" cv fold {f + 1}/{grid['folds']}")
         net = MixtureEnsemble(spec.arch, int(cfg["members"]))
         net.load_state_dict(mem)
-        x = torch.from_numpy(((PH.features(te["mags"], te["errors"]) - m0) / s0).astype(np.float32))
+        x = _normalised(te, m0, s0)
         with torch.no_grad():
             logw[b], mu[b], log_s[b] = (t.double().numpy() for t in net(x))
         for sp in grid["space"]:
@@ -316,6 +313,18 @@ def _cv_scores(pred, point, z, labels, fold, cdf=None) -> dict:
     return out
 
 
+def _normalisation(rows: dict) -> dict:
+    """The feature normalisation (per-feature mean and std) of rows ``rows`` (mags, errors)."""
+    f = PH.features(np.asarray(rows["mags"], np.float64), np.asarray(rows["errors"], np.float64))
+    return {"mean": f.mean(0).tolist(), "std": f.std(0).tolist()}
+
+
+def _normalised(rows: dict, mu, sd) -> torch.Tensor:
+    """The network inputs of rows ``rows``: their features standardised with ``mu``, ``sd``, as float32."""
+    f = PH.features(np.asarray(rows["mags"], np.float64), np.asarray(rows["errors"], np.float64))
+    return torch.from_numpy(((f - mu) / sd).astype(np.float32))
+
+
 def _union(a: dict, b: dict) -> dict:
     """Elementwise union of two :func:`~astrohub.models.inputs.photometry.ranges` dicts."""
     return {g: {k: [min(a[g][k][0], b[g][k][0]), max(a[g][k][1], b[g][k][1])] for k in a[g]} for g in a}
@@ -374,21 +383,18 @@ def fit_members(spec: Recipe, start: dict, cfg: dict, rows: dict, mu, sd, *, val
     with its own seed; QSOs weighted ``cfg["qso_weight"]``): with ``val`` each keeps its lowest val-NLL epoch,
     without it the last epoch (a fixed schedule). Returns (``members.{j}.*`` state, per-member logs)."""
     kw = kw or {}
-    x = torch.from_numpy(((PH.features(rows["mags"], rows["errors"]) - mu) / sd).astype(np.float32))
-    y = torch.from_numpy(rows["redshift"].astype(np.float32))
-    w = torch.from_numpy(np.where(rows["labels"] == 2, float(cfg["qso_weight"]), 1.0).astype(np.float32))
+
+    def arrays(d, qso_weight):  # network inputs, redshifts and per-row weights (QSOs: qso_weight) of rows d
+        return (_normalised(d, mu, sd), torch.from_numpy(d["redshift"].astype(np.float32)),
+                torch.from_numpy(np.where(d["labels"] == 2, float(qso_weight), 1.0).astype(np.float32)))
+
+    x, y, w = arrays(rows, cfg["qso_weight"])
     err = torch.from_numpy(rows["errors"].astype(np.float32))
     if val is not None:
-        xva = torch.from_numpy(((PH.features(val["mags"], val["errors"]) - mu) / sd).astype(np.float32))
-        yva = torch.from_numpy(val["redshift"].astype(np.float32))
-        wva = torch.from_numpy(np.where(val["labels"] == 2, float(cfg["qso_weight"]), 1.0).astype(np.float32))
+        xva, yva, wva = arrays(val, cfg["qso_weight"])
     sim_w = float(cfg["sim_weight"]) if sim is not None else 0.0
-    if sim_w > 0:
-        s_tr, s_va = sim
-        xs_tr, xs_va = (torch.from_numpy(((PH.features(d["mags"].astype(np.float64), d["errors"].astype(np.float64))
-                                            - mu) / sd).astype(np.float32)) for d in (s_tr, s_va))
-        ys_tr, ys_va = (torch.from_numpy(d["redshift"].astype(np.float32)) for d in (s_tr, s_va))
-        ones_tr, ones_va = torch.ones(len(ys_tr)), torch.ones(len(ys_va))
+    if sim_w > 0:  # simulated rows weigh 1 whatever their class
+        (xs_tr, ys_tr, ones_tr), (xs_va, ys_va, ones_va) = (arrays(d, 1.0) for d in sim)
     members, logs = {}, []
     for j in range(int(cfg["members"])):
         seed = spec.seed * 1000 + j

@@ -206,16 +206,9 @@ def adapt(spec: Recipe, opts: Options, card: dict, state: dict, data: dict, kdir
     va = parts["val"][kit["has_drb"][parts["val"]]]
     xtr, ytr = prep(tr), kit["label"][tr]
     xva, yva = prep(va), (kit["drb"][va] >= 0.5).astype(np.int64)
-    real_stats = ztf_inputs.stamp_stats(np.where(np.abs(kit["stamps"][tr]) > ztf_inputs.BAD_VALUE, np.nan,
-                                                 kit["stamps"][tr]).astype(np.float64))
     sims = data["train"]
     xs, ys = normalise(sims.images)[0], sims.labels
-    sim_stats = sims.meta["stamp_stats"]
-    q = lambda v: [round(float(np.nanmin(v)), 2), round(float(np.nanmax(v)), 2)]  # noqa: E731
-    inputs["ranges"] = {"nan_fraction": [0.0, round(float(max(sim_stats[:, 0].max(),
-                                                               real_stats["nan_fraction"].max())), 3)],
-                        "sky": q(np.concatenate([sim_stats[:, 1], real_stats["sky"]])),
-                        "noise": q(np.concatenate([sim_stats[:, 2], real_stats["noise"][:, 0]]))}
+    inputs["ranges"] = _real_inputs(spec, kit, tr, sims.meta["stamp_stats"])["ranges"]
 
     net = _net(card, state, dev)
     bs = int(cfg.get("batch", 32))
@@ -400,18 +393,11 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
                   progress=opts.progress, desc=f"{spec.name} member {k + 1}/{len(seeds)}")
         history += [{"member": k + 1, **{h: v for h, v in e.items() if h != "epochs_trained"}} for e in run.history]
         states.append({n: v.detach().cpu().clone() for n, v in net.state_dict().items()})
-    arch = dict(spec.arch)
+    arch, state = dict(spec.arch), states[0]
     if len(states) > 1:  # one network averaging the members' logits
-        arch = {"net": "ensemble", "members": [spec.arch] * len(states), "n_out": spec.arch["n_out"],
-                "in_ch": spec.arch["in_ch"], "dropout": spec.arch.get("dropout", 0.3)}
+        arch = nets.images.EnsembleClassifier.arch(spec.arch, len(states))
         state = nets.images.EnsembleClassifier.merge(states)
-    else:
-        state = states[0]
-    net = nets.build(arch).to(dev)
-    net.load_state_dict(state)
-    if dev.type == "cpu":
-        net = net.to(memory_format=torch.channels_last)
-    net.eval()
+    net = _net({"arch": arch}, state, dev)
     lg_va = logits(net, xva, dev, tta=True)
     T = fit_temperature(lg_va, yva)
     pv_raw, pv = F.softmax(lg_va, 1).numpy(), F.softmax(lg_va / T, 1).numpy()

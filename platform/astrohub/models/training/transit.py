@@ -52,9 +52,9 @@ def _window_chunk(args):
     from astrohub.sims.lightcurves import simulate_windows
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    curves, labels, meta = simulate_windows(stop, seed)
-    g, loc, s, info = P.lightcurve_batch(curves[start:stop], info=True)
-    return g, loc, s, info, labels[start:stop]
+    curves, labels, _ = simulate_windows(n, seed, rows=range(start, stop))  # only this chunk's curves
+    g, loc, s, info = P.lightcurve_batch(curves, info=True)
+    return g, loc, s, info, labels
 
 
 def simulate_window_features(n: int, seed: int, workers: int = 1, cache: bool = True, progress: bool = False):

@@ -149,11 +149,13 @@ def knn_predict(tr: dict, te: dict, k: int = KNN_K) -> tuple[np.ndarray, np.ndar
     from scipy.special import ndtr
     from sklearn.neighbors import NearestNeighbors
 
+    from ...predictors.photoz import kde_bandwidth
+
     ftr, fte = baseline_features(tr["mags"]), baseline_features(te["mags"])
     mu, sd = ftr.mean(0), ftr.std(0)
     idx = NearestNeighbors(n_neighbors=k).fit((ftr - mu) / sd).kneighbors((fte - mu) / sd, return_distance=False)
     nz = tr["redshift"][idx]
-    bw = np.maximum(0.5 * nz.std(1, keepdims=True) * k ** -0.2, 0.005)
+    bw = kde_bandwidth(nz)
     cdf = np.stack([ndtr((Z_GRID[None] - nz[i][:, None]) / bw[i]).mean(0) for i in range(len(nz))]) if len(nz) \
         else np.zeros((0, len(Z_GRID)))
     return cdf, np.median(nz, 1)
