@@ -31,7 +31,7 @@ from ..inputs import lightcurves as L
 from ..inputs import series as P
 from ..nets import series as series_nets
 from ..recipes import Recipe
-from .engine import Options, fit_temperature
+from .engine import Options, fit_temperature, progress_bar
 from .series import _flip, cross_entropy, fit_arrays, forest, inputs_card, logits, series_card
 
 STAT_KEYS = ("cadence_min", "span_days", "nan_fraction", "noise_ppm")
@@ -69,9 +69,10 @@ def simulate_window_features(n: int, seed: int, workers: int = 1, cache: bool = 
     jobs = [(n, seed, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
-            parts = list(_bar(ex.map(_window_chunk, jobs), len(jobs), progress, f"simulating {n} light curves"))
+            parts = list(progress_bar(ex.map(_window_chunk, jobs), progress, total=len(jobs),
+                                      desc=f"simulating {n} light curves"))
     else:
-        parts = [_window_chunk(j) for j in _bar(jobs, len(jobs), progress, f"simulating {n} light curves")]
+        parts = [_window_chunk(j) for j in progress_bar(jobs, progress, desc=f"simulating {n} light curves")]
     d = {"global": np.concatenate([p[0] for p in parts]), "local": np.concatenate([p[1] for p in parts]),
          "scalars": np.concatenate([p[2] for p in parts]), "labels": np.concatenate([p[4] for p in parts])}
     for k in STAT_KEYS:
@@ -81,14 +82,6 @@ def simulate_window_features(n: int, seed: int, workers: int = 1, cache: bool = 
         np.savez(tmp, **d)
         tmp.replace(path)
     return d
-
-
-def _bar(it, total, enabled, desc):
-    if not enabled:
-        return it
-    from tqdm.auto import tqdm
-
-    return tqdm(it, total=total, desc=desc)
 
 
 def _mixed(n: int, seed: int, frac: float, workers: int, progress: bool) -> dict:
