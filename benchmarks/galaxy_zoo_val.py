@@ -1,0 +1,192 @@
+"""The val-split comparison behind ``galaxy_zoo``'s ensemble size and head (issue #17); the test split is never
+read.
+
+Each seed trains one network exactly as the recipe's stage 1 does (:func:`astrohub.models.training.colour`'s
+``colour_batches`` on ``engine.fit``: the galaxyzoo1_jpeg kit's train split, early stopping on val) and scores
+the val split averaged over the 8 dihedral views (the predictor's test-time augmentation). Reported: each
+network's val accuracy with and without the views; the ensembles (logits averaged) of the first k seeds and of
+every pair; paired bootstrap intervals of the k-seed ensemble's gain over the first two seeds' (the shipped
+size); and a stacking head fitted inside val by repeated stratified 10-fold cross-validation: a logistic
+regression on the two-seed ensemble's logits, alone or with simple colour / shape features of each stamp
+(red-minus-blue of the centre and of the outskirts, concentration, axis ratio, asymmetry, size), next to the
+ensemble's own argmax on the same folds.
+
+    python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--logits DIR] [--tag NAME]
+
+Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~11 min on one free core
+(~20 on a shared one); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+import torch
+from common import write
+
+from astrohub.models import nets
+from astrohub.models.evaluation.kits import kit_dir
+from astrohub.models.inputs.colour import centre, normalise_colour
+from astrohub.models.nets import tta_mean
+from astrohub.models.recipes import RECIPES
+from astrohub.models.training.colour import colour_batches, kit_frames, kit_module
+from astrohub.models.training.engine import Plan, fit
+
+FEATURES = ["log_conc_4_24", "log_conc_12_24", "axis_ratio", "asymmetry", "log_npix", "red_blue_centre",
+            "red_blue_outer", "red_blue_gradient", "log_peak", "major_axis"]
+FEATURE_SETS = {"colour": [5, 6, 7], "shape": [0, 1, 2, 3], "all": list(range(len(FEATURES)))}
+
+
+def features(frames: np.ndarray) -> np.ndarray:
+    """:data:`FEATURES` of uint8 frames [N, F, F, 3], measured on their central 60%."""
+    n, f = frames.shape[:2]
+    s0 = int(round(f * 0.2))
+    x = frames[:, s0:f - s0, s0:f - s0].astype(np.float32) / 255.0
+    s = x.shape[1]
+    lum = x.mean(-1)
+    sky = np.median(np.concatenate([lum[:, :6].reshape(n, -1), lum[:, -6:].reshape(n, -1)], 1), 1)
+    L = np.clip(lum - sky[:, None, None], 0, None)
+    yy, xx = np.mgrid[:s, :s] - (s - 1) / 2
+    r = np.hypot(yy, xx)
+    out = []
+    for i in range(n):
+        li = L[i]
+        peak = li[r < 6].max() + 1e-6
+        m = li > 0.1 * peak
+        w = li * m
+        tot = w.sum() + 1e-6
+        dy, dx = yy - (w * yy).sum() / tot, xx - (w * xx).sum() / tot
+        qyy, qxx, qxy = (w * dy * dy).sum() / tot, (w * dx * dx).sum() / tot, (w * dy * dx).sum() / tot
+        half, det = (qyy + qxx) / 2, qyy * qxx - qxy ** 2
+        disc = np.sqrt(max(half ** 2 - det, 0))
+        a2, b2 = half + disc, max(half - disc, 1e-6)
+        f4, f12, f24 = li[r < 4].sum(), li[r < 12].sum(), li[r < 24].sum() + 1e-6
+        asym = np.abs(li - li[::-1, ::-1])[r < 24].sum() / (li[r < 24].sum() + 1e-6)
+        c = x[i]
+        rb_c = c[..., 0][r < 6].mean() - c[..., 2][r < 6].mean()
+        outer = m & (r >= 6)
+        rb_o = c[..., 0][outer].mean() - c[..., 2][outer].mean() if outer.sum() > 5 else rb_c
+        out.append([np.log(f4 / f24 + 1e-6), np.log(f12 / f24 + 1e-6), np.sqrt(b2 / a2), asym, np.log(m.sum() + 1),
+                    rb_c, rb_o, rb_c - rb_o, np.log(peak), np.sqrt(a2)])
+    return np.array(out, np.float32)
+
+
+def member(seed: int, recipe, frames, y, tr, va, epochs: int) -> dict:
+    """One stage-1 network of the recipe (train split, early stopping on val): its val logits without and with
+    the 8 dihedral views."""
+    cfg, crop = dict(recipe.real), int(recipe.size)
+    xtr = centre(frames[tr], crop)
+    mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
+    std = [round(float(v), 4) for v in (xtr.reshape(-1, 3).std(0) / 255.0)]
+    xva = normalise_colour(centre(frames[va], crop), mean, std)
+    yva, dev = y[va], torch.device("cpu")
+
+    def validate(m):
+        lg = tta_mean(m, xva, dev, 256)
+        return float(torch.nn.functional.cross_entropy(lg, torch.from_numpy(yva))), {
+            "val_acc": float((lg.argmax(1).numpy() == yva).mean())}
+
+    plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
+                weight_decay=float(cfg.get("weight_decay", 1e-4)))
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
+    g = torch.Generator().manual_seed(seed)
+    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1)
+    run = fit(net, batches, validate, plan, progress=True, desc=f"seed {seed}")
+    net.eval()
+    return {"lg": tta_mean(net, xva, dev, 256).numpy(), "lg_tta": tta_mean(net, xva, dev, 256, True).numpy(),
+            "best_epoch": int(run.best_epoch)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8], help="the first two: the shipped pair")
+    ap.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
+    ap.add_argument("--data", default=None, help="folder holding the kits (default: $ASTROHUB_REAL_DATA)")
+    ap.add_argument("--logits", type=Path, default=None, help="keep / reuse each seed's val logits here")
+    ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
+    a = ap.parse_args(argv)
+    if len(a.seeds) < 2:
+        ap.error("--seeds needs at least two seeds (the first two are the shipped ensemble)")
+    torch.set_num_threads(1)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import RepeatedStratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    recipe = RECIPES["galaxy_zoo"]
+    kit = kit_module(recipe)
+    data = kit.load(kit_dir(recipe.real_kit, a.data))
+    y = data["labels"]
+    idx = kit.split(y)
+    tr, va = idx["train"], idx["val"]
+    frames = kit_frames(kit, data, int(recipe.real["frame"]), True)
+    epochs = a.epochs or recipe.epochs
+    runs = {}
+    for s in a.seeds:
+        path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}.npz" if a.logits else None
+        if path is not None and path.is_file():
+            d = np.load(path)
+            runs[s] = {k: d[k] for k in ("lg", "lg_tta")} | {"best_epoch": int(d["best_epoch"])}
+            continue
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, **runs[s])
+    yva = y[va]
+
+    def acc(lg):
+        return float((lg.argmax(1) == yva).mean())
+
+    def macro_recall(lg):
+        p = lg.argmax(1)
+        return float(np.mean([np.mean(p[yva == k] == k) for k in np.unique(yva)]))
+
+    def ens(ss):
+        return np.mean([runs[s]["lg_tta"] for s in ss], 0)
+
+    rng = np.random.default_rng(0)
+
+    def gain(a_lg, b_lg, n=5000):
+        d = (a_lg.argmax(1) == yva).astype(float) - (b_lg.argmax(1) == yva).astype(float)
+        boot = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(n)]
+        ci = [round(float(v), 4) for v in np.percentile(boot, [2.5, 97.5])]
+        return {"diff": round(float(d.mean()), 4), "ci95": ci}
+
+    seeds = list(a.seeds)
+    out = {"n_val": int(len(va)), "epochs": epochs,
+           "members": {s: {"acc": acc(r["lg"]), "acc_tta": acc(r["lg_tta"]), "macro_recall_tta": macro_recall(
+               r["lg_tta"]), "best_epoch": r["best_epoch"]} for s, r in runs.items()},
+           "first_k": {k: {"seeds": seeds[:k], "acc": acc(ens(seeds[:k])), "macro_recall": macro_recall(ens(seeds[:k])),
+                           "gain_over_first_two": gain(ens(seeds[:k]), ens(seeds[:2]))}
+                       for k in range(1, len(seeds) + 1)},
+           "pairs": {f"{p}+{q}": acc(ens((p, q))) for p, q in itertools.combinations(seeds, 2)}}
+    base = ens(seeds[:2])
+    feats = features(frames[va])
+    cv = RepeatedStratifiedKFold(n_splits=10, n_repeats=5, random_state=0)
+    heads = {"argmax": None, "logreg_logits_C0.3": (None, 0.3)}
+    heads |= {f"logreg_logits+{k}_C{C}": (cols, C) for k, cols in FEATURE_SETS.items() for C in (0.03, 0.3)}
+    stack = {}
+    for name, spec in heads.items():
+        hits = []
+        for trn, tst in cv.split(base, yva):
+            if spec is None:
+                hits.append(float((base[tst].argmax(1) == yva[tst]).mean()))
+                continue
+            cols, C = spec
+            X = base if cols is None else np.hstack([base, feats[:, cols]])
+            m = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000)).fit(X[trn], yva[trn])
+            hits.append(float((m.predict(X[tst]) == yva[tst]).mean()))
+        stack[name] = round(float(np.mean(hits)), 4)
+    out["stacking_cv_in_val"] = {"base": f"seeds {seeds[:2]} ensemble logits (8 views)", "features": FEATURES,
+                                 "folds": "10 x 5 repeats, stratified", "accuracy": stack}
+    write("galaxy_zoo_val" + (f"_{a.tag}" if a.tag else ""), out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
