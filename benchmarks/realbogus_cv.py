@@ -5,11 +5,19 @@ read. In each fold one network (the recipe's architecture) is trained on the oth
 batches (:func:`astrohub.models.training.realbogus.distil_batches` on ``engine.fit``), then scores its held-out
 fold averaged over the 8 dihedral views. The figure is the AUC of those out-of-fold scores against drb >= 0.5,
 with ZTF's ``rb`` on the same alerts beside it. Options: the target (``soft`` = drb, ``hard`` = drb >= 0.5),
-the weight of the simulated half-batches (0: none), epochs, learning rate, folds, seed.
+the weight of the simulated half-batches (0: none), epochs, learning rate, folds, seed; the network's input
+(``--crop``: the centre S x S of the 63x63 stamp), the preprocessing (``mad``: the model's adapter, per plane
+minus the median over 1.4826*MAD then arcsinh; ``l2``: braai's, per plane NaN -> 0 then over its L2 norm, real
+alerts only), the network (``cnn``: the recipe's; ``braai``: a VGG-like net after Duev et al. 2019,
+conv16-conv16-pool-conv32-conv32-pool-dense256-dropout), the networks averaged per fold (``--members``, seeds
+in a row, as the shipped ensemble) and mixup of the real alerts (``--mixup ALPHA``: Beta(ALPHA, ALPHA) mixing of
+images and soft targets within a real half-batch).
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
+        [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--members 1] [--mixup 0] [--tag NAME]
 
-Writes results/realbogus_cv.json. One option with 5 folds x 30 epochs takes ~10 min on one core.
+Writes results/realbogus_cv[_TAG].json. One option with 5 folds x 30 epochs at 32x32 takes ~10 min on one core
+(~4x at 63x63; simulated half-batches double the cost).
 """
 
 from __future__ import annotations
@@ -34,15 +42,48 @@ from astrohub.models.training.engine import Options, Plan, fit, progress_bar
 from astrohub.models.training.images import logits
 
 
+class Braai(torch.nn.Module):
+    """A VGG-like network after braai (Duev et al. 2019): conv16-conv16-pool-conv32-conv32-pool-dense256,
+    dropout, a 2-class head (ReLU, no batch norm; 0.25 dropout after each pooling and 0.5 before the head)."""
+
+    def __init__(self, s: int):
+        super().__init__()
+        nn = torch.nn
+        c = lambda i, o: [nn.Conv2d(i, o, 3, padding=1), nn.ReLU()]  # noqa: E731
+        self.features = nn.Sequential(*c(3, 16), *c(16, 16), nn.MaxPool2d(2), nn.Dropout(0.25),
+                                      *c(16, 32), *c(32, 32), nn.MaxPool2d(4), nn.Dropout(0.25))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * (s // 8) ** 2, 256), nn.ReLU(), nn.Dropout(0.5),
+                                  nn.Linear(256, 2))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def l2_planes(stamps: np.ndarray, s: int) -> np.ndarray:
+    """braai's preprocessing: per plane, masked pixels (NaN, |x| > 1e30) -> 0, then over the plane's L2 norm;
+    the centre S x S."""
+    x = np.asarray(stamps, np.float64).copy()
+    x[~np.isfinite(x) | (np.abs(x) > ztf_inputs.BAD_VALUE)] = 0.0
+    x /= np.maximum(np.sqrt((x ** 2).sum(axis=(2, 3), keepdims=True)), 1e-30)
+    off = (x.shape[-1] - s) // 2
+    return np.ascontiguousarray(x[:, :, off:off + s, off:off + s], dtype=np.float32)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", choices=("soft", "hard"), default="soft")
     ap.add_argument("--sim-weight", type=float, default=None, help="default: the recipe's")
     ap.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     ap.add_argument("--lr", type=float, default=None, help="default: the recipe's")
+    ap.add_argument("--crop", type=int, default=None, help="the network's input S x S (default: the recipe's)")
+    ap.add_argument("--prep", choices=("mad", "l2"), default="mad")
+    ap.add_argument("--arch", choices=("cnn", "braai"), default="cnn")
+    ap.add_argument("--members", type=int, default=1, help="networks averaged per fold")
+    ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of the real alerts (0: none)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--tag", default="", help="results/realbogus_cv_TAG.json")
     ap.add_argument("--data", default=None, help="the folder holding the kits (default: ../shared/real)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -51,12 +92,20 @@ def main(argv=None) -> int:
     sim_weight = cfg.get("sim_weight", 0.5) if a.sim_weight is None else a.sim_weight
     epochs, lr = a.epochs or int(cfg.get("epochs", 30)), a.lr or float(cfg.get("lr", 2e-3))
     bs, dev = int(cfg.get("batch", 32)), torch.device("cpu")
+    s = int(a.crop or spec.size)
+    if not 8 <= s <= ztf_inputs.STAMP:
+        ap.error(f"--crop must be 8..{ztf_inputs.STAMP}, got {s}")
+    if a.prep == "l2" and sim_weight:
+        ap.error("--prep l2 needs --sim-weight 0 (the simulations are cached through the model's adapter)")
+    spec = dataclasses.replace(spec, size=s)
 
     kit = Z.load(kit_dir(spec.real_kit, a.data))
     parts = Z.split(kit)
     rows = np.concatenate([parts["train"], parts["val"]])  # never the test split
-    s = int(spec.size)
-    x = normalise(ztf_inputs.prepare(kit["stamps"][rows], {"shape": [3, s, s]}, spec.name)[0])[0]
+    if a.prep == "l2":
+        x = l2_planes(kit["stamps"][rows], s)
+    else:
+        x = normalise(ztf_inputs.prepare(kit["stamps"][rows], {"shape": [3, s, s]}, spec.name)[0])[0]
     target = (kit["target"] if a.target == "soft" else kit["label"])[rows].astype(np.float32)
     xs, ys = np.zeros((0, 3, s, s), np.float32), np.zeros(0, np.float32)
     if sim_weight:
@@ -67,20 +116,26 @@ def main(argv=None) -> int:
     t0 = time.time()
     for f in progress_bar(range(a.folds), True, total=a.folds, desc="folds"):
         tr, ho = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-        torch.manual_seed(a.seed * 100 + f)
-        net = nets.build(spec.arch).to(memory_format=torch.channels_last)
-        g = torch.Generator().manual_seed(a.seed * 100 + f)
-        fit(net, R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev), None,
-            Plan(epochs=epochs, lr=lr, weight_decay=float(cfg.get("wd", 1e-4))), progress=False)
-        lg = logits(net.eval(), x[ho], dev, tta=True)
-        oof[ho] = (lg[:, 1] - lg[:, 0]).numpy()
+        margin = 0.0
+        for k in range(a.members):
+            seed = a.seed * 100 + f + 1000 * k
+            torch.manual_seed(seed)
+            net = Braai(s) if a.arch == "braai" else nets.build(spec.arch)
+            net = net.to(memory_format=torch.channels_last)
+            g = torch.Generator().manual_seed(seed)
+            fit(net, R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup), None,
+                Plan(epochs=epochs, lr=lr, weight_decay=float(cfg.get("wd", 1e-4))), progress=False)
+            lg = logits(net.eval(), x[ho], dev, tta=True)
+            margin = margin + (lg[:, 1] - lg[:, 0]).numpy() / a.members
+        oof[ho] = margin
     scored = kit["has_drb"][rows]
     y = (kit["drb"][rows][scored] >= 0.5).astype(int)
     p = 1 / (1 + np.exp(-oof[scored]))
     rb = kit["rb"][rows][scored]
-    write("realbogus_cv", {
+    write("realbogus_cv" + (f"_{a.tag}" if a.tag else ""), {
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
-                    "folds": a.folds, "seed": a.seed, "arch": spec.arch, "crop": s},
+                    "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
+                    "mixup": a.mixup, "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),
         "cv_auc": M.auc(y, np.stack([1 - p, p], 1)), "ztf_rb_auc": M.auc(y, np.stack([1 - rb, rb], 1)),

@@ -13,7 +13,8 @@ archive's triplet cutouts (an ImageSet), into what the network's normalisation e
 3. masked pixels (NaN, +-inf, |x| > 1e30) become a fixed +-0.6745 checkerboard (noise-like in level, so
    the border-noise normalisation that follows is unchanged, and recognisably "masked" to the network);
 4. centre-crop to the network's input (``inputs["shape"]``, e.g. 32x32: the candidate pixel 31 of 63 lands
-   on pixel 16, as in training).
+   on pixel 16, as in training); a stamp smaller than the network's input (down to ``inputs["min_stamp"]``,
+   default the input itself) is centred in a border of masked pixels instead (the inverse of the crop).
 
 Out-of-distribution flags (ranges from the card's ``inputs.ranges``, measured on the training data): the
 masked fraction, the science sky level and noise (counts), and stamps smaller than ZTF's 63x63.
@@ -95,7 +96,7 @@ def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODF
     """Raw ZTF alert stamps -> (float32 [N, 3, S, S] background-subtracted, noise-scaled, masked pixels
     filled, centre-cropped to the network's S x S input; :class:`OODFlags` per stamp). See the module text."""
     _, s, _ = card_inputs["shape"]
-    arr = _as_stamps(x, name, s)
+    arr = _as_stamps(x, name, min(s, int(card_inputs.get("min_stamp", s))))
     arr[~np.isfinite(arr) | (np.abs(arr) > BAD_VALUE)] = np.nan
     finite = np.isfinite(arr)
     empty = ~finite.any(axis=(2, 3))
@@ -110,10 +111,16 @@ def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODF
     noise[flat_noise] = 1.0
     out = (arr - st["background"][..., None, None]) / noise[..., None, None]
     h = arr.shape[-1]
-    board = np.where((np.add.outer(np.arange(h), np.arange(h)) % 2) == 0, MASK_LEVEL, -MASK_LEVEL)
-    out = np.where(finite, out, board)
-    off = (h - s) // 2
-    out = np.ascontiguousarray(out[:, :, off:off + s, off:off + s], dtype=np.float32)
+    n = max(h, s)
+    board = np.where((np.add.outer(np.arange(n), np.arange(n)) % 2) == 0, MASK_LEVEL, -MASK_LEVEL)
+    off = abs(h - s) // 2
+    if h >= s:
+        out = np.where(finite, out, board[:h, :h])[:, :, off:off + s, off:off + s]
+    else:  # a smaller stamp: centred in masked pixels, where the crop of an s x s stamp would have taken it
+        inner = np.where(finite, out, board[off:off + h, off:off + h])
+        out = np.broadcast_to(board, (len(arr), 3, s, s)).copy()
+        out[:, :, off:off + h, off:off + h] = inner
+    out = np.ascontiguousarray(out, dtype=np.float32)
 
     flags = OODFlags(len(arr))
     ranges = card_inputs.get("ranges", {})

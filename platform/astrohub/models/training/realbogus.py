@@ -12,7 +12,7 @@ With ``real["pretrain"]`` true (the earlier recipe):
 
 1. Simulate the recipe's ``transient`` task as ZTF serves alerts (63x63 stamps at 1.01"/px, raw counts,
    NaN masks; :mod:`astrohub.sims.images`) and pass every stamp through the model's own input adapter
-   (:func:`astrohub.models.inputs.ztf.prepare`: background, noise scaling, masked pixels, 32x32 crop), so
+   (:func:`astrohub.models.inputs.ztf.prepare`: background, noise scaling, masked pixels, centre crop), so
    training sees exactly what the predictor will.
 2. Pretrain with the zoo's image-classifier recipe (:func:`astrohub.models.training.images._train_classifier`
    on the engine: stages, resume, snapshot ensembles and the simulation card all as for any classifier).
@@ -53,23 +53,27 @@ from .engine import EpochBatches, Options, Plan, fit, fit_temperature
 CHUNK = 500
 PROTOCOL = ("test split: measured once, after training, through model.predict on the raw stamps; never used to "
             "train, stop, calibrate or choose. Settings (soft drb target vs hard labels, simulated half-batches, "
-            "epochs, learning rate) chosen by 5-fold cross-validation inside train+val (training.selection); the "
+            "input crop, network, mixup) chosen by 5-fold cross-validation inside train+val (training.selection); the "
             "members train on the train split for a fixed number of epochs, the last weights kept; the val split "
             "only calibrates the temperature (its AUC is in calibration.val_auc)")
+MIN_STAMP = 32  # the smallest stamp the adapter takes (a smaller one than the network's input is padded as masked)
 SIM_VERSION = 2  # part of the cache name: bump when the transient simulator or the adapter changes
 
 
 def card_inputs(spec: Recipe, ranges: dict | None = None) -> dict:
     """The card's ``inputs``: raw ZTF stamps in, the ``ztf`` adapter, the network's crop, OOD ranges."""
     s = int(spec.size)  # the network's input: the centre of the stamp
-    return {"shape": [3, s, s], "stamp_shape": [3, ztf_inputs.STAMP, ztf_inputs.STAMP], "bands": list(spec.channels),
+    return {"shape": [3, s, s], "stamp_shape": [3, ztf_inputs.STAMP, ztf_inputs.STAMP], "min_stamp": min(s, MIN_STAMP),
+            "bands": list(spec.channels),
             "pixel_scale_arcsec": ztf_inputs.PIXEL_SCALE, "adapter": "ztf",
             "units": "raw ZTF alert stamps as served (cutoutScience, cutoutTemplate, cutoutDifference): counts, "
                      "science and template not sky-subtracted, NaN where masked; [N, 3, 63, 63] or [3, 63, 63] "
-                     "(square stamps down to the network's input size are accepted)",
+                     f"(square stamps down to {min(s, MIN_STAMP)}x{min(s, MIN_STAMP)} are accepted; one smaller "
+                     f"than the network's {s}x{s} input is centred in masked pixels, and flagged)",
             "normalisation": "applied by the predictor (astrohub.models.inputs.ztf.prepare): per plane, minus the "
                              "median and over 1.4826*MAD of the whole stamp, masked pixels as a +-0.6745 "
-                             f"checkerboard, centre crop to {s}x{s}; then arcsinh(x / sigma), sigma = 1.4826*MAD of "
+                             f"checkerboard, centre crop to {s}x{s} (a smaller stamp: centred in that checkerboard); "
+                             "then arcsinh(x / sigma), sigma = 1.4826*MAD of "
                              "the 4-pixel border",
             "ranges": ranges or {}}
 
@@ -297,11 +301,13 @@ def _real_inputs(spec: Recipe, kit: dict, idx: np.ndarray, sim_stats: np.ndarray
 
 
 def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarray, bs: int, sim_weight: float,
-                   g: torch.Generator, dev) -> EpochBatches:
+                   g: torch.Generator, dev, mixup: float = 0.0) -> EpochBatches:
     """One epoch = one pass over the real alerts ``xr`` in batches of ``bs``, each paired with ``bs`` random
     simulations ``xs``; loss = (BCE(real logit margin, soft target ``tr``) + ``sim_weight`` BCE(simulated,
     label ``ys``)) / (1 + ``sim_weight``), one random dihedral transform per half-batch. The logit margin
-    (real minus bogus) is what the softmax of the 2-class head turns into p(real)."""
+    (real minus bogus) is what the softmax of the 2-class head turns into p(real). ``mixup`` > 0: each real
+    half-batch is mixed with a shuffled copy of itself, images and soft targets alike, with a weight drawn from
+    Beta(mixup, mixup) per step (0: no mixing, and no extra random numbers drawn)."""
     from .images import _augment
 
     Xr, Tr = torch.from_numpy(xr), torch.from_numpy(np.asarray(tr, np.float32))
@@ -320,9 +326,14 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
         def step(i):
             ri = perm[i * bs:(i + 1) * bs]
             si = torch.randint(len(Xs), (bs,), generator=g) if sim_weight else None  # none: real alerts only
+            xr_, tr_ = Xr[ri], Tr[ri]
+            if mixup:
+                lam = float(np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=g))).beta(mixup, mixup))
+                mi = ri[torch.randperm(len(ri), generator=g)]
+                xr_, tr_ = lam * xr_ + (1 - lam) * Xr[mi], lam * tr_ + (1 - lam) * Tr[mi]
 
             def loss(m):
-                out = F.binary_cross_entropy_with_logits(margin(m, _augment(Xr[ri], g)), Tr[ri].to(dev))
+                out = F.binary_cross_entropy_with_logits(margin(m, _augment(xr_, g)), tr_.to(dev))
                 if sim_weight:
                     out = out + sim_weight * F.binary_cross_entropy_with_logits(margin(m, _augment(Xs[si], g)),
                                                                                 Ys[si].to(dev))
