@@ -7,7 +7,7 @@ demo: install
 test: install-test
 	.venv/bin/lint-imports
 	.venv/bin/ruff check
-	bash scripts/test-lanes.sh
+	.venv/bin/python -m pytest
 
 install:
 	bash scripts/install.sh demo

@@ -1,10 +1,4 @@
-"""Session-wide fixtures: a real embedded astrohub (JupyterHub + CHP + PAM users), and the two lanes.
-
-``make test`` runs the suite as two pytest processes at once (``scripts/test-lanes.sh``): ``--lane services``
-(everything that starts or talks to the hub, the archive, Chromium or fixed ports: mostly waiting on them) and
-``--lane cpu`` (model, training and Dask tests: mostly computing). A plain ``pytest`` runs both, one after the
-other.
-"""
+"""Session-wide fixtures: a real embedded astrohub (JupyterHub + CHP + PAM users)."""
 
 from __future__ import annotations
 
@@ -23,35 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / ".astrohub-test"
 OUTPUT = REPO / "test-output"
 TEST_PORT = int(os.environ.get("ASTROHUB_TEST_PORT", str(DEFAULT_TEST_PORT)))
-
-# The services lane: these folders start hubs, archives or fixed ports of their own; these fixtures and
-# markers need the session's hub or archive. Everything else is the cpu lane.
-SERVICE_DIRS = {"hub", "security", "archive", "vo", "notebooks"}
-SERVICE_FIXTURES = {"live", "arc", "platform", "hub", "creds"}
-SERVICE_MARKERS = ("hub", "archive", "browser")
-
-
-def pytest_addoption(parser):
-    parser.addoption("--lane", choices=("cpu", "services"), default=None,
-                     help="run only one lane of the suite (make test runs both at once)")
-
-
-def lane(item) -> str:
-    """``services`` or ``cpu``: the fixture closure, the markers and the folder decide."""
-    folder = Path(str(item.fspath)).relative_to(REPO / "tests").parts[0]
-    if (folder in SERVICE_DIRS or SERVICE_FIXTURES & set(item.fixturenames)
-            or any(item.get_closest_marker(m) for m in SERVICE_MARKERS)):
-        return "services"
-    return "cpu"
-
-
-def pytest_collection_modifyitems(config, items):
-    want = config.getoption("--lane")
-    if want is None:
-        return
-    keep = [it for it in items if lane(it) == want]
-    config.hook.pytest_deselected(items=[it for it in items if lane(it) != want])
-    items[:] = keep
 
 
 @pytest.fixture(scope="session")

