@@ -81,6 +81,26 @@ def test_the_floor_comes_from_login_defs(tmp_path):
         check_account("root")
 
 
+def test_an_account_left_by_a_killed_run_gets_its_home_back_after_the_data_dir_was_wiped():
+    """A run killed before its teardown leaves its accounts; the next run wipes the data dir (homes included)
+    and must still start: the home and its missing parent are made again, private and the user's."""
+    from astrohub.hub.users import ensure_unix_user
+
+    data = throwaway.scratch()
+    name = f"ahtsleft{secrets.token_hex(2)}"
+    try:
+        home = ensure_unix_user(name, data / "hub" / "homes", "first-run-pw-1")
+        assert home.is_dir()
+        throwaway.remove(data / "hub")  # the next run's rmtree of its data dir; the account stays
+        again = ensure_unix_user(name, data / "hub" / "homes", None)
+        st = again.lstat()
+        assert again == home and st.st_uid == pwd.getpwnam(name).pw_uid and (st.st_mode & 0o777) == 0o700
+        assert (again.parent.stat().st_mode & 0o777) == 0o755
+    finally:
+        remove_unix_user(name)
+        throwaway.remove(data)
+
+
 def test_no_password_is_reset_silently(tmp_path):
     data = throwaway.scratch()
     tag = secrets.token_hex(2)

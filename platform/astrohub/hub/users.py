@@ -110,6 +110,9 @@ def ensure_unix_user(name: str, home_root: Path, password: str | None) -> Path:
         entry = pwd.getpwnam(name)
         home = Path(entry.pw_dir)
         if not os.path.lexists(home) and home.parent == Path(home_root):
+            # e.g. a killed run's account whose data dir has since been wiped: the homes folder goes too
+            Path(home_root).mkdir(parents=True, exist_ok=True)
+            os.chmod(home_root, 0o755)
             home.mkdir(mode=0o700)
             os.chown(home, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
     if password is not None:
