@@ -143,8 +143,7 @@ def main(argv=None) -> int:
         return float((lg.argmax(1) == yva).mean())
 
     def macro_recall(lg):
-        p = lg.argmax(1)
-        return float(np.mean([np.mean(p[yva == k] == k) for k in np.unique(yva)]))
+        return kit.macro_recall(yva, lg)
 
     def ens(ss):
         return np.mean([runs[s]["lg_tta"] for s in ss], 0)

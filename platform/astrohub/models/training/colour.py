@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from .. import nets
 from ..datasets import cache_dir
 from ..evaluation.kits import kit_dir
+from ..evaluation.kits.galaxyzoo1 import macro_recall
 from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
 from ..nets import tta_mean
 from ..recipes import Recipe
@@ -140,9 +141,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     def validate(m):
         lg = tta_mean(m, xva, dev, 256)
         pred = lg.argmax(1).numpy()
-        recall = np.mean([np.mean(pred[yva == k] == k) for k in np.unique(yva)])
         return float(F.cross_entropy(lg, torch.from_numpy(yva))), {"val_acc": float((pred == yva).mean()),
-                                                                   "val_macro_recall": float(recall)}
+                                                                   "val_macro_recall": macro_recall(yva, lg.numpy())}
 
     epochs = opts.epochs or recipe.epochs
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
@@ -190,7 +190,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     T = fit_temperature(lg_val, yva)
     pred_val = lg_val.argmax(1).numpy()
     val = {"accuracy": float((pred_val == yva).mean()),
-           "macro_recall": float(np.mean([np.mean(pred_val[yva == k] == k) for k in np.unique(yva)])),
+           "macro_recall": macro_recall(yva, lg_val.numpy()),
            "n": int(len(va)), "model": "the train-split weights (stage 1)" if final == "train+val" else "the weights"}
     fitted, final_runs = tr, []
     if final == "train+val":  # stage 2: the same recipe on train + val, a fixed epoch count, stage 1's temperature
