@@ -131,3 +131,25 @@ def test_logging_in_while_the_server_is_still_stopping_lands_in_the_restarted_se
     assert hub.api("GET", "users/ahtalice").json()["servers"][""]["ready"]
     assert any("/hub/spawn/ahtalice" in u or "/spawn-pending/" in u for u in seen)
     assert os.path.basename(r.url.rstrip("/")) == "lab"
+
+
+def test_the_spawn_pending_page_of_a_stopped_server_starts_it_again(hub, platform, creds):
+    """Where the stop-pending page's refresh lands when the stop ends between its redirect and the next
+    request (CI saw it): spawn-pending with nothing pending. It starts the server instead of asking for a
+    click; /user/<name> of a stopped server keeps JupyterHub's Launch button and starts nothing."""
+    hub.spawn("ahtalice")
+    hub.stop_server("ahtalice")
+    s = requests.Session()
+    s.cookies.update(login(platform.url, "ahtalice", creds["ahtalice"]).cookies)
+    r = s.get(f"{platform.url}/user/ahtalice/lab", timeout=60)
+    assert "Server not running" in r.text and "Launch" in r.text and 'http-equiv="refresh"' not in r.text
+    assert not hub.api("GET", "users/ahtalice").json()["servers"]
+    r = s.get(f"{platform.url}/hub/spawn-pending/ahtalice", timeout=60)
+    assert "Your server has stopped. It starts again now" in r.text and "Server not running" not in r.text
+    refresh = re.search(r'http-equiv="refresh"\s+content="(\d+);\s*url=([^"]+)"', r.text)
+    assert refresh and refresh.group(2) == "/hub/spawn/ahtalice", r.text[-2000:]
+    s.get(urljoin(r.url, refresh.group(2)), timeout=60)
+    deadline = time.monotonic() + 120
+    while not (hub.api("GET", "users/ahtalice").json()["servers"].get("") or {}).get("ready"):
+        assert time.monotonic() < deadline, "the server did not start again"
+        time.sleep(0.3)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from astropy.table import Table
@@ -39,34 +37,59 @@ def test_samp_without_a_hub_is_a_clear_error(no_samp_hub):
         pipeline.send_samp(result_table())
 
 
-def test_samp_broadcasts_the_table_to_the_clients(no_samp_hub, tmp_path, monkeypatch):
-    """A SAMP hub and a client listening for tables (as TOPCAT does): the client loads the table."""
-    from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
+@pytest.fixture
+def samp_hub(no_samp_hub, tmp_path, monkeypatch):
+    from pyvo.samp import SAMPHubServer
 
     lockfile = tmp_path / "samp-lock"
     hub = SAMPHubServer(lockfile=str(lockfile), web_profile=False)
     hub.start()
     monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{lockfile}")
-    got, arrived = {}, threading.Event()
+    yield hub
+    hub.stop()
 
-    def receive(private_key, sender_id, mtype, params, extra):
-        got.update(params, sender=sender_id)
-        arrived.set()
 
-    viewer = SAMPIntegratedClient(name="viewer")
-    try:
-        viewer.connect()
-        viewer.bind_receive_notification("table.load.votable", receive)
-        url = pipeline.send_samp(result_table(), name="spirals")
-        assert arrived.wait(30), "the client got no table.load.votable"
-        assert got["url"] == url and got["name"] == "spirals" and url.startswith("file://")
-        back = Table.read(url.removeprefix("file://"), format="votable")
-        assert list(back["obj_id"]) == [1, 2, 3] and list(back["pred_class"].astype(str))[0] == "spiral-disk"
-        assert got["sender"] not in viewer.get_registered_clients(), "send_samp disconnects when done"
-    finally:
-        if viewer.is_connected:
-            viewer.disconnect()
-        hub.stop()
+@pytest.fixture
+def viewer(samp_hub):
+    """A SAMP client that loads tables, as TOPCAT does: it answers each table.load.votable call with
+    ``viewer.answer`` (ok unless a test says otherwise) and keeps what it was sent in ``viewer.got``."""
+    from pyvo.samp import SAMPIntegratedClient
+
+    client = SAMPIntegratedClient(name="viewer")
+    client.got, client.answer = {}, {"samp.status": "samp.ok", "samp.result": {}}
+
+    def receive(private_key, sender_id, msg_id, mtype, params, extra):
+        client.got.update(params, sender=sender_id)
+        client.reply(msg_id, client.answer)
+
+    client.connect()
+    client.bind_receive_call(pipeline.SAMP_TABLE_MTYPE, receive)
+    yield client
+    if client.is_connected:
+        client.disconnect()
+
+
+def test_samp_sends_the_table_and_waits_for_the_clients(viewer):
+    url = pipeline.send_samp(result_table(), name="spirals")
+    # send_samp returned: the client has already answered (no waiting here)
+    assert viewer.got["url"] == url and viewer.got["name"] == "spirals" and url.startswith("file://")
+    back = Table.read(url.removeprefix("file://"), format="votable")
+    assert list(back["obj_id"]) == [1, 2, 3] and list(back["pred_class"].astype(str))[0] == "spiral-disk"
+    assert viewer.got["sender"] not in viewer.get_registered_clients(), "send_samp disconnects when done"
+
+
+def test_samp_client_that_cannot_load_the_table_is_a_message(viewer):
+    viewer.answer = {"samp.status": "samp.error", "samp.error": {"samp.errortxt": "no such file"}}
+    with pytest.raises(RuntimeError, match=r"no SAMP client loaded the table \(viewer: no such file\); "
+                                           r"it is saved at .*astrohub\.xml") as e:
+        pipeline.send_samp(result_table())
+    saved = str(e.value).rsplit("saved at ", 1)[1]
+    assert list(Table.read(saved, format="votable")["obj_id"]) == [1, 2, 3], "the table is not lost"
+
+
+def test_samp_hub_without_a_table_client_is_a_message(samp_hub):
+    with pytest.raises(ConnectionError, match="the SAMP hub has no client that loads tables; start TOPCAT or Aladin"):
+        pipeline.send_samp(result_table())
 
 
 @pytest.mark.parametrize("suffix", [".xml", ".fits", ".csv"])

@@ -34,7 +34,7 @@ from .classification import (
 )
 from .compatible import NO_MODEL_HINT, PHOTOMETRY_COLUMNS, compatible_models, row_data
 from .filters import filter_range, filter_rows
-from .output import FORMATS, export, send_samp
+from .output import FORMATS, SAMP_TABLE_MTYPE, export, send_samp
 from .query import TEMPLATES, run_query
 
 __all__ = [
@@ -44,5 +44,5 @@ __all__ = [
     "NOT_VALIDATED",
     "run_cutouts", "run_lightcurves", "run_spectra", "run_photometry", "RUNS",
     "filter_rows", "filter_range",
-    "export", "FORMATS", "send_samp",
+    "export", "FORMATS", "SAMP_TABLE_MTYPE", "send_samp",
 ]

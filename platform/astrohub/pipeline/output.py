@@ -8,6 +8,7 @@ import numpy as np
 from astropy.table import Table
 
 FORMATS = {"votable": ".xml", "fits": ".fits", "csv": ".csv"}
+SAMP_TABLE_MTYPE = "table.load.votable"
 
 
 def export(table: Table, path: str | Path, fmt: str | None = None) -> Path:
@@ -39,9 +40,13 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def send_samp(table: Table, name: str = "astrohub result") -> str:
-    """Broadcast ``table`` to SAMP clients (TOPCAT, Aladin) when a SAMP hub is running; returns the
-    URL of the VOTable they load."""
+def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) -> str:
+    """Send ``table`` to the SAMP clients that load tables (TOPCAT, Aladin) when a SAMP hub is running, and
+    wait until each has answered; returns the URL of the VOTable they load.
+
+    Each client gets a ``table.load.votable`` call and the connection stays open until its reply: a
+    notification sent just before disconnecting can be dropped by the hub (pyvo's hub forwards it from a
+    thread that first checks the sender is still registered)."""
     import tempfile
 
     from pyvo.samp import SAMPIntegratedClient  # astropy.samp is deprecated (astropy 8)
@@ -52,9 +57,24 @@ def send_samp(table: Table, name: str = "astrohub result") -> str:
     except Exception as e:  # noqa: BLE001 - no hub: the client raises SAMPHubError / OSError
         raise ConnectionError(f"no SAMP hub is running ({type(e).__name__}); start TOPCAT or Aladin first") from None
     try:
+        recipients = sorted(client.get_subscribed_clients(SAMP_TABLE_MTYPE))
+        if not recipients:
+            raise ConnectionError("the SAMP hub has no client that loads tables; start TOPCAT or Aladin first")
         path = export(table, Path(tempfile.mkdtemp()) / "astrohub.xml", "votable")
-        client.notify_all({"samp.mtype": "table.load.votable",
-                           "samp.params": {"url": path.as_uri(), "name": name}})
+        message = {"samp.mtype": SAMP_TABLE_MTYPE, "samp.params": {"url": path.as_uri(), "name": name}}
+        failed = []
+        for rid in recipients:
+            who = client.get_metadata(rid).get("samp.name", rid)
+            try:
+                reply = client.call_and_wait(rid, message, str(int(timeout)))
+            except Exception as e:  # noqa: BLE001 - a timeout or a client gone: pyvo raises SAMPProxyError
+                failed.append(f"{who}: {e}")
+                continue
+            if reply.get("samp.status") == "samp.error":
+                failed.append(f"{who}: {(reply.get('samp.error') or {}).get('samp.errortxt', 'no reason given')}")
+        if len(failed) == len(recipients):
+            raise RuntimeError(f"no SAMP client loaded the table ({'; '.join(failed)}); it is saved at {path}")
         return path.as_uri()
     finally:
         client.disconnect()
+
