@@ -55,6 +55,14 @@ def default_kernel() -> str:
 # - the VO cache, the one users meet, keeps its path: cache_dir("vo") is ~/.cache/astrohub/vo as
 #   before. Tests that need an isolated cache set $ASTROHUB_CACHE (tests/models/test_training.py);
 #   nothing in tests/, benchmarks/ or the Makefile relies on ./.astrohub/cache.
+# Every process astrohub starts that may run torch (users' servers and kernels, Dask workers and their
+# training ranks) gets this environment. torch's OpenMP threads otherwise spin between parallel regions:
+# two busy processes on the same cores then slow each other down ~4x (benchmarks/contention_bench.py, 2 cores:
+# galaxy_morphology on 512 cutouts in each of two processes, 21.8 s each, passive 5.2 s; one alone 3.5 s
+# either way). A shared hub runs many such processes.
+TORCH_PROCESS_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
 CACHE_ENV = "ASTROHUB_CACHE"
 CACHE_KINDS = ("vo", "sims", "series", "snapshots")
 

@@ -19,6 +19,8 @@ def test_workers_are_configured_for_torch(client):
     # Dask's nanny would export MALLOC_TRIM_THRESHOLD_=65536, which halves torch speed
     env = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
     assert set(env.values()) == {None}
+    # OpenMP threads that sleep between torch ops instead of spinning (two busy workers on shared cores)
+    assert set(client.run(lambda: os.environ.get("OMP_WAIT_POLICY")).values()) == {"PASSIVE"}
     assert set(client.run(torch_threads).values()) == {1}
     plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert all("astrohub-torch" in names for names in plugins.values())

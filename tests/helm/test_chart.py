@@ -208,6 +208,9 @@ def test_gateway_gpu_workers_run_dask_cuda(values):
     assert gpu["worker_cmd"] == "dask-cuda-worker"
     assert gpu["worker_extra_container_config"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert gpu["worker_cores"] == 4 and gpu["worker_memory"] == "16G"
+    for worker in (cpu, gpu):  # as every local worker and kernel (astrohub.defaults.TORCH_PROCESS_ENV)
+        env = {e["name"]: e["value"] for e in worker["worker_extra_container_config"]["env"]}
+        assert env["OMP_WAIT_POLICY"] == "PASSIVE" and env["MALLOC_TRIM_THRESHOLD_"] == ""
 
 
 def test_gateway_refuses_bad_options(values):

@@ -44,6 +44,7 @@ def test_real_authenticator_and_spawner(tmp_path):
     assert "root" in c.Authenticator.blocked_users
     assert c.Spawner.default_url == "/lab"
     assert c.Spawner.environment["BOKEH_RESOURCES"] == "inline"
+    assert c.Spawner.environment["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_secrets_are_generated_private_and_stable(tmp_path):

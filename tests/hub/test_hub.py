@@ -68,10 +68,11 @@ def test_kernel_runs_as_the_unix_user_with_astrohub_kernel(hub):
     k = Kernel(url, token)
     try:
         r = k.execute("import os, pwd, astrohub; print(pwd.getpwuid(os.getuid()).pw_name, "
-                      "os.environ['ASTROHUB_DEVICE'], os.environ['BOKEH_RESOURCES'], os.getcwd())")
+                      "os.environ['ASTROHUB_DEVICE'], os.environ['BOKEH_RESOURCES'], os.getcwd(), "
+                      "os.environ.get('OMP_WAIT_POLICY'))")
         assert r.error is None, r
-        user, device, bokeh, cwd = r.stdout.split()
-        assert (user, bokeh) == ("ahtalice", "inline")
+        user, device, bokeh, cwd, omp = r.stdout.split()
+        assert (user, bokeh, omp) == ("ahtalice", "inline", "PASSIVE")
         assert device == ("cuda" if gpu_available() else "cpu")
         assert cwd.endswith("/homes/ahtalice")
     finally:
@@ -185,10 +186,11 @@ def test_dask_gateway_cluster_from_a_kernel_runs_as_the_user(hub):
             "client.wait_for_workers(2, timeout=120)\n"
             "users = sorted(set(client.run(getpass.getuser).values()))\n"
             "trim = set(client.run(lambda: os.environ.get('MALLOC_TRIM_THRESHOLD_')).values())\n"
-            "print(type(client.cluster).__name__, users, trim, client.submit(sum, [20, 22]).result())\n"
+            "omp = set(client.run(lambda: os.environ.get('OMP_WAIT_POLICY')).values())\n"
+            "print(type(client.cluster).__name__, users, trim, omp, client.submit(sum, [20, 22]).result())\n"
             "client.cluster.shutdown()\n", timeout=240)
         assert r.error is None, r
-        assert r.stdout.split("\n")[0] == "GatewayCluster ['ahtalice'] {None} 42"
+        assert r.stdout.split("\n")[0] == "GatewayCluster ['ahtalice'] {None} {'PASSIVE'} 42"
     finally:
         k.shutdown()
 

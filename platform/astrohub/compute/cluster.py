@@ -10,7 +10,7 @@ import dask
 from distributed import Client, LocalCluster
 from distributed.security import Security
 
-from astrohub.defaults import LOOPBACK
+from astrohub.defaults import LOOPBACK, TORCH_PROCESS_ENV
 
 from .plugin import TorchWorker
 
@@ -25,10 +25,12 @@ def torch_dask_config(daemon: bool = False) -> dict:
     ``None`` removes it. Non-daemonic workers let tasks use DataLoader worker processes.
     A local cluster closes a nanny for good when its restarted worker has not registered within
     ``lost-worker-timeout`` (Dask's default 15 s, which a worker importing torch on a busy
-    machine can exceed); astrohub waits two minutes.
+    machine can exceed); astrohub waits two minutes. Workers (and the training ranks they start) get
+    :data:`astrohub.defaults.TORCH_PROCESS_ENV`: OpenMP threads that sleep instead of spinning.
     """
     return {
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        **{f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in TORCH_PROCESS_ENV.items()},
         "distributed.worker.daemon": daemon,
         "distributed.deploy.lost-worker-timeout": "120s",
     }

@@ -21,7 +21,7 @@ from pathlib import Path
 from traitlets import Bool, Int, List, Set, Unicode, default
 from traitlets.config import Configurable
 
-from astrohub.defaults import LOOPBACK, PUBLIC_PORT, default_kernel, hub_ports, loopback_url
+from astrohub.defaults import LOOPBACK, PUBLIC_PORT, TORCH_PROCESS_ENV, default_kernel, hub_ports, loopback_url
 
 from . import paths
 from .secrets import secret_file
@@ -209,6 +209,8 @@ class AstrohubHub(Configurable):
         section.args = list(_already(c, spawner, "args", [])) + self.singleuser_args()
         env = dict(_already(c, spawner, "environment", {}))
         env.setdefault("BOKEH_RESOURCES", "inline")
+        for k, v in TORCH_PROCESS_ENV.items():  # kernels sharing the machine's cores (defaults.py says why)
+            env.setdefault(k, v)
         # the Dask panel's "+ NEW": astrohub.compute.lab.LabCluster (gateway cluster inside a hub with
         # dask-gateway, else a TLS LocalCluster), adaptive 1-2 workers, dashboards through the server's proxy
         # (astrohub.compute.lab.lab_environment(), written out so the hub does not import dask)

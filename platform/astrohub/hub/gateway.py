@@ -33,6 +33,8 @@ from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend, getpwnam
 from traitlets import Integer
 
+from astrohub.defaults import TORCH_PROCESS_ENV
+
 
 def _account(username: str) -> tuple[int, int, list[int]]:
     """uid, gid and supplementary groups of a cluster's user (never root, never a system account)."""
@@ -136,4 +138,4 @@ class SafeLocalBackend(LocalBackend):
 
 # Environment of every gateway scheduler and worker (workers start through
 # astrohub.compute.worker, which applies the torch-friendly Dask settings).
-WORKER_ENV = {"BOKEH_RESOURCES": "inline"}
+WORKER_ENV = {"BOKEH_RESOURCES": "inline", **TORCH_PROCESS_ENV}
