@@ -7,7 +7,7 @@ demo: install
 test: install-test
 	.venv/bin/lint-imports
 	.venv/bin/ruff check
-	.venv/bin/python -m pytest
+	bash scripts/test-lanes.sh
 
 install:
 	bash scripts/install.sh demo

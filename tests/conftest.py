@@ -1,4 +1,10 @@
-"""Session-wide fixtures: a real embedded astrohub (JupyterHub + CHP + PAM users)."""
+"""Session-wide fixtures: a real embedded astrohub (JupyterHub + CHP + PAM users), and the two lanes.
+
+``make test`` runs the suite as two pytest processes at once (``scripts/test-lanes.sh``): ``--lane services``
+(the hub and what starts hubs or shares its archive: Chromium, the tutorials, the panels, the VO client's
+restarts, the security tests) and ``--lane cpu`` (models, training, Dask, pipeline and the archive's own tests,
+against an archive of its own on another port). A plain ``pytest`` runs both, one after the other.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,52 @@ from pathlib import Path
 import pytest
 
 from astrohub.defaults import TEST_PORT as DEFAULT_TEST_PORT
+from astrohub.defaults import TORCH_PROCESS_ENV
 from astrohub.hub.launcher import Platform
 from astrohub.hub.users import CredentialStore, remove_unix_user
+
+# before anything loads torch (nothing imported above does): this process's OpenMP threads sleep instead of
+# spinning while the kernels', the hub's and the Dask workers' processes share its two cores
+for _k, _v in TORCH_PROCESS_ENV.items():
+    os.environ.setdefault(_k, _v)
 
 REPO = Path(__file__).resolve().parents[1]
 # Under the repo (not /tmp/pytest-of-root, which is private): users' homes live here.
 TEST_DATA = REPO / ".astrohub-test"
 OUTPUT = REPO / "test-output"
 TEST_PORT = int(os.environ.get("ASTROHUB_TEST_PORT", str(DEFAULT_TEST_PORT)))
+
+# The services lane: these folders start hubs (on the tests' fixed ports), restart the lane's archive under the
+# hub, or drive the panels; these fixtures and markers need the session's hub. Everything else is the cpu lane.
+# Each lane starts its own live archive when a test asks for one (test-lanes.sh gives the cpu lane another port
+# and folder), so that the folders can be balanced: lanes of 844 s and 595 s when every archive test was
+# services', 623 s and 733 s with the archive, widgets and pipeline tests in cpu; so widgets went back.
+SERVICE_DIRS = {"hub", "security", "vo", "notebooks", "widgets"}
+SERVICE_FIXTURES = {"platform", "hub", "creds"}
+SERVICE_MARKERS = ("hub", "browser")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lane", choices=("cpu", "services"), default=None,
+                     help="run only one lane of the suite (make test runs both at once)")
+
+
+def lane(item) -> str:
+    """``services`` or ``cpu``: the fixture closure, the markers and the folder decide."""
+    folder = Path(str(item.fspath)).relative_to(REPO / "tests").parts[0]
+    if (folder in SERVICE_DIRS or SERVICE_FIXTURES & set(item.fixturenames)
+            or any(item.get_closest_marker(m) for m in SERVICE_MARKERS)):
+        return "services"
+    return "cpu"
+
+
+def pytest_collection_modifyitems(config, items):
+    want = config.getoption("--lane")
+    if want is None:
+        return
+    keep = [it for it in items if lane(it) == want]
+    config.hook.pytest_deselected(items=[it for it in items if lane(it) != want])
+    items[:] = keep
 
 
 @pytest.fixture(scope="session")

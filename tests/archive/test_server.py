@@ -107,7 +107,7 @@ def test_unreadable_data_dir_says_what_to_do(tmp_path):
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     with pytest.raises(ArchiveError, match="cannot read .* make every parent folder world-traversable"):
-        LocalArchive(private / "archive", port=18998).start()
+        LocalArchive(private / "archive", port=18996).start()
 
 
 def test_port_in_use_says_what_to_do(tmp_path):

@@ -1,6 +1,7 @@
 """Short training runs reduce the loss and write a loadable, sha256-checked zoo entry."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -13,13 +14,20 @@ from astrohub.models.training.series import cross_entropy, fit_arrays, gaussian_
 from astrohub.models.weights import WeightsIntegrityError
 
 
-def test_photoz_short_run_reduces_loss_and_loads(tmp_path):
-    card = train("photoz_mdn", tmp_path / "pz", n_train=800, n_val=200, n_test=200, epochs=4,
-                        threads=1, progress=False)
+@pytest.fixture(scope="module")
+def photoz_run(tmp_path_factory):
+    """A short photoz_mdn run: (its card, the folder it wrote)."""
+    out = tmp_path_factory.mktemp("photoz") / "pz"
+    card = train("photoz_mdn", out, n_train=800, n_val=200, n_test=200, epochs=4, threads=1, progress=False)
+    return card, out
+
+
+def test_photoz_short_run_reduces_loss_and_loads(photoz_run):
+    card, out = photoz_run
     log = card["training"]["log"]
     assert log[-1]["train_loss"] < log[0]["train_loss"]
     assert min(h["val_loss"] for h in log) < log[0]["val_loss"] + 1e-9
-    m = load_dir(tmp_path / "pz", device="cpu")
+    m = load_dir(out, device="cpu")
     # the recipe adapts to bright real SDSS photometry: ask about a main-sample galaxy inside its ranges
     mags = np.array([[18.9, 17.4, 16.8, 16.45, 16.2]])
     res = m.predict(mags, np.sqrt(0.01 ** 2 + (0.2 * 10 ** (0.4 * (mags - [22.0, 22.2, 22.2, 21.3, 20.5]))) ** 2))
@@ -31,8 +39,9 @@ def test_photoz_short_run_reduces_loss_and_loads(tmp_path):
     assert {"sigma_nmad", "crps", "pit_ks"} <= set(card["metrics"])
 
 
-def test_tampered_weights_refused(tmp_path):
-    train("photoz_mdn", tmp_path / "pz", n_train=300, n_val=100, n_test=100, epochs=1, progress=False)
+def test_tampered_weights_refused(photoz_run, tmp_path):
+    shutil.copytree(photoz_run[1], tmp_path / "pz")
+    load_dir(tmp_path / "pz")  # untouched, the copy loads
     w = tmp_path / "pz" / "weights.safetensors"
     data = bytearray(w.read_bytes())
     data[-5] ^= 0xFF
@@ -68,8 +77,15 @@ def test_short_fit_reduces_loss(arch, loss, shape, target):
 
 
 def test_transit_tiny_run_writes_card(tmp_path):
-    card = train("transit_vetter", tmp_path / "tv", n_train=60, n_val=30, n_test=40, epochs=2,
-                        threads=1, progress=False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        card = train("transit_vetter", tmp_path / "tv", n_train=60, n_val=30, n_test=40, epochs=2,
+                     threads=1, progress=False)
+        assert card["training"]["threads"] == 1
+        assert torch.get_num_threads() == 2, "threads= is for the run only: the caller's setting comes back"
+    finally:
+        torch.set_num_threads(before)
     saved = json.loads((tmp_path / "tv" / "card.json").read_text())
     assert saved["weights"]["sha256"] == card["weights"]["sha256"]
     assert saved["outputs"]["classes"][0] == "planet-transit"

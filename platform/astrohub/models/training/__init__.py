@@ -32,18 +32,22 @@ def train(name: str, out_dir: str | Path | None = None, *, device=None, epochs: 
     row = kind_of(recipe)
     if resume is not None and not (row.classifier and row.image):
         raise ValueError(f"resume is only supported for classifiers, not {recipe.kind} {name!r}")
-    if threads:
-        torch.set_num_threads(int(threads))
     out = Path(out_dir) if out_dir else ZOO / name
     opts = Options(out, torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")), epochs, n_train,
                    n_val, n_test, max_minutes, progress, Path(resume) if resume is not None else None, workers,
                    Path(data) if data is not None else None)
-    t0 = time.time()
-    card, state = row.load_trainer()(recipe, opts)
-    card["training"].setdefault("device", str(opts.device))
-    card["training"].update({"wall_time_s": round(time.time() - t0, 1), "torch": torch.__version__,
-                             "threads": torch.get_num_threads(),
-                             "machine": _platform.processor() or _platform.machine()})
+    before = torch.get_num_threads()
+    if threads:  # for this run only: the caller's kernel keeps its own setting
+        torch.set_num_threads(int(threads))
+    try:
+        t0 = time.time()
+        card, state = row.load_trainer()(recipe, opts)
+        card["training"].setdefault("device", str(opts.device))
+        card["training"].update({"wall_time_s": round(time.time() - t0, 1), "torch": torch.__version__,
+                                 "threads": torch.get_num_threads(),
+                                 "machine": _platform.processor() or _platform.machine()})
+    finally:
+        torch.set_num_threads(before)
     return write_model(card, state, out)
 
 
