@@ -42,7 +42,8 @@ def _as_text(value) -> str:
 
 def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) -> str:
     """Send ``table`` to the SAMP clients that load tables (TOPCAT, Aladin) when a SAMP hub is running, and
-    wait until each has answered; returns the URL of the VOTable they load.
+    wait until each has answered; returns the URL of the VOTable they load. It fails with a message (naming
+    where the table is saved) only when no client loaded it.
 
     Each client gets a ``table.load.votable`` call and the connection stays open until its reply: a
     notification sent just before disconnecting can be dropped by the hub (pyvo's hub forwards it from a
@@ -77,4 +78,3 @@ def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) ->
         return path.as_uri()
     finally:
         client.disconnect()
-
