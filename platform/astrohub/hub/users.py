@@ -86,6 +86,12 @@ def unix_user_exists(name: str) -> bool:
         return False
 
 
+def _homes_folder(home_root: Path) -> None:
+    """The folder holding the homes: made if missing, and traversable by each user to reach their own."""
+    Path(home_root).mkdir(parents=True, exist_ok=True)
+    os.chmod(home_root, 0o755)
+
+
 def ensure_unix_user(name: str, home_root: Path, password: str | None) -> Path:
     """Create a local account with a private home and ``password``.
 
@@ -98,8 +104,7 @@ def ensure_unix_user(name: str, home_root: Path, password: str | None) -> Path:
     if not unix_user_exists(name):
         if password is None:
             raise UserError(f"a new account {name!r} needs a password")
-        Path(home_root).mkdir(parents=True, exist_ok=True)
-        os.chmod(home_root, 0o755)
+        _homes_folder(home_root)
         subprocess.run(
             ["useradd", "--create-home", "--home-dir", str(home), "--shell", "/bin/bash",
              "--user-group", "--comment", MARKER, name],
@@ -110,9 +115,7 @@ def ensure_unix_user(name: str, home_root: Path, password: str | None) -> Path:
         entry = pwd.getpwnam(name)
         home = Path(entry.pw_dir)
         if not os.path.lexists(home) and home.parent == Path(home_root):
-            # e.g. a killed run's account whose data dir has since been wiped: the homes folder goes too
-            Path(home_root).mkdir(parents=True, exist_ok=True)
-            os.chmod(home_root, 0o755)
+            _homes_folder(home_root)  # e.g. a killed run's account whose data dir has since been wiped
             home.mkdir(mode=0o700)
             os.chown(home, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
     if password is not None:
