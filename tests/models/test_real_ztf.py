@@ -56,9 +56,10 @@ def test_real_split_metrics_reproduce_the_card_and_its_verdicts(model, measured)
     assert measured["target_met"]["known_real_recall"] == (m["known_real_recall"] >= 0.95)
     assert measured["target_met"]["auc_above_rb"] == (m["auc"] > measured["ztf_rb"]["metrics"]["auc"])
     assert measured["target_met"] == card["target_met"]
-    # the shipped weights (48x48 input, CV AUC 0.934 inside train+val) measured 0.933 on the test split: a
-    # retrain that falls back to the 32x32 model's 0.905, or below ZTF's rb or the kit's forest, fails here
-    assert m["auc"] >= 0.93 and m["known_real_recall"] == 1.0
+    # the shipped weights (48x48 input, CV AUC 0.934 inside train+val; retrained on train + val) measured 0.940 on
+    # the test split (the train-only members: 0.933): a retrain that falls back to those, to the 32x32 model's
+    # 0.905, or below ZTF's rb or the kit's forest, fails here
+    assert m["auc"] >= 0.938 and m["known_real_recall"] == 1.0
     assert m["auc"] > max(measured["ztf_rb"]["metrics"]["auc"], measured["baseline"]["metrics"]["auc"])
 
 

@@ -12,8 +12,9 @@ from astrohub.models.weights import sha256_file
 
 
 def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
-    """The shipped recipe with its real kit, shortened: two members (the ensemble path) of two epochs each, on
-    a 32x32 input (the shipped 48x48 costs 2.25x; tests/models/test_real_ztf.py re-measures those weights)."""
+    """The shipped recipe with its real kit, shortened: two members (the ensemble path) of two epochs each, trained
+    on the train split and then again on train + val, on a 32x32 input (the shipped 48x48 costs 2.25x;
+    tests/models/test_real_ztf.py re-measures those weights)."""
     import dataclasses
 
     from astrohub.models import recipes
@@ -26,7 +27,11 @@ def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
     card = train("transient_realbogus", out, device="cpu", epochs=2, n_train=640, n_val=160, n_test=160,
                  threads=2, progress=False)
     hist = card["training"]["history"]
-    assert [h["member"] for h in hist] == [1, 1, 2, 2]
+    # stage 1 on the train split (temperature on val), then stage 2: the same members on train + val
+    assert [(h["stage"], h["member"]) for h in hist] == [(1, 1), (1, 1), (1, 2), (1, 2), (2, 1), (2, 1), (2, 2), (2, 2)]
+    assert card["training"]["final_fit"] == "train+val" and "stage 1" in card["calibration"]["fit_on"]
+    assert card["training"]["n_final_real"] == card["real"]["split"]["train"] + card["real"]["split"]["val"]
+    assert hist[4]["steps"] > hist[0]["steps"]  # more real alerts per epoch in stage 2
     assert card["arch"]["net"] == "ensemble" and len(card["arch"]["members"]) == 2
     assert card["real"]["metrics"]["n"] > 0  # adapted to the kit and measured on its test split
     assert hist[-1]["train_loss"] < hist[0]["train_loss"] < np.log(2) + 0.2

@@ -70,8 +70,9 @@ def baseline_features(task: str, d: dict) -> np.ndarray:
     """Features of the classical baselines: light curves -> binned views + BLS scalars; spectra ->
     the normalised spectrum averaged into 128 bins; photometry -> colours, r and errors."""
     if task == "transit":
-        g = d["global"][:, :, :].reshape(len(d["global"]), 4, 32, 8).mean(3).reshape(len(d["global"]), -1)
-        loc = d["local"].reshape(len(d["local"]), 4, 16, 4).mean(3).reshape(len(d["local"]), -1)
+        (n, c, _), cl = d["global"].shape, d["local"].shape[1]
+        g = d["global"].reshape(n, c, 32, -1).mean(3).reshape(n, -1)
+        loc = d["local"].reshape(n, cl, 16, -1).mean(3).reshape(n, -1)
         return np.concatenate([g, loc, d["scalars"]], 1)
     if task == "photoz":
         return P.photometry_features(d["mags"].astype(np.float64), d["errors"].astype(np.float64))

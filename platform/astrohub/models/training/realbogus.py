@@ -5,7 +5,9 @@ The shipped recipe (``real["pretrain"] = False``, :func:`train_real`): an ensemb
 (binary cross-entropy of the real-minus-bogus logit against the continuous ``drb``; ``rb`` for the rb-only
 alerts), every batch paired with as many simulations (:func:`distil_batches`); a fixed number of epochs (chosen
 by cross-validation inside train+val: ``real["selection"]``, copied to the card); temperature on the VAL split;
-8-view dihedral test-time averaging in the predictor; the card's ``real`` section from the TEST split. Without
+8-view dihedral test-time averaging in the predictor; with ``real["final_fit"] = "train+val"`` (shipped) the same
+members are then retrained on TRAIN + VAL for the same epochs and keep that temperature (stage 2); the card's
+``real`` section from the TEST split. Without
 the kit it trains the simulation-only classifier (steps 1-2 below).
 
 With ``real["pretrain"]`` true (the earlier recipe):
@@ -55,7 +57,7 @@ PROTOCOL = ("test split: measured once, after training, through model.predict on
             "train, stop, calibrate or choose. Settings (soft drb target vs hard labels, simulated half-batches, "
             "input crop, network, mixup) chosen by 5-fold cross-validation inside train+val (training.selection); the "
             "members train on the train split for a fixed number of epochs, the last weights kept; the val split "
-            "only calibrates the temperature (its AUC is in calibration.val_auc)")
+            "calibrates the temperature (its AUC is in calibration.val_auc)")
 MIN_STAMP = 32  # the smallest stamp the adapter takes (a smaller one than the network's input is padded as masked)
 SIM_VERSION = 2  # part of the cache name: bump when the transient simulator or the adapter changes
 
@@ -352,7 +354,9 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     (weight ``real["sim_weight"]``) so the simulated domain is learnt too; a fixed number of epochs (chosen by
     cross-validation inside train+val, see ``real["selection"]``), the val split only recorded during training;
     temperature on the VAL split (ensemble logits averaged over the 8 dihedral views, as the predictor
-    serves them); the card's ``real`` section from the TEST split, used for nothing else."""
+    serves them); with ``real["final_fit"] = "train+val"`` the members are then retrained on TRAIN + VAL (same
+    seeds and epochs, that temperature kept); the card's ``real`` section from the TEST split, used for nothing
+    else."""
     import dataclasses
     import time
 
@@ -384,34 +388,48 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     seeds = [int(v) for v in cfg.get("seeds", [cfg.get("seed", spec.seed)])]
     plan = Plan(epochs=epochs, lr=float(cfg.get("lr", 2e-3)), weight_decay=float(cfg.get("wd", 1e-4)),
                 monitor="epochs_trained", max_minutes=opts.max_minutes)
-    states, history = [], []
-    for k, seed in enumerate(seeds):
-        torch.manual_seed(seed)
-        net = nets.build(spec.arch).to(dev)
-        if dev.type == "cpu":
-            net = net.to(memory_format=torch.channels_last)
-        done = [0]
+    final = cfg.get("final_fit", "train")
+    if final not in ("train", "train+val"):
+        raise ValueError(f"{spec.name}: real['final_fit'] must be 'train' or 'train+val', got {final!r}")
+    history = []
 
-        def validate(m, done=done):  # recorded only: the monitor (epochs trained) keeps the last weights
-            done[0] += 1
-            lg = logits(m, xva, dev)
-            p = F.softmax(lg, 1).numpy()
-            return float(F.cross_entropy(lg, torch.from_numpy(yva))), {
-                "val_acc": float((p.argmax(1) == yva).mean()), "val_auc": M.auc(yva, p), "epochs_trained": done[0]}
+    def ensemble(x, target, stage):
+        """The members (one per seed) trained on ``x``/``target``: (arch, state) of one network averaging them."""
+        states = []
+        for k, seed in enumerate(seeds):
+            torch.manual_seed(seed)
+            net = nets.build(spec.arch).to(dev)
+            if dev.type == "cpu":
+                net = net.to(memory_format=torch.channels_last)
+            done = [0]
 
-        g = torch.Generator().manual_seed(seed)
-        run = fit(net, distil_batches(xtr, ttr, xs, ys, bs, sim_weight, g, dev), validate, plan,
-                  progress=opts.progress, desc=f"{spec.name} member {k + 1}/{len(seeds)}")
-        history += [{"member": k + 1, **{h: v for h, v in e.items() if h != "epochs_trained"}} for e in run.history]
-        states.append({n: v.detach().cpu().clone() for n, v in net.state_dict().items()})
-    arch, state = dict(spec.arch), states[0]
-    if len(states) > 1:  # one network averaging the members' logits
-        arch = nets.images.EnsembleClassifier.arch(spec.arch, len(states))
-        state = nets.images.EnsembleClassifier.merge(states)
+            def validate(m, done=done):  # recorded only: the monitor (epochs trained) keeps the last weights
+                done[0] += 1
+                lg = logits(m, xva, dev)
+                p = F.softmax(lg, 1).numpy()
+                return float(F.cross_entropy(lg, torch.from_numpy(yva))), {
+                    "val_acc": float((p.argmax(1) == yva).mean()), "val_auc": M.auc(yva, p), "epochs_trained": done[0]}
+
+            g = torch.Generator().manual_seed(seed)
+            run = fit(net, distil_batches(x, target, xs, ys, bs, sim_weight, g, dev), validate, plan,
+                      progress=opts.progress, desc=f"{spec.name} stage {stage} member {k + 1}/{len(seeds)}")
+            history.extend({"stage": stage, "member": k + 1, **{h: v for h, v in e.items() if h != "epochs_trained"}}
+                           for e in run.history)
+            states.append({n: v.detach().cpu().clone() for n, v in net.state_dict().items()})
+        if len(states) == 1:
+            return dict(spec.arch), states[0]
+        return nets.images.EnsembleClassifier.arch(spec.arch, len(states)), nets.images.EnsembleClassifier.merge(states)
+
+    arch, state = ensemble(xtr, ttr, 1)
     net = _net({"arch": arch}, state, dev)
     lg_va = logits(net, xva, dev, tta=True)
     T = fit_temperature(lg_va, yva)
     pv_raw, pv = F.softmax(lg_va, 1).numpy(), F.softmax(lg_va / T, 1).numpy()
+    if final == "train+val":  # stage 2: the same members on train + val (every val alert, rb-only ones too), the
+        # same epochs, stage 1's temperature; the val figures above stay stage 1's (val is in training now)
+        both = np.concatenate([tr, parts["val"]])
+        arch, state = ensemble(prep(both), kit["target"][both], 2)
+        net = _net({"arch": arch}, state, dev)
     s = int(spec.size)
     card = {"name": spec.name, "version": VERSION, "kind": spec.kind, "task": spec.task,
             "description": spec.description, "inputs": inputs,
@@ -427,7 +445,10 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
                                      "kit's validation split (real alerts with drb, label drb >= 0.5; used for "
                                      "nothing else in training; never the test split)", "temperature": T,
                            "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv),
-                           "val_auc": M.auc(yva, pv), "n_val": int(len(va))}
+                           "val_auc": M.auc(yva, pv), "n_val": int(len(va)),
+                           **({"fit_on": "stage 1 (the members trained on the train split); the shipped stage-2 "
+                                         "members reuse its temperature, and these val figures are stage 1's"}
+                              if final == "train+val" else {})}
     card["training"] = {
         "simulator": (f"astrohub.sims.images.simulate_images(task={spec.task!r}, size={spec.real.get('stamp', 63)}) "
                       "(ZTF-like alert stamps), through astrohub.models.inputs.ztf.prepare"),
@@ -441,7 +462,10 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
         "batches": f"{bs} real (train split) + {bs} simulated alerts per step, loss = (BCE(real) + {sim_weight:g} "
                    f"BCE(simulated)) / {1 + sim_weight:g}, one random dihedral transform per half-batch",
         "plan": f"AdamW (weight decay {plan.weight_decay:g}), one-cycle peak lr {plan.lr:g}, {epochs} epochs, the "
-                "last weights kept (no early stopping: the val split is only recorded, and calibrates)",
+                "last weights kept (no early stopping: the val split is only recorded, and calibrates)"
+                + ("; then (stage 2) the same members, from the same seeds, retrained on train + val for the same "
+                   "epochs, stage 1's temperature kept: the shipped weights" if final == "train+val" else ""),
+        "final_fit": final, "n_final_real": int(len(tr) + (len(parts["val"]) if final == "train+val" else 0)),
         "selection": cfg.get("selection", ""), "batch": bs, "history": history,
         "epochs_run": len(history), "split_seeds": spec.split_seeds(), "seed": spec.seed}
     card["metrics"], card["baseline"] = {}, {}
@@ -467,6 +491,7 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     from ..predictors.images import Classifier
 
     real = Z.measure(Classifier(card, state, device="cpu"), kdir)
-    real["protocol"] = PROTOCOL
+    real["protocol"] = PROTOCOL + ("; then the same members are retrained on train + val for the same epochs with "
+                                   "that temperature (training.final_fit)" if final == "train+val" else "")
     head = {k: card.pop(k) for k in ("name", "version", "kind", "task", "description")}
     return {**head, "validated_on_real": True, "real": real, **card}, state
