@@ -91,7 +91,8 @@ RECIPES: dict[str, Recipe] = {
             n_train=4000, n_val=2000, n_test=3000, epochs=8, real_kit="ztf_alerts",
             # with the kit: no simulation pretraining; 3 networks from scratch distil ZTF's drb on the kit's train
             # split with simulated half-batches, 30 epochs, the central 48x48 of the stamp, TTA; chosen by 5-fold CV
-            # on train+val (the card's training.selection); without the kit: a simulation-only classifier
+            # on train+val (the card's training.selection); then retrained on train+val (final_fit); without the
+            # kit: a simulation-only classifier
             real={"trainer": "realbogus:train", "pretrain": False, "stamp": 63, "epochs": 30, "lr": 2e-3, "batch": 32,
                   "sim_weight": 0.5, "seed": 17, "seeds": [17, 18, 19], "final_fit": "train+val",
                   "selection": "chosen by 5-fold cross-validation on the kit's train+val alerts (801, folds stratified "

@@ -459,7 +459,8 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
                   "kit notes); simulations with their true label",
         "n_train_real": int(len(tr)), "n_val_real": int(len(va)), "n_train": int(len(xs)), "seeds": seeds,
         "n_val": 0, "n_test": int(len(data["test"])) if "test" in data else 0,  # simulations (no simulated val)
-        "batches": f"{bs} real (train split) + {bs} simulated alerts per step, loss = (BCE(real) + {sim_weight:g} "
+        "batches": f"{bs} real ({'train split; stage 2: train + val' if final == 'train+val' else 'train split'}) + "
+                   f"{bs} simulated alerts per step, loss = (BCE(real) + {sim_weight:g} "
                    f"BCE(simulated)) / {1 + sim_weight:g}, one random dihedral transform per half-batch",
         "plan": f"AdamW (weight decay {plan.weight_decay:g}), one-cycle peak lr {plan.lr:g}, {epochs} epochs, the "
                 "last weights kept (no early stopping: the val split is only recorded, and calibrates)"
