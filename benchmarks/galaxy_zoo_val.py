@@ -11,8 +11,8 @@ regression on the two-seed ensemble's logits, alone or with simple colour / shap
 (red-minus-blue of the centre and of the outskirts, concentration, axis ratio, asymmetry, size), next to the
 ensemble's own argmax on the same folds.
 
-    python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64] [--logits DIR]
-        [--tag NAME]
+    python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
+        [--set KEY=VALUE ...] [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~11 min on one free core
 (~20 on a shared one); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run.
@@ -112,6 +112,8 @@ def main(argv=None) -> int:
     ap.add_argument("--logits", type=Path, default=None, help="keep / reuse each seed's val logits here")
     ap.add_argument("--frame", type=int, default=None, help="px the served image is resampled to (default: recipe's)")
     ap.add_argument("--size", type=int, default=None, help="the network's central crop (default: recipe's)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="override a setting of the recipe's real section (a number), e.g. balance=0.25")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
     a = ap.parse_args(argv)
     if len(a.seeds) < 2:
@@ -123,9 +125,15 @@ def main(argv=None) -> int:
     from sklearn.preprocessing import StandardScaler
 
     recipe = RECIPES["galaxy_zoo"]
-    if a.frame or a.size:
+    try:
+        extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
+    except ValueError:
+        ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
+    if unknown := sorted(set(extra) - set(recipe.real)):
+        ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(recipe.real))})")
+    if a.frame or a.size or extra:
         recipe = dataclasses.replace(recipe, size=a.size or recipe.size,
-                                     real={**recipe.real, "frame": a.frame or recipe.real["frame"]})
+                                     real={**recipe.real, **extra, "frame": a.frame or recipe.real["frame"]})
     kit = kit_module(recipe)
     data = kit.load(kit_dir(recipe.real_kit, a.data))
     y = data["labels"]
@@ -135,7 +143,8 @@ def main(argv=None) -> int:
     epochs = a.epochs or recipe.epochs
     runs = {}
     for s in a.seeds:
-        view = "" if (a.frame, a.size) == (None, None) else f"_f{recipe.real['frame']}_s{recipe.size}"
+        view = "" if (a.frame, a.size, extra) == (None, None, {}) else (
+            f"_f{recipe.real['frame']}_s{recipe.size}" + "".join(f"_{k}{v:g}" for k, v in sorted(extra.items())))
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None
         if path is not None and path.is_file():
             d = np.load(path)
@@ -166,6 +175,7 @@ def main(argv=None) -> int:
 
     seeds = list(a.seeds)
     out = {"n_val": int(len(va)), "epochs": epochs, "frame": int(recipe.real["frame"]), "size": int(recipe.size),
+           "overrides": extra,
            "members": {s: {"acc": acc(r["lg"]), "acc_tta": acc(r["lg_tta"]), "macro_recall_tta": macro_recall(
                r["lg_tta"]), "best_epoch": r["best_epoch"]} for s, r in runs.items()},
            "first_k": {k: {"seeds": seeds[:k], "acc": acc(ens(seeds[:k])), "macro_recall": macro_recall(ens(seeds[:k])),

@@ -155,7 +155,7 @@ RECIPES: dict[str, Recipe] = {
             channels=["g", "r", "i"],
             arch={"net": "resnet", "in_ch": 3, "n_out": 4, "widths": [24, 48, 96, 160], "blocks": [1, 1, 1, 1],
                   "stem": 24, "dropout": 0.3},
-            n_train=1235, n_val=412, n_test=411, seed=5, epochs=60, batch=32, lr=2e-3, patience=15, tta=True,
+            n_train=1235, n_val=412, n_test=411, seed=5, epochs=100, batch=32, lr=2e-3, patience=15, tta=True,
             real_kit="galaxyzoo1_jpeg",
             real={"frame": 160, "balance": 0.5, "rotate": 180.0, "zoom": 0.15, "shift": 4.0, "gain": 0.06,
                   "bright": 0.2, "label_smoothing": 0.05, "weight_decay": 5e-4, "monitor": "val_loss", "members": 2,
@@ -166,11 +166,16 @@ RECIPES: dict[str, Recipe] = {
                                     "epochs, seed) on the test split while tuning; averaging seeds 5 and 6 was chosen "
                                     "on the val split only (val accuracy 0.828 vs 0.811 for seed 5 alone; 3 seeds x 40"
                                     " epochs: 0.806; re-measured now with test-time augmentation: 0.835 vs 0.830), and"
-                                    " the train + val refit (60 epochs as in stage 1, whose best epochs were 56 and "
-                                    "59; stage 1's val temperature) was decided beforehand, without looking at the "
-                                    "test split (a 1-epoch smoke run, not shipped, printed its own test figures; "
-                                    "nothing was changed after it). The test figures may still be somewhat optimistic;"
-                                    " the independent held-out set decides."},
+                                    " the train + val refit (as many epochs as stage 1; stage 1's val temperature) was"
+                                    " decided beforehand, without looking at the test split (a 1-epoch smoke run, not "
+                                    "shipped, printed its own test figures; nothing was changed after it). Later, on "
+                                    "the val split only (benchmarks/galaxy_zoo_val.py, seeds 5+6, rule fixed before "
+                                    "the runs: ship if above 0.835 with macro recall >= 0.70): frame 130 px 0.830, "
+                                    "frame 200 px 0.828, frame 200 with an 80 px crop 0.830, class balance 0.25 0.835 "
+                                    "(macro recall 0.681), 100 epochs instead of 60 0.847 (macro recall 0.729; best "
+                                    "epochs 91 and 91): 100 epochs shipped, the test split measured once after. The "
+                                    "test figures may still be somewhat optimistic; the independent held-out set "
+                                    "decides."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); trained on "
                         "the galaxyzoo1_jpeg kit's real images only.",
