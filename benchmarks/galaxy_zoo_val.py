@@ -14,8 +14,8 @@ ensemble's own argmax on the same folds.
     python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
         [--set KEY=VALUE ...] [--logits DIR] [--tag NAME]
 
-Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~11 min on one free core
-(~20 on a shared one); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run.
+Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
+(~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run.
 """
 
 from __future__ import annotations
