@@ -32,10 +32,11 @@ def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
     assert card["training"]["final_fit"] == "train+val" and "stage 1" in card["calibration"]["fit_on"]
     assert card["training"]["n_final_real"] == card["real"]["split"]["train"] + card["real"]["split"]["val"]
     assert hist[4]["steps"] > hist[0]["steps"]  # more real alerts per epoch in stage 2
+    assert not any("val_loss" in h for h in hist[4:])  # val is training data in stage 2: nothing recorded on it
     assert card["arch"]["net"] == "ensemble" and len(card["arch"]["members"]) == 2
     assert card["real"]["metrics"]["n"] > 0  # adapted to the kit and measured on its test split
     assert hist[-1]["train_loss"] < hist[0]["train_loss"] < np.log(2) + 0.2
-    assert min(h["val_loss"] for h in hist) < np.log(2)
+    assert min(h["val_loss"] for h in hist[:4]) < np.log(2)
     assert card["training"]["n_train"] == 640 and card["metrics"]["n"] == 160
     assert sha256_file(out / "weights.safetensors") == card["weights"]["sha256"]
     assert json.loads((out / "card.json").read_text())["weights"]["sha256"] == card["weights"]["sha256"]
@@ -44,6 +45,19 @@ def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
 
     b = simulate_images("transient", 200, seed=4242, size=63)  # stamps as ZTF serves them
     assert (m.predict(b.images).labels == b.labels).mean() > 0.7  # learned something real
+
+
+def test_a_recipe_with_an_unknown_final_fit_is_refused():
+    import dataclasses
+
+    from astrohub.models import recipes
+
+    spec = recipes.RECIPES["transient_realbogus"]
+    assert spec.final_fit() == "train+val" and recipes.RECIPES["galaxy_zoo"].final_fit() == "train+val"
+    bad = dataclasses.replace(spec, real={**spec.real, "final_fit": "everything"})
+    with pytest.raises(ValueError, match=r"transient_realbogus: real\['final_fit'\] must be 'train' or "
+                                         r"'train\+val', got 'everything'"):
+        bad.final_fit()
 
 
 def test_train_unknown_model():

@@ -47,6 +47,15 @@ class Recipe:
         """Disjoint simulation seeds for the train / validation / test splits."""
         return {"train": self.seed * 100 + 1, "val": self.seed * 100 + 2, "test": self.seed * 100 + 3}
 
+    def final_fit(self) -> str:
+        """What the shipped weights of a real-data recipe are fitted on: ``real["final_fit"]``, ``"train"`` (the
+        kit's train split; the default) or ``"train+val"`` (stage 1 on train, calibrated on val, then the same
+        members refitted on train + val)."""
+        final = self.real.get("final_fit", "train")
+        if final not in ("train", "train+val"):
+            raise ValueError(f"{self.name}: real['final_fit'] must be 'train' or 'train+val', got {final!r}")
+        return final
+
     def fresh_seed(self) -> int:
         """A simulation seed disjoint from the three splits (``astrohub eval``)."""
         return self.seed * 100 + FRESH_SEED_OFFSET

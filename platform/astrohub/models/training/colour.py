@@ -148,9 +148,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
                 weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes)
     n_members = int(cfg.get("members", 1))
-    final = cfg.get("final_fit", "train")
-    if final not in ("train", "train+val"):
-        raise ValueError(f"{recipe.name}: real['final_fit'] must be 'train' or 'train+val', got {final!r}")
+    final = recipe.final_fit()
 
     def members(rows, check, stage: str):
         """``n_members`` networks (seeds ``recipe.seed + k``) trained on kit rows ``rows``; ``check``: the

@@ -388,13 +388,13 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     seeds = [int(v) for v in cfg.get("seeds", [cfg.get("seed", spec.seed)])]
     plan = Plan(epochs=epochs, lr=float(cfg.get("lr", 2e-3)), weight_decay=float(cfg.get("wd", 1e-4)),
                 monitor="epochs_trained", max_minutes=opts.max_minutes)
-    final = cfg.get("final_fit", "train")
-    if final not in ("train", "train+val"):
-        raise ValueError(f"{spec.name}: real['final_fit'] must be 'train' or 'train+val', got {final!r}")
+    final = spec.final_fit()
     history = []
 
     def ensemble(x, target, stage):
-        """The members (one per seed) trained on ``x``/``target``: (arch, state) of one network averaging them."""
+        """The members (one per seed) trained on ``x``/``target``: (arch, state) of one network averaging them.
+        Stage 1 records the val split after each epoch; stage 2 trains on it, so records nothing (last weights
+        either way)."""
         states = []
         for k, seed in enumerate(seeds):
             torch.manual_seed(seed)
@@ -411,7 +411,8 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
                     "val_acc": float((p.argmax(1) == yva).mean()), "val_auc": M.auc(yva, p), "epochs_trained": done[0]}
 
             g = torch.Generator().manual_seed(seed)
-            run = fit(net, distil_batches(x, target, xs, ys, bs, sim_weight, g, dev), validate, plan,
+            run = fit(net, distil_batches(x, target, xs, ys, bs, sim_weight, g, dev), validate if stage == 1 else None,
+                      plan,
                       progress=opts.progress, desc=f"{spec.name} stage {stage} member {k + 1}/{len(seeds)}")
             history.extend({"stage": stage, "member": k + 1, **{h: v for h, v in e.items() if h != "epochs_trained"}}
                            for e in run.history)

@@ -70,6 +70,13 @@ def cv_folds(labels, n_folds: int, seed: int) -> np.ndarray:
     return fold
 
 
+def fitted_rows(model, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, bool]:
+    """The kit rows ``model``'s weights were fitted on (its baseline is trained on the same): the train split, or
+    train + val (sorted) when its card's ``training.final_fit`` is ``"train+val"``; and whether it is the latter."""
+    both = getattr(model, "card", {}).get("training", {}).get("final_fit") == "train+val"
+    return (np.sort(np.concatenate([parts["train"], parts["val"]])) if both else parts["train"]), both
+
+
 def measure(name: str, model=None, root: str | Path | None = None) -> dict:
     """The real-data section of zoo model ``name`` measured now, from its weights, on its kit's test split:
     ``{"kit", "split", "metrics", "baseline", ...}`` as the card's ``real`` section has it."""

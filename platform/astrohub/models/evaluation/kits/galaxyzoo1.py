@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics as M
-from . import KitError, real_section, split_indices
+from . import KitError, fitted_rows, real_section, split_indices
 
 KIT = "galaxyzoo1_jpeg"
 CLASSES = ["elliptical", "spiral-disk", "edge-on", "irregular-merger"]
@@ -115,8 +115,7 @@ def measure(model, kit_dir: str | Path, batch_size: int = 64, progress: bool = F
         ood.append(pr.ood)
     p, ood = np.concatenate(probs), np.concatenate(ood)
     metrics = {"split": "test", **report(y[te], p, model.class_names), "ood_fraction": float(ood.mean())}
-    both = getattr(model, "card", {}).get("training", {}).get("final_fit") == "train+val"
-    rows = np.sort(np.concatenate([idx["train"], idx["val"]])) if both else idx["train"]
+    rows, both = fitted_rows(model, idx)
     tr_frames = prepare([paths[j] for j in rows], BASELINE_FRAME, KIT, progress)[0]
     te_frames = prepare([paths[j] for j in te], BASELINE_FRAME, KIT, progress)[0]
     rf = random_forest(tr_frames, y[rows])

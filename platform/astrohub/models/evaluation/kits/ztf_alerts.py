@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics as M
-from . import real_section, split_indices
+from . import fitted_rows, real_section, split_indices
 
 KIT = "ztf_alerts"
 SEED = 17
@@ -141,8 +141,7 @@ def measure(model, kit_dir: str | Path) -> dict:
     metrics = scores(y, p_real, known)
     metrics["ood_fraction"] = float(np.mean(pred.ood)) if pred.ood is not None else None
     rb = scores(y, kit["rb"][te], known)
-    both = model.card.get("training", {}).get("final_fit") == "train+val"
-    rows = np.sort(np.concatenate([parts["train"], parts["val"]])) if both else parts["train"]
+    rows, both = fitted_rows(model, parts)
     rf = fit_baseline(kit, rows, model.card["inputs"])
     prf = rf.predict_proba(stamp_features(prepare(kit["stamps"][te], model.card["inputs"], "baseline")[0]))[:, 1]
     base = scores(y, prf, known)
