@@ -14,7 +14,7 @@ in a row, as the shipped ensemble) and mixup of the real alerts (``--mixup ALPHA
 images and soft targets within a real half-batch).
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
-        [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--members 1] [--mixup 0] [--tag NAME]
+        [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1] [--mixup 0] [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. One option with 5 folds x 30 epochs at 32x32 takes ~10 min on one core
 (~4x at 63x63; simulated half-batches double the cost).
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import time
 
 import numpy as np
@@ -78,6 +79,8 @@ def main(argv=None) -> int:
     ap.add_argument("--crop", type=int, default=None, help="the network's input S x S (default: the recipe's)")
     ap.add_argument("--prep", choices=("mad", "l2"), default="mad")
     ap.add_argument("--arch", choices=("cnn", "braai"), default="cnn")
+    ap.add_argument("--net", default=None, help="the network as a card arch, JSON (default: the recipe's), "
+                    "e.g. '{\"net\": \"resnet\", \"widths\": [24, 48, 96, 160]}' (in_ch and n_out filled in)")
     ap.add_argument("--members", type=int, default=1, help="networks averaged per fold")
     ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of the real alerts (0: none)")
     ap.add_argument("--folds", type=int, default=5)
@@ -97,7 +100,14 @@ def main(argv=None) -> int:
         ap.error(f"--crop must be 8..{ztf_inputs.STAMP}, got {s}")
     if a.prep == "l2" and sim_weight:
         ap.error("--prep l2 needs --sim-weight 0 (the simulations are cached through the model's adapter)")
-    spec = dataclasses.replace(spec, size=s)
+    arch = spec.arch
+    if a.net:
+        try:
+            arch = {"in_ch": 3, "n_out": 2, **json.loads(a.net)}
+            nets.build(arch)
+        except (ValueError, TypeError, KeyError) as e:
+            ap.error(f"--net is not a network this package builds: {e}")
+    spec = dataclasses.replace(spec, size=s, arch=arch)
 
     kit = Z.load(kit_dir(spec.real_kit, a.data))
     parts = Z.split(kit)

@@ -93,7 +93,8 @@ def _progress(it, total, enabled, desc):
 
 # ----------------------------------------------------------------------------- 1-D models
 SERIES_TASKS = ("transit", "spectral_class", "photoz", "stellar_params")
-_VERSIONS = {"transit": f"-v{LIGHTCURVE_VERSION}"}  # in cache names: a changed simulator never reads stale files
+_VERSIONS = {"transit": f"-v{LIGHTCURVE_VERSION}-f{P.FEATURES_VERSION}"}  # in cache names: a changed simulator or
+# changed views never read stale files
 STELLAR_NAMES = ["teff", "logg", "feh"]
 
 

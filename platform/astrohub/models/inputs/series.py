@@ -9,8 +9,11 @@ from .images import InputError
 from .lightcurves import table_list
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
+FEATURES_VERSION = 3  # in the cache names of computed light-curve features: bump when the views change (2 was an
+# unshipped trial's)
 LOCAL_HALF_WIDTH = 2.5  # local view spans +-2.5 transit durations
 BLS_BINS = 48
+FOLD_BINS = 64  # phase bins of the folded light curve kept whole by the period-aware detrending
 BANDS = ("u", "g", "r", "i", "z")
 
 
@@ -51,28 +54,42 @@ def _robust_sigma(f):
     return max(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2), 1e-6)
 
 
-def detrend(t, f, window=2.5):
+def detrend(t, f, window=2.5, period=None, t0=0.0):
     """Relative flux minus a running median of ``window`` days (removes drifts, ramps and red noise); time
-    stamps may have gaps (the median runs over the points within +-window/2 days, on the sampling grid)."""
-    import pandas as pd
-
+    stamps may have gaps (the median runs over the points within +-window/2 days, on the sampling grid).
+    With ``period``, the signal periodic at that period is kept whole: the running median runs over the flux
+    minus its mean folded light curve (:data:`FOLD_BINS` phase bins), so a variation as long as the window (an
+    ellipsoidal binary's, a rotating star's) is not half eaten by the median and a transit does not pull it."""
     med = np.median(f)
     if med == 0:
         med = 1.0
     r = f / med - 1.0
+    if period is None:
+        return r - _running_median(t, r, window)
+    ph = _phase(t, period, t0)
+    nb = int(np.clip(len(t) // 20, 8, FOLD_BINS))
+    centres = (np.arange(nb) + 0.5) / nb - 0.5
+    shape = _binned(ph, r, -0.5, 0.5, nb)
+    shape -= np.median(shape)  # only the periodic shape: the level (a trend's mean) stays with the median
+    model = np.interp(ph, centres, shape, period=1.0)
+    return r - _running_median(t, r - model, window)
+
+
+def _running_median(t, r, window):
+    """Running median of ``r`` over ``window`` days (see :func:`detrend`)."""
+    import pandas as pd
+
     dt = float(np.median(np.diff(t)))
     idx = np.round((t - t[0]) / dt).astype(np.int64)
+    k = max(int(window / dt) | 1, 3)
     if idx[-1] > 20 * len(t):  # very irregular sampling: fall back to the index-based median
         from scipy.ndimage import median_filter
 
-        k = max(int(window / dt) | 1, 3)
-        return r - median_filter(r, size=k, mode="reflect")
+        return median_filter(r, size=k, mode="reflect")
     full = np.full(idx[-1] + 1, np.nan)
     full[idx] = r
-    k = max(int(window / dt) | 1, 3)
     trend = pd.Series(full).rolling(k, center=True, min_periods=max(k // 5, 3)).median().to_numpy()[idx]
-    trend = np.where(np.isfinite(trend), trend, np.nanmedian(r))
-    return r - trend
+    return np.where(np.isfinite(trend), trend, np.nanmedian(r))
 
 
 def clip_outliers(r, sig, n_sigma=6.0):
@@ -173,8 +190,10 @@ def lightcurve_features(t, f, info=False):
     scalars [6]. View channels: detrended flux in noise units and in relative flux
     (arcsinh-compressed), the raw (undetrended) flux vs time, and the view at half phase.
     The curve is first put on the model's grid (:func:`astrohub.models.inputs.lightcurves.prepare`: NaNs
-    dropped, divided by the median, finer cadences binned to 29.4 min). With ``info``, also a dict of the
-    BLS ephemeris (period, t0 in the input's time system, duration, depth, snr) and the OOD statistics."""
+    dropped, divided by the median, finer cadences binned to 29.4 min); BLS runs on the flux detrended blindly,
+    the views on the flux detrended keeping the signal at the BLS period (:func:`detrend`). With ``info``, also
+    a dict of the BLS ephemeris (period, t0 in the input's time system, duration, depth, snr) and the OOD
+    statistics."""
     from .lightcurves import curve_stats, prepare
 
     t_in, f_in = t, f
@@ -184,6 +203,8 @@ def lightcurve_features(t, f, info=False):
     keep = clip_outliers(r, sig)
     t, f, r = t[keep], f[keep], r[keep]
     period, t0, dur, depth, snr = bls(t, r)
+    r = detrend(t, f, period=period, t0=t0)  # the views: the signal at the BLS period kept whole
+    sig = _robust_sigma(r)
     ph = _phase(t, period, t0)
     ph2 = _phase(t, period, t0 + period / 2)  # secondary eclipse at the centre
     raw = f / (np.median(f) or 1.0) - 1.0

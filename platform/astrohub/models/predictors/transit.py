@@ -181,7 +181,7 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
         out = []
         for i, (t, f) in enumerate(self.curves(x, time)):
             tg, fg = L.prepare(t, f)
-            r = P.detrend(tg, fg)
+            r = P.detrend(tg, fg, period=pr.period[i], t0=pr.t0[i])
             ph = P._phase(tg, pr.period[i], pr.t0[i])
             out.append(P._binned(ph, r, -0.5, 0.5, bins))
         return (np.arange(bins) + 0.5) / bins - 0.5, np.stack(out)
