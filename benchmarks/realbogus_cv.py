@@ -9,12 +9,15 @@ the weight of the simulated half-batches (0: none), epochs, learning rate, folds
 (``--crop``: the centre S x S of the 63x63 stamp), the preprocessing (``mad``: the model's adapter, per plane
 minus the median over 1.4826*MAD then arcsinh; ``l2``: braai's, per plane NaN -> 0 then over its L2 norm, real
 alerts only), the network (``cnn``: the recipe's; ``braai``: a VGG-like net after Duev et al. 2019,
-conv16-conv16-pool-conv32-conv32-pool-dense256-dropout), the networks averaged per fold (``--members``, seeds
-in a row, as the shipped ensemble) and mixup of the real alerts (``--mixup ALPHA``: Beta(ALPHA, ALPHA) mixing of
+conv16-conv16-pool-conv32-conv32-pool-dense256-dropout; ``--net JSON``: any network this package builds, e.g. a
+ResNet or the CNN without its strided stem), the networks averaged per fold (``--members``, seeds in a row, as the
+shipped ensemble), the augmentation (``--augment``: one dihedral transform per half-batch, one per alert, or one
+per alert plus a roll of up to N px) and mixup of the real alerts (``--mixup ALPHA``: Beta(ALPHA, ALPHA) mixing of
 images and soft targets within a real half-batch).
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
-        [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1] [--mixup 0] [--tag NAME]
+        [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
+        [--augment batch|sample|sample+shiftN] [--mixup 0] [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. One option with 5 folds x 30 epochs at 32x32 takes ~10 min on one core
 (~4x at 63x63; simulated half-batches double the cost).
@@ -82,6 +85,7 @@ def main(argv=None) -> int:
     ap.add_argument("--net", default=None, help="the network as a card arch, JSON (default: the recipe's), "
                     "e.g. '{\"net\": \"resnet\", \"widths\": [24, 48, 96, 160]}' (in_ch and n_out filled in)")
     ap.add_argument("--members", type=int, default=1, help="networks averaged per fold")
+    ap.add_argument("--augment", default="batch", help="batch | sample | sample+shiftN (see distil_batches)")
     ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of the real alerts (0: none)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
@@ -133,7 +137,9 @@ def main(argv=None) -> int:
             net = Braai(s) if a.arch == "braai" else nets.build(spec.arch)
             net = net.to(memory_format=torch.channels_last)
             g = torch.Generator().manual_seed(seed)
-            fit(net, R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup), None,
+            batches = R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup,
+                                       augment=a.augment)
+            fit(net, batches, None,
                 Plan(epochs=epochs, lr=lr, weight_decay=float(cfg.get("wd", 1e-4))), progress=False)
             lg = logits(net.eval(), x[ho], dev, tta=True)
             margin = margin + (lg[:, 1] - lg[:, 0]).numpy() / a.members
@@ -145,7 +151,9 @@ def main(argv=None) -> int:
     write("realbogus_cv" + (f"_{a.tag}" if a.tag else ""), {
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
-                    "mixup": a.mixup, "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},
+                    "mixup": a.mixup,
+                    "augment": a.augment,
+                    "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),
         "cv_auc": M.auc(y, np.stack([1 - p, p], 1)), "ztf_rb_auc": M.auc(y, np.stack([1 - rb, rb], 1)),

@@ -60,6 +60,25 @@ def test_a_recipe_with_an_unknown_final_fit_is_refused():
         bad.final_fit()
 
 
+def test_per_alert_augmentation_transforms_each_image_on_its_own():
+    from astrohub.models.training.images import augment_each
+    from astrohub.models.training.realbogus import distil_batches
+
+    x = torch.randn(64, 3, 8, 8)
+    y = augment_each(x, torch.Generator().manual_seed(0))
+    views = lambda a: [torch.flip(torch.rot90(a, k, (1, 2)), (2,)) if f else torch.rot90(a, k, (1, 2))  # noqa: E731
+                       for f in (0, 1) for k in range(4)]
+    which = [next(j for j, v in enumerate(views(x[i])) if torch.equal(v, y[i])) for i in range(len(x))]
+    assert len(set(which)) >= 6  # each image one of its own 8 views, not one transform for the batch
+    z = augment_each(x, torch.Generator().manual_seed(0), shift=2)  # same draws, then rolled by up to 2 px
+    rolled = [any(torch.equal(torch.roll(y[i], (a, b), (1, 2)), z[i]) for a in range(-2, 3) for b in range(-2, 3))
+              for i in range(len(x))]
+    assert all(rolled) and not torch.equal(y, z)
+    with pytest.raises(ValueError, match=r"augment must be 'batch', 'sample' or 'sample\+shiftN', got 'flip'"):
+        distil_batches(x.numpy(), np.ones(64), x.numpy(), np.ones(64), 8, 0.5, torch.Generator(),
+                       torch.device("cpu"), augment="flip")
+
+
 def test_train_unknown_model():
     with pytest.raises(ValueError, match=r"unknown model 'lens_findr' \(did you mean 'lens_finder'\?\)"):
         train("lens_findr", "/nonexistent")

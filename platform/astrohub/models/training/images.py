@@ -41,6 +41,23 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return x
 
 
+def augment_each(x: torch.Tensor, g: torch.Generator, shift: int = 0) -> torch.Tensor:
+    """One random dihedral transform (of 8) per image, not one per batch; ``shift`` > 0: each image also
+    rolled by up to +-``shift`` px along each axis (square images)."""
+    out = torch.empty_like(x)
+    t = torch.randint(8, (len(x),), generator=g)
+    for k in range(8):
+        sel = torch.nonzero(t == k).flatten()
+        if len(sel):
+            y = torch.rot90(x[sel], k % 4, dims=(2, 3))
+            out[sel] = torch.flip(y, dims=(3,)) if k >= 4 else y
+    if shift:
+        d = torch.randint(-shift, shift + 1, (len(x), 2), generator=g)
+        for i in range(len(x)):
+            out[i] = torch.roll(out[i], (int(d[i, 0]), int(d[i, 1])), dims=(1, 2))
+    return out
+
+
 def image_data(spec: Recipe, opts: Options) -> dict:
     """The recipe's train / val / test image batches (disjoint seeds); the training set also holds
     the objects of later stages and of a PSF head. Seeds torch and numpy for the training run."""

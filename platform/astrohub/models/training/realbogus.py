@@ -33,6 +33,7 @@ train_classifier`); ``astrohub train transient_realbogus [--data DIR]`` reproduc
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import numpy as np
@@ -303,14 +304,21 @@ def _real_inputs(spec: Recipe, kit: dict, idx: np.ndarray, sim_stats: np.ndarray
 
 
 def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarray, bs: int, sim_weight: float,
-                   g: torch.Generator, dev, mixup: float = 0.0) -> EpochBatches:
+                   g: torch.Generator, dev, mixup: float = 0.0, augment: str = "batch") -> EpochBatches:
     """One epoch = one pass over the real alerts ``xr`` in batches of ``bs``, each paired with ``bs`` random
     simulations ``xs``; loss = (BCE(real logit margin, soft target ``tr``) + ``sim_weight`` BCE(simulated,
     label ``ys``)) / (1 + ``sim_weight``), one random dihedral transform per half-batch. The logit margin
     (real minus bogus) is what the softmax of the 2-class head turns into p(real). ``mixup`` > 0: each real
     half-batch is mixed with a shuffled copy of itself, images and soft targets alike, with a weight drawn from
-    Beta(mixup, mixup) per step (0: no mixing, and no extra random numbers drawn)."""
-    from .images import _augment
+    Beta(mixup, mixup) per step (0: no mixing, and no extra random numbers drawn). ``augment``: "batch" (one
+    dihedral transform per half-batch), "sample" (one per alert) or "sample+shiftN" (and rolled by up to N px)."""
+    from .images import _augment, augment_each
+
+    if augment != "batch":
+        each = re.fullmatch(r"sample(?:\+shift(\d+))?", augment)
+        if each is None:
+            raise ValueError(f"augment must be 'batch', 'sample' or 'sample+shiftN', got {augment!r}")
+        _augment = lambda x, g: augment_each(x, g, int(each.group(1) or 0))  # noqa: E731
 
     Xr, Tr = torch.from_numpy(xr), torch.from_numpy(np.asarray(tr, np.float32))
     Xs, Ys = torch.from_numpy(xs), torch.from_numpy(np.asarray(ys, np.float32))
