@@ -314,11 +314,12 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
     dihedral transform per half-batch), "sample" (one per alert) or "sample+shiftN" (and rolled by up to N px)."""
     from .images import _augment, augment_each
 
+    aug = _augment
     if augment != "batch":
         each = re.fullmatch(r"sample(?:\+shift(\d+))?", augment)
         if each is None:
             raise ValueError(f"augment must be 'batch', 'sample' or 'sample+shiftN', got {augment!r}")
-        _augment = lambda x, g: augment_each(x, g, int(each.group(1) or 0))  # noqa: E731
+        aug = lambda x, g: augment_each(x, g, int(each.group(1) or 0))  # noqa: E731
 
     Xr, Tr = torch.from_numpy(xr), torch.from_numpy(np.asarray(tr, np.float32))
     Xs, Ys = torch.from_numpy(xs), torch.from_numpy(np.asarray(ys, np.float32))
@@ -343,9 +344,9 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
                 xr_, tr_ = lam * xr_ + (1 - lam) * Xr[mi], lam * tr_ + (1 - lam) * Tr[mi]
 
             def loss(m):
-                out = F.binary_cross_entropy_with_logits(margin(m, _augment(xr_, g)), tr_.to(dev))
+                out = F.binary_cross_entropy_with_logits(margin(m, aug(xr_, g)), tr_.to(dev))
                 if sim_weight:
-                    out = out + sim_weight * F.binary_cross_entropy_with_logits(margin(m, _augment(Xs[si], g)),
+                    out = out + sim_weight * F.binary_cross_entropy_with_logits(margin(m, aug(Xs[si], g)),
                                                                                 Ys[si].to(dev))
                 return out / (1 + sim_weight)
             return loss
