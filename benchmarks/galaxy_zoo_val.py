@@ -9,10 +9,11 @@ every pair; paired bootstrap intervals of the k-seed ensemble's gain over the fi
 size); and a stacking head fitted inside val by repeated stratified 10-fold cross-validation: a logistic
 regression on the two-seed ensemble's logits, alone or with simple colour / shape features of each stamp
 (red-minus-blue of the centre and of the outskirts, concentration, axis ratio, asymmetry, size), next to the
-ensemble's own argmax on the same folds.
+ensemble's own argmax on the same folds. ``--zoom-frames``: the two-seed ensemble also averaged over the val
+images framed at other sizes (zoom test-time augmentation), with its paired gain over the 8 views alone.
 
     python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
-        [--set KEY=VALUE ...] [--logits DIR] [--tag NAME]
+        [--set KEY=VALUE ...] [--zoom-frames PX ...] [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run.
@@ -76,9 +77,10 @@ def features(frames: np.ndarray) -> np.ndarray:
     return np.array(out, np.float32)
 
 
-def member(seed: int, recipe, frames, y, tr, va, epochs: int) -> dict:
+def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None) -> dict:
     """One stage-1 network of the recipe (train split, early stopping on val): its val logits without and with
-    the 8 dihedral views."""
+    the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
+    (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out."""
     cfg, crop = dict(recipe.real), int(recipe.size)
     xtr = centre(frames[tr], crop)
     mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
@@ -100,8 +102,10 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int) -> dict:
     batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1)
     run = fit(net, batches, validate, plan, progress=True, desc=f"seed {seed}")
     net.eval()
+    zoomed = {f"lg_tta_f{f}": tta_mean(net, normalise_colour(centre(fr[va], crop), mean, std), dev, 256, True).numpy()
+              for f, fr in (zoom_frames or {}).items()}
     return {"lg": tta_mean(net, xva, dev, 256).numpy(), "lg_tta": tta_mean(net, xva, dev, 256, True).numpy(),
-            "best_epoch": int(run.best_epoch)}
+            "best_epoch": int(run.best_epoch), **zoomed}
 
 
 def main(argv=None) -> int:
@@ -114,6 +118,8 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=None, help="the network's central crop (default: recipe's)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="override a setting of the recipe's real section (a number), e.g. balance=0.25")
+    ap.add_argument("--zoom-frames", type=int, nargs="*", default=[], metavar="PX",
+                    help="also score val framed at these sizes (zoom test-time augmentation), e.g. 144 176")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
     a = ap.parse_args(argv)
     if len(a.seeds) < 2:
@@ -140,6 +146,7 @@ def main(argv=None) -> int:
     idx = kit.split(y)
     tr, va = idx["train"], idx["val"]
     frames = kit_frames(kit, data, int(recipe.real["frame"]), True)
+    zoom_frames = {f: kit_frames(kit, data, f, True) for f in a.zoom_frames}
     epochs = a.epochs or recipe.epochs
     runs = {}
     for s in a.seeds:
@@ -148,9 +155,10 @@ def main(argv=None) -> int:
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None
         if path is not None and path.is_file():
             d = np.load(path)
-            runs[s] = {k: d[k] for k in ("lg", "lg_tta")} | {"best_epoch": int(d["best_epoch"])}
-            continue
-        runs[s] = member(s, recipe, frames, y, tr, va, epochs)
+            if all(f"lg_tta_f{f}" in d.files for f in zoom_frames):
+                runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
+                continue
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **runs[s])
@@ -182,6 +190,14 @@ def main(argv=None) -> int:
                            "gain_over_first_two": gain(ens(seeds[:k]), ens(seeds[:2]))}
                        for k in range(1, len(seeds) + 1)},
            "pairs": {f"{p}+{q}": acc(ens((p, q))) for p, q in itertools.combinations(seeds, 2)}}
+    if zoom_frames:  # the first two seeds' ensemble, 8 views at the recipe's frame, then also at the zoomed frames
+        zoom = np.mean([np.mean([runs[s]["lg_tta"]] + [runs[s][f"lg_tta_f{f}"] for f in zoom_frames], 0)
+                        for s in seeds[:2]], 0)
+        out["zoom_tta"] = {"frames": [int(recipe.real["frame"]), *zoom_frames], "seeds": seeds[:2],
+                           "acc": acc(zoom), "macro_recall": macro_recall(zoom),
+                           "gain_over_8_views": gain(zoom, ens(seeds[:2])),
+                           "per_frame_acc": {f: acc(np.mean([runs[s][f"lg_tta_f{f}"] for s in seeds[:2]], 0))
+                                             for f in zoom_frames}}
     base = ens(seeds[:2])
     feats = features(frames[va])
     cv = RepeatedStratifiedKFold(n_splits=10, n_repeats=5, random_state=0)
