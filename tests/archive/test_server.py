@@ -146,3 +146,39 @@ def test_build_is_deterministic(live, tmp_path):
     from astrohub.sims.catalog import simulate_catalog
     objs = fits.getdata(live.resdir / "data" / "objects.fits", 1)
     assert not np.allclose(objs["mag_r"], simulate_catalog(len(objs), live.survey()["seed"] + 1)["mag_r"])
+
+
+def test_archive_set_ups_on_one_cluster_take_turns():
+    """Two archives set up at once (the two test lanes did) failed in ``dachs init`` with "tuple concurrently
+    updated": set-up holds a cluster-wide advisory lock, and a second holder waits until the first lets go."""
+    import threading
+
+    from astrohub.archive.server import SETUP_LOCK, cluster_lock, ensure_postgres
+
+    ensure_postgres()
+    key = SETUP_LOCK + 1  # not the real set-ups' key: a set-up running beside this test is not held up
+    entered, done = threading.Event(), threading.Event()
+
+    def second():
+        with cluster_lock(key):
+            entered.set()
+        done.set()
+
+    with cluster_lock(key):
+        t = threading.Thread(target=second, daemon=True)
+        t.start()
+        assert not entered.wait(3)  # the second session waits while the first holds the lock
+    assert entered.wait(60) and done.wait(60)  # and gets it once the first session ends
+    t.join(10)
+
+
+def test_a_set_up_lock_held_too_long_is_reported():
+    from astrohub.archive.server import SETUP_LOCK, ArchiveError, cluster_lock, ensure_postgres
+
+    ensure_postgres()
+    key = SETUP_LOCK + 2
+    with cluster_lock(key):
+        with pytest.raises(ArchiveError, match=r"could not take the archive set-up lock on PostgreSQL \(another "
+                                               r"set-up held it over 1 s\?\).*lock timeout"):
+            with cluster_lock(key, timeout_s=1):
+                pass

@@ -10,6 +10,7 @@ behind a NetworkPolicy, with ``url`` the Service's address).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import ipaddress
@@ -73,6 +74,42 @@ def _pgpass_escape(value: str) -> str:
 def _as_postgres(sql: str, db: str = "postgres") -> str:
     return _run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-d", db, "-c", sql],
                 what="psql")
+
+
+SETUP_LOCK = 0x61737472  # the advisory lock key ("astr") serialising archive set-ups on one PostgreSQL cluster
+
+
+@contextlib.contextmanager
+def cluster_lock(key: int = SETUP_LOCK, timeout_s: int = 900):
+    """Hold a PostgreSQL advisory lock for the block: a psql session as 'postgres' that waits for it (up to
+    ``timeout_s``). Two archives' set-ups on one cluster (``dachs init`` updates the same roles and catalogue
+    rows) fail with "tuple concurrently updated" when they overlap; under this lock they take turns. The lock
+    is the session's, so it goes when this process dies; no file is involved."""
+    cmd = ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    except FileNotFoundError as e:
+        raise ArchiveError(f"psql: {e.filename} not found; run `sudo bash scripts/install_archive.sh`") from e
+    try:
+        proc.stdin.write(f"SET lock_timeout = '{int(timeout_s)}s';\nSELECT pg_advisory_lock({int(key)});\n"
+                         "SELECT 'locked';\n")
+        proc.stdin.flush()
+        for line in proc.stdout:
+            if line.strip() == "locked":
+                break
+        else:  # psql stopped on an error (ON_ERROR_STOP): the lock was not taken
+            raise ArchiveError("could not take the archive set-up lock on PostgreSQL "
+                               f"(another set-up held it over {timeout_s} s?): {proc.stderr.read()[-500:]}")
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()  # psql ends, and the session's lock with it
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def ensure_postgres() -> None:
@@ -248,6 +285,13 @@ class LocalArchive:
         (etc / "dsn").write_text(f"database = {self.dbname}\nhost = localhost\nport = 5432\n")
         for done in ("astrohub-obscore", "astrohub-realsurvey.json"):   # they went with the old database
             (self.root / "state" / done).unlink(missing_ok=True)
+        with cluster_lock():  # another archive's set-up on the cluster waits (or this one does)
+            self._init_database(etc)
+        stamp.write_text("ok\n")
+        self._ensure_obscore()
+
+    def _init_database(self, etc: Path) -> None:
+        """A fresh database for this archive, then ``dachs init`` on it as the feed role."""
         self._fresh_database()
         feed = dict(line.split(" = ", 1) for line in (etc / "feed").read_text().splitlines() if " = " in line)
         # the admin role's password goes to libpq through a 0600 password file, never on a command
@@ -261,8 +305,6 @@ class LocalArchive:
                         f"{_pgpass_escape(feed['password'])}\n")
             _run([DACHS, "init", "-d", dsn], env={**self.env(), "PGPASSFILE": str(passfile)}, what="dachs init",
                  secret=feed["password"])
-        stamp.write_text("ok\n")
-        self._ensure_obscore()
 
     def _write_userconfig(self) -> None:
         """This archive's DaCHS user configuration (``etc/userconfig.rd``: the TAP examples)."""
