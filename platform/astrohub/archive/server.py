@@ -103,13 +103,11 @@ def cluster_lock(key: int = SETUP_LOCK, timeout_s: int = 900):
                                f"(another set-up held it over {timeout_s} s?): {proc.stderr.read()[-500:]}")
         yield
     finally:
-        with contextlib.suppress(OSError):
-            proc.stdin.close()  # psql ends, and the session's lock with it
         try:
-            proc.wait(timeout=30)
+            proc.communicate(timeout=30)  # closes psql's input: it ends, and the session's lock with it
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            proc.communicate()
 
 
 def ensure_postgres() -> None:
