@@ -52,7 +52,7 @@ def samp_hub(no_samp_hub, tmp_path, monkeypatch):
 @pytest.fixture
 def viewer(samp_hub):
     """A SAMP client that loads tables, as TOPCAT does: it answers each table.load.votable call with
-    ``viewer.answer`` (ok unless a test says otherwise) and keeps what it was sent in ``viewer.got``."""
+    ``viewer.answer`` (ok unless a test says otherwise; None: no reply) and keeps what it was sent in ``viewer.got``."""
     from pyvo.samp import SAMPIntegratedClient
 
     client = SAMPIntegratedClient(name="viewer")
@@ -60,7 +60,8 @@ def viewer(samp_hub):
 
     def receive(private_key, sender_id, msg_id, mtype, params, extra):
         client.got.update(params, sender=sender_id)
-        client.reply(msg_id, client.answer)
+        if client.answer is not None:
+            client.reply(msg_id, client.answer)
 
     client.connect()
     client.bind_receive_call(pipeline.SAMP_TABLE_MTYPE, receive)
@@ -85,6 +86,13 @@ def test_samp_client_that_cannot_load_the_table_is_a_message(viewer):
         pipeline.send_samp(result_table())
     saved = str(e.value).rsplit("saved at ", 1)[1]
     assert list(Table.read(saved, format="votable")["obj_id"]) == [1, 2, 3], "the table is not lost"
+
+
+def test_samp_client_that_never_answers_is_a_message(viewer):
+    viewer.answer = None  # the viewer takes the call and never replies
+    with pytest.raises(RuntimeError, match=r"no SAMP client loaded the table \(viewer: no reply within 1 s\); "
+                                           r"it is saved at .*astrohub\.xml"):
+        pipeline.send_samp(result_table(), timeout=1)
 
 
 def test_samp_hub_without_a_table_client_is_a_message(samp_hub):

@@ -45,10 +45,15 @@ def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) ->
     wait until each has answered; returns the URL of the VOTable they load. It fails with a message (naming
     where the table is saved) only when no client loaded it.
 
-    Each client gets a ``table.load.votable`` call and the connection stays open until its reply: a
-    notification sent just before disconnecting can be dropped by the hub (pyvo's hub forwards it from a
-    thread that first checks the sender is still registered)."""
+    Each client gets an asynchronous ``table.load.votable`` call, and the connection stays open until every
+    reply came back to this client's own response handler (or ``timeout`` s passed). A notification sent just
+    before disconnecting can be dropped by the hub (pyvo's hub forwards it from a thread that first checks the
+    sender is still registered), and the hub's synchronous ``callAndWait`` drops a reply that arrives before it
+    starts waiting (it registers the message id only after forwarding the call)."""
     import tempfile
+    import threading
+    import time
+    import uuid
 
     from pyvo.samp import SAMPIntegratedClient  # astropy.samp is deprecated (astropy 8)
 
@@ -63,16 +68,32 @@ def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) ->
             raise ConnectionError("the SAMP hub has no client that loads tables; start TOPCAT or Aladin first")
         path = export(table, Path(tempfile.mkdtemp()) / "astrohub.xml", "votable")
         message = {"samp.mtype": SAMP_TABLE_MTYPE, "samp.params": {"url": path.as_uri(), "name": name}}
-        failed = []
+        replies, answered, tag = {}, threading.Condition(), f"astrohub-load-{uuid.uuid4().hex[:12]}"
+
+        def on_reply(private_key, responder_id, msg_tag, response):
+            with answered:
+                replies[responder_id] = response
+                answered.notify_all()
+
+        client.bind_receive_response(tag, on_reply)
+        who = {rid: client.get_metadata(rid).get("samp.name", rid) for rid in recipients}
+        failed, waiting = [], []
         for rid in recipients:
-            who = client.get_metadata(rid).get("samp.name", rid)
             try:
-                reply = client.call_and_wait(rid, message, str(int(timeout)))
-            except Exception as e:  # noqa: BLE001 - a timeout or a client gone: pyvo raises SAMPProxyError
-                failed.append(f"{who}: {e}")
-                continue
-            if reply.get("samp.status") == "samp.error":
-                failed.append(f"{who}: {(reply.get('samp.error') or {}).get('samp.errortxt', 'no reason given')}")
+                client.call(rid, tag, message)
+                waiting.append(rid)
+            except Exception as e:  # noqa: BLE001 - a client gone: pyvo raises SAMPProxyError
+                failed.append(f"{who[rid]}: {e}")
+        deadline = time.monotonic() + timeout
+        with answered:
+            answered.wait_for(lambda: all(r in replies for r in waiting), max(deadline - time.monotonic(), 0))
+            got = dict(replies)
+        for rid in waiting:
+            reply = got.get(rid)
+            if reply is None:
+                failed.append(f"{who[rid]}: no reply within {timeout} s")
+            elif reply.get("samp.status") == "samp.error":
+                failed.append(f"{who[rid]}: {(reply.get('samp.error') or {}).get('samp.errortxt', 'no reason given')}")
         if len(failed) == len(recipients):
             raise RuntimeError(f"no SAMP client loaded the table ({'; '.join(failed)}); it is saved at {path}")
         return path.as_uri()
