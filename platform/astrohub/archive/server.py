@@ -71,9 +71,11 @@ def _pgpass_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:")
 
 
+PSQL = ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At"]  # psql as the cluster's superuser
+
+
 def _as_postgres(sql: str, db: str = "postgres") -> str:
-    return _run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-d", db, "-c", sql],
-                what="psql")
+    return _run([*PSQL, "-d", db, "-c", sql], what="psql")
 
 
 SETUP_LOCK = 0x61737472  # the advisory lock key ("astr") serialising archive set-ups on one PostgreSQL cluster
@@ -85,10 +87,9 @@ def cluster_lock(key: int = SETUP_LOCK, timeout_s: int = 900):
     ``timeout_s``). Two archives' set-ups on one cluster (``dachs init`` updates the same roles and catalogue
     rows) fail with "tuple concurrently updated" when they overlap; under this lock they take turns. The lock
     is the session's, so it goes when this process dies; no file is involved."""
-    cmd = ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        proc = subprocess.Popen([*PSQL, "-v", "ON_ERROR_STOP=1", "-d", "postgres"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError as e:
         raise ArchiveError(f"psql: {e.filename} not found; run `sudo bash scripts/install_archive.sh`") from e
     try:

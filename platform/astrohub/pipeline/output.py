@@ -52,7 +52,6 @@ def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) ->
     starts waiting (it registers the message id only after forwarding the call)."""
     import tempfile
     import threading
-    import time
     import uuid
 
     from pyvo.samp import SAMPIntegratedClient  # astropy.samp is deprecated (astropy 8)
@@ -84,9 +83,8 @@ def send_samp(table: Table, name: str = "astrohub result", timeout: int = 60) ->
                 waiting.append(rid)
             except Exception as e:  # noqa: BLE001 - a client gone: pyvo raises SAMPProxyError
                 failed.append(f"{who[rid]}: {e}")
-        deadline = time.monotonic() + timeout
         with answered:
-            answered.wait_for(lambda: all(r in replies for r in waiting), max(deadline - time.monotonic(), 0))
+            answered.wait_for(lambda: all(r in replies for r in waiting), timeout)
             got = dict(replies)
         for rid in waiting:
             reply = got.get(rid)

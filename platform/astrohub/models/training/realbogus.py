@@ -420,8 +420,8 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
                     "val_acc": float((p.argmax(1) == yva).mean()), "val_auc": M.auc(yva, p), "epochs_trained": done[0]}
 
             g = torch.Generator().manual_seed(seed)
-            run = fit(net, distil_batches(x, target, xs, ys, bs, sim_weight, g, dev), validate if stage == 1 else None,
-                      plan,
+            run = fit(net, distil_batches(x, target, xs, ys, bs, sim_weight, g, dev),
+                      validate if stage == 1 else None, plan,
                       progress=opts.progress, desc=f"{spec.name} stage {stage} member {k + 1}/{len(seeds)}")
             history.extend({"stage": stage, "member": k + 1, **{h: v for h, v in e.items() if h != "epochs_trained"}}
                            for e in run.history)
