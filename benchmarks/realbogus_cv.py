@@ -13,11 +13,14 @@ conv16-conv16-pool-conv32-conv32-pool-dense256-dropout; ``--net JSON``: any netw
 ResNet or the CNN without its strided stem), the networks averaged per fold (``--members``, seeds in a row, as the
 shipped ensemble), the augmentation (``--augment``: one dihedral transform per half-batch, one per alert, or one
 per alert plus a roll of up to N px) and mixup of the real alerts (``--mixup ALPHA``: Beta(ALPHA, ALPHA) mixing of
-images and soft targets within a real half-batch).
+images and soft targets within a real half-batch). Each run also keeps its out-of-fold margins (``oof_margin``, in
+the order of the kit's train + val rows); ``--combine TAG ...`` scores the average of earlier runs' margins (runs
+with the same ``--seed`` share their folds, so the average is out-of-fold too), next to each run alone.
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
         [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
         [--augment batch|sample|sample+shiftN] [--mixup 0] [--tag NAME]
+    python benchmarks/realbogus_cv.py --combine c48 c63 [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. One option with 5 folds x 30 epochs at 32x32 takes ~10 min on one core
 (~4x at 63x63; simulated half-batches double the cost).
@@ -32,7 +35,7 @@ import time
 
 import numpy as np
 import torch
-from common import write
+from common import RESULTS, write
 
 from astrohub.models import nets
 from astrohub.models.evaluation import metrics as M
@@ -92,7 +95,11 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tag", default="", help="results/realbogus_cv_TAG.json")
     ap.add_argument("--data", default=None, help="the folder holding the kits (default: ../shared/real)")
+    ap.add_argument("--combine", nargs="+", default=None, metavar="TAG",
+                    help="score the averaged out-of-fold margins of results/realbogus_cv_TAG.json runs (same --seed)")
     a = ap.parse_args(argv)
+    if a.combine:
+        return combine(ap, a)
     torch.set_num_threads(a.threads)
     spec = RECIPES["transient_realbogus"]
     cfg = spec.real
@@ -144,10 +151,8 @@ def main(argv=None) -> int:
             lg = logits(net.eval(), x[ho], dev, tta=True)
             margin = margin + (lg[:, 1] - lg[:, 0]).numpy() / a.members
         oof[ho] = margin
-    scored = kit["has_drb"][rows]
-    y = (kit["drb"][rows][scored] >= 0.5).astype(int)
+    scored, y, rb = scoring(kit, rows)
     p = 1 / (1 + np.exp(-oof[scored]))
-    rb = kit["rb"][rows][scored]
     write("realbogus_cv" + (f"_{a.tag}" if a.tag else ""), {
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
@@ -157,7 +162,40 @@ def main(argv=None) -> int:
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),
         "cv_auc": M.auc(y, np.stack([1 - p, p], 1)), "ztf_rb_auc": M.auc(y, np.stack([1 - rb, rb], 1)),
-        "minutes": round((time.time() - t0) / 60, 1)})
+        "minutes": round((time.time() - t0) / 60, 1), "oof_margin": [round(float(v), 5) for v in oof]})
+    return 0
+
+
+def scoring(kit, rows):
+    """(rows with a drb, their labels drb >= 0.5, their ZTF rb) among ``rows``."""
+    scored = kit["has_drb"][rows]
+    return scored, (kit["drb"][rows][scored] >= 0.5).astype(int), kit["rb"][rows][scored]
+
+
+def combine(ap, a) -> int:
+    """The AUC of the mean out-of-fold margin of earlier runs, and of each run alone."""
+    runs = {}
+    for tag in a.combine:
+        path = RESULTS / f"realbogus_cv_{tag}.json"
+        if not path.is_file() or "oof_margin" not in (d := json.loads(path.read_text())):
+            ap.error(f"{path} is not a run with out-of-fold margins (rerun it with this version and --tag {tag})")
+        runs[tag] = d
+    seeds = {d["options"]["seed"] for d in runs.values()}
+    if len(seeds) > 1:
+        ap.error(f"--combine needs runs with the same --seed (the same folds), got seeds {sorted(seeds)}")
+    kit = Z.load(kit_dir(RECIPES["transient_realbogus"].real_kit, a.data))
+    parts = Z.split(kit)
+    scored, y, rb = scoring(kit, np.concatenate([parts["train"], parts["val"]]))
+
+    def auc(margin):
+        p = 1 / (1 + np.exp(-np.asarray(margin)[scored]))
+        return M.auc(y, np.stack([1 - p, p], 1))
+
+    write("realbogus_cv" + (f"_{a.tag}" if a.tag else "_combined"), {
+        "combined": a.combine, "seed": seeds.pop(), "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),
+        "each_cv_auc": {tag: auc(d["oof_margin"]) for tag, d in runs.items()},
+        "cv_auc": auc(np.mean([d["oof_margin"] for d in runs.values()], 0)),
+        "ztf_rb_auc": M.auc(y, np.stack([1 - rb, rb], 1))})
     return 0
 
 
