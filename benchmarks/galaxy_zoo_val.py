@@ -16,7 +16,9 @@ images framed at other sizes (zoom test-time augmentation), with its paired gain
         [--set KEY=VALUE ...] [--zoom-frames PX ...] [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
-(~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run.
+(~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
+(so with it one seed alone may run, beside another process, and a later run combines both). ``--set`` takes any
+setting of the recipe's ``real`` section, and ``ema`` (the engine's moving average of weights, off by default).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
             "val_acc": float((lg.argmax(1).numpy() == yva).mean())}
 
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
-                weight_decay=float(cfg.get("weight_decay", 1e-4)))
+                weight_decay=float(cfg.get("weight_decay", 1e-4)), ema=cfg.get("ema"))
     torch.manual_seed(seed)
     np.random.seed(seed)
     net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
@@ -122,8 +124,9 @@ def main(argv=None) -> int:
                     help="also score val framed at these sizes (zoom test-time augmentation), e.g. 144 176")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
     a = ap.parse_args(argv)
-    if len(a.seeds) < 2:
-        ap.error("--seeds needs at least two seeds (the first two are the shipped ensemble)")
+    if len(a.seeds) < 2 and not a.logits:
+        ap.error("--seeds needs at least two seeds (the first two are the shipped ensemble); one seed only with "
+                 "--logits, to train it beside another run and combine both later")
     torch.set_num_threads(1)
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import RepeatedStratifiedKFold
@@ -135,8 +138,9 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    if unknown := sorted(set(extra) - set(recipe.real)):
-        ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(recipe.real))})")
+    known = set(recipe.real) | {"ema"}  # ema: read by the trainer too (engine.Plan.ema), off unless the recipe sets it
+    if unknown := sorted(set(extra) - known):
+        ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     if a.frame or a.size or extra:
         recipe = dataclasses.replace(recipe, size=a.size or recipe.size,
                                      real={**recipe.real, **extra, "frame": a.frame or recipe.real["frame"]})

@@ -102,6 +102,58 @@ def test_constant_schedule_with_the_callers_optimizer_and_a_train_mode():
 def test_bad_plan_is_refused():
     with pytest.raises(ValueError, match="schedule must be 'one-cycle' or 'constant', got 'cosine'"):
         Plan(epochs=1, lr=1e-3, schedule="cosine")
+    with pytest.raises(ValueError, match=r"ema is a decay per step between 0 and 1 \(e.g. 0.99\), got 1.5"):
+        Plan(epochs=1, lr=1e-3, ema=1.5)
+
+
+def _bn_net():
+    torch.manual_seed(3)
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+
+
+def test_ema_leaves_the_moving_average_of_the_trained_weights_and_trains_the_same():
+    x, y = _toy()
+    plan = dict(epochs=3, lr=0.1, schedule="constant")
+    raw_net, steps = _bn_net(), []
+    batches = _batches(x, y)
+
+    def recording(epoch):  # the weights after each step: read before the next step's loss, and at the end
+        for loss_fn in batches(epoch):
+            yield lambda m, f=loss_fn: (steps.append({k: v.clone() for k, v in m.state_dict().items()}), f(m))[1]
+
+    start = {k: v.clone() for k, v in raw_net.state_dict().items()}
+    fit(raw_net, EpochBatches(recording, len(batches)), None, Plan(**plan))
+    after = steps[1:] + [{k: v.clone() for k, v in raw_net.state_dict().items()}]
+    want = {k: v.clone() for k, v in start.items()}
+    for w in after:
+        for k, v in w.items():
+            want[k] = 0.8 * want[k] + 0.2 * v if v.dtype.is_floating_point else v.clone()
+
+    ema_net = _bn_net()
+    fit(ema_net, _batches(x, y), None, Plan(**plan, ema=0.8))
+    got = ema_net.state_dict()
+    for k in want:  # weights and batch-norm statistics averaged, the step counter followed
+        torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(got["0.weight"], after[-1]["0.weight"])  # not the trained weights
+    assert int(got["1.num_batches_tracked"]) == 3 * 8
+
+
+def test_ema_is_what_validation_sees_and_what_is_kept_and_training_goes_on_from_the_trained_weights():
+    x, y = _toy()
+    net, seen = _bn_net(), []
+
+    def validate(m):
+        seen.append({k: v.clone() for k, v in m.state_dict().items()})
+        return [0.5, 0.2, 0.4][len(seen) - 1], {}
+
+    trained = []
+    run = fit(net, _batches(x, y), validate, Plan(epochs=3, lr=0.1, schedule="constant", ema=0.9),
+              on_epoch=lambda ep: trained.append({k: v.clone() for k, v in net.state_dict().items()}))
+    assert run.best_epoch == 2
+    assert all(torch.equal(net.state_dict()[k], seen[1][k]) for k in seen[1])  # the average validated at epoch 2
+    for ep in range(3):  # validation saw the average; the epoch ended (and training went on) on the trained weights
+        assert not torch.allclose(seen[ep]["0.weight"], trained[ep]["0.weight"])
+    assert not torch.allclose(trained[1]["0.weight"], trained[2]["0.weight"])
 
 
 def test_fit_temperature_recovers_the_temperature_that_made_the_labels():

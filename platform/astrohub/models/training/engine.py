@@ -88,10 +88,37 @@ class Plan:
     keep_start: bool = False  # the starting weights compete with the trained ones
     weight_decay: float = 1e-4
     clip_grad: float | None = None  # max gradient norm
+    ema: float | None = None  # decay per step of an exponential moving average of the weights (Polyak
+    # averaging, batch-norm statistics included): validation, the kept weights and the result are the average's
 
     def __post_init__(self):
         if self.schedule not in ("one-cycle", "constant"):
             raise ValueError(f"schedule must be 'one-cycle' or 'constant', got {self.schedule!r}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise ValueError(f"ema is a decay per step between 0 and 1 (e.g. 0.99), got {self.ema!r}")
+
+
+class _Average:
+    """An exponential moving average of a network's floating-point state (parameters and batch-norm
+    statistics; integer buffers follow the network), and a way to swap it in for validation."""
+
+    def __init__(self, net: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, net: torch.nn.Module) -> None:
+        for k, v in net.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.state[k].lerp_(v.detach(), 1.0 - self.decay)
+            else:
+                self.state[k].copy_(v)
+
+    def swap(self, net: torch.nn.Module) -> dict:
+        """Load the average into ``net``; return the weights it had (load them back to go on training)."""
+        raw = copy.deepcopy(net.state_dict())
+        net.load_state_dict(self.state)
+        return raw
 
 
 @dataclass
@@ -141,7 +168,8 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
     ``optimizer``: the caller's (e.g. one restored from a checkpoint); default AdamW over ``params``
     (default: all of ``net``'s). ``train_mode(net)`` replaces ``net.train()`` at each epoch's start
     (e.g. to keep frozen batch-norm statistics). ``on_epoch(epoch)`` runs after each epoch (e.g. a
-    checkpoint); epochs start at ``start_epoch``.
+    checkpoint, of the trained weights: a resumed fit starts ``plan.ema``'s average afresh); epochs start at
+    ``start_epoch``. With ``plan.ema`` the weights validated, kept and left in ``net`` are the average's.
     """
     params = list(params if params is not None else net.parameters())
     opt = optimizer or torch.optim.AdamW(params, lr=plan.lr, weight_decay=plan.weight_decay)
@@ -152,6 +180,7 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=plan.lr, total_steps=max(plan.epochs * steps, 1),
                                                     pct_start=plan.pct_start)
     run = Run()
+    avg = _Average(net, plan.ema) if plan.ema else None
     best_value, best_state, bad = None, None, 0
     if plan.keep_start and validate is not None:
         net.eval()
@@ -179,13 +208,18 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
             opt.step()
             if sched is not None:
                 sched.step()
+            if avg is not None:
+                avg.update(net)
             losses.append(loss.detach().item())
         run.step_losses += losses
         entry = {"epoch": ep + 1, "train_loss": float(np.mean(losses)) if losses else float("nan")}
         if validate is not None:
             net.eval()
+            raw = avg.swap(net) if avg is not None else None
             vloss, extras = validate(net)
             entry.update({"val_loss": vloss, **extras})
+            if raw is not None:
+                net.load_state_dict(raw)  # training goes on from the trained weights, not the average
         entry.update({"steps": len(losses), "minutes": round((time.time() - t0) / 60, 2)})
         run.history.append(entry)
         if progress:
@@ -196,8 +230,8 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
             on_epoch(ep)
         if validate is not None:
             if _better(plan, entry[plan.monitor], best_value):
-                best_value, best_state, bad, run.best_epoch = entry[plan.monitor], copy.deepcopy(net.state_dict()), \
-                    0, ep + 1
+                kept = avg.state if avg is not None else net.state_dict()  # the weights just validated
+                best_value, best_state, bad, run.best_epoch = entry[plan.monitor], copy.deepcopy(kept), 0, ep + 1
             else:
                 bad += 1
                 if plan.patience is not None and bad >= plan.patience:
@@ -210,6 +244,8 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
             break
     if best_state is not None:
         net.load_state_dict(best_state)
+    elif avg is not None:
+        net.load_state_dict(avg.state)
     net.eval()
     return run
 
