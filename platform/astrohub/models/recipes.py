@@ -199,8 +199,8 @@ RECIPES: dict[str, Recipe] = {
                                     " spread over 0.81-0.85, so the shipped pair's val figure is on the lucky side. "
                                     "Then (the same rule) seeds 5+6 validated and kept as moving averages of their "
                                     "weights (ema 0.998 per step, the same training): 0.850 vs 0.847 (one image), "
-                                    "not taken. The test figures may still be somewhat optimistic; the independent held-out set "
-                                    "decides."},
+                                    "not taken. The test figures may still be somewhat optimistic; the independent "
+                                    "held-out set decides."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); trained on "
                         "the galaxyzoo1_jpeg kit's real images only.",
