@@ -16,8 +16,7 @@ Tasks
                 (science, reference, difference) at 1.01"/px (``ZTF_PIXEL_SCALE``) in raw
                 counts: science and reference keep their sky, ~2" Moffat PSFs that vary,
                 a deeper reference, NaN masks; bogus = bad subtractions, dipoles, cosmic
-                rays, hot pixels, bad columns, masked-region rims, noise and satellite trails
-                (steady or glinting; 63 = ZTF's size)
+                rays, hot pixels, bad columns, masked-region rims and noise (63 = ZTF's size)
 ``denoise``     noisy galaxy cutouts; ``meta['truth']`` is the noiseless image
                 and ``meta['lowres']`` a noisy 2x2-binned version for 2x
                 super-resolution
@@ -42,8 +41,7 @@ CLASS_NAMES = {
     "denoise": ["galaxy"],
     "morphology_truth": ["elliptical", "spiral-disk", "edge-on", "irregular-merger", "star"],
 }
-BOGUS_TYPES = ["bad-subtraction", "dipole", "cosmic-ray", "hot-pixel", "bad-column", "masked", "noise",
-               "satellite-trail"]
+BOGUS_TYPES = ["bad-subtraction", "dipole", "cosmic-ray", "hot-pixel", "bad-column", "masked", "noise"]
 ZTF_PIXEL_SCALE = 1.01  # arcsec / pixel of the transient task (ZTF alert stamps)
 _TASK_ID = {t: i for i, t in enumerate(TASKS)}
 
@@ -485,23 +483,6 @@ def _ztf_bogus(rng, bogus, size, xx, yy, centre, sci_psf, ref_psf, sig, zp, psf)
         matched_add += psf(mx, my, sci_psf, sat * float(rng.uniform(0.97, 1.03)), dil)
         sci_add += psf(x0, y0, sci_psf, sig * float(np.exp(rng.uniform(np.log(10), np.log(100)))),
                        float(rng.uniform(0.3, 0.8)))
-    elif bogus == "satellite-trail":  # a satellite or space debris crossing the whole stamp during the exposure:
-        # a straight streak of seeing width in the science image only, often glinting (a tumbling body: a row of
-        # PSF-like flashes 8-25 px apart on a faint trail), the candidate on the streak or on one of its flashes
-        ang = float(rng.uniform(0, np.pi))
-        ux, uy = np.cos(ang), np.sin(ang)
-        along = (xx - x0) * ux + (yy - y0) * uy
-        across = -(xx - x0) * uy + (yy - y0) * ux + float(rng.uniform(-0.7, 0.7))
-        width = sci_psf[0] / 2.355 / ZTF_PIXEL_SCALE
-        line = np.exp(-0.5 * (across / width) ** 2)  # per unit length: peak 1 on the streak
-        amp = sig * float(np.exp(rng.uniform(np.log(1.5), np.log(60))))
-        if rng.random() < 0.5:  # glints on a fainter trail
-            gap = float(rng.uniform(8, 25))
-            phase = np.mod(along + gap / 2, gap) - gap / 2  # 0 at the candidate and every ``gap`` px
-            flashes = np.exp(-0.5 * (phase / (width * float(rng.uniform(1.0, 2.0)))) ** 2)
-            sci_add += amp * line * (flashes + float(rng.uniform(0.03, 0.25)))
-        else:
-            sci_add += amp * line * (1 + 0.1 * np.sin(along / float(rng.uniform(3, 15))))
     else:  # "noise": a 3.5-6 sigma fluctuation / ghost, not PSF-shaped
         blob = np.zeros((size, size))
         blob[int(round(y0)), int(round(x0))] = 1.0

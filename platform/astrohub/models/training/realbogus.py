@@ -60,7 +60,7 @@ PROTOCOL = ("test split: measured once, after training, through model.predict on
             "members train on the train split for a fixed number of epochs, the last weights kept; the val split "
             "calibrates the temperature (its AUC is in calibration.val_auc)")
 MIN_STAMP = 32  # the smallest stamp the adapter takes (a smaller one than the network's input is padded as masked)
-SIM_VERSION = 3  # part of the cache name: bump when the transient simulator or the adapter changes
+SIM_VERSION = 2  # part of the cache name: bump when the transient simulator or the adapter changes
 
 
 def card_inputs(spec: Recipe, ranges: dict | None = None) -> dict:
