@@ -53,7 +53,7 @@ class Doubling:
             return per, t0, dur, depth, snr
         self.fired += 1
         p2 = 2 * per
-        t2, d2 = P._refine(t, r, p2, t0 + per if mo < me else t0, dur, p2 / P.BLS_BINS)
+        t2, d2 = P._refine(t, r, p2, t0 + per if mo < me else t0, dur, dur / 3)
         inside = np.abs(P._phase(t, p2, t2)) < 0.5 * d2 / p2
         dep = -float(r[inside].mean()) if inside.any() else 0.0
         return float(p2), float(t2), float(d2), dep, float(dep / P._robust_sigma(r) * np.sqrt(max(inside.sum(), 1)))

@@ -9,10 +9,13 @@ from .images import InputError
 from .lightcurves import table_list
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
-FEATURES_VERSION = 3  # in the cache names of computed light-curve features: bump when the views change (2 was an
+FEATURES_VERSION = 4  # in the cache names of computed light-curve features: bump when the views change (2 was an
 # unshipped trial's)
 LOCAL_HALF_WIDTH = 2.5  # local view spans +-2.5 transit durations
-BLS_BINS = 48
+BLS_BIN_FRACTION = 0.3  # BLS phase bins: this fraction of a central Sun-like transit's duration at each period
+BLS_SEGMENTS = 8  # log-spaced period segments, each with its own phase resolution
+BLS_MAX_DURATION = (0.6, 0.12)  # longest BLS box: days, fraction of the period
+SEARCH_WINDOW = 2.0  # days: running median removed before the period search (the views: detrend's 2.5 d)
 FOLD_BINS = 64  # phase bins of the folded light curve kept whole by the period-aware detrending
 BANDS = ("u", "g", "r", "i", "z")
 
@@ -93,50 +96,67 @@ def _running_median(t, r, window):
 
 
 def clip_outliers(r, sig, n_sigma=6.0):
-    """Mask (True = keep) without isolated single-cadence outliers (cosmic rays, flagged spikes): points more
-    than ``n_sigma`` from the mean of two neighbours that agree with each other. Transits and eclipses, which
-    last several cadences, are kept."""
+    """Mask (True = keep) without isolated single-cadence brightenings (cosmic rays, flagged spikes): points
+    more than ``n_sigma`` above the mean of two neighbours that agree with each other. Single-cadence dips are
+    kept: a transit shorter than the 29.4-min grid's cadence is one (a grazing or short-period planet's)."""
     keep = np.ones(len(r), bool)
     if len(r) < 5:
         return keep
     nb = 0.5 * (r[:-2] + r[2:])
-    iso = (np.abs(r[1:-1] - nb) > n_sigma * 1.22 * sig) & (np.abs(r[:-2] - r[2:]) < 3 * 1.41 * sig)
+    iso = (r[1:-1] - nb > n_sigma * 1.22 * sig) & (np.abs(r[:-2] - r[2:]) < 3 * 1.41 * sig)
     keep[1:-1] = ~iso
     return keep
 
 
-def bls(t, r, pmin=0.5, pmax=None, nbins=BLS_BINS, widths=(1, 2, 3, 5)):
-    """Box least squares on zero-mean flux ``r``: (period, t0, duration, depth, snr) of the
-    strongest dip, vectorised over a frequency grid fine enough for ``nbins`` phase bins."""
+def _sun_duration(period):
+    """Duration (days) of a central transit across a Sun-like star at ``period`` days."""
+    return 13.0 / 24.0 * (np.asarray(period) / 365.25) ** (1.0 / 3.0)
+
+
+def bls(t, r, pmin=0.5, pmax=None, bin_fraction=BLS_BIN_FRACTION, segments=BLS_SEGMENTS):
+    """Box least squares on zero-mean flux ``r``: (period, t0, duration, depth, snr) of the strongest dip.
+
+    The period range is cut into ``segments`` log-spaced segments, each searched with its own phase resolution:
+    bins of ``bin_fraction`` times a central Sun-like transit's duration at that period (never finer than the
+    cadence), on a frequency grid fine enough for those bins, with boxes of 1 bin up to
+    :data:`BLS_MAX_DURATION` (days, fraction of the period). A fixed number of phase bins at every period would
+    make the boxes of long periods hours wider than their transits and bury short ones."""
     span = t[-1] - t[0]
     pmax = pmax or span / 2.0
-    df = 1.0 / (nbins * span)
-    freqs = np.arange(1.0 / pmax, 1.0 / pmin, df)
+    cad = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     r = r - r.mean()
     tt = (t - t[0]).astype(np.float32)
     n = len(r)
-    best = (-1.0, 0, 0, 1)
-    chunk = 1024
-    for s in range(0, len(freqs), chunk):
-        fr = freqs[s:s + chunk]
-        ph = np.outer(fr.astype(np.float32), tt)
-        ph -= np.floor(ph)
-        idx = (ph * nbins).astype(np.int32) + nbins * np.arange(len(fr), dtype=np.int32)[:, None]
-        S = np.bincount(idx.ravel(), np.tile(r, len(fr)), minlength=len(fr) * nbins).reshape(len(fr), nbins)
-        C = np.bincount(idx.ravel(), minlength=len(fr) * nbins).reshape(len(fr), nbins).astype(np.float64)
-        for w in widths:
-            Se = np.concatenate([S, S[:, :w]], 1).cumsum(1)
-            Ce = np.concatenate([C, C[:, :w]], 1).cumsum(1)
-            Sw = Se[:, w:] - Se[:, :-w]
-            Cw = Ce[:, w:] - Ce[:, :-w]
-            ok = (Cw >= 3) & (Sw < 0)
-            power = np.where(ok, Sw ** 2 / np.maximum(Cw * (1 - Cw / n), 1e-9), 0.0)
-            k = int(np.argmax(power))
-            if power.flat[k] > best[0]:
-                best = (power.flat[k], s + k // nbins, k % nbins, w)
-    _, fi, b0, w = best
-    period = 1.0 / freqs[fi]
-    t0 = t[0] + (b0 + 1 + w / 2.0) / nbins * period  # window ends at bin b0 + w
+    best, found = -1.0, None
+    edges = np.geomspace(pmin, max(pmax, pmin * 1.01), segments + 1)
+    for plo, phi in zip(edges[:-1], edges[1:]):
+        pm = float(np.sqrt(plo * phi))
+        nbins = int(np.clip(round(phi / max(cad, bin_fraction * float(_sun_duration(pm)))), 24, 512))
+        freqs = np.arange(1.0 / phi, 1.0 / plo, 1.0 / (nbins * span))
+        wmax = max(1, int(min(BLS_MAX_DURATION[0], BLS_MAX_DURATION[1] * pm) / (pm / nbins)))
+        widths = np.unique(np.round(np.geomspace(1, wmax, 8)).astype(int))
+        for s in range(0, len(freqs), 1024):
+            fr = freqs[s:s + 1024]
+            ph = np.outer(fr.astype(np.float32), tt)
+            ph -= np.floor(ph)
+            idx = (np.minimum(ph * nbins, nbins - 1).astype(np.int32)
+                   + nbins * np.arange(len(fr), dtype=np.int32)[:, None]).ravel()
+            S = np.bincount(idx, np.tile(r, len(fr)), minlength=len(fr) * nbins).reshape(len(fr), nbins)
+            C = np.bincount(idx, minlength=len(fr) * nbins).reshape(len(fr), nbins).astype(np.float64)
+            zero = np.zeros((len(fr), 1))
+            Se = np.concatenate([zero, S, S[:, :wmax]], 1).cumsum(1)  # Se[:, i]: bins 0..i-1 (wrapped)
+            Ce = np.concatenate([zero, C, C[:, :wmax]], 1).cumsum(1)
+            for w in widths:
+                Sw = Se[:, w:w + nbins] - Se[:, :nbins]  # box of bins j..j+w-1
+                Cw = Ce[:, w:w + nbins] - Ce[:, :nbins]
+                power = np.where((Cw >= 3) & (Sw < 0), Sw ** 2 / np.maximum(Cw * (1 - Cw / n), 1e-9), 0.0)
+                k = int(np.argmax(power))
+                if power.flat[k] > best:
+                    best, found = power.flat[k], (1.0 / fr[k // nbins], k % nbins, int(w), nbins)
+    if found is None:  # no dip anywhere (a flat curve): the longest period, a one-bin box
+        found = (pmax, 0, 1, 24)
+    period, b0, w, nbins = found
+    t0 = t[0] + (b0 + w / 2.0) / nbins * period
     duration = w / nbins * period
     t0, duration = _refine(t, r, period, t0, duration, period / nbins)
     ph = _phase(t, period, t0)
@@ -190,15 +210,17 @@ def lightcurve_features(t, f, info=False):
     scalars [6]. View channels: detrended flux in noise units and in relative flux
     (arcsinh-compressed), the raw (undetrended) flux vs time, and the view at half phase.
     The curve is first put on the model's grid (:func:`astrohub.models.inputs.lightcurves.prepare`: NaNs
-    dropped, divided by the median, finer cadences binned to 29.4 min); BLS runs on the flux detrended blindly,
-    the views on the flux detrended keeping the signal at the BLS period (:func:`detrend`). With ``info``, also
-    a dict of the BLS ephemeris (period, t0 in the input's time system, duration, depth, snr) and the OOD
-    statistics."""
+    dropped, divided by the median, finer cadences binned to 29.4 min). BLS runs on the flux detrended blindly
+    over :data:`SEARCH_WINDOW` (2 d: shorter than the views' 2.5 d, so less of a star's own variability is left
+    to outbid a transit, still over three times the longest box), single-cadence brightenings clipped
+    (:func:`clip_outliers`); the views on the flux detrended keeping the signal at the BLS period
+    (:func:`detrend`). With ``info``, also a dict of the BLS ephemeris (period, t0 in the input's time system,
+    duration, depth, snr) and the OOD statistics."""
     from .lightcurves import curve_stats, prepare
 
     t_in, f_in = t, f
     t, f = prepare(t, f)
-    r = detrend(t, f)
+    r = detrend(t, f, window=SEARCH_WINDOW)
     sig = _robust_sigma(r)
     keep = clip_outliers(r, sig)
     t, f, r = t[keep], f[keep], r[keep]
