@@ -202,7 +202,10 @@ RECIPES: dict[str, Recipe] = {
                                     " spread over 0.81-0.85, so the shipped pair's val figure is on the lucky side. "
                                     "Then (the same rule) seeds 5+6 validated and kept as moving averages of their "
                                     "weights (ema 0.998 per step, the same training): 0.850 vs 0.847 (one image), "
-                                    "not taken. The test figures may still be somewhat optimistic; the independent "
+                                    "not taken. Then (rule fixed before: ship if seeds 5+6 reach 0.852 with macro "
+                                    "recall >= 0.70) 150 epochs instead of 100: the slower one-cycle decay let val "
+                                    "loss stall early (best epochs 29 and 30, early stopping ~15 later), 0.813, not "
+                                    "taken. The test figures may still be somewhat optimistic; the independent "
                                     "held-out set decides."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); trained on "
