@@ -9,8 +9,8 @@ from .images import InputError
 from .lightcurves import table_list
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
-FEATURES_VERSION = 4  # in the cache names of computed light-curve features: bump when the views change (2 was an
-# unshipped trial's)
+FEATURES_VERSION = 4  # in the cache names of computed light-curve features: bump when the views change (2 and 5
+# were unshipped trials': the next is 6)
 LOCAL_HALF_WIDTH = 2.5  # local view spans +-2.5 transit durations
 BLS_BIN_FRACTION = 0.3  # BLS phase bins: this fraction of a central Sun-like transit's duration at each period
 BLS_SEGMENTS = 8  # log-spaced period segments, each with its own phase resolution
