@@ -186,6 +186,15 @@ def _refine(t, r, period, t0, duration, step):
     return out
 
 
+def period_search(t, f, window=SEARCH_WINDOW, bin_fraction=BLS_BIN_FRACTION):
+    """The vetter's period search on a curve already on the model's grid: the flux detrended blindly over
+    ``window`` days, single-cadence brightenings clipped (:func:`clip_outliers`), then :func:`bls`. Returns the
+    kept (time, flux) and BLS's (period, t0, duration, depth, snr)."""
+    r = detrend(t, f, window=window)
+    keep = clip_outliers(r, _robust_sigma(r))
+    return t[keep], f[keep], bls(t[keep], r[keep], bin_fraction=bin_fraction)
+
+
 def _phase(t, period, t0):
     return ((t - t0) / period + 0.5) % 1.0 - 0.5
 
@@ -213,18 +222,13 @@ def lightcurve_features(t, f, info=False):
     dropped, divided by the median, finer cadences binned to 29.4 min). BLS runs on the flux detrended blindly
     over :data:`SEARCH_WINDOW` (2 d: shorter than the views' 2.5 d, so less of a star's own variability is left
     to outbid a transit, still over three times the longest box), single-cadence brightenings clipped
-    (:func:`clip_outliers`); the views on the flux detrended keeping the signal at the BLS period
+    (:func:`period_search`); the views on the flux detrended keeping the signal at the BLS period
     (:func:`detrend`). With ``info``, also a dict of the BLS ephemeris (period, t0 in the input's time system,
     duration, depth, snr) and the OOD statistics."""
     from .lightcurves import curve_stats, prepare
 
     t_in, f_in = t, f
-    t, f = prepare(t, f)
-    r = detrend(t, f, window=SEARCH_WINDOW)
-    sig = _robust_sigma(r)
-    keep = clip_outliers(r, sig)
-    t, f, r = t[keep], f[keep], r[keep]
-    period, t0, dur, depth, snr = bls(t, r)
+    t, f, (period, t0, dur, depth, snr) = period_search(*prepare(t, f))
     r = detrend(t, f, period=period, t0=t0)  # the views: the signal at the BLS period kept whole
     sig = _robust_sigma(r)
     ph = _phase(t, period, t0)
