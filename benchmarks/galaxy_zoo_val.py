@@ -18,7 +18,8 @@ images framed at other sizes (zoom test-time augmentation), with its paired gain
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
 (so with it one seed alone may run, beside another process, and a later run combines both). ``--set`` takes any
-setting of the recipe's ``real`` section, and ``ema`` (the engine's moving average of weights, off by default).
+setting of the recipe's ``real`` section, ``ema`` (the engine's moving average of weights) and ``sam`` (its
+sharpness-aware minimisation radius), both off by default.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
             "val_acc": float((lg.argmax(1).numpy() == yva).mean())}
 
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
-                weight_decay=float(cfg.get("weight_decay", 1e-4)), ema=cfg.get("ema"))
+                weight_decay=float(cfg.get("weight_decay", 1e-4)), ema=cfg.get("ema"), sam=cfg.get("sam"))
     torch.manual_seed(seed)
     np.random.seed(seed)
     net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
@@ -138,7 +139,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema"}  # ema: read by the trainer too (engine.Plan.ema), off unless the recipe sets it
+    known = set(recipe.real) | {"ema", "sam"}  # the trainer reads them too (engine.Plan's); off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     if a.frame or a.size or extra:

@@ -14,14 +14,15 @@ ResNet or the CNN without its strided stem), the networks averaged per fold (``-
 shipped ensemble), the augmentation (``--augment``: one dihedral transform per half-batch, one per alert, or one
 per alert plus a roll of up to N px) and mixup of the real alerts (``--mixup ALPHA``: Beta(ALPHA, ALPHA) mixing of
 images and soft targets within a real half-batch), ``--ema DECAY``: each network scored with the moving average of
-its weights (:class:`astrohub.models.training.engine.Plan`'s ``ema``). Each run also keeps its out-of-fold margins
+its weights (:class:`astrohub.models.training.engine.Plan`'s ``ema``), ``--sam RHO``: sharpness-aware minimisation
+(``Plan.sam``). Each run also keeps its out-of-fold margins
 (``oof_margin``, in the order of the kit's train + val rows); ``--combine TAG ...`` scores the average of earlier
 runs' margins (runs with the same ``--seed`` share their folds, so the average is out-of-fold too), next to each run
 alone.
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
         [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
-        [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--tag NAME]
+        [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--tag NAME]
     python benchmarks/realbogus_cv.py --combine c48 c63 [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. One option with 5 folds x 30 epochs at 32x32 takes ~10 min on one core
@@ -94,6 +95,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of the real alerts (0: none)")
     ap.add_argument("--ema", type=float, default=None, help="score each network's moving average of weights "
                     "(decay per step, e.g. 0.99; see engine.Plan.ema)")
+    ap.add_argument("--sam", type=float, default=None, help="sharpness-aware minimisation radius (e.g. 0.05; "
+                    "see engine.Plan.sam)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -151,7 +154,8 @@ def main(argv=None) -> int:
             batches = R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup,
                                        augment=a.augment)
             fit(net, batches, None,
-                Plan(epochs=epochs, lr=lr, weight_decay=float(cfg.get("wd", 1e-4)), ema=a.ema), progress=False)
+                Plan(epochs=epochs, lr=lr, weight_decay=float(cfg.get("wd", 1e-4)), ema=a.ema, sam=a.sam),
+                progress=False)
             lg = logits(net.eval(), x[ho], dev, tta=True)
             margin = margin + (lg[:, 1] - lg[:, 0]).numpy() / a.members
         oof[ho] = margin
@@ -161,7 +165,7 @@ def main(argv=None) -> int:
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
                     "mixup": a.mixup,
-                    "augment": a.augment, "ema": a.ema,
+                    "augment": a.augment, "ema": a.ema, "sam": a.sam,
                     "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),

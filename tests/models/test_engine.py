@@ -104,11 +104,45 @@ def test_bad_plan_is_refused():
         Plan(epochs=1, lr=1e-3, schedule="cosine")
     with pytest.raises(ValueError, match=r"ema is a decay per step between 0 and 1 \(e.g. 0.99\), got 1.5"):
         Plan(epochs=1, lr=1e-3, ema=1.5)
+    with pytest.raises(ValueError, match=r"sam is a positive radius \(e.g. 0.05\), got -0.1"):
+        Plan(epochs=1, lr=1e-3, sam=-0.1)
 
 
 def _bn_net():
     torch.manual_seed(3)
     return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+
+
+def test_sam_steps_with_the_gradient_taken_at_the_weights_moved_up_the_first_one():
+    x, y = _toy(n=32)
+    rho, lr = 0.5, 0.1
+    ref = _bn_net()
+    params = list(ref.parameters())
+    start = {k: v.clone() for k, v in ref.state_dict().items()}
+    ref.train()
+    loss = torch.nn.functional.cross_entropy(ref(x), y)  # the first pass (it also moves the BN statistics once)
+    grads = torch.autograd.grad(loss, params)
+    norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p.add_(g * rho / norm)
+    ref[1].momentum = 0.0
+    sharp = torch.autograd.grad(torch.nn.functional.cross_entropy(ref(x), y), params)
+    want = {n: start[n] - lr * g for (n, _), g in zip(ref.named_parameters(), sharp)}
+
+    net = _bn_net()
+    fit(net, _batches(x, y, bs=32), None, Plan(epochs=1, lr=lr, schedule="constant", sam=rho),
+        optimizer=torch.optim.SGD(net.parameters(), lr=lr))
+    got = net.state_dict()
+    for n, w in want.items():
+        torch.testing.assert_close(got[n], w, rtol=1e-5, atol=1e-6)
+    plain = _bn_net()
+    fit(plain, _batches(x, y, bs=32), None, Plan(epochs=1, lr=lr, schedule="constant"),
+        optimizer=torch.optim.SGD(plain.parameters(), lr=lr))
+    assert not torch.allclose(plain.state_dict()["0.weight"], got["0.weight"], atol=1e-5)
+    # the second pass leaves the batch-norm statistics and their momentum as the first one set them
+    torch.testing.assert_close(got["1.running_mean"], plain.state_dict()["1.running_mean"])
+    assert net[1].momentum == 0.1
 
 
 def test_ema_leaves_the_moving_average_of_the_trained_weights_and_trains_the_same():

@@ -146,7 +146,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
 
     epochs = opts.epochs or recipe.epochs
     plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
-                weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes, ema=cfg.get("ema"))
+                weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes, ema=cfg.get("ema"),
+                sam=cfg.get("sam"))
     n_members = int(cfg.get("members", 1))
     final = recipe.final_fit()
 

@@ -90,12 +90,16 @@ class Plan:
     clip_grad: float | None = None  # max gradient norm
     ema: float | None = None  # decay per step of an exponential moving average of the weights (Polyak
     # averaging, batch-norm statistics included): validation, the kept weights and the result are the average's
+    sam: float | None = None  # sharpness-aware minimisation (Foret et al. 2021): each step's gradient is taken
+    # again at the weights moved by this radius (rho) up the first gradient; twice the cost per step
 
     def __post_init__(self):
         if self.schedule not in ("one-cycle", "constant"):
             raise ValueError(f"schedule must be 'one-cycle' or 'constant', got {self.schedule!r}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ValueError(f"ema is a decay per step between 0 and 1 (e.g. 0.99), got {self.ema!r}")
+        if self.sam is not None and not self.sam > 0.0:
+            raise ValueError(f"sam is a positive radius (e.g. 0.05), got {self.sam!r}")
 
 
 class _Average:
@@ -203,6 +207,8 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
             loss = loss_fn(net)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if plan.sam:
+                _sharpness_aware(net, params, loss_fn, plan.sam)
             if plan.clip_grad:
                 torch.nn.utils.clip_grad_norm_(params, plan.clip_grad)
             opt.step()
@@ -251,6 +257,37 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
 
 
 # ----------------------------------------------------------------------------- calibration
+def _sharpness_aware(net: torch.nn.Module, params: list, loss_fn: Callable, rho: float) -> None:
+    """SAM's second pass: move the weights by ``rho`` along their (normalised) gradient, replace the gradient
+    by the one of the same batch there, and move back; batch-norm running statistics are left as the first pass
+    set them."""
+    with torch.no_grad():
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads:
+            return
+        norm = torch.norm(torch.stack([g.norm(2) for g in grads]), 2)
+        moved = []
+        for p in params:
+            if p.grad is not None:
+                e = p.grad * (rho / (norm + 1e-12))
+                p.add_(e)
+                moved.append((p, e))
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.momentum = 0.0  # running = (1 - 0) * running: the second forward leaves them alone
+    try:
+        for p in params:
+            p.grad = None
+        loss_fn(net).backward()
+    finally:
+        for m, mom in zip(bns, momenta):
+            m.momentum = mom
+        with torch.no_grad():
+            for p, e in moved:
+                p.sub_(e)
+
+
 def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
     """The temperature T minimising the negative log-likelihood of ``softmax(logits / T)`` on the
     labels ``y`` (Guo et al. 2017): every classifier of the zoo is calibrated this way, on its

@@ -396,7 +396,8 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     sim_weight = float(cfg.get("sim_weight", 0.5))
     seeds = [int(v) for v in cfg.get("seeds", [cfg.get("seed", spec.seed)])]
     plan = Plan(epochs=epochs, lr=float(cfg.get("lr", 2e-3)), weight_decay=float(cfg.get("wd", 1e-4)),
-                monitor="epochs_trained", max_minutes=opts.max_minutes, ema=cfg.get("ema"))
+                monitor="epochs_trained", max_minutes=opts.max_minutes, ema=cfg.get("ema"),
+                sam=cfg.get("sam"))
     final = spec.final_fit()
     history = []
 
