@@ -13,13 +13,14 @@ ensemble's own argmax on the same folds. ``--zoom-frames``: the two-seed ensembl
 images framed at other sizes (zoom test-time augmentation), with its paired gain over the 8 views alone.
 
     python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
-        [--set KEY=VALUE ...] [--zoom-frames PX ...] [--logits DIR] [--tag NAME]
+        [--set KEY=VALUE ...] [--arch JSON] [--no-early-stop] [--zoom-frames PX ...] [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
 (so with it one seed alone may run, beside another process, and a later run combines both). ``--set`` takes any
 setting of the recipe's ``real`` section, ``ema`` (the engine's moving average of weights) and ``sam`` (its
-sharpness-aware minimisation radius), both off by default.
+sharpness-aware minimisation radius), both off by default; ``--arch`` overrides keys of the recipe's network, e.g.
+'{"blocks": [2, 2, 2, 2]}'.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +82,10 @@ def features(frames: np.ndarray) -> np.ndarray:
     return np.array(out, np.float32)
 
 
-def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None) -> dict:
-    """One stage-1 network of the recipe (train split, early stopping on val): its val logits without and with
+def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None,
+           early_stop: bool = True) -> dict:
+    """One stage-1 network of the recipe (train split, early stopping on val; ``early_stop=False``: all ``epochs``,
+    the last weights kept, as the shipped stage-2 refit trains): its val logits without and with
     the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
     (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out."""
     cfg, crop = dict(recipe.real), int(recipe.size)
@@ -103,12 +107,14 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(seed)
     batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1)
-    run = fit(net, batches, validate, plan, progress=True, desc=f"seed {seed}")
+    if not early_stop:
+        plan = dataclasses.replace(plan, patience=None)
+    run = fit(net, batches, validate if early_stop else None, plan, progress=True, desc=f"seed {seed}")
     net.eval()
     zoomed = {f"lg_tta_f{f}": tta_mean(net, normalise_colour(centre(fr[va], crop), mean, std), dev, 256, True).numpy()
               for f, fr in (zoom_frames or {}).items()}
     return {"lg": tta_mean(net, xva, dev, 256).numpy(), "lg_tta": tta_mean(net, xva, dev, 256, True).numpy(),
-            "best_epoch": int(run.best_epoch), **zoomed}
+            "best_epoch": int(run.best_epoch if early_stop else epochs), **zoomed}
 
 
 def main(argv=None) -> int:
@@ -121,6 +127,10 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=None, help="the network's central crop (default: recipe's)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="override a setting of the recipe's real section (a number), e.g. balance=0.25")
+    ap.add_argument("--arch", default=None, metavar="JSON",
+                    help="override keys of the recipe's network (JSON), e.g. '{\"blocks\": [2, 2, 2, 2]}'")
+    ap.add_argument("--no-early-stop", action="store_true",
+                    help="train every network for all the epochs and keep the last weights (as stage 2 does)")
     ap.add_argument("--zoom-frames", type=int, nargs="*", default=[], metavar="PX",
                     help="also score val framed at these sizes (zoom test-time augmentation), e.g. 144 176")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
@@ -142,8 +152,15 @@ def main(argv=None) -> int:
     known = set(recipe.real) | {"ema", "sam"}  # the trainer reads them too (engine.Plan's); off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
-    if a.frame or a.size or extra:
-        recipe = dataclasses.replace(recipe, size=a.size or recipe.size,
+    try:
+        arch = json.loads(a.arch) if a.arch else {}
+    except json.JSONDecodeError as e:
+        ap.error(f"--arch takes a JSON object, got {a.arch!r}: {e}")
+    if not isinstance(arch, dict) or (unknown := sorted(set(arch) - set(recipe.arch))):
+        ap.error(f"--arch: the network has no key {', '.join(unknown) if isinstance(arch, dict) else a.arch} "
+                 f"(it has {', '.join(sorted(recipe.arch))})")
+    if a.frame or a.size or extra or arch:
+        recipe = dataclasses.replace(recipe, size=a.size or recipe.size, arch={**recipe.arch, **arch},
                                      real={**recipe.real, **extra, "frame": a.frame or recipe.real["frame"]})
     kit = kit_module(recipe)
     data = kit.load(kit_dir(recipe.real_kit, a.data))
@@ -155,15 +172,17 @@ def main(argv=None) -> int:
     epochs = a.epochs or recipe.epochs
     runs = {}
     for s in a.seeds:
-        view = "" if (a.frame, a.size, extra) == (None, None, {}) else (
-            f"_f{recipe.real['frame']}_s{recipe.size}" + "".join(f"_{k}{v:g}" for k, v in sorted(extra.items())))
+        view = "" if (a.frame, a.size, extra, arch) == (None, None, {}, {}) else (
+            f"_f{recipe.real['frame']}_s{recipe.size}" + "".join(f"_{k}{v:g}" for k, v in sorted(extra.items()))
+            + "".join(f"_{k}{'-'.join(map(str, np.ravel(v)))}" for k, v in sorted(arch.items())))
+        view += "_noes" if a.no_early_stop else ""
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None
         if path is not None and path.is_file():
             d = np.load(path)
             if all(f"lg_tta_f{f}" in d.files for f in zoom_frames):
                 runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
                 continue
-        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames)
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **runs[s])
@@ -188,7 +207,7 @@ def main(argv=None) -> int:
 
     seeds = list(a.seeds)
     out = {"n_val": int(len(va)), "epochs": epochs, "frame": int(recipe.real["frame"]), "size": int(recipe.size),
-           "overrides": extra,
+           "overrides": extra, "arch": recipe.arch, "early_stopping": not a.no_early_stop,
            "members": {s: {"acc": acc(r["lg"]), "acc_tta": acc(r["lg_tta"]), "macro_recall_tta": macro_recall(
                r["lg_tta"]), "best_epoch": r["best_epoch"]} for s, r in runs.items()},
            "first_k": {k: {"seeds": seeds[:k], "acc": acc(ens(seeds[:k])), "macro_recall": macro_recall(ens(seeds[:k])),
