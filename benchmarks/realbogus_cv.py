@@ -22,7 +22,7 @@ alone.
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
         [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
-        [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--tag NAME]
+        [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--wd WD] [--tag NAME]
     python benchmarks/realbogus_cv.py --combine c48 c63 [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. One option with 5 folds x 30 epochs at 32x32 takes ~10 min on one core
@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mixup", type=float, default=0.0, help="Beta(a, a) mixup of the real alerts (0: none)")
     ap.add_argument("--ema", type=float, default=None, help="score each network's moving average of weights "
                     "(decay per step, e.g. 0.99; see engine.Plan.ema)")
+    ap.add_argument("--wd", type=float, default=None, help="AdamW weight decay (default: the recipe's)")
     ap.add_argument("--sam", type=float, default=None, help="sharpness-aware minimisation radius (e.g. 0.05; "
                     "see engine.Plan.sam)")
     ap.add_argument("--folds", type=int, default=5)
@@ -112,6 +113,7 @@ def main(argv=None) -> int:
     cfg = spec.real
     sim_weight = cfg.get("sim_weight", 0.5) if a.sim_weight is None else a.sim_weight
     epochs, lr = a.epochs or int(cfg.get("epochs", 30)), a.lr or float(cfg.get("lr", 2e-3))
+    wd = a.wd if a.wd is not None else float(cfg.get("wd", 1e-4))
     bs, dev = int(cfg.get("batch", 32)), torch.device("cpu")
     s = int(a.crop or spec.size)
     if not 8 <= s <= ztf_inputs.STAMP:
@@ -154,7 +156,7 @@ def main(argv=None) -> int:
             batches = R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup,
                                        augment=a.augment)
             fit(net, batches, None,
-                Plan(epochs=epochs, lr=lr, weight_decay=float(cfg.get("wd", 1e-4)), ema=a.ema, sam=a.sam),
+                Plan(epochs=epochs, lr=lr, weight_decay=wd, ema=a.ema, sam=a.sam),
                 progress=False)
             lg = logits(net.eval(), x[ho], dev, tta=True)
             margin = margin + (lg[:, 1] - lg[:, 0]).numpy() / a.members
@@ -165,7 +167,7 @@ def main(argv=None) -> int:
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
                     "mixup": a.mixup,
-                    "augment": a.augment, "ema": a.ema, "sam": a.sam,
+                    "augment": a.augment, "ema": a.ema, "sam": a.sam, "wd": wd,
                     "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),
