@@ -256,7 +256,6 @@ def fit(net: torch.nn.Module, batches: Batches, validate: Callable | None, plan:
     return run
 
 
-# ----------------------------------------------------------------------------- calibration
 def _sharpness_aware(net: torch.nn.Module, params: list, loss_fn: Callable, rho: float) -> None:
     """SAM's second pass: move the weights by ``rho`` along their (normalised) gradient, replace the gradient
     by the one of the same batch there, and move back; batch-norm running statistics are left as the first pass
@@ -288,6 +287,7 @@ def _sharpness_aware(net: torch.nn.Module, params: list, loss_fn: Callable, rho:
                 p.sub_(e)
 
 
+# ----------------------------------------------------------------------------- calibration
 def fit_temperature(logits: torch.Tensor, y: np.ndarray) -> float:
     """The temperature T minimising the negative log-likelihood of ``softmax(logits / T)`` on the
     labels ``y`` (Guo et al. 2017): every classifier of the zoo is calibrated this way, on its
