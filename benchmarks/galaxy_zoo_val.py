@@ -40,8 +40,8 @@ from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs.colour import centre, normalise_colour
 from astrohub.models.nets import tta_mean
 from astrohub.models.recipes import RECIPES
-from astrohub.models.training.colour import colour_batches, kit_frames, kit_module
-from astrohub.models.training.engine import Plan, fit
+from astrohub.models.training.colour import colour_batches, colour_plan, kit_frames, kit_module
+from astrohub.models.training.engine import fit
 
 FEATURES = ["log_conc_4_24", "log_conc_12_24", "axis_ratio", "asymmetry", "log_npix", "red_blue_centre",
             "red_blue_outer", "red_blue_gradient", "log_peak", "major_axis"]
@@ -100,8 +100,7 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
         return float(torch.nn.functional.cross_entropy(lg, torch.from_numpy(yva))), {
             "val_acc": float((lg.argmax(1).numpy() == yva).mean())}
 
-    plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
-                weight_decay=float(cfg.get("weight_decay", 1e-4)), ema=cfg.get("ema"), sam=cfg.get("sam"))
+    plan = colour_plan(recipe, cfg, epochs)
     torch.manual_seed(seed)
     np.random.seed(seed)
     net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
@@ -149,7 +148,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam"}  # the trainer reads them too (engine.Plan's); off unless set
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:

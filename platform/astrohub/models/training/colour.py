@@ -116,6 +116,14 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
     return EpochBatches(batches, steps)
 
 
+def colour_plan(recipe: Recipe, cfg: dict, epochs: int, max_minutes: float | None = None) -> Plan:
+    """The engine plan of a colour recipe (``cfg``: its ``real`` settings, possibly overridden): the recipe's rate and
+    patience, early stopping on ``monitor``, AdamW with ``weight_decay``, ``ema`` and ``sam`` if set."""
+    return Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
+                weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=max_minutes, ema=cfg.get("ema"),
+                sam=cfg.get("sam"))
+
+
 def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     """A colour classifier from its recipe and its real kit (``opts.data``: the folder holding the kits)."""
     from ..predictors.colour import ColourClassifier
@@ -145,9 +153,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                                                                    "val_macro_recall": macro_recall(yva, lg.numpy())}
 
     epochs = opts.epochs or recipe.epochs
-    plan = Plan(epochs=epochs, lr=recipe.lr, patience=recipe.patience, monitor=cfg.get("monitor", "val_loss"),
-                weight_decay=float(cfg.get("weight_decay", 1e-4)), max_minutes=opts.max_minutes, ema=cfg.get("ema"),
-                sam=cfg.get("sam"))
+    plan = colour_plan(recipe, cfg, epochs, opts.max_minutes)
     n_members = int(cfg.get("members", 1))
     final = recipe.final_fit()
 
