@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {
-  echo "# Versions CI tested: scripts/install.sh installs with 'pip install -c constraints.txt'."
+  echo "# Versions CI tested: scripts/install.sh installs with 'pip/uv pip install -c constraints.txt'."
   echo "# Regenerate after changing pyproject.toml's dependencies: bash scripts/freeze_constraints.sh"
   .venv/bin/pip freeze --exclude-editable 2>/dev/null \
     | grep -v -E '^(pip|setuptools|wheel)==' | sed -E 's/\+[A-Za-z0-9.]+$//' | LC_ALL=C sort -f

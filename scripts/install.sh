@@ -3,7 +3,7 @@
 # Debian packages (apt-get), configurable-http-proxy (npm, into .node/),
 # the local archive (scripts/install_archive.sh), and the virtualenv .venv
 # (torch==2.13.0 first, then the package, editable). `install.sh test` adds the test tools.
-# Every pip install is constrained by constraints.txt: a fresh install gets the versions CI tested.
+# Every install (pip's, uv's) is constrained by constraints.txt: a fresh install gets the versions CI tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -58,20 +58,25 @@ PY=/usr/bin/python3
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv from $PY"
   $PY -m venv .venv
-  .venv/bin/pip install -q -U pip 2>&1 | grep -v '^WARNING: Location' || true
 fi
 PIP() { .venv/bin/pip "$@" 2>&1 | grep -v -e '^WARNING: Location' -e 'BuildBackendWarning' || true; return "${PIPESTATUS[0]}"; }
+# pip installs torch (it alone finds the machine's CPU build; uv would fetch a CUDA one), then uv the rest:
+# uv fetches the ~240 index pages and wheels in parallel (11 s where pip took 60-90 s) and compiles the
+# bytecode on both cores; torch's is compiled the same way. Both are held to constraints.txt.
 if ! .venv/bin/python -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
   say "pip install torch==2.13.0 (before the package, so no CUDA build is pulled)"
-  PIP install -q -c constraints.txt torch==2.13.0
+  PIP install -q --no-compile -c constraints.txt torch==2.13.0
+  .venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages/torch >/dev/null || true
 fi
+[ "uv==$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" = "$(grep '^uv==' constraints.txt)" ] \
+  || PIP install -q -c constraints.txt uv
 # Re-run pip only when pyproject.toml or constraints.txt changed (or the test tools are newly wanted).
 EXTRAS=""; [ "$MODE" = test ] && EXTRAS="[test]"
 STAMP=.venv/.astrohub-installed
 HASH=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if ! grep -qx -e "test $HASH" -e "$MODE $HASH" "$STAMP" 2>/dev/null; then
-  say "pip install -c constraints.txt -e .$EXTRAS"
-  PIP install -q -c constraints.txt -e ".$EXTRAS"
+  say "uv pip install -c constraints.txt -e .$EXTRAS"
+  .venv/bin/uv pip install -q --python .venv/bin/python --compile-bytecode -c constraints.txt -e ".$EXTRAS"
   echo "$MODE $HASH" > "$STAMP"
 fi
 .venv/bin/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 || true

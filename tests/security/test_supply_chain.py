@@ -1,7 +1,7 @@
 """Issue 18, supply chain: a fresh install gets the versions CI tested.
 
 ``constraints.txt`` pins every distribution of the tested environment; ``scripts/install.sh``
-passes it to every ``pip install``. Checked: each dependency of ``pyproject.toml`` (the package's
+passes it to every ``pip install`` and ``uv pip install``. Checked: each dependency of ``pyproject.toml`` (the package's
 and the test extra's) is pinned there to one exact version that satisfies pyproject's own
 specifier and is the version installed here, and install.sh never runs pip without it.
 """
