@@ -13,7 +13,8 @@ ensemble's own argmax on the same folds. ``--zoom-frames``: the two-seed ensembl
 images framed at other sizes (zoom test-time augmentation), with its paired gain over the 8 views alone.
 
     python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
-        [--set KEY=VALUE ...] [--arch JSON] [--no-early-stop] [--zoom-frames PX ...] [--logits DIR] [--tag NAME]
+        [--set KEY=VALUE ...] [--arch JSON] [--no-early-stop] [--init WEIGHTS] [--zoom-frames PX ...]
+        [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
@@ -83,11 +84,12 @@ def features(frames: np.ndarray) -> np.ndarray:
 
 
 def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None,
-           early_stop: bool = True) -> dict:
+           early_stop: bool = True, init: Path | None = None) -> dict:
     """One stage-1 network of the recipe (train split, early stopping on val; ``early_stop=False``: all ``epochs``,
     the last weights kept, as the shipped stage-2 refit trains): its val logits without and with
     the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
-    (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out."""
+    (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out. ``init``: weights to
+    start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's."""
     cfg, crop = dict(recipe.real), int(recipe.size)
     xtr = centre(frames[tr], crop)
     mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
@@ -104,6 +106,8 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     torch.manual_seed(seed)
     np.random.seed(seed)
     net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
+    if init is not None:
+        net.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     g = torch.Generator().manual_seed(seed)
     batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1)
     if not early_stop:
@@ -130,6 +134,8 @@ def main(argv=None) -> int:
                     help="override keys of the recipe's network (JSON), e.g. '{\"blocks\": [2, 2, 2, 2]}'")
     ap.add_argument("--no-early-stop", action="store_true",
                     help="train every network for all the epochs and keep the last weights (as stage 2 does)")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start every network from these weights (galaxy_zoo_simpretrain.py's --out)")
     ap.add_argument("--zoom-frames", type=int, nargs="*", default=[], metavar="PX",
                     help="also score val framed at these sizes (zoom test-time augmentation), e.g. 144 176")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
@@ -175,13 +181,14 @@ def main(argv=None) -> int:
             f"_f{recipe.real['frame']}_s{recipe.size}" + "".join(f"_{k}{v:g}" for k, v in sorted(extra.items()))
             + "".join(f"_{k}{'-'.join(map(str, np.ravel(v)))}" for k, v in sorted(arch.items())))
         view += "_noes" if a.no_early_stop else ""
+        view += f"_init-{a.init.stem}" if a.init else ""
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None
         if path is not None and path.is_file():
             d = np.load(path)
             if all(f"lg_tta_f{f}" in d.files for f in zoom_frames):
                 runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
                 continue
-        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop)
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **runs[s])
@@ -207,6 +214,7 @@ def main(argv=None) -> int:
     seeds = list(a.seeds)
     out = {"n_val": int(len(va)), "epochs": epochs, "frame": int(recipe.real["frame"]), "size": int(recipe.size),
            "overrides": extra, "arch": recipe.arch, "early_stopping": not a.no_early_stop,
+           "init": str(a.init) if a.init else None,
            "members": {s: {"acc": acc(r["lg"]), "acc_tta": acc(r["lg_tta"]), "macro_recall_tta": macro_recall(
                r["lg_tta"]), "best_epoch": r["best_epoch"]} for s, r in runs.items()},
            "first_k": {k: {"seeds": seeds[:k], "acc": acc(ens(seeds[:k])), "macro_recall": macro_recall(ens(seeds[:k])),
