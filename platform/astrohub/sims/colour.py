@@ -1,0 +1,177 @@
+"""Simulated Galaxy Zoo 1 subject images: SDSS gri colour composites as Galaxy Zoo serves them (423-px JPEG stamps
+scaled to each galaxy's Petrosian size), framed at :data:`FRAME` px as the ``galaxy_zoo`` colour model frames them.
+For pretraining before the real kit (benchmarks/galaxy_zoo_simpretrain.py measures what it gives on the kit's val
+split).
+
+The simulator draws, in g, r and i (fluxes from colours), per class:
+- elliptical: a Sersic (n 2.5-5) spheroid, red (g-r ~0.8), axis ratio 0.5-1; 30% also have a smooth red disk
+  (lenticulars, which Galaxy Zoo 1 volunteers call elliptical);
+- spiral-disk: a red bulge and a blue exponential disk (g-r ~0.3) with logarithmic arms
+  (1-4 of them, pitch 10-35 deg, amplitude 0.3-0.9) and blue star-forming knots along them, inclination short of
+  edge-on (axis ratio 0.3-1), bulge/total 0-0.4;
+- edge-on: a thin disk (axis ratio 0.15-0.35), bulge/total 0-0.4, often a dust lane reddening its midplane;
+- irregular-merger: two galaxies of either kind 0.4-1.6 Petrosian radii apart (flux ratio 1-4), and most often
+  a tidal tail of blue clumps;
+then neighbours (stars and small galaxies), a Gaussian PSF of SDSS seeing (1.4" FWHM: 1-9 frame px as the
+galaxy's size varies), sky noise, Lupton et al. (2004) asinh gri -> RGB composite, and JPEG quantisation.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+GZ_CLASSES = ["elliptical", "spiral-disk", "edge-on", "irregular-merger"]
+FRAME = 160  # px: the galaxy_zoo recipe's frame of the 423-px stamp
+
+
+def _sersic(x, y, re, n):
+    r = np.hypot(x, y) / re
+    b = 2.0 * n - 1.0 / 3.0
+    return np.exp(-b * (np.power(r + 1e-6, 1.0 / n) - 1.0))
+
+
+def _rot(xx, yy, pa, q):
+    c, s = math.cos(pa), math.sin(pa)
+    return c * xx + s * yy, (-s * xx + c * yy) / q
+
+
+def _bands(img, gr, ri):
+    """One profile [H, W] as g, r, i fluxes [3, H, W] from its colours (r-band flux = img)."""
+    return np.stack([img * 10 ** (-0.4 * gr), img, img * 10 ** (0.4 * ri)])
+
+
+def _spheroid(rng, xx, yy, re, q, pa, n=(2.5, 5.0)):
+    x, y = _rot(xx, yy, pa, q)
+    return _bands(_sersic(x, y, re, rng.uniform(*n)), rng.normal(0.82, 0.06), rng.normal(0.42, 0.04))
+
+
+def _disk(rng, xx, yy, rd, q, pa, arms: float, knots: int):
+    """An exponential disk (and its arms and knots), r-band flux normalised to 1 before the colours."""
+    x, y = _rot(xx, yy, pa, q)
+    r = np.hypot(x, y)
+    base = np.exp(-r / rd)
+    if arms > 0:
+        m = int(rng.choice([1, 2, 2, 2, 3, 4]))
+        pitch = math.radians(rng.uniform(10, 35))
+        phi0 = rng.uniform(0, 2 * math.pi)
+        phase = m * (np.arctan2(y, x) - np.log(r / rd + 1e-3) / math.tan(pitch)) + phi0
+        wave = ((1 + np.cos(phase)) / 2) ** rng.uniform(1, 4)
+        base = base * ((1 - arms) + 2 * arms * wave) * (1 - np.exp(-(r / (0.5 * rd)) ** 2) * 0.3)
+    out = _bands(base / base.sum(), rng.normal(0.3, 0.08), rng.normal(0.15, 0.05))
+    if knots:
+        rad = rd * rng.gamma(2.0, 1.0, knots)
+        ang = rng.uniform(0, 2 * math.pi, knots)
+        kx, ky = rad * np.cos(ang), rad * np.sin(ang) * q
+        c, s = math.cos(pa), math.sin(pa)
+        px, py = c * kx - s * ky, s * kx + c * ky
+        k = np.zeros_like(xx)
+        for i in range(knots):
+            k += np.exp(-((xx - px[i]) ** 2 + (yy - py[i]) ** 2) / (2 * rng.uniform(0.6, 1.5) ** 2))
+        out += _bands(k / max(k.sum(), 1e-9) * rng.uniform(0.05, 0.25), rng.normal(0.15, 0.1), rng.normal(0.0, 0.05))
+    return out
+
+
+def _galaxy(rng, kind, xx, yy, r90):
+    pa = rng.uniform(0, math.pi)
+    if kind == "elliptical":
+        img = _spheroid(rng, xx, yy, r90 / rng.uniform(1.6, 2.4), rng.uniform(0.5, 1.0), pa)
+        if rng.random() < 0.3:  # a lenticular: a smooth, red, armless disk around it (GZ1 calls it elliptical)
+            q = rng.uniform(0.4, 1.0)
+            disk = _bands(_sersic(*_rot(xx, yy, pa, q), r90 / 2.5, 1.0), rng.normal(0.75, 0.06),
+                          rng.normal(0.38, 0.04))
+            img = img / img[1].sum() + disk / disk[1].sum() * rng.uniform(0.2, 1.0)
+        return img
+    q = rng.uniform(0.3, 1.0) if kind == "spiral-disk" else rng.uniform(0.15, 0.35)
+    rd = r90 / rng.uniform(2.6, 3.4)
+    arms = rng.uniform(0.3, 0.9) if kind == "spiral-disk" else 0.0
+    disk = _disk(rng, xx, yy, rd, q, pa, arms, int(rng.integers(0, 25)) if kind == "spiral-disk" else 0)
+    bt = rng.uniform(0.0, 0.4)
+    bulge = _spheroid(rng, xx, yy, rd * rng.uniform(0.3, 0.7), rng.uniform(0.6, 1.0), pa)
+    img = (1 - bt) * disk / disk[1].sum() + bt * bulge / bulge[1].sum()
+    if kind == "edge-on" and rng.random() < 0.6:  # a dust lane: the midplane dimmed, more in g than in i
+        x, y = _rot(xx, yy, pa, 1.0)
+        lane = np.exp(-(y / (rd * q * rng.uniform(0.3, 0.8))) ** 2) * np.exp(-(np.abs(x) / (3 * rd)))
+        d = rng.uniform(0.3, 0.8)
+        img = img * (1 - d * np.array([1.0, 0.8, 0.6])[:, None, None] * lane)
+    return img
+
+
+def gz_stamp(rng: np.random.Generator, kind: str) -> np.ndarray:
+    """One simulated Galaxy Zoo 1 stamp of class ``kind`` (one of :data:`GZ_CLASSES`), framed as the colour model
+    frames the 423-px stamps it is served: uint8 [FRAME, FRAME, 3]."""
+    if kind not in GZ_CLASSES:
+        raise ValueError(f"unknown Galaxy Zoo class {kind!r}: one of {', '.join(GZ_CLASSES)}")
+    yy, xx = np.mgrid[:FRAME, :FRAME].astype(np.float64) - (FRAME - 1) / 2 - rng.uniform(-1, 1, 2)[:, None, None]
+    r90 = rng.uniform(11.0, 19.0)
+    if kind == "irregular-merger":
+        img = _galaxy(rng, rng.choice(["elliptical", "spiral-disk", "spiral-disk"]), xx, yy, r90)
+        img /= img[1].sum()
+        sep, ang = r90 * rng.uniform(0.4, 1.6), rng.uniform(0, 2 * math.pi)
+        ox, oy = sep * math.cos(ang), sep * math.sin(ang)
+        other = _galaxy(rng, rng.choice(["elliptical", "spiral-disk"]), xx - ox, yy - oy, r90 * rng.uniform(0.5, 1))
+        img += other / other[1].sum() / rng.uniform(1, 4)
+        if rng.random() < 0.7:  # a tidal tail: an arc of blue clumps
+            t = np.linspace(0, 1, 12)
+            a0, curl = rng.uniform(0, 2 * math.pi), rng.uniform(-2.5, 2.5)
+            rad = r90 * (0.6 + 1.6 * t)
+            tx, ty = rad * np.cos(a0 + curl * t), rad * np.sin(a0 + curl * t)
+            tail = sum(np.exp(-((xx - tx[i]) ** 2 + (yy - ty[i]) ** 2) / (2 * (2 + 3 * t[i]) ** 2)) for i in range(12))
+            img += _bands(tail / tail.sum() * rng.uniform(0.05, 0.25), rng.normal(0.35, 0.1), rng.normal(0.15, 0.05))
+    else:
+        img = _galaxy(rng, kind, xx, yy, r90)
+        img /= img[1].sum()
+    for _ in range(int(rng.poisson(1.5))):  # neighbours: stars and small galaxies anywhere in the frame
+        nx, ny = rng.uniform(-FRAME / 2, FRAME / 2, 2)
+        w = rng.uniform(0.8, 3.0)
+        blob = np.exp(-((xx - nx) ** 2 + (yy - ny) ** 2) / (2 * w ** 2))
+        img += _bands(blob / blob.sum() * 10 ** rng.uniform(-2.5, -0.7), rng.uniform(0.2, 1.4), rng.uniform(0.0, 0.6))
+    # SDSS seeing: 1.4" FWHM; the frame's pixel is R90 / (R90 in px) arcsec, R90 of GZ1 galaxies ~3-14"
+    fwhm = 1.4 / (rng.uniform(3.0, 14.0) / r90)
+    k = np.fft.fftfreq(FRAME)
+    otf = np.exp(-2 * (math.pi * fwhm / 2.3548) ** 2 * (k[:, None] ** 2 + k[None, :] ** 2))
+    img = np.real(np.fft.ifft2(np.fft.fft2(img) * otf))
+    peak = img[1].max()
+    img = img / peak * 10 ** rng.uniform(1.3, 2.5)  # the core's brightness in units where sky noise is ~sigma
+    img += rng.normal(0, 1, img.shape) * rng.uniform(0.25, 0.6)
+    # Lupton et al. (2004): I = mean of the bands, every band scaled by asinh(Q alpha I) / (Q I); RGB = i, r, g
+    alpha, Q = rng.uniform(0.08, 0.16), 8.0
+    inten = np.maximum(img.mean(0), 1e-6)
+    rgb = img[::-1] * (np.arcsinh(Q * alpha * inten) / (Q * inten))[None] * np.array([1.0, 1.1, 1.5])[:, None, None]
+    rgb = np.clip(rgb, 0, None)
+    rgb /= np.maximum(rgb.max(0, keepdims=True), 1.0)  # saturate without changing the colour
+    u8 = (np.moveaxis(rgb, 0, -1) * 255).round().astype(np.uint8)
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(u8).save(buf, format="JPEG", quality=int(rng.integers(70, 92)))
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def _chunk(args):
+    seed, kinds = args
+    rng = np.random.default_rng(seed)
+    return np.stack([gz_stamp(rng, GZ_CLASSES[k]) for k in kinds])
+
+
+def simulate_gz_colour(n: int, seed: int, workers: int = 1, progress: bool = False):
+    """``n`` simulated Galaxy Zoo 1 stamps (uint8 [n, FRAME, FRAME, 3]) and their classes (indices into
+    :data:`GZ_CLASSES`, drawn uniformly), in chunks of 100 (each seeded by ``seed`` and its position, so the result
+    does not depend on ``workers``) over ``workers`` processes."""
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n is a positive number of stamps, got {n!r}")
+    from tqdm.auto import tqdm
+
+    y = np.random.default_rng(seed).integers(0, len(GZ_CLASSES), n)
+    jobs = [((seed, i), y[i:i + 100]) for i in range(0, n, 100)]
+    if workers > 1:
+        from multiprocessing import Pool
+
+        with Pool(workers) as pool:
+            parts = list(tqdm(pool.imap(_chunk, jobs), total=len(jobs), desc="simulating", leave=False,
+                              disable=not progress))
+    else:
+        parts = [_chunk(j) for j in tqdm(jobs, desc="simulating", leave=False, disable=not progress)]
+    return np.concatenate(parts), y
