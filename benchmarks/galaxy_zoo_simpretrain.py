@@ -1,11 +1,9 @@
 """Does pretraining on simulated SDSS colour composites help ``galaxy_zoo`` on real Galaxy Zoo images (issue #17)?
 
-An experiment, not a recipe: a quick simulator of Galaxy Zoo 1 subject images as the colour model sees them (the
-423-px stamp scaled to the galaxy's Petrosian size, resampled to the recipe's 160-px frame), a network of the
-recipe's architecture pretrained on it, and the weights written for ``galaxy_zoo_val.py --init`` to fine-tune on the
+An experiment, not a recipe: a network of the recipe's architecture pretrained on simulated Galaxy Zoo 1 subject
+images as the colour model sees them (:mod:`astrohub.sims.colour`, whose docstring says what it draws), with the
+recipe's own batches and augmentation, and the weights written for ``galaxy_zoo_val.py --init`` to fine-tune on the
 kit's train split and score on its val split (the test split is never read).
-
-The simulator is :mod:`astrohub.sims.colour` (its docstring says what it draws).
 
     python benchmarks/galaxy_zoo_simpretrain.py [--n 16000] [--epochs 10] [--out /tmp/gz_sim.pt] [--grid PNG]
     python benchmarks/galaxy_zoo_val.py --seeds 5 --init /tmp/gz_sim.pt --no-early-stop --logits DIR  (and 6, then 5 6)
