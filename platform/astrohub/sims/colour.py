@@ -134,9 +134,10 @@ def gz_stamp(rng: np.random.Generator, kind: str) -> np.ndarray:
     otf = np.exp(-2 * (math.pi * fwhm / 2.3548) ** 2 * (k[:, None] ** 2 + k[None, :] ** 2))
     img = np.real(np.fft.ifft2(np.fft.fft2(img) * otf))
     peak = img[1].max()
-    img = img / peak * 10 ** rng.uniform(1.3, 2.5)  # the core's brightness in units where sky noise is ~sigma
-    img += rng.normal(0, 1, img.shape) * rng.uniform(0.25, 0.6)
-    # Lupton et al. (2004): I = mean of the bands, every band scaled by asinh(Q alpha I) / (Q I); RGB = i, r, g
+    img = img / peak * 10 ** rng.uniform(1.3, 2.5)  # the r-band peak: 20-316 in the stretch's units ...
+    img += rng.normal(0, 1, img.shape) * rng.uniform(0.25, 0.6)  # ... where the sky noise is 0.25-0.6
+    # Lupton et al. (2004): I = mean of the bands, every band scaled by asinh(Q alpha I) / (Q I); RGB = i, r, g,
+    # with G and B lifted (1.1, 1.5) to the colour balance of the SDSS composites
     alpha, Q = rng.uniform(0.08, 0.16), 8.0
     inten = np.maximum(img.mean(0), 1e-6)
     rgb = img[::-1] * (np.arcsinh(Q * alpha * inten) / (Q * inten))[None] * np.array([1.0, 1.1, 1.5])[:, None, None]
