@@ -10,8 +10,9 @@ kit's train split and score on its val split (the test split is never read).
 
 Writes results/galaxy_zoo_simpretrain.json (simulated val accuracy). 16,000 stamps take ~1.5 min on two processes,
 10 epochs ~10 min on one core. Measured (seeds 5+6, all 100 epochs; the recipe from scratch the same way: 0.845):
-this simulator 0.854 (macro recall 0.735; seeds 7+8: 0.854 vs 0.845 from scratch); an earlier version (8,000 stamps; no lenticulars, edge-on axis ratios
-0.1-0.3, arm amplitudes from 0.15) 0.8495. The pretrained network alone, before fine-tuning, scores 0.57 on val.
+this simulator 0.854 (macro recall 0.735; seeds 7+8: 0.854 vs 0.845 from scratch); an earlier version (8,000 stamps;
+no lenticulars, edge-on axis ratios 0.1-0.3, arm amplitudes from 0.15) 0.8495. The pretrained network alone, before
+fine-tuning, scores 0.57 on val.
 """
 
 from __future__ import annotations
