@@ -27,9 +27,10 @@ from common import write
 
 from astrohub.models import nets
 from astrohub.models.evaluation.kits import kit_dir
-from astrohub.models.inputs.colour import centre
+from astrohub.models.inputs.colour import centre, normalise_colour
+from astrohub.models.nets import tta_mean
 from astrohub.models.recipes import RECIPES
-from astrohub.models.training.colour import colour_batches, colour_plan, kit_frames, kit_module
+from astrohub.models.training.colour import channel_stats, colour_batches, colour_plan, kit_frames, kit_module
 from astrohub.models.training.engine import Plan, fit
 from astrohub.sims.colour import GZ_CLASSES, gz_stamp, simulate_gz_colour
 
@@ -60,14 +61,11 @@ def main(argv=None) -> int:
     assert list(kit.CLASSES) == GZ_CLASSES, kit.CLASSES
     tr = kit.split(y_kit)["train"]
     real = centre(kit_frames(kit, data, int(cfg["frame"]), True)[tr], recipe.size)  # the kit's normalisation
-    mean = [round(float(v), 4) for v in (real.reshape(-1, 3).mean(0) / 255.0)]
-    std = [round(float(v), 4) for v in (real.reshape(-1, 3).std(0) / 255.0)]
+    mean, std = channel_stats(real)
     t0 = time.time()
     frames, y = simulate_gz_colour(a.n, a.seed, workers=2, progress=True)
     t_sim = time.time() - t0
     vf, vy = simulate_gz_colour(max(a.n // 10, 200), a.seed + 1000, workers=2)
-    from astrohub.models.inputs.colour import normalise_colour
-    from astrohub.models.nets import tta_mean
 
     xv = normalise_colour(centre(vf, recipe.size), mean, std)
     dev = torch.device("cpu")

@@ -41,7 +41,7 @@ from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs.colour import centre, normalise_colour
 from astrohub.models.nets import tta_mean
 from astrohub.models.recipes import RECIPES
-from astrohub.models.training.colour import colour_batches, colour_plan, kit_frames, kit_module
+from astrohub.models.training.colour import channel_stats, colour_batches, colour_plan, kit_frames, kit_module
 from astrohub.models.training.engine import fit
 
 FEATURES = ["log_conc_4_24", "log_conc_12_24", "axis_ratio", "asymmetry", "log_npix", "red_blue_centre",
@@ -92,8 +92,7 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's."""
     cfg, crop = dict(recipe.real), int(recipe.size)
     xtr = centre(frames[tr], crop)
-    mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
-    std = [round(float(v), 4) for v in (xtr.reshape(-1, 3).std(0) / 255.0)]
+    mean, std = channel_stats(xtr)
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     yva, dev = y[va], torch.device("cpu")
 

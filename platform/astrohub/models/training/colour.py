@@ -116,6 +116,13 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
     return EpochBatches(batches, steps)
 
 
+def channel_stats(frames: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-band mean and std (0-1, rounded to 4 decimals, as the card records them) of uint8 frames [N, H, W, 3]:
+    the normalisation of a colour model (the kit's training rows, centred at the network's crop)."""
+    flat = frames.reshape(-1, 3)
+    return ([round(float(v), 4) for v in flat.mean(0) / 255.0], [round(float(v), 4) for v in flat.std(0) / 255.0])
+
+
 def colour_plan(recipe: Recipe, cfg: dict, epochs: int, max_minutes: float | None = None) -> Plan:
     """The engine plan of a colour recipe (``cfg``: its ``real`` settings, possibly overridden): the recipe's rate and
     patience, early stopping on ``monitor``, AdamW with ``weight_decay``, ``ema`` and ``sam`` if set."""
@@ -140,8 +147,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     if opts.n_train:  # smoke runs: a stratified-enough prefix of the shuffled training rows
         tr = np.sort(np.random.default_rng(recipe.seed).permutation(tr)[:opts.n_train])
     xtr = centre(frames[tr], crop)
-    mean = [round(float(v), 4) for v in (xtr.reshape(-1, 3).mean(0) / 255.0)]
-    std = [round(float(v), 4) for v in (xtr.reshape(-1, 3).std(0) / 255.0)]
+    mean, std = channel_stats(xtr)
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     dev = opts.device
     yva = y[va]
