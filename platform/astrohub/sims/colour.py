@@ -38,6 +38,11 @@ def _rot(xx, yy, pa, q):
     return c * xx + s * yy, (-s * xx + c * yy) / q
 
 
+def _blob(xx, yy, x0, y0, sigma):
+    """A circular Gaussian of width ``sigma`` px at (``x0``, ``y0``), peak 1."""
+    return np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / (2 * sigma ** 2))
+
+
 def _bands(img, gr, ri):
     """One profile [H, W] as g, r, i fluxes [3, H, W] from its colours (r-band flux = img)."""
     return np.stack([img * 10 ** (-0.4 * gr), img, img * 10 ** (0.4 * ri)])
@@ -69,7 +74,7 @@ def _disk(rng, xx, yy, rd, q, pa, arms: float, knots: int):
         px, py = c * kx - s * ky, s * kx + c * ky
         k = np.zeros_like(xx)
         for i in range(knots):
-            k += np.exp(-((xx - px[i]) ** 2 + (yy - py[i]) ** 2) / (2 * rng.uniform(0.6, 1.5) ** 2))
+            k += _blob(xx, yy, px[i], py[i], rng.uniform(0.6, 1.5))
         out += _bands(k / max(k.sum(), 1e-9) * rng.uniform(0.05, 0.25), rng.normal(0.15, 0.1), rng.normal(0.0, 0.05))
     return out
 
@@ -118,15 +123,14 @@ def gz_stamp(rng: np.random.Generator, kind: str) -> np.ndarray:
             a0, curl = rng.uniform(0, 2 * math.pi), rng.uniform(-2.5, 2.5)
             rad = r90 * (0.6 + 1.6 * t)
             tx, ty = rad * np.cos(a0 + curl * t), rad * np.sin(a0 + curl * t)
-            tail = sum(np.exp(-((xx - tx[i]) ** 2 + (yy - ty[i]) ** 2) / (2 * (2 + 3 * t[i]) ** 2)) for i in range(12))
+            tail = sum(_blob(xx, yy, tx[i], ty[i], 2 + 3 * t[i]) for i in range(12))
             img += _bands(tail / tail.sum() * rng.uniform(0.05, 0.25), rng.normal(0.35, 0.1), rng.normal(0.15, 0.05))
     else:
         img = _galaxy(rng, kind, xx, yy, r90)
         img /= img[1].sum()
     for _ in range(int(rng.poisson(1.5))):  # neighbours: stars and small galaxies anywhere in the frame
         nx, ny = rng.uniform(-FRAME / 2, FRAME / 2, 2)
-        w = rng.uniform(0.8, 3.0)
-        blob = np.exp(-((xx - nx) ** 2 + (yy - ny) ** 2) / (2 * w ** 2))
+        blob = _blob(xx, yy, nx, ny, rng.uniform(0.8, 3.0))
         img += _bands(blob / blob.sum() * 10 ** rng.uniform(-2.5, -0.7), rng.uniform(0.2, 1.4), rng.uniform(0.0, 0.6))
     # SDSS seeing: 1.4" FWHM; the frame's pixel is R90 / (R90 in px) arcsec, R90 of GZ1 galaxies ~3-14"
     fwhm = 1.4 / (rng.uniform(3.0, 14.0) / r90)
