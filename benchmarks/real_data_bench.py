@@ -3,7 +3,8 @@
 For every model of ``astrohub.models.evaluation.kits.KITS`` one run measures side by side, on one
 metric both share (the real section's target metric where the simulations have it too):
 
-- the simulation metric: the card's held-out simulated test set (``card["metrics"]``);
+- the simulation metric: the card's held-out simulated test set (``card["metrics"]``; for a card leading with
+  its real figures, its simulator pretraining's simulated val set, ``card["training"]["pretrain"]``, if any);
 - the real metric, re-measured now from the shipped weights on the kit's held-out test split
   (``kits.measure(name)``), with its 95% interval;
 - the classical baseline on the same real split (trained on the kit's train split; from the same
@@ -44,8 +45,11 @@ def _figure(lead: dict | None) -> dict | None:
 def compare(card: dict, section: dict) -> dict:
     """The shared metric of a card's simulations and a measured real section, with the three figures."""
     real_m, sim_m = section.get("metrics") or {}, card.get("metrics") or {}
-    if not (card.get("training") or {}).get("simulator"):  # trained on real data only: its metrics are not
-        sim_m = {}                                          # a simulation figure (galaxy_zoo)
+    sim_split = "test"
+    if str(sim_m.get("source", "")).startswith("real"):  # a card leading with its real figures (galaxy_zoo): the
+        pre = (card.get("training") or {}).get("pretrain")  # simulation figure is its pretraining's, if any
+        sim_m = {"accuracy": pre["sim_val_accuracy"], "n": pre["n_val"]} if pre else {}
+        sim_split = "val (the pretraining's simulated val set)" if pre else None
     leads = cli.real_leads(section, limit=3)
     keys = [(d["key"], d["subset"]) for d in leads] + [(k, None) for k in COMMON]
     key, subset = next(((k, s) for k, s in keys if cli.find_metric(real_m, k, s) and cli.find_metric(sim_m, k, s)),
@@ -58,7 +62,7 @@ def compare(card: dict, section: dict) -> dict:
     return {
         "metric": key, "label": label, "subset": real["subset"] if real else subset,
         "lower_is_better": key in cli.LOWER_IS_BETTER,
-        "simulation": _figure(cli.find_metric(sim_m, key, subset) if key else None),
+        "simulation": _figure(cli.find_metric(sim_m, key, subset) if key else None), "simulation_split": sim_split,
         "real": _figure(real),
         "baseline": {"name": name, **(_figure(cli.find_metric(base_m, key, subset)) or {})} if key and name else None,
         "other_references": {k.replace("_", " "): _figure(cli.find_metric(m, key, subset)) for k, m in others.items()},
@@ -110,7 +114,8 @@ def plot(models: dict, path: Path) -> None:
             ax.set_xticks([])
             ax.set_yticks([])
             continue
-        bars = [("simulation", r["simulation"], "#7f7f7f"), ("real\n(test split)", r["real"], "#1b7f3b"),
+        sim = "simulation" if r.get("simulation_split") in (None, "test") else "simulation\n(val)"
+        bars = [(sim, r["simulation"], "#7f7f7f"), ("real\n(test split)", r["real"], "#1b7f3b"),
                 (f"baseline\n{_wrap(r['baseline']['name'], 14)}" if r["baseline"] else "baseline", r["baseline"],
                  "#f0a500")]
         bars += [(_wrap(k, 14), v, "#1f77b4") for k, v in r["other_references"].items()]

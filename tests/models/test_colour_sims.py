@@ -45,3 +45,31 @@ def test_bad_arguments_are_refused_with_a_message():
         gz_stamp(np.random.default_rng(0), "spiral")
     with pytest.raises(ValueError, match="n is a positive number of stamps, got 0"):
         simulate_gz_colour(0, seed=1)
+
+
+def test_galaxy_zoo_pretraining_on_the_simulator_is_seeded_and_refuses_other_classes():
+    """The recipe's pretraining stage (training.colour.pretrain_colour), scaled down: the same weights from the same
+    seed, moved away from the network's initialisation, what the card records; a kit whose classes the simulator
+    does not draw is refused with a message naming both."""
+    import torch
+
+    from astrohub.models import nets
+    from astrohub.models.recipes import RECIPES
+    from astrohub.models.training.colour import pretrain_colour
+
+    recipe = RECIPES["galaxy_zoo"]
+    cfg, cpu = dict(recipe.real), torch.device("cpu")
+    mean, std = [0.09, 0.08, 0.06], [0.12, 0.1, 0.09]
+    pre = {"n": 64, "epochs": 1, "seed": 2}
+    a, info = pretrain_colour(recipe, cfg, pre, mean, std, cpu, GZ_CLASSES)
+    b, _ = pretrain_colour(recipe, cfg, pre, mean, std, cpu, GZ_CLASSES)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    torch.manual_seed(2)
+    fresh = nets.build(recipe.arch).state_dict()
+    assert fresh.keys() == a.keys()
+    assert any(not torch.equal(fresh[k], a[k]) for k in a if a[k].is_floating_point())
+    assert info["simulator"] == "astrohub.sims.colour.simulate_gz_colour(n=64, seed=2)"
+    assert (info["n"], info["n_val"], info["epochs"], len(info["history"])) == (64, 200, 1, 1)
+    assert 0 <= info["sim_val_accuracy"] <= 1 and "val_loss" in info["history"][0]
+    with pytest.raises(ValueError, match=r"simulator draws \['elliptical'.*the kit has \['star', 'galaxy'\]"):
+        pretrain_colour(recipe, cfg, pre, mean, std, cpu, ["star", "galaxy"])

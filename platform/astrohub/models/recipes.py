@@ -181,7 +181,7 @@ RECIPES: dict[str, Recipe] = {
             real_kit="galaxyzoo1_jpeg",
             real={"frame": 160, "balance": 0.5, "rotate": 180.0, "zoom": 0.15, "shift": 4.0, "gain": 0.06,
                   "bright": 0.2, "label_smoothing": 0.05, "weight_decay": 5e-4, "monitor": "val_loss", "members": 2,
-                  "final_fit": "train+val",
+                  "final_fit": "train+val", "early_stop": False, "pretrain": {"n": 16000, "epochs": 10, "seed": 0},
                   "selection_note": "Training never used the kit's test split (stage 1: train split, early stopping "
                                     "and calibration on val; stage 2: the same members refitted on train + val), but "
                                     "an earlier session also compared the single network's settings (augmentation, "
@@ -234,8 +234,8 @@ RECIPES: dict[str, Recipe] = {
                                     "stages retrained and the test split measured once after. The test figures may "
                                     "still be somewhat optimistic; the independent held-out set decides."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
-                        "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); trained on "
-                        "the galaxyzoo1_jpeg kit's real images only.",
+                        "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
+                        "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images.",
             targets={"accuracy": 0.85, "macro_recall": 0.70},
         ),
         # 1-D models: light curves, spectra, photometry

@@ -5,18 +5,21 @@ The kit (``recipe.real_kit``, e.g. ``galaxyzoo1_jpeg``) is split once, stratifie
 augmentation (any rotation, flips, zoom, shifts, per-band gain and brightness jitter) and class-balanced sampling;
 early stopping and the temperature calibration use the VAL split only; the TEST split is touched once, at the end,
 through the same ``measure`` that ``astrohub eval`` and the tests run from the shipped weights, to fill the card's
-``real`` section (with the random forest trained on the same rows as the shipped weights). There is no simulator.
-With ``final_fit: "train+val"`` that is stage 1: its val logits give the card's val figures and the temperature,
-then (stage 2) the same members, from the same seeds, are refitted on TRAIN + VAL for the recipe's full epoch count
-without early stopping, and ship with stage 1's temperature.
+``real`` section (with the random forest trained on the same rows as the shipped weights). With ``pretrain`` set,
+every member starts from one network first trained on simulated Galaxy Zoo 1 colour stamps
+(:func:`pretrain_colour`, :mod:`astrohub.sims.colour`). With ``final_fit: "train+val"`` that is stage 1: its val
+logits give the card's val figures and the temperature, then (stage 2) the same members, from the same seeds, are
+refitted on TRAIN + VAL for the recipe's full epoch count without early stopping, and ship with stage 1's
+temperature.
 
 Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px the network sees, its centre),
 ``balance`` (sampling weight of a class ~ n_class ** -balance), ``rotate`` (degrees), ``zoom`` (max |log zoom|),
 ``shift`` (px), ``gain`` (per-band log-gain std), ``bright`` (max |log brightness|), ``label_smoothing``,
 ``weight_decay``, ``members`` (seeds averaged in one network), ``final_fit`` ("train", the default, or
-"train+val": the two-stage refit above), ``selection_note`` (when earlier design choices
-also looked at the test split: the card's ``real`` says so with ``selection_on_kit``, and validated_on_real is
-false).
+"train+val": the two-stage refit above), ``early_stop`` (stage 1's early stopping on val; false: all epochs, the
+last weights kept, as stage 2 trains), ``pretrain`` ({"n": simulated stamps, "epochs", "seed"}),
+``selection_note`` (when earlier design choices also looked at the test split: the card's ``real`` says so with
+``selection_on_kit``, and validated_on_real is false).
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import time
 from dataclasses import replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...sims.colour import GZ_CLASSES, simulate_gz_colour
 from .. import nets
 from ..datasets import cache_dir
 from ..evaluation.kits import kit_dir
@@ -131,6 +136,45 @@ def colour_plan(recipe: Recipe, cfg: dict, epochs: int, max_minutes: float | Non
                 sam=cfg.get("sam"))
 
 
+def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classes, progress: bool = False
+                    ) -> tuple[dict, dict]:
+    """The recipe's network trained on ``pre["n"]`` simulated Galaxy Zoo 1 colour stamps
+    (:func:`astrohub.sims.colour.simulate_gz_colour`, seed ``pre["seed"]``) for ``pre["epochs"]`` epochs, with the
+    recipe's batches, augmentation and plan under the kit's normalisation (``mean``, ``std``); the weights with the
+    lowest loss on a separate simulated val set (a tenth as many stamps, at least 200; seed + 1000) are kept.
+    ``classes``: the kit's, which must be the simulator's. Returns (state dict, what the card records)."""
+    if list(classes) != GZ_CLASSES:
+        raise ValueError(f"{recipe.name}: the colour simulator draws {GZ_CLASSES}, the kit has {list(classes)}")
+    n, epochs, seed = int(pre["n"]), int(pre["epochs"]), int(pre.get("seed", 0))
+    workers = max(1, min(4, os.cpu_count() or 1))  # chunk-seeded: the same stamps with any number of workers
+    t0 = time.time()
+    frames, y = simulate_gz_colour(n, seed, workers=workers, progress=progress)
+    vf, vy = simulate_gz_colour(max(n // 10, 200), seed + 1000, workers=workers)
+    t_sim = time.time() - t0
+    crop = int(recipe.size)
+    xv = normalise_colour(centre(vf, crop), mean, std)
+
+    def validate(m):
+        lg = tta_mean(m, xv, dev, 256)
+        acc = float((lg.argmax(1).numpy() == vy).mean())
+        return float(F.cross_entropy(lg, torch.from_numpy(vy))), {"sim_val_acc": acc}
+
+    torch.manual_seed(seed)
+    net = nets.build(recipe.arch).to(dev)
+    if dev.type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    g = torch.Generator().manual_seed(seed)
+    batches = colour_batches(frames, y, crop, mean, std, recipe.batch, g, dev, cfg, len(GZ_CLASSES))
+    run = fit(net, batches, validate, colour_plan(recipe, cfg, epochs), progress=progress,
+              desc=recipe.name + " (simulator pretraining)")
+    _, extra = validate(net.eval())
+    info = {"simulator": f"astrohub.sims.colour.simulate_gz_colour(n={n}, seed={seed})", "n": n,
+            "n_val": int(len(vy)), "epochs": epochs, "best_epoch": int(run.best_epoch),
+            "sim_val_accuracy": extra["sim_val_acc"], "simulation_seconds": round(t_sim, 1),
+            "history": run.history}
+    return {k: v.detach().cpu() for k, v in net.state_dict().items()}, info
+
+
 def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     """A colour classifier from its recipe and its real kit (``opts.data``: the folder holding the kits)."""
     from ..predictors.colour import ColourClassifier
@@ -151,6 +195,12 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     dev = opts.device
     yva = y[va]
+    init, pre = None, None
+    if cfg.get("pretrain"):
+        pre = dict(cfg["pretrain"])
+        if opts.n_train:  # smoke runs: the same pretraining, scaled down with the kit
+            pre.update(n=min(int(pre["n"]), 4 * opts.n_train), epochs=min(int(pre["epochs"]), opts.epochs or 1))
+        init, pre = pretrain_colour(recipe, cfg, pre, mean, std, dev, kit.CLASSES, opts.progress)
 
     def validate(m):
         lg = tta_mean(m, xva, dev, 256)
@@ -172,6 +222,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             torch.manual_seed(seed)
             np.random.seed(seed)
             net = nets.build(recipe.arch).to(dev)
+            if init is not None:
+                net.load_state_dict(init)
             if dev.type == "cpu":
                 net = net.to(memory_format=torch.channels_last)
             g = torch.Generator().manual_seed(seed)
@@ -195,8 +247,10 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
         return net.eval()
 
     arch = dict(recipe.arch) if n_members == 1 else nets.images.EnsembleClassifier.arch(recipe.arch, n_members)
-    # stage 1: train split, early stopping on val; its val logits give the val figures and the temperature
-    net, runs = members(tr, validate, " (train split)" if final == "train+val" else "")
+    # stage 1: train split (early stopping on val unless early_stop is false); its val logits give the val figures
+    # and the temperature
+    early = bool(cfg.get("early_stop", True))
+    net, runs = members(tr, validate if early else None, " (train split)" if final == "train+val" else "")
     lg_val = tta_mean(net, xva, dev, 256, recipe.tta)
     T = fit_temperature(lg_val, yva)
     pred_val = lg_val.argmax(1).numpy()
@@ -246,11 +300,18 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                         "temperature": T,
                         "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv)},
         "training": {
-            "simulator": None, "simulator_note": "none: trained on real images only (no simulated pretraining)",
+            "simulator": pre["simulator"] if pre else None,
+            "simulator_note": (f"pretrained on {pre['n']:,} simulated Galaxy Zoo 1 gri colour stamps for "
+                               f"{pre['epochs']} epochs (simulated val accuracy {pre['sim_val_accuracy']:.3f}: "
+                               "secondary, it describes the simulator, not the sky), then every member "
+                               "fine-tuned from those weights on the real kit" if pre
+                               else "none: trained on real images only (no simulated pretraining)"),
+            **({"pretrain": pre} if pre else {}),
             "data": f"real kit {recipe.real_kit} ({where.name}): "
                     + ("train + val splits" if final == "train+val" else "train split"), "seed": recipe.seed,
             "split_seeds": {"kit_split": kit.SPLIT_SEED}, "split_note": "one stratified 60/20/20 split of the kit's "
-            "rows (disjoint objects): train fits, val early-stops and calibrates, test only fills the card" + (
+            "rows (disjoint objects): train fits, val " + ("early-stops and calibrates" if early else "calibrates")
+            + ", test only fills the card" + (
                 "; the shipped weights are then refitted on train + val with the epochs and temperature fixed "
                 "in stage 1 (val figures: stage 1's)" if final == "train+val" else ""),
             "n_train": int(len(fitted)), "n_val": int(len(va)), "n_test": int(len(idx["test"])),
@@ -260,7 +321,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             "stopped": runs[0].stopped if n_members == 1 else [r.stopped for r in runs],
             "batch": recipe.batch, "lr": recipe.lr,
             "optimizer": f"AdamW (weight decay {plan.weight_decay:g}) + one-cycle over {epochs} epochs, "
-                         f"early stopping on {plan.monitor} (patience {recipe.patience})"
+                         + (f"early stopping on {plan.monitor} (patience {recipe.patience})" if early
+                            else "no early stopping (all epochs, last weights kept)")
                          + (f"; {n_members} members from seeds {recipe.seed}..{recipe.seed + n_members - 1}, "
                             "their logits averaged (one ensemble network)" if n_members > 1 else "")
                          + ("; then (stage 2) the same members retrained on train + val for the full "
@@ -283,8 +345,9 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     if cfg.get("selection_note"):  # design choices that also looked at the test split: said, not validated
         real.update(selection_on_kit=True, note=cfg["selection_note"])
     card["real"] = real
-    card["metrics"] = {**real["metrics"], "source": f"real: the {recipe.real_kit} kit's test split (no simulation "
-                                                    "metrics: the model never saw a simulation)"}
+    card["metrics"] = {**real["metrics"], "source": f"real: the {recipe.real_kit} kit's test split" + (
+        " (the simulator's own val accuracy, secondary, is in training.pretrain)" if pre
+        else " (no simulation metrics: the model never saw a simulation)")}
     card["baseline"] = real["baseline"]
     card["target_met"] = real["target_met"]
     return card, state
