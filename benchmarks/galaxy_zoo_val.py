@@ -43,7 +43,6 @@ from astrohub.models.nets import tta_mean
 from astrohub.models.recipes import RECIPES
 from astrohub.models.training.colour import channel_stats, colour_batches, colour_plan, kit_frames, kit_module
 from astrohub.models.training.engine import fit
-from astrohub.sims.colour import simulate_gz_colour
 
 FEATURES = ["log_conc_4_24", "log_conc_12_24", "axis_ratio", "asymmetry", "log_npix", "red_blue_centre",
             "red_blue_outer", "red_blue_gradient", "log_peak", "major_axis"]
@@ -85,13 +84,12 @@ def features(frames: np.ndarray) -> np.ndarray:
 
 
 def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None,
-           early_stop: bool = True, init: Path | None = None, mix=None) -> dict:
+           early_stop: bool = True, init: Path | None = None) -> dict:
     """One stage-1 network of the recipe (train split, early stopping on val; ``early_stop=False``: all ``epochs``,
     the last weights kept, as the shipped stage-2 refit trains): its val logits without and with
     the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
     (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out. ``init``: weights to
-    start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's.
-    ``mix``: simulated (frames, labels) mixed into every mini-batch (``sim_fraction`` of the batch size)."""
+    start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's."""
     cfg, crop = dict(recipe.real), int(recipe.size)
     xtr = centre(frames[tr], crop)
     mean, std = channel_stats(xtr)
@@ -110,7 +108,7 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     if init is not None:
         net.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     g = torch.Generator().manual_seed(seed)
-    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1, mix)
+    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1)
     if not early_stop:
         plan = dataclasses.replace(plan, patience=None)
     run = fit(net, batches, validate if early_stop else None, plan, progress=True, desc=f"seed {seed}")
@@ -155,7 +153,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam", "sim_fraction"}  # colour_plan / colour_batches read them; off unless set
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:
@@ -176,10 +174,6 @@ def main(argv=None) -> int:
     frames = kit_frames(kit, data, int(recipe.real["frame"]), True)
     zoom_frames = {f: kit_frames(kit, data, f, True) for f in a.zoom_frames}
     epochs = a.epochs or recipe.epochs
-    mix = None
-    if recipe.real.get("sim_fraction"):  # the recipe's pretraining stamps, also mixed into the kit's batches
-        pre = recipe.real["pretrain"]
-        mix = simulate_gz_colour(int(pre["n"]), int(pre["seed"]), workers=2, progress=True)
     runs = {}
     for s in a.seeds:
         view = "" if (a.frame, a.size, extra, arch) == (None, None, {}, {}) else (
@@ -193,7 +187,7 @@ def main(argv=None) -> int:
             if all(f"lg_tta_f{f}" in d.files for f in zoom_frames):
                 runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
                 continue
-        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init, mix)
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **runs[s])

@@ -7,7 +7,6 @@ the out-of-distribution flags.
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,40 +213,3 @@ def test_training_views_are_the_predictors_view_when_not_augmented():
         assert np.allclose(got, want[k], atol=1e-5) or np.allclose(got[..., ::-1], want[k], atol=1e-5)
     moved = augment(torch.from_numpy(x), 64, g, {"rotate": 180.0, "zoom": 0.15, "shift": 4.0, "gain": 0.06})
     assert moved.shape == (4, 3, 64, 64) and not np.allclose(moved.numpy(), want, atol=1e-2)
-
-
-def test_simulated_stamps_join_every_batch_in_the_set_fraction():
-    """``sim_fraction``: round(batch x fraction) stamps of the mixed-in set join each kit mini-batch, with their
-    own labels (a network sure of class 0 pays only for them), and none without the setting."""
-    import torch
-
-    from astrohub.models.training.colour import colour_batches
-
-    rng = np.random.default_rng(0)
-    real = rng.integers(0, 256, (64, 80, 80, 3), dtype=np.uint8)
-    sim = rng.integers(0, 256, (50, 80, 80, 3), dtype=np.uint8)
-    seen = []
-
-    def sure_of_class_0(x):
-        seen.append(x.shape[0])
-        return torch.tensor([100.0, 0.0, 0.0, 0.0]).expand(x.shape[0], 4)
-
-    cfg = {"balance": 0.0, "label_smoothing": 0.0, "sim_fraction": 0.25}
-    args = (64, [0.5] * 3, [0.25] * 3, 16, torch.Generator().manual_seed(0), torch.device("cpu"), cfg, 4)
-    mixed = colour_batches(real, np.zeros(64, np.int64), *args, mix=(sim, np.full(50, 3, np.int64)))
-    losses = [float(f(sure_of_class_0)) for f in mixed(0)]
-    assert len(losses) == len(mixed) == 4 and seen == [20] * 4  # 16 kit stamps + 4 simulated ones
-    assert losses == pytest.approx([100 * 4 / 20] * 4)  # the 4 simulated class-3 stamps carry all the loss
-    seen.clear()
-    plain = colour_batches(real, np.zeros(64, np.int64), *args)  # no mix: the fraction has nothing to draw
-    assert [float(f(sure_of_class_0)) for f in plain(0)] == pytest.approx([0.0] * 4) and seen == [16] * 4
-    from dataclasses import replace
-
-    from astrohub.models.training.colour import train_colour
-    from astrohub.models.training.engine import Options
-
-    recipe = recipes.RECIPES["galaxy_zoo"]
-    alone = replace(recipe, real={k: v for k, v in recipe.real.items() if k != "pretrain"} | {"sim_fraction": 0.25})
-    with pytest.raises(ValueError, match="galaxy_zoo: sim_fraction mixes the pretraining's simulated stamps into "
-                                         "the kit's batches; the recipe has no pretrain setting"):
-        train_colour(alone, Options(out=Path("/nonexistent")))

@@ -17,8 +17,7 @@ Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px 
 ``shift`` (px), ``gain`` (per-band log-gain std), ``bright`` (max |log brightness|), ``label_smoothing``,
 ``weight_decay``, ``members`` (seeds averaged in one network), ``final_fit`` ("train", the default, or
 "train+val": the two-stage refit above), ``early_stop`` (stage 1's early stopping on val; false: all epochs, the
-last weights kept, as stage 2 trains), ``pretrain`` ({"n": simulated stamps, "epochs", "seed"}), ``sim_fraction``
-(with ``pretrain``: round(batch x fraction) of those simulated stamps join every fine-tuning batch of the kit),
+last weights kept, as stage 2 trains), ``pretrain`` ({"n": simulated stamps, "epochs", "seed"}),
 ``selection_note`` (when earlier design choices also looked at the test split: the card's ``real`` says so with
 ``selection_on_kit``, and validated_on_real is false).
 """
@@ -97,14 +96,11 @@ def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict) -> torch.
 
 
 def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: int, g: torch.Generator, dev,
-                   cfg: dict, n_classes: int, mix: tuple[np.ndarray, np.ndarray] | None = None) -> EpochBatches:
+                   cfg: dict, n_classes: int) -> EpochBatches:
     """Engine batches: each epoch ``len(frames) // bs`` mini-batches drawn with class weights ~ n ** -balance
     (1: balanced classes, 0: as in the kit), :func:`augment`-ed, scaled by ``mean``/``std``, cross-entropy
-    (with ``label_smoothing``). ``mix``: other labelled frames (e.g. simulated stamps), of which
-    ``round(bs * cfg['sim_fraction'])`` drawn uniformly join every mini-batch."""
+    (with ``label_smoothing``)."""
     X, Y = torch.from_numpy(frames), torch.from_numpy(y)
-    k = int(round(bs * float(cfg.get("sim_fraction", 0.0)))) if mix is not None else 0
-    XS, YS = (torch.from_numpy(mix[0]), torch.from_numpy(mix[1])) if k else (None, None)
     counts = np.bincount(y, minlength=n_classes).astype(float)
     w = torch.from_numpy(counts[y] ** -float(cfg.get("balance", 0.5)))
     m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
@@ -117,13 +113,8 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
 
         def make(i):
             sel = idx[i * bs:(i + 1) * bs]
-            xb, yb = X[sel], Y[sel]
-            if k:
-                s = torch.randint(len(XS), (k,), generator=g)
-                xb, yb = torch.cat([xb, XS[s]]), torch.cat([yb, YS[s]])
-            xb = ((augment(xb, crop, g, cfg) - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
-            yb = yb.to(dev)
-            return lambda net: F.cross_entropy(net(xb), yb, label_smoothing=ls)
+            xb = ((augment(X[sel], crop, g, cfg) - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
+            return lambda net: F.cross_entropy(net(xb), Y[sel].to(dev), label_smoothing=ls)
 
         return (make(i) for i in range(steps))
 
@@ -145,25 +136,20 @@ def colour_plan(recipe: Recipe, cfg: dict, epochs: int, max_minutes: float | Non
                 sam=cfg.get("sam"))
 
 
-def _workers() -> int:
-    """Processes simulating stamps (chunk-seeded: the same stamps with any number)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classes, progress: bool = False,
-                    sim: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict, dict]:
+def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classes, progress: bool = False
+                    ) -> tuple[dict, dict]:
     """The recipe's network trained on ``pre["n"]`` simulated Galaxy Zoo 1 colour stamps
     (:func:`astrohub.sims.colour.simulate_gz_colour`, seed ``pre["seed"]``) for ``pre["epochs"]`` epochs, with the
     recipe's batches, augmentation and plan under the kit's normalisation (``mean``, ``std``); the weights with the
     lowest loss on a separate simulated val set (a tenth as many stamps, at least 200; seed + 1000) are kept.
-    ``classes``: the kit's, which must be the simulator's; ``sim``: those training stamps if already simulated.
-    Returns (state dict, what the card records)."""
+    ``classes``: the kit's, which must be the simulator's. Returns (state dict, what the card records)."""
     if list(classes) != GZ_CLASSES:
         raise ValueError(f"{recipe.name}: the colour simulator draws {GZ_CLASSES}, the kit has {list(classes)}")
     n, epochs, seed = int(pre["n"]), int(pre["epochs"]), int(pre.get("seed", 0))
+    workers = max(1, min(4, os.cpu_count() or 1))  # chunk-seeded: the same stamps with any number of workers
     t0 = time.time()
-    frames, y = sim if sim is not None else simulate_gz_colour(n, seed, _workers(), progress)
-    vf, vy = simulate_gz_colour(max(n // 10, 200), seed + 1000, _workers())
+    frames, y = simulate_gz_colour(n, seed, workers=workers, progress=progress)
+    vf, vy = simulate_gz_colour(max(n // 10, 200), seed + 1000, workers=workers)
     t_sim = time.time() - t0
     crop = int(recipe.size)
     xv = normalise_colour(centre(vf, crop), mean, std)
@@ -194,11 +180,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     from ..predictors.colour import ColourClassifier
 
     kit = kit_module(recipe)
-    cfg = dict(recipe.real)
-    if cfg.get("sim_fraction") and not cfg.get("pretrain"):
-        raise ValueError(f"{recipe.name}: sim_fraction mixes the pretraining's simulated stamps into the kit's "
-                         "batches; the recipe has no pretrain setting")
     where = kit_dir(recipe.real_kit, opts.data)
+    cfg = dict(recipe.real)
     data = kit.load(where)
     y = data["labels"]
     idx = kit.split(y)
@@ -212,14 +195,12 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     dev = opts.device
     yva = y[va]
-    init, pre, sim = None, None, None
+    init, pre = None, None
     if cfg.get("pretrain"):
         pre = dict(cfg["pretrain"])
         if opts.n_train:  # smoke runs: the same pretraining, scaled down with the kit
             pre.update(n=min(int(pre["n"]), 4 * opts.n_train), epochs=min(int(pre["epochs"]), opts.epochs or 1))
-        if cfg.get("sim_fraction"):  # the same stamps also join every fine-tuning batch
-            sim = simulate_gz_colour(int(pre["n"]), int(pre.get("seed", 0)), _workers(), opts.progress)
-        init, pre = pretrain_colour(recipe, cfg, pre, mean, std, dev, kit.CLASSES, opts.progress, sim)
+        init, pre = pretrain_colour(recipe, cfg, pre, mean, std, dev, kit.CLASSES, opts.progress)
 
     def validate(m):
         lg = tta_mean(m, xva, dev, 256)
@@ -247,7 +228,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                 net = net.to(memory_format=torch.channels_last)
             g = torch.Generator().manual_seed(seed)
             batches = colour_batches(frames[rows], y[rows], crop, mean, std, recipe.batch, g, dev, cfg,
-                                     len(kit.CLASSES), sim)
+                                     len(kit.CLASSES))
             p = plan if check is not None else replace(plan, patience=None)
             runs.append(fit(net, batches, check, p, progress=opts.progress,
                             desc=recipe.name + stage + (f" member {k + 1}/{n_members}" if n_members > 1 else "")))
@@ -349,9 +330,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                             else ""),
             "augmentation": f"any rotation, flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
                             f"px, per-band log-gain std {cfg.get('gain', 0)}, brightness exp(+-{cfg.get('bright', 0)})",
-            "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)"
-                        + (f"; {int(round(recipe.batch * float(cfg['sim_fraction'])))} of the pretraining's simulated "
-                           f"stamps join every {recipe.batch}-image batch of the kit" if sim is not None else ""),
+            "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)",
             "settings": cfg, "history": runs[0].history if n_members == 1 else [r.history for r in runs],
             **({"history_train_val": [[{k: e[k] for k in ("epoch", "train_loss", "steps", "minutes")}
                                        for e in r.history] for r in final_runs]} if final_runs else {}),
