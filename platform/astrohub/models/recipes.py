@@ -234,7 +234,10 @@ RECIPES: dict[str, Recipe] = {
                                     "stage 1 reached val 0.852 (macro recall 0.734; the benchmark's 0.854, one image "
                                     "apart), and the test split, measured once after, gave accuracy 0.842 [0.808, "
                                     "0.873] (0.832 before) and macro recall 0.776 (0.809 before: mergers 6 of 11 "
-                                    "instead of 8). The test figures may "
+                                    "instead of 8). Then (val split only, rule fixed before: at least 355 of 412) "
+                                    "the pretraining's simulated stamps also mixed into every fine-tuning batch (8 "
+                                    "per 32 kit images; commit 451515c, reverted): 0.8325 (343; paired gain -0.022 "
+                                    "[-0.039, -0.005]), not taken. The test figures may "
                                     "still be somewhat optimistic; the independent held-out set decides."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
