@@ -13,7 +13,7 @@ ensemble's own argmax on the same folds. ``--zoom-frames``: the two-seed ensembl
 images framed at other sizes (zoom test-time augmentation), with its paired gain over the 8 views alone.
 
     python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
-        [--set KEY=VALUE ...] [--arch JSON] [--no-early-stop] [--init WEIGHTS] [--zoom-frames PX ...]
+        [--set KEY=VALUE ...] [--arch JSON] [--lr RATE] [--no-early-stop] [--init WEIGHTS] [--zoom-frames PX ...]
         [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
@@ -131,6 +131,7 @@ def main(argv=None) -> int:
                     help="override a setting of the recipe's real section (a number), e.g. balance=0.25")
     ap.add_argument("--arch", default=None, metavar="JSON",
                     help="override keys of the recipe's network (JSON), e.g. '{\"blocks\": [2, 2, 2, 2]}'")
+    ap.add_argument("--lr", type=float, default=None, help="the one-cycle peak rate (default: the recipe's)")
     ap.add_argument("--no-early-stop", action="store_true",
                     help="train every network for all the epochs and keep the last weights (as stage 2 does)")
     ap.add_argument("--init", type=Path, default=None,
@@ -163,8 +164,9 @@ def main(argv=None) -> int:
     if not isinstance(arch, dict) or (unknown := sorted(set(arch) - set(recipe.arch))):
         ap.error(f"--arch: the network has no key {', '.join(unknown) if isinstance(arch, dict) else a.arch} "
                  f"(it has {', '.join(sorted(recipe.arch))})")
-    if a.frame or a.size or extra or arch:
+    if a.frame or a.size or extra or arch or a.lr:
         recipe = dataclasses.replace(recipe, size=a.size or recipe.size, arch={**recipe.arch, **arch},
+                                     lr=a.lr or recipe.lr,
                                      real={**recipe.real, **extra, "frame": a.frame or recipe.real["frame"]})
     kit = kit_module(recipe)
     data = kit.load(kit_dir(recipe.real_kit, a.data))
@@ -179,6 +181,7 @@ def main(argv=None) -> int:
         view = "" if (a.frame, a.size, extra, arch) == (None, None, {}, {}) else (
             f"_f{recipe.real['frame']}_s{recipe.size}" + "".join(f"_{k}{v:g}" for k, v in sorted(extra.items()))
             + "".join(f"_{k}{'-'.join(map(str, np.ravel(v)))}" for k, v in sorted(arch.items())))
+        view += f"_lr{a.lr:g}" if a.lr else ""
         view += "_noes" if a.no_early_stop else ""
         view += f"_init-{a.init.stem}" if a.init else ""
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None

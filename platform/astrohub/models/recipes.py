@@ -237,7 +237,10 @@ RECIPES: dict[str, Recipe] = {
                                     "instead of 8). Then (val split only, rule fixed before: at least 355 of 412) "
                                     "the pretraining's simulated stamps also mixed into every fine-tuning batch (8 "
                                     "per 32 kit images; commit 451515c, reverted): 0.8325 (343; paired gain -0.022 "
-                                    "[-0.039, -0.005]), not taken. The test figures may "
+                                    "[-0.039, -0.005]), not taken. Then (the same rule) fine-tuning from the "
+                                    "pretrained network at half the peak rate (1e-3 instead of 2e-3; "
+                                    "galaxy_zoo_val.py --lr): 0.842 (347; paired gain -0.012 [-0.024, 0.000]), not "
+                                    "taken. The test figures may "
                                     "still be somewhat optimistic; the independent held-out set decides."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
