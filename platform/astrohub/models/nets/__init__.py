@@ -6,6 +6,8 @@ Serving code: imports nothing from training.
 
 from __future__ import annotations
 
+import torch
+
 from . import images, series
 from .images import PSFHead, dihedral, flops_per_image, tta_mean
 
@@ -17,4 +19,16 @@ def build(arch: dict):
     return images.build(arch)
 
 
-__all__ = ["build", "flops_per_image", "dihedral", "tta_mean", "PSFHead", "images", "series"]
+def on_device(arch: dict, device, state: dict | None = None) -> torch.nn.Module:
+    """:func:`build` ``arch``, with the weights ``state`` if given, on ``device``; on a CPU in channels-last memory
+    format (oneDNN's convolutions run ~3x faster on channels-last weights and inputs)."""
+    net = build(arch)
+    if state is not None:
+        net.load_state_dict(state)
+    net = net.to(device)
+    if torch.device(device).type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    return net
+
+
+__all__ = ["build", "on_device", "flops_per_image", "dihedral", "tta_mean", "PSFHead", "images", "series"]

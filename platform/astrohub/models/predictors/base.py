@@ -42,11 +42,7 @@ class Predictor:
         self.card = card
         self.name = card["name"]
         self.device = device_of(device)
-        self.net = nets.build(card["arch"])
-        self.net.load_state_dict(state)
-        self.net.to(self.device).eval()
-        if self.device.type == "cpu":
-            self.net = self.net.to(memory_format=torch.channels_last)
+        self.net = nets.on_device(card["arch"], self.device, state).eval()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} v{self.card['version']} on {self.device}>"

@@ -160,9 +160,7 @@ def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classe
         return float(F.cross_entropy(lg, torch.from_numpy(vy))), {"sim_val_acc": acc}
 
     torch.manual_seed(seed)
-    net = nets.build(recipe.arch).to(dev)
-    if dev.type == "cpu":
-        net = net.to(memory_format=torch.channels_last)
+    net = nets.on_device(recipe.arch, dev)
     g = torch.Generator().manual_seed(seed)
     batches = colour_batches(frames, y, crop, mean, std, recipe.batch, g, dev, cfg, len(GZ_CLASSES))
     run = fit(net, batches, validate, colour_plan(recipe, cfg, epochs), progress=progress,
@@ -221,11 +219,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             seed = recipe.seed + k
             torch.manual_seed(seed)
             np.random.seed(seed)
-            net = nets.build(recipe.arch).to(dev)
-            if init is not None:
-                net.load_state_dict(init)
-            if dev.type == "cpu":
-                net = net.to(memory_format=torch.channels_last)
+            net = nets.on_device(recipe.arch, dev, init)
             g = torch.Generator().manual_seed(seed)
             batches = colour_batches(frames[rows], y[rows], crop, mean, std, recipe.batch, g, dev, cfg,
                                      len(kit.CLASSES))
@@ -237,14 +231,9 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
 
     def combine(states):
         if n_members == 1:
-            net = nets.build(recipe.arch).to(dev)
-            net.load_state_dict(states[0])
-        else:  # one network averaging the members' logits (nets.images.EnsembleClassifier)
-            net = nets.build(arch).to(dev)
-            net.load_state_dict(nets.images.EnsembleClassifier.merge(states))
-        if dev.type == "cpu":
-            net = net.to(memory_format=torch.channels_last)
-        return net.eval()
+            return nets.on_device(recipe.arch, dev, states[0]).eval()
+        # one network averaging the members' logits (nets.images.EnsembleClassifier)
+        return nets.on_device(arch, dev, nets.images.EnsembleClassifier.merge(states)).eval()
 
     arch = dict(recipe.arch) if n_members == 1 else nets.images.EnsembleClassifier.arch(recipe.arch, n_members)
     # stage 1: train split (early stopping on val unless early_stop is false); its val logits give the val figures

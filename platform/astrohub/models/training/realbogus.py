@@ -188,11 +188,7 @@ def train(spec: Recipe, opts: Options) -> tuple[dict, dict]:
 
 
 def _net(card: dict, state: dict, dev) -> torch.nn.Module:
-    net = nets.build(card["arch"]).to(dev)
-    net.load_state_dict(state)
-    if dev.type == "cpu":
-        net = net.to(memory_format=torch.channels_last)
-    return net.eval()
+    return nets.on_device(card["arch"], dev, state).eval()
 
 
 def adapt(spec: Recipe, opts: Options, card: dict, state: dict, data: dict, kdir: Path) -> tuple[dict, dict]:
@@ -408,9 +404,7 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
         states = []
         for k, seed in enumerate(seeds):
             torch.manual_seed(seed)
-            net = nets.build(spec.arch).to(dev)
-            if dev.type == "cpu":
-                net = net.to(memory_format=torch.channels_last)
+            net = nets.on_device(spec.arch, dev)
             done = [0]
 
             def validate(m, done=done):  # recorded only: the monitor (epochs trained) keeps the last weights

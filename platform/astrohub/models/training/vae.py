@@ -56,9 +56,7 @@ def _train_vae(spec, data, dev, epochs, max_minutes, progress, timed=False):
     u, t = _arrays(tr)
     vu, vt = _arrays(va)
     y, vy = torch.from_numpy(tr.labels), torch.from_numpy(va.labels)
-    net = nets.build(spec.arch).to(dev)
-    if dev.type == "cpu":
-        net = net.to(memory_format=torch.channels_last)
+    net = nets.on_device(spec.arch, dev)
     unknown = net.n_classes
     g = torch.Generator().manual_seed(spec.seed)
     bs, n = spec.batch, len(u)
