@@ -165,10 +165,10 @@ def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classe
     batches = colour_batches(frames, y, crop, mean, std, recipe.batch, g, dev, cfg, len(GZ_CLASSES))
     run = fit(net, batches, validate, colour_plan(recipe, cfg, epochs), progress=progress,
               desc=recipe.name + " (simulator pretraining)")
-    _, extra = validate(net.eval())
+    kept = run.history[run.best_epoch - 1]  # the kept weights' own validation
     info = {"simulator": f"astrohub.sims.colour.simulate_gz_colour(n={n}, seed={seed})", "n": n,
             "n_val": int(len(vy)), "epochs": epochs, "best_epoch": int(run.best_epoch),
-            "sim_val_accuracy": extra["sim_val_acc"], "simulation_seconds": round(t_sim, 1),
+            "sim_val_accuracy": kept["sim_val_acc"], "simulation_seconds": round(t_sim, 1),
             "history": run.history}
     return {k: v.detach().cpu() for k, v in net.state_dict().items()}, info
 
