@@ -84,38 +84,45 @@ def features(frames: np.ndarray) -> np.ndarray:
 
 
 def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None,
-           early_stop: bool = True, init: Path | None = None) -> dict:
+           early_stop: bool = True, init: Path | None = None, chirality: np.ndarray | None = None) -> dict:
     """One stage-1 network of the recipe (train split, early stopping on val; ``early_stop=False``: all ``epochs``,
     the last weights kept, as the shipped stage-2 refit trains): its val logits without and with
     the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
     (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out. ``init``: weights to
-    start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's."""
+    start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's.
+    With the setting ``chirality`` > 0 the network also learns the spirals' winding (``chirality``, per kit row; see
+    ``colour_batches``) on one more output, which the scores below leave out."""
     cfg, crop = dict(recipe.real), int(recipe.size)
+    n_cls = int(y.max()) + 1
+    aux = 1 if cfg.get("chirality") else 0
+    full = lambda m, x, tta=False: tta_mean(m, x, dev, 256, tta)[:, :n_cls]  # noqa: E731
     xtr = centre(frames[tr], crop)
     mean, std = channel_stats(xtr)
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     yva, dev = y[va], torch.device("cpu")
 
     def validate(m):
-        lg = tta_mean(m, xva, dev, 256)
+        lg = full(m, xva)
         return float(torch.nn.functional.cross_entropy(lg, torch.from_numpy(yva))), {
             "val_acc": float((lg.argmax(1).numpy() == yva).mean())}
 
     plan = colour_plan(recipe, cfg, epochs)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    net = nets.build(recipe.arch).to(dev).to(memory_format=torch.channels_last)
+    net = nets.build({**recipe.arch, "n_out": n_cls + aux}).to(dev).to(memory_format=torch.channels_last)
     if init is not None:
-        net.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
+        net.load_state_dict(nets.images.resize_head(torch.load(init, map_location="cpu", weights_only=True),
+                                                    n_cls + aux))
     g = torch.Generator().manual_seed(seed)
-    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, int(y.max()) + 1)
+    batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, n_cls,
+                             None if chirality is None else chirality[tr])
     if not early_stop:
         plan = dataclasses.replace(plan, patience=None)
     run = fit(net, batches, validate if early_stop else None, plan, progress=True, desc=f"seed {seed}")
     net.eval()
-    zoomed = {f"lg_tta_f{f}": tta_mean(net, normalise_colour(centre(fr[va], crop), mean, std), dev, 256, True).numpy()
+    zoomed = {f"lg_tta_f{f}": full(net, normalise_colour(centre(fr[va], crop), mean, std), True).numpy()
               for f, fr in (zoom_frames or {}).items()}
-    return {"lg": tta_mean(net, xva, dev, 256).numpy(), "lg_tta": tta_mean(net, xva, dev, 256, True).numpy(),
+    return {"lg": full(net, xva).numpy(), "lg_tta": full(net, xva, True).numpy(),
             "best_epoch": int(run.best_epoch if early_stop else epochs), **zoomed}
 
 
@@ -154,7 +161,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
+    known = set(recipe.real) | {"ema", "sam", "chirality"}  # colour_plan / colour_batches read them; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:
@@ -190,7 +197,8 @@ def main(argv=None) -> int:
             if all(f"lg_tta_f{f}" in d.files for f in zoom_frames):
                 runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
                 continue
-        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init)
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init,
+                         kit.chirality(data))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **runs[s])

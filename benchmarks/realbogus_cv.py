@@ -15,14 +15,17 @@ shipped ensemble), the augmentation (``--augment``: one dihedral transform per h
 per alert plus a roll of up to N px) and mixup of the real alerts (``--mixup ALPHA``: Beta(ALPHA, ALPHA) mixing of
 images and soft targets within a real half-batch), ``--ema DECAY``: each network scored with the moving average of
 its weights (:class:`astrohub.models.training.engine.Plan`'s ``ema``), ``--sam RHO``: sharpness-aware minimisation
-(``Plan.sam``). Each run also keeps its out-of-fold margins
+(``Plan.sam``), ``--aux stamp|packet``: the alert packet's measurements (``ztf_alerts.PACKET_TARGETS``) as auxiliary
+targets, one more network output each, their mean squared error at ``--aux-weight`` added to the real
+half-batch's loss (the scores still come from the stamps alone). Each run also keeps its out-of-fold margins
 (``oof_margin``, in the order of the kit's train + val rows); ``--combine TAG ...`` scores the average of earlier
 runs' margins (runs with the same ``--seed`` share their folds, so the average is out-of-fold too), next to each run
 alone.
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
         [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
-        [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--wd WD] [--tag NAME]
+        [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--wd WD]
+        [--aux stamp|packet] [--aux-weight 0.3] [--tag NAME]
     python benchmarks/realbogus_cv.py --combine c48 c63 [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. The recipe's own option (5 folds x 30 epochs, central 48x48, simulated
@@ -99,6 +102,10 @@ def main(argv=None) -> int:
     ap.add_argument("--wd", type=float, default=None, help="AdamW weight decay (default: the recipe's)")
     ap.add_argument("--sam", type=float, default=None, help="sharpness-aware minimisation radius (e.g. 0.05; "
                     "see engine.Plan.sam)")
+    ap.add_argument("--aux", choices=sorted(Z.PACKET_TARGETS), default=None,
+                    help="auxiliary targets: the alert packet's measurements (ztf_alerts.PACKET_TARGETS), one more "
+                    "network output each, standardised on each fold's training rows")
+    ap.add_argument("--aux-weight", type=float, default=0.3, help="weight of the auxiliary mean squared error")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -128,7 +135,10 @@ def main(argv=None) -> int:
             nets.build(arch)
         except (ValueError, TypeError, KeyError) as e:
             ap.error(f"--net is not a network this package builds: {e}")
-    spec = dataclasses.replace(spec, size=s, arch=arch)
+    n_aux = len(Z.PACKET_TARGETS[a.aux]) if a.aux else 0
+    spec = dataclasses.replace(spec, size=s, arch={**arch, "n_out": 2 + n_aux})
+    if a.aux and a.arch == "braai":
+        ap.error("--aux needs a network this package builds (not --arch braai)")
 
     kit = Z.load(kit_dir(spec.real_kit, a.data))
     parts = Z.split(kit)
@@ -148,6 +158,7 @@ def main(argv=None) -> int:
     for f in progress_bar(range(a.folds), True, total=a.folds, desc="folds"):
         tr, ho = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
         margin = 0.0
+        aux = Z.packet_targets(kit, a.aux, rows[tr])[0][rows[tr]] if a.aux else None
         for k in range(a.members):
             seed = a.seed * 100 + f + 1000 * k
             torch.manual_seed(seed)
@@ -155,7 +166,7 @@ def main(argv=None) -> int:
             net = net.to(memory_format=torch.channels_last)
             g = torch.Generator().manual_seed(seed)
             batches = R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup,
-                                       augment=a.augment)
+                                       augment=a.augment, aux=aux, aux_weight=a.aux_weight)
             fit(net, batches, None,
                 Plan(epochs=epochs, lr=lr, weight_decay=wd, ema=a.ema, sam=a.sam),
                 progress=False)
@@ -169,6 +180,7 @@ def main(argv=None) -> int:
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
                     "mixup": a.mixup,
                     "augment": a.augment, "ema": a.ema, "sam": a.sam, "wd": wd,
+                    "aux": list(Z.PACKET_TARGETS[a.aux]) if a.aux else None, "aux_weight": a.aux_weight if a.aux else 0,
                     "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),

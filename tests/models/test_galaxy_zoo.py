@@ -213,3 +213,43 @@ def test_training_views_are_the_predictors_view_when_not_augmented():
         assert np.allclose(got, want[k], atol=1e-5) or np.allclose(got[..., ::-1], want[k], atol=1e-5)
     moved = augment(torch.from_numpy(x), 64, g, {"rotate": 180.0, "zoom": 0.15, "shift": 4.0, "gain": 0.06})
     assert moved.shape == (4, 3, 64, 64) and not np.allclose(moved.numpy(), want, atol=1e-2)
+
+
+def test_chirality_output_learns_the_winding_each_view_shows(kit):
+    """galaxy_zoo_val.py's ``--set chirality=W``: one more output learns Galaxy Zoo 1's spiral winding, which a
+    mirrored training view reverses; the other galaxies leave it untrained, and no winding is refused."""
+    import torch
+
+    from astrohub.models.training.colour import augment, colour_batches
+
+    _, data = kit
+    wind = G.chirality(data)
+    assert (wind == 1).sum() == 289 and (wind == -1).sum() == 311 and not wind[data["labels"] != 1].any()
+    x = np.zeros((64, 96, 96, 3), np.uint8)
+    x[:, 20:76, 20:48] = 200  # bright on the left: a mirrored view is bright on the right
+    g = torch.Generator().manual_seed(0)
+    views, flip = augment(torch.from_numpy(x), 64, g, {"rotate": 0.0}, with_flip=True)
+    left = (views[..., :32].mean((1, 2, 3)) > views[..., 32:].mean((1, 2, 3))).numpy()
+    assert np.array_equal(left, flip.numpy() > 0) and 0 < left.sum() < 64
+    assert torch.equal(augment(torch.from_numpy(x), 64, torch.Generator().manual_seed(0), {"rotate": 0.0}), views)
+
+    def net(xb):  # classes all at logit 0; the winding output: +20 when the left is brighter, -20 when mirrored
+        side = xb[..., :32].mean((1, 2, 3)) - xb[..., 32:].mean((1, 2, 3))
+        return torch.cat([torch.zeros(len(xb), 4), 20 * torch.sign(side)[:, None]], 1)
+
+    cfg = {"rotate": 0.0, "balance": 0.0, "chirality": 0.5}
+    y = np.ones(64, np.int64)
+
+    def loss(winding, m=net, **kw):
+        b = colour_batches(x, y, 64, [0.0] * 3, [1.0] * 3, 32, torch.Generator().manual_seed(1),
+                           torch.device("cpu"), {**cfg, **kw}, 4, winding)
+        return [float(step(m)) for step in b(0)]
+
+    # all clockwise: the output is right for every view, mirrored or not; anticlockwise: wrong for every view
+    assert loss(np.ones(64)) == pytest.approx([np.log(4)] * 2, abs=1e-6)
+    assert loss(-np.ones(64)) == pytest.approx([np.log(4) + 0.5 * 20] * 2, abs=1e-4)
+    assert loss(np.zeros(64)) == pytest.approx([np.log(4)] * 2, abs=1e-6)  # no spirals: nothing to learn
+    # without it (the recipe): a 4-output network, plain cross-entropy
+    assert loss(None, lambda xb: net(xb)[:, :4], chirality=0.0) == pytest.approx([np.log(4)] * 2, abs=1e-6)
+    with pytest.raises(ValueError, match="chirality > 0 needs the frames' winding"):
+        loss(None)

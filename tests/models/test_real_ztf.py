@@ -247,3 +247,58 @@ def test_distillation_batches_mixup_mixes_real_alerts_only():
         v = mixed_seen[k]
         assert not np.allclose(v, np.round(v)) and 0 <= v.min() and v.max() <= 63  # mixes of two alerts
     assert np.allclose(mixed_seen[1], 0.5) and np.allclose(mixed_seen[3], 0.5)  # simulations as they are
+
+
+def test_packet_targets_are_standardised_and_missing_values_stay_missing(kit):
+    """benchmarks/realbogus_cv.py's ``--aux``: the alert packet's measurements as auxiliary targets, standardised on
+    the rows a network trains on; ZTF's -999 ("no source") is missing, not a number."""
+    rows = Z.split(kit)["train"]
+    a, names = Z.packet_targets(kit, "packet", rows)
+    assert names == list(Z.PACKET_TARGETS["packet"]) and a.shape == (len(kit["label"]), len(names))
+    varied = np.nanstd(a[rows], 0) > 0
+    assert varied.sum() >= len(names) - 1  # nbad may be constant on a subset
+    assert np.allclose(np.nanmean(a[rows], 0), 0, atol=1e-4)
+    assert np.allclose(np.nanstd(a[rows][:, varied], 0), 1, atol=1e-3)
+    d = names.index("log_distnr")
+    assert np.array_equal(np.isnan(a[:, d]), kit["distnr"].astype(float) <= -998) and np.isnan(a[:, d]).sum() == 2
+    i = names.index("isdiffpos")
+    assert (a[:, i] > 0).sum() == (kit["isdiffpos"] == "t").sum() == 727
+    stamp, names_s = Z.packet_targets(kit, "stamp", rows)
+    assert "rb" in names and "rb" not in names_s and np.allclose(stamp, a[:, :len(names_s)], equal_nan=True)
+    with pytest.raises(ValueError, match="packet targets must be one of stamp, packet, got 'all'"):
+        Z.packet_targets(kit, "all", rows)
+
+
+def test_distillation_batches_add_the_auxiliary_error_of_known_values_only():
+    """``aux``: outputs 2.. of the network learn the packet's measurements on the real half-batch; the loss is
+    the distillation loss plus ``aux_weight`` times their mean squared error over the values the packet has."""
+    import torch
+
+    from astrohub.models.training.realbogus import distil_batches
+
+    xr = np.repeat(np.arange(64, dtype=np.float32), 3 * 8 * 8).reshape(64, 3, 8, 8)  # alert i: every pixel = i
+    tr = np.linspace(0, 1, 64).astype(np.float32)
+    aux = np.stack([np.arange(64) / 10.0, np.where(np.arange(64) % 3 == 0, np.nan, 1.0)], 1).astype(np.float32)
+    seen = []
+
+    def net(x):  # margin = 0; the two auxiliary outputs read 0.1 * the alert index and 0
+        seen.append(x.mean(dim=(1, 2, 3)).round().long().numpy())
+        zero = torch.zeros(len(x))
+        return torch.stack([zero, zero, x.mean(dim=(1, 2, 3)) / 10, zero], 1)
+
+    def run(**kw):
+        seen.clear()
+        b = distil_batches(xr, tr, xr[:0], tr[:0], 32, 0.0, torch.Generator().manual_seed(0), torch.device("cpu"), **kw)
+        return [float(step(net)) for step in b(0)], [s.copy() for s in seen]
+
+    plain, order = run()
+    assert run(aux=aux, aux_weight=0.0)[0] == plain
+    with_aux, order_aux = run(aux=aux, aux_weight=0.5)
+    for lo, hi, idx, idx2 in zip(plain, with_aux, order, order_aux):
+        assert np.array_equal(idx, idx2)
+        err = (0.0 - aux[idx, 1]) ** 2  # the first auxiliary output is exact; the second misses its known values by 1
+        known = np.isfinite(err)
+        mse = err[known].sum() / (len(idx) + known.sum())  # the mean over every known value of both outputs
+        assert known.sum() < len(idx) and hi == pytest.approx(lo + 0.5 * mse, rel=1e-5)
+    with pytest.raises(ValueError, match="aux has 3 rows for 64 real alerts"):
+        distil_batches(xr, tr, xr[:0], tr[:0], 32, 0.0, torch.Generator(), torch.device("cpu"), aux=aux[:3])

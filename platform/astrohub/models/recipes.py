@@ -137,7 +137,13 @@ RECIPES: dict[str, Recipe] = {
                                "fixed before the runs. Later (seed 0, the recipe re-run beside them: 0.934; rule "
                                "fixed before: an option gaining +0.003 goes on to seed 1, shipped only with a mean "
                                "gain of +0.005 over both): sharpness-aware minimisation (radius 0.05) 0.927, weight "
-                               "decay 1e-3 0.933, dropout 0.5 0.934, learning rate 1e-3 0.928; none went on"},
+                               "decay 1e-3 0.933, dropout 0.5 0.934, learning rate 1e-3 0.928; none went on"
+                               "; then (the same rule) the alert packet's measurements as auxiliary targets (--aux: "
+                               "one more network output each, standardised on each fold's training alerts, their mean"
+                               " squared error at weight 0.3 added to the real half-batch's loss; the predictor still"
+                               " reads stamps only): the measurements a stamp shows (magpsf, sigmapsf, classtar, "
+                               "fwhm, elong, scorr, isdiffpos, distnr, magnr, fid, nbad) 0.930, the whole packet "
+                               "(also rb, ndethist, sgscore1, distpsnr1, a solar-system match) 0.929; neither went on"},
             description="Real/bogus classifier for ZTF alert triplets (science, reference, difference; raw 63x63 "
                         "stamps at 1.01\"/px as ZTF serves them, NaN masks allowed; the central 48x48 is classified): "
                         "an ensemble of 3 CNNs trained on real ZTF alerts to reproduce ZTF's own deep real/bogus "

@@ -116,6 +116,18 @@ class EnsembleClassifier(_PooledClassifier):
         return out
 
 
+def resize_head(state: dict, n_out: int) -> dict:
+    """A pooled classifier's state dict with its linear ``head`` cut to its first ``n_out`` outputs, or widened to
+    ``n_out`` with zero rows (new outputs start at logit 0): e.g. a network trained with auxiliary outputs shipped
+    without them, or pretrained weights started with more. Other entries are shared, not copied."""
+    w, b = state["head.weight"], state["head.bias"]
+    if n_out <= len(b):
+        return {**state, "head.weight": w[:n_out].clone(), "head.bias": b[:n_out].clone()}
+    extra = n_out - len(b)
+    return {**state, "head.weight": torch.cat([w, w.new_zeros(extra, w.shape[1])]),
+            "head.bias": torch.cat([b, b.new_zeros(extra)])}
+
+
 class PSFHead(nn.Module):
     """A second head that also knows each image's PSF FWHM (arcsec), which archives record with
     every cutout: the pooled embedding, standardised with statistics stored in the weights, and

@@ -70,11 +70,12 @@ def kit_frames(kit, data: dict, size: int, progress: bool = False) -> np.ndarray
     return fr
 
 
-def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict) -> torch.Tensor:
+def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict, with_flip: bool = False):
     """Random views of uint8 frames ``x`` [B, F, F, 3]: float [B, 3, crop, crop] in 0-1, rotated by any angle
     (up to ``cfg['rotate']`` degrees), flipped, zoomed (|log zoom| up to ``zoom``), shifted (up to ``shift`` px)
     and jittered in per-band gain (log-normal, std ``gain``) and brightness (|log| up to ``bright``). With every
-    setting 0 this is exactly the central ``crop`` px."""
+    setting 0 this is exactly the central ``crop`` px. ``with_flip``: also return each view's handedness (+1, or -1
+    where mirrored), the same random numbers drawn either way."""
     b, f = x.shape[0], x.shape[1]
     img = x.permute(0, 3, 1, 2).float() / 255.0
 
@@ -92,14 +93,18 @@ def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict) -> torch.
     out = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     gain = torch.exp(torch.randn(b, 3, 1, 1, generator=g) * cfg.get("gain", 0.0)
                      + u(-1, 1).view(b, 1, 1, 1) * cfg.get("bright", 0.0))
-    return (out * gain).clamp(0, 1)
+    out = (out * gain).clamp(0, 1)
+    return (out, flip) if with_flip else out
 
 
 def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: int, g: torch.Generator, dev,
-                   cfg: dict, n_classes: int) -> EpochBatches:
+                   cfg: dict, n_classes: int, chirality: np.ndarray | None = None) -> EpochBatches:
     """Engine batches: each epoch ``len(frames) // bs`` mini-batches drawn with class weights ~ n ** -balance
     (1: balanced classes, 0: as in the kit), :func:`augment`-ed, scaled by ``mean``/``std``, cross-entropy
-    (with ``label_smoothing``)."""
+    (with ``label_smoothing``) on the first ``n_classes`` outputs. With ``cfg["chirality"]`` > 0 and
+    ``chirality`` (+1 clockwise spiral, -1 anticlockwise, 0 neither, per frame: Galaxy Zoo 1's finer class) the
+    network has one more output, trained with that weight by binary cross-entropy to tell the spirals' winding
+    as each view shows it (a mirrored view winds the other way); the other rows leave it untrained."""
     X, Y = torch.from_numpy(frames), torch.from_numpy(y)
     counts = np.bincount(y, minlength=n_classes).astype(float)
     w = torch.from_numpy(counts[y] ** -float(cfg.get("balance", 0.5)))
@@ -107,14 +112,31 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
     sd = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
     steps = len(frames) // bs
     ls = float(cfg.get("label_smoothing", 0.0))
+    cw = float(cfg.get("chirality", 0.0))
+    if cw and (chirality is None or len(chirality) != len(frames)):
+        raise ValueError("chirality > 0 needs the frames' winding (+1, -1 or 0 each)")
+    C = torch.from_numpy(np.asarray(chirality, np.float32)) if cw else None
 
     def batches(epoch=0):
         idx = torch.multinomial(w, steps * bs, replacement=True, generator=g)
 
         def make(i):
             sel = idx[i * bs:(i + 1) * bs]
-            xb = ((augment(X[sel], crop, g, cfg) - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
-            return lambda net: F.cross_entropy(net(xb), Y[sel].to(dev), label_smoothing=ls)
+            views, flip = augment(X[sel], crop, g, cfg, with_flip=True)
+            xb = ((views - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
+            yb = Y[sel].to(dev)
+            if not cw:
+                return lambda net: F.cross_entropy(net(xb), yb, label_smoothing=ls)
+            wind = (C[sel] * flip).to(dev)  # the winding as the view shows it; 0: not a spiral
+
+            def loss(net):
+                lg = net(xb)
+                out = F.cross_entropy(lg[:, :n_classes], yb, label_smoothing=ls)
+                known = wind != 0
+                if known.any():
+                    out = out + cw * F.binary_cross_entropy_with_logits(lg[known, n_classes], (wind[known] > 0).float())
+                return out
+            return loss
 
         return (make(i) for i in range(steps))
 

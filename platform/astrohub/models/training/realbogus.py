@@ -300,14 +300,19 @@ def _real_inputs(spec: Recipe, kit: dict, idx: np.ndarray, sim_stats: np.ndarray
 
 
 def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarray, bs: int, sim_weight: float,
-                   g: torch.Generator, dev, mixup: float = 0.0, augment: str = "batch") -> EpochBatches:
+                   g: torch.Generator, dev, mixup: float = 0.0, augment: str = "batch", aux: np.ndarray | None = None,
+                   aux_weight: float = 0.0) -> EpochBatches:
     """One epoch = one pass over the real alerts ``xr`` in batches of ``bs``, each paired with ``bs`` random
     simulations ``xs``; loss = (BCE(real logit margin, soft target ``tr``) + ``sim_weight`` BCE(simulated,
     label ``ys``)) / (1 + ``sim_weight``), one random dihedral transform per half-batch. The logit margin
     (real minus bogus) is what the softmax of the 2-class head turns into p(real). ``mixup`` > 0: each real
     half-batch is mixed with a shuffled copy of itself, images and soft targets alike, with a weight drawn from
     Beta(mixup, mixup) per step (0: no mixing, and no extra random numbers drawn). ``augment``: "batch" (one
-    dihedral transform per half-batch), "sample" (one per alert) or "sample+shiftN" (and rolled by up to N px)."""
+    dihedral transform per half-batch), "sample" (one per alert) or "sample+shiftN" (and rolled by up to N px).
+    ``aux`` [N, k] (standardised packet measurements, NaN where missing; :func:`~astrohub.models.evaluation.kits.
+    ztf_alerts.packet_targets`): the network has 2 + k outputs and the real half-batch's loss adds ``aux_weight``
+    times the mean squared error of outputs 2.. against them (missing values left out); the simulations have
+    none."""
     from .images import _augment, augment_each
 
     aug = _augment
@@ -319,12 +324,18 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
 
     Xr, Tr = torch.from_numpy(xr), torch.from_numpy(np.asarray(tr, np.float32))
     Xs, Ys = torch.from_numpy(xs), torch.from_numpy(np.asarray(ys, np.float32))
+    A = None if aux is None else torch.from_numpy(np.asarray(aux, np.float32))
+    if A is not None and len(A) != len(Xr):
+        raise ValueError(f"aux has {len(A)} rows for {len(Xr)} real alerts")
     steps = max(len(Xr) // bs, 1)
     cl = dev.type == "cpu"
 
-    def margin(m, x):
+    def forward(m, x):
         x = x.to(dev)
-        lg = m(x.contiguous(memory_format=torch.channels_last) if cl else x)
+        return m(x.contiguous(memory_format=torch.channels_last) if cl else x)
+
+    def margin(m, x):
+        lg = forward(m, x)
         return lg[:, 1] - lg[:, 0]
 
     def make(epoch):
@@ -333,14 +344,20 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
         def step(i):
             ri = perm[i * bs:(i + 1) * bs]
             si = torch.randint(len(Xs), (bs,), generator=g) if sim_weight else None  # none: real alerts only
-            xr_, tr_ = Xr[ri], Tr[ri]
+            xr_, tr_, ar_ = Xr[ri], Tr[ri], None if A is None else A[ri]
             if mixup:
                 lam = float(np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=g))).beta(mixup, mixup))
                 mi = ri[torch.randperm(len(ri), generator=g)]
                 xr_, tr_ = lam * xr_ + (1 - lam) * Xr[mi], lam * tr_ + (1 - lam) * Tr[mi]
+                ar_ = None if A is None else lam * ar_ + (1 - lam) * A[mi]
 
             def loss(m):
-                out = F.binary_cross_entropy_with_logits(margin(m, aug(xr_, g)), tr_.to(dev))
+                lg = forward(m, aug(xr_, g))
+                out = F.binary_cross_entropy_with_logits(lg[:, 1] - lg[:, 0], tr_.to(dev))
+                if ar_ is not None:
+                    ok = torch.isfinite(ar_).to(dev)
+                    err = (lg[:, 2:] - torch.nan_to_num(ar_).to(dev)) ** 2
+                    out = out + aux_weight * (err * ok).sum() / ok.sum().clamp(min=1)
                 if sim_weight:
                     out = out + sim_weight * F.binary_cross_entropy_with_logits(margin(m, aug(Xs[si], g)),
                                                                                 Ys[si].to(dev))

@@ -47,6 +47,12 @@ def load(kit_dir: str | Path) -> dict:
             "class_names": list(CLASSES)}
 
 
+def chirality(data: dict) -> np.ndarray:
+    """Each row's spiral winding from Galaxy Zoo 1's finer class: +1 clockwise, -1 anticlockwise, 0 neither."""
+    g = np.asarray(data["gz1_class"])
+    return np.where(g == "spiral_cw", 1, np.where(g == "spiral_acw", -1, 0)).astype(np.int64)
+
+
 def split(labels, seed: int = SPLIT_SEED) -> dict[str, np.ndarray]:
     """Row indices of the kit's train / val / test split (stratified by class, fixed seed)."""
     return split_indices(labels, seed, (0.6, 0.2, 0.2))

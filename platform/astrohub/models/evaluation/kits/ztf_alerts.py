@@ -80,6 +80,45 @@ def split(kit: dict, seed: int = SEED) -> dict[str, np.ndarray]:
     return split_indices(key, seed)
 
 
+# Alert-packet measurements a network can learn to read off the stamps (auxiliary training targets; the predictor
+# never sees a packet): name -> how the csv column is turned into a number (NaN: missing)
+PACKET_TARGETS = {
+    "stamp": ("magpsf", "log_sigmapsf", "classtar", "log_fwhm", "log_elong", "log_scorr", "isdiffpos", "log_distnr",
+              "magnr", "fid", "nbad"),
+    "packet": ("magpsf", "log_sigmapsf", "classtar", "log_fwhm", "log_elong", "log_scorr", "isdiffpos", "log_distnr",
+               "magnr", "fid", "nbad", "rb", "log_ndethist", "sgscore1", "log_distpsnr1", "ssobject"),
+}
+
+
+def packet_targets(kit: dict, which: str, fit_rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Auxiliary targets from each alert's packet (:data:`PACKET_TARGETS` ``which``): float32 [N, k], each column
+    standardised by its mean and std over ``fit_rows`` (the rows a network trains on), NaN where the packet has no
+    value (ZTF writes -999 for "no source"). Returns (targets, column names)."""
+    if which not in PACKET_TARGETS:
+        raise ValueError(f"packet targets must be one of {', '.join(PACKET_TARGETS)}, got {which!r}")
+
+    def col(name):
+        v = np.array([float(x) if x not in ("", "nan", "null", "None") else np.nan for x in kit[name]])
+        return np.where(v <= -998, np.nan, v)
+
+    out = []
+    for name in PACKET_TARGETS[which]:
+        if name == "isdiffpos":
+            v = np.isin(kit["isdiffpos"], ["t", "1"]).astype(float)
+        elif name == "ssobject":  # a known solar-system object within 5"
+            v = (np.nan_to_num(col("ssdistnr"), nan=99.0) < 5).astype(float)
+        elif name == "log_ndethist":
+            v = np.log1p(col("ndethist"))
+        elif name.startswith("log_"):
+            v = np.log(np.clip(col(name[4:]), 1e-3, None))
+        else:
+            v = col(name)
+        f = v[fit_rows]
+        mu, sd = np.nanmean(f), np.nanstd(f)
+        out.append((v - mu) / (sd if sd > 0 else 1.0))
+    return np.stack(out, 1).astype(np.float32), list(PACKET_TARGETS[which])
+
+
 def _recall(y, p):
     return float(np.mean(p[:, 1] >= 0.5)) if len(y) else float("nan")
 
