@@ -18,8 +18,9 @@ Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px 
 ``weight_decay``, ``members`` (seeds averaged in one network), ``final_fit`` ("train", the default, or
 "train+val": the two-stage refit above), ``early_stop`` (stage 1's early stopping on val; false: all epochs, the
 last weights kept, as stage 2 trains), ``pretrain`` ({"n": simulated stamps, "epochs", "seed"}),
-``selection_note`` (when earlier design choices also looked at the test split: the card's ``real`` says so with
-``selection_on_kit``, and validated_on_real is false).
+``chirality`` (weight of an auxiliary output learning the spirals' winding, :func:`colour_batches`; the shipped
+head is cut back to the classes), ``selection_note`` (when earlier design choices also looked at the test split:
+the card's ``real`` says so with ``selection_on_kit``, and validated_on_real is false).
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classe
     torch.manual_seed(seed)
     net = nets.on_device(recipe.arch, dev)
     g = torch.Generator().manual_seed(seed)
+    cfg = {k: v for k, v in cfg.items() if k != "chirality"}  # the simulator draws no winding to learn
     batches = colour_batches(frames, y, crop, mean, std, recipe.batch, g, dev, cfg, len(GZ_CLASSES))
     run = fit(net, batches, validate, colour_plan(recipe, cfg, epochs), progress=progress,
               desc=recipe.name + " (simulator pretraining)")
@@ -222,8 +224,12 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             pre.update(n=min(int(pre["n"]), 4 * opts.n_train), epochs=min(int(pre["epochs"]), opts.epochs or 1))
         init, pre = pretrain_colour(recipe, cfg, pre, mean, std, dev, kit.CLASSES, opts.progress)
 
+    n_cls = len(kit.CLASSES)
+    aux = 1 if cfg.get("chirality") else 0  # one more output, trained on the spirals' winding, cut before shipping
+    wind = kit.chirality(data) if aux else None
+
     def validate(m):
-        lg = tta_mean(m, xva, dev, 256)
+        lg = tta_mean(m, xva, dev, 256)[:, :n_cls]
         pred = lg.argmax(1).numpy()
         return float(F.cross_entropy(lg, torch.from_numpy(yva))), {"val_acc": float((pred == yva).mean()),
                                                                    "val_macro_recall": macro_recall(yva, lg.numpy())}
@@ -241,14 +247,15 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             seed = recipe.seed + k
             torch.manual_seed(seed)
             np.random.seed(seed)
-            net = nets.on_device(recipe.arch, dev, init)
+            net = nets.on_device({**recipe.arch, "n_out": n_cls + aux}, dev,
+                                 init if init is None else nets.images.resize_head(init, n_cls + aux))
             g = torch.Generator().manual_seed(seed)
-            batches = colour_batches(frames[rows], y[rows], crop, mean, std, recipe.batch, g, dev, cfg,
-                                     len(kit.CLASSES))
+            batches = colour_batches(frames[rows], y[rows], crop, mean, std, recipe.batch, g, dev, cfg, n_cls,
+                                     None if wind is None else wind[rows])
             p = plan if check is not None else replace(plan, patience=None)
             runs.append(fit(net, batches, check, p, progress=opts.progress,
                             desc=recipe.name + stage + (f" member {k + 1}/{n_members}" if n_members > 1 else "")))
-            states.append({n: v.detach().cpu() for n, v in net.state_dict().items()})
+            states.append(nets.images.resize_head({n: v.detach().cpu() for n, v in net.state_dict().items()}, n_cls))
         return combine(states), runs
 
     def combine(states):
@@ -342,6 +349,9 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             "augmentation": f"any rotation, flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
                             f"px, per-band log-gain std {cfg.get('gain', 0)}, brightness exp(+-{cfg.get('bright', 0)})",
             "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)",
+            **({"auxiliary": f"one more output trained on Galaxy Zoo 1's spiral winding (clockwise or anticlockwise "
+                             f"as each view shows it; binary cross-entropy at weight {cfg['chirality']:g}, spirals "
+                             "only), cut from the shipped head"} if aux else {}),
             "settings": cfg, "history": runs[0].history if n_members == 1 else [r.history for r in runs],
             **({"history_train_val": [[{k: e[k] for k in ("epoch", "train_loss", "steps", "minutes")}
                                        for e in r.history] for r in final_runs]} if final_runs else {}),
