@@ -20,8 +20,9 @@ Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) t
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
 (so with it one seed alone may run, beside another process, and a later run combines both). ``--set`` takes any
 setting of the recipe's ``real`` section, ``ema`` (the engine's moving average of weights) and ``sam`` (its
-sharpness-aware minimisation radius), both off by default; ``--arch`` overrides keys of the recipe's network, e.g.
-'{"blocks": [2, 2, 2, 2]}'.
+sharpness-aware minimisation radius), both off by default, and ``chirality`` (the weight of the output that
+learns the spirals' winding: the recipe's 0.3; 0 leaves it out); ``--arch`` overrides keys of the recipe's
+network, e.g. '{"blocks": [2, 2, 2, 2]}'.
 """
 
 from __future__ import annotations
@@ -93,13 +94,15 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     With the setting ``chirality`` > 0 the network also learns the spirals' winding (``chirality``, per kit row; see
     ``colour_batches``) on one more output, which the scores below leave out."""
     cfg, crop = dict(recipe.real), int(recipe.size)
-    n_cls = int(y.max()) + 1
-    aux = 1 if cfg.get("chirality") else 0
-    full = lambda m, x, tta=False: tta_mean(m, x, dev, 256, tta)[:, :n_cls]  # noqa: E731
     xtr = centre(frames[tr], crop)
     mean, std = channel_stats(xtr)
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     yva, dev = y[va], torch.device("cpu")
+    n_cls = int(y.max()) + 1
+    aux = 1 if cfg.get("chirality") else 0
+
+    def full(m, x, tta=False):  # the class logits (the winding output left out)
+        return tta_mean(m, x, dev, 256, tta)[:, :n_cls]
 
     def validate(m):
         lg = full(m, xva)
