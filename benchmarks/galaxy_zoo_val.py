@@ -37,12 +37,18 @@ import numpy as np
 import torch
 from common import write
 
-from astrohub.models import nets
 from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs.colour import centre, normalise_colour
 from astrohub.models.nets import tta_mean
 from astrohub.models.recipes import RECIPES
-from astrohub.models.training.colour import channel_stats, colour_batches, colour_plan, kit_frames, kit_module
+from astrohub.models.training.colour import (
+    channel_stats,
+    colour_batches,
+    colour_net,
+    colour_plan,
+    kit_frames,
+    kit_module,
+)
 from astrohub.models.training.engine import fit
 
 FEATURES = ["log_conc_4_24", "log_conc_12_24", "axis_ratio", "asymmetry", "log_npix", "red_blue_centre",
@@ -99,7 +105,6 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     xva = normalise_colour(centre(frames[va], crop), mean, std)
     yva, dev = y[va], torch.device("cpu")
     n_cls = int(y.max()) + 1
-    aux = 1 if cfg.get("chirality") else 0
 
     def full(m, x, tta=False):  # the class logits (the winding output left out)
         return tta_mean(m, x, dev, 256, tta)[:, :n_cls]
@@ -112,10 +117,8 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     plan = colour_plan(recipe, cfg, epochs)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    net = nets.build({**recipe.arch, "n_out": n_cls + aux}).to(dev).to(memory_format=torch.channels_last)
-    if init is not None:
-        net.load_state_dict(nets.images.resize_head(torch.load(init, map_location="cpu", weights_only=True),
-                                                    n_cls + aux))
+    net = colour_net(recipe, cfg, n_cls, dev,
+                     None if init is None else torch.load(init, map_location="cpu", weights_only=True))
     g = torch.Generator().manual_seed(seed)
     batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, n_cls,
                              None if chirality is None else chirality[tr])
@@ -164,7 +167,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam", "chirality"}  # colour_plan / colour_batches read them; off unless set
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:

@@ -144,6 +144,13 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
     return EpochBatches(batches, steps)
 
 
+def colour_net(recipe: Recipe, cfg: dict, n_classes: int, dev, init: dict | None = None) -> torch.nn.Module:
+    """The recipe's network on ``dev`` with an output per class, and one more with ``cfg["chirality"]`` (the
+    spirals' winding, :func:`colour_batches`), started from ``init`` if given (its head cut or widened to fit)."""
+    n = n_classes + (1 if cfg.get("chirality") else 0)
+    return nets.on_device({**recipe.arch, "n_out": n}, dev, None if init is None else nets.images.resize_head(init, n))
+
+
 def channel_stats(frames: np.ndarray) -> tuple[list[float], list[float]]:
     """Per-band mean and std (0-1, rounded to 4 decimals, as the card records them) of uint8 frames [N, H, W, 3]:
     the normalisation of a colour model (the kit's training rows, centred at the network's crop)."""
@@ -225,7 +232,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
         init, pre = pretrain_colour(recipe, cfg, pre, mean, std, dev, kit.CLASSES, opts.progress)
 
     n_cls = len(kit.CLASSES)
-    aux = 1 if cfg.get("chirality") else 0  # one more output, trained on the spirals' winding, cut before shipping
+    aux = bool(cfg.get("chirality"))  # one more output, trained on the spirals' winding, cut before shipping
     wind = kit.chirality(data) if aux else None
 
     def validate(m):
@@ -247,8 +254,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             seed = recipe.seed + k
             torch.manual_seed(seed)
             np.random.seed(seed)
-            net = nets.on_device({**recipe.arch, "n_out": n_cls + aux}, dev,
-                                 init if init is None else nets.images.resize_head(init, n_cls + aux))
+            net = colour_net(recipe, cfg, n_cls, dev, init)
             g = torch.Generator().manual_seed(seed)
             batches = colour_batches(frames[rows], y[rows], crop, mean, std, recipe.batch, g, dev, cfg, n_cls,
                                      None if wind is None else wind[rows])

@@ -334,8 +334,7 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
         x = x.to(dev)
         return m(x.contiguous(memory_format=torch.channels_last) if cl else x)
 
-    def margin(m, x):
-        lg = forward(m, x)
+    def margin(lg):
         return lg[:, 1] - lg[:, 0]
 
     def make(epoch):
@@ -353,13 +352,13 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
 
             def loss(m):
                 lg = forward(m, aug(xr_, g))
-                out = F.binary_cross_entropy_with_logits(lg[:, 1] - lg[:, 0], tr_.to(dev))
+                out = F.binary_cross_entropy_with_logits(margin(lg), tr_.to(dev))
                 if ar_ is not None:
                     ok = torch.isfinite(ar_).to(dev)
                     err = (lg[:, 2:] - torch.nan_to_num(ar_).to(dev)) ** 2
                     out = out + aux_weight * (err * ok).sum() / ok.sum().clamp(min=1)
                 if sim_weight:
-                    out = out + sim_weight * F.binary_cross_entropy_with_logits(margin(m, aug(Xs[si], g)),
+                    out = out + sim_weight * F.binary_cross_entropy_with_logits(margin(forward(m, aug(Xs[si], g))),
                                                                                 Ys[si].to(dev))
                 return out / (1 + sim_weight)
             return loss

@@ -36,6 +36,11 @@ BASELINE = ("random forest (300 trees) on simple stamp features (8x8 block means
             "each prepared plane, per-plane flux, peak, minimum and second moments), trained on the kit's ")
 
 
+def _floats(values, missing=("", "nan")) -> np.ndarray:
+    """A csv column as floats, NaN for the ``missing`` spellings."""
+    return np.array([float(v) if v not in missing else np.nan for v in values])
+
+
 def load(kit_dir: str | Path) -> dict:
     """The kit as served: ``stamps`` float32 [N, 3, 63, 63] (raw counts, NaN kept), the csv columns as numpy
     arrays (``candid``, ``rb``, ``drb`` (NaN where absent), ``cdsxmatch``, ``isdiffpos``, ...) and the derived
@@ -56,10 +61,7 @@ def load(kit_dir: str | Path) -> dict:
     if not np.array_equal(candid, z["candid"]):
         raise ValueError(f"{kit_dir}: {META} and {TRIPLETS} list different alerts (candid order differs)")
 
-    def num(k):
-        return np.array([float(v) if v not in ("", "nan") else np.nan for v in cols[k]])
-
-    drb, rb = num("drb"), num("rb")
+    drb, rb = _floats(cols["drb"]), _floats(cols["rb"])
     has_drb = np.isfinite(drb)
     label = np.where(has_drb, drb >= 0.5, rb >= 0.5).astype(np.int64)
     target = np.where(has_drb, drb, rb).astype(np.float32)  # the soft (distillation) target
@@ -98,7 +100,7 @@ def packet_targets(kit: dict, which: str, fit_rows: np.ndarray) -> tuple[np.ndar
         raise ValueError(f"packet targets must be one of {', '.join(PACKET_TARGETS)}, got {which!r}")
 
     def col(name):
-        v = np.array([float(x) if x not in ("", "nan", "null", "None") else np.nan for x in kit[name]])
+        v = _floats(kit[name], ("", "nan", "null", "None"))
         return np.where(v <= -998, np.nan, v)
 
     out = []
