@@ -9,7 +9,7 @@ from astrohub.compute import BlockError, predict
 from astrohub.compute.plugin import load_model
 
 pytestmark = pytest.mark.archive
-ROWS = ("SELECT o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
+ROWS = ("SELECT TOP 40 o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
         "WHERE c.task = 'morphology' ORDER BY o.obj_id")
 
 

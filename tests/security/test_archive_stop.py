@@ -8,6 +8,8 @@ must leave that process running and say why.
 from __future__ import annotations
 
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,12 @@ from astrohub.cli import main
 @pytest.fixture
 def bystander():
     proc = subprocess.Popen(["sleep", "600"])
+    # Popen returns once the exec has begun, which can be before the kernel has set up the new command line
+    # (a loaded machine showed an empty one): wait until /proc shows it, as it does for any settled process
+    cmdline = Path("/proc") / str(proc.pid) / "cmdline"
+    deadline = time.monotonic() + 10
+    while cmdline.read_bytes() != b"sleep\x00600\x00" and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield proc
     proc.kill()
     proc.wait()
@@ -33,7 +41,7 @@ def test_stop_leaves_an_unrelated_process_named_by_the_pid_file_alone(tmp_path, 
     assert rc == 0
     assert bystander.poll() is None  # still running: not signalled
     err = capsys.readouterr().err
-    assert f"names pid {bystander.pid} (command 'sleep 600'), which is not this archive's DaCHS server" in err
+    assert f"names pid {bystander.pid} (command 'sleep 600'), which is not this archive's DaCHS server" in err, err
     assert "leaving that process alone and removing the stale pid file" in err
     assert not pidfile.exists()
 

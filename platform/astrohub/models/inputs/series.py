@@ -129,27 +129,43 @@ def bls(t, r, pmin=0.5, pmax=None, bin_fraction=BLS_BIN_FRACTION, segments=BLS_S
     n = len(r)
     best, found = -1.0, None
     edges = np.geomspace(pmin, max(pmax, pmin * 1.01), segments + 1)
+    chunk = 1024
+    weights = np.tile(r, chunk)  # the flux once per frequency of a chunk (np.bincount's weights), made once
+    rows = np.arange(chunk, dtype=np.int32)[:, None]
     for plo, phi in zip(edges[:-1], edges[1:]):
         pm = float(np.sqrt(plo * phi))
         nbins = int(np.clip(round(phi / max(cad, bin_fraction * float(_sun_duration(pm)))), 24, 512))
         freqs = np.arange(1.0 / phi, 1.0 / plo, 1.0 / (nbins * span))
         wmax = max(1, int(min(BLS_MAX_DURATION[0], BLS_MAX_DURATION[1] * pm) / (pm / nbins)))
         widths = np.unique(np.round(np.geomspace(1, wmax, 8)).astype(int))
-        for s in range(0, len(freqs), 1024):
-            fr = freqs[s:s + 1024]
+        for s in range(0, len(freqs), chunk):
+            fr = freqs[s:s + chunk]
+            m = len(fr)
+            # each point's phase bin at each frequency, offset by the frequency's row (in place: ~1e6 elements)
             ph = np.outer(fr.astype(np.float32), tt)
             ph -= np.floor(ph)
-            idx = (np.minimum(ph * nbins, nbins - 1).astype(np.int32)
-                   + nbins * np.arange(len(fr), dtype=np.int32)[:, None]).ravel()
-            S = np.bincount(idx, np.tile(r, len(fr)), minlength=len(fr) * nbins).reshape(len(fr), nbins)
-            C = np.bincount(idx, minlength=len(fr) * nbins).reshape(len(fr), nbins).astype(np.float64)
-            zero = np.zeros((len(fr), 1))
+            ph *= nbins
+            np.minimum(ph, nbins - 1, out=ph)
+            idx = ph.astype(np.int32)
+            idx += nbins * rows[:m]
+            idx = idx.ravel()
+            S = np.bincount(idx, weights[:m * n], minlength=m * nbins).reshape(m, nbins)
+            C = np.bincount(idx, minlength=m * nbins).reshape(m, nbins).astype(np.float64)
+            zero = np.zeros((m, 1))
             Se = np.concatenate([zero, S, S[:, :wmax]], 1).cumsum(1)  # Se[:, i]: bins 0..i-1 (wrapped)
             Ce = np.concatenate([zero, C, C[:, :wmax]], 1).cumsum(1)
+            Sw, Cw, den = (np.empty((m, nbins)) for _ in range(3))
             for w in widths:
-                Sw = Se[:, w:w + nbins] - Se[:, :nbins]  # box of bins j..j+w-1
-                Cw = Ce[:, w:w + nbins] - Ce[:, :nbins]
-                power = np.where((Cw >= 3) & (Sw < 0), Sw ** 2 / np.maximum(Cw * (1 - Cw / n), 1e-9), 0.0)
+                np.subtract(Se[:, w:w + nbins], Se[:, :nbins], out=Sw)  # box of bins j..j+w-1
+                np.subtract(Ce[:, w:w + nbins], Ce[:, :nbins], out=Cw)
+                # power = Sw^2 / (Cw (1 - Cw/n)) for boxes of >= 3 points below the mean, else 0 (in place)
+                np.divide(Cw, n, out=den)
+                np.subtract(1, den, out=den)
+                den *= Cw
+                np.maximum(den, 1e-9, out=den)
+                power = np.square(Sw)
+                power /= den
+                power *= (Cw >= 3) & (Sw < 0)
                 k = int(np.argmax(power))
                 if power.flat[k] > best:
                     best, found = power.flat[k], (1.0 / fr[k // nbins], k % nbins, int(w), nbins)
