@@ -17,6 +17,34 @@ def test_seeded_and_the_same_on_two_processes():
     assert not np.array_equal(x, simulate_gz_colour(120, seed=4)[0])
 
 
+def _handedness(img):
+    """Sum of d(lum)/d(angle) * d(lum)/d(log radius) over the disk, normalised: arms along theta = k ln r + c give
+    the sign of -k (angles measured from the frame's columns towards its rows)."""
+    lum = img.astype(float).mean(-1)
+    gy, gx = np.gradient(lum)
+    yy, xx = np.mgrid[:FRAME, :FRAME] - (FRAME - 1) / 2
+    d_angle, d_lnr = -yy * gx + xx * gy, xx * gx + yy * gy
+    disk = (np.hypot(xx, yy) > 4) & (np.hypot(xx, yy) < 40)
+    return float((d_angle * d_lnr)[disk].sum() / np.abs(d_angle * d_lnr)[disk].sum())
+
+
+def test_spirals_wind_either_way_as_mirror_twins_in_their_arms_alone():
+    """winding=True: the same classes and the same stamps except the spirals drawn winding the other way (-1), each
+    labelled +1 or -1 (every other class 0); a -1 twin's arms turn the other way outwards."""
+    x, y = simulate_gz_colour(120, seed=3)
+    xw, yw, wind = simulate_gz_colour(120, seed=3, winding=True)
+    spiral = y == GZ_CLASSES.index("spiral-disk")
+    assert np.array_equal(y, yw) and set(wind[spiral]) == {-1, 1} and not wind[~spiral].any()
+    same = np.array([np.array_equal(a, b) for a, b in zip(x, xw)])
+    assert np.array_equal(same, wind != -1)  # only the -1 spirals changed
+    # outwards, +1 arms turn clockwise on the frame (rows running down): handedness < 0; their -1 twins > it
+    h = np.array([[_handedness(gz_stamp(np.random.default_rng(s), "spiral-disk", w)) for w in (1, -1)]
+                  for s in range(12)])
+    assert (h[:, 0] < h[:, 1]).sum() >= 10 and h[:, 0].mean() < 0 < h[:, 1].mean(), h
+    with pytest.raises(ValueError, match=r"wind is \+1 or -1, got 0"):
+        gz_stamp(np.random.default_rng(0), "spiral-disk", 0)
+
+
 def _shape_and_colour(img):
     """Axis ratio (second moments) and red/blue ratio of the galaxy's bright pixels, in the central 64 px."""
     c = img[48:112, 48:112].astype(float)
@@ -73,3 +101,14 @@ def test_galaxy_zoo_pretraining_on_the_simulator_is_seeded_and_refuses_other_cla
     assert 0 <= info["sim_val_accuracy"] <= 1 and "val_loss" in info["history"][0]
     with pytest.raises(ValueError, match=r"simulator draws \['elliptical'.*the kit has \['star', 'galaxy'\]"):
         pretrain_colour(recipe, cfg, pre, mean, std, cpu, ["star", "galaxy"])
+    # with pre["chirality"] the spirals wind either way and one more output learns it; fine-tuning keeps the class
+    # outputs and starts its own winding output at zero (the kit's clockwise need not be the simulator's +1)
+    from astrohub.models.training.colour import colour_net
+
+    w, info = pretrain_colour(recipe, cfg, {**pre, "chirality": 0.3}, mean, std, cpu, GZ_CLASSES)
+    assert w["head.weight"].shape[0] == len(GZ_CLASSES) + 1 and w["head.weight"][-1].abs().sum() > 0
+    assert info["simulator"] == "astrohub.sims.colour.simulate_gz_colour(n=64, seed=2, winding=True)"
+    net = colour_net(recipe, {**cfg, "chirality": 0.3}, len(GZ_CLASSES), cpu, w)
+    assert torch.equal(net.head.weight[:-1], w["head.weight"][:-1]) and not net.head.weight[-1].any()
+    assert torch.equal(colour_net(recipe, {**cfg, "chirality": 0}, len(GZ_CLASSES), cpu, w).head.bias,
+                       w["head.bias"][:-1])

@@ -7,7 +7,8 @@ The simulator draws, in g, r and i (fluxes from colours), per class:
 - elliptical: a Sersic (n 2.5-5) spheroid, red (g-r ~0.8), axis ratio 0.5-1; 30% also have a smooth red disk
   (lenticulars, which Galaxy Zoo 1 volunteers call elliptical);
 - spiral-disk: a red bulge and a blue exponential disk (g-r ~0.3) with logarithmic arms
-  (1-4 of them, pitch 10-35 deg, amplitude 0.3-0.9) and blue star-forming knots along them, inclination short of
+  (1-4 of them, pitch 10-35 deg, amplitude 0.3-0.9; winding one way, or either way with their labels:
+  ``simulate_gz_colour(..., winding=True)``) and blue star-forming knots along them, inclination short of
   edge-on (axis ratio 0.3-1), bulge/total 0-0.4;
 - edge-on: a thin disk (axis ratio 0.15-0.35), bulge/total 0-0.4, often a dust lane reddening its midplane;
 - irregular-merger: two galaxies of either kind 0.4-1.6 Petrosian radii apart (flux ratio 1-4), and most often
@@ -53,8 +54,10 @@ def _spheroid(rng, xx, yy, re, q, pa, n=(2.5, 5.0)):
     return _bands(_sersic(x, y, re, rng.uniform(*n)), rng.normal(0.82, 0.06), rng.normal(0.42, 0.04))
 
 
-def _disk(rng, xx, yy, rd, q, pa, arms: float, knots: int):
-    """An exponential disk (and its arms and knots), r-band flux normalised to 1 before the colours."""
+def _disk(rng, xx, yy, rd, q, pa, arms: float, knots: int, wind: int = 1):
+    """An exponential disk (and its arms and knots), r-band flux normalised to 1 before the colours. ``wind``: the
+    arms' winding as the frame shows it (+1: outwards they turn clockwise, as the rows of the frame run down; -1:
+    mirrored)."""
     x, y = _rot(xx, yy, pa, q)
     r = np.hypot(x, y)
     base = np.exp(-r / rd)
@@ -62,7 +65,7 @@ def _disk(rng, xx, yy, rd, q, pa, arms: float, knots: int):
         m = int(rng.choice([1, 2, 2, 2, 3, 4]))
         pitch = math.radians(rng.uniform(10, 35))
         phi0 = rng.uniform(0, 2 * math.pi)
-        phase = m * (np.arctan2(y, x) - np.log(r / rd + 1e-3) / math.tan(pitch)) + phi0
+        phase = m * (np.arctan2(y, x) - wind * np.log(r / rd + 1e-3) / math.tan(pitch)) + phi0
         wave = ((1 + np.cos(phase)) / 2) ** rng.uniform(1, 4)
         base = base * ((1 - arms) + 2 * arms * wave) * (1 - np.exp(-(r / (0.5 * rd)) ** 2) * 0.3)
     out = _bands(base / base.sum(), rng.normal(0.3, 0.08), rng.normal(0.15, 0.05))
@@ -79,7 +82,7 @@ def _disk(rng, xx, yy, rd, q, pa, arms: float, knots: int):
     return out
 
 
-def _galaxy(rng, kind, xx, yy, r90):
+def _galaxy(rng, kind, xx, yy, r90, wind: int = 1):
     pa = rng.uniform(0, math.pi)
     if kind == "elliptical":
         img = _spheroid(rng, xx, yy, r90 / rng.uniform(1.6, 2.4), rng.uniform(0.5, 1.0), pa)
@@ -92,7 +95,7 @@ def _galaxy(rng, kind, xx, yy, r90):
     q = rng.uniform(0.3, 1.0) if kind == "spiral-disk" else rng.uniform(0.15, 0.35)
     rd = r90 / rng.uniform(2.6, 3.4)
     arms = rng.uniform(0.3, 0.9) if kind == "spiral-disk" else 0.0
-    disk = _disk(rng, xx, yy, rd, q, pa, arms, int(rng.integers(0, 25)) if kind == "spiral-disk" else 0)
+    disk = _disk(rng, xx, yy, rd, q, pa, arms, int(rng.integers(0, 25)) if kind == "spiral-disk" else 0, wind)
     bt = rng.uniform(0.0, 0.4)
     bulge = _spheroid(rng, xx, yy, rd * rng.uniform(0.3, 0.7), rng.uniform(0.6, 1.0), pa)
     img = (1 - bt) * disk / disk[1].sum() + bt * bulge / bulge[1].sum()
@@ -104,11 +107,15 @@ def _galaxy(rng, kind, xx, yy, r90):
     return img
 
 
-def gz_stamp(rng: np.random.Generator, kind: str) -> np.ndarray:
+def gz_stamp(rng: np.random.Generator, kind: str, wind: int = 1) -> np.ndarray:
     """One simulated Galaxy Zoo 1 stamp of class ``kind`` (one of :data:`GZ_CLASSES`), framed as the colour model
-    frames the 423-px stamps it is served: uint8 [FRAME, FRAME, 3]."""
+    frames the 423-px stamps it is served: uint8 [FRAME, FRAME, 3]. ``wind`` (+1 or -1): a spiral's winding (see
+    :func:`_disk`); the same random numbers are drawn either way, so the two windings are mirror twins in the arms
+    alone."""
     if kind not in GZ_CLASSES:
         raise ValueError(f"unknown Galaxy Zoo class {kind!r}: one of {', '.join(GZ_CLASSES)}")
+    if wind not in (1, -1):
+        raise ValueError(f"wind is +1 or -1, got {wind!r}")
     yy, xx = np.mgrid[:FRAME, :FRAME].astype(np.float64) - (FRAME - 1) / 2 - rng.uniform(-1, 1, 2)[:, None, None]
     r90 = rng.uniform(11.0, 19.0)
     if kind == "irregular-merger":
@@ -126,7 +133,7 @@ def gz_stamp(rng: np.random.Generator, kind: str) -> np.ndarray:
             tail = sum(_blob(xx, yy, tx[i], ty[i], 2 + 3 * t[i]) for i in range(12))
             img += _bands(tail / tail.sum() * rng.uniform(0.05, 0.25), rng.normal(0.35, 0.1), rng.normal(0.15, 0.05))
     else:
-        img = _galaxy(rng, kind, xx, yy, r90)
+        img = _galaxy(rng, kind, xx, yy, r90, wind)
         img /= img[1].sum()
     for _ in range(int(rng.poisson(1.5))):  # neighbours: stars and small galaxies anywhere in the frame
         nx, ny = rng.uniform(-FRAME / 2, FRAME / 2, 2)
@@ -156,21 +163,25 @@ def gz_stamp(rng: np.random.Generator, kind: str) -> np.ndarray:
 
 
 def _chunk(args):
-    seed, kinds = args
+    seed, kinds, winds = args
     rng = np.random.default_rng(seed)
-    return np.stack([gz_stamp(rng, GZ_CLASSES[k]) for k in kinds])
+    return np.stack([gz_stamp(rng, GZ_CLASSES[k], int(w)) for k, w in zip(kinds, winds)])
 
 
-def simulate_gz_colour(n: int, seed: int, workers: int = 1, progress: bool = False):
+def simulate_gz_colour(n: int, seed: int, workers: int = 1, progress: bool = False, winding: bool = False):
     """``n`` simulated Galaxy Zoo 1 stamps (uint8 [n, FRAME, FRAME, 3]) and their classes (indices into
     :data:`GZ_CLASSES`, drawn uniformly), in chunks of 100 (each seeded by ``seed`` and its position, so the result
-    does not depend on ``workers``) over ``workers`` processes."""
+    does not depend on ``workers``) over ``workers`` processes. With ``winding`` the spirals wind either way (drawn
+    by a generator of their own, so every other number is the same) and a third array gives each stamp's winding:
+    +1 or -1 for a spiral (:func:`_disk`), 0 for the other classes; without it every spiral winds the +1 way."""
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n is a positive number of stamps, got {n!r}")
     from tqdm.auto import tqdm
 
     y = np.random.default_rng(seed).integers(0, len(GZ_CLASSES), n)
-    jobs = [((seed, i), y[i:i + 100]) for i in range(0, n, 100)]
+    spiral = y == GZ_CLASSES.index("spiral-disk")
+    wind = np.where(np.random.default_rng([seed, 1]).random(n) < 0.5, 1, -1) if winding else np.ones(n, int)
+    jobs = [((seed, i), y[i:i + 100], wind[i:i + 100]) for i in range(0, n, 100)]
     if workers > 1:
         from multiprocessing import Pool
 
@@ -179,4 +190,6 @@ def simulate_gz_colour(n: int, seed: int, workers: int = 1, progress: bool = Fal
                               disable=not progress))
     else:
         parts = [_chunk(j) for j in tqdm(jobs, desc="simulating", leave=False, disable=not progress)]
+    if winding:
+        return np.concatenate(parts), y, np.where(spiral, wind, 0)
     return np.concatenate(parts), y

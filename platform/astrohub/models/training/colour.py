@@ -146,9 +146,11 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
 
 def colour_net(recipe: Recipe, cfg: dict, n_classes: int, dev, init: dict | None = None) -> torch.nn.Module:
     """The recipe's network on ``dev`` with an output per class, and one more with ``cfg["chirality"]`` (the
-    spirals' winding, :func:`colour_batches`), started from ``init`` if given (its head cut or widened to fit)."""
+    spirals' winding, :func:`colour_batches`), started from ``init`` if given: its class outputs, and a winding
+    output that starts at zero (pretrained weights may carry their own, learned on the simulator's convention)."""
     n = n_classes + (1 if cfg.get("chirality") else 0)
-    return nets.on_device({**recipe.arch, "n_out": n}, dev, None if init is None else nets.images.resize_head(init, n))
+    state = None if init is None else nets.images.resize_head(nets.images.resize_head(init, n_classes), n)
+    return nets.on_device({**recipe.arch, "n_out": n}, dev, state)
 
 
 def channel_stats(frames: np.ndarray) -> tuple[list[float], list[float]]:
@@ -172,32 +174,40 @@ def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classe
     (:func:`astrohub.sims.colour.simulate_gz_colour`, seed ``pre["seed"]``) for ``pre["epochs"]`` epochs, with the
     recipe's batches, augmentation and plan under the kit's normalisation (``mean``, ``std``); the weights with the
     lowest loss on a separate simulated val set (a tenth as many stamps, at least 200; seed + 1000) are kept.
+    With ``pre["chirality"]`` > 0 the spirals wind either way and one more output learns their winding at that
+    weight (as :func:`colour_batches` does with the kit's); fine-tuning starts that output afresh
+    (:func:`colour_net`), so only what the network learned to see carries over.
     ``classes``: the kit's, which must be the simulator's. Returns (state dict, what the card records)."""
     if list(classes) != GZ_CLASSES:
         raise ValueError(f"{recipe.name}: the colour simulator draws {GZ_CLASSES}, the kit has {list(classes)}")
     n, epochs, seed = int(pre["n"]), int(pre["epochs"]), int(pre.get("seed", 0))
     workers = max(1, min(4, os.cpu_count() or 1))  # chunk-seeded: the same stamps with any number of workers
+    wind_w = float(pre.get("chirality", 0.0))
     t0 = time.time()
-    frames, y = simulate_gz_colour(n, seed, workers=workers, progress=progress)
-    vf, vy = simulate_gz_colour(max(n // 10, 200), seed + 1000, workers=workers)
+    frames, y, *wind = simulate_gz_colour(n, seed, workers=workers, progress=progress, winding=bool(wind_w))
+    vf, vy, *_ = simulate_gz_colour(max(n // 10, 200), seed + 1000, workers=workers, winding=bool(wind_w))
     t_sim = time.time() - t0
     crop = int(recipe.size)
     xv = normalise_colour(centre(vf, crop), mean, std)
 
     def validate(m):
-        lg = tta_mean(m, xv, dev, 256)
+        lg = tta_mean(m, xv, dev, 256)[:, :len(GZ_CLASSES)]
         acc = float((lg.argmax(1).numpy() == vy).mean())
         return float(F.cross_entropy(lg, torch.from_numpy(vy))), {"sim_val_acc": acc}
 
+    cfg = {k: v for k, v in cfg.items() if k != "chirality"}  # the kit's setting; the simulator's is wind_w
+    if wind_w:
+        cfg["chirality"] = wind_w
     torch.manual_seed(seed)
-    net = nets.on_device(recipe.arch, dev)
+    net = colour_net(recipe, cfg, len(GZ_CLASSES), dev)
     g = torch.Generator().manual_seed(seed)
-    cfg = {k: v for k, v in cfg.items() if k != "chirality"}  # the simulator draws no winding to learn
-    batches = colour_batches(frames, y, crop, mean, std, recipe.batch, g, dev, cfg, len(GZ_CLASSES))
+    batches = colour_batches(frames, y, crop, mean, std, recipe.batch, g, dev, cfg, len(GZ_CLASSES),
+                             wind[0] if wind else None)
     run = fit(net, batches, validate, colour_plan(recipe, cfg, epochs), progress=progress,
               desc=recipe.name + " (simulator pretraining)")
     kept = run.history[run.best_epoch - 1]  # the kept weights' own validation
-    info = {"simulator": f"astrohub.sims.colour.simulate_gz_colour(n={n}, seed={seed})", "n": n,
+    sim_args = f"n={n}, seed={seed}" + (", winding=True" if wind_w else "")
+    info = {"simulator": f"astrohub.sims.colour.simulate_gz_colour({sim_args})", "n": n,
             "n_val": int(len(vy)), "epochs": epochs, "best_epoch": int(run.best_epoch),
             "sim_val_accuracy": kept["sim_val_acc"], "simulation_seconds": round(t_sim, 1),
             "history": run.history}
