@@ -165,7 +165,7 @@ def bls(t, r, pmin=0.5, pmax=None, bin_fraction=BLS_BIN_FRACTION, segments=BLS_S
                 np.maximum(den, 1e-9, out=den)
                 power = np.square(Sw)
                 power /= den
-                power *= (Cw >= 3) & (Sw < 0)
+                np.copyto(power, 0.0, where=~((Cw >= 3) & (Sw < 0)))
                 k = int(np.argmax(power))
                 if power.flat[k] > best:
                     best, found = power.flat[k], (1.0 / fr[k // nbins], k % nbins, int(w), nbins)
