@@ -195,9 +195,7 @@ def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classe
         acc = float((lg.argmax(1).numpy() == vy).mean())
         return float(F.cross_entropy(lg, torch.from_numpy(vy))), {"sim_val_acc": acc}
 
-    cfg = {k: v for k, v in cfg.items() if k != "chirality"}  # the kit's setting; the simulator's is wind_w
-    if wind_w:
-        cfg["chirality"] = wind_w
+    cfg = {**cfg, "chirality": wind_w}  # the simulator's winding weight, not the kit's
     torch.manual_seed(seed)
     net = colour_net(recipe, cfg, len(GZ_CLASSES), dev)
     g = torch.Generator().manual_seed(seed)
