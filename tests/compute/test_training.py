@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import tempfile
 import threading
 import time
 
@@ -153,7 +154,8 @@ def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_mod
     assert left == []  # the frozen worker's restart took its rank process with it
 
 
-def test_bad_fit_requests_are_refused(client, tiny_model):
+def test_bad_fit_requests_are_refused(client, tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where fit would make its default folder
     with pytest.raises(ValueError, match="needs 5 Dask workers, the cluster has 2"):
         fit(str(tiny_model), Simulated("morphology", 64, seed=1, size=SIZE), workers=5, client=client)
     with pytest.raises(TypeError, match="needs a Simulated dataset"):
@@ -161,6 +163,7 @@ def test_bad_fit_requests_are_refused(client, tiny_model):
     with pytest.raises(ValueError, match="init must be 'pretrained' or 'scratch'"):
         fit(str(tiny_model), Simulated("morphology", 64, seed=1, size=SIZE), workers=2, client=client,
             init="imagenet", max_restarts=0)
+    assert list(tmp_path.iterdir()) == []  # a refused fit leaves no empty output folder behind
 
 
 def _rank_processes(worker_pids) -> set[int]:

@@ -45,6 +45,10 @@ class FitConfig:
     init: str = "pretrained"  # or "scratch"
     timeout_s: int = 300
 
+    def __post_init__(self):  # refused in the caller, before any worker or folder is involved
+        if self.init not in ("pretrained", "scratch"):
+            raise ValueError(f"init must be 'pretrained' or 'scratch', got {self.init!r}")
+
 
 @dataclass
 class RankResult:
@@ -497,14 +501,14 @@ def fit(model, dataset, workers: int = 2, client: Client | None = None, out_dir:
     cfg = FitConfig(**options)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    out = Path(out_dir or tempfile.mkdtemp(prefix="astrohub-fit-"))
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "checkpoint.safetensors"
     n = len(workers_info(client))
     if n < workers:
         raise ValueError(f"fit(workers={workers}) needs {workers} Dask workers, the cluster has {n}")
-    parts = shards(dataset, workers)  # refuses a bad dataset before anything starts
+    parts = shards(dataset, workers)  # refuses a bad dataset before anything starts (or any folder is made)
     fingerprint = run_fingerprint(model, dataset, cfg, workers)
+    out = Path(out_dir or tempfile.mkdtemp(prefix="astrohub-fit-"))
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.safetensors"
     if checkpoint.exists():  # an earlier run's: resumed only when it is this run's model, data and config
         check_resumable(checkpoint, fingerprint)
     attempt = 0
