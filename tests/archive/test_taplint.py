@@ -76,8 +76,12 @@ def _tapquery(live, table: str, sync: bool) -> tuple[str, bool, str]:
 
 
 def test_tapquery_reads_every_table_sync_and_async(live, tables):
-    """`stilts tapquery` (TOPCAT's TAP client and reader) gets every row of every table in both modes."""
-    jobs = [(t, s) for t in tables for s in (True, False)]
+    """`stilts tapquery` (TOPCAT's TAP client and reader) gets every row of every table in sync mode, and of
+    every table of the archive's own schemas in async mode too. DaCHS's six tap_schema tables (its metadata,
+    which TOPCAT reads in sync mode) are left out of the async round: each async job costs DaCHS a process of
+    its own (2.8 CPU-s), and those six would only re-test DaCHS's own tables on the same job path."""
+    jobs = [(t, True) for t in tables] + [(t, False) for t in tables if not t.startswith("tap_schema.")]
+    assert sum(not s for _, s in jobs) >= 8  # obscore, the demo survey's and the real survey's tables
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda ts: _tapquery(live, *ts), jobs))
     for table, sync, out in results:

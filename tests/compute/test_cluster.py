@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -77,6 +78,9 @@ def test_closing_the_client_shuts_down_the_cluster_it_started():
     workers = set(c.run(os.getpid).values())
     started = {p.pid for p in psutil.Process().children(recursive=True)} - before
     assert workers and workers <= started  # the worker (and its nanny) are this process's children
+    # a worker that has run no model has not imported torch; when a task does, it gets the worker's threads
+    assert set(c.run(lambda: "torch" in sys.modules).values()) == {False}
+    assert set(c.run(torch_threads).values()) == {1}
     c.close()
     assert c.cluster.status == Status.closed
     gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in started if psutil.pid_exists(pid)], timeout=30)

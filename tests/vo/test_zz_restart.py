@@ -79,7 +79,9 @@ def test_jobs_caught_by_a_crash_do_not_block_the_queue(arc, live):
             "ORDER BY a.mag_r + b.mag_g")
     jobs = [arc.submit(slow) for _ in range(5)]        # more than the server's 4 running slots
     live.kill()
+    assert live.unfinished_jobs() >= 1                 # (at least the fifth is still queued)
     live.start()
+    assert live.unfinished_jobs() == 0                 # each was failed before the new server took requests
     for url in jobs:
         try:
             t = arc.fetch(url, timeout=120)

@@ -531,9 +531,16 @@ class LocalArchive:
         except KitMissing as e:
             print(f"astrohub archive: no real-survey resource ({e})", file=sys.stderr, flush=True)
 
+    def unfinished_jobs(self) -> int:
+        """How many async TAP jobs the database holds as QUEUED or EXECUTING."""
+        return int(_as_postgres("SELECT count(*) FROM tap_schema.tapjobs WHERE phase IN ('QUEUED', 'EXECUTING')",
+                                db=self.dbname).strip())
+
     def _reap_stale_jobs(self) -> None:
-        """Fail async jobs left QUEUED/EXECUTING by a server that died: they would block the queue."""
-        _run(["/usr/bin/python3", "-c", _REAP_JOBS], env=self.env(), what="cleaning up stale TAP jobs")
+        """Fail async jobs left QUEUED/EXECUTING by a server that died: they would block the queue. A look
+        with psql first: DaCHS's own job API (a Python importing DaCHS, 1.3 CPU-s) only when there are some."""
+        if self.unfinished_jobs():
+            _run(["/usr/bin/python3", "-c", _REAP_JOBS], env=self.env(), what="cleaning up stale TAP jobs")
 
     def _reload(self) -> None:
         pid = self._pid()

@@ -148,24 +148,28 @@ def bls(t, r, pmin=0.5, pmax=None, bin_fraction=BLS_BIN_FRACTION, segments=BLS_S
             np.minimum(ph, nbins - 1, out=ph)
             idx = ph.astype(np.int32)
             idx += nbins * rows[:m]
-            idx = idx.ravel()
+            idx = idx.astype(np.intp).ravel()  # np.bincount's index type: cast once here, not in each call
             S = np.bincount(idx, weights[:m * n], minlength=m * nbins).reshape(m, nbins)
             C = np.bincount(idx, minlength=m * nbins).reshape(m, nbins).astype(np.float64)
             zero = np.zeros((m, 1))
             Se = np.concatenate([zero, S, S[:, :wmax]], 1).cumsum(1)  # Se[:, i]: bins 0..i-1 (wrapped)
             Ce = np.concatenate([zero, C, C[:, :wmax]], 1).cumsum(1)
             Sw, Cw, den = (np.empty((m, nbins)) for _ in range(3))
+            few = np.empty((m, nbins), bool)
             for w in widths:
                 np.subtract(Se[:, w:w + nbins], Se[:, :nbins], out=Sw)  # box of bins j..j+w-1
                 np.subtract(Ce[:, w:w + nbins], Ce[:, :nbins], out=Cw)
-                # power = Sw^2 / (Cw (1 - Cw/n)) for boxes of >= 3 points below the mean, else 0 (in place)
+                # power = Sw^2 / (Cw (1 - Cw/n)) for boxes of >= 3 points below the mean, else 0 (in place:
+                # a box above the mean has its sum clipped to 0, one of < 3 points its power set to 0)
                 np.divide(Cw, n, out=den)
                 np.subtract(1, den, out=den)
                 den *= Cw
                 np.maximum(den, 1e-9, out=den)
+                np.minimum(Sw, 0.0, out=Sw)
                 power = np.square(Sw)
                 power /= den
-                np.copyto(power, 0.0, where=~((Cw >= 3) & (Sw < 0)))
+                np.less(Cw, 3, out=few)
+                np.copyto(power, 0.0, where=few)
                 k = int(np.argmax(power))
                 if power.flat[k] > best:
                     best, found = power.flat[k], (1.0 / fr[k // nbins], k % nbins, int(w), nbins)
