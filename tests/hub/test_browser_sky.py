@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from astrohub.widgets.sky import frame_counter_js
+
 from .browser import ARGS, CHROMIUM, login, new_notebook, run_cell, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -47,6 +49,16 @@ def test_explorer_sky_view_renders_offline_and_follows_the_classification(browse
         expect(sky.locator("[data-astrohub-sky='ready']")).to_have_count(1, timeout=90_000)
         expect(sky.locator(".astrohub-aladin canvas").first).to_be_visible(timeout=30_000)
         wait_idle(page)
+        # idle (a second after its last event), the view draws 4 frames a second, not one per animation frame
+        # (benchmarks/sky_idle_bench.py: 1.9 cores of software WebGL otherwise); a wheel zooms it at once
+        view = "document.querySelector('.jp-OutputArea-output .astrohub-aladin').astrohubAladin"
+        page.wait_for_function(f"{view}.view.__astrohubIdle.delayed > 0", timeout=30_000)
+        assert page.evaluate(frame_counter_js(view, 2000)) <= 12  # 250 ms apart (unthrottled: 25-60 here)
+        fov = f"{view}.getFov()[0]"
+        before = page.evaluate(fov)
+        sky.locator(".astrohub-aladin").first.hover()
+        page.mouse.wheel(0, -400)
+        page.wait_for_function(f"{fov} < {before} * 0.9", timeout=10_000)
         # a classification recolours the markers: one overlay per predicted class, drawn in the same view
         page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content").last.click()
         run_cell(page, "e.classify.model.value = 'galaxy_morphology'\ne.classify.mc.value = 0\n"

@@ -179,7 +179,36 @@ async function loadAladin(model) {
   }
   return window.__astrohubAladin;
 }
+// Aladin Lite draws a frame on every animation frame, even when nothing moves: with software WebGL (a browser
+// without a GPU, as on many remote desktops) an idle view with its FITS base layer keeps 1.9 cores busy
+// (benchmarks/sky_idle_bench.py). Idle (no pointer, wheel or key event for a second, no animation), its next
+// frame waits 250 ms instead: 0.2 cores. Every user event, and every redraw from Python, restores full rate.
+function idleThrottle(aladin, idleMs = 1000, periodMs = 250) {
+  const view = aladin.view;
+  if (!view || typeof view.redrawClbk !== "function") return () => {};  // another Aladin Lite: left as is
+  const frame = view.redrawClbk;
+  const stats = {idleMs, periodMs, full: 0, delayed: 0, wakes: 0};
+  let active = performance.now();
+  const wake = () => { active = performance.now(); stats.wakes += 1; };
+  for (const ev of ["pointerdown", "pointermove", "wheel", "keydown", "touchstart"]) {
+    aladin.aladinDiv.addEventListener(ev, wake, {passive: true, capture: true});
+  }
+  let waiting = false;
+  view.redrawClbk = (t) => {
+    if (view.moving || view.needRedraw || performance.now() - active < idleMs) {
+      stats.full += 1;
+      frame(t);
+    } else if (!waiting) {  // one delayed frame at a time: Aladin's extra redraw chains (resizes) end here
+      waiting = true;
+      stats.delayed += 1;
+      setTimeout(() => { waiting = false; frame(performance.now()); }, periodMs);
+    }
+  };
+  view.__astrohubIdle = stats;
+  return wake;
+}
 function draw(A, aladin, model) {
+  if (aladin.__astrohubWake) aladin.__astrohubWake();
   for (const cat of (aladin.__astrohubCats || [])) aladin.removeOverlay(cat);
   aladin.__astrohubCats = [];
   for (const o of model.get("overlays")) {
@@ -219,6 +248,8 @@ export default {
         showContextMenu: true, showFrame: true, showProjectionControl: false, showZoomControl: true,
         showSettingsControl: false, showStatusBar: false, log: false, samp: false,
       });
+      aladin.__astrohubWake = idleThrottle(aladin);
+      div.astrohubAladin = aladin;  // for the browser's console (and the tests)
       draw(A, aladin, model);
       model.on("change:overlays", () => draw(A, aladin, model));
       el.dataset.astrohubSky = "ready";
@@ -230,6 +261,20 @@ export default {
 };
 """
 
+
+
+def frame_counter_js(aladin: str, ms: int = 2000) -> str:
+    """A page function (for Playwright's ``evaluate``, or a browser's console) that returns how many frames the
+    Aladin Lite view ``aladin`` (a JavaScript expression) draws in ``ms`` milliseconds: its WebAssembly
+    ``update`` calls, counted from outside the view's own loop."""
+    return f"""async () => {{
+  const wasm = ({aladin}).view.wasm, update = wasm.update.bind(wasm);
+  let n = 0;
+  wasm.update = (dt) => {{ n += 1; return update(dt); }};
+  await new Promise((r) => setTimeout(r, {int(ms)}));
+  wasm.update = update;
+  return n;
+}}"""
 
 class SkyView(anywidget.AnyWidget):
     """Aladin Lite with the overlays of :func:`sky_overlays` (markers with a popup: id and prediction)."""
