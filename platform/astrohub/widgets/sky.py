@@ -182,7 +182,7 @@ async function loadAladin(model) {
 // Aladin Lite draws a frame on every animation frame, even when nothing moves: with software WebGL (a browser
 // without a GPU, as on many remote desktops) an idle view with its FITS base layer keeps 1.9 cores busy
 // (benchmarks/sky_idle_bench.py). Idle (no pointer, wheel or key event for a second, no animation), its next
-// frame waits 250 ms instead: 0.2 cores. Every user event, and every redraw from Python, restores full rate.
+// frame waits 250 ms instead: 0.3 cores. Every user event, and every redraw from Python, restores full rate.
 function idleThrottle(aladin, idleMs = 1000, periodMs = 250) {
   const view = aladin.view;
   if (!view || typeof view.redrawClbk !== "function") return () => {};  // another Aladin Lite: left as is
@@ -262,7 +262,6 @@ export default {
 """
 
 
-
 def frame_counter_js(aladin: str, ms: int = 2000) -> str:
     """A page function (for Playwright's ``evaluate``, or a browser's console) that returns how many frames the
     Aladin Lite view ``aladin`` (a JavaScript expression) draws in ``ms`` milliseconds: its WebAssembly
@@ -275,6 +274,7 @@ def frame_counter_js(aladin: str, ms: int = 2000) -> str:
   wasm.update = update;
   return n;
 }}"""
+
 
 class SkyView(anywidget.AnyWidget):
     """Aladin Lite with the overlays of :func:`sky_overlays` (markers with a popup: id and prediction)."""
