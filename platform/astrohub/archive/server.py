@@ -35,12 +35,12 @@ SYSTEM_PROFILES = Path("/var/gavo/etc")   # written by gavodachs2-server's post-
 RESDIR = ARCHIVE_RESDIR
 
 
-_REAP_JOBS = """
+_UNFINISHED_JOBS = "FROM tap_schema.tapjobs WHERE phase IN ('QUEUED', 'EXECUTING')"
+_REAP_JOBS = f"""
 from gavo import api
 from gavo.protocols import tap, uws
 with api.getTableConn() as conn:
-    ids = [r[0] for r in conn.query(
-        "SELECT jobid FROM tap_schema.tapjobs WHERE phase IN ('QUEUED', 'EXECUTING')")]
+    ids = [r[0] for r in conn.query("SELECT jobid {_UNFINISHED_JOBS}")]
 for job_id in ids:
     try:
         tap.WORKER_SYSTEM.changeToPhase(job_id, uws.ERROR,
@@ -533,8 +533,7 @@ class LocalArchive:
 
     def unfinished_jobs(self) -> int:
         """How many async TAP jobs the database holds as QUEUED or EXECUTING."""
-        return int(_as_postgres("SELECT count(*) FROM tap_schema.tapjobs WHERE phase IN ('QUEUED', 'EXECUTING')",
-                                db=self.dbname).strip())
+        return int(_as_postgres(f"SELECT count(*) {_UNFINISHED_JOBS}", db=self.dbname).strip())
 
     def _reap_stale_jobs(self) -> None:
         """Fail async jobs left QUEUED/EXECUTING by a server that died: they would block the queue. A look

@@ -47,9 +47,8 @@ class TorchWorker(WorkerPlugin):
     @property
     def device(self) -> str:
         if self._device is None:
-            import torch
+            import torch  # its OpenMP threads come from setup's OMP_NUM_THREADS
 
-            torch.set_num_threads(self.nthreads)
             self._device = "cuda" if torch.cuda.is_available() else "cpu"
         return self._device
 
