@@ -20,12 +20,15 @@ targets, one more network output each, their mean squared error at ``--aux-weigh
 half-batch's loss (the scores still come from the stamps alone). Each run also keeps its out-of-fold margins
 (``oof_margin``, in the order of the kit's train + val rows); ``--combine TAG ...`` scores the average of earlier
 runs' margins (runs with the same ``--seed`` share their folds, so the average is out-of-fold too), next to each run
-alone.
+alone. ``--stack`` also fits the recipe's tree component (``real["stack"]``: a forest on summary features of the raw
+stamps, its logit added to the network's margin) on each fold's training alerts and scores the sum
+(``cv_auc_stack``); ``--stack-on TAG`` does that for an earlier run's out-of-fold margins, training no network.
 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
         [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
         [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--wd WD]
-        [--aux stamp|packet] [--aux-weight 0.3] [--tag NAME]
+        [--aux stamp|packet] [--aux-weight 0.3] [--stack] [--tag NAME]
+    python benchmarks/realbogus_cv.py --stack-on base48_s0
     python benchmarks/realbogus_cv.py --combine c48 c63 [--tag NAME]
 
 Writes results/realbogus_cv[_TAG].json. The recipe's own option (5 folds x 30 epochs, central 48x48, simulated
@@ -50,6 +53,7 @@ from astrohub.models.evaluation.kits import cv_folds, kit_dir
 from astrohub.models.evaluation.kits import ztf_alerts as Z
 from astrohub.models.inputs import normalise
 from astrohub.models.inputs import ztf as ztf_inputs
+from astrohub.models.predictors.images import TreeStack
 from astrohub.models.recipes import RECIPES
 from astrohub.models.training import realbogus as R
 from astrohub.models.training.engine import Options, Plan, fit, progress_bar
@@ -111,11 +115,17 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tag", default="", help="results/realbogus_cv_TAG.json")
     ap.add_argument("--data", default=None, help="the folder holding the kits (default: ../shared/real)")
+    ap.add_argument("--stack", action="store_true", help="also score each fold's network with the recipe's tree "
+                    "component (real['stack'], its forest seeded with --seed) fitted on the same fold (cv_auc_stack)")
+    ap.add_argument("--stack-on", default=None, metavar="TAG", help="score the tree component with the out-of-fold "
+                    "margins of the earlier run results/realbogus_cv_TAG.json (its folds and seed), no network trained")
     ap.add_argument("--combine", nargs="+", default=None, metavar="TAG",
                     help="score the averaged out-of-fold margins of results/realbogus_cv_TAG.json runs (same --seed)")
     a = ap.parse_args(argv)
     if a.combine:
         return combine(ap, a)
+    if a.stack_on:
+        return stack_on(ap, a)
     torch.set_num_threads(a.threads)
     spec = RECIPES["transient_realbogus"]
     cfg = spec.real
@@ -175,6 +185,7 @@ def main(argv=None) -> int:
         oof[ho] = margin
     scored, y, rb = scoring(kit, rows)
     p = 1 / (1 + np.exp(-oof[scored]))
+    stacked = stack_scores(kit, rows, fold, oof, a.seed) if a.stack else {}
     write("realbogus_cv" + (f"_{a.tag}" if a.tag else ""), {
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
@@ -185,7 +196,44 @@ def main(argv=None) -> int:
         "rows": "the ztf_alerts kit's train + val alerts (the test split is never read)",
         "n": int(scored.sum()), "n_bogus": int((y == 0).sum()),
         "cv_auc": M.auc(y, np.stack([1 - p, p], 1)), "ztf_rb_auc": M.auc(y, np.stack([1 - rb, rb], 1)),
-        "minutes": round((time.time() - t0) / 60, 1), "oof_margin": [round(float(v), 5) for v in oof]})
+        **stacked, "minutes": round((time.time() - t0) / 60, 1), "oof_margin": [round(float(v), 5) for v in oof]})
+    return 0
+
+
+def stack_scores(kit, rows, fold, margin, seed) -> dict:
+    """The recipe's tree component (``real["stack"]``, forest seeded with ``seed``) fitted on each fold's training
+    alerts, its logits added to the out-of-fold ``margin``: AUCs of the forest alone and of the sum."""
+    cfg = RECIPES["transient_realbogus"].real["stack"]
+    cfg = {**cfg, "forest": {**cfg["forest"], "seed": seed}}
+    inputs = R.card_inputs(RECIPES["transient_realbogus"])
+    extra = np.zeros(len(rows))
+    for f in range(int(fold.max()) + 1):
+        tr, ho = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        spec, trees = R.fit_stack(cfg, kit, rows[tr], inputs)
+        lg = TreeStack(spec, trees, ["bogus", "real"]).logits(kit["stamps"][rows[ho]], inputs, "cv", 2)
+        extra[ho] = (lg[:, 1] - lg[:, 0]).numpy()
+    scored, y, _ = scoring(kit, rows)
+
+    def auc(m):
+        p = 1 / (1 + np.exp(-np.asarray(m)[scored]))
+        return M.auc(y, np.stack([1 - p, p], 1))
+
+    return {"stack": cfg, "cv_auc_network": auc(margin), "cv_auc_forest": auc(extra / cfg["weight"]),
+            "cv_auc_stack": auc(margin + extra)}
+
+
+def stack_on(ap, a) -> int:
+    """:func:`stack_scores` on an earlier run's out-of-fold margins (its folds and seed)."""
+    path = RESULTS / f"realbogus_cv_{a.stack_on}.json"
+    if not path.is_file() or "oof_margin" not in (d := json.loads(path.read_text())):
+        ap.error(f"{path} is not a run with out-of-fold margins (rerun it with this version and --tag {a.stack_on})")
+    kit = Z.load(kit_dir(RECIPES["transient_realbogus"].real_kit, a.data))
+    parts = Z.split(kit)
+    rows = np.concatenate([parts["train"], parts["val"]])
+    seed, folds = int(d["options"]["seed"]), int(d["options"]["folds"])
+    fold = cv_folds(kit["label"][rows], folds, 123 + seed)
+    write("realbogus_cv_stack_" + a.stack_on, {"run": a.stack_on, "seed": seed, "folds": folds,
+                                               **stack_scores(kit, rows, fold, np.array(d["oof_margin"]), seed)})
     return 0
 
 

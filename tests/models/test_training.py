@@ -35,12 +35,15 @@ def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
     assert not any("val_loss" in h for h in hist[4:])  # val is training data in stage 2: nothing recorded on it
     assert card["arch"]["net"] == "ensemble" and len(card["arch"]["members"]) == 2
     assert card["real"]["metrics"]["n"] > 0  # adapted to the kit and measured on its test split
+    # the tree component, refitted with the members on train + val, ships in the same weights file
+    assert len(card["stack"]["feature_names"]) == 46 and "stack" in card["outputs"]["probabilities"]
     assert hist[-1]["train_loss"] < hist[0]["train_loss"] < np.log(2) + 0.2
     assert min(h["val_loss"] for h in hist[:4]) < np.log(2)
     assert card["training"]["n_train"] == 640 and card["metrics"]["n"] == 160
     assert sha256_file(out / "weights.safetensors") == card["weights"]["sha256"]
     assert json.loads((out / "card.json").read_text())["weights"]["sha256"] == card["weights"]["sha256"]
     m = load_dir(out)
+    assert m.stack is not None and m.stack.forest.n_features == 46
     from astrohub.sims.images import simulate_images
 
     b = simulate_images("transient", 200, seed=4242, size=63)  # stamps as ZTF serves them

@@ -66,6 +66,13 @@ def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
     return arr.astype(np.float64)
 
 
+def _masked(x, name: str, min_size: int) -> np.ndarray:
+    """:func:`_as_stamps`, every masked pixel (NaN, +-inf, |x| > 1e30) set to NaN."""
+    arr = _as_stamps(x, name, min_size)
+    arr[~np.isfinite(arr) | (np.abs(arr) > BAD_VALUE)] = np.nan
+    return arr
+
+
 def stamp_stats(stamps: np.ndarray) -> dict[str, np.ndarray]:
     """Per stamp: ``nan_fraction`` (pixels masked in any plane), background ``sky`` of the science plane
     and each plane's robust noise ``noise`` [N, 3] (counts). ``stamps``: float64 [N, 3, H, W], masked = NaN."""
@@ -96,8 +103,7 @@ def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODF
     """Raw ZTF alert stamps -> (float32 [N, 3, S, S] background-subtracted, noise-scaled, masked pixels
     filled, centre-cropped to the network's S x S input; :class:`OODFlags` per stamp). See the module text."""
     _, s, _ = card_inputs["shape"]
-    arr = _as_stamps(x, name, min(s, int(card_inputs.get("min_stamp", s))))
-    arr[~np.isfinite(arr) | (np.abs(arr) > BAD_VALUE)] = np.nan
+    arr = _masked(x, name, min(s, int(card_inputs.get("min_stamp", s))))
     finite = np.isfinite(arr)
     empty = ~finite.any(axis=(2, 3))
     if empty.any():
@@ -134,3 +140,58 @@ def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODF
     if h < STAMP:
         flags.add(np.ones(len(arr), bool), f"stamp {h}x{h} smaller than ZTF's {STAMP}x{STAMP} (less sky to measure)")
     return out, flags
+
+
+def stamp_features(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, list[str]]:
+    """Summary statistics of raw alert stamps, the inputs of the classifier's tree component (its card's
+    ``stack``): float32 [N, 64] and the column names, sorted. From the whole 63x63 stamp prepared as
+    :func:`prepare` does (each plane in units of its own sky noise), per plane (``s``cience, ``r``eference,
+    ``d``ifference): sums of the central 3x3 and 7x7 pixels, the central 7x7's peak and minimum, sharpness
+    (peak over |7x7 sum| + 1), counts of pixels above 5 and below -5, the mean |value| beyond 10 px, the sky
+    level (arcsinh of counts) and log noise, and the centroid offset, size and ellipticity of the positive light
+    in the central 15x15; across planes, the central 15x15's correlations (difference-science,
+    difference-reference, science-reference), the difference's 7x7 sum over the science's, its minimum over its
+    peak, the masked fraction and the difference's noise over the quadrature sum of the other two."""
+    s = card_inputs["shape"][1]
+    raw = _masked(x, name, min(s, int(card_inputs.get("min_stamp", s))))
+    st = stamp_stats(raw)
+    x = prepare(raw, {"shape": [3, STAMP, STAMP], "min_stamp": raw.shape[-1]}, name)[0].astype(np.float64)
+    c, f = STAMP // 2, {}
+    yy, xx = np.mgrid[:STAMP, :STAMP] - c
+    outer = np.hypot(yy, xx) > 10
+    yw, xw = np.mgrid[-7:8, -7:8]
+    box = (slice(None), slice(c - 7, c + 8), slice(c - 7, c + 8))
+    for p, tag in enumerate("srd"):
+        a = x[:, p]
+        c7 = a[:, c - 3:c + 4, c - 3:c + 4]
+        f[tag + "_c3"] = a[:, c - 1:c + 2, c - 1:c + 2].sum((1, 2))
+        f[tag + "_c7"] = c7.sum((1, 2))
+        f[tag + "_peak"], f[tag + "_min"] = c7.max((1, 2)), c7.min((1, 2))
+        f[tag + "_sharp"] = f[tag + "_peak"] / (np.abs(f[tag + "_c7"]) + 1)
+        f[tag + "_n5"], f[tag + "_nneg5"] = (a > 5).sum((1, 2)), (a < -5).sum((1, 2))
+        f[tag + "_outer"] = np.abs(a * outer).sum((1, 2)) / outer.sum()
+        f[tag + "_noise"] = np.log(st["noise"][:, p] + 1e-3)
+        f[tag + "_bg"] = np.arcsinh(st["background"][:, p])
+        w = np.clip(a[box], 0, None)
+        t = w.sum((1, 2)) + 1e-6
+        mx, my = (w * xw).sum((1, 2)) / t, (w * yw).sum((1, 2)) / t
+        mxx = (w * xw ** 2).sum((1, 2)) / t - mx ** 2
+        myy = (w * yw ** 2).sum((1, 2)) / t - my ** 2
+        mxy = (w * xw * yw).sum((1, 2)) / t - mx * my
+        f[tag + "_off"], f[tag + "_size"] = np.hypot(mx, my), mxx + myy
+        f[tag + "_ell"] = np.hypot(mxx - myy, 2 * mxy) / (mxx + myy + 1e-6)
+
+    def corr(a, b):
+        a, b = a[box].reshape(len(a), -1), b[box].reshape(len(b), -1)
+        a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
+        return (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1) + 1e-9)
+
+    sci, ref, diff = x[:, 0], x[:, 1], x[:, 2]
+    f["corr_ds"], f["corr_dr"], f["corr_sr"] = corr(diff, sci), corr(diff, ref), corr(sci, ref)
+    f["d_over_s"] = f["d_c7"] / (np.abs(f["s_c7"]) + 10)
+    f["negfrac_d"] = f["d_min"] / (np.abs(f["d_peak"]) + 1)
+    f["nan"] = st["nan_fraction"]
+    n = st["noise"]
+    f["noise_ratio"] = n[:, 2] / np.sqrt(n[:, 0] ** 2 + n[:, 1] ** 2 + 1e-6)
+    names = sorted(f)
+    return np.stack([f[k] for k in names], 1).astype(np.float32), names

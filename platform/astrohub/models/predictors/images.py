@@ -17,11 +17,12 @@ import torch
 import torch.nn.functional as F
 
 from ..inputs import GEN_SCALE, InputError, as_batch, as_psf_fwhm, is_product_set, noise_sigma, normalise
-from ..inputs.adapters import adapt
+from ..inputs.adapters import adapt, features
 from ..inputs.fits import header_pixel_scales, is_fits_input, read_fits_cutouts
 from ..inputs.images import fill_masked, image_ood
 from ..inputs.ood import OODFlags
 from ..nets import tta_mean
+from ..nets.forest import Forest
 from .base import Prediction, Predictor
 
 
@@ -71,8 +72,40 @@ def prepare_images(x, inputs: dict, bands=None, name: str = "model", fill_nan: b
     return Prepared(xb, flags, info.get("psf_fwhm"))
 
 
+STACK_PREFIX = "stack.forest."
+
+
+class TreeStack:
+    """A classifier's tree component (its card's ``stack``): a regression forest (:mod:`astrohub.models.nets.forest`,
+    tensors ``stack.forest.*`` in the weights) on summary features of the raw input (``stack.features`` names the
+    function in :data:`astrohub.models.inputs.adapters.FEATURES`), whose prediction p (clipped to
+    [``clip``, 1 - ``clip``]) adds ``weight`` x logit(p) to the logit of class ``stack.class``, before the
+    temperature."""
+
+    def __init__(self, spec: dict, state: dict[str, torch.Tensor], classes: list[str]):
+        self.spec, self.column = spec, classes.index(spec["class"])
+        self.forest = Forest(state, STACK_PREFIX, len(spec["feature_names"]))
+
+    def logits(self, x, inputs: dict, name: str, n_classes: int) -> torch.Tensor:
+        """[N, K] to add to the network's logits for raw input ``x``."""
+        f, names = features(self.spec["features"], name)(x, inputs, name)
+        if names != list(self.spec["feature_names"]):
+            raise InputError(f"{name}: its feature set {self.spec['features']!r} now gives other columns than the "
+                             "forest was trained on; retrain the model")
+        eps = float(self.spec["clip"])
+        p = np.clip(self.forest.predict(f), eps, 1 - eps)
+        out = torch.zeros(len(f), n_classes)
+        out[:, self.column] = torch.from_numpy(float(self.spec["weight"]) * np.log(p / (1 - p))).float()
+        return out
+
+
 class Classifier(Predictor):
-    """Image classifier with calibrated probabilities, MC-dropout uncertainty and saliency maps."""
+    """Image classifier with calibrated probabilities, MC-dropout uncertainty and saliency maps; with a
+    :class:`TreeStack` when its card has a ``stack``."""
+
+    def __init__(self, card: dict, state: dict[str, torch.Tensor], device=None):
+        super().__init__(card, {k: v for k, v in state.items() if not k.startswith(STACK_PREFIX)}, device)
+        self.stack = TreeStack(card["stack"], state, self.class_names) if card.get("stack") else None
 
     @property
     def class_names(self) -> list[str]:
@@ -146,6 +179,12 @@ class Classifier(Predictor):
 
             def head(e, sample):
                 return self.net.psf_head(e, fwhm, sample)
+        if self.stack is not None:  # the tree component's logits join the network's (TreeStack)
+            extra = self.stack.logits(x, self.card["inputs"], self.name, len(self.class_names)).to(emb.device)
+            net_head = head
+
+            def head(e, sample):
+                return net_head(e, sample) + extra
         with torch.inference_mode():
             probs = F.softmax(head(emb, False) / T, dim=1)
         top = probs.argmax(1)

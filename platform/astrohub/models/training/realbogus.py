@@ -5,9 +5,11 @@ The shipped recipe (``real["pretrain"] = False``, :func:`train_real`): an ensemb
 (binary cross-entropy of the real-minus-bogus logit against the continuous ``drb``; ``rb`` for the rb-only
 alerts), every batch paired with as many simulations (:func:`distil_batches`); a fixed number of epochs (chosen
 by cross-validation inside train+val: ``real["selection"]``, copied to the card); temperature on the VAL split;
-8-view dihedral test-time averaging in the predictor; with ``real["final_fit"] = "train+val"`` (shipped) the same
-members are then retrained on TRAIN + VAL for the same epochs and keep that temperature (stage 2); the card's
-``real`` section from the TEST split. Without
+8-view dihedral test-time averaging in the predictor; with ``real["stack"]`` (shipped) a tree component fitted on the
+same alerts as the members (:func:`fit_stack`: a random forest regressing drb on summary features of the raw stamps,
+its logit added to the real logit before the temperature); with ``real["final_fit"] = "train+val"`` (shipped) the same
+members, and the forest, are then refitted on TRAIN + VAL (the same epochs, that temperature kept: stage 2); the
+card's ``real`` section from the TEST split. Without
 the kit it trains the simulation-only classifier (steps 1-2 below).
 
 With ``real["pretrain"]`` true (the earlier recipe):
@@ -50,15 +52,17 @@ from ..evaluation.kits import ztf_alerts as Z
 from ..evaluation.metrics import by_snr
 from ..inputs import normalise
 from ..inputs import ztf as ztf_inputs
+from ..predictors.images import TreeStack
 from ..recipes import Recipe
 from .engine import EpochBatches, Options, Plan, fit, fit_temperature
 
 CHUNK = 500
 PROTOCOL = ("test split: measured once, after training, through model.predict on the raw stamps; never used to "
             "train, stop, calibrate or choose. Settings (soft drb target vs hard labels, simulated half-batches, "
-            "input crop, network, mixup) chosen by 5-fold cross-validation inside train+val (training.selection); the "
-            "members train on the train split for a fixed number of epochs, the last weights kept; the val split "
-            "calibrates the temperature (its AUC is in calibration.val_auc)")
+            "input crop, network, mixup, the tree component) chosen by 5-fold cross-validation inside train+val "
+            "(training.selection); the members train on the train split for a fixed number of epochs, the last "
+            "weights kept, and the tree component on the same alerts; the val split calibrates the temperature (its "
+            "AUC is in calibration.val_auc)")
 MIN_STAMP = 32  # the smallest stamp the adapter takes (a smaller one than the network's input is padded as masked)
 SIM_VERSION = 2  # part of the cache name: bump when the transient simulator or the adapter changes
 
@@ -299,6 +303,27 @@ def _real_inputs(spec: Recipe, kit: dict, idx: np.ndarray, sim_stats: np.ndarray
     return inputs
 
 
+def fit_stack(cfg: dict, kit: dict, rows: np.ndarray, inputs: dict) -> tuple[dict, dict[str, torch.Tensor]]:
+    """The tree component (:class:`astrohub.models.predictors.images.TreeStack`) of the recipe's ``real["stack"]``,
+    fitted on the kit's ``rows`` (soft target): (the card's ``stack``, its tensors)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    from ..inputs.adapters import features
+    from ..nets.forest import pack
+    from ..predictors.images import STACK_PREFIX
+
+    f, w = cfg["forest"], float(cfg["weight"])
+    x, names = features(cfg["features"])(kit["stamps"][rows], inputs)
+    rf = RandomForestRegressor(int(f["trees"]), min_samples_leaf=int(f["min_samples_leaf"]),
+                               max_features=float(f["max_features"]), random_state=int(f["seed"]), n_jobs=2)
+    spec = {"features": cfg["features"], "feature_names": names, "class": "real", "weight": w,
+            "clip": float(cfg.get("clip", 1e-3)), "forest": dict(f),
+            "method": f"random-forest regression of the soft target (drb) on {len(names)} summary features of the raw "
+                      "stamps (astrohub.models.inputs.ztf.stamp_features), fitted on the same alerts as the networks; "
+                      f"{w:g} x logit of its estimate (clipped) joins the real logit before the temperature"}
+    return spec, pack(rf.fit(x, kit["target"][rows]), STACK_PREFIX)
+
+
 def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarray, bs: int, sim_weight: float,
                    g: torch.Generator, dev, mixup: float = 0.0, augment: str = "batch", aux: np.ndarray | None = None,
                    aux_weight: float = 0.0) -> EpochBatches:
@@ -444,13 +469,22 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     arch, state = ensemble(xtr, ttr, 1)
     net = _net({"arch": arch}, state, dev)
     lg_va = logits(net, xva, dev, tta=True)
+    stack = cfg.get("stack")
+    if stack:  # the tree component fitted on the same rows as the members; its logits join theirs before T
+        stack, trees = fit_stack(stack, kit, tr, inputs)
+        lg_va = lg_va + TreeStack(stack, trees, list(sims.class_names)).logits(kit["stamps"][va], inputs, spec.name,
+                                                                               lg_va.shape[1])
     T = fit_temperature(lg_va, yva)
     pv_raw, pv = F.softmax(lg_va, 1).numpy(), F.softmax(lg_va / T, 1).numpy()
+    rows = tr
     if final == "train+val":  # stage 2: the same members on train + val (every val alert, rb-only ones too), the
         # same epochs, stage 1's temperature; the val figures above stay stage 1's (val is in training now)
-        both = np.concatenate([tr, parts["val"]])
-        arch, state = ensemble(prep(both), kit["target"][both], 2)
+        rows = np.concatenate([tr, parts["val"]])
+        arch, state = ensemble(prep(rows), kit["target"][rows], 2)
         net = _net({"arch": arch}, state, dev)
+    if stack:
+        stack, trees = fit_stack(cfg["stack"], kit, rows, inputs)
+        state = {**state, **trees}
     s = int(spec.size)
     card = {"name": spec.name, "version": VERSION, "kind": spec.kind, "task": spec.task,
             "description": spec.description, "inputs": inputs,
@@ -462,6 +496,10 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
             "arch": arch, "n_params": int(sum(p.numel() for p in net.parameters())),
             "flops_per_image": nets.flops_per_image(net, (3, s, s)), "targets": spec.targets,
             "reproduce": f"astrohub train {spec.name} --data DIR (DIR holding the {spec.real_kit} kit)"}
+    if stack:
+        card["stack"] = stack
+        card["outputs"]["probabilities"] += (f"; {stack['weight']:g} x logit of the tree component's drb estimate "
+                                             "added to the real logit first (card's stack)")
     card["calibration"] = {"method": f"temperature scaling of the TTA-averaged ensemble logits on the {spec.real_kit} "
                                      "kit's validation split (real alerts with drb, label drb >= 0.5; used for "
                                      "nothing else in training; never the test split)", "temperature": T,
@@ -494,12 +532,20 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     if "test" in data:  # the simulated domain (secondary)
         te = data["test"]
         xte = normalise(te.images)[0]
-        lg_te = logits(net, xte, dev, tta=True)
+        extra = 0.0
+        if stack:  # the tree component reads the raw stamps, which the cache does not keep: simulated again
+            from astrohub.sims.images import simulate_range
+
+            raw = simulate_range(spec.task, 0, len(te.labels), spec.split_seeds()["test"], int(cfg.get("stamp", 63)))
+            extra = TreeStack(stack, state, list(te.class_names)).logits(raw.images, inputs, spec.name,
+                                                                         len(te.class_names))
+        lg_te = logits(net, xte, dev, tta=True) + extra
         pte = F.softmax(lg_te / T, 1).numpy().astype(np.float64)
         card["metrics"] = {"split": "test", "data": "simulated",
                            **M.classification_report(te.labels, pte, te.class_names),
                            "ece_uncalibrated": M.ece(te.labels, F.softmax(lg_te, 1).numpy()),
-                           "accuracy_single_pass": M.accuracy(te.labels, F.softmax(logits(net, xte, dev), 1).numpy()),
+                           "accuracy_single_pass": M.accuracy(
+                               te.labels, F.softmax((logits(net, xte, dev) + extra) / T, 1).numpy()),
                            "tta": "dihedral8 (metrics above are with test-time augmentation)",
                            "by_snr": by_snr(te, pte)}
         rf = fit_forest(xs, ys, spec.seed)
@@ -513,7 +559,8 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     from ..predictors.images import Classifier
 
     real = Z.measure(Classifier(card, state, device="cpu"), kdir)
-    real["protocol"] = PROTOCOL + ("; then the same members are retrained on train + val for the same epochs with "
-                                   "that temperature (training.final_fit)" if final == "train+val" else "")
+    real["protocol"] = PROTOCOL + ("; then the same members (and the tree component) are retrained on train + val for "
+                                   "the same epochs with that temperature (training.final_fit)"
+                                   if final == "train+val" else "")
     head = {k: card.pop(k) for k in ("name", "version", "kind", "task", "description")}
     return {**head, "validated_on_real": True, "real": real, **card}, state
