@@ -56,6 +56,7 @@ def test_a_packed_forest_predicts_as_scikit_learn(real, fitted):
     # the same leaf for every row and tree (thresholds rounded down to float32 decide exactly as scikit-learn's);
     # the leaf values lose only float32 rounding
     np.testing.assert_allclose(forest.predict(x[200:]), fitted.predict(x[200:]), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(forest.predict(x[200:], chunk=7), forest.predict(x[200:]))  # rows in chunks
     leaves = fitted.apply(x[200:])  # [N, trees] node numbers within each tree
     assert state["f.feature"].dtype == torch.int16 and sum(v.numel() * v.element_size() for v in state.values()) < (
         11 * sum(e.tree_.node_count for e in fitted.estimators_))  # 10 bytes a node, + 4 per tree

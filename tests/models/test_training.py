@@ -13,8 +13,8 @@ from astrohub.models.weights import sha256_file
 
 def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
     """The shipped recipe with its real kit, shortened: two members (the ensemble path) of two epochs each, trained
-    on the train split and then again on train + val, on a 32x32 input (the shipped 48x48 costs 2.25x;
-    tests/models/test_real_ztf.py re-measures those weights)."""
+    on the train split and then again on train + val, with a 50-tree forest (500 shipped), on a 32x32 input (the
+    shipped 48x48 costs 2.25x; tests/models/test_real_ztf.py re-measures those weights)."""
     import dataclasses
 
     from astrohub.models import recipes
@@ -22,7 +22,9 @@ def test_short_training_run_reduces_loss(tmp_path, monkeypatch):
     monkeypatch.setenv("ASTROHUB_CACHE", str(tmp_path / "cache"))
     spec = recipes.RECIPES["transient_realbogus"]
     monkeypatch.setitem(recipes.RECIPES, "transient_realbogus",
-                        dataclasses.replace(spec, size=32, real={**spec.real, "seeds": spec.real["seeds"][:2]}))
+                        dataclasses.replace(spec, size=32, real={
+                            **spec.real, "seeds": spec.real["seeds"][:2],
+                            "stack": {**spec.real["stack"], "forest": {**spec.real["stack"]["forest"], "trees": 50}}}))
     out = tmp_path / "tr"
     card = train("transient_realbogus", out, device="cpu", epochs=2, n_train=640, n_val=160, n_test=160,
                  threads=2, progress=False)

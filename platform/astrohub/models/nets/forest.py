@@ -84,11 +84,15 @@ class Forest:
             depth[i + 1] = depth[right[i]] = depth[i] + 1
         return int(depth.max())
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """The mean leaf value over the trees [N] for features ``x`` float32 [N, n_features]."""
+    def predict(self, x: np.ndarray, chunk: int = 2048) -> np.ndarray:
+        """The mean leaf value over the trees [N] for features ``x`` float32 [N, n_features], ``chunk`` rows at a time
+        (a few arrays of rows x trees each)."""
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"the forest expects features [N, {self.n_features}], got shape {x.shape}")
+        return np.concatenate([self._predict(x[i:i + chunk]) for i in range(0, len(x), chunk)] or [np.zeros(0)])
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
         a = self.a
         node = np.broadcast_to(a["roots"], (len(x), len(a["roots"]))).copy()
         rows = np.arange(len(x))[:, None]
