@@ -500,9 +500,10 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
         card["stack"] = stack
         card["outputs"]["probabilities"] += (f"; {stack['weight']:g} x logit of the tree component's drb estimate "
                                              "added to the real logit first (card's stack)")
-    card["calibration"] = {"method": f"temperature scaling of the TTA-averaged ensemble logits on the {spec.real_kit} "
-                                     "kit's validation split (real alerts with drb, label drb >= 0.5; used for "
-                                     "nothing else in training; never the test split)", "temperature": T,
+    summed = " plus the tree component's" if stack else ""
+    card["calibration"] = {"method": f"temperature scaling of the TTA-averaged ensemble logits{summed} on the "
+                                     f"{spec.real_kit} kit's validation split (real alerts with drb, label drb >= "
+                                     "0.5; used for nothing else in training; never the test split)", "temperature": T,
                            "val_ece_before": M.ece(yva, pv_raw), "val_ece_after": M.ece(yva, pv),
                            "val_auc": M.auc(yva, pv), "n_val": int(len(va)),
                            **({"fit_on": "stage 1 (the members trained on the train split); the shipped stage-2 "
