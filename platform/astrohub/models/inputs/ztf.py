@@ -144,7 +144,7 @@ def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODF
 
 def stamp_features(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, list[str]]:
     """Summary statistics of raw alert stamps, the inputs of the classifier's tree component (its card's
-    ``stack``): float32 [N, 64] and the column names, sorted. From the whole 63x63 stamp prepared as
+    ``stack``): float32 [N, 46] and the column names, sorted. From the whole 63x63 stamp prepared as
     :func:`prepare` does (each plane in units of its own sky noise), per plane (``s``cience, ``r``eference,
     ``d``ifference): sums of the central 3x3 and 7x7 pixels, the central 7x7's peak and minimum, sharpness
     (peak over |7x7 sum| + 1), counts of pixels above 5 and below -5, the mean |value| beyond 10 px, the sky
