@@ -27,8 +27,7 @@ def real():
 
 @pytest.fixture(scope="module")
 def fitted(real):
-    _, rows, x, _ = real
-    kit = real[0]
+    kit, rows, x, _ = real
     return RandomForestRegressor(40, min_samples_leaf=2, max_features=0.33, random_state=0).fit(
         x[:200], kit["target"][rows[:200]])
 

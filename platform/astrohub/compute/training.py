@@ -46,8 +46,14 @@ class FitConfig:
     timeout_s: int = 300
 
     def __post_init__(self):  # refused in the caller, before any worker or folder is involved
-        if self.init not in ("pretrained", "scratch"):
-            raise ValueError(f"init must be 'pretrained' or 'scratch', got {self.init!r}")
+        checked_init(self.init)
+
+
+def checked_init(init: str) -> str:
+    """``init`` if it is one :func:`build_net` knows; ValueError naming them otherwise."""
+    if init not in ("pretrained", "scratch"):
+        raise ValueError(f"init must be 'pretrained' or 'scratch', got {init!r}")
+    return init
 
 
 @dataclass
@@ -201,13 +207,11 @@ def build_net(ref, init: str):
     net = copy.deepcopy(model.net).to(memory_format=torch.contiguous_format)
     if hasattr(net, "psf_head"):  # training changes the features, which the PSF head was fitted to
         del net.psf_head
-    if init == "scratch":
+    if checked_init(init) == "scratch":
         torch.manual_seed(0)
         for m in net.modules():
             if hasattr(m, "reset_parameters"):
                 m.reset_parameters()
-    elif init != "pretrained":
-        raise ValueError(f"init must be 'pretrained' or 'scratch', got {init!r}")
     return retrained(without_psf_head(model.card)), net
 
 

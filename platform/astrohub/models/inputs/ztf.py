@@ -102,6 +102,12 @@ class _quiet:
 def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODFlags]:
     """Raw ZTF alert stamps -> (float32 [N, 3, S, S] background-subtracted, noise-scaled, masked pixels
     filled, centre-cropped to the network's S x S input; :class:`OODFlags` per stamp). See the module text."""
+    out, flags, _ = _prepare(x, card_inputs, name)
+    return out, flags
+
+
+def _prepare(x, card_inputs: dict, name: str) -> tuple[np.ndarray, OODFlags, dict[str, np.ndarray]]:
+    """:func:`prepare`, and the stamps' :func:`stamp_stats` it scaled them by."""
     _, s, _ = card_inputs["shape"]
     arr = _masked(x, name, min(s, int(card_inputs.get("min_stamp", s))))
     finite = np.isfinite(arr)
@@ -139,7 +145,7 @@ def prepare(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, OODF
     flags.add(flat_noise.any(axis=1), "a plane has no measurable noise (constant)")
     if h < STAMP:
         flags.add(np.ones(len(arr), bool), f"stamp {h}x{h} smaller than ZTF's {STAMP}x{STAMP} (less sky to measure)")
-    return out, flags
+    return out, flags, st
 
 
 def stamp_features(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarray, list[str]]:
@@ -153,9 +159,9 @@ def stamp_features(x, card_inputs: dict, name: str = "model") -> tuple[np.ndarra
     difference-reference, science-reference), the difference's 7x7 sum over the science's, its minimum over its
     peak, the masked fraction and the difference's noise over the quadrature sum of the other two."""
     s = card_inputs["shape"][1]
-    raw = _masked(x, name, min(s, int(card_inputs.get("min_stamp", s))))
-    st = stamp_stats(raw)
-    x = prepare(raw, {"shape": [3, STAMP, STAMP], "min_stamp": raw.shape[-1]}, name)[0].astype(np.float64)
+    whole = {"shape": [3, STAMP, STAMP], "min_stamp": min(s, int(card_inputs.get("min_stamp", s)))}
+    x, _, st = _prepare(x, whole, name)
+    x = x.astype(np.float64)
     c, f = STAMP // 2, {}
     yy, xx = np.mgrid[:STAMP, :STAMP] - c
     outer = np.hypot(yy, xx) > 10

@@ -476,14 +476,14 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
                                                                                lg_va.shape[1])
     T = fit_temperature(lg_va, yva)
     pv_raw, pv = F.softmax(lg_va, 1).numpy(), F.softmax(lg_va / T, 1).numpy()
-    rows = tr
     if final == "train+val":  # stage 2: the same members on train + val (every val alert, rb-only ones too), the
         # same epochs, stage 1's temperature; the val figures above stay stage 1's (val is in training now)
-        rows = np.concatenate([tr, parts["val"]])
-        arch, state = ensemble(prep(rows), kit["target"][rows], 2)
+        both = np.concatenate([tr, parts["val"]])
+        arch, state = ensemble(prep(both), kit["target"][both], 2)
         net = _net({"arch": arch}, state, dev)
+        if stack:  # and the forest refitted on the same alerts
+            stack, trees = fit_stack(cfg["stack"], kit, both, inputs)
     if stack:
-        stack, trees = fit_stack(cfg["stack"], kit, rows, inputs)
         state = {**state, **trees}
     s = int(spec.size)
     card = {"name": spec.name, "version": VERSION, "kind": spec.kind, "task": spec.task,
