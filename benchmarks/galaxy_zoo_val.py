@@ -38,7 +38,7 @@ import torch
 from common import write
 
 from astrohub.models.evaluation.kits import kit_dir
-from astrohub.models.inputs.colour import align, centre, normalise_colour
+from astrohub.models.inputs.colour import centre, normalise_colour
 from astrohub.models.nets import tta_mean
 from astrohub.models.recipes import RECIPES
 from astrohub.models.training.colour import (
@@ -167,7 +167,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam", "align"}  # colour_plan / colour_batches read them too; off unless set
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:
@@ -187,8 +187,6 @@ def main(argv=None) -> int:
     idx = kit.split(y)
     tr, va = idx["train"], idx["val"]
     frames = kit_frames(kit, data, int(recipe.real["frame"]), True)
-    if recipe.real.get("align"):  # each galaxy turned to lie along the rows, as the predictor then does
-        frames = align(frames, int(recipe.size))
     zoom_frames = {f: kit_frames(kit, data, f, True) for f in a.zoom_frames}
     epochs = a.epochs or recipe.epochs
     runs = {}

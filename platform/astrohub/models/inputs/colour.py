@@ -170,46 +170,6 @@ def centre(x: np.ndarray, crop: int) -> np.ndarray:
     return x[:, o:o + crop, o:o + crop]
 
 
-def orientation(frames: np.ndarray, crop: int) -> np.ndarray:
-    """Position angle (radians, from the +x column axis towards +y rows) of each frame's central galaxy [N]: the
-    second moments, weighted by the square root of the light above the sky, of the connected region brighter than a
-    tenth of the central peak that holds that peak, within the central ``crop`` px (neighbours cut off). A round
-    or blank galaxy gets whatever angle its noise gives: any angle suits it."""
-    from scipy.ndimage import label
-
-    n, f = frames.shape[:2]
-    o = (f - crop) // 2
-    grey = frames.astype(np.float32).mean(-1)
-    border = np.concatenate([grey[:, :4].reshape(n, -1), grey[:, -4:].reshape(n, -1)], 1)
-    light = np.clip(grey[:, o:o + crop, o:o + crop] - np.median(border, 1)[:, None, None], 0, None)
-    yy, xx = np.mgrid[:crop, :crop] - (crop - 1) / 2
-    near = np.hypot(yy, xx) < max(crop / 8, 2)
-    out = np.zeros(n)
-    for i, li in enumerate(light):
-        peak = np.where(near, li, -1).argmax()
-        if li.flat[peak] <= 0:
-            continue
-        regions, _ = label(li > 0.1 * li.flat[peak])
-        w = np.sqrt(li) * (regions == regions.flat[peak])
-        t = w.sum()
-        cy, cx = (w * yy).sum() / t, (w * xx).sum() / t
-        dy, dx = yy - cy, xx - cx
-        out[i] = 0.5 * np.arctan2(2 * (w * dx * dy).sum(), (w * dx * dx).sum() - (w * dy * dy).sum())
-    return out
-
-
-def align(frames: np.ndarray, crop: int) -> np.ndarray:
-    """``frames`` [N, F, F, 3] uint8, each rotated about its centre (bicubic) so that its central galaxy's major
-    axis (:func:`orientation`) lies along the rows: the network then sees every galaxy the same way round, up
-    to the flips and quarter turns that its training and test-time views add. The corners the rotation brings in
-    are black but lie outside a central ``crop`` up to F / sqrt(2) px."""
-    from PIL import Image
-
-    ang = np.degrees(orientation(frames, crop))
-    return np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(im)).rotate(a, Image.Resampling.BICUBIC))
-                     for im, a in zip(frames, ang)])
-
-
 def normalise_colour(x: np.ndarray, mean, std) -> np.ndarray:
     """uint8 [N, H, W, 3] -> float32 [N, 3, H, W]: (x / 255 - mean) / std per band."""
     m = np.asarray(mean, np.float32).reshape(1, 3, 1, 1)
@@ -244,6 +204,5 @@ def colour_stats(hw: np.ndarray, framed: np.ndarray, crop: int) -> dict[str, np.
             "centre_peak": peak, "centre_red": red}
 
 
-__all__ = ["InputError", "iter_colour", "read_colour", "prepare", "frame", "centre", "orientation", "align",
-           "normalise_colour",
+__all__ = ["InputError", "iter_colour", "read_colour", "prepare", "frame", "centre", "normalise_colour",
            "colour_stats"]

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..inputs import OODFlags
-from ..inputs.colour import align, centre, colour_stats, normalise_colour, prepare
+from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
 from .base import Prediction
 from .images import Classifier
 
@@ -34,10 +34,8 @@ class ColourClassifier(Classifier):
 
     def prepare(self, images, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``images`` read and framed: (uint8 frames [N, F, F, 3], each image's central square resampled to
-        ``F = inputs.frame_px``, turned so that its galaxy lies along the rows where the card says ``inputs.align``;
-        the served [height, width] of each [N, 2])."""
-        frames, hw = prepare(images, self.frame_px, self.name, progress)
-        return (align(frames, self.crop_px) if self.card["inputs"].get("align") else frames), hw
+        ``F = inputs.frame_px``; the served [height, width] of each [N, 2])."""
+        return prepare(images, self.frame_px, self.name, progress)
 
     def view(self, images) -> np.ndarray:
         """What the network sees of each image, before scaling: uint8 [N, S, S, 3], the central ``S`` px of its

@@ -40,7 +40,7 @@ from .. import nets
 from ..datasets import cache_dir
 from ..evaluation.kits import kit_dir
 from ..evaluation.kits.galaxyzoo1 import macro_recall
-from ..inputs.colour import align, centre, colour_stats, normalise_colour, prepare
+from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
 from ..nets import tta_mean
 from ..recipes import Recipe
 from .engine import VERSION, EpochBatches, Options, Plan, fit, fit_temperature
@@ -73,8 +73,7 @@ def kit_frames(kit, data: dict, size: int, progress: bool = False) -> np.ndarray
 
 def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict, with_flip: bool = False):
     """Random views of uint8 frames ``x`` [B, F, F, 3]: float [B, 3, crop, crop] in 0-1, rotated by any angle
-    (up to ``cfg['rotate']`` degrees; with ``cfg['align']``, frames already aligned, by a quarter turn and up to
-    ``align`` degrees), flipped, zoomed (|log zoom| up to ``zoom``), shifted (up to ``shift`` px)
+    (up to ``cfg['rotate']`` degrees), flipped, zoomed (|log zoom| up to ``zoom``), shifted (up to ``shift`` px)
     and jittered in per-band gain (log-normal, std ``gain``) and brightness (|log| up to ``bright``). With every
     setting 0 this is exactly the central ``crop`` px. ``with_flip``: also return each view's handedness (+1, or -1
     where mirrored), the same random numbers drawn either way."""
@@ -84,10 +83,7 @@ def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict, with_flip
     def u(lo, hi, *shape):
         return lo + (hi - lo) * torch.rand(*(shape or (b,)), generator=g)
 
-    if cfg.get("align"):  # frames already aligned (inputs.colour.align): quarter turns, a few degrees either way
-        ang = u(-1, 1) * math.radians(cfg["align"]) + torch.randint(0, 4, (b,), generator=g) * (math.pi / 2)
-    else:
-        ang = u(-1, 1) * math.radians(cfg.get("rotate", 180.0))
+    ang = u(-1, 1) * math.radians(cfg.get("rotate", 180.0))
     z = torch.exp(u(-1, 1) * cfg.get("zoom", 0.0))
     flip = torch.where(torch.rand(b, generator=g) < 0.5, -1.0, 1.0)
     s = crop / f / z
@@ -199,7 +195,7 @@ def pretrain_colour(recipe: Recipe, cfg: dict, pre: dict, mean, std, dev, classe
         acc = float((lg.argmax(1).numpy() == vy).mean())
         return float(F.cross_entropy(lg, torch.from_numpy(vy))), {"sim_val_acc": acc}
 
-    cfg = {**cfg, "chirality": wind_w, "align": 0}  # the simulator's winding weight; its stamps as drawn, any angle
+    cfg = {**cfg, "chirality": wind_w}  # the simulator's winding weight, not the kit's
     torch.manual_seed(seed)
     net = colour_net(recipe, cfg, len(GZ_CLASSES), dev)
     g = torch.Generator().manual_seed(seed)
@@ -228,8 +224,6 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
     idx = kit.split(y)
     f_px, crop = int(cfg["frame"]), int(recipe.size)
     frames = kit_frames(kit, data, f_px, opts.progress)
-    if cfg.get("align"):  # every galaxy turned to lie along the rows, as the predictor then turns the user's
-        frames = align(frames, crop)
     tr, va = idx["train"], idx["val"]
     if opts.n_train:  # smoke runs: a stratified-enough prefix of the shuffled training rows
         tr = np.sort(np.random.default_rng(recipe.seed).permutation(tr)[:opts.n_train])
@@ -314,14 +308,11 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                                 f"{crop / f_px:.0%} of the stamp, whatever its pixel count",
             "units": "8-bit sRGB of an asinh-stretched SDSS gri composite (R=i, G=r, B=g), as the JPEG/PNG holds it",
             "normalisation": f"applied by the predictor: the stamp's central square resampled (Lanczos) to "
-                             f"{f_px}x{f_px} px, " + ("turned about its centre so that the central galaxy's major "
-                                                      "axis (second moments of its light) lies along the rows, "
-                                                      if cfg.get("align") else "")
-                             + f"its central {crop}x{crop} px kept, then (x/255 - channel_mean) / "
+                             f"{f_px}x{f_px} px, its central {crop}x{crop} px kept, then (x/255 - channel_mean) / "
                              "channel_std per band (statistics of the kit's training split)",
             "accepts": "JPEG/PNG paths as Galaxy Zoo serves them (423x423 SDSS gri colour composites), or uint8 "
                        "arrays [N, H, W, 3]",
-            "frame_px": f_px, "align": bool(cfg.get("align")), "channel_mean": mean, "channel_std": std,
+            "frame_px": f_px, "channel_mean": mean, "channel_std": std,
             "ranges": _ranges(stats),
         },
         "outputs": {"classes": list(kit.CLASSES), "mc_samples": 20,
@@ -369,9 +360,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                          + ("; then (stage 2) the same members retrained on train + val for the full "
                             f"{epochs} epochs without early stopping (last weights kept)" if final == "train+val"
                             else ""),
-            "augmentation": (f"quarter turns and rotations up to +-{cfg['align']:g} deg of the aligned stamps"
-                             if cfg.get("align") else "any rotation")
-                            + f", flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
+            "augmentation": f"any rotation, flips, zoom exp(+-{cfg.get('zoom', 0)}), shifts +-{cfg.get('shift', 0)} "
                             f"px, per-band log-gain std {cfg.get('gain', 0)}, brightness exp(+-{cfg.get('bright', 0)})",
             "sampling": f"class weights ~ n_class^-{cfg.get('balance', 0.5)} (the rare merger class drawn more often)",
             **({"auxiliary": f"one more output trained on Galaxy Zoo 1's spiral winding (clockwise or anticlockwise "
