@@ -281,7 +281,15 @@ RECIPES: dict[str, Recipe] = {
                                     "recall >= 0.70) the simulator's spirals winding either way and the pretraining "
                                     "learning that winding too (galaxy_zoo_simpretrain.py --chirality 0.3; simulated "
                                     "val accuracy 0.986): 0.857 (353 of 412; seeds alone 0.852 and 0.869, against "
-                                    "0.867 and 0.867), not taken."},
+                                    "0.867 and 0.867), not taken. Then (the same rule, each fixed before its run) "
+                                    "every stamp turned so that its galaxy's major axis (second moments of the "
+                                    "central light) lies along the rows, trained with quarter turns and +-15 deg "
+                                    "(commit de1c77f, reverted): 0.857 (353; seeds alone 351 and 350), not taken; "
+                                    "AdamW weight decay 0.05 instead of 5e-4: 0.862 (355; seeds alone 358 and 358), "
+                                    "not taken. The 53 val images the pair misses are mostly ones whose class is "
+                                    "arguable by eye (lenticular-looking ellipticals, inclined spirals called "
+                                    "edge-on and back), and seeds 5-8 averaged score 355: the recipe sits near "
+                                    "0.86 on val whatever is changed."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
                         "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images "
