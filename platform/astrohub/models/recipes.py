@@ -289,9 +289,9 @@ RECIPES: dict[str, Recipe] = {
                                     "not taken; a 96 px crop of the same 160 px frame (the network sees 60% of the "
                                     "stamp instead of 40%, at the same resolution; galaxy_zoo_val.py --size 96): "
                                     "0.857 (353; seeds alone 354 and 354), not taken. The 53 val images the pair "
-                                    "misses are mostly ones whose class is arguable by eye (lenticular-looking ellipticals, inclined spirals called "
-                                    "edge-on and back), and seeds 5-8 averaged score 355: the recipe sits near "
-                                    "0.86 on val whatever is changed."},
+                                    "misses are mostly ones whose class is arguable by eye (lenticular-looking "
+                                    "ellipticals, inclined spirals called edge-on and back), and seeds 5-8 averaged "
+                                    "score 355: the recipe sits near 0.86 on val whatever is changed."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
                         "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images "
