@@ -167,7 +167,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam", "consistency"}  # colour_plan reads them too; off unless set
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:

@@ -117,7 +117,6 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
     if cw and (chirality is None or len(chirality) != len(frames)):
         raise ValueError("chirality > 0 needs the frames' winding (+1, -1 or 0 each)")
     C = torch.from_numpy(np.asarray(chirality, np.float32)) if cw else None
-    cons = float(cfg.get("consistency", 0.0))
 
     def batches(epoch=0):
         idx = torch.multinomial(w, steps * bs, replacement=True, generator=g)
@@ -125,23 +124,18 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
         def make(i):
             sel = idx[i * bs:(i + 1) * bs]
             views, flip = augment(X[sel], crop, g, cfg, with_flip=True)
-            yb = Y[sel]
-            if cons:  # a second view of the same images
-                v2, f2 = augment(X[sel], crop, g, cfg, with_flip=True)
-                views, flip, yb = torch.cat([views, v2]), torch.cat([flip, f2]), torch.cat([yb, yb])
             xb = ((views - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
-            yb = yb.to(dev)
-            wind = (C[sel].repeat(2 if cons else 1) * flip).to(dev) if cw else None  # as each view shows it
+            yb = Y[sel].to(dev)
+            if not cw:
+                return lambda net: F.cross_entropy(net(xb), yb, label_smoothing=ls)
+            wind = (C[sel] * flip).to(dev)  # the winding as the view shows it; 0: not a spiral
 
             def loss(net):
                 lg = net(xb)
                 out = F.cross_entropy(lg[:, :n_classes], yb, label_smoothing=ls)
-                if cw and (known := wind != 0).any():
+                known = wind != 0
+                if known.any():
                     out = out + cw * F.binary_cross_entropy_with_logits(lg[known, n_classes], (wind[known] > 0).float())
-                if cons:  # the two views of each image should get the same class probabilities (symmetric KL)
-                    a, b = F.log_softmax(lg[:len(sel), :n_classes], 1), F.log_softmax(lg[len(sel):, :n_classes], 1)
-                    out = out + cons * 0.5 * (F.kl_div(a, b, log_target=True, reduction="batchmean")
-                                              + F.kl_div(b, a, log_target=True, reduction="batchmean"))
                 return out
             return loss
 
