@@ -288,7 +288,10 @@ RECIPES: dict[str, Recipe] = {
                                     "AdamW weight decay 0.05 instead of 5e-4: 0.862 (355; seeds alone 358 and 358), "
                                     "not taken; a 96 px crop of the same 160 px frame (the network sees 60% of the "
                                     "stamp instead of 40%, at the same resolution; galaxy_zoo_val.py --size 96): "
-                                    "0.857 (353; seeds alone 354 and 354), not taken. The 53 val images the pair "
+                                    "0.857 (353; seeds alone 354 and 354), not taken; each image seen in two views "
+                                    "per step, their class probabilities pulled together (symmetric KL, weight 1; "
+                                    "commit a9ddb3f, reverted): 0.867 (357; seeds alone 357 and 354), not taken. "
+                                    "The 53 val images the pair "
                                     "misses are mostly ones whose class is arguable by eye (lenticular-looking "
                                     "ellipticals, inclined spirals called edge-on and back), and seeds 5-8 averaged "
                                     "score 355: the recipe sits near 0.86 on val whatever is changed."},
