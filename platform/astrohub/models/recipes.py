@@ -290,11 +290,13 @@ RECIPES: dict[str, Recipe] = {
                                     "stamp instead of 40%, at the same resolution; galaxy_zoo_val.py --size 96): "
                                     "0.857 (353; seeds alone 354 and 354), not taken; each image seen in two views "
                                     "per step, their class probabilities pulled together (symmetric KL, weight 1; "
-                                    "commit a9ddb3f, reverted): 0.867 (357; seeds alone 357 and 354), not taken. "
-                                    "The 53 val images the pair "
-                                    "misses are mostly ones whose class is arguable by eye (lenticular-looking "
-                                    "ellipticals, inclined spirals called edge-on and back), and seeds 5-8 averaged "
-                                    "score 355: the recipe sits near 0.86 on val whatever is changed."},
+                                    "commit a9ddb3f, reverted): 0.867 (357; seeds alone 357 and 354), not taken; "
+                                    "pretraining on 32,000 simulated stamps instead of 16,000 (simulated val "
+                                    "accuracy 0.991; galaxy_zoo_simpretrain.py --n 32000): 0.854 (352; seeds alone "
+                                    "355 and 353), not taken. The 53 val images the pair misses are mostly ones "
+                                    "whose class is arguable by eye (lenticular-looking ellipticals, inclined spirals "
+                                    "called edge-on and back), and seeds 5-8 averaged score 355: the recipe sits near "
+                                    "0.86 on val whatever is changed."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
                         "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images "
