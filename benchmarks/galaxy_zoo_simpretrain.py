@@ -18,7 +18,8 @@ fine-tuning, scores 0.57 on val. The recipe (``pretrain`` in its ``real`` settin
 ``--chirality 0.3`` (the simulated spirals winding either way, one more output learning it; fine-tuning starts
 its own winding output afresh): simulated val 0.986, then seeds 5+6 with the recipe's fine-tuning 0.857 (353 of
 412) against 0.871 (359) from the pretraining without it: not taken. ``--n 32000`` (twice the stamps; simulated val
-0.991, ~12 min on two threads): 0.854 (352 of 412) against 359, not taken.
+0.991; its training took 12 min with torch on two threads, where this script sets one): 0.854 (352 of 412)
+against 359, not taken.
 """
 
 from __future__ import annotations
