@@ -469,9 +469,9 @@ def train_real(spec: Recipe, opts: Options, kdir: Path) -> tuple[dict, dict]:
     arch, state = ensemble(xtr, ttr, 1)
     net = _net({"arch": arch}, state, dev)
     lg_va = logits(net, xva, dev, tta=True)
-    stack = cfg.get("stack")
-    if stack:  # the tree component fitted on the same rows as the members; its logits join theirs before T
-        stack, trees = fit_stack(stack, kit, tr, inputs)
+    stack = None  # the card's tree component, fitted from the recipe's settings cfg["stack"] when it has them
+    if cfg.get("stack"):  # fitted on the same rows as the members; its logits join theirs before T
+        stack, trees = fit_stack(cfg["stack"], kit, tr, inputs)
         lg_va = lg_va + TreeStack(stack, trees, list(sims.class_names)).logits(kit["stamps"][va], inputs, spec.name,
                                                                                lg_va.shape[1])
     T = fit_temperature(lg_va, yva)
