@@ -19,9 +19,8 @@ images framed at other sizes (zoom test-time augmentation), with its paired gain
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
 (so with it one seed alone may run, beside another process, and a later run combines both). ``--set`` takes any
-setting of the recipe's ``real`` section, ``mixup`` (colour_batches' mixup of views, Beta(a, a)), ``distill``
-(the weight of the --teachers' probabilities as a target), ``ema`` (the engine's moving average of weights) and
-``sam`` (its sharpness-aware minimisation radius), all off by default, and ``chirality`` (the weight of the output that
+setting of the recipe's ``real`` section, ``ema`` (the engine's moving average of weights) and ``sam`` (its
+sharpness-aware minimisation radius), both off by default, and ``chirality`` (the weight of the output that
 learns the spirals' winding: the recipe's 0.3; 0 leaves it out); ``--arch`` overrides keys of the recipe's
 network, e.g. '{"blocks": [2, 2, 2, 2]}'.
 """
@@ -92,8 +91,7 @@ def features(frames: np.ndarray) -> np.ndarray:
 
 
 def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None,
-           early_stop: bool = True, init: Path | None = None, chirality: np.ndarray | None = None,
-           save: Path | None = None, teachers: list[Path] | None = None) -> dict:
+           early_stop: bool = True, init: Path | None = None, chirality: np.ndarray | None = None) -> dict:
     """One stage-1 network of the recipe (train split, early stopping on val; ``early_stop=False``: all ``epochs``,
     the last weights kept, as the shipped stage-2 refit trains): its val logits without and with
     the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
@@ -122,25 +120,12 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
     net = colour_net(recipe, cfg, n_cls, dev,
                      None if init is None else torch.load(init, map_location="cpu", weights_only=True))
     g = torch.Generator().manual_seed(seed)
-    soft = None
-    if teachers:  # the teachers' mean logits over the 8 views of each train image, as probabilities
-        xtr_n = normalise_colour(xtr, mean, std)
-        lgs = []
-        for t in teachers:
-            tn = colour_net(recipe, cfg, n_cls, dev)
-            tn.load_state_dict(torch.load(t, map_location="cpu", weights_only=True))
-            tn.eval()
-            lgs.append(full(tn, xtr_n, True))
-        soft = torch.softmax(torch.stack(lgs).mean(0), 1).numpy()
     batches = colour_batches(frames[tr], y[tr], crop, mean, std, recipe.batch, g, dev, cfg, n_cls,
-                             None if chirality is None else chirality[tr], soft)
+                             None if chirality is None else chirality[tr])
     if not early_stop:
         plan = dataclasses.replace(plan, patience=None)
     run = fit(net, batches, validate if early_stop else None, plan, progress=True, desc=f"seed {seed}")
     net.eval()
-    if save is not None:  # the trained network, e.g. as a teacher for --teachers
-        save.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(net.state_dict(), save)
     zoomed = {f"lg_tta_f{f}": full(net, normalise_colour(centre(fr[va], crop), mean, std), True).numpy()
               for f, fr in (zoom_frames or {}).items()}
     return {"lg": full(net, xva).numpy(), "lg_tta": full(net, xva, True).numpy(),
@@ -166,11 +151,6 @@ def main(argv=None) -> int:
                     help="start every network from these weights (galaxy_zoo_simpretrain.py's --out)")
     ap.add_argument("--zoom-frames", type=int, nargs="*", default=[], metavar="PX",
                     help="also score val framed at these sizes (zoom test-time augmentation), e.g. 144 176")
-    ap.add_argument("--teachers", type=Path, nargs="*", default=[], metavar="PT",
-                    help="networks saved by --save-nets whose mean probabilities on each train image are a second "
-                         "target, at the weight --set distill=W (knowledge distillation)")
-    ap.add_argument("--save-nets", type=Path, default=None, metavar="DIR",
-                    help="also save each trained seed's network there (as DIR/<the logits file's name>.pt)")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
     a = ap.parse_args(argv)
     if len(a.seeds) < 2 and not a.logits:
@@ -187,7 +167,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam", "mixup", "distill"}  # the plan and the batches read them; off by default
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     try:
@@ -217,7 +197,6 @@ def main(argv=None) -> int:
         view += f"_lr{a.lr:g}" if a.lr else ""
         view += "_noes" if a.no_early_stop else ""
         view += f"_init-{a.init.stem}" if a.init else ""
-        view += "_teachers-" + "-".join(t.stem[-12:] for t in a.teachers) if a.teachers else ""
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None
         if path is not None and path.is_file():
             d = np.load(path)
@@ -225,8 +204,7 @@ def main(argv=None) -> int:
                 runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
                 continue
         runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init,
-                         kit.chirality(data), a.save_nets / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.pt"
-                         if a.save_nets else None, a.teachers)
+                         kit.chirality(data))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, **runs[s])

@@ -98,14 +98,8 @@ def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict, with_flip
     return (out, flip) if with_flip else out
 
 
-def _beta(g: torch.Generator, a: float) -> float:
-    """One draw of Beta(a, a), from the stream of ``g`` (reproducible with the batches' own seed)."""
-    return float(np.random.default_rng(int(torch.randint(2 ** 31, (1,), generator=g))).beta(a, a))
-
-
 def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: int, g: torch.Generator, dev,
-                   cfg: dict, n_classes: int, chirality: np.ndarray | None = None,
-                   soft: np.ndarray | None = None) -> EpochBatches:
+                   cfg: dict, n_classes: int, chirality: np.ndarray | None = None) -> EpochBatches:
     """Engine batches: each epoch ``len(frames) // bs`` mini-batches drawn with class weights ~ n ** -balance
     (1: balanced classes, 0: as in the kit), :func:`augment`-ed, scaled by ``mean``/``std``, cross-entropy
     (with ``label_smoothing``) on the first ``n_classes`` outputs. With ``cfg["chirality"]`` > 0 and
@@ -123,11 +117,6 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
     if cw and (chirality is None or len(chirality) != len(frames)):
         raise ValueError("chirality > 0 needs the frames' winding (+1, -1 or 0 each)")
     C = torch.from_numpy(np.asarray(chirality, np.float32)) if cw else None
-    mix = float(cfg.get("mixup", 0.0))
-    kd = float(cfg.get("distill", 0.0))
-    if kd and (soft is None or len(soft) != len(frames)):
-        raise ValueError("distill > 0 needs a teacher's class probabilities for every frame")
-    S = torch.from_numpy(np.asarray(soft, np.float32)) if kd else None
 
     def batches(epoch=0):
         idx = torch.multinomial(w, steps * bs, replacement=True, generator=g)
@@ -135,28 +124,18 @@ def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: 
         def make(i):
             sel = idx[i * bs:(i + 1) * bs]
             views, flip = augment(X[sel], crop, g, cfg, with_flip=True)
-            pairs = [(torch.arange(bs), 1.0)]
-            if mix:  # mixup: each view blended with another of the batch, both targets weighted alike
-                lam = _beta(g, mix)
-                perm = torch.randperm(bs, generator=g)
-                views = lam * views + (1 - lam) * views[perm]
-                pairs = [(torch.arange(bs), lam), (perm, 1 - lam)]
             xb = ((views - m) / sd).to(dev).contiguous(memory_format=torch.channels_last)
-            yb = [(Y[sel][p].to(dev), lam_, (C[sel] * flip)[p].to(dev) if cw else None,
-                   S[sel][p].to(dev) if kd else None) for p, lam_ in pairs]
+            yb = Y[sel].to(dev)
+            if not cw:
+                return lambda net: F.cross_entropy(net(xb), yb, label_smoothing=ls)
+            wind = (C[sel] * flip).to(dev)  # the winding as the view shows it; 0: not a spiral
 
             def loss(net):
                 lg = net(xb)
-                out = 0.0
-                for y_, lam_, wind, s_ in yb:
-                    ce = F.cross_entropy(lg[:, :n_classes], y_, label_smoothing=ls)
-                    if kd:  # knowledge distillation: the teacher's probabilities as a share of the target
-                        ce = (1 - kd) * ce + kd * F.cross_entropy(lg[:, :n_classes], s_)
-                    out = out + lam_ * ce
-                    if cw and (wind != 0).any():  # the winding as the view shows it; 0: not a spiral
-                        known = wind != 0
-                        out = out + lam_ * cw * F.binary_cross_entropy_with_logits(lg[known, n_classes],
-                                                                                   (wind[known] > 0).float())
+                out = F.cross_entropy(lg[:, :n_classes], yb, label_smoothing=ls)
+                known = wind != 0
+                if known.any():
+                    out = out + cw * F.binary_cross_entropy_with_logits(lg[known, n_classes], (wind[known] > 0).float())
                 return out
             return loss
 
