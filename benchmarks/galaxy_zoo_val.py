@@ -9,11 +9,13 @@ every pair; paired bootstrap intervals of the k-seed ensemble's gain over the fi
 size); and a stacking head fitted inside val by repeated stratified 10-fold cross-validation: a logistic
 regression on the two-seed ensemble's logits, alone or with simple colour / shape features of each stamp
 (red-minus-blue of the centre and of the outskirts, concentration, axis ratio, asymmetry, size), next to the
-ensemble's own argmax on the same folds. ``--zoom-frames``: the two-seed ensemble also averaged over the val
-images framed at other sizes (zoom test-time augmentation), with its paired gain over the 8 views alone.
+ensemble's own argmax on the same folds. ``--zoom-frames`` / ``--turn-views``: the two-seed ensemble also
+averaged over the 8 views of the val images framed at other sizes (zoom test-time augmentation) or turned by other
+angles (e.g. 45 deg: 16 views in all), with its paired gain over the 8 views alone.
 
     python benchmarks/galaxy_zoo_val.py [--seeds 5 6 7 8] [--epochs 60] [--frame 160] [--size 64]
         [--set KEY=VALUE ...] [--arch JSON] [--lr RATE] [--no-early-stop] [--init WEIGHTS] [--zoom-frames PX ...]
+        [--turn-views DEG ...]
         [--logits DIR] [--tag NAME]
 
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
@@ -31,6 +33,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -90,12 +93,23 @@ def features(frames: np.ndarray) -> np.ndarray:
     return np.array(out, np.float32)
 
 
-def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict | None = None,
+def turned(frames: np.ndarray, deg: float) -> np.ndarray:
+    """uint8 frames [N, F, F, 3] turned by ``deg`` degrees about their centre (bilinear; the corners the turn
+    brings in are black, outside any central crop up to F / sqrt(2) px)."""
+    img = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+    a = math.radians(deg)
+    theta = torch.tensor([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]]).expand(len(img), 2, 3)
+    grid = torch.nn.functional.affine_grid(theta, list(img.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(img, grid, mode="bilinear", align_corners=False)
+    return out.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def member(seed: int, recipe, frames, y, tr, va, epochs: int, views: dict | None = None,
            early_stop: bool = True, init: Path | None = None, chirality: np.ndarray | None = None) -> dict:
     """One stage-1 network of the recipe (train split, early stopping on val; ``early_stop=False``: all ``epochs``,
     the last weights kept, as the shipped stage-2 refit trains): its val logits without and with
-    the 8 dihedral views; with ``zoom_frames`` ({frame px: the kit framed at that size}) also the val logits
-    (8 views) of the images framed at those sizes: the same galaxy a little zoomed in or out. ``init``: weights to
+    the 8 dihedral views; with ``views`` ({name: the kit's frames seen another way}, e.g. framed at another size
+    or turned) also the val logits (8 views) of those frames, as ``lg_tta_<name>``. ``init``: weights to
     start from (a state dict saved by torch.save, read with ``weights_only``), e.g. galaxy_zoo_simpretrain.py's.
     With the setting ``chirality`` > 0 the network also learns the spirals' winding (``chirality``, per kit row; see
     ``colour_batches``) on one more output, which the scores below leave out."""
@@ -126,10 +140,10 @@ def member(seed: int, recipe, frames, y, tr, va, epochs: int, zoom_frames: dict 
         plan = dataclasses.replace(plan, patience=None)
     run = fit(net, batches, validate if early_stop else None, plan, progress=True, desc=f"seed {seed}")
     net.eval()
-    zoomed = {f"lg_tta_f{f}": full(net, normalise_colour(centre(fr[va], crop), mean, std), True).numpy()
-              for f, fr in (zoom_frames or {}).items()}
+    other = {f"lg_tta_{k}": full(net, normalise_colour(centre(fr[va], crop), mean, std), True).numpy()
+             for k, fr in (views or {}).items()}
     return {"lg": full(net, xva).numpy(), "lg_tta": full(net, xva, True).numpy(),
-            "best_epoch": int(run.best_epoch if early_stop else epochs), **zoomed}
+            "best_epoch": int(run.best_epoch if early_stop else epochs), **other}
 
 
 def main(argv=None) -> int:
@@ -151,6 +165,8 @@ def main(argv=None) -> int:
                     help="start every network from these weights (galaxy_zoo_simpretrain.py's --out)")
     ap.add_argument("--zoom-frames", type=int, nargs="*", default=[], metavar="PX",
                     help="also score val framed at these sizes (zoom test-time augmentation), e.g. 144 176")
+    ap.add_argument("--turn-views", type=float, nargs="*", default=[], metavar="DEG",
+                    help="also score val turned by these angles (more test-time views), e.g. 45")
     ap.add_argument("--tag", default="", help="results/galaxy_zoo_val_TAG.json")
     a = ap.parse_args(argv)
     if len(a.seeds) < 2 and not a.logits:
@@ -187,7 +203,8 @@ def main(argv=None) -> int:
     idx = kit.split(y)
     tr, va = idx["train"], idx["val"]
     frames = kit_frames(kit, data, int(recipe.real["frame"]), True)
-    zoom_frames = {f: kit_frames(kit, data, f, True) for f in a.zoom_frames}
+    views = {f"f{f}": kit_frames(kit, data, f, True) for f in a.zoom_frames}
+    views |= {f"r{d:g}": turned(frames, d) for d in a.turn_views}
     epochs = a.epochs or recipe.epochs
     runs = {}
     for s in a.seeds:
@@ -200,10 +217,10 @@ def main(argv=None) -> int:
         path = a.logits / f"galaxy_zoo_val_seed{s}_e{epochs}{view}.npz" if a.logits else None
         if path is not None and path.is_file():
             d = np.load(path)
-            if all(f"lg_tta_f{f}" in d.files for f in zoom_frames):
+            if all(f"lg_tta_{k}" in d.files for k in views):
                 runs[s] = {k: d[k] for k in d.files if k.startswith("lg")} | {"best_epoch": int(d["best_epoch"])}
                 continue
-        runs[s] = member(s, recipe, frames, y, tr, va, epochs, zoom_frames, not a.no_early_stop, a.init,
+        runs[s] = member(s, recipe, frames, y, tr, va, epochs, views, not a.no_early_stop, a.init,
                          kit.chirality(data))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -237,14 +254,14 @@ def main(argv=None) -> int:
                            "gain_over_first_two": gain(ens(seeds[:k]), ens(seeds[:2]))}
                        for k in range(1, len(seeds) + 1)},
            "pairs": {f"{p}+{q}": acc(ens((p, q))) for p, q in itertools.combinations(seeds, 2)}}
-    if zoom_frames:  # the first two seeds' ensemble, 8 views at the recipe's frame, then also at the zoomed frames
-        zoom = np.mean([np.mean([runs[s]["lg_tta"]] + [runs[s][f"lg_tta_f{f}"] for f in zoom_frames], 0)
+    if views:  # the first two seeds' ensemble, 8 views of the recipe's frames, then also of the other frames
+        more = np.mean([np.mean([runs[s]["lg_tta"]] + [runs[s][f"lg_tta_{k}"] for k in views], 0)
                         for s in seeds[:2]], 0)
-        out["zoom_tta"] = {"frames": [int(recipe.real["frame"]), *zoom_frames], "seeds": seeds[:2],
-                           "acc": acc(zoom), "macro_recall": macro_recall(zoom),
-                           "gain_over_8_views": gain(zoom, ens(seeds[:2])),
-                           "per_frame_acc": {f: acc(np.mean([runs[s][f"lg_tta_f{f}"] for s in seeds[:2]], 0))
-                                             for f in zoom_frames}}
+        out["more_views_tta"] = {"views": [f"f{recipe.real['frame']}", *views], "seeds": seeds[:2],
+                                 "acc": acc(more), "macro_recall": macro_recall(more),
+                                 "gain_over_8_views": gain(more, ens(seeds[:2])),
+                                 "per_view_acc": {k: acc(np.mean([runs[s][f"lg_tta_{k}"] for s in seeds[:2]], 0))
+                                                  for k in views}}
     base = ens(seeds[:2])
     feats = features(frames[va])
     cv = RepeatedStratifiedKFold(n_splits=10, n_repeats=5, random_state=0)
