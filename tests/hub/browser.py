@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -71,3 +72,27 @@ def login_to(browser, url: str, user: str, password: str, next_path: str):
     from urllib.parse import quote
 
     return login(browser, url, user, password, f"/hub/login?next={quote(next_path, safe='')}")
+
+
+def explorer(page):
+    """The last Explorer panel on the page (its root carries the class ``astrohub-explorer``), whatever other
+    outputs appear after it."""
+    return page.locator(".astrohub-explorer").last
+
+
+@contextmanager
+def said_by(panel, what: str):
+    """On a failed step, end the report with the panel's status lines (a CI log may keep only its tail, and
+    the page's accessibility snapshot that Playwright prints fills it): the same failure, explained."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        yield
+    except (AssertionError, PlaywrightError) as e:
+        try:
+            lines = [t.strip() for t in panel.locator(".widget-html").all_inner_texts() if t.strip()]
+        except PlaywrightError as read_error:
+            lines = [f"(could not read them: {str(read_error).splitlines()[0]})"]
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise AssertionError(f"{what} failed ({first}); the panel's status lines: {' | '.join(lines) or '(none)'}"
+                             ) from e

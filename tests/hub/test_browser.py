@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from .browser import login, new_notebook, run_cell, save_notebook, wait_idle
+from .browser import explorer, login, new_notebook, run_cell, said_by, save_notebook, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_explorer_plots_survive_a_page_reload(browser, platform, creds, output_d
     page = login(browser, platform.url, "ahtalice", creds["ahtalice"])
     new_notebook(page, platform.url, "ahtalice")
     run_cell(page, "from astrohub.widgets import Explorer\ne = Explorer()\ne.query.run()\ne")
-    panel = page.locator(".jp-OutputArea-output").last
+    panel = explorer(page)
     expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=120_000)
     expect(panel.locator(".bk-Canvas")).to_have_count(2, timeout=60_000)  # bokeh's sky and CMD (Aladin's are plain)
     wait_idle(page)
@@ -104,21 +104,22 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='busy']")).to_have_count(1, timeout=30_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
-    query = page.locator("button.widget-button", has_text="Query").last
+    panel = explorer(page)  # the notebook's last cell: the Explorer
+    query = panel.locator("button.widget-button", has_text="Query")
     try:
         expect(query).to_be_visible(timeout=60_000)
     finally:
         page.screenshot(path=str(output_dir / "browser-tutorial-01.png"))
-    query.click()
-    expect(page.locator(".widget-html", has_text="100 rows").last).to_be_visible(timeout=120_000)
-    page.locator("button.widget-button", has_text="Run model").last.click()
-    expect(page.locator(".widget-html", has_text="rows classified with galaxy_morphology").last).to_be_visible(
-        timeout=180_000)
-    panel = page.locator(".jp-OutputArea-output").last
-    expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
-    assert panel.locator("table.astrohub-table tr.astrohub-row").count() >= 50
-    expect(panel.locator(".bk-Canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
-    expect(panel.locator(".astrohub-tile-cutout").first).to_be_visible()  # the cutout + saliency gallery
+    with said_by(panel, "tutorial 01's Explorer on galaxies"):
+        query.click()
+        expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=120_000)
+        panel.locator("button.widget-button", has_text="Run model").click()
+        expect(panel.locator(".widget-html", has_text="rows classified with galaxy_morphology").last).to_be_visible(
+            timeout=180_000)
+        expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
+        assert panel.locator("table.astrohub-table tr.astrohub-row").count() >= 50
+        expect(panel.locator(".bk-Canvas").first).to_be_visible(timeout=60_000)  # the bokeh sky/CMD plots
+        expect(panel.locator(".astrohub-tile-cutout").first).to_be_visible()  # the cutout + saliency gallery
     for _ in range(3):  # the plots are re-rendered once predictions colour them: retry a detached element
         try:
             panel.locator(".bk-Canvas").first.scroll_into_view_if_needed(timeout=10_000)
@@ -127,15 +128,18 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
             page.wait_for_timeout(1000)
     page.screenshot(path=str(output_dir / "browser-explorer.png"))
     # the same explorer on light curves: the vetter, and a gallery of folded curves with saliency
-    panel.locator("select").nth(1).select_option("light curves")  # the template picker
-    panel.locator("button.widget-button", has_text="Query").click()
-    expect(panel.locator(".widget-html", has_text="100 rows; 1 compatible model(s)")).to_be_visible(timeout=120_000)
-    panel.locator("button.widget-button", has_text="Run model").click()
-    expect(panel.locator(".widget-html", has_text="rows classified with transit_vetter")).to_be_visible(timeout=180_000)
-    expect(panel.locator("table.astrohub-table th", has_text="planet_score").first).to_be_visible()
-    tiles = panel.locator(".astrohub-tile-lightcurve")  # folded light curves with saliency replaced the cutouts
-    expect(tiles).to_have_count(12, timeout=30_000)
-    expect(panel.locator(".astrohub-tile-cutout")).to_have_count(0)
+    with said_by(panel, "tutorial 01's Explorer on light curves"):
+        panel.locator("select").nth(1).select_option("light curves")  # the template picker
+        query.click()
+        expect(panel.locator(".widget-html", has_text="100 rows; 1 compatible model(s)")).to_be_visible(
+            timeout=120_000)
+        panel.locator("button.widget-button", has_text="Run model").click()
+        expect(panel.locator(".widget-html", has_text="rows classified with transit_vetter")).to_be_visible(
+            timeout=180_000)
+        expect(panel.locator("table.astrohub-table th", has_text="planet_score").first).to_be_visible()
+        tiles = panel.locator(".astrohub-tile-lightcurve")  # folded light curves with saliency replaced the cutouts
+        expect(tiles).to_have_count(12, timeout=30_000)
+        expect(panel.locator(".astrohub-tile-cutout")).to_have_count(0)
     tiles.first.scroll_into_view_if_needed()
     page.screenshot(path=str(output_dir / "browser-explorer-lightcurves.png"))
     page.context.close()

@@ -111,6 +111,7 @@ def test_samp_without_a_hub_is_a_message(arc):
 
 def test_explorer_links_query_classify_and_selection(arc):
     e = Explorer(arc)
+    assert "astrohub-explorer" in e._dom_classes  # the page's handle on the whole panel (the browser tests use it)
     query(e.query, MORPH)
     assert e.classify.table is e.query.result
     e.classify.mc.value = 0

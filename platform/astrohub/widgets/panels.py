@@ -603,6 +603,7 @@ class Explorer(w.VBox):
         self.state.on("result", self._show_selection)
         self.state.on("view", self._show_selection)
         super().__init__([self.query, self.classify, self.sky, self.selection], **kw)
+        self.add_class("astrohub-explorer")  # one handle on the page for the whole panel (styles, scripts, tests)
 
     @property
     def selected(self) -> Table | None:
