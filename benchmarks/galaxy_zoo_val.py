@@ -256,7 +256,7 @@ def main(argv=None) -> int:
            "pairs": {f"{p}+{q}": acc(ens((p, q))) for p, q in itertools.combinations(seeds, 2)}}
     if views:  # the first two seeds' ensemble, 8 views of the recipe's frames, then also of the other frames
         more = np.mean([np.mean([runs[s]["lg_tta"]] + [runs[s][f"lg_tta_{k}"] for k in views], 0)
-                        for s in seeds[:2]], 0)
+                       for s in seeds[:2]], 0)
         out["more_views_tta"] = {"views": [f"f{recipe.real['frame']}", *views], "seeds": seeds[:2],
                                  "acc": acc(more), "macro_recall": macro_recall(more),
                                  "gain_over_8_views": gain(more, ens(seeds[:2])),
