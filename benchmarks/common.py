@@ -16,6 +16,19 @@ def machine() -> dict:
             "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
+def arch_overrides(ap, text: str | None, arch: dict) -> dict:
+    """``--arch JSON``: keys of a recipe's network (``arch``) to override, as a dict ({} without it); anything
+    else (not JSON, not an object, an unknown key) ends the program through ``ap.error`` with a message."""
+    try:
+        over = json.loads(text) if text else {}
+    except json.JSONDecodeError as e:
+        ap.error(f"--arch takes a JSON object, got {text!r}: {e}")
+    if not isinstance(over, dict) or (unknown := sorted(set(over) - set(arch))):
+        ap.error(f"--arch: the network has no key {', '.join(unknown) if isinstance(over, dict) else text} "
+                 f"(it has {', '.join(sorted(arch))})")
+    return over
+
+
 def archive_base(tap_url: str | None):
     """(base URL, server to stop afterwards or None): ``tap_url``'s service, a LocalArchive already
     running on port 18490, or one started now from .astrohub/bench-archive."""

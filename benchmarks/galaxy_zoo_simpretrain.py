@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
-from common import write
+from common import arch_overrides, write
 
 from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs.colour import centre
@@ -66,10 +65,7 @@ def main(argv=None) -> int:
         Image.fromarray(np.concatenate(rows, 0)).save(a.grid)
         return 0
     recipe = RECIPES["galaxy_zoo"]
-    if a.arch:
-        arch = json.loads(a.arch)
-        if not isinstance(arch, dict) or (unknown := sorted(set(arch) - set(recipe.arch))):
-            ap.error(f"--arch: the network has no key {unknown if isinstance(arch, dict) else a.arch}")
+    if arch := arch_overrides(ap, a.arch, recipe.arch):
         recipe = dataclasses.replace(recipe, arch={**recipe.arch, **arch})
     cfg = dict(recipe.real)
     kit = kit_module(recipe)

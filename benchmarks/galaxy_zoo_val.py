@@ -32,13 +32,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
-from common import write
+from common import arch_overrides, write
 
 from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs.colour import centre, normalise_colour
@@ -186,13 +185,7 @@ def main(argv=None) -> int:
     known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
-    try:
-        arch = json.loads(a.arch) if a.arch else {}
-    except json.JSONDecodeError as e:
-        ap.error(f"--arch takes a JSON object, got {a.arch!r}: {e}")
-    if not isinstance(arch, dict) or (unknown := sorted(set(arch) - set(recipe.arch))):
-        ap.error(f"--arch: the network has no key {', '.join(unknown) if isinstance(arch, dict) else a.arch} "
-                 f"(it has {', '.join(sorted(recipe.arch))})")
+    arch = arch_overrides(ap, a.arch, recipe.arch)
     if a.frame or a.size or extra or arch or a.lr:
         recipe = dataclasses.replace(recipe, size=a.size or recipe.size, arch={**recipe.arch, **arch},
                                      lr=a.lr or recipe.lr,
