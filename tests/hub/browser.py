@@ -80,19 +80,47 @@ def explorer(page):
     return page.locator(".astrohub-explorer").last
 
 
+def _said(text: str, width: int = 100) -> str:
+    """One status line as the report shows it: whitespace collapsed, a long one (a whole table) cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
 @contextmanager
 def said_by(panel, what: str):
-    """On a failed step, end the report with the panel's status lines (a CI log may keep only its tail, and
-    the page's accessibility snapshot that Playwright prints fills it): the same failure, explained."""
+    """On a failed step, report the panel's status lines (tables cut short), the page's dialogs and
+    notifications, the kernel's state, and the step's own failure last: a CI log may keep only its tail, and
+    the page's accessibility snapshot that Playwright prints would fill it. The same failure, explained."""
     from playwright.sync_api import Error as PlaywrightError
 
     try:
         yield
     except (AssertionError, PlaywrightError) as e:
+        page = panel.page
         try:
-            lines = [t.strip() for t in panel.locator(".widget-html").all_inner_texts() if t.strip()]
+            lines = [_said(t) for t in panel.locator(".widget-html").all_inner_texts() if t.strip()]
+            dialogs = [_said(t) for t in page.locator(".jp-Dialog, .Toastify__toast").all_inner_texts() if t.strip()]
+            kernel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+            kernel = kernel.first.get_attribute("data-status") if kernel.count() else "(no notebook)"
         except PlaywrightError as read_error:
-            lines = [f"(could not read them: {str(read_error).splitlines()[0]})"]
+            lines, dialogs, kernel = [f"(could not read them: {str(read_error).splitlines()[0]})"], [], "?"
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise AssertionError(f"{what} failed ({first}); the panel's status lines: {' | '.join(lines) or '(none)'}"
-                             ) from e
+        raise AssertionError(f"{what} failed; the panel's status lines: {' | '.join(lines) or '(none)'}; "
+                             f"dialogs and notifications: {' | '.join(dialogs) or '(none)'}; kernel: {kernel}; "
+                             f"the step's failure: {first}") from e
+
+
+def click_until(button, answered, tries: int = 3, timeout: int = 30_000) -> int:
+    """Click ``button`` until ``answered`` (what the panel shows once the click reached the kernel) is visible,
+    at most ``tries`` times; returns the clicks it took. A click made while the notebook scrolls or a panel
+    above re-renders can land beside the button and never reach the kernel; a retry says so on stdout."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for n in range(1, tries + 1):
+        button.click()
+        try:
+            answered.first.wait_for(state="visible", timeout=timeout)
+            return n
+        except PlaywrightTimeout:
+            print(f"click {n} of {tries} on {button} got no answer in {timeout / 1000:g} s", flush=True)
+    raise AssertionError(f"{tries} clicks on {button} got no answer ({answered}) in {timeout / 1000:g} s each")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from .browser import explorer, login, new_notebook, run_cell, said_by, save_notebook, wait_idle
+from .browser import click_until, explorer, login, new_notebook, run_cell, said_by, save_notebook, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -106,14 +108,20 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
     panel = explorer(page)  # the notebook's last cell: the Explorer
     query = panel.locator("button.widget-button", has_text="Query")
+    run = panel.locator("button.widget-button", has_text="Run model")
+
+    def answered(model):  # the status line once a click on Run model reached the kernel
+        return panel.locator(".widget-html",
+                             has_text=re.compile(f"classifying \\d+ rows with {model}|classified with {model}"))
     try:
         expect(query).to_be_visible(timeout=60_000)
     finally:
         page.screenshot(path=str(output_dir / "browser-tutorial-01.png"))
     with said_by(panel, "tutorial 01's Explorer on galaxies"):
-        query.click()
-        expect(panel.locator(".widget-html", has_text="100 rows").first).to_be_visible(timeout=120_000)
-        panel.locator("button.widget-button", has_text="Run model").click()
+        click_until(query, panel.locator(".widget-html", has_text=re.compile(r"100 rows; \d+ compatible model")),
+                    tries=2, timeout=120_000)
+        expect(panel.locator(".bk-Canvas")).to_have_count(2, timeout=60_000)  # the query's plots: the layout settled
+        click_until(run, answered("galaxy_morphology"))
         expect(panel.locator(".widget-html", has_text="rows classified with galaxy_morphology").last).to_be_visible(
             timeout=180_000)
         expect(panel.locator("table.astrohub-table th", has_text="pred_class").first).to_be_visible()
@@ -130,10 +138,9 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     # the same explorer on light curves: the vetter, and a gallery of folded curves with saliency
     with said_by(panel, "tutorial 01's Explorer on light curves"):
         panel.locator("select").nth(1).select_option("light curves")  # the template picker
-        query.click()
-        expect(panel.locator(".widget-html", has_text="100 rows; 1 compatible model(s)")).to_be_visible(
-            timeout=120_000)
-        panel.locator("button.widget-button", has_text="Run model").click()
+        click_until(query, panel.locator(".widget-html", has_text="100 rows; 1 compatible model(s)"), tries=2,
+                    timeout=120_000)
+        click_until(run, answered("transit_vetter"))
         expect(panel.locator(".widget-html", has_text="rows classified with transit_vetter")).to_be_visible(
             timeout=180_000)
         expect(panel.locator("table.astrohub-table th", has_text="planet_score").first).to_be_visible()
