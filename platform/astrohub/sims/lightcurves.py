@@ -323,10 +323,10 @@ def simulate_curve(rng, label: int, t, mission: str | None = None, noise: float 
     f = (_planet, _binary, _variable, lambda r, tt, mm: np.ones_like(tt))[int(label)](rng, t, m)
     if label == 3:
         m["subtype"] = 0
-    elif label in (0, 1) and rng.uniform() < 0.25:  # a spotted host star under the transits / eclipses (its
-        # modulation weaker than the transit or eclipse: the star is catalogued for its dips)
+    elif label in (0, 1) and rng.uniform() < 0.25 and (depth := float(np.median(f) - f.min())) > 0:  # a spotted
+        # host star under the transits / eclipses (its modulation weaker than the transit or eclipse: the star is
+        # catalogued for its dips; none when every dip fell in a gap of ``t``, which raised before)
         period = 10 ** rng.uniform(np.log10(1.0), np.log10(30.0))
-        depth = float(np.median(f) - f.min())
         amp = 10 ** rng.uniform(np.log10(min(1e-4, 0.1 * depth)), np.log10(max(min(0.01, 0.3 * depth), 1e-6)))
         f = f * (1 + amp * np.sin(2 * np.pi * (t - t[0]) / period + rng.uniform(0, 6.3))
                  * (1 + 0.4 * np.sin(2 * np.pi * (t - t[0]) / rng.uniform(5, 30) + rng.uniform(0, 6.3))))
