@@ -41,7 +41,7 @@ from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs import lightcurves as L
 from astrohub.sims import lightcurves as S
 
-CARRIERS = {  # file stem -> mission; the period comes from the kit's labels.csv
+CARRIERS = {  # file name in the kit -> mission; the period comes from the kit's labels.csv
     "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits": "tess",
     "hlsp_tess-data-alerts_tess_phot_00160148385-s02_tess_v1_lc.fits": "tess",
     "WASP_6_lc.tran": "tess",
