@@ -21,9 +21,14 @@ planet found, not something else in the curve), in bins of total S/N (depth x sq
 noise) and of depth, and per carrier above S/N 12; and what each carrier window with nothing injected is called.
 The kit's labels are not used beyond the carriers' periods, and nothing is trained.
 
-    python benchmarks/transit_injection_real.py [--n 40] [--seed 0]
+``--single``: one transit per window instead (period 1-3 spans, the transit inside the span; a long-period planet
+such as a Kepler multi-planet system's outer ones), beside the simulator's long-period planets (one or two
+transits); found = an epoch of BLS's ephemeris within the transit's duration of it.
 
-Writes results/transit_injection_real.json and .png; ~2 min on one core with the default 40 planets per window.
+    python benchmarks/transit_injection_real.py [--n 40] [--seed 0] [--single]
+
+Writes results/transit_injection_real[_single].json and .png; ~2 min on one core with the default 40 planets per
+window.
 """
 
 from __future__ import annotations
@@ -80,16 +85,21 @@ def cut_signal(t, f, period: float, bins: int = 400, widen: int = 3) -> np.ndarr
     return out
 
 
-def planet(rng, t, span: float):
-    """(flux model, depth, period) of a random single planet with at least two transits inside ``span``."""
+def planet(rng, t, span: float, single: bool = False):
+    """(flux model, depth, period, t0) of a random planet with at least two transits inside ``span`` (``single``:
+    exactly one, its period 1-3 spans, at ``t0``)."""
     depth = 10 ** rng.uniform(-4.0, -2.0)
-    period = 10 ** rng.uniform(np.log10(0.5), np.log10(span / 2.2))
-    t0 = t[0] + rng.uniform(0.0, period)
+    if single:
+        period = rng.uniform(span, 3 * span)
+        t0 = t[0] + rng.uniform(0.05, 0.95) * span
+    else:
+        period = 10 ** rng.uniform(np.log10(0.5), np.log10(span / 2.2))
+        t0 = t[0] + rng.uniform(0.0, period)
     rp = np.sqrt(depth) * 1.05
     a = max(4.206 * period ** (2 / 3), 1.5)
     b = min(rng.uniform(0.0, 0.85), 0.99 * a)
     model = S.transit_model(t, period, t0, rp, a, np.degrees(np.arccos(b / a)), (0.4, 0.25))
-    return model, float(1 - model.min()), period
+    return model, float(1 - model.min()), period, t0
 
 
 def snr(depth: float, n_in: float, sig: float) -> float:
@@ -114,6 +124,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="injected planets (and simulated ones) per window")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--single", action="store_true", help="one transit per window (periods of 1-3 windows; the "
+                    "simulator's long-period planets beside them): found = BLS's epochs hit the transit")
     a = ap.parse_args(argv)
     start = time.time()
     kit = kit_dir("kepler_lightcurves")
@@ -143,19 +155,28 @@ def main(argv=None) -> int:
             ts = np.arange(tw[0], tw[-1], max(cadence, S.CADENCE_DAYS))
             sig_s, cut = sig * np.sqrt(min(cadence / S.CADENCE_DAYS, 1.0)), float(np.mean(~good))
             for _ in range(a.n):
-                model, depth, period = planet(rng, tw, float(np.ptp(tw[good])))
+                model, depth, period, t0 = planet(rng, tw, float(np.ptp(tw[good])), a.single)
                 tables["real"].append(Table({"TIME": tw, "FLUX": fw * model}))
-                rows["real"].append((mission, snr(depth, np.sum(model[good] < 1), sig), depth, period, name))
-                while True:  # the simulator's normal single planet at the carrier's white noise
+                dur = float(np.ptp(tw[model < 1])) if a.single and (model < 1).any() else np.nan  # one transit's
+                rows["real"].append((mission, snr(depth, np.sum(model[good] < 1), sig), depth, period, name, t0,
+                                     dur))
+                while True:  # the simulator's own planet at the carrier's white noise: normal, or long-period
                     fs, _, meta = S.simulate_curve(rng, 0, ts, mission=mission, noise=sig_s)
-                    if meta["subtype"] == 0:
+                    if meta["subtype"] == (2 if a.single else 0):
                         break
                 tables["sim"].append(Table({"TIME": ts, "FLUX": fs}))
                 n_in = len(ts) * (1 - cut) * meta["duration"] / meta["period"]
+                if a.single:  # one or two transits: count those inside the span, not the duty cycle
+                    epochs = meta["t0"] + meta["period"] * np.arange(-3, 4)
+                    n_tr = int(np.sum((epochs >= ts[0]) & (epochs <= ts[-1])))
+                    n_in = (1 - cut) * n_tr * meta["duration"] / S.CADENCE_DAYS
                 rows["sim"].append((mission, snr(meta["depth"], n_in, sig_s), float(meta["depth"]), meta["period"],
-                                    name))
+                                    name, float(meta["t0"]), float(meta["duration"])))
         print(name, carriers[name], flush=True)
-    out = {"planets_per_window": a.n, "seed": a.seed, "carriers": carriers}
+    out = {"planets_per_window": a.n, "seed": a.seed, "single_transit": a.single,
+           "at_its_period_means": "an epoch of BLS's ephemeris within the transit's duration of the injected "
+                                  "transit" if a.single else "BLS's period within 1% of the planet's, its half or "
+                                  "double", "carriers": carriers}
     pred = vet.predict(empty, mc_samples=0)
     windows = [w for ws in carriers.values() for w in ws]
     for w, name, period, depth in zip(windows, pred.names, pred.period, pred.depth):
@@ -169,9 +190,13 @@ def main(argv=None) -> int:
         names = np.asarray(pr.names)
         called = names == "planet-transit"
         mission = np.array([r[0] for r in rows[src]])
-        s_n, depth, period = (np.array([r[k] for r in rows[src]], np.float64) for k in (1, 2, 3))
-        ratio = np.asarray(pr.period, np.float64) / period
-        found = np.any([np.abs(ratio / k - 1) < 0.01 for k in (0.5, 1.0, 2.0)], axis=0)
+        s_n, depth, period, t0, dur = (np.array([r[k] for r in rows[src]], np.float64) for k in (1, 2, 3, 5, 6))
+        if a.single:  # an epoch of BLS's ephemeris on the injected transit
+            pf = np.asarray(pr.period, np.float64)
+            found = np.abs(((t0 - np.asarray(pr.t0, np.float64)) / pf + 0.5) % 1.0 - 0.5) * pf < np.maximum(dur, 0.05)
+        else:
+            ratio = np.asarray(pr.period, np.float64) / period
+            found = np.any([np.abs(ratio / k - 1) < 0.01 for k in (0.5, 1.0, 2.0)], axis=0)
         carrier = np.array([r[4] for r in rows[src]])
         out.setdefault(src, {})["snr_12_up_by_carrier"] = {
             c: {"n": int(m.sum()), "planet_transit": int(called[m].sum()),
@@ -188,12 +213,13 @@ def main(argv=None) -> int:
                 "misses_called": {k: int(v) for k, v in miss.items()}}
             print(src, ms, out[src][ms]["planet_transit"], "/", out[src][ms]["n"], flush=True)
     out["minutes"] = round((time.time() - start) / 60, 1)
-    write("transit_injection_real", out)
-    plot(curves, RESULTS / "transit_injection_real.png")
+    name = "transit_injection_real" + ("_single" if a.single else "")
+    write(name, out)
+    plot(curves, RESULTS / f"{name}.png", a.single)
     return 0
 
 
-def plot(curves, path) -> None:
+def plot(curves, path, single: bool = False) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -210,10 +236,10 @@ def plot(curves, path) -> None:
                 label=label[(src, ms)])
     ax.set_xticks(x, [f"{lo:g}-{hi:g}" if hi < 1e8 else f">{lo:g}" for lo, hi in zip(SNR_BINS[:-1], SNR_BINS[1:])])
     ax.set_xlabel("injected planet's total S/N")
-    ax.set_ylabel("called planet-transit, at its period")
+    ax.set_ylabel("called planet-transit, " + ("on its transit" if single else "at its period"))
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
-    ax.set_title("transit_vetter: planets in real vs simulated noise")
+    ax.set_title("transit_vetter: " + ("single transits" if single else "planets") + " in real vs simulated noise")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"-> {path}")
