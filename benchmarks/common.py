@@ -29,6 +29,15 @@ def arch_overrides(ap, text: str | None, arch: dict) -> dict:
     return over
 
 
+def same_period(found, true, tol: float = 0.01):
+    """[N] bool: a period search's ``found`` periods within ``tol`` (relative) of the ``true`` ones, their half or
+    their double (the transit benchmarks' "BLS found the period")."""
+    import numpy as np
+
+    ratio = np.asarray(found, np.float64) / np.asarray(true, np.float64)
+    return np.any([np.abs(ratio / k - 1) < tol for k in (0.5, 1.0, 2.0)], axis=0)
+
+
 def archive_base(tap_url: str | None):
     """(base URL, server to stop afterwards or None): ``tap_url``'s service, a LocalArchive already
     running on port 18490, or one started now from .astrohub/bench-archive."""

@@ -39,11 +39,12 @@ import time
 
 import numpy as np
 from astropy.table import Table
-from common import RESULTS, write
+from common import RESULTS, same_period, write
 
 from astrohub import models
 from astrohub.models.evaluation.kits import kit_dir
 from astrohub.models.inputs import lightcurves as L
+from astrohub.models.inputs import series as P
 from astrohub.sims import lightcurves as S
 
 CARRIERS = {  # file name in the kit -> mission; the period comes from the kit's labels.csv
@@ -57,12 +58,6 @@ CARRIERS = {  # file name in the kit -> mission; the period comes from the kit's
 }
 SNR_BINS = [0, 5, 8, 12, 20, 35, 70, 1e9]
 DEPTH_BINS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
-
-
-def white_noise(f) -> float:
-    """Point-to-point scatter: 1.4826 MAD of successive differences / sqrt(2) (red noise and trends cancel)."""
-    d = np.diff(f[np.isfinite(f)])
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
 
 
 def cut_signal(t, f, period: float, bins: int = 400, widen: int = 3) -> np.ndarray:
@@ -143,7 +138,7 @@ def main(argv=None) -> int:
         for wa, wb in L.windows(t[np.isfinite(f)], vet.window_days):
             m = (t >= wa) & (t < wb)
             tw, fw = t[m], f[m]
-            sig = white_noise(fw)
+            sig = float(P._robust_sigma(fw[np.isfinite(fw)]))  # the vetter's point-to-point white noise
             carriers.setdefault(name, []).append({"window": [round(wa, 2), round(wb, 2)], "white_noise_ppm":
                                                   round(sig * 1e6), "cut_fraction": round(
                                                       float(np.mean(np.isnan(fw))), 3)})
@@ -195,8 +190,7 @@ def main(argv=None) -> int:
             pf = np.asarray(pr.period, np.float64)
             found = np.abs(((t0 - np.asarray(pr.t0, np.float64)) / pf + 0.5) % 1.0 - 0.5) * pf < np.maximum(dur, 0.05)
         else:
-            ratio = np.asarray(pr.period, np.float64) / period
-            found = np.any([np.abs(ratio / k - 1) < 0.01 for k in (0.5, 1.0, 2.0)], axis=0)
+            found = same_period(pr.period, period)
         carrier = np.array([r[4] for r in rows[src]])
         out.setdefault(src, {})["snr_12_up_by_carrier"] = {
             c: {"n": int(m.sum()), "planet_transit": int(called[m].sum()),
