@@ -78,6 +78,82 @@ def test_two_minute_cadence_is_binned_onto_the_model_grid(kit):
     assert np.max(np.diff(t)) > 0.5  # the mid-sector gap stays a gap
 
 
+def _two_minute_planet(rng, n_days=10.0, sig=2e-3):
+    """A 2-min curve with white noise and a 1.2%-deep planet every 3 d (t0 1.5 d)."""
+    t = np.arange(0, n_days, 2 / 1440)
+    model = transit_model(t, 3.0, 1.5, 0.1, 10.0, 89.0, (0.4, 0.25))
+    return t, model * (1 + rng.normal(0, sig, t.size)), model
+
+
+def test_wild_points_and_bursts_are_left_out_of_the_grid_and_transits_kept():
+    """A file without quality flags: single wild cadences and a 1.5-h burst of 0.5-4% low points (as in WASP-6's
+    file at BJD 2458378.6) would average into a transit-like dip on the 29.4-min grid. Both go; the transits,
+    smooth at 2-min cadence, keep every bin and their depth."""
+    rng = np.random.default_rng(7)
+    t, f, model = _two_minute_planet(rng)
+    clean_t, clean_f = L.prepare(t, f)
+    burst = (t > 6.0) & (t < 6.0 + 1.5 / 24)
+    f[burst] *= 1 - rng.uniform(0.005, 0.04, burst.sum())
+    wild = rng.choice(np.nonzero(~burst & (model == 1))[0], 20, replace=False)
+    f[wild] -= 0.05
+    tg, fg = L.prepare(t, f)
+    near = np.abs(tg - 6.03) < 0.06
+    assert np.all(fg[near] > 1 - 0.006), fg[near]  # unscreened: -1.5% and lower (below); an edge bin may stay
+    assert np.sum(fg < 1 - 0.005) == np.sum(clean_f < 1 - 0.005) > 0  # only the transits' bins are deep
+    for c in (1.5, 4.5, 7.5):  # each transit keeps its bins and its depth
+        np.testing.assert_allclose(fg[np.abs(tg - c) < 0.03], clean_f[np.abs(clean_t - c) < 0.03], atol=1e-4)
+    assert len(tg) >= len(clean_t) - 6  # the burst's bins and at most one per wild point
+    L.SCREEN, saved = (0, *L.SCREEN[1:]), L.SCREEN
+    try:  # the same curve unscreened: the burst is a dip as deep as the transits
+        tu, fu = L.prepare(t, f)
+        assert fu[np.abs(tu - 6.03) < 0.06].min() < 1 - 0.015
+    finally:
+        L.SCREEN = saved
+
+
+def test_a_star_rough_at_every_cadence_loses_nothing():
+    """A fast pulsator (a 25-min, 1% oscillation on a 2-min curve) is rough everywhere: the screen takes it for
+    the star, not a burst, and keeps every point."""
+    rng = np.random.default_rng(8)
+    t = np.arange(0, 5.0, 2 / 1440)
+    f = 1 + 0.01 * np.sin(2 * np.pi * t / (25 / 1440)) + rng.normal(0, 5e-4, t.size)
+    idx = np.floor((t - t[0]) / L.GRID_DAYS).astype(np.int64)
+    assert L.screen(f, idx).all()
+
+
+def test_a_deep_sharp_eclipse_keeps_its_points_and_its_verdict(vet):
+    """A 50%-deep V-shaped eclipse (and a 15% secondary) at 2-min cadence: its corners are the sharpest smooth
+    signal the screen meets; at most 2% of the in-eclipse points go, and the vetter still calls it an EB."""
+    rng = np.random.default_rng(9)
+    t = np.arange(0, 27.4, 2 / 1440)
+    v = lambda c: np.clip(1 - np.abs((((t - c) / 2.3 + 0.5) % 1 - 0.5) * 2.3) / 0.05, 0, None)  # noqa: E731
+    e1, e2 = v(0.3), v(0.3 + 1.15)
+    f = (1 - 0.5 * e1 - 0.15 * e2) * (1 + rng.normal(0, 5e-4, t.size))
+    keep = L.screen(f, np.floor(t / L.GRID_DAYS).astype(np.int64))
+    inside = (e1 > 0) | (e2 > 0)
+    assert keep[inside].mean() >= 0.98 and keep[~inside].mean() > 0.999
+    assert vet.predict(f, time=t, mc_samples=0).names[0] == "eclipsing-binary"
+
+
+def test_the_burst_in_wasp6s_file_is_not_taken_for_a_transit(kit, vet):
+    """WASP-6's TESS file (no quality column) with the planet's transits cut out: before the screen, the vetter
+    called it planet-transit on a 1.5-h burst of wild low points (BJD 2458378.56-.63)."""
+    lc = L.read(kit / KIT_FILES["tran"])
+    full = vet.predict(lc.flux, time=lc.time, mc_samples=0)
+    assert full.names[0] == "planet-transit" and abs(full.period[0] / 3.361 - 1) < 0.01
+    ph = ((lc.time - full.t0[0]) / full.period[0] + 0.5) % 1.0 - 0.5
+    flux = np.where(np.abs(ph * full.period[0]) < 0.12, np.nan, lc.flux)  # the transits (2.6 h) and margins
+    L.SCREEN, saved = (0, *L.SCREEN[1:]), L.SCREEN
+    try:
+        before = vet.predict(flux, time=lc.time, mc_samples=0)
+    finally:
+        L.SCREEN = saved
+    after = vet.predict(flux, time=lc.time, mc_samples=0)
+    on_burst = lambda p: abs(((2458378.6 - p.t0[0]) / p.period[0] + 0.5) % 1 - 0.5) * p.period[0] < 0.1  # noqa: E731
+    assert before.names[0] == "planet-transit" and on_burst(before)
+    assert after.names[0] != "planet-transit" and not on_burst(after), (after.names, after.period, after.t0)
+
+
 def test_windows_of_long_curves(kit, vet):
     lc = L.read(kit / KIT_FILES["villanova"])
     w = L.windows(lc.time)

@@ -29,6 +29,7 @@ from .images import InputError
 GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
 WINDOW_DAYS = 27.4  # a window: one TESS sector; longer curves are cut into windows of about this length
 MIN_SPAN_DAYS = 2.0
+SCREEN = (3.0, 6.0, 0.05)  # screen(): bins scattering 3x the typical one's, points over 6 sigma; at most 5% of either
 TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".ascii")
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
 FLUX_NAMES = ("PDCSAP_FLUX", "DTR_FLUX", "FLUX", "SAP_FLUX", "CORR_FLUX", "RAW_FLUX", "FCOR", "KSPSAP_FLUX")
@@ -294,7 +295,7 @@ def check(t, f, name, i, min_points=100):
 def prepare(t, f, grid: float = GRID_DAYS):
     """(time, relative flux) of one curve on the model's grid: finite fluxes only, divided by their median,
     averaged into ``grid``-day bins when the cadence is finer than 0.9 ``grid`` (bins without data are left
-    out, so gaps stay gaps)."""
+    out, so gaps stay gaps; the wild points and bins :func:`screen` finds are left out too)."""
     t = np.asarray(t, np.float64)
     f = np.asarray(f, np.float64)
     good = np.isfinite(f) & np.isfinite(t)
@@ -303,11 +304,44 @@ def prepare(t, f, grid: float = GRID_DAYS):
     f = f / (med if med > 0 else 1.0)
     if len(t) > 1 and np.median(np.diff(t)) < 0.9 * grid:
         idx = np.floor((t - t[0]) / grid).astype(np.int64)
+        keep = screen(f, idx)
+        t, f, idx = t[keep], f[keep], idx[keep]
         c = np.bincount(idx)
         ok = c > 0
         t = (np.bincount(idx, t) [ok] / c[ok])
         f = (np.bincount(idx, f)[ok] / c[ok])
     return t, f
+
+
+def screen(f, idx) -> np.ndarray:
+    """Mask (True = keep) of the points of a curve finer than the grid (``idx``: each point's grid bin) that a
+    file without quality flags may have left in, with :data:`SCREEN`'s (k, clip, most). Its residuals from a
+    5-point running median (a transit or an eclipse is smooth on that scale) find (1) single wild points, over
+    ``clip`` robust sigma (a cosmic ray, a momentum dump's cadence), and (2) bursts (scattered light, a pointing
+    excursion), which averaged would look like a transit: grid bins with three or more wild points, or whose
+    other points still scatter over ``k`` times as much as the typical bin's. Nothing is left out when over
+    ``most`` of the points or bins would go: then the roughness is the star's (a fast pulsator), not an
+    accident; nothing at all when ``k`` is 0."""
+    from scipy.ndimage import median_filter
+
+    k, clip, most = SCREEN
+    keep = np.ones(len(f), bool)
+    if not k or len(f) < 50:
+        return keep
+    res = f - median_filter(f, size=5, mode="nearest")
+    sig = 1.4826 * np.median(np.abs(res - np.median(res)))
+    wild = np.abs(res) > clip * max(sig, 1e-9)
+    if wild.mean() <= most:
+        keep &= ~wild
+    c = np.bincount(idx[keep], minlength=idx[-1] + 1)
+    rms = np.sqrt(np.bincount(idx[keep], (res * res)[keep], minlength=len(c)) / np.maximum(c, 1))
+    full = c >= 5
+    if full.sum() < 20:
+        return keep
+    bad = full & ((rms > k * np.median(rms[full])) | (np.bincount(idx, wild, minlength=len(c)) >= 3))
+    if bad.sum() <= most * full.sum():
+        keep &= ~bad[idx]
+    return keep
 
 
 def windows(t, length: float = WINDOW_DAYS) -> list[tuple[float, float]]:
