@@ -264,6 +264,35 @@ def test_time_not_increasing(vet):
         vet.predict(np.ones(500), time=t)
 
 
+def test_float32_julian_dates_are_named(vet):
+    """Full BJDs in float32 are 0.25 d apart at best: the 2-min stamps collapse onto repeats, and the message
+    says why instead of asking to sort. BTJD (BJD - 2457000) in float32 keeps 10-s resolution and is read."""
+    t = 2458325.0 + np.arange(0, 10, 2 / 1440)
+    f = 1 + np.random.default_rng(3).normal(0, 1e-3, t.size)
+    with pytest.raises(InputError, match=r"look like float32, whose resolution at 2\.4583.e\+06 is 0\.25 d"):
+        vet.predict(f, time=t.astype(np.float32))
+    assert len(vet.predict(f, time=(t - 2457000).astype(np.float32), mc_samples=0).names) == 1
+    with pytest.raises(InputError, match="time stamps must be strictly increasing"):  # float64 repeats: sort
+        vet.predict(f, time=np.sort(np.r_[t[:-1], t[5]]))
+
+
+@pytest.mark.parametrize("scale, step", [(86400, "120"), (1440, "2")])
+def test_time_in_seconds_or_minutes_is_refused(vet, scale, step):
+    """Time stamps in seconds would make a 27-d curve 86,000 windows; the message names the unit."""
+    t = np.arange(0, 27.4, 2 / 1440)
+    with pytest.raises(InputError, match=f"median time step is {step}; time must be in days .* divide by 86400"):
+        vet.predict(np.ones(t.size), time=t * scale)
+
+
+def test_plain_lists_of_numbers_are_one_curve(vet):
+    """A list of floats with a list of times is one light curve, as an array would be (not one curve per
+    number)."""
+    t = np.arange(0, 20, 30 / 1440)
+    f = 1 + np.random.default_rng(4).normal(0, 1e-3, t.size)
+    a, b = (vet.predict(x, time=tt, mc_samples=0) for x, tt in ((f, t), (list(f), list(t))))
+    assert len(b.names) == 1 and np.allclose(a.probabilities, b.probabilities)
+
+
 def test_magnitudes_or_zero_centred_flux_refused_in_files(tmp_path, vet):
     p = tmp_path / "resid.txt"
     t = np.linspace(0, 27, 500)

@@ -29,6 +29,7 @@ from .images import InputError
 GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
 WINDOW_DAYS = 27.4  # a window: one TESS sector; longer curves are cut into windows of about this length
 MIN_SPAN_DAYS = 2.0
+MAX_STEP_DAYS = 1.0  # a median time step over this: not days (seconds, minutes)
 SCREEN = (3.0, 6.0, 0.05)  # screen(): bins scattering 3x the typical one's, points over 6 sigma; at most 5% of either
 TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".ascii")
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
@@ -240,7 +241,8 @@ def _column(t, names, name):
 
 
 def _from_arrays(x, time, name):
-    if isinstance(x, (list, tuple)) and x and isinstance(time, (list, tuple)) and len(time) == len(x):
+    if (isinstance(x, (list, tuple)) and x and isinstance(time, (list, tuple)) and len(time) == len(x)
+            and np.ndim(x[0]) and np.ndim(time[0])):  # one (time, flux) pair per curve; plain numbers: one curve
         return [(np.asarray(t, np.float64), np.asarray(f, np.float64)) for t, f in zip(time, x)]
     try:
         f = np.asarray(x, dtype=np.float64)
@@ -265,7 +267,8 @@ def _from_arrays(x, time, name):
 
 def check(t, f, name, i, min_points=100):
     """One curve validated: same lengths, finite time stamps where the flux is finite (rows where both are
-    NaN are dropped), strictly increasing time, enough finite points over at least 2 days; NaN fluxes kept."""
+    NaN are dropped), strictly increasing time in days (a median step over :data:`MAX_STEP_DAYS` is refused:
+    seconds or minutes), enough finite points over at least 2 days; NaN fluxes kept."""
     t = np.asarray(t, np.float64)
     f = np.asarray(f, np.float64)
     if t.ndim != 1 or f.ndim != 1 or len(t) != len(f):
@@ -275,6 +278,11 @@ def check(t, f, name, i, min_points=100):
     if not np.all(np.isfinite(t)):
         raise InputError(f"{name}: light curve {i} has NaN/inf time stamps; drop those rows first")
     if np.any(np.diff(t) <= 0):
+        res = float(np.spacing(np.float32(np.abs(t).max()))) if len(t) else 0.0
+        if res > 1e-5 and np.all(np.diff(t) >= 0) and np.all(t == t.astype(np.float32)):  # float32 stamps
+            raise InputError(f"{name}: light curve {i}: time stamps repeat: they look like float32, whose resolution "
+                             f"at {np.abs(t).max():.6g} is {res:g} d ({res * 1440:.3g} min); pass float64 time, or "
+                             "subtract an offset (e.g. BJD - 2457000) before converting to float32")
         raise InputError(f"{name}: light curve {i}: time stamps must be strictly increasing (sort by TIME "
                          "and drop duplicates)")
     good = np.isfinite(f)
@@ -284,6 +292,11 @@ def check(t, f, name, i, min_points=100):
     if good.sum() < min_points:
         raise InputError(f"{name}: light curve {i} has {int(good.sum())} finite points; "
                          f"need at least {min_points}")
+    step = float(np.median(np.diff(t[good])))
+    if step > MAX_STEP_DAYS:
+        raise InputError(f"{name}: light curve {i}: the median time step is {step:g}; time must be in days (a "
+                         f"2-min cadence is {2 / 1440:.5f} d, Kepler's long cadence {GRID_DAYS:.4f} d): in seconds, "
+                         "divide by 86400; in minutes, by 1440")
     span = t[good][-1] - t[good][0]
     if span < MIN_SPAN_DAYS:
         raise InputError(f"{name}: light curve {i} spans {span:.2f} d; need at least {MIN_SPAN_DAYS:g} days "
