@@ -131,6 +131,19 @@ def test_png_reads_like_the_jpeg_it_came_from(model, kit, test_rows, tmp_path):
     np.testing.assert_allclose(p[2], p[0], atol=1e-6)
 
 
+def test_the_files_bytes_read_like_their_paths(model, kit, test_rows):
+    """What a server sends (``requests.get(url).content``, an open binary file) reads like the file itself; bytes
+    that are not an image are named."""
+    _, data = kit
+    paths = [data["paths"][i] for i in test_rows[:3]]
+    blobs = [open(p, "rb").read() for p in paths]
+    with open(paths[2], "rb") as fh:
+        p = model.predict_proba([blobs[0], bytearray(blobs[1]), fh])
+    np.testing.assert_allclose(p, model.predict_proba(paths), atol=1e-6)
+    with pytest.raises(InputError, match="could not read the bytes given as a JPEG or PNG image"):
+        model.predict([b"<html>404 Not Found</html>"])
+
+
 def test_bad_inputs_are_refused_with_a_clear_message(model, kit, tmp_path):
     _, data = kit
     rgb = np.asarray(Image.open(data["paths"][0]).convert("RGB"))

@@ -96,6 +96,51 @@ def test_raw_stamps_with_nans_and_fill_values_work(model, kit):
     assert np.isnan(x).any()  # the caller's array is not modified
 
 
+def _packet(stamps, cid=0):
+    """An alert packet as fastavro reads ZTF's Avro: each cutout {"fileName", "stampData": gzip-compressed FITS}."""
+    import gzip
+    import io
+
+    from astropy.io import fits
+
+    out = {"candid": cid}
+    for key, plane in zip(("cutoutScience", "cutoutTemplate", "cutoutDifference"), stamps):
+        buf = io.BytesIO()
+        fits.PrimaryHDU(plane.astype(np.float32)).writeto(buf)
+        out[key] = {"fileName": f"candid{cid}_{key}.fits.gz", "stampData": gzip.compress(buf.getvalue())}
+    return out
+
+
+def _plain(cutout):
+    """The cutout's FITS bytes uncompressed."""
+    import gzip
+
+    return {"stampData": gzip.decompress(cutout["stampData"])}
+
+
+def test_alert_packets_read_like_their_stamps(model, kit):
+    """The packets themselves (Avro dicts: each cutout's gzip-compressed FITS bytes, NaNs and fill values as
+    served) give what their arrays give; one packet alone is one alert; a broken packet is named."""
+    rows = np.concatenate([np.flatnonzero(np.isnan(kit["stamps"]).any(axis=(1, 2, 3)))[:3], [0, 1]])
+    x = kit["stamps"][rows]
+    packets = [_packet(st, i) for i, st in enumerate(x)]
+    a, b = model.predict(x, mc_samples=0), model.predict(packets, mc_samples=0)
+    np.testing.assert_allclose(b.probabilities, a.probabilities, atol=1e-6)
+    np.testing.assert_allclose(model.predict(packets[0], mc_samples=0).probabilities[0], a.probabilities[0],
+                               atol=1e-6)
+    plain = dict(packets[1], cutoutScience=_plain(packets[1]["cutoutScience"]))  # uncompressed FITS too
+    np.testing.assert_allclose(model.predict(plain, mc_samples=0).probabilities[0], a.probabilities[1], atol=1e-6)
+    broken = dict(packets[0])
+    del broken["cutoutTemplate"]
+    with pytest.raises(InputError, match="alert 1 has no cutoutTemplate"):
+        model.predict([packets[1], broken])
+    with pytest.raises(InputError, match="alert 0 cutoutDifference is not a FITS image"):
+        model.predict(dict(packets[0], cutoutDifference={"stampData": b"\x1f\x8b" + b"junk"}))
+    small = _packet(x[2][:, 5:58, 5:58], 9)
+    with pytest.raises(InputError, match=r"cutouts differ in shape .* alerts \[1\] differ from alert 0"):
+        model.predict([packets[0], small])
+
+
 def _network_logits(model, x, tta):
     """The ensemble's logits alone (without the card's tree component), as the predictor computes them."""
     from astrohub.models.inputs import normalise, ztf
@@ -163,6 +208,8 @@ def test_bad_inputs_say_what_is_wrong(model):
     good = np.random.default_rng(0).normal(100, 5, (2, 3, 63, 63))
     with pytest.raises(InputError, match=r"expects 3 band\(s\) per alert \(science, reference, difference"):
         model.predict(good[:, :2])
+    with pytest.raises(InputError, match=r"got 63 .*; bands last\? np.moveaxis\(x, -1, 1\)"):
+        model.predict(np.moveaxis(good, 1, -1))
     with pytest.raises(InputError, match=r"expects stamps shaped \[N, 3, 63, 63\].*got an array of shape \(63, 63\)"):
         model.predict(good[0, 0])
     with pytest.raises(InputError, match=r"expects square stamps of at least 32x32 pixels at 1.01\"/px .* got 20x20"):

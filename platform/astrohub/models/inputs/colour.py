@@ -1,9 +1,10 @@
 """Colour composites as surveys serve them (Galaxy Zoo's SDSS gri JPEGs): read, check and bring to a colour
 model's input.
 
-Users hand over JPEG/PNG paths, or uint8 arrays [N, H, W, 3] (one [H, W, 3] image, or a list of either):
-exactly what the files hold, untouched. :func:`read_colour` reads and checks them (clear errors for an unknown
-file type, an unreadable file, a greyscale image, a wrong band count, dtype or shape, an empty input);
+Users hand over JPEG/PNG paths (or the files' bytes, as a server sends them), or uint8 arrays [N, H, W, 3]
+(one [H, W, 3] image, or a list of either): exactly what the files hold, untouched. :func:`read_colour` reads
+and checks them (clear errors for an unknown file type, an unreadable file, a greyscale image, a wrong band
+count, dtype or shape, an empty input);
 :func:`prepare` brings each image to a square ``frame`` x ``frame`` px frame (the central square when it is not
 square, then resampled with Pillow's Lanczos filter): the same code for a path and for the array it decodes to,
 so both give the same answer. The model sees the central ``crop`` px of the frame (:func:`centre`) scaled by
@@ -25,19 +26,27 @@ SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG"}
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "La"}
 
 
-def _read_file(path: Path, name: str) -> np.ndarray:
-    """One JPEG/PNG file as uint8 [H, W, 3] (RGB), or an InputError naming what is wrong."""
+def _read_file(path, name: str) -> np.ndarray:
+    """One JPEG/PNG file (a path, or its bytes as fetched from a server: ``bytes`` or a binary file object) as
+    uint8 [H, W, 3] (RGB), or an InputError naming what is wrong."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"{name}: unknown file type {suffix or '(no suffix)'!r} for {path}; it reads JPEG or PNG "
-                         "colour composites (.jpg, .jpeg, .png) as Galaxy Zoo serves them, or uint8 arrays "
-                         "[N, H, W, 3]")
-    if not path.is_file():
-        raise InputError(f"{name}: image file {path} not found")
+    if isinstance(path, Path):
+        suffix = path.suffix.lower()
+        if suffix not in SUFFIXES:
+            raise InputError(f"{name}: unknown file type {suffix or '(no suffix)'!r} for {path}; it reads JPEG or "
+                             "PNG colour composites (.jpg, .jpeg, .png) as Galaxy Zoo serves them, or uint8 arrays "
+                             "[N, H, W, 3]")
+        if not path.is_file():
+            raise InputError(f"{name}: image file {path} not found")
+        source, kind = path, SUFFIXES[suffix]
+    else:  # the file's bytes, or a binary file object
+        source = io.BytesIO(bytes(path)) if isinstance(path, (bytes, bytearray, memoryview)) else path
+        path, kind = getattr(path, "name", "the bytes given"), "JPEG or PNG"
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             fmt, mode = im.format, im.mode
             if fmt not in ("JPEG", "PNG"):
                 raise InputError(f"{name}: {path} is a {fmt} file, not JPEG or PNG; it reads JPEG or PNG colour "
@@ -58,7 +67,7 @@ def _read_file(path: Path, name: str) -> np.ndarray:
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{name}: could not read {path} as a {SUFFIXES[suffix]} image ({type(e).__name__}: "
+        raise InputError(f"{name}: could not read {path} as a {kind} image ({type(e).__name__}: "
                          f"{e}); is the file complete?") from None
     if mode == "P" and (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
         raise InputError(f"{name}: {path} is a greyscale image (a grey palette); it needs a colour composite with "
@@ -100,9 +109,9 @@ def _check_array(arr, what: str, name: str) -> np.ndarray:
 
 
 def iter_colour(images, name: str = "model"):
-    """Each image of ``images`` (a JPEG/PNG path, a list of paths, a uint8 array [H, W, 3] or [N, H, W, 3], or a
-    list mixing paths and [H, W, 3] arrays) as a uint8 [H, W, 3] array, read one at a time (little memory);
-    :class:`InputError` naming what is wrong. An empty input is refused."""
+    """Each image of ``images`` (a JPEG/PNG path, a list of paths or of the files' bytes, a uint8 array [H, W, 3]
+    or [N, H, W, 3], or a list mixing those and [H, W, 3] arrays) as a uint8 [H, W, 3] array, read one at a time
+    (little memory); :class:`InputError` naming what is wrong. An empty input is refused."""
     if isinstance(images, (str, Path)):
         images = [images]
     if isinstance(images, np.ndarray) or hasattr(images, "detach"):
@@ -122,6 +131,8 @@ def iter_colour(images, name: str = "model"):
     for i, item in enumerate(items):
         if isinstance(item, (str, Path)):
             yield _read_file(Path(item), name)
+        elif isinstance(item, (bytes, bytearray, memoryview)) or hasattr(item, "read"):
+            yield _read_file(item, name)
         else:
             a = _check_array(item, f"image {i}", name)
             if a.ndim != 3:

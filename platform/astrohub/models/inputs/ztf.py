@@ -3,8 +3,9 @@
 ZTF alert packets carry three 63x63 stamps at 1.01"/px (``cutoutScience``, ``cutoutTemplate``,
 ``cutoutDifference``) in raw counts: science and template keep their sky, masked and off-chip pixels are
 NaN (some templates use -3.4e38 instead), the difference is served sign-flipped for fading candidates so
-the candidate is positive. :func:`prepare` turns [N, 3, H, W] (or one [3, H, W]) such stamps, or the
-archive's triplet cutouts (an ImageSet), into what the network's normalisation expects:
+the candidate is positive. :func:`prepare` turns [N, 3, H, W] (or one [3, H, W]) such stamps, the alert
+packets themselves (dicts as fastavro or a broker gives them, each cutout's ``stampData`` the gzip-compressed
+FITS bytes), or the archive's triplet cutouts (an ImageSet), into what the network's normalisation expects:
 
 1. validate: numeric, real, three planes (science, reference, difference), square, at least the network's
    input; a plane with no finite pixel is refused, naming the stamp and plane;
@@ -31,14 +32,66 @@ from .ood import OODFlags
 STAMP = 63  # ZTF alert stamps are 63x63 pixels
 PIXEL_SCALE = 1.01  # arcsec / pixel
 PLANES = ("science", "reference", "difference")
+PACKET_KEYS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")  # an alert packet's stamps, in PLANES order
 MASK_LEVEL = 0.6745  # checkerboard amplitude of masked pixels: the MAD of unit Gaussian noise
 BAD_VALUE = 1e30  # |x| above this is a fill value (ZTF templates use -3.4e38), i.e. masked
 
 
+def _stamp(data, what: str, name: str) -> np.ndarray:
+    """One cutout of an alert packet: its gzip-compressed (or plain) FITS bytes -> the 2-D array."""
+    import gzip
+    import io
+
+    from astropy.io import fits
+
+    if isinstance(data, dict):  # {"fileName": ..., "stampData": bytes}, as the Avro packet holds it
+        if "stampData" not in data:
+            raise InputError(f"{name}: {what} has no stampData (keys: {sorted(data)})")
+        data = data["stampData"]
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError(f"{name}: {what} must be the cutout's FITS bytes (gzip-compressed as ZTF serves them), got "
+                         f"{type(data).__name__}")
+    raw = bytes(data)
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        with fits.open(io.BytesIO(raw)) as hdul:
+            img = next((h.data for h in hdul if h.data is not None and np.ndim(h.data) == 2), None)
+            img = None if img is None else np.array(img, np.float64)
+    except (OSError, ValueError, EOFError, TypeError) as e:
+        raise InputError(f"{name}: {what} is not a FITS image ({type(e).__name__}: {e})") from None
+    if img is None:
+        raise InputError(f"{name}: {what} holds no 2-D image")
+    return img
+
+
+def _from_packets(packets, name: str) -> np.ndarray:
+    """[N, 3, H, W] from ZTF alert packets (dicts as fastavro reads them, or as brokers serve them) with
+    ``cutoutScience``, ``cutoutTemplate`` and ``cutoutDifference``."""
+    out = []
+    for i, p in enumerate(packets):
+        missing = [k for k in PACKET_KEYS if k not in p]
+        if missing:
+            raise InputError(f"{name}: alert {i} has no {', '.join(missing)} (an alert packet carries "
+                             f"{', '.join(PACKET_KEYS)})")
+        out.append([_stamp(p[k], f"alert {i} {k}", name) for k in PACKET_KEYS])
+    shapes = {tuple(a.shape for a in planes) for planes in out}
+    if len(shapes) > 1:
+        odd = [i for i, planes in enumerate(out) if tuple(a.shape for a in planes) != tuple(a.shape for a in out[0])]
+        raise InputError(f"{name}: the alerts' cutouts differ in shape ({sorted(shapes)[:3]}; alerts "
+                         f"{odd[:6]} differ from alert 0): pass alerts with {STAMP}x{STAMP} cutouts, or each alone")
+    if any(len({a.shape for a in planes}) > 1 for planes in out):
+        raise InputError(f"{name}: an alert's three cutouts differ in shape ({[a.shape for a in out[0]]})")
+    return np.array(out)
+
+
 def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
-    """float64 [N, 3, H, H] from arrays, tensors, nested lists or an archive ImageSet; InputError otherwise."""
+    """float64 [N, 3, H, H] from arrays, tensors, nested lists, ZTF alert packets (dicts with the three cutouts'
+    FITS bytes) or an archive ImageSet; InputError otherwise."""
     if hasattr(x, "in_row_order") and hasattr(x, "header_values"):  # archive products (astrohub.vo ImageSet)
         x = x.in_row_order()
+    if isinstance(x, dict) or (isinstance(x, (list, tuple)) and x and all(isinstance(v, dict) for v in x)):
+        x = _from_packets([x] if isinstance(x, dict) else x, name)
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     try:
@@ -58,8 +111,9 @@ def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
     if n == 0:
         raise InputError(f"{name}: empty input (0 stamps)")
     if c != 3:
+        last = "; bands last? np.moveaxis(x, -1, 1)" if arr.shape[-1] == 3 else ""
         raise InputError(f"{name} expects 3 band(s) per alert ({', '.join(PLANES)}, in this order), got {c} "
-                         f"(input shape {tuple(arr.shape)}; expected {want})")
+                         f"(input shape {tuple(arr.shape)}; expected {want}{last})")
     if h != w or h < min_size:
         raise InputError(f"{name} expects square stamps of at least {min_size}x{min_size} pixels at {PIXEL_SCALE}\"/px "
                          f"(ZTF serves {STAMP}x{STAMP}), got {h}x{w} (input shape {tuple(arr.shape)})")
