@@ -310,8 +310,8 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             "normalisation": f"applied by the predictor: the stamp's central square resampled (Lanczos) to "
                              f"{f_px}x{f_px} px, its central {crop}x{crop} px kept, then (x/255 - channel_mean) / "
                              "channel_std per band (statistics of the kit's training split)",
-            "accepts": "JPEG/PNG paths as Galaxy Zoo serves them (423x423 SDSS gri colour composites), or uint8 "
-                       "arrays [N, H, W, 3]",
+            "accepts": "JPEG/PNG paths as Galaxy Zoo serves them (423x423 SDSS gri colour composites), the files' "
+                       "bytes, or uint8 arrays [N, H, W, 3]",
             "frame_px": f_px, "channel_mean": mean, "channel_std": std,
             "ranges": _ranges(stats),
         },
