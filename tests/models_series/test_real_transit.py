@@ -85,7 +85,7 @@ def _two_minute_planet(rng, n_days=10.0, sig=2e-3):
     return t, model * (1 + rng.normal(0, sig, t.size)), model
 
 
-def test_wild_points_and_bursts_are_left_out_of_the_grid_and_transits_kept():
+def test_wild_points_and_bursts_are_left_out_of_the_grid_and_transits_kept(monkeypatch):
     """A file without quality flags: single wild cadences and a 1.5-h burst of 0.5-4% low points (as in WASP-6's
     file at BJD 2458378.6) would average into a transit-like dip on the 29.4-min grid. Both go; the transits,
     smooth at 2-min cadence, keep every bin and their depth."""
@@ -103,12 +103,9 @@ def test_wild_points_and_bursts_are_left_out_of_the_grid_and_transits_kept():
     for c in (1.5, 4.5, 7.5):  # each transit keeps its bins and its depth
         np.testing.assert_allclose(fg[np.abs(tg - c) < 0.03], clean_f[np.abs(clean_t - c) < 0.03], atol=1e-4)
     assert len(tg) >= len(clean_t) - 6  # the burst's bins and at most one per wild point
-    L.SCREEN, saved = (0, *L.SCREEN[1:]), L.SCREEN
-    try:  # the same curve unscreened: the burst is a dip as deep as the transits
-        tu, fu = L.prepare(t, f)
-        assert fu[np.abs(tu - 6.03) < 0.06].min() < 1 - 0.015
-    finally:
-        L.SCREEN = saved
+    monkeypatch.setattr(L, "SCREEN", (0, *L.SCREEN[1:]))  # the same curve unscreened: the burst is a dip as
+    tu, fu = L.prepare(t, f)  # deep as the transits
+    assert fu[np.abs(tu - 6.03) < 0.06].min() < 1 - 0.015
 
 
 def test_a_star_rough_at_every_cadence_loses_nothing():
@@ -135,23 +132,42 @@ def test_a_deep_sharp_eclipse_keeps_its_points_and_its_verdict(vet):
     assert vet.predict(f, time=t, mc_samples=0).names[0] == "eclipsing-binary"
 
 
-def test_the_burst_in_wasp6s_file_is_not_taken_for_a_transit(kit, vet):
-    """WASP-6's TESS file (no quality column) with the planet's transits cut out: before the screen, the vetter
-    called it planet-transit on a 1.5-h burst of wild low points (BJD 2458378.56-.63)."""
-    lc = L.read(kit / KIT_FILES["tran"])
+@pytest.mark.parametrize("key, period, switch, off, event", [
+    ("tran", 3.361, "SCREEN", (0, 6.0, 0.05), 2458378.6),  # WASP-6: a 1.5-h burst of wild low points
+    ("tess", 3.2888, "SPARSE_BIN", 0, 1348.28),  # WASP-126: 1-3-point bins among S1's flagged cadences
+])
+def test_quiet_tess_files_are_not_called_planets_on_their_junk(kit, vet, monkeypatch, key, period, switch, off,
+                                                                event):
+    """Two of the kit's TESS files with their planet's transits cut out. Before the screen (WASP-6's file has no
+    quality column) and before sparse bins were left out (WASP-126's), the vetter called each planet-transit on
+    an event of junk; now neither is a planet, and BLS no longer lands on the event."""
+    lc = L.read(kit / KIT_FILES[key])
     full = vet.predict(lc.flux, time=lc.time, mc_samples=0)
-    assert full.names[0] == "planet-transit" and abs(full.period[0] / 3.361 - 1) < 0.01
+    assert full.names[0] == "planet-transit" and abs(full.period[0] / period - 1) < 0.01
     ph = ((lc.time - full.t0[0]) / full.period[0] + 0.5) % 1.0 - 0.5
-    flux = np.where(np.abs(ph * full.period[0]) < 0.12, np.nan, lc.flux)  # the transits (2.6 h) and margins
-    L.SCREEN, saved = (0, *L.SCREEN[1:]), L.SCREEN
-    try:
-        before = vet.predict(flux, time=lc.time, mc_samples=0)
-    finally:
-        L.SCREEN = saved
+    flux = np.where(np.abs(ph * full.period[0]) < 0.12, np.nan, lc.flux)  # the transits (< 3.3 h) and margins
+    on_event = lambda p: abs(((event - p.t0[0]) / p.period[0] + 0.5) % 1 - 0.5) * p.period[0] < 0.1  # noqa: E731
     after = vet.predict(flux, time=lc.time, mc_samples=0)
-    on_burst = lambda p: abs(((2458378.6 - p.t0[0]) / p.period[0] + 0.5) % 1 - 0.5) * p.period[0] < 0.1  # noqa: E731
-    assert before.names[0] == "planet-transit" and on_burst(before)
-    assert after.names[0] != "planet-transit" and not on_burst(after), (after.names, after.period, after.t0)
+    assert after.names[0] != "planet-transit" and not on_event(after), (after.names, after.period, after.t0)
+    monkeypatch.setattr(L, switch, off)
+    before = vet.predict(flux, time=lc.time, mc_samples=0)
+    assert before.names[0] == "planet-transit" and on_event(before), (before.names, before.period, before.t0)
+
+
+def test_sparse_bins_are_left_out_of_the_grid(monkeypatch):
+    """A 2-min curve where most cadences of a day were flagged: its bins of 1-3 points are twice or more as
+    noisy as full ones; they are left out, and the full bins and a few at the day's edges stay."""
+    rng = np.random.default_rng(10)
+    t = np.arange(0, 10, 2 / 1440)
+    f = 1 + rng.normal(0, 2e-3, t.size)
+    day = (t > 5) & (t < 6)
+    kept = ~day | (rng.uniform(size=t.size) < 0.1)  # about 1.5 of the 15 points in each of that day's bins
+    tg, fg = L.prepare(t[kept], f[kept])
+    assert not ((tg > 5.03) & (tg < 5.97)).any() and len(tg) >= len(np.unique(np.floor(t[~day] / L.GRID_DAYS)))
+    monkeypatch.setattr(L, "SPARSE_BIN", 0)
+    tu, fu = L.prepare(t[kept], f[kept])
+    inside = (tu > 5.03) & (tu < 5.97)
+    assert inside.sum() > 30 and np.std(fu[inside]) > 2 * np.std(fu[(tu < 4.9)])
 
 
 def test_windows_of_long_curves(kit, vet):

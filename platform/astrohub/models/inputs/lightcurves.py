@@ -30,6 +30,7 @@ GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
 WINDOW_DAYS = 27.4  # a window: one TESS sector; longer curves are cut into windows of about this length
 MIN_SPAN_DAYS = 2.0
 MAX_STEP_DAYS = 1.0  # a median time step over this: not days (seconds, minutes)
+SPARSE_BIN = 1 / 3  # prepare(): grid bins with under this fraction of the typical bin's points are left out
 SCREEN = (3.0, 6.0, 0.05)  # screen(): bins scattering 3x the typical one's, points over 6 sigma; at most 5% of either
 TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".ascii")
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
@@ -308,7 +309,8 @@ def check(t, f, name, i, min_points=100):
 def prepare(t, f, grid: float = GRID_DAYS):
     """(time, relative flux) of one curve on the model's grid: finite fluxes only, divided by their median,
     averaged into ``grid``-day bins when the cadence is finer than 0.9 ``grid`` (bins without data are left
-    out, so gaps stay gaps; the wild points and bins :func:`screen` finds are left out too)."""
+    out, so gaps stay gaps; the wild points and bins :func:`screen` finds are left out too, and so are bins
+    with under :data:`SPARSE_BIN` of the typical bin's points)."""
     t = np.asarray(t, np.float64)
     f = np.asarray(f, np.float64)
     good = np.isfinite(f) & np.isfinite(t)
@@ -321,6 +323,8 @@ def prepare(t, f, grid: float = GRID_DAYS):
         t, f, idx = t[keep], f[keep], idx[keep]
         c = np.bincount(idx)
         ok = c > 0
+        if SPARSE_BIN and ok.sum() >= 20:  # a bin of a few points (at a gap's edge, among flagged cadences) is
+            ok &= c >= SPARSE_BIN * np.median(c[ok])  # sqrt(3)x noisier than the rest and can fake a dip
         t = (np.bincount(idx, t) [ok] / c[ok])
         f = (np.bincount(idx, f)[ok] / c[ok])
     return t, f
