@@ -16,6 +16,7 @@ BLS_BIN_FRACTION = 0.3  # BLS phase bins: this fraction of a central Sun-like tr
 BLS_SEGMENTS = 8  # log-spaced period segments, each with its own phase resolution
 BLS_MAX_DURATION = (0.6, 0.12)  # longest BLS box: days, fraction of the period
 SEARCH_WINDOW = 2.0  # days: running median removed before the period search (the views: detrend's 2.5 d)
+TWO_SIGN_OUTLIERS = 10  # clip_outliers: this many single-cadence brightenings make single-cadence dips junk too
 FOLD_BINS = 64  # phase bins of the folded light curve kept whole by the period-aware detrending
 BANDS = ("u", "g", "r", "i", "z")
 
@@ -98,13 +99,18 @@ def _running_median(t, r, window):
 def clip_outliers(r, sig, n_sigma=6.0):
     """Mask (True = keep) without isolated single-cadence brightenings (cosmic rays, flagged spikes): points
     more than ``n_sigma`` above the mean of two neighbours that agree with each other. Single-cadence dips are
-    kept: a transit shorter than the 29.4-min grid's cadence is one (a grazing or short-period planet's)."""
+    kept: a transit shorter than the 29.4-min grid's cadence is one (a grazing or short-period planet's), unless
+    the curve's outliers come in both signs (at least :data:`TWO_SIGN_OUTLIERS` brightenings, and at least a
+    third as many as the dips: junk such as K2's thruster firings left unflagged), when such dips go too."""
     keep = np.ones(len(r), bool)
     if len(r) < 5:
         return keep
     nb = 0.5 * (r[:-2] + r[2:])
-    iso = (r[1:-1] - nb > n_sigma * 1.22 * sig) & (np.abs(r[:-2] - r[2:]) < 3 * 1.41 * sig)
-    keep[1:-1] = ~iso
+    agree = np.abs(r[:-2] - r[2:]) < 3 * 1.41 * sig
+    up = (r[1:-1] - nb > n_sigma * 1.22 * sig) & agree
+    down = (nb - r[1:-1] > n_sigma * 1.22 * sig) & agree
+    n_up = int(up.sum())
+    keep[1:-1] = ~(up | down) if n_up >= TWO_SIGN_OUTLIERS and 3 * n_up >= down.sum() else ~up
     return keep
 
 

@@ -177,9 +177,10 @@ def train_transit(spec: Recipe, opts: Options) -> tuple[dict, dict]:
         "normalisation": "finite flux / median; cadences finer than 29.4 min binned to 29.4 min (gaps kept; wild "
                          "points over 6 sigma and bursts of them left out first, and bins with under a third of the "
                          "typical bin's points after); for BLS a 2-d running median removed and isolated "
-                         "brightenings clipped; for the views a 2.5-d running median of the flux minus its mean fold "
-                         "at the BLS period removed (the periodic signal kept whole); BLS fold (t0 at phase 0); views "
-                         "in noise units and relative flux (arcsinh)",
+                         "brightenings clipped (isolated dips too when a curve has 10 or more such brightenings: "
+                         "outliers of both signs); for the views a 2.5-d running median of the flux minus its mean "
+                         "fold at the BLS period removed (the periodic signal kept whole); BLS fold (t0 at phase 0); "
+                         "views in noise units and relative flux (arcsinh)",
         "files": "Kepler/K2/TESS light-curve FITS (TIME, PDCSAP_FLUX, QUALITY or SAP_QUALITY == 0), text tables",
         "windows": "a curve spanning up to 1.5 x 27.4 d is one window; longer curves are cut into round(span / 27.4) "
                    "equal windows; predict() gives one row per curve (mean of its windows' probabilities), "
