@@ -137,8 +137,11 @@ def test_alert_packets_read_like_their_stamps(model, kit):
     with pytest.raises(InputError, match="alert 0 cutoutDifference is not a FITS image"):
         model.predict(dict(packets[0], cutoutDifference={"stampData": b"\x1f\x8b" + b"junk"}))
     small = _packet(x[2][:, 5:58, 5:58], 9)
-    with pytest.raises(InputError, match=r"cutouts differ in shape .* alerts \[1\] differ from alert 0"):
+    with pytest.raises(InputError, match=r"cutouts differ in shape \(alert 0: \(63, 63\); alerts \[1\]: \(53, 53\)"):
         model.predict([packets[0], small])
+    torn = dict(packets[0], cutoutTemplate=_packet(x[0][:, :, :50])["cutoutTemplate"])  # truncated at a CCD edge
+    with pytest.raises(InputError, match=r"alert 1's three cutouts differ in shape \(\[\(63, 63\), \(63, 50\)"):
+        model.predict([packets[1], torn])
 
 
 def _network_logits(model, x, tta):

@@ -75,13 +75,15 @@ def _from_packets(packets, name: str) -> np.ndarray:
             raise InputError(f"{name}: alert {i} has no {', '.join(missing)} (an alert packet carries "
                              f"{', '.join(PACKET_KEYS)})")
         out.append([_stamp(p[k], f"alert {i} {k}", name) for k in PACKET_KEYS])
-    shapes = {tuple(a.shape for a in planes) for planes in out}
-    if len(shapes) > 1:
-        odd = [i for i, planes in enumerate(out) if tuple(a.shape for a in planes) != tuple(a.shape for a in out[0])]
-        raise InputError(f"{name}: the alerts' cutouts differ in shape ({sorted(shapes)[:3]}; alerts "
-                         f"{odd[:6]} differ from alert 0): pass alerts with {STAMP}x{STAMP} cutouts, or each alone")
-    if any(len({a.shape for a in planes}) > 1 for planes in out):
-        raise InputError(f"{name}: an alert's three cutouts differ in shape ({[a.shape for a in out[0]]})")
+    mixed = [i for i, planes in enumerate(out) if len({a.shape for a in planes}) > 1]
+    if mixed:
+        raise InputError(f"{name}: alert {mixed[0]}'s three cutouts differ in shape "
+                         f"({[a.shape for a in out[mixed[0]]]}); they must be the same size")
+    odd = [i for i, planes in enumerate(out) if planes[0].shape != out[0][0].shape]
+    if odd:
+        raise InputError(f"{name}: the alerts' cutouts differ in shape (alert 0: {out[0][0].shape}; alerts "
+                         f"{odd[:6]}: {out[odd[0]][0].shape} ...): pass alerts with {STAMP}x{STAMP} cutouts, or "
+                         "each alone")
     return np.array(out)
 
 
