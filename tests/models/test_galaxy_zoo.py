@@ -7,6 +7,7 @@ the out-of-distribution flags.
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def test_the_files_bytes_read_like_their_paths(model, kit, test_rows):
     that are not an image are named."""
     _, data = kit
     paths = [data["paths"][i] for i in test_rows[:3]]
-    blobs = [open(p, "rb").read() for p in paths]
+    blobs = [Path(p).read_bytes() for p in paths]
     with open(paths[2], "rb") as fh:
         p = model.predict_proba([blobs[0], bytearray(blobs[1]), fh])
     np.testing.assert_allclose(p, model.predict_proba(paths), atol=1e-6)
