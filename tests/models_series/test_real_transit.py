@@ -10,6 +10,7 @@ from astropy.io import fits
 
 from astrohub.models.inputs import InputError
 from astrohub.models.inputs import lightcurves as L
+from astrohub.models.predictors import transit as TR
 from astrohub.sims.lightcurves import simulate_lightcurves, transit_model
 
 KIT_FILES = {"tess": "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits",
@@ -180,7 +181,30 @@ def test_windows_of_long_curves(kit, vet):
     pw = vet.predict_windows(lc.flux[cut], time=lc.time[cut], mc_samples=0)
     pr = vet.predict(lc.flux[cut], time=lc.time[cut], mc_samples=0)
     assert len(pw.names) == 2 and list(pw.curve) == [0, 0] and len(pr.names) == 1 and pr.n_windows[0] == 2
-    np.testing.assert_allclose(pr.probabilities[0], pw.probabilities.mean(0), atol=1e-6)
+    dips = [vet.class_names.index(c) for c in ("planet-transit", "eclipsing-binary")]
+    assert pw.probabilities[:, dips].max() < TR.DIP_CONFIDENCE  # the heartbeat star: no window is sure of a dip
+    np.testing.assert_allclose(pr.probabilities[0], pw.probabilities.mean(0), atol=1e-6)  # so the mean
+
+
+def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):
+    """A 90-d Kepler curve (three windows) with one transit, as of a long-period planet (Kepler-90 g and h
+    transit once a quarter at most): the window that holds it is sure of it, and its verdict is the curve's.
+    The windows' mean, as before, called it noise (on 80 simulated such curves: 10 right with the mean, 53 now)."""
+    rng = np.random.default_rng(12)
+    t = np.arange(0, 90, L.GRID_DAYS)
+    model = transit_model(t, 300.0, 47.3, 0.07, 300.0 / (np.pi * 0.45), 90.0, (0.4, 0.25))
+    f = model * (1 + rng.normal(0, 4e-4, t.size))
+    pw = vet.predict_windows(f, time=t, mc_samples=0)
+    pr = vet.predict(f, time=t, mc_samples=0)
+    j = int(np.argmax(pw.snr))
+    assert len(pw.names) == 3 and pw.window[j, 0] <= 47.3 < pw.window[j, 1]  # the transit's window is the best
+    assert pw.names[j] == "planet-transit" and pw.planet_score[j] >= TR.DIP_CONFIDENCE
+    assert [n for i, n in enumerate(pw.names) if i != j] == ["noise", "noise"]
+    on = abs(((47.3 - pr.t0[0]) / pr.period[0] + 0.5) % 1 - 0.5) * pr.period[0]  # the curve's ephemeris: the transit's
+    assert pr.names[0] == "planet-transit" and on < 0.05
+    np.testing.assert_allclose(pr.probabilities[0], pw.probabilities[j], atol=1e-6)
+    monkeypatch.setattr(TR, "DIP_CONFIDENCE", 1.01)  # never sure: the mean of the three windows
+    assert vet.predict(f, time=t, mc_samples=0).names[0] == "noise"
 
 
 # ----------------------------------------------------------------------------- real-kit metrics

@@ -26,6 +26,7 @@ from .base import Prediction
 from .series import ClassifierMixin, SeriesPredictor
 
 EPHEMERIS = ("period", "t0", "duration", "depth", "snr")
+DIP_CONFIDENCE = 0.8  # combine(): a window this sure of a transit or an eclipse speaks for its whole curve
 
 
 class TransitFeatures(tuple):
@@ -102,7 +103,7 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
     def predict(self, x, time=None, mc_samples: int | None = None, batch_size: int = 256) -> TransitPrediction:
         """Vet light curves, one row per curve: file paths (Kepler/K2/TESS FITS, text tables), a TableSet /
         Tables (TIME, FLUX) or flux [N, T] with ``time`` [T] (or [N, T]) in days. Curves longer than 1.5
-        windows are vetted window by window and their windows' probabilities averaged."""
+        windows are vetted window by window and combined (:meth:`combine`)."""
         feats = self.features(x, time)
         pw = self.predict_features(feats, mc_samples=mc_samples, batch_size=batch_size)
         return self.combine(pw)
@@ -150,17 +151,23 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
         return flags.result()
 
     def combine(self, pw: TransitPrediction) -> TransitPrediction:
-        """Per-window rows -> one row per input curve: mean probabilities, the ephemeris of the window with the
-        highest BLS S/N, the union of the windows' OOD reasons."""
+        """Per-window rows -> one row per input curve, from the window with the highest BLS S/N: its ephemeris,
+        and its probabilities when it is confidently a dip (planet-transit or eclipsing-binary at
+        :data:`DIP_CONFIDENCE` or more: one window's transit or eclipse is the star's, whatever the windows
+        without one say, as for a long-period planet that transits once), else the windows' mean probabilities;
+        the union of the windows' OOD reasons."""
         curves = np.unique(pw.curve)
         if len(curves) == len(pw.curve):
             return pw
         rows = [np.flatnonzero(pw.curve == c) for c in curves]
-        prob = np.stack([pw.probabilities[r].mean(0) for r in rows])
+        best = np.array([r[np.nanargmax(np.nan_to_num(pw.snr[r], nan=-1.0))] for r in rows])
+        dips = [self.class_names.index(c) for c in ("planet-transit", "eclipsing-binary")]
+        sure = pw.probabilities[best][:, dips].max(1) >= DIP_CONFIDENCE
+        prob = np.stack([pw.probabilities[b] if ok else pw.probabilities[r].mean(0)
+                         for r, b, ok in zip(rows, best, sure)])
         lab = prob.argmax(1)
         ent = -(prob * np.log(np.clip(prob, 1e-12, 1))).sum(1)
-        unc = np.array([pw.uncertainty[r].mean() for r in rows])
-        best = np.array([r[np.nanargmax(np.nan_to_num(pw.snr[r], nan=-1.0))] for r in rows])
+        unc = np.array([pw.uncertainty[b] if ok else pw.uncertainty[r].mean() for r, b, ok in zip(rows, best, sure)])
         out = TransitPrediction(lab.astype(np.int64), [self.class_names[i] for i in lab], prob, unc, ent,
                                 self.class_names)
         out.planet_score = prob[:, self.class_names.index("planet-transit")]

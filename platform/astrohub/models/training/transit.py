@@ -183,8 +183,9 @@ def train_transit(spec: Recipe, opts: Options) -> tuple[dict, dict]:
                          "views in noise units and relative flux (arcsinh)",
         "files": "Kepler/K2/TESS light-curve FITS (TIME, PDCSAP_FLUX, QUALITY or SAP_QUALITY == 0), text tables",
         "windows": "a curve spanning up to 1.5 x 27.4 d is one window; longer curves are cut into round(span / 27.4) "
-                   "equal windows; predict() gives one row per curve (mean of its windows' probabilities), "
-                   "predict_windows() one row per window",
+                   "equal windows; predict() gives one row per curve (the probabilities of its window with the "
+                   "highest BLS S/N when that window is a planet-transit or eclipsing-binary at 0.8 or more, else "
+                   "the mean of its windows'), predict_windows() one row per window",
         "global_bins": P.GLOBAL_BINS, "local_bins": P.LOCAL_BINS, "ranges": _ranges(tr)})
     card = series_card(spec, list(sizes), inputs, {"classes": list(CLASS_NAMES), "mc_samples": 20})
     card["training"]["simulator"] = (f"astrohub.sims.lightcurves v{SIM_VERSION} (realistic: red noise, TESS/Kepler/K2 "
