@@ -163,11 +163,11 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
         best = np.array([r[np.nanargmax(np.nan_to_num(pw.snr[r], nan=-1.0))] for r in rows])
         dips = [self.class_names.index(c) for c in ("planet-transit", "eclipsing-binary")]
         sure = pw.probabilities[best][:, dips].max(1) >= DIP_CONFIDENCE
-        prob = np.stack([pw.probabilities[b] if ok else pw.probabilities[r].mean(0)
-                         for r, b, ok in zip(rows, best, sure)])
+        voters = [np.array([b]) if ok else r for r, b, ok in zip(rows, best, sure)]  # the windows that speak
+        prob = np.stack([pw.probabilities[v].mean(0) for v in voters])
         lab = prob.argmax(1)
         ent = -(prob * np.log(np.clip(prob, 1e-12, 1))).sum(1)
-        unc = np.array([pw.uncertainty[b] if ok else pw.uncertainty[r].mean() for r, b, ok in zip(rows, best, sure)])
+        unc = np.array([pw.uncertainty[v].mean() for v in voters])
         out = TransitPrediction(lab.astype(np.int64), [self.class_names[i] for i in lab], prob, unc, ent,
                                 self.class_names)
         out.planet_score = prob[:, self.class_names.index("planet-transit")]
