@@ -374,14 +374,15 @@ def windows(t, length: float = WINDOW_DAYS) -> list[tuple[float, float]]:
     return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
 
 
-def curve_stats(t, f) -> dict:
+def curve_stats(t, f, grid=None) -> dict:
     """What the OOD flags look at, on the raw curve: cadence (min), span (d), NaN fraction, and the noise
-    (ppm per 29.4-min grid point, from point-to-point scatter after binning)."""
+    (ppm per 29.4-min grid point, from point-to-point scatter after binning; ``grid``: the curve's
+    :func:`prepare` output when the caller has it already)."""
     t = np.asarray(t, np.float64)
     f = np.asarray(f, np.float64)
     good = np.isfinite(f)
     cad = float(np.median(np.diff(t))) * 1440.0 if len(t) > 1 else float("nan")
-    tg, fg = prepare(t, f)
+    tg, fg = prepare(t, f) if grid is None else grid
     d = np.diff(fg)
     noise = 1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2) if len(d) > 2 else float("nan")
     return {"cadence_min": cad, "span_days": float(t[good][-1] - t[good][0]) if good.any() else 0.0,

@@ -254,7 +254,8 @@ def lightcurve_features(t, f, info=False):
     from .lightcurves import curve_stats, prepare
 
     t_in, f_in = t, f
-    t, f, (period, t0, dur, depth, snr) = period_search(*prepare(t, f))
+    grid = prepare(t, f)
+    t, f, (period, t0, dur, depth, snr) = period_search(*grid)
     r = detrend(t, f, period=period, t0=t0)  # the views: the signal at the BLS period kept whole
     sig = _robust_sigma(r)
     ph = _phase(t, period, t0)
@@ -274,7 +275,7 @@ def lightcurve_features(t, f, info=False):
     if not info:
         return out
     return out + ({"period": period, "t0": t0, "duration": dur, "depth": depth, "snr": snr,
-                   **curve_stats(t_in, f_in)},)
+                   **curve_stats(t_in, f_in, grid)},)
 
 
 def _odd_even(t, r, period, t0, dur, sig):
