@@ -154,8 +154,12 @@ def test_unknown_or_missing_files_are_refused(loaded, stamp, tmp_path):
     png = tmp_path / "galaxy.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     with pytest.raises(InputError, match=r"unknown file type '.png' for .*galaxy.png: it reads FITS cutouts with "
-                                         r"a WCS"):
+                                         r"a WCS.*models.load\('galaxy_zoo'\) reads those"):
         m.predict([png])
+    txt = tmp_path / "galaxy.txt"
+    txt.write_text("not an image")
+    with pytest.raises(InputError, match=r"unknown file type '.txt' .*convert other formats first$"):
+        m.predict([txt])
     with pytest.raises(InputError, match=r"no such file .*nothing.fits"):
         m.predict(str(tmp_path / "nothing.fits"))
     table = fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([fits.Column("a", "E", array=[1.0])])])

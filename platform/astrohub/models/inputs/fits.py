@@ -62,8 +62,10 @@ def _open(x, name: str, label: str):
         low = p.name.lower()
         if not (head.startswith(b"SIMPLE  =") or (low.endswith(FITS_SUFFIXES) and head[:2] == b"\x1f\x8b")):
             suffix = "".join(p.suffixes) or "(no extension)"
+            hint = ("; colour JPEG or PNG composites as Galaxy Zoo serves them: models.load('galaxy_zoo') reads "
+                    "those") if low.endswith((".jpg", ".jpeg", ".png")) else ""
             raise InputError(f"{name}: unknown file type {suffix!r} for {label}: it reads FITS cutouts with a WCS "
-                             f"({', '.join(FITS_SUFFIXES)}) or arrays; convert other formats first")
+                             f"({', '.join(FITS_SUFFIXES)}) or arrays; convert other formats first{hint}")
         try:
             with fits.open(p, memmap=False) as hdul:
                 return _open(hdul, name, label)
