@@ -21,10 +21,9 @@ angles (e.g. 45 deg: 16 views in all), with its paired gain over the 8 views alo
 Writes results/galaxy_zoo_val[_TAG].json. One seed (60 epochs, early stopping) takes ~5 min on one free core
 (~8 with another run beside it); ``--logits DIR`` keeps each seed's val logits there and reuses them on the next run
 (so with it one seed alone may run, beside another process, and a later run combines both). ``--set`` takes any
-setting of the recipe's ``real`` section, ``ema`` (the engine's moving average of weights), ``sam`` (its
-sharpness-aware minimisation radius) and ``erase`` (the probability of a view's random erasing), all off by
-default, and ``chirality`` (the weight of the output that learns the spirals' winding: the recipe's 0.3; 0 leaves
-it out); ``--arch`` overrides keys of the recipe's
+setting of the recipe's ``real`` section, ``ema`` (the engine's moving average of weights) and ``sam`` (its
+sharpness-aware minimisation radius), both off by default, and ``chirality`` (the weight of the output that
+learns the spirals' winding: the recipe's 0.3; 0 leaves it out); ``--arch`` overrides keys of the recipe's
 network, e.g. '{"blocks": [2, 2, 2, 2]}'.
 """
 
@@ -183,7 +182,7 @@ def main(argv=None) -> int:
         extra = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     except ValueError:
         ap.error(f"--set takes KEY=NUMBER pairs, got {a.set}")
-    known = set(recipe.real) | {"ema", "sam", "erase"}  # colour_plan and augment read them too; off unless set
+    known = set(recipe.real) | {"ema", "sam"}  # colour_plan reads them too; off unless set
     if unknown := sorted(set(extra) - known):
         ap.error(f"--set: the recipe has no setting {', '.join(unknown)} (it has {', '.join(sorted(known))})")
     arch = arch_overrides(ap, a.arch, recipe.arch)

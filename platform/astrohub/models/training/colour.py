@@ -19,9 +19,8 @@ Settings (``recipe.real``): ``frame`` (px of the resampled stamp), ``crop`` (px 
 "train+val": the two-stage refit above), ``early_stop`` (stage 1's early stopping on val; false: all epochs, the
 last weights kept, as stage 2 trains), ``pretrain`` ({"n": simulated stamps, "epochs", "seed"}),
 ``chirality`` (weight of an auxiliary output learning the spirals' winding, :func:`colour_batches`; the shipped
-head is cut back to the classes), ``erase`` (probability of a view's random erasing, :func:`erase`; 0 or absent:
-none), ``selection_note`` (when earlier design choices also looked at the test split: the card's ``real`` says so
-with ``selection_on_kit``, and validated_on_real is false).
+head is cut back to the classes), ``selection_note`` (when earlier design choices also looked at the test split:
+the card's ``real`` says so with ``selection_on_kit``, and validated_on_real is false).
 """
 
 from __future__ import annotations
@@ -96,26 +95,7 @@ def augment(x: torch.Tensor, crop: int, g: torch.Generator, cfg: dict, with_flip
     gain = torch.exp(torch.randn(b, 3, 1, 1, generator=g) * cfg.get("gain", 0.0)
                      + u(-1, 1).view(b, 1, 1, 1) * cfg.get("bright", 0.0))
     out = (out * gain).clamp(0, 1)
-    if cfg.get("erase"):
-        out = erase(out, float(cfg["erase"]), g)
     return (out, flip) if with_flip else out
-
-
-def erase(views: torch.Tensor, p: float, g: torch.Generator) -> torch.Tensor:
-    """Random erasing (Zhong et al. 2020): each of ``views`` [B, 3, H, W] with probability ``p`` has one rectangle
-    of 2-25% of its area (aspect ratio 0.3-3.3, log-uniform) set to 0, black sky as the composites show it."""
-    b, _, h, w = views.shape
-    area = h * w * (0.02 + 0.23 * torch.rand(b, generator=g))
-    aspect = torch.exp((torch.rand(b, generator=g) * 2 - 1) * math.log(3.3))
-    eh = (area * aspect).sqrt().round().clamp(1, h)
-    ew = (area / aspect).sqrt().round().clamp(1, w)
-    y0 = (torch.rand(b, generator=g) * (h - eh + 1)).floor()
-    x0 = (torch.rand(b, generator=g) * (w - ew + 1)).floor()
-    on = torch.rand(b, generator=g) < p
-    rows, cols = torch.arange(h).view(1, h, 1), torch.arange(w).view(1, 1, w)
-    box = ((rows >= y0.view(b, 1, 1)) & (rows < (y0 + eh).view(b, 1, 1))
-           & (cols >= x0.view(b, 1, 1)) & (cols < (x0 + ew).view(b, 1, 1)) & on.view(b, 1, 1))
-    return views.masked_fill(box.unsqueeze(1), 0.0)
 
 
 def colour_batches(frames: np.ndarray, y: np.ndarray, crop: int, mean, std, bs: int, g: torch.Generator, dev,
