@@ -186,6 +186,33 @@ def test_windows_of_long_curves(kit, vet):
     np.testing.assert_allclose(pr.probabilities[0], pw.probabilities.mean(0), atol=1e-6)  # so the mean
 
 
+def test_one_stars_files_are_stitched_into_one_curve(kit, vet):
+    """Kepler quarters of one star in an inner list: one curve, each quarter divided by its own median (their
+    levels differ: another aperture, another CCD), vetted as one row over all its windows."""
+    q2, q3 = kit / "kplr002306740-2009259160929_llc.fits", kit / "kplr002306740-2009350155506_llc.fits"
+    a, b = L.read(q2), L.read(q3)
+    lc = L.stitch([L.LightCurve(b.time, b.flux * 1.07, None, {"file": "q3"}), q2])  # any order, any level
+    assert lc.meta["files"] == ["kplr002306740-2009259160929_llc.fits", "q3"]
+    np.testing.assert_array_equal(lc.time, np.concatenate([a.time, b.time]))
+    first = lc.time <= a.time[-1]
+    assert np.nanmedian(lc.flux[first]) == pytest.approx(1.0) and np.nanmedian(lc.flux[~first]) == pytest.approx(1.0)
+    pr = vet.predict([[q2, q3], q2], mc_samples=0)  # one star's two quarters, then one quarter alone
+    assert len(pr.names) == 2 and pr.n_windows[0] == len(L.windows(lc.time[np.isfinite(lc.flux)]))
+    assert pr.n_windows[0] > pr.n_windows[1] and pr.names[0] == "eclipsing-binary"
+    assert abs(pr.period[0] / 10.31 - 1) < 0.01  # the binary's orbit, from both quarters
+
+
+def test_stitching_refuses_overlaps_and_what_is_not_a_file(kit, vet):
+    q2 = kit / "kplr002306740-2009259160929_llc.fits"
+    with pytest.raises(InputError, match=r"kplr002306740-2009259160929_llc.fits and kplr002306740-2009259160929_llc"
+                                         r".fits overlap in time .*each file once"):
+        vet.predict([[q2, q2]])
+    with pytest.raises(InputError, match="a star's list of files holds a float; give file paths or LightCurve"):
+        vet.predict([[q2, 3.0]])
+    with pytest.raises(InputError, match="item 1 of the list is a float; a list of light-curve files holds"):
+        vet.predict([q2, 3.0])
+
+
 def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):
     """A 90-d Kepler curve (three windows) with one transit, as of a long-period planet (Kepler-90 g and h
     transit once a quarter at most): the window that holds it is sure of it, and its verdict is the curve's.

@@ -5,6 +5,7 @@
   (whitespace or comma separated: time in the first column, the flux in the second, or the column named
   ``dtr_flux`` / ``pdcsap_flux`` / ``flux`` in a ``#`` header, like the Villanova Kepler EB catalogue's
   ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
+- :func:`stitch`: one star's files (Kepler quarters, K2 campaigns, TESS sectors) made one curve.
 - :func:`as_curves`: whatever a user hands over (file paths, :class:`LightCurve` objects, astropy Tables /
   TableSets with TIME and FLUX columns, or flux arrays with ``time=``) -> validated (time, flux) pairs, with
   messages naming what is wrong (too short, no finite flux, time not increasing, unknown file type ...).
@@ -71,6 +72,33 @@ def read(path, name: str = "transit_vetter") -> LightCurve:
                          f"curve ({', '.join(FITS_SUFFIXES)}), a text table ({', '.join(TEXT_SUFFIXES)}) or .npy")
     lc.meta.setdefault("file", p.name)
     return lc
+
+
+def stitch(parts, name: str = "transit_vetter") -> LightCurve:
+    """One star's light curves (file paths or :class:`LightCurve` objects: Kepler quarters, K2 campaigns, TESS
+    sectors) made one: each divided by its own median (the files' apertures and levels differ), joined in time
+    order. Files that overlap in time (the same data twice, or two cadences of one quarter) are refused."""
+    if not isinstance(parts, (list, tuple)) or not parts:
+        raise InputError(f"{name}: stitch takes a non-empty list of one star's light-curve files")
+    lcs = []
+    for v in parts:
+        if not isinstance(v, (str, Path, LightCurve)):
+            raise InputError(f"{name}: a star's list of files holds a {type(v).__name__}; give file paths or "
+                             "LightCurve objects (flux arrays go in with time=...)")
+        lcs.append(v if isinstance(v, LightCurve) else read(v, name))
+    label = [lc.meta.get("file") or f"part {k}" for k, lc in enumerate(lcs)]
+    order = sorted(range(len(lcs)), key=lambda k: float(np.nanmin(lcs[k].time)) if len(lcs[k]) else np.inf)
+    for a, b in zip(order[:-1], order[1:]):
+        if len(lcs[a]) and len(lcs[b]) and np.nanmax(lcs[a].time) >= np.nanmin(lcs[b].time):
+            raise InputError(f"{name}: {label[a]} and {label[b]} overlap in time ({np.nanmin(lcs[b].time):.4f} - "
+                             f"{np.nanmax(lcs[a].time):.4f}); stitch one cadence of each stretch, each file once")
+    time = np.concatenate([lcs[k].time for k in order])
+    flux = np.concatenate([lcs[k].flux / _median(lcs[k].flux, name, label[k]) for k in order])
+    errs = None
+    if all(lcs[k].flux_err is not None for k in order):
+        errs = np.concatenate([lcs[k].flux_err / _median(lcs[k].flux, name, label[k]) for k in order])
+    meta = {**lcs[order[0]].meta, "files": [label[k] for k in order], "file": " + ".join(label[k] for k in order)}
+    return LightCurve(time, flux, errs, meta)
 
 
 def _read_fits(p: Path, name: str) -> LightCurve:
@@ -204,11 +232,13 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
     TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns) or flux arrays [N, T] (or [T]) with ``time``
     [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be finite where the flux
-    is, and strictly increasing."""
+    is, and strictly increasing. In a list of files, an inner list (or tuple) holds one star's files: they are
+    :func:`stitch`-ed into one curve."""
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
         x = [x]
-    if isinstance(x, (list, tuple)) and x and all(isinstance(v, (str, Path, LightCurve)) for v in x):
-        lcs = [v if isinstance(v, LightCurve) else read(v, name) for v in x]
+    if isinstance(x, (list, tuple)) and x and any(_is_file(v) or isinstance(v, (list, tuple))
+                                                  and any(_is_file(u) for u in v) for v in x):
+        lcs = [_file_curve(v, i, name) for i, v in enumerate(x)]
         curves = [(lc.time, lc.flux) for lc in lcs]
     elif (tabs := table_list(x)) is not None:
         curves = [(_column(t, ("TIME", "MJD", "BJD"), name), _column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
@@ -218,6 +248,23 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     if not curves:
         raise InputError(f"{name}: no light curves given")
     return [check(t, f, name, i, min_points) for i, (t, f) in enumerate(curves)]
+
+
+def _is_file(v) -> bool:
+    return isinstance(v, (str, Path, LightCurve))
+
+
+def _file_curve(v, i: int, name: str) -> LightCurve:
+    """Item ``i`` of a list of files: a path, a :class:`LightCurve`, or an inner list of one star's files."""
+    if isinstance(v, LightCurve):
+        return v
+    if isinstance(v, (str, Path)):
+        return read(v, name)
+    if isinstance(v, (list, tuple)):
+        return stitch(v, name)
+    raise InputError(f"{name}: item {i} of the list is a {type(v).__name__}; a list of light-curve files holds "
+                     "file paths, LightCurve objects or inner lists of one star's files (flux arrays go in with "
+                     "time=...)")
 
 
 def table_list(x):

@@ -101,9 +101,10 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
         return TransitFeatures(g, loc, s, info, np.array(curve), np.array(span))
 
     def predict(self, x, time=None, mc_samples: int | None = None, batch_size: int = 256) -> TransitPrediction:
-        """Vet light curves, one row per curve: file paths (Kepler/K2/TESS FITS, text tables), a TableSet /
-        Tables (TIME, FLUX) or flux [N, T] with ``time`` [T] (or [N, T]) in days. Curves longer than 1.5
-        windows are vetted window by window and combined (:meth:`combine`)."""
+        """Vet light curves, one row per curve: file paths (Kepler/K2/TESS FITS, text tables; an inner list of
+        one star's files, e.g. its Kepler quarters, is stitched into one curve, each file divided by its own
+        median), a TableSet / Tables (TIME, FLUX) or flux [N, T] with ``time`` [T] (or [N, T]) in days. Curves
+        longer than 1.5 windows are vetted window by window and combined (:meth:`combine`)."""
         feats = self.features(x, time)
         pw = self.predict_features(feats, mc_samples=mc_samples, batch_size=batch_size)
         return self.combine(pw)
