@@ -211,6 +211,8 @@ def test_stitching_refuses_overlaps_and_what_is_not_a_file(kit, vet):
         vet.predict([[q2, 3.0]])
     with pytest.raises(InputError, match="item 1 of the list is a float; a list of light-curve files holds"):
         vet.predict([q2, 3.0])
+    with pytest.raises(InputError, match="part 1 has no finite flux values"):
+        vet.predict([[q2, L.LightCurve(np.arange(5.0) + 1000, np.full(5, np.nan))]])
 
 
 def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):

@@ -82,21 +82,22 @@ def stitch(parts, name: str = "transit_vetter") -> LightCurve:
         raise InputError(f"{name}: stitch takes a non-empty list of one star's light-curve files")
     lcs = []
     for v in parts:
-        if not isinstance(v, (str, Path, LightCurve)):
+        if not _is_file(v):
             raise InputError(f"{name}: a star's list of files holds a {type(v).__name__}; give file paths or "
                              "LightCurve objects (flux arrays go in with time=...)")
         lcs.append(v if isinstance(v, LightCurve) else read(v, name))
     label = [lc.meta.get("file") or f"part {k}" for k, lc in enumerate(lcs)]
-    order = sorted(range(len(lcs)), key=lambda k: float(np.nanmin(lcs[k].time)) if len(lcs[k]) else np.inf)
+    med = [_median(lc.flux, name, lab) for lc, lab in zip(lcs, label)]  # also refuses a part without flux
+    order = sorted(range(len(lcs)), key=lambda k: float(np.nanmin(lcs[k].time)))
     for a, b in zip(order[:-1], order[1:]):
-        if len(lcs[a]) and len(lcs[b]) and np.nanmax(lcs[a].time) >= np.nanmin(lcs[b].time):
+        if np.nanmax(lcs[a].time) >= np.nanmin(lcs[b].time):
             raise InputError(f"{name}: {label[a]} and {label[b]} overlap in time ({np.nanmin(lcs[b].time):.4f} - "
                              f"{np.nanmax(lcs[a].time):.4f}); stitch one cadence of each stretch, each file once")
     time = np.concatenate([lcs[k].time for k in order])
-    flux = np.concatenate([lcs[k].flux / _median(lcs[k].flux, name, label[k]) for k in order])
+    flux = np.concatenate([lcs[k].flux / med[k] for k in order])
     errs = None
-    if all(lcs[k].flux_err is not None for k in order):
-        errs = np.concatenate([lcs[k].flux_err / _median(lcs[k].flux, name, label[k]) for k in order])
+    if all(lc.flux_err is not None for lc in lcs):
+        errs = np.concatenate([lcs[k].flux_err / med[k] for k in order])
     meta = {**lcs[order[0]].meta, "files": [label[k] for k in order], "file": " + ".join(label[k] for k in order)}
     return LightCurve(time, flux, errs, meta)
 
