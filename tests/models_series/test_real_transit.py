@@ -4,9 +4,13 @@ weights, bad input named, OOD flags, and the transit epoch t0 that centres the f
 
 from __future__ import annotations
 
+import astropy.units as u
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.time import Time, TimeFromEpoch
+from astropy.timeseries import TimeSeries
+from astropy.utils.masked import Masked
 
 from astrohub.models.inputs import InputError
 from astrohub.models.inputs import lightcurves as L
@@ -213,6 +217,48 @@ def test_stitching_refuses_overlaps_and_what_is_not_a_file(kit, vet):
         vet.predict([q2, 3.0])
     with pytest.raises(InputError, match="part 1 has no finite flux values"):
         vet.predict([[q2, L.LightCurve(np.arange(5.0) + 1000, np.full(5, np.nan))]])
+
+
+class _DayEpochFormat(TimeFromEpoch):
+    """A day-counting epoch format like lightkurve's ``btjd`` (BJD - 2457000), which is not installed here."""
+
+    name = "astrohub_test_btjd"
+    unit = 1.0
+    epoch_val = 2457000.0
+    epoch_val2 = None
+    epoch_scale = "tdb"
+    epoch_format = "jd"
+
+
+class _Collection:
+    """A sequence of light curves that is not a list, as lightkurve's LightCurveCollection is."""
+
+    def __init__(self, items):
+        self._items = list(items)
+
+    def __len__(self):
+        return len(self._items)
+
+    def __getitem__(self, i):
+        return self._items[i]
+
+
+def test_time_series_as_lightkurve_and_astropy_hold_them(kit, vet):
+    """A lightkurve LightCurve is an astropy TimeSeries: TIME an astropy Time, FLUX a Quantity, gaps masked. It
+    gets the same verdict and ephemeris as the file, t0 in the Time's own day count (JD for other formats)."""
+    path = kit / KIT_FILES["tess"]
+    lc = L.read(path)
+    ref = vet.predict(path, mc_samples=0)
+    bad = np.arange(len(lc)) % 41 == 0  # masked cadences holding junk, as masked arrays may
+    flux = Masked(np.where(bad, -999.0, lc.flux * 3e4) * u.electron / u.s, mask=bad)
+    ts = TimeSeries(time=Time(lc.time, format="astrohub_test_btjd", scale="tdb"), data={"flux": flux})
+    np.testing.assert_array_equal(np.isnan(L.column_values(ts["flux"])), bad | np.isnan(lc.flux))
+    got = vet.predict(ts, mc_samples=0)
+    assert got.names == ref.names == ["planet-transit"]
+    assert got.period[0] == pytest.approx(ref.period[0], rel=1e-3) and got.t0[0] == pytest.approx(ref.t0[0], abs=0.01)
+    ts.time.format = "isot"  # not a day count: read as JD
+    iso = vet.predict(_Collection([ts, ts]), mc_samples=0)
+    assert iso.names == ["planet-transit"] * 2 and iso.t0[0] == pytest.approx(ref.t0[0] + 2457000.0, abs=0.01)
 
 
 def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):

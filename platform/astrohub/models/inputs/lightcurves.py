@@ -7,8 +7,9 @@
   ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
 - :func:`stitch`: one star's files (Kepler quarters, K2 campaigns, TESS sectors) made one curve.
 - :func:`as_curves`: whatever a user hands over (file paths, :class:`LightCurve` objects, astropy Tables /
-  TableSets with TIME and FLUX columns, or flux arrays with ``time=``) -> validated (time, flux) pairs, with
-  messages naming what is wrong (too short, no finite flux, time not increasing, unknown file type ...).
+  TableSets with TIME and FLUX columns, lightkurve LightCurves and collections of them, or flux arrays with
+  ``time=``) -> validated (time, flux) pairs, with messages naming what is wrong (too short, no finite flux, time
+  not increasing, unknown file type ...).
 - :func:`prepare`: one curve onto the model's grid: non-finite fluxes dropped, divided by the median, binned to
   the 29.4-min Kepler long cadence when finer (TESS 2-min, Kepler short cadence), gaps kept as gaps.
 - :func:`windows`: a long curve cut into windows of about :data:`WINDOW_DAYS` (one TESS sector): the vetter's
@@ -231,7 +232,8 @@ def _median(f, name, what):
 # ----------------------------------------------------------------------------- user input
 def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
-    TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns) or flux arrays [N, T] (or [T]) with ``time``
+    TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves and astropy TimeSeries
+    included, read by :func:`column_values`) or flux arrays [N, T] (or [T]) with ``time``
     [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be finite where the flux
     is, and strictly increasing. In a list of files, an inner list (or tuple) holds one star's files: they are
     :func:`stitch`-ed into one curve."""
@@ -269,14 +271,16 @@ def _file_curve(v, i: int, name: str) -> LightCurve:
 
 
 def table_list(x):
-    """Astropy tables from a TableSet (``astrohub.vo``) / list of Tables / single Table, else None."""
+    """Astropy tables from a TableSet (``astrohub.vo``), a single Table (a lightkurve LightCurve or an astropy
+    TimeSeries is one), or a list or other sequence of Tables (a lightkurve LightCurveCollection), else None."""
     from astropy.table import Table
 
     if hasattr(x, "tables") and isinstance(x.tables, list):
         return list(x.tables)
     if isinstance(x, Table):
         return [x]
-    if isinstance(x, (list, tuple)) and x and all(isinstance(t, Table) for t in x):
+    if (isinstance(x, (list, tuple)) or hasattr(x, "__getitem__") and hasattr(x, "__len__")
+            and not isinstance(x, (str, bytes, np.ndarray, dict))) and len(x) and all(isinstance(t, Table) for t in x):
         return list(x)
     return None
 
@@ -285,8 +289,27 @@ def _column(t, names, name):
     cols = {c.upper(): c for c in t.colnames}
     for n in names:
         if n in cols:
-            return np.asarray(t[cols[n]], dtype=np.float64)
+            return column_values(t[cols[n]])
     raise InputError(f"{name}: table has no {names[0]} column (looked for {', '.join(names)}; found {t.colnames})")
+
+
+def column_values(col) -> np.ndarray:
+    """A table column as float64, as lightkurve's and astropy's TimeSeries hold them: an astropy ``Time`` in days
+    (its own values for day-counting formats: jd, mjd and epoch formats such as lightkurve's btjd and bkjd;
+    otherwise its JD), a Quantity as its values, masked entries as NaN."""
+    from astropy.time import Time, TimeFromEpoch
+
+    data = col
+    if isinstance(col, Time):
+        fmt = Time.FORMATS.get(col.format)
+        days = col.format in ("jd", "mjd") or (isinstance(fmt, type) and issubclass(fmt, TimeFromEpoch)
+                                                and fmt.unit == 1.0)
+        data = col.value if days else col.jd
+    mask = np.ma.getmaskarray(data) if np.ma.isMaskedArray(data) else np.asarray(getattr(data, "mask", False), bool)
+    out = np.array(np.ma.getdata(getattr(data, "unmasked", data)), dtype=np.float64)
+    if mask.any():
+        out[np.broadcast_to(mask, out.shape)] = np.nan
+    return out
 
 
 def _from_arrays(x, time, name):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .images import InputError
-from .lightcurves import table_list
+from .lightcurves import column_values, table_list
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
 FEATURES_VERSION = 4  # in the cache names of computed light-curve features: bump when the views change (2 and 5
@@ -26,7 +26,7 @@ def _col(t, names, what, name):
     cols = {c.upper(): c for c in t.colnames}
     for n in names:
         if n in cols:
-            return np.asarray(t[cols[n]], dtype=np.float64)
+            return column_values(t[cols[n]])
     raise InputError(f"{name}: table has no {what} column (looked for {', '.join(names)}; found {t.colnames})")
 
 

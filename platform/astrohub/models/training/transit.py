@@ -172,7 +172,10 @@ def train_transit(spec: Recipe, opts: Options) -> tuple[dict, dict]:
          "metrics": {**classification_report(te["labels"], pb, CLASS_NAMES),
                      "vetting": SM.vetting_report(te["labels"] == 0, pb[:, 0])}}
     inputs = inputs_card(spec, {
-        "shape": [1000], "columns": ["TIME", "FLUX"], "units": "TIME in days, FLUX relative or any linear unit",
+        "shape": [1000], "columns": ["TIME", "FLUX"],
+        "units": "TIME in days (an astropy Time, as in a lightkurve LightCurve or an astropy TimeSeries, in its own "
+                 "day count: BTJD, BKJD, JD, MJD; other formats as JD), FLUX relative or any linear unit (Quantities "
+                 "as their values, masked entries as gaps)",
         "min_points": 100, "window_days": L.WINDOW_DAYS, "grid_minutes": round(L.GRID_DAYS * 1440, 2),
         "normalisation": "finite flux / median; cadences finer than 29.4 min binned to 29.4 min (gaps kept; wild "
                          "points over 6 sigma and bursts of them left out first, and bins with under a third of the "
