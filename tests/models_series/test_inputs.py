@@ -95,6 +95,24 @@ def test_photoz_nan_band(loaded):
         loaded("photoz_mdn").predict(mags, np.full((3, 5), 0.05))
 
 
+def test_photoz_reads_quantity_and_masked_columns(loaded):
+    """Magnitudes as an astropy QTable holds them (Quantities in mag) give the arrays' answer; a masked entry is a
+    missing band, named as one (a masked value's hidden number is never used)."""
+    import astropy.units as u
+    from astropy.table import MaskedColumn, QTable
+
+    mags = np.array([[19.5, 18.2, 17.6, 17.3, 17.1], [20.1, 18.9, 18.1, 17.8, 17.6]])
+    errs = np.full_like(mags, 0.05)
+    model = loaded("photoz_mdn")
+    q = QTable({f"mag_{b}": mags[:, i] * u.mag for i, b in enumerate("ugriz")}
+               | {f"err_{b}": errs[:, i] * u.mag for i, b in enumerate("ugriz")})
+    np.testing.assert_allclose(model.predict(q).z_mode, model.predict(mags, errs).z_mode)
+    masked = Table({f"mag_{b}": MaskedColumn(mags[:, i], mask=[False, b == "u"]) for i, b in enumerate("ugriz")}
+                   | {f"err_{b}": errs[:, i] for i, b in enumerate("ugriz")})
+    with pytest.raises(InputError, match=r"rows \[1\] have NaN/inf magnitudes or errors \(missing bands\)"):
+        model.predict(masked)
+
+
 def test_photoz_wrong_number_of_bands(loaded):
     with pytest.raises(InputError, match=r"magnitudes must be \[N, 5\] \(bands u, g, r, i, z\), got shape \(3, 4\)"):
         loaded("photoz_mdn").predict(np.full((3, 4), 20.0), np.full((3, 4), 0.05))

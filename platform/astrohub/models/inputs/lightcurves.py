@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .columns import column_values
 from .images import InputError
 
 GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
@@ -291,25 +292,6 @@ def _column(t, names, name):
         if n in cols:
             return column_values(t[cols[n]])
     raise InputError(f"{name}: table has no {names[0]} column (looked for {', '.join(names)}; found {t.colnames})")
-
-
-def column_values(col) -> np.ndarray:
-    """A table column as float64, as lightkurve's and astropy's TimeSeries hold them: an astropy ``Time`` in days
-    (its own values for day-counting formats: jd, mjd and epoch formats such as lightkurve's btjd and bkjd;
-    otherwise its JD), a Quantity as its values, masked entries as NaN."""
-    from astropy.time import Time, TimeFromEpoch
-
-    data = col
-    if isinstance(col, Time):
-        fmt = Time.FORMATS.get(col.format)
-        days = col.format in ("jd", "mjd") or (isinstance(fmt, type) and issubclass(fmt, TimeFromEpoch)
-                                                and fmt.unit == 1.0)
-        data = col.value if days else col.jd
-    mask = np.ma.getmaskarray(data) if np.ma.isMaskedArray(data) else np.asarray(getattr(data, "mask", False), bool)
-    out = np.array(np.ma.getdata(getattr(data, "unmasked", data)), dtype=np.float64)
-    if mask.any():
-        out[np.broadcast_to(mask, out.shape)] = np.nan
-    return out
 
 
 def _from_arrays(x, time, name):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import InputError
+from .columns import column_values
 from .ood import OODFlags
 
 BANDS = ("u", "g", "r", "i", "z")
@@ -49,8 +50,8 @@ def read(x, name: str, errors=None, bands=BANDS) -> tuple[np.ndarray, np.ndarray
             raise InputError(f"{name}: a table carries its own errors (err_<band> columns); do not pass errors=")
         mk, ek = _columns(x, name, bands)
         try:
-            mags = np.stack([np.ma.filled(np.ma.asarray(x[k], np.float64), np.nan) for k in mk], 1)
-            errs = np.stack([np.ma.filled(np.ma.asarray(x[k], np.float64), np.nan) for k in ek], 1)
+            mags = np.stack([column_values(x[k]) for k in mk], 1)
+            errs = np.stack([column_values(x[k]) for k in ek], 1)
         except (TypeError, ValueError) as e:
             raise InputError(f"{name}: magnitude/error columns must be numbers ({e})") from None
     else:

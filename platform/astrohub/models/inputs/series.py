@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .columns import column_values
 from .images import InputError
-from .lightcurves import column_values, table_list
+from .lightcurves import table_list
 
 GLOBAL_BINS, LOCAL_BINS = 256, 64
 FEATURES_VERSION = 4  # in the cache names of computed light-curve features: bump when the views change (2 and 5
