@@ -130,6 +130,7 @@ def test_png_reads_like_the_jpeg_it_came_from(model, kit, test_rows, tmp_path):
     p = model.predict_proba([src, tmp_path / "g.png", tmp_path / "g_rgba.png"])
     np.testing.assert_allclose(p[1], p[0], atol=1e-6)
     np.testing.assert_allclose(p[2], p[0], atol=1e-6)
+    np.testing.assert_allclose(model.predict_proba(rgba[None])[0], p[0], atol=1e-6)  # the RGBA array as read
 
 
 def test_the_files_bytes_read_like_their_paths(model, kit, test_rows):
@@ -171,10 +172,17 @@ def test_bad_inputs_are_refused_with_a_clear_message(model, kit, tmp_path):
         model.predict(np.zeros((2, 423, 423), np.uint8))
     with pytest.raises(InputError, match=r"greyscale \(shape \(2, 423, 423, 1\)"):
         model.predict(np.zeros((2, 423, 423, 1), np.uint8))
-    with pytest.raises(InputError, match=r"has 4 bands per pixel .*needs 3 colour bands"):
+    with pytest.raises(InputError, match=r"transparent alpha channel \(4 bands, shape \(2, 423, 423, 4\)\).*"
+                                         r"x\[\.\.\., :3\]"):
         model.predict(np.zeros((2, 423, 423, 4), np.uint8))
+    with pytest.raises(InputError, match=r"has 5 bands per pixel .*needs 3 colour bands"):
+        model.predict(np.zeros((2, 423, 423, 5), np.uint8))
     with pytest.raises(InputError, match=r"bands first \(\[N, 3, H, W\]\).*channels-last"):
         model.predict(np.zeros((2, 3, 423, 423), np.uint8))
+    with pytest.raises(InputError, match=r"bands first .*\(or, if these are 3 greyscale images, colour composites"):
+        model.predict(np.zeros((3, 423, 423), np.uint8))
+    with pytest.raises(InputError, match=r"https://example\.org/g\.jpeg is a URL; .*fetch nothing.*requests\.get"):
+        model.predict(["https://example.org/g.jpeg"])
     with pytest.raises(InputError, match=r"must be uint8 colour images .*got dtype float64.*0-255"):
         model.predict(rgb[None] / 255.0)
     with pytest.raises(InputError, match=r"empty input \(0 images\)"):

@@ -2,8 +2,9 @@
 model's input.
 
 Users hand over JPEG/PNG paths (or the files' bytes, as a server sends them), or uint8 arrays [N, H, W, 3]
-(one [H, W, 3] image, or a list of either): exactly what the files hold, untouched. :func:`read_colour` reads
-and checks them (clear errors for an unknown file type, an unreadable file, a greyscale image, a wrong band
+(one [H, W, 3] image, or a list of either; RGBA with an opaque alpha, as PNG readers give it, loses the alpha):
+exactly what the files hold, untouched. :func:`read_colour` reads and checks them (clear errors for an unknown
+file type, an unreadable file, a URL (nothing is fetched), a greyscale image, a transparent alpha, a wrong band
 count, dtype or shape, an empty input);
 :func:`prepare` brings each image to a square ``frame`` x ``frame`` px frame (the central square when it is not
 square, then resampled with Pillow's Lanczos filter): the same code for a path and for the array it decodes to,
@@ -16,6 +17,7 @@ Serving code: imports nothing from training.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ import numpy as np
 from .images import InputError
 
 SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG"}
+URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "La"}
 
 
@@ -96,10 +99,17 @@ def _check_array(arr, what: str, name: str) -> np.ndarray:
     if a.shape[-1] == 1:
         raise InputError(f"{name}: {what} is greyscale (shape {a.shape}, 1 band per pixel); it needs colour "
                          "composites [N, H, W, 3] with 3 bands (g, r, i as RGB)")
+    if a.shape[-1] == 4 and a.shape[-3] != 3:  # RGBA, as PNG readers give it: an opaque alpha is dropped
+        if (a[..., 3] != 255).any():
+            raise InputError(f"{name}: {what} has a transparent alpha channel (4 bands, shape {a.shape}); it needs "
+                             "opaque 3-band colour composites (g, r, i as RGB): x[..., :3] if the alpha means "
+                             "nothing")
+        return np.ascontiguousarray(a[..., :3])
     if a.shape[-1] != 3:
         if a.shape[-3] == 3 and a.shape[-1] != 3:
+            grey = " (or, if these are 3 greyscale images, colour composites are needed)" if a.ndim == 3 else ""
             raise InputError(f"{name}: {what} has shape {a.shape}: bands first ([N, 3, H, W]); pass channels-last "
-                             "[N, H, W, 3] as images are read (np.moveaxis(x, -3, -1))")
+                             f"[N, H, W, 3] as images are read (np.moveaxis(x, -3, -1)){grey}")
         raise InputError(f"{name}: {what} has {a.shape[-1]} bands per pixel (shape {a.shape}); it needs 3 colour "
                          "bands (g, r, i as RGB), shaped [N, H, W, 3]")
     if min(a.shape[-3], a.shape[-2]) < 16:
@@ -129,6 +139,9 @@ def iter_colour(images, name: str = "model"):
     if not items:
         raise InputError(f"{name}: empty input (0 images)")
     for i, item in enumerate(items):
+        if isinstance(item, str) and URL.match(item):
+            raise InputError(f"{name}: {item} is a URL; the models read files, their bytes or arrays, and fetch "
+                             "nothing: download it first and pass the bytes (e.g. requests.get(url).content)")
         if isinstance(item, (str, Path)):
             yield _read_file(Path(item), name)
         elif isinstance(item, (bytes, bytearray, memoryview)) or hasattr(item, "read"):
