@@ -144,6 +144,31 @@ def test_alert_packets_read_like_their_stamps(model, kit):
         model.predict([packets[1], torn])
 
 
+def test_fits_cutouts_and_masked_arrays_read_like_their_stamps(model, kit):
+    """An alert's three cutouts as FITS HDU lists (science, template, difference, as ALeRCE serves them) and masked
+    arrays (a masked pixel is a NaN, whatever number it hides) give what the stamps give; a wrong HDU list is
+    named."""
+    from astropy.io import fits
+
+    rows = np.concatenate([np.flatnonzero(np.isnan(kit["stamps"]).any(axis=(1, 2, 3)))[:2], [0]])
+    x = kit["stamps"][rows]
+    ref = model.predict(x, mc_samples=0).probabilities
+
+    def hdul(st, n=3):
+        return fits.HDUList([fits.PrimaryHDU(st[0])] + [fits.ImageHDU(p) for p in st[1:n]])
+
+    np.testing.assert_allclose(model.predict([hdul(st) for st in x], mc_samples=0).probabilities, ref, atol=1e-6)
+    np.testing.assert_allclose(model.predict(hdul(x[2]), mc_samples=0).probabilities[0], ref[2], atol=1e-6)
+    junk = np.ma.masked_invalid(x)
+    junk.data[junk.mask] = -999.0  # what a masked array may hide under its mask
+    np.testing.assert_allclose(model.predict(junk, mc_samples=0).probabilities, ref, atol=1e-6)
+    with pytest.raises(InputError, match=r"alert 1's FITS holds 2 2-D image\(s\); it needs its three cutouts"):
+        model.predict([hdul(x[0]), hdul(x[1], 2)])
+    torn = fits.HDUList([fits.PrimaryHDU(x[0][0]), fits.ImageHDU(x[0][1]), fits.ImageHDU(x[0][2][:, :50])])
+    with pytest.raises(InputError, match=r"alert 0's three cutouts differ in shape"):
+        model.predict(torn)
+
+
 def _network_logits(model, x, tta):
     """The ensemble's logits alone (without the card's tree component), as the predictor computes them."""
     from astrohub.models.inputs import normalise, ztf

@@ -5,7 +5,8 @@ ZTF alert packets carry three 63x63 stamps at 1.01"/px (``cutoutScience``, ``cut
 NaN (some templates use -3.4e38 instead), the difference is served sign-flipped for fading candidates so
 the candidate is positive. :func:`prepare` turns [N, 3, H, W] (or one [3, H, W]) such stamps, the alert
 packets themselves (dicts as fastavro or a broker gives them, each cutout's ``stampData`` the gzip-compressed
-FITS bytes), or the archive's triplet cutouts (an ImageSet), into what the network's normalisation expects:
+FITS bytes), FITS HDU lists of an alert's three cutouts (as ALeRCE serves them), or the archive's triplet
+cutouts (an ImageSet), into what the network's normalisation expects:
 
 1. validate: numeric, real, three planes (science, reference, difference), square, at least the network's
    input; a plane with no finite pixel is refused, naming the stamp and plane;
@@ -87,13 +88,37 @@ def _from_packets(packets, name: str) -> np.ndarray:
     return np.array(out)
 
 
+def _from_hdulists(alerts, name: str) -> list[np.ndarray]:
+    """One [3, H, W] stack per alert from FITS HDU lists holding its three cutouts as image HDUs, in the order
+    science, template, difference (as ALeRCE's ``get_stamps`` returns them)."""
+    out = []
+    for i, hdul in enumerate(alerts):
+        planes = [np.array(h.data, np.float64) for h in hdul if h.data is not None and np.ndim(h.data) == 2]
+        if len(planes) != 3:
+            raise InputError(f"{name}: alert {i}'s FITS holds {len(planes)} 2-D image(s); it needs its three "
+                             f"cutouts ({', '.join(PLANES)}, in this order)")
+        if len({a.shape for a in planes}) > 1:
+            raise InputError(f"{name}: alert {i}'s three cutouts differ in shape ({[a.shape for a in planes]}); "
+                             "they must be the same size")
+        out.append(np.stack(planes))
+    return out
+
+
 def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
-    """float64 [N, 3, H, H] from arrays, tensors, nested lists, ZTF alert packets (dicts with the three cutouts'
-    FITS bytes) or an archive ImageSet; InputError otherwise."""
+    """float64 [N, 3, H, H] from arrays (masked entries as NaN), tensors, nested lists, ZTF alert packets (dicts
+    with the three cutouts' FITS bytes), FITS HDU lists of the three cutouts (one per alert) or an archive
+    ImageSet; InputError otherwise."""
+    from astropy.io import fits
+
     if hasattr(x, "in_row_order") and hasattr(x, "header_values"):  # archive products (astrohub.vo ImageSet)
         x = x.in_row_order()
     if isinstance(x, dict) or (isinstance(x, (list, tuple)) and x and all(isinstance(v, dict) for v in x)):
         x = _from_packets([x] if isinstance(x, dict) else x, name)
+    if isinstance(x, fits.HDUList) or (isinstance(x, (list, tuple)) and x
+                                       and all(isinstance(v, fits.HDUList) for v in x)):
+        x = _from_hdulists([x] if isinstance(x, fits.HDUList) else x, name)
+    if np.ma.isMaskedArray(x):
+        x = np.ma.filled(x.astype(np.float64), np.nan)
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     try:
