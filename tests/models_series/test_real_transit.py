@@ -261,6 +261,23 @@ def test_time_series_as_lightkurve_and_astropy_hold_them(kit, vet):
     assert iso.names == ["planet-transit"] * 2 and iso.t0[0] == pytest.approx(ref.t0[0] + 2457000.0, abs=0.01)
 
 
+def test_data_frames_dicts_and_record_arrays_read_as_tables(kit, vet):
+    """Columns as pandas, numpy and plain Python hold them (``lc.to_pandas()`` puts time in a named index) give
+    the file's verdict; a frame without a time column is named."""
+    import pandas as pd
+
+    path = kit / KIT_FILES["tess"]
+    lc = L.read(path)
+    ref = vet.predict(path, mc_samples=0).probabilities
+    forms = [pd.DataFrame({"flux": lc.flux}, index=pd.Index(lc.time, name="time")),
+             pd.DataFrame({"TIME": lc.time, "PDCSAP_FLUX": lc.flux * 3e4}),
+             {"time": lc.time, "flux": lc.flux}, np.rec.fromarrays([lc.time, lc.flux], names="time,flux")]
+    got = vet.predict(forms, mc_samples=0).probabilities
+    np.testing.assert_allclose(got, np.repeat(ref, len(forms), 0), atol=1e-5)
+    with pytest.raises(InputError, match=r"table has no TIME column \(looked for TIME, MJD, BJD; found \['flux'\]\)"):
+        vet.predict(pd.DataFrame({"flux": lc.flux}))
+
+
 def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):
     """A 90-d Kepler curve (three windows) with one transit, as of a long-period planet (Kepler-90 g and h
     transit once a quarter at most): the window that holds it is sure of it, and its verdict is the curve's.

@@ -7,9 +7,9 @@
   ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
 - :func:`stitch`: one star's files (Kepler quarters, K2 campaigns, TESS sectors) made one curve.
 - :func:`as_curves`: whatever a user hands over (file paths, :class:`LightCurve` objects, astropy Tables /
-  TableSets with TIME and FLUX columns, lightkurve LightCurves and collections of them, or flux arrays with
-  ``time=``) -> validated (time, flux) pairs, with messages naming what is wrong (too short, no finite flux, time
-  not increasing, unknown file type ...).
+  TableSets with TIME and FLUX columns, lightkurve LightCurves and collections of them, pandas DataFrames, dicts
+  of columns, record arrays, or flux arrays with ``time=``) -> validated (time, flux) pairs, with messages
+  naming what is wrong (too short, no finite flux, time not increasing, unknown file type ...).
 - :func:`prepare`: one curve onto the model's grid: non-finite fluxes dropped, divided by the median, binned to
   the 29.4-min Kepler long cadence when finer (TESS 2-min, Kepler short cadence), gaps kept as gaps.
 - :func:`windows`: a long curve cut into windows of about :data:`WINDOW_DAYS` (one TESS sector): the vetter's
@@ -233,10 +233,10 @@ def _median(f, name, what):
 # ----------------------------------------------------------------------------- user input
 def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
-    TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves and astropy TimeSeries
-    included, read by :func:`column_values`) or flux arrays [N, T] (or [T]) with ``time``
-    [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be finite where the flux
-    is, and strictly increasing. In a list of files, an inner list (or tuple) holds one star's files: they are
+    TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves, astropy TimeSeries and
+    the other forms :func:`table_list` knows included, read by :func:`column_values`) or flux arrays [N, T] (or
+    [T]) with ``time`` [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be
+    finite where the flux is, and strictly increasing. In a list of files, an inner list (or tuple) holds one star's files: they are
     :func:`stitch`-ed into one curve."""
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
         x = [x]
@@ -272,17 +272,39 @@ def _file_curve(v, i: int, name: str) -> LightCurve:
 
 
 def table_list(x):
-    """Astropy tables from a TableSet (``astrohub.vo``), a single Table (a lightkurve LightCurve or an astropy
-    TimeSeries is one), or a list or other sequence of Tables (a lightkurve LightCurveCollection), else None."""
-    from astropy.table import Table
-
+    """Astropy tables from a TableSet (``astrohub.vo``), a single table (:func:`_as_table`: a Table, a lightkurve
+    LightCurve or an astropy TimeSeries, a pandas DataFrame, a structured array, a dict of columns), or a list or
+    other sequence of them (a lightkurve LightCurveCollection), else None."""
     if hasattr(x, "tables") and isinstance(x.tables, list):
         return list(x.tables)
-    if isinstance(x, Table):
-        return [x]
+    if (one := _as_table(x)) is not None:
+        return [one]
     if (isinstance(x, (list, tuple)) or hasattr(x, "__getitem__") and hasattr(x, "__len__")
-            and not isinstance(x, (str, bytes, np.ndarray, dict))) and len(x) and all(isinstance(t, Table) for t in x):
-        return list(x)
+            and not isinstance(x, (str, bytes, np.ndarray, dict)) and not _is_pandas(x)) and len(x):
+        tabs = [_as_table(t) for t in x]
+        return tabs if all(t is not None for t in tabs) else None
+    return None
+
+
+def _is_pandas(x) -> bool:
+    return type(x).__module__.partition(".")[0] == "pandas"
+
+
+def _as_table(x):
+    """``x`` as an astropy Table when it is one in another form: a Table (a lightkurve LightCurve, a TimeSeries),
+    a pandas DataFrame (a named index, such as ``lc.to_pandas()``'s time, becomes a column), a structured
+    array, or a dict of equally long 1-D columns; else None."""
+    from astropy.table import Table
+
+    if isinstance(x, Table):
+        return x
+    if _is_pandas(x) and hasattr(x, "columns") and hasattr(x, "reset_index"):
+        return Table.from_pandas(x.reset_index() if any(n is not None for n in x.index.names) else x)
+    if isinstance(x, np.ndarray) and x.dtype.names:
+        return Table(x)
+    if isinstance(x, dict) and x and all(np.ndim(v) == 1 for v in x.values()) \
+            and len({len(v) for v in x.values()}) == 1:
+        return Table({str(k): np.asarray(v) for k, v in x.items()})
     return None
 
 
