@@ -236,8 +236,8 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves, astropy TimeSeries and
     the other forms :func:`table_list` knows included, read by :func:`column_values`) or flux arrays [N, T] (or
     [T]) with ``time`` [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be
-    finite where the flux is, and strictly increasing. In a list of files, an inner list (or tuple) holds one star's files: they are
-    :func:`stitch`-ed into one curve."""
+    finite where the flux is, and strictly increasing. In a list of files, an inner list (or tuple) holds one
+    star's files: they are :func:`stitch`-ed into one curve."""
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
         x = [x]
     if isinstance(x, (list, tuple)) and x and any(_is_file(v) or isinstance(v, (list, tuple))
