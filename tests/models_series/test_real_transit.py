@@ -215,6 +215,10 @@ def test_stitching_refuses_overlaps_and_what_is_not_a_file(kit, vet):
         vet.predict([[q2, 3.0]])
     with pytest.raises(InputError, match="item 1 of the list is a float; a list of light-curve files holds"):
         vet.predict([q2, 3.0])
+    tess = kit / KIT_FILES["tess"]
+    with pytest.raises(InputError, match=r"the files are of different stars \(KIC 2306740 in kplr002306740-"
+                                         r"2009259160929_llc.fits, TIC 25155310 in hlsp_tess.*\); stitch one star's"):
+        vet.predict([[q2, tess]])
     with pytest.raises(InputError, match="part 1 has no finite flux values"):
         vet.predict([[q2, L.LightCurve(np.arange(5.0) + 1000, np.full(5, np.nan))]])
 

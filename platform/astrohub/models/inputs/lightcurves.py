@@ -89,6 +89,14 @@ def stitch(parts, name: str = "transit_vetter") -> LightCurve:
                              "LightCurve objects (flux arrays go in with time=...)")
         lcs.append(v if isinstance(v, LightCurve) else read(v, name))
     label = [lc.meta.get("file") or f"part {k}" for k, lc in enumerate(lcs)]
+    stars = {}
+    for lc, lab in zip(lcs, label):  # the files' own OBJECT headers, where they have one
+        stars.setdefault(str(lc.meta.get("object") or "").strip(), lab)
+    stars.pop("", None)
+    if len(stars) > 1:
+        which = ", ".join(f"{star} in {f}" for star, f in stars.items())
+        raise InputError(f"{name}: the files are of different stars ({which}); stitch one star's files, and give "
+                         "other stars as other items of the list")
     med = [_median(lc.flux, name, lab) for lc, lab in zip(lcs, label)]  # also refuses a part without flux
     order = sorted(range(len(lcs)), key=lambda k: float(np.nanmin(lcs[k].time)))
     for a, b in zip(order[:-1], order[1:]):
