@@ -18,3 +18,20 @@ def curves():
     from astrohub.sims.lightcurves import simulate_lightcurves
 
     return simulate_lightcurves(8, 4242, labels=np.repeat(np.arange(4), 2))
+
+
+@pytest.fixture(scope="session")
+def tap_result():
+    """A function making a table into what pyvo hands over for a TAP query (TAPResults over its VOTable)."""
+    import io
+
+    import pyvo
+    from astropy.io.votable import from_table, parse
+
+    def make(table):
+        buf = io.BytesIO()
+        from_table(table).to_xml(buf)
+        buf.seek(0)
+        return pyvo.dal.TAPResults(parse(buf))
+
+    return make

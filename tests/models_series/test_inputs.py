@@ -95,9 +95,9 @@ def test_photoz_nan_band(loaded):
         loaded("photoz_mdn").predict(mags, np.full((3, 5), 0.05))
 
 
-def test_photoz_reads_quantity_and_masked_columns(loaded):
-    """Magnitudes as an astropy QTable holds them (Quantities in mag) give the arrays' answer; a masked entry is a
-    missing band, named as one (a masked value's hidden number is never used)."""
+def test_photoz_reads_quantity_and_masked_columns(loaded, tap_result):
+    """Magnitudes as an astropy QTable holds them (Quantities in mag) or a pyvo TAP result give the arrays' answer;
+    a masked entry is a missing band, named as one (a masked value's hidden number is never used)."""
     import astropy.units as u
     from astropy.table import MaskedColumn, QTable
 
@@ -107,6 +107,7 @@ def test_photoz_reads_quantity_and_masked_columns(loaded):
     q = QTable({f"mag_{b}": mags[:, i] * u.mag for i, b in enumerate("ugriz")}
                | {f"err_{b}": errs[:, i] * u.mag for i, b in enumerate("ugriz")})
     np.testing.assert_allclose(model.predict(q).z_mode, model.predict(mags, errs).z_mode)
+    np.testing.assert_allclose(model.predict(tap_result(Table(q))).z_mode, model.predict(mags, errs).z_mode)
     masked = Table({f"mag_{b}": MaskedColumn(mags[:, i], mask=[False, b == "u"]) for i, b in enumerate("ugriz")}
                    | {f"err_{b}": errs[:, i] for i, b in enumerate("ugriz")})
     with pytest.raises(InputError, match=r"rows \[1\] have NaN/inf magnitudes or errors \(missing bands\)"):

@@ -8,6 +8,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.table import Table
 from astropy.time import Time, TimeFromEpoch
 from astropy.timeseries import TimeSeries
 from astropy.utils.masked import Masked
@@ -265,9 +266,9 @@ def test_time_series_as_lightkurve_and_astropy_hold_them(kit, vet):
     assert iso.names == ["planet-transit"] * 2 and iso.t0[0] == pytest.approx(ref.t0[0] + 2457000.0, abs=0.01)
 
 
-def test_data_frames_dicts_and_record_arrays_read_as_tables(kit, vet):
-    """Columns as pandas, numpy and plain Python hold them (``lc.to_pandas()`` puts time in a named index) give
-    the file's verdict; a frame without a time column is named."""
+def test_data_frames_dicts_and_record_arrays_read_as_tables(kit, vet, tap_result):
+    """Columns as pandas, numpy, pyvo (a TAP query's result) and plain Python hold them (``lc.to_pandas()`` puts
+    time in a named index) give the file's verdict; a frame without a time column is named."""
     import pandas as pd
 
     path = kit / KIT_FILES["tess"]
@@ -275,7 +276,8 @@ def test_data_frames_dicts_and_record_arrays_read_as_tables(kit, vet):
     ref = vet.predict(path, mc_samples=0).probabilities
     forms = [pd.DataFrame({"flux": lc.flux}, index=pd.Index(lc.time, name="time")),
              pd.DataFrame({"TIME": lc.time, "PDCSAP_FLUX": lc.flux * 3e4}),
-             {"time": lc.time, "flux": lc.flux}, np.rec.fromarrays([lc.time, lc.flux], names="time,flux")]
+             {"time": lc.time, "flux": lc.flux}, np.rec.fromarrays([lc.time, lc.flux], names="time,flux"),
+             tap_result(Table({"time": lc.time, "flux": lc.flux}))]
     got = vet.predict(forms, mc_samples=0).probabilities
     np.testing.assert_allclose(got, np.repeat(ref, len(forms), 0), atol=1e-5)
     with pytest.raises(InputError, match=r"table has no TIME column \(looked for TIME, MJD, BJD; found \['flux'\]\)"):

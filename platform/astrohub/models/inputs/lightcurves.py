@@ -300,12 +300,14 @@ def _is_pandas(x) -> bool:
 
 def _as_table(x):
     """``x`` as an astropy Table when it is one in another form: a Table (a lightkurve LightCurve, a TimeSeries),
-    a pandas DataFrame (a named index, such as ``lc.to_pandas()``'s time, becomes a column), a structured
-    array, or a dict of equally long 1-D columns; else None."""
+    pyvo's results of a TAP or other DAL query, a pandas DataFrame (a named index, such as ``lc.to_pandas()``'s
+    time, becomes a column), a structured array, or a dict of equally long 1-D columns; else None."""
     from astropy.table import Table
 
     if isinstance(x, Table):
         return x
+    if callable(getattr(x, "to_table", None)) and not isinstance(x, np.ndarray):  # pyvo's DAL results (a TAP query's)
+        return x.to_table()
     if _is_pandas(x) and hasattr(x, "columns") and hasattr(x, "reset_index"):
         return Table.from_pandas(x.reset_index() if any(n is not None for n in x.index.names) else x)
     if isinstance(x, np.ndarray) and x.dtype.names:
