@@ -169,6 +169,21 @@ def test_fits_cutouts_and_masked_arrays_read_like_their_stamps(model, kit):
         model.predict(torn)
 
 
+def test_probabilities_have_a_real_column_by_name(model, kit):
+    """The issue's contract: ``.probabilities`` has a "real" column. It is an ndarray whose columns can also be
+    taken by class name, kept through pickling (Dask moves predictions between processes); a class that does not
+    exist is named with those that do."""
+    import pickle
+
+    pr = model.predict(kit["stamps"][:5], mc_samples=0)
+    real = pr.probabilities[:, pr.class_names.index("real")]
+    np.testing.assert_array_equal(pr.probabilities["real"], real)
+    np.testing.assert_array_equal(pr.probabilities[2]["real"], real[2])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(pr)).probabilities["real"], real)
+    with pytest.raises(KeyError, match="no class 'star'; the classes are 'bogus', 'real'"):
+        pr.probabilities["star"]
+
+
 def _network_logits(model, x, tta):
     """The ensemble's logits alone (without the card's tree component), as the predictor computes them."""
     from astrohub.models.inputs import normalise, ztf
