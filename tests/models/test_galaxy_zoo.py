@@ -191,6 +191,8 @@ def test_bad_inputs_are_refused_with_a_clear_message(model, kit, tmp_path):
         model.predict(np.zeros((0, 423, 423, 3), np.uint8))
     with pytest.raises(InputError, match=r"only 8x8 px"):
         model.predict(np.zeros((1, 8, 8, 3), np.uint8))
+    with pytest.raises(InputError, match=r"only 8x8 px"):  # an opaque RGBA array is checked like its RGB
+        model.predict(np.full((1, 8, 8, 4), 255, np.uint8))
     with pytest.raises(InputError, match=r"must be JPEG/PNG paths or uint8 arrays"):
         model.predict(42)
     with pytest.raises(InputError, match=r"unknown class 'star'"):

@@ -104,7 +104,7 @@ def _check_array(arr, what: str, name: str) -> np.ndarray:
             raise InputError(f"{name}: {what} has a transparent alpha channel (4 bands, shape {a.shape}); it needs "
                              "opaque 3-band colour composites (g, r, i as RGB): x[..., :3] if the alpha means "
                              "nothing")
-        return np.ascontiguousarray(a[..., :3])
+        a = np.ascontiguousarray(a[..., :3])
     if a.shape[-1] != 3:
         if a.shape[-3] == 3 and a.shape[-1] != 3:
             grey = " (or, if these are 3 greyscale images, colour composites are needed)" if a.ndim == 3 else ""
