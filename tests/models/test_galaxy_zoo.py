@@ -133,6 +133,17 @@ def test_png_reads_like_the_jpeg_it_came_from(model, kit, test_rows, tmp_path):
     np.testing.assert_allclose(model.predict_proba(rgba[None])[0], p[0], atol=1e-6)  # the RGBA array as read
 
 
+def test_paths_in_an_array_or_a_series_read_as_a_list(model, kit, test_rows):
+    """Paths as a table column gives them (``df["path"].values``, a string array, a pandas Series)."""
+    import pandas as pd
+
+    _, data = kit
+    paths = [str(data["paths"][i]) for i in test_rows[:2]]
+    ref = model.predict_proba(paths)
+    for form in (np.array(paths), np.array(paths, dtype=object), pd.Series(paths)):
+        np.testing.assert_allclose(model.predict_proba(form), ref, atol=1e-6)
+
+
 def test_the_files_bytes_read_like_their_paths(model, kit, test_rows):
     """What a server sends (``requests.get(url).content``, an open binary file) reads like the file itself; bytes
     that are not an image are named."""

@@ -207,6 +207,16 @@ def test_one_stars_files_are_stitched_into_one_curve(kit, vet):
     assert abs(pr.period[0] / 10.31 - 1) < 0.01  # the binary's orbit, from both quarters
 
 
+def test_paths_in_an_array_or_a_series_are_files(kit, vet):
+    """File paths as a table column gives them (a string array, a pandas Series) are files, one curve each."""
+    import pandas as pd
+
+    paths = [str(kit / KIT_FILES["kepler_q4"]), str(kit / KIT_FILES["tess"])]
+    ref = vet.predict(paths, mc_samples=0).probabilities
+    for form in (np.array(paths), pd.Series(paths)):
+        np.testing.assert_allclose(vet.predict(form, mc_samples=0).probabilities, ref, atol=1e-6)
+
+
 def test_stitching_refuses_overlaps_and_what_is_not_a_file(kit, vet):
     q2 = kit / "kplr002306740-2009259160929_llc.fits"
     with pytest.raises(InputError, match=r"kplr002306740-2009259160929_llc.fits and kplr002306740-2009259160929_llc"

@@ -248,6 +248,9 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     star's files: they are :func:`stitch`-ed into one curve."""
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
         x = [x]
+    if (isinstance(x, np.ndarray) or _is_pandas(x) and not hasattr(x, "columns")) and np.ndim(x) == 1 and len(x) \
+            and all(isinstance(v, (str, Path)) for v in np.asarray(x, object)):  # paths: df["file"] or its .values
+        x = list(np.asarray(x, object))
     if isinstance(x, (list, tuple)) and x and any(_is_file(v) or isinstance(v, (list, tuple))
                                                   and any(_is_file(u) for u in v) for v in x):
         lcs = [_file_curve(v, i, name) for i, v in enumerate(x)]
