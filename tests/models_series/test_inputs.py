@@ -114,6 +114,22 @@ def test_photoz_reads_quantity_and_masked_columns(loaded, tap_result):
         model.predict(masked)
 
 
+def test_photoz_reads_data_frames_and_record_arrays(loaded):
+    """A DataFrame or record array with u..z and err_u..err_z columns (as a CasJobs query gives them, an index
+    of object ids included) is a table; magnitudes and errors as two frames are still two arrays."""
+    import pandas as pd
+
+    mags = np.array([[19.5, 18.2, 17.6, 17.3, 17.1], [20.1, 18.9, 18.1, 17.8, 17.6]])
+    errs = np.full_like(mags, 0.05)
+    model = loaded("photoz_mdn")
+    ref = model.predict(mags, errs).z_mode
+    df = pd.DataFrame({b: mags[:, i] for i, b in enumerate("ugriz")} | {f"err_{b}": errs[:, i] for i, b in
+                                                                        enumerate("ugriz")})
+    for form in (df, df.set_index(pd.Index([7, 8], name="objid")), df.to_records(index=False)):
+        np.testing.assert_allclose(model.predict(form).z_mode, ref)
+    np.testing.assert_allclose(model.predict(df[list("ugriz")], df[[f"err_{b}" for b in "ugriz"]]).z_mode, ref)
+
+
 def test_photoz_wrong_number_of_bands(loaded):
     with pytest.raises(InputError, match=r"magnitudes must be \[N, 5\] \(bands u, g, r, i, z\), got shape \(3, 4\)"):
         loaded("photoz_mdn").predict(np.full((3, 4), 20.0), np.full((3, 4), 0.05))

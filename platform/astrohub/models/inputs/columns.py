@@ -1,5 +1,6 @@
-"""Table columns as the models read them: whatever astropy, lightkurve or a TAP service put in a column
-(astropy ``Time``, Quantities, masked entries) made float64 arrays.
+"""Tables and their columns as the models read them: a table in whatever form it comes (:func:`as_table`:
+astropy, lightkurve, pyvo, pandas, numpy, a dict), and whatever astropy, lightkurve or a TAP service put in a
+column (astropy ``Time``, Quantities, masked entries) made float64 arrays (:func:`column_values`).
 
 Serving code: imports nothing from training.
 """
@@ -26,3 +27,28 @@ def column_values(col) -> np.ndarray:
     if mask.any():
         out[np.broadcast_to(mask, out.shape)] = np.nan
     return out
+
+
+def is_pandas(x) -> bool:
+    """Whether ``x`` is a pandas object (a DataFrame, a Series)."""
+    return type(x).__module__.partition(".")[0] == "pandas"
+
+
+def as_table(x):
+    """``x`` as an astropy Table when it is one in another form: a Table (a lightkurve LightCurve, a TimeSeries),
+    pyvo's results of a TAP or other DAL query, a pandas DataFrame (a named index, such as ``lc.to_pandas()``'s
+    time, becomes a column), a structured array, or a dict of equally long 1-D columns; else None."""
+    from astropy.table import Table
+
+    if isinstance(x, Table):
+        return x
+    if callable(getattr(x, "to_table", None)) and not isinstance(x, np.ndarray):  # pyvo's DAL results (a TAP query's)
+        return x.to_table()
+    if is_pandas(x) and hasattr(x, "columns") and hasattr(x, "reset_index"):
+        return Table.from_pandas(x.reset_index() if any(n is not None for n in x.index.names) else x)
+    if isinstance(x, np.ndarray) and x.dtype.names:
+        return Table(x)
+    if isinstance(x, dict) and x and all(np.ndim(v) == 1 for v in x.values()) \
+            and len({len(v) for v in x.values()}) == 1:
+        return Table({str(k): np.asarray(v) for k, v in x.items()})
+    return None

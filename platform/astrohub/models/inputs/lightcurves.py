@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .columns import column_values
+from .columns import as_table, column_values, is_pandas
 from .images import InputError
 
 GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
@@ -248,7 +248,7 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
     star's files: they are :func:`stitch`-ed into one curve."""
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
         x = [x]
-    if (isinstance(x, np.ndarray) or _is_pandas(x) and not hasattr(x, "columns")) and np.ndim(x) == 1 and len(x) \
+    if (isinstance(x, np.ndarray) or is_pandas(x) and not hasattr(x, "columns")) and np.ndim(x) == 1 and len(x) \
             and all(isinstance(v, (str, Path)) for v in np.asarray(x, object)):  # paths: df["file"] or its .values
         x = list(np.asarray(x, object))
     if isinstance(x, (list, tuple)) and x and any(_is_file(v) or isinstance(v, (list, tuple))
@@ -283,41 +283,17 @@ def _file_curve(v, i: int, name: str) -> LightCurve:
 
 
 def table_list(x):
-    """Astropy tables from a TableSet (``astrohub.vo``), a single table (:func:`_as_table`: a Table, a lightkurve
-    LightCurve or an astropy TimeSeries, a pandas DataFrame, a structured array, a dict of columns), or a list or
-    other sequence of them (a lightkurve LightCurveCollection), else None."""
+    """Astropy tables from a TableSet (``astrohub.vo``), a single table (:func:`~.columns.as_table`: a Table, a
+    lightkurve LightCurve or an astropy TimeSeries, pyvo's TAP results, a pandas DataFrame, a structured array, a
+    dict of columns), or a list or other sequence of them (a lightkurve LightCurveCollection), else None."""
     if hasattr(x, "tables") and isinstance(x.tables, list):
         return list(x.tables)
-    if (one := _as_table(x)) is not None:
+    if (one := as_table(x)) is not None:
         return [one]
     if (isinstance(x, (list, tuple)) or hasattr(x, "__getitem__") and hasattr(x, "__len__")
-            and not isinstance(x, (str, bytes, np.ndarray, dict)) and not _is_pandas(x)) and len(x):
-        tabs = [_as_table(t) for t in x]
+            and not isinstance(x, (str, bytes, np.ndarray, dict)) and not is_pandas(x)) and len(x):
+        tabs = [as_table(t) for t in x]
         return tabs if all(t is not None for t in tabs) else None
-    return None
-
-
-def _is_pandas(x) -> bool:
-    return type(x).__module__.partition(".")[0] == "pandas"
-
-
-def _as_table(x):
-    """``x`` as an astropy Table when it is one in another form: a Table (a lightkurve LightCurve, a TimeSeries),
-    pyvo's results of a TAP or other DAL query, a pandas DataFrame (a named index, such as ``lc.to_pandas()``'s
-    time, becomes a column), a structured array, or a dict of equally long 1-D columns; else None."""
-    from astropy.table import Table
-
-    if isinstance(x, Table):
-        return x
-    if callable(getattr(x, "to_table", None)) and not isinstance(x, np.ndarray):  # pyvo's DAL results (a TAP query's)
-        return x.to_table()
-    if _is_pandas(x) and hasattr(x, "columns") and hasattr(x, "reset_index"):
-        return Table.from_pandas(x.reset_index() if any(n is not None for n in x.index.names) else x)
-    if isinstance(x, np.ndarray) and x.dtype.names:
-        return Table(x)
-    if isinstance(x, dict) and x and all(np.ndim(v) == 1 for v in x.values()) \
-            and len({len(v) for v in x.values()}) == 1:
-        return Table({str(k): np.asarray(v) for k, v in x.items()})
     return None
 
 

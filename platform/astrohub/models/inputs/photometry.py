@@ -1,9 +1,9 @@
 """Catalogue photometry as surveys serve it -> the photo-z network's inputs, and the checks on the way.
 
 ``read(x, name, errors, bands)`` accepts magnitudes [N, 5] with errors [N, 5] (or one error per band, or one
-for all), a single object [5], an astropy Table / dict / pyvo TAP result with ``mag_<b>`` / ``err_<b>``
-columns, or SDSS SkyServer / CasJobs names (``u`` ... ``z`` with ``err_u`` ...; ``modelMag_u`` with
-``modelMagErr_u``; ``psfMag_u`` with ``psfMagErr_u``). Bad input gets an
+for all), a single object [5], a table (astropy, a dict, pyvo's TAP results, a pandas DataFrame, a record
+array) with ``mag_<b>`` / ``err_<b>`` columns, or SDSS SkyServer / CasJobs names (``u`` ... ``z`` with
+``err_u`` ...; ``modelMag_u`` with ``modelMagErr_u``; ``psfMag_u`` with ``psfMagErr_u``). Bad input gets an
 :class:`~astrohub.models.inputs.InputError` naming what is wrong. ``ood_flags`` marks rows outside the ranges a
 model was trained on (its card's ``inputs.ranges``).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import InputError
-from .columns import column_values
+from .columns import as_table, column_values
 from .ood import OODFlags
 
 BANDS = ("u", "g", "r", "i", "z")
@@ -45,8 +45,8 @@ def _columns(x, name, bands):
 def read(x, name: str, errors=None, bands=BANDS) -> tuple[np.ndarray, np.ndarray]:
     """(mags [N, B], errors [N, B]) as float64, checked; see the module docstring for what ``x`` may be."""
     nb = len(bands)
-    if not hasattr(x, "colnames") and callable(getattr(x, "to_table", None)):  # pyvo's results of a TAP query
-        x = x.to_table()
+    if errors is None and not isinstance(x, dict) and (tab := as_table(x)) is not None:  # pyvo's TAP results, a
+        x = tab  # DataFrame, a record array: their table (with errors given, x is magnitudes only)
     if hasattr(x, "colnames") or isinstance(x, dict):
         if errors is not None:
             raise InputError(f"{name}: a table carries its own errors (err_<band> columns); do not pass errors=")
