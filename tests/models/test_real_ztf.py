@@ -164,6 +164,8 @@ def test_fits_cutouts_and_masked_arrays_read_like_their_stamps(model, kit):
     np.testing.assert_allclose(model.predict(junk, mc_samples=0).probabilities, ref, atol=1e-6)
     with pytest.raises(InputError, match=r"alert 1's FITS holds 2 2-D image\(s\); it needs its three cutouts"):
         model.predict([hdul(x[0]), hdul(x[1], 2)])
+    with pytest.raises(InputError, match=r"the alerts' cutouts differ in shape \(alert 0: \(63, 63\); alerts \[1\]"):
+        model.predict([hdul(x[0]), hdul(x[1][:, 5:58, 5:58])])
     torn = fits.HDUList([fits.PrimaryHDU(x[0][0]), fits.ImageHDU(x[0][1]), fits.ImageHDU(x[0][2][:, :50])])
     with pytest.raises(InputError, match=r"alert 0's three cutouts differ in shape"):
         model.predict(torn)

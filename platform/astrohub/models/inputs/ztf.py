@@ -76,6 +76,25 @@ def _from_packets(packets, name: str) -> np.ndarray:
             raise InputError(f"{name}: alert {i} has no {', '.join(missing)} (an alert packet carries "
                              f"{', '.join(PACKET_KEYS)})")
         out.append([_stamp(p[k], f"alert {i} {k}", name) for k in PACKET_KEYS])
+    return _stack_alerts(out, name)
+
+
+def _from_hdulists(alerts, name: str) -> np.ndarray:
+    """[N, 3, H, W] from FITS HDU lists, one per alert, holding its three cutouts as image HDUs in the order
+    science, template, difference (as ALeRCE's ``get_stamps`` returns them)."""
+    out = []
+    for i, hdul in enumerate(alerts):
+        planes = [np.array(h.data, np.float64) for h in hdul if h.data is not None and np.ndim(h.data) == 2]
+        if len(planes) != 3:
+            raise InputError(f"{name}: alert {i}'s FITS holds {len(planes)} 2-D image(s); it needs its three "
+                             f"cutouts ({', '.join(PLANES)}, in this order)")
+        out.append(planes)
+    return _stack_alerts(out, name)
+
+
+def _stack_alerts(out: list[list[np.ndarray]], name: str) -> np.ndarray:
+    """[N, 3, H, W] from each alert's three 2-D cutouts; alerts whose cutouts differ in shape, within one alert or
+    between alerts, are named."""
     mixed = [i for i, planes in enumerate(out) if len({a.shape for a in planes}) > 1]
     if mixed:
         raise InputError(f"{name}: alert {mixed[0]}'s three cutouts differ in shape "
@@ -86,22 +105,6 @@ def _from_packets(packets, name: str) -> np.ndarray:
                          f"{odd[:6]}: {out[odd[0]][0].shape} ...): pass alerts with {STAMP}x{STAMP} cutouts, or "
                          "each alone")
     return np.array(out)
-
-
-def _from_hdulists(alerts, name: str) -> list[np.ndarray]:
-    """One [3, H, W] stack per alert from FITS HDU lists holding its three cutouts as image HDUs, in the order
-    science, template, difference (as ALeRCE's ``get_stamps`` returns them)."""
-    out = []
-    for i, hdul in enumerate(alerts):
-        planes = [np.array(h.data, np.float64) for h in hdul if h.data is not None and np.ndim(h.data) == 2]
-        if len(planes) != 3:
-            raise InputError(f"{name}: alert {i}'s FITS holds {len(planes)} 2-D image(s); it needs its three "
-                             f"cutouts ({', '.join(PLANES)}, in this order)")
-        if len({a.shape for a in planes}) > 1:
-            raise InputError(f"{name}: alert {i}'s three cutouts differ in shape ({[a.shape for a in planes]}); "
-                             "they must be the same size")
-        out.append(np.stack(planes))
-    return out
 
 
 def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
