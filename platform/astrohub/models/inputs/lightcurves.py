@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .columns import as_table, column_values, is_pandas
+from .columns import as_table, column, is_pandas
 from .images import InputError
 
 GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
@@ -242,8 +242,8 @@ def _median(f, name, what):
 def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
     TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves, astropy TimeSeries and
-    the other forms :func:`table_list` knows included, read by :func:`column_values`) or flux arrays [N, T] (or
-    [T]) with ``time`` [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be
+    the other forms :func:`table_list` knows included, read by :func:`~.columns.column`) or flux arrays [N, T]
+    (or [T]) with ``time`` [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be
     finite where the flux is, and strictly increasing. In a list of files, an inner list (or tuple) holds one
     star's files: they are :func:`stitch`-ed into one curve."""
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
@@ -256,7 +256,7 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
         lcs = [_file_curve(v, i, name) for i, v in enumerate(x)]
         curves = [(lc.time, lc.flux) for lc in lcs]
     elif (tabs := table_list(x)) is not None:
-        curves = [(_column(t, ("TIME", "MJD", "BJD"), name), _column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
+        curves = [(column(t, ("TIME", "MJD", "BJD"), name), column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
                   for t in tabs]
     else:
         curves = _from_arrays(x, time, name)
@@ -295,14 +295,6 @@ def table_list(x):
         tabs = [as_table(t) for t in x]
         return tabs if all(t is not None for t in tabs) else None
     return None
-
-
-def _column(t, names, name):
-    cols = {c.upper(): c for c in t.colnames}
-    for n in names:
-        if n in cols:
-            return column_values(t[cols[n]])
-    raise InputError(f"{name}: table has no {names[0]} column (looked for {', '.join(names)}; found {t.colnames})")
 
 
 def _from_arrays(x, time, name):

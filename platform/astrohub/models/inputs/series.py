@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .columns import column_values
+from .columns import column
 from .images import InputError
 from .lightcurves import table_list
 
@@ -23,22 +23,14 @@ BANDS = ("u", "g", "r", "i", "z")
 
 
 # ----------------------------------------------------------------------------- coercion
-def _col(t, names, what, name):
-    cols = {c.upper(): c for c in t.colnames}
-    for n in names:
-        if n in cols:
-            return column_values(t[cols[n]])
-    raise InputError(f"{name}: table has no {what} column (looked for {', '.join(names)}; found {t.colnames})")
-
-
 def series_from_tables(tables, xcols, ycols, ecols, name):
     """Lists of (x, y, err-or-None) arrays from tables with e.g. TIME/FLUX/FLUX_ERR columns."""
     out = []
     for t in tables:
-        x = _col(t, xcols, xcols[0], name)
-        y = _col(t, ycols, ycols[0], name)
+        x = column(t, xcols, name)
+        y = column(t, ycols, name)
         try:
-            e = _col(t, ecols, ecols[0], name)
+            e = column(t, ecols, name)
         except InputError:
             e = None
         out.append((x, y, e))

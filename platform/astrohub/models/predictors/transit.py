@@ -105,8 +105,8 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
         one star's files, e.g. its Kepler quarters, is stitched into one curve, each file divided by its own
         median), a TableSet / Tables (TIME, FLUX; a lightkurve LightCurve or LightCurveCollection, an astropy
         TimeSeries, pandas DataFrames, dicts of columns, record arrays) or flux [N, T] with ``time`` [T] (or
-        [N, T]) in days. Curves
-        longer than 1.5 windows are vetted window by window and combined (:meth:`combine`)."""
+        [N, T]) in days. Curves longer than 1.5 windows are vetted window by window and combined
+        (:meth:`combine`)."""
         feats = self.features(x, time)
         pw = self.predict_features(feats, mc_samples=mc_samples, batch_size=batch_size)
         return self.combine(pw)
