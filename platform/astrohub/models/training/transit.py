@@ -30,6 +30,7 @@ from ..evaluation.metrics import classification_report
 from ..inputs import lightcurves as L
 from ..inputs import series as P
 from ..nets import series as series_nets
+from ..predictors import transit as TR
 from ..recipes import Recipe
 from .engine import Options, fit_temperature, progress_bar
 from .series import _flip, cross_entropy, fit_arrays, forest, inputs_card, logits, series_card
@@ -189,8 +190,8 @@ def train_transit(spec: Recipe, opts: Options) -> tuple[dict, dict]:
                  "divided by its own median",
         "windows": "a curve spanning up to 1.5 x 27.4 d is one window; longer curves are cut into round(span / 27.4) "
                    "equal windows; predict() gives one row per curve (the probabilities of its window with the "
-                   "highest BLS S/N when that window is a planet-transit or eclipsing-binary at 0.8 or more, else "
-                   "the mean of its windows'), predict_windows() one row per window",
+                   f"highest BLS S/N when that window is a planet-transit or eclipsing-binary at {TR.DIP_CONFIDENCE:g} "
+                   "or more, else the mean of its windows'), predict_windows() one row per window",
         "global_bins": P.GLOBAL_BINS, "local_bins": P.LOCAL_BINS, "ranges": _ranges(tr)})
     card = series_card(spec, list(sizes), inputs, {"classes": list(CLASS_NAMES), "mc_samples": 20})
     card["training"]["simulator"] = (f"astrohub.sims.lightcurves v{SIM_VERSION} (realistic: red noise, TESS/Kepler/K2 "
