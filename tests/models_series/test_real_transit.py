@@ -68,6 +68,49 @@ def test_kepler_fits_honours_sap_quality(kit):
     assert abs(np.nanmedian(lc.flux) - 1) < 1e-9 and abs(lc.meta["cadence_min"] - 29.4) < 0.1
 
 
+def test_quality_masks_drop_useless_cadences_and_keep_informational_flags(kit):
+    """``read(quality=...)`` as lightkurve's ``quality_bitmask``: this quarter flags 73% of its cadences, most for a
+    rolling band (bit 262144, informational); "default" keeps those and drops the useless ones (no data, Earth
+    point, desaturation ...), "hardest" (what the vetter reads) drops any flag, "none" nothing."""
+    path = kit / KIT_FILES["kepler_q4"]
+    with fits.open(path) as h:
+        d = h[1].data
+        t, q = np.asarray(d["TIME"], float), np.asarray(d["SAP_QUALITY"], np.int64)
+    timed = np.isfinite(t)
+    rolling_only = timed & (q == 262144)  # flagged for the rolling band and nothing else
+    desat = timed & (q & 32 != 0)  # a reaction-wheel desaturation: useless whatever else it says
+    assert rolling_only.sum() > 2000 and desat.sum() > 10
+    hardest, default, none = (L.read(path, quality=k) for k in ("hardest", "default", "none"))
+    assert len(hardest) == 1108 and len(none) == int(timed.sum())
+    assert len(default) > 3.5 * len(hardest)
+    assert np.isin(t[rolling_only], default.time).all() and not np.isin(t[rolling_only], hardest.time).any()
+    assert not np.isin(t[desat], default.time).any()
+    assert default.meta["n_dropped"] == int(timed.sum()) - len(default) and default.meta["quality_mask"] & 32
+    assert len(L.read(path, quality=262144)) == int(timed.sum()) - int((timed & (q & 262144 != 0)).sum())
+    for bad in ("soft", -1, 1.5, True):
+        with pytest.raises(InputError, match=r"quality=.*give 'default', 'hard', 'hardest', 'none' or a "):
+            L.read(path, quality=bad)
+
+
+@pytest.mark.parametrize("telescop, kept", [("TESS", [0, 256, 512, 65536]), ("K2", [0, 128, 512]),
+                                            ("XYZ", [0])])
+def test_quality_masks_follow_the_mission(tmp_path, telescop, kept):
+    """The same bits mean different things to Kepler/K2 and TESS (128: a corrected cosmic ray on Kepler, a manual
+    exclude on TESS; 256 the other way round; 65536 no data on Kepler, unused on TESS); attitude tweaks (1) and
+    desaturations (32) are useless on both; a file from an unknown mission loses every flagged cadence."""
+    flags = [0, 1, 32, 128, 256, 512, 65536]
+    q = np.repeat(flags, 30)
+    t = np.arange(q.size) * 0.02
+    hdu = fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=t),
+                                         fits.Column("PDCSAP_FLUX", "E", array=np.ones(q.size)),
+                                         fits.Column("QUALITY", "J", array=q)])
+    p = tmp_path / "lc.fits"
+    fits.HDUList([fits.PrimaryHDU(header=fits.Header({"TELESCOP": telescop})), hdu]).writeto(p)
+    lc = L.read(p, quality="default")
+    assert sorted(set(q[np.isin(t, lc.time)].tolist())) == sorted(kept)
+    assert len(L.read(p)) == 30  # what the vetter reads: any flag drops the cadence
+
+
 def test_text_tables_of_the_kit(kit):
     tran = L.read(kit / KIT_FILES["tran"])
     assert len(tran) == 18656 and abs(tran.meta["cadence_min"] - 2.0) < 0.01

@@ -1,7 +1,8 @@
 """Light curves as the surveys serve them, made into what the transit vetter reads.
 
 - :func:`read`: a Kepler / K2 / TESS light-curve FITS file (``TIME`` and ``PDCSAP_FLUX``, keeping only cadences
-  with ``QUALITY`` / ``SAP_QUALITY`` == 0; ``SAP_FLUX`` or ``FLUX`` when there is no PDC flux) or a text table
+  with ``QUALITY`` / ``SAP_QUALITY`` == 0, or with ``quality="default"`` only those without a flag that marks them
+  useless, :data:`QUALITY_MASKS`; ``SAP_FLUX`` or ``FLUX`` when there is no PDC flux) or a text table
   (whitespace or comma separated: time in the first column, the flux in the second, or the column named
   ``dtr_flux`` / ``pdcsap_flux`` / ``flux`` in a ``#`` header, like the Villanova Kepler EB catalogue's
   ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
@@ -39,13 +40,27 @@ TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".asci
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
 FLUX_NAMES = ("PDCSAP_FLUX", "DTR_FLUX", "FLUX", "SAP_FLUX", "CORR_FLUX", "RAW_FLUX", "FCOR", "KSPSAP_FLUX")
 TIME_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD", "T")
+# QUALITY bits that mark a cadence useless, per mission: lightkurve's "default" (Kepler Archive Manual table 2.3;
+# TESS Science Data Products Description Document table 28). Kepler/K2: attitude tweak, safe mode, coarse point,
+# Earth point, desaturation, manual exclude, detector anomaly, no data, thruster firing. TESS: attitude tweak, safe
+# mode, coarse point, Earth point, desaturation, manual exclude. The other flags say something happened (a rolling
+# band, a corrected cosmic ray, an impulsive outlier, which can be a transit's own points): the cadence is kept.
+# "hard" adds the flags that mark good and bad cadences alike; "hardest" drops any flag. read() uses "hardest"
+# unless told otherwise: the vetter was measured that way, and "default" lost two of the kit's 48 eclipsing-binary
+# windows (README, "Quality flags"). A file from an unknown mission loses any flagged cadence whatever is asked.
+QUALITY_MASKS = {
+    "kepler": {"default": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576,
+               "hard": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576 | 1024 | 128 | 8192 | 524288},
+    "tess": {"default": 1 | 2 | 4 | 8 | 32 | 128, "hard": 1 | 2 | 4 | 8 | 32 | 128 | 64 | 1024 | 2048 | 4096},
+}
+ANY_FLAG = 0xFFFFFFFF
 
 
 @dataclass
 class LightCurve:
     """One light curve as read from a file: ``time`` (days), ``flux`` (divided by its median; NaN kept),
     ``flux_err`` (same scale, or None) and where it came from (``meta``: file, mission, object, cadence_min,
-    flux_column, n_flagged)."""
+    flux_column, n_flagged, n_dropped, quality_mask)."""
 
     time: np.ndarray
     flux: np.ndarray
@@ -57,14 +72,17 @@ class LightCurve:
 
 
 # ----------------------------------------------------------------------------- files
-def read(path, name: str = "transit_vetter") -> LightCurve:
-    """A light curve from a Kepler / K2 / TESS FITS file or a text table (see the module's help)."""
+def read(path, name: str = "transit_vetter", quality="hardest") -> LightCurve:
+    """A light curve from a Kepler / K2 / TESS FITS file or a text table (see the module's help). ``quality``: which
+    flagged cadences of a FITS file are dropped, named as lightkurve's ``quality_bitmask``: "hardest" (any flag:
+    what the vetter reads), "default" (only the cadences flagged useless, :data:`QUALITY_MASKS`: lightkurve's
+    default, which keeps e.g. a Kepler quarter's rolling-band cadences), "hard", "none", or an int bitmask."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{name}: light-curve file {str(p)!r} not found")
     low = p.name.lower()
     if low.endswith(FITS_SUFFIXES):
-        lc = _read_fits(p, name)
+        lc = _read_fits(p, name, quality)
     elif low.endswith(TEXT_SUFFIXES):
         lc = _read_text(p, name)
     elif low.endswith(".npy"):
@@ -112,7 +130,22 @@ def stitch(parts, name: str = "transit_vetter") -> LightCurve:
     return LightCurve(time, flux, errs, meta)
 
 
-def _read_fits(p: Path, name: str) -> LightCurve:
+def quality_mask(quality, mission: str, name: str = "transit_vetter") -> int:
+    """The QUALITY bitmask :func:`read` drops for ``quality`` ("default", "hard", "hardest", "none" or an int)
+    on a file of ``mission`` (its TELESCOP / MISSION header)."""
+    if isinstance(quality, (int, np.integer)) and not isinstance(quality, bool) and quality >= 0:
+        return int(quality)
+    if quality not in ("default", "hard", "hardest", "none"):
+        raise InputError(f"{name}: quality={quality!r}: give 'default', 'hard', 'hardest', 'none' or a "
+                         "non-negative int bitmask of the QUALITY flags to drop")
+    if quality in ("none", "hardest"):
+        return 0 if quality == "none" else ANY_FLAG
+    m = mission.strip().lower()
+    masks = QUALITY_MASKS["tess"] if m == "tess" else QUALITY_MASKS["kepler"] if m in ("kepler", "k2") else {}
+    return masks.get(quality, ANY_FLAG)  # a file of an unknown mission: any flag drops the cadence
+
+
+def _read_fits(p: Path, name: str, quality="hardest") -> LightCurve:
     from astropy.io import fits
 
     try:
@@ -137,16 +170,19 @@ def _read_fits(p: Path, name: str) -> LightCurve:
         ecol = cols.get(fcol.upper() + "_ERR")
         e = np.asarray(d[ecol], np.float64) if ecol else None
         qcol = next((cols[c] for c in ("QUALITY", "SAP_QUALITY") if c in cols), None)
-        good = np.isfinite(t)
-        n_flag = 0
-        if qcol is not None:
-            q = np.asarray(d[qcol])
-            n_flag = int(((q != 0) & good).sum())
-            good &= q == 0
         h0, h1 = hdul[0].header, tab.header
         mission = str(h0.get("MISSION") or h0.get("TELESCOP") or h1.get("TELESCOP") or "").strip()
+        mask = quality_mask(quality, mission, name)
+        good = np.isfinite(t)
+        n_flag = n_dropped = 0
+        if qcol is not None:
+            q = np.asarray(d[qcol]).astype(np.int64)
+            n_flag = int(((q != 0) & good).sum())
+            n_dropped = int(((q & mask) != 0)[good].sum())
+            good &= (q & mask) == 0
         meta = {"mission": mission, "object": str(h0.get("OBJECT") or h1.get("OBJECT") or "").strip(),
-                "flux_column": fcol, "quality_column": qcol, "n_flagged": n_flag,
+                "flux_column": fcol, "quality_column": qcol, "n_flagged": n_flag, "n_dropped": n_dropped,
+                "quality_mask": mask,
                 "time_unit": str(h1.get(f"TUNIT{tab.columns.names.index(tcol) + 1}", "")).strip()}
         timedel = h1.get("TIMEDEL")
     t, f = t[good], f[good]
