@@ -1,8 +1,9 @@
 """Light curves as the surveys serve them, made into what the transit vetter reads.
 
 - :func:`read`: a Kepler / K2 / TESS light-curve FITS file (``TIME`` and ``PDCSAP_FLUX``, keeping only cadences
-  with ``QUALITY`` / ``SAP_QUALITY`` == 0, or with ``quality="default"`` only those without a flag that marks them
-  useless, :data:`QUALITY_MASKS`; ``SAP_FLUX`` or ``FLUX`` when there is no PDC flux) or a text table
+  without a flag of the mission's in ``QUALITY`` / ``SAP_QUALITY``, or with ``quality="default"`` only those
+  without a flag that marks them useless, :data:`QUALITY_MASKS`; ``SAP_FLUX`` or ``FLUX`` when there is no PDC
+  flux) or a text table
   (whitespace or comma separated: time in the first column, the flux in the second, or the column named
   ``dtr_flux`` / ``pdcsap_flux`` / ``flux`` in a ``#`` header, like the Villanova Kepler EB catalogue's
   ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
@@ -45,13 +46,17 @@ TIME_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD", "T")
 # Earth point, desaturation, manual exclude, detector anomaly, no data, thruster firing. TESS: attitude tweak, safe
 # mode, coarse point, Earth point, desaturation, manual exclude. The other flags say something happened (a rolling
 # band, a corrected cosmic ray, an impulsive outlier, which can be a transit's own points): the cadence is kept.
-# "hard" adds the flags that mark good and bad cadences alike; "hardest" drops any flag. read() uses "hardest"
-# unless told otherwise: the vetter was measured that way, and "default" lost two of the kit's 48 eclipsing-binary
-# windows (README, "Quality flags"). A file from an unknown mission loses any flagged cadence whatever is asked.
+# "hard" adds the flags that mark good and bad cadences alike; "hardest" drops any flag the mission defines (Kepler/K2
+# bits up to 2^20, TESS up to 2^15), not the bits a high-level product adds above them for its own bookkeeping (e.g.
+# the points its detrending clipped, which a deep transit's can be). read() uses "hardest" unless told otherwise:
+# the vetter was measured that way, and "default" lost two of the kit's 48 eclipsing-binary windows (README,
+# "Quality flags"). A file from an unknown mission loses any flagged cadence whatever is asked.
 QUALITY_MASKS = {
     "kepler": {"default": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576,
-               "hard": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576 | 1024 | 128 | 8192 | 524288},
-    "tess": {"default": 1 | 2 | 4 | 8 | 32 | 128, "hard": 1 | 2 | 4 | 8 | 32 | 128 | 64 | 1024 | 2048 | 4096},
+               "hard": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576 | 1024 | 128 | 8192 | 524288,
+               "hardest": (1 << 21) - 1 - 512},  # bit 2^9 is unused by Kepler
+    "tess": {"default": 1 | 2 | 4 | 8 | 32 | 128, "hard": 1 | 2 | 4 | 8 | 32 | 128 | 64 | 1024 | 2048 | 4096,
+             "hardest": (1 << 16) - 1},
 }
 ANY_FLAG = 0xFFFFFFFF
 
@@ -74,9 +79,10 @@ class LightCurve:
 # ----------------------------------------------------------------------------- files
 def read(path, name: str = "transit_vetter", quality="hardest") -> LightCurve:
     """A light curve from a Kepler / K2 / TESS FITS file or a text table (see the module's help). ``quality``: which
-    flagged cadences of a FITS file are dropped, named as lightkurve's ``quality_bitmask``: "hardest" (any flag:
-    what the vetter reads), "default" (only the cadences flagged useless, :data:`QUALITY_MASKS`: lightkurve's
-    default, which keeps e.g. a Kepler quarter's rolling-band cadences), "hard", "none", or an int bitmask."""
+    flagged cadences of a FITS file are dropped, named as lightkurve's ``quality_bitmask``: "hardest" (any flag the
+    mission defines: what the vetter reads), "default" (only the cadences flagged useless, :data:`QUALITY_MASKS`:
+    lightkurve's default, which keeps e.g. a Kepler quarter's rolling-band cadences), "hard", "none", or an int
+    bitmask."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{name}: light-curve file {str(p)!r} not found")
@@ -138,8 +144,8 @@ def quality_mask(quality, mission: str, name: str = "transit_vetter") -> int:
     if quality not in ("default", "hard", "hardest", "none"):
         raise InputError(f"{name}: quality={quality!r}: give 'default', 'hard', 'hardest', 'none' or a "
                          "non-negative int bitmask of the QUALITY flags to drop")
-    if quality in ("none", "hardest"):
-        return 0 if quality == "none" else ANY_FLAG
+    if quality == "none":
+        return 0
     m = mission.strip().lower()
     masks = QUALITY_MASKS["tess"] if m == "tess" else QUALITY_MASKS["kepler"] if m in ("kepler", "k2") else {}
     return masks.get(quality, ANY_FLAG)  # a file of an unknown mission: any flag drops the cadence

@@ -3,7 +3,7 @@ variable / noise, with the planet score and the transit epoch.
 
 >>> vet = models.load("transit_vetter")
 >>> pr = vet.predict(flux, time=time)                      # arrays (NaN fluxes and gaps allowed), any cadence
->>> pr = vet.predict(["kplr...llc.fits", "tess...lc.fits"])  # Kepler / K2 / TESS FITS (QUALITY == 0 kept)
+>>> pr = vet.predict(["kplr...llc.fits", "tess...lc.fits"])  # Kepler / K2 / TESS FITS (flagged cadences dropped)
 >>> pr.names, pr.planet_score, pr.period, pr.t0, pr.duration, pr.ood, pr.ood_reason
 
 What a "window" is: the vetter decides on windows of about 27.4 d (one TESS sector; the spans it was trained on).

@@ -185,9 +185,9 @@ def train_transit(spec: Recipe, opts: Options) -> tuple[dict, dict]:
                          "outliers of both signs); for the views a 2.5-d running median of the flux minus its mean "
                          "fold at the BLS period removed (the periodic signal kept whole); BLS fold (t0 at phase 0); "
                          "views in noise units and relative flux (arcsinh)",
-        "files": "Kepler/K2/TESS light-curve FITS (TIME, PDCSAP_FLUX, QUALITY or SAP_QUALITY == 0), text tables; one "
-                 "star's files in an inner list (its quarters, campaigns or sectors) stitched into one curve, each "
-                 "divided by its own median",
+        "files": "Kepler/K2/TESS light-curve FITS (TIME, PDCSAP_FLUX; a cadence with any of the mission's QUALITY or "
+                 "SAP_QUALITY flags dropped), text tables; one star's files in an inner list (its quarters, "
+                 "campaigns or sectors) stitched into one curve, each divided by its own median",
         "windows": "a curve spanning up to 1.5 x 27.4 d is one window; longer curves are cut into round(span / 27.4) "
                    "equal windows; predict() gives one row per curve (the probabilities of its window with the "
                    f"highest BLS S/N when that window is a planet-transit or eclipsing-binary at {TR.DIP_CONFIDENCE:g} "

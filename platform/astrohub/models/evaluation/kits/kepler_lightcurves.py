@@ -2,10 +2,10 @@
 heartbeat star (``PROVENANCE.md`` and ``labels.csv`` in the kit), and how the transit vetter is measured on it.
 
 - :func:`load` reads every file as the mission / repository serves it (FITS: ``TIME``, ``PDCSAP_FLUX`` with
-  ``QUALITY`` / ``SAP_QUALITY`` == 0; the text tables by their columns) with its ``labels.csv`` row. The two
-  phase-folded EBs (``phase_folded/*.npy``) have lost their time axis: they are loaded with ``folded=True`` and
-  not vetted (the vetter refuses them: their phases are not increasing time stamps, and a phase of 0-1 would
-  span under 2 days); :func:`measure` records that refusal and counts them as skipped.
+  no ``QUALITY`` / ``SAP_QUALITY`` flag of the mission's; the text tables by their columns) with its ``labels.csv``
+  row. The two phase-folded EBs (``phase_folded/*.npy``) have lost their time axis: they are loaded with
+  ``folded=True`` and not vetted (the vetter refuses them: their phases are not increasing time stamps, and a
+  phase of 0-1 would span under 2 days); :func:`measure` records that refusal and counts them as skipped.
 - :func:`split`: the whole kit is held out. With 9 stars (4 planet hosts) there is no honest train split, so the
   vetter and its classical baseline are trained on simulations only and every window of the kit is test data.
 - A **window** is what :meth:`TransitVetter.predict_windows` vets: a curve spanning up to 1.5 x 27.4 d is one
