@@ -327,8 +327,11 @@ RECIPES: dict[str, Recipe] = {
                                     "confident learning against the votes' label noise (out-of-fold probabilities"
                                     " on the train split from 4 folds trained the same way; the 75 train images "
                                     "whose own label got under 0.15, 9 of the 35 mergers among them, dropped; "
-                                    "rule: 362): 357 (seeds alone 357 and 349): none taken. The recipe sits at "
-                                    "0.86 on val."},
+                                    "rule: 362): 357 (seeds alone 357 and 349): none taken. Then (the same day, the "
+                                    "same pretraining as the re-run; rules fixed before: at least 362): SGD with "
+                                    "Nesterov momentum 0.9 instead of AdamW (one-cycle peak rate 0.05, L2 weight decay "
+                                    "5e-4): 356 (seeds alone 353 and 357); label smoothing 0.15 instead of 0.05: 356 "
+                                    "(seeds alone 356 and 354): neither taken. The recipe sits at 0.86 on val."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
                         "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images "
