@@ -118,28 +118,20 @@ def gz_stamp(rng: np.random.Generator, kind: str, wind: int = 1) -> np.ndarray:
         raise ValueError(f"wind is +1 or -1, got {wind!r}")
     yy, xx = np.mgrid[:FRAME, :FRAME].astype(np.float64) - (FRAME - 1) / 2 - rng.uniform(-1, 1, 2)[:, None, None]
     r90 = rng.uniform(11.0, 19.0)
-    if kind == "irregular-merger":  # most GZ1 mergers: red pairs, two nuclei in one envelope, faint tails
-        kinds = [("elliptical" if rng.random() < 0.6 else "spiral-disk") for _ in range(2)]
-        img = _galaxy(rng, kinds[0], xx, yy, r90 * rng.uniform(0.6, 1.0))
+    if kind == "irregular-merger":
+        img = _galaxy(rng, rng.choice(["elliptical", "spiral-disk", "spiral-disk"]), xx, yy, r90)
         img /= img[1].sum()
-        sep, ang = r90 * rng.uniform(0.35, 1.2), rng.uniform(0, 2 * math.pi)
+        sep, ang = r90 * rng.uniform(0.4, 1.6), rng.uniform(0, 2 * math.pi)
         ox, oy = sep * math.cos(ang), sep * math.sin(ang)
-        other = _galaxy(rng, kinds[1], xx - ox, yy - oy, r90 * rng.uniform(0.5, 0.9))
+        other = _galaxy(rng, rng.choice(["elliptical", "spiral-disk"]), xx - ox, yy - oy, r90 * rng.uniform(0.5, 1))
         img += other / other[1].sum() / rng.uniform(1, 4)
-        dry = kinds == ["elliptical", "elliptical"]
-        if rng.random() < 0.5:  # a shared envelope along the pair
-            env = _sersic(*_rot(xx - ox / 2, yy - oy / 2, ang, rng.uniform(0.5, 0.9)), r90 * rng.uniform(0.5, 0.9),
-                          rng.uniform(1.0, 2.0))
-            img += _bands(env / env.sum() * rng.uniform(0.15, 0.4), rng.normal(0.75, 0.08), rng.normal(0.38, 0.05))
-        if rng.random() < 0.4:  # a tidal tail: an arc of clumps, as red as a dry pair's galaxies
+        if rng.random() < 0.7:  # a tidal tail: an arc of blue clumps
             t = np.linspace(0, 1, 12)
             a0, curl = rng.uniform(0, 2 * math.pi), rng.uniform(-2.5, 2.5)
             rad = r90 * (0.6 + 1.6 * t)
             tx, ty = rad * np.cos(a0 + curl * t), rad * np.sin(a0 + curl * t)
             tail = sum(_blob(xx, yy, tx[i], ty[i], 2 + 3 * t[i]) for i in range(12))
-            gr, ri = (rng.normal(0.75, 0.08), rng.normal(0.38, 0.05)) if dry else (rng.normal(0.35, 0.1),
-                                                                                   rng.normal(0.15, 0.05))
-            img += _bands(tail / tail.sum() * rng.uniform(0.03, 0.2), gr, ri)
+            img += _bands(tail / tail.sum() * rng.uniform(0.05, 0.25), rng.normal(0.35, 0.1), rng.normal(0.15, 0.05))
     else:
         img = _galaxy(rng, kind, xx, yy, r90, wind)
         img /= img[1].sum()
