@@ -331,7 +331,15 @@ RECIPES: dict[str, Recipe] = {
                                     "same pretraining as the re-run; rules fixed before: at least 362): SGD with "
                                     "Nesterov momentum 0.9 instead of AdamW (one-cycle peak rate 0.05, L2 weight decay "
                                     "5e-4): 356 (seeds alone 353 and 357); label smoothing 0.15 instead of 0.05: 356 "
-                                    "(seeds alone 356 and 354): neither taken. The recipe sits at 0.86 on val."},
+                                    "(seeds alone 356 and 354): neither taken. Then (rule fixed before: 362) the "
+                                    "simulator's mergers drawn like the kit's train-split mergers (mostly red pairs, "
+                                    "two nuclei in a shared envelope, faint tails, where the simulator drew blue "
+                                    "spirals with bright tails; commit 773a05c, reverted) and the pretraining redone: "
+                                    "358 (seeds alone 358 and 356; mergers still 4 of 12), not taken; under a second "
+                                    "rule, written after seeing 358 (fresh seeds 7-10: each new pair at least 2 over "
+                                    "the old recipe's pair on the same seeds, and a mean gain of 3 over the three "
+                                    "pairs): 359 vs 355 (seeds 7+8), 355 vs 354 (9+10), gains +4, +4 and +1: not "
+                                    "taken. The recipe sits at 0.86 on val."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
                         "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images "
