@@ -17,7 +17,7 @@ from astrohub.models.inputs import InputError
 from astrohub.models.inputs import lightcurves as L
 from astrohub.models.inputs.columns import column_values
 from astrohub.models.predictors import transit as TR
-from astrohub.sims.lightcurves import simulate_lightcurves, transit_model
+from astrohub.sims.lightcurves import simulate_curve, simulate_lightcurves, transit_model
 
 KIT_FILES = {"tess": "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits",
              "kepler_q4": "kplr002306740-2010078095331_llc.fits", "tran": "WASP_6_lc.tran",
@@ -114,6 +114,31 @@ def test_quality_masks_follow_the_mission(tmp_path, telescop, default, hardest):
     kept = lambda lc: sorted(set(q[np.isin(t, lc.time)].tolist()))  # noqa: E731
     assert kept(L.read(p, quality="default")) == sorted(default)
     assert kept(L.read(p)) == kept(L.read(p, quality="hardest")) == sorted(hardest)
+
+
+def test_a_products_own_flags_on_transit_cadences_keep_the_transit(tmp_path, vet):
+    """A K2 high-level product (EVEREST-like: FLUX, FRAW, QUALITY, TIME; MISSION k2) whose detrending flagged a hot
+    Jupiter's in-transit points with a bit of its own (2^23) keeps them: the vetter finds the planet at its period.
+    The mission's own flags (here 2^19, a possible thruster firing) still drop their cadences."""
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 27.4, 0.0204335)
+    f, _, _ = simulate_curve(rng, 3, t, mission="k2")  # a quiet star with K2's systematics
+    m = transit_model(t, 2.48, 1.3, 0.105, 7.0, 88.0, (0.4, 0.25))
+    q = np.zeros(t.size, np.int64)
+    q[m < 0.999] |= 1 << 23
+    q[rng.uniform(size=t.size) < 0.02] |= 524288
+    cols = [fits.Column("CADN", "J", array=np.arange(t.size)), fits.Column("FLUX", "D", array=f * m * 5e4),
+            fits.Column("FRAW", "D", array=f * m * 5e4), fits.Column("QUALITY", "J", array=q),
+            fits.Column("TIME", "D", array=t + 2060.0)]
+    p = tmp_path / "hlsp_k2_like_llc.fits"
+    fits.HDUList([fits.PrimaryHDU(header=fits.Header({"MISSION": "k2", "TELESCOP": "KEPLER"})),
+                  fits.BinTableHDU.from_columns(cols)]).writeto(p)
+    lc = L.read(p)
+    assert lc.meta["flux_column"] == "FLUX" and (m < 0.999).sum() > 50
+    assert len(lc) == int((q & 524288 == 0).sum())  # the thruster firings dropped, the transit's points kept
+    assert len(L.read(p, quality=0xFFFFFFFF)) == int((q == 0).sum())  # every bit: the transit would be gone
+    pr = vet.predict(p, mc_samples=0)
+    assert pr.names[0] == "planet-transit" and abs(pr.period[0] / 2.48 - 1) < 0.01, (pr.names, pr.period)
 
 
 def test_text_tables_of_the_kit(kit):
