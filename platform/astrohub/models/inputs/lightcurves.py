@@ -51,12 +51,12 @@ TIME_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD", "T")
 # the points its detrending clipped, which a deep transit's can be). read() uses "hardest" unless told otherwise:
 # the vetter was measured that way, and "default" lost two of the kit's 48 eclipsing-binary windows (README,
 # "Quality flags"). A file from an unknown mission loses any flagged cadence whatever is asked.
+_KEPLER_USELESS = 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576
+_TESS_USELESS = 1 | 2 | 4 | 8 | 32 | 128
 QUALITY_MASKS = {
-    "kepler": {"default": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576,
-               "hard": 1 | 2 | 4 | 8 | 32 | 256 | 16384 | 65536 | 1048576 | 1024 | 128 | 8192 | 524288,
+    "kepler": {"default": _KEPLER_USELESS, "hard": _KEPLER_USELESS | 1024 | 128 | 8192 | 524288,
                "hardest": (1 << 21) - 1 - 512},  # bit 2^9 is unused by Kepler
-    "tess": {"default": 1 | 2 | 4 | 8 | 32 | 128, "hard": 1 | 2 | 4 | 8 | 32 | 128 | 64 | 1024 | 2048 | 4096,
-             "hardest": (1 << 16) - 1},
+    "tess": {"default": _TESS_USELESS, "hard": _TESS_USELESS | 64 | 1024 | 2048 | 4096, "hardest": (1 << 16) - 1},
 }
 ANY_FLAG = 0xFFFFFFFF
 
@@ -183,9 +183,10 @@ def _read_fits(p: Path, name: str, quality="hardest") -> LightCurve:
         n_flag = n_dropped = 0
         if qcol is not None:
             q = np.asarray(d[qcol]).astype(np.int64)
+            dropped = (q & mask) != 0
             n_flag = int(((q != 0) & good).sum())
-            n_dropped = int(((q & mask) != 0)[good].sum())
-            good &= (q & mask) == 0
+            n_dropped = int((dropped & good).sum())
+            good &= ~dropped
         meta = {"mission": mission, "object": str(h0.get("OBJECT") or h1.get("OBJECT") or "").strip(),
                 "flux_column": fcol, "quality_column": qcol, "n_flagged": n_flag, "n_dropped": n_dropped,
                 "quality_mask": mask,
