@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,18 @@ TEST_PORT = int(os.environ.get("ASTROHUB_TEST_PORT", str(DEFAULT_TEST_PORT)))
 SERVICE_DIRS = {"hub", "security", "vo", "notebooks", "widgets"}
 SERVICE_FIXTURES = {"platform", "hub", "creds"}
 SERVICE_MARKERS = ("hub", "browser")
+
+
+def started_sleep(**popen) -> subprocess.Popen:
+    """`sleep 600`, returned once /proc shows its command line. Popen returns when the child's close-on-exec
+    pipe closes, which is before the kernel has set up the new command line and environment: a /proc read in
+    that window sees them empty (a loaded CI machine showed it)."""
+    proc = subprocess.Popen(["sleep", "600"], **popen)
+    cmdline = Path("/proc") / str(proc.pid) / "cmdline"
+    deadline = time.monotonic() + 10
+    while cmdline.read_bytes() != b"sleep\x00600\x00" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc
 
 
 def pytest_addoption(parser):

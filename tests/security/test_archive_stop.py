@@ -7,25 +7,17 @@ must leave that process running and say why.
 
 from __future__ import annotations
 
-import subprocess
-import time
-from pathlib import Path
-
 import pytest
 
 from astrohub.archive.server import LocalArchive
 from astrohub.cli import main
 
+from ..conftest import started_sleep
+
 
 @pytest.fixture
 def bystander():
-    proc = subprocess.Popen(["sleep", "600"])
-    # Popen returns once the exec has begun, which can be before the kernel has set up the new command line
-    # (a loaded machine showed an empty one): wait until /proc shows it, as it does for any settled process
-    cmdline = Path("/proc") / str(proc.pid) / "cmdline"
-    deadline = time.monotonic() + 10
-    while cmdline.read_bytes() != b"sleep\x00600\x00" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc = started_sleep()
     yield proc
     proc.kill()
     proc.wait()

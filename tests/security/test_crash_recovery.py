@@ -14,7 +14,6 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import time
 
 import psutil
@@ -26,7 +25,7 @@ from astrohub.hub import recovery
 from astrohub.hub.launcher import Platform
 from astrohub.hub.users import remove_unix_user
 
-from ..conftest import TEST_DATA
+from ..conftest import TEST_DATA, started_sleep
 
 pytestmark = pytest.mark.hub
 PORT = 18350
@@ -151,7 +150,7 @@ def _port_open(port: int) -> bool:
 
 @pytest.fixture
 def sleeper():
-    proc = subprocess.Popen(["sleep", "600"])
+    proc = started_sleep()
     yield proc
     proc.kill()
     proc.wait()
@@ -200,9 +199,9 @@ def test_marked_processes_are_stopped_and_a_shell_that_exported_the_data_dir_is_
     """What the record missed (a server spawned after it) carries ASTROHUB_HUB_DATA_DIR and is stopped;
     a person's process that merely exported ASTROHUB_DATA_DIR, or marks another data dir, is not."""
     env = {"PATH": "/usr/bin:/bin"}
-    marked = subprocess.Popen(["sleep", "600"], env={**env, "ASTROHUB_HUB_DATA_DIR": str(tmp_path)})
-    exported = subprocess.Popen(["sleep", "600"], env={**env, "ASTROHUB_DATA_DIR": str(tmp_path)})
-    other = subprocess.Popen(["sleep", "600"], env={**env, "ASTROHUB_HUB_DATA_DIR": str(tmp_path / "other")})
+    marked = started_sleep(env={**env, "ASTROHUB_HUB_DATA_DIR": str(tmp_path)})
+    exported = started_sleep(env={**env, "ASTROHUB_DATA_DIR": str(tmp_path)})
+    other = started_sleep(env={**env, "ASTROHUB_HUB_DATA_DIR": str(tmp_path / "other")})
     try:
         stopped = recovery.stop_leftovers(tmp_path, say=lambda msg: None)
         assert [i.pid for i in stopped] == [marked.pid]
