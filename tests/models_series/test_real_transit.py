@@ -92,6 +92,27 @@ def test_quality_masks_drop_useless_cadences_and_keep_informational_flags(kit):
             L.read(path, quality=bad)
 
 
+def test_the_vetter_reads_files_with_the_quality_mask_asked_for(kit, vet):
+    """``predict(paths, quality=...)`` reads each file (and each file of a stitched star) as ``read`` does with that
+    mask; inputs that are not files, and LightCurves already read, refuse a mask instead of ignoring it."""
+    quarters = [str(kit / f) for f in ("kplr002306740-2010078095331_llc.fits", "kplr002306740-2010174085026_llc.fits")]
+    default = [L.read(p, quality="default") for p in quarters]
+    assert [len(c[0]) for c in vet.curves(quarters, quality="default")] == [len(lc) for lc in default]
+    assert [len(c[0]) for c in vet.curves(quarters)] == [len(L.read(p)) for p in quarters]
+    assert len(vet.curves([quarters], quality="none")[0][0]) == sum(len(L.read(p, quality="none")) for p in quarters)
+    asked = vet.predict_windows(quarters, quality="default", mc_samples=0)
+    np.testing.assert_allclose(asked.probabilities, vet.predict_windows(default, mc_samples=0).probabilities)
+    assert not np.allclose(asked.probabilities, vet.predict_windows(quarters, mc_samples=0).probabilities)
+    with pytest.raises(InputError, match=r"quality='default' chooses which flagged cadences of a light-curve file "
+                                         r"are read; this input is a ndarray, not files"):
+        vet.predict(np.ones((1, 2000)), time=np.arange(2000) * 0.02, quality="default")
+    with pytest.raises(InputError, match=r"item 0 of the list is a LightCurve already read .*quality='hard' applies "
+                                         r"to file paths"):
+        vet.predict(default, quality="hard")
+    with pytest.raises(InputError, match=r"quality='soft': give 'default', 'hard', 'hardest', 'none' or a "):
+        vet.predict(np.ones((1, 2000)), time=np.arange(2000) * 0.02, quality="soft")
+
+
 HIGH = 1 << 23  # a bit above the mission's own, as a high-level product adds for its own bookkeeping
 
 

@@ -100,10 +100,11 @@ def read(path, name: str = "transit_vetter", quality="hardest") -> LightCurve:
     return lc
 
 
-def stitch(parts, name: str = "transit_vetter") -> LightCurve:
+def stitch(parts, name: str = "transit_vetter", quality="hardest") -> LightCurve:
     """One star's light curves (file paths or :class:`LightCurve` objects: Kepler quarters, K2 campaigns, TESS
     sectors) made one: each divided by its own median (the files' apertures and levels differ), joined in time
-    order. Files that overlap in time (the same data twice, or two cadences of one quarter) are refused."""
+    order. Files that overlap in time (the same data twice, or two cadences of one quarter) are refused.
+    ``quality``: as for :func:`read`, for the paths."""
     if not isinstance(parts, (list, tuple)) or not parts:
         raise InputError(f"{name}: stitch takes a non-empty list of one star's light-curve files")
     lcs = []
@@ -111,7 +112,7 @@ def stitch(parts, name: str = "transit_vetter") -> LightCurve:
         if not _is_file(v):
             raise InputError(f"{name}: a star's list of files holds a {type(v).__name__}; give file paths or "
                              "LightCurve objects (flux arrays go in with time=...)")
-        lcs.append(v if isinstance(v, LightCurve) else read(v, name))
+        lcs.append(v if isinstance(v, LightCurve) else read(v, name, quality))
     label = [lc.meta.get("file") or f"part {k}" for k, lc in enumerate(lcs)]
     stars = {}
     for lc, lab in zip(lcs, label):  # the files' own OBJECT headers, where they have one
@@ -282,13 +283,16 @@ def _median(f, name, what):
 
 
 # ----------------------------------------------------------------------------- user input
-def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100) -> list[tuple[np.ndarray, np.ndarray]]:
+def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100, quality="hardest"
+              ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
     TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves, astropy TimeSeries and
     the other forms :func:`table_list` knows included, read by :func:`~.columns.column`) or flux arrays [N, T]
     (or [T]) with ``time`` [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be
     finite where the flux is, and strictly increasing. In a list of files, an inner list (or tuple) holds one
-    star's files: they are :func:`stitch`-ed into one curve."""
+    star's files: they are :func:`stitch`-ed into one curve. ``quality``: the flagged cadences of a FITS file that
+    are dropped (see :func:`read`); it is refused for inputs that are not files, which arrive as they were cut."""
+    quality_mask(quality, "", name)  # a bad value is named whatever the input
     if isinstance(x, (str, Path)) or isinstance(x, LightCurve):
         x = [x]
     if (isinstance(x, np.ndarray) or is_pandas(x) and not hasattr(x, "columns")) and np.ndim(x) == 1 and len(x) \
@@ -296,8 +300,12 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100)
         x = list(np.asarray(x, object))
     if isinstance(x, (list, tuple)) and x and any(_is_file(v) or isinstance(v, (list, tuple))
                                                   and any(_is_file(u) for u in v) for v in x):
-        lcs = [_file_curve(v, i, name) for i, v in enumerate(x)]
+        lcs = [_file_curve(v, i, name, quality) for i, v in enumerate(x)]
         curves = [(lc.time, lc.flux) for lc in lcs]
+    elif quality != "hardest":
+        raise InputError(f"{name}: quality={quality!r} chooses which flagged cadences of a light-curve file are read; "
+                         f"this input is a {type(x).__name__}, not files: drop its flagged cadences (or set them to "
+                         "NaN) before passing it, or pass the FITS files")
     elif (tabs := table_list(x)) is not None:
         curves = [(column(t, ("TIME", "MJD", "BJD"), name), column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
                   for t in tabs]
@@ -312,14 +320,18 @@ def _is_file(v) -> bool:
     return isinstance(v, (str, Path, LightCurve))
 
 
-def _file_curve(v, i: int, name: str) -> LightCurve:
+def _file_curve(v, i: int, name: str, quality="hardest") -> LightCurve:
     """Item ``i`` of a list of files: a path, a :class:`LightCurve`, or an inner list of one star's files."""
     if isinstance(v, LightCurve):
+        if quality != "hardest":
+            raise InputError(f"{name}: item {i} of the list is a LightCurve already read (its file's flagged "
+                             f"cadences already chosen); quality={quality!r} applies to file paths: read it with "
+                             f"lightcurves.read(path, quality={quality!r}), or pass its path")
         return v
     if isinstance(v, (str, Path)):
-        return read(v, name)
+        return read(v, name, quality)
     if isinstance(v, (list, tuple)):
-        return stitch(v, name)
+        return stitch(v, name, quality)
     raise InputError(f"{name}: item {i} of the list is a {type(v).__name__}; a list of light-curve files holds "
                      "file paths, LightCurve objects or inner lists of one star's files (flux arrays go in with "
                      "time=...)")

@@ -38,12 +38,13 @@ def series_from_tables(tables, xcols, ycols, ecols, name):
 
 
 # ----------------------------------------------------------------------------- light curves
-def lightcurves(x, name, time=None, flux_err=None, min_points=100):
+def lightcurves(x, name, time=None, flux_err=None, min_points=100, quality="hardest"):
     """List of (time, flux) float64 arrays, validated (:func:`astrohub.models.inputs.lightcurves.as_curves`):
-    file paths (Kepler/K2/TESS FITS, text tables), Tables / TableSets or arrays; NaN fluxes are kept (gaps)."""
+    file paths (Kepler/K2/TESS FITS, text tables; ``quality``: which flagged cadences of a FITS file are dropped),
+    Tables / TableSets or arrays; NaN fluxes are kept (gaps)."""
     from .lightcurves import as_curves
 
-    return as_curves(x, name, time, min_points=min_points)
+    return as_curves(x, name, time, min_points=min_points, quality=quality)
 
 
 def _robust_sigma(f):

@@ -74,15 +74,16 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
     def window_days(self) -> float:
         return float(self.card["inputs"].get("window_days", L.WINDOW_DAYS))
 
-    def curves(self, x, time=None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The validated (time, flux) pairs of the input (file paths, Tables, arrays)."""
-        return P.lightcurves(x, self.name, time, min_points=self.min_points)
+    def curves(self, x, time=None, quality="hardest") -> list[tuple[np.ndarray, np.ndarray]]:
+        """The validated (time, flux) pairs of the input (file paths, Tables, arrays); ``quality``: see
+        :meth:`predict`."""
+        return P.lightcurves(x, self.name, time, min_points=self.min_points, quality=quality)
 
-    def features(self, x, time=None, progress: bool = False) -> TransitFeatures:
+    def features(self, x, time=None, progress: bool = False, quality="hardest") -> TransitFeatures:
         """Network inputs of every window of every curve (a :class:`TransitFeatures`: unpacks as (global, local,
         scalars); scalars[:, 0] is log(BLS period / d))."""
         pieces, curve, span = [], [], []
-        for i, (t, f) in enumerate(self.curves(x, time)):
+        for i, (t, f) in enumerate(self.curves(x, time, quality)):
             good = np.isfinite(f)
             tg = t[good]
             wins = []
@@ -100,21 +101,26 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
         g, loc, s, info = P.lightcurve_batch(pieces, progress=progress, info=True)
         return TransitFeatures(g, loc, s, info, np.array(curve), np.array(span))
 
-    def predict(self, x, time=None, mc_samples: int | None = None, batch_size: int = 256) -> TransitPrediction:
+    def predict(self, x, time=None, mc_samples: int | None = None, batch_size: int = 256, quality="hardest"
+                ) -> TransitPrediction:
         """Vet light curves, one row per curve: file paths (Kepler/K2/TESS FITS, text tables; an inner list of
         one star's files, e.g. its Kepler quarters, is stitched into one curve, each file divided by its own
         median), a TableSet / Tables (TIME, FLUX; a lightkurve LightCurve or LightCurveCollection, an astropy
         TimeSeries, pandas DataFrames, dicts of columns, record arrays) or flux [N, T] with ``time`` [T] (or
         [N, T]) in days. Curves longer than 1.5 windows are vetted window by window and combined
-        (:meth:`combine`)."""
-        feats = self.features(x, time)
+        (:meth:`combine`). ``quality``: which flagged cadences of a FITS file are dropped, named as lightkurve's
+        ``quality_bitmask`` (:func:`astrohub.models.inputs.lightcurves.read`): "hardest" (any flag the mission
+        defines; the reading the vetter was validated on), "default" (lightkurve's: only cadences flagged useless),
+        "hard", "none" or an int bitmask; file paths only."""
+        feats = self.features(x, time, quality=quality)
         pw = self.predict_features(feats, mc_samples=mc_samples, batch_size=batch_size)
         return self.combine(pw)
 
-    def predict_windows(self, x, time=None, mc_samples: int | None = None, batch_size: int = 256
-                        ) -> TransitPrediction:
+    def predict_windows(self, x, time=None, mc_samples: int | None = None, batch_size: int = 256,
+                        quality="hardest") -> TransitPrediction:
         """Vet light curves, one row per window (``.curve`` says which input curve, ``.window`` when)."""
-        return self.predict_features(self.features(x, time), mc_samples=mc_samples, batch_size=batch_size)
+        return self.predict_features(self.features(x, time, quality=quality), mc_samples=mc_samples,
+                                     batch_size=batch_size)
 
     def predict_features(self, g, loc=None, s=None, mc_samples=None, batch_size=256, info=None) -> TransitPrediction:
         """Vet precomputed :meth:`features` (a :class:`TransitFeatures`, or the three arrays with ``info``),
@@ -184,22 +190,22 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
                           for r in rows]
         return out
 
-    def fold(self, x, time=None, bins: int = P.GLOBAL_BINS):
+    def fold(self, x, time=None, bins: int = P.GLOBAL_BINS, quality="hardest"):
         """(phase [bins], folded detrended flux [N, bins]) of each curve on its predicted (period, t0): the
         transit sits at phase 0 (the centre)."""
-        pr = self.predict(x, time, mc_samples=0)
+        pr = self.predict(x, time, mc_samples=0, quality=quality)
         out = []
-        for i, (t, f) in enumerate(self.curves(x, time)):
+        for i, (t, f) in enumerate(self.curves(x, time, quality)):
             tg, fg = L.prepare(t, f)
             r = P.detrend(tg, fg, period=pr.period[i], t0=pr.t0[i])
             ph = P._phase(tg, pr.period[i], pr.t0[i])
             out.append(P._binned(ph, r, -0.5, 0.5, bins))
         return (np.arange(bins) + 0.5) / bins - 0.5, np.stack(out)
 
-    def explain(self, x, time=None, target: str | None = None) -> np.ndarray:
+    def explain(self, x, time=None, target: str | None = None, quality="hardest") -> np.ndarray:
         """Saliency [W, 256] over the phase-folded global view of each window (the BLS transit at the centre,
         bin 128) for class ``target`` (default: each window's predicted class); see :meth:`explain_features`."""
-        return self.explain_features(*self.features(x, time), target=target)
+        return self.explain_features(*self.features(x, time, quality=quality), target=target)
 
     def explain_features(self, g, loc, s, target: str | None = None) -> np.ndarray:
         """:meth:`explain` on precomputed :meth:`features`: |input x d logit / d input| (gradient x input, Shrikumar
