@@ -17,7 +17,8 @@ images and soft targets within a real half-batch), ``--ema DECAY``: each network
 its weights (:class:`astrohub.models.training.engine.Plan`'s ``ema``), ``--sam RHO``: sharpness-aware minimisation
 (``Plan.sam``), ``--aux stamp|packet``: the alert packet's measurements (``ztf_alerts.PACKET_TARGETS``) as auxiliary
 targets, one more network output each, their mean squared error at ``--aux-weight`` added to the real
-half-batch's loss (the scores still come from the stamps alone). Each run also keeps its out-of-fold margins
+half-batch's loss (the scores still come from the stamps alone), ``--rank W``: W times a pairwise ranking loss
+(a smooth AUC over each real half-batch's real/bogus pairs) added to it. Each run also keeps its out-of-fold margins
 (``oof_margin``, in the order of the kit's train + val rows); ``--combine TAG ...`` scores the average of earlier
 runs' margins (runs with the same ``--seed`` share their folds, so the average is out-of-fold too), next to each run
 alone. ``--stack`` also fits the recipe's tree component (``real["stack"]``: a forest on summary features of the raw
@@ -27,7 +28,7 @@ stamps, its logit added to the network's margin) on each fold's training alerts 
     python benchmarks/realbogus_cv.py [--target soft|hard] [--sim-weight 0.5] [--epochs 30] [--folds 5]
         [--crop 32] [--prep mad|l2] [--arch cnn|braai] [--net JSON] [--members 1]
         [--augment batch|sample|sample+shiftN] [--mixup 0] [--ema DECAY] [--sam RHO] [--wd WD]
-        [--aux stamp|packet] [--aux-weight 0.3] [--stack] [--tag NAME]
+        [--aux stamp|packet] [--aux-weight 0.3] [--rank 0] [--stack] [--tag NAME]
     python benchmarks/realbogus_cv.py --stack-on base48_s0
     python benchmarks/realbogus_cv.py --combine c48 c63 [--tag NAME]
 
@@ -110,6 +111,8 @@ def main(argv=None) -> int:
                     help="auxiliary targets: the alert packet's measurements (ztf_alerts.PACKET_TARGETS), one more "
                     "network output each, standardised on each fold's training rows")
     ap.add_argument("--aux-weight", type=float, default=0.3, help="weight of the auxiliary mean squared error")
+    ap.add_argument("--rank", type=float, default=0.0, help="weight of a pairwise ranking loss on the real "
+                    "half-batches (distil_batches' rank; 0: none)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -176,7 +179,7 @@ def main(argv=None) -> int:
             net = net.to(memory_format=torch.channels_last)
             g = torch.Generator().manual_seed(seed)
             batches = R.distil_batches(x[tr], target[tr], xs, ys, bs, sim_weight, g, dev, mixup=a.mixup,
-                                       augment=a.augment, aux=aux, aux_weight=a.aux_weight)
+                                       augment=a.augment, aux=aux, aux_weight=a.aux_weight, rank=a.rank)
             fit(net, batches, None,
                 Plan(epochs=epochs, lr=lr, weight_decay=wd, ema=a.ema, sam=a.sam),
                 progress=False)
@@ -189,7 +192,7 @@ def main(argv=None) -> int:
     write("realbogus_cv" + (f"_{a.tag}" if a.tag else ""), {
         "options": {"target": a.target, "sim_weight": sim_weight, "epochs": epochs, "lr": lr, "batch": bs,
                     "folds": a.folds, "seed": a.seed, "crop": s, "prep": a.prep, "members": a.members,
-                    "mixup": a.mixup,
+                    "mixup": a.mixup, "rank": a.rank,
                     "augment": a.augment, "ema": a.ema, "sam": a.sam, "wd": wd,
                     "aux": list(Z.PACKET_TARGETS[a.aux]) if a.aux else None, "aux_weight": a.aux_weight if a.aux else 0,
                     "arch": "braai (VGG-like, Duev et al. 2019)" if a.arch == "braai" else spec.arch},

@@ -442,3 +442,37 @@ def test_distillation_batches_add_the_auxiliary_error_of_known_values_only():
         assert known.sum() < len(idx) and hi == pytest.approx(lo + 0.5 * mse, rel=1e-5)
     with pytest.raises(ValueError, match="aux has 3 rows for 64 real alerts"):
         distil_batches(xr, tr, xr[:0], tr[:0], 32, 0.0, torch.Generator(), torch.device("cpu"), aux=aux[:3])
+
+
+def test_distillation_batches_add_a_pairwise_ranking_loss_over_real_and_bogus_pairs():
+    """benchmarks/realbogus_cv.py's ``--rank``: the real half-batch's loss adds ``rank`` times the mean
+    softplus(bogus margin - real margin) over its pairs of a real (target >= 0.5) and a bogus alert; rank 0 is the
+    recipe's loss exactly, and a batch of one kind adds nothing."""
+    import torch
+
+    from astrohub.models.training.realbogus import distil_batches
+
+    xr = np.repeat(np.arange(64, dtype=np.float32), 3 * 8 * 8).reshape(64, 3, 8, 8)  # alert i: every pixel = i
+    tr = np.where(np.arange(64) % 4 == 0, 0.1, 0.9).astype(np.float32)  # every fourth alert bogus
+    seen = []
+
+    def net(x):  # margin = (index - 32) / 16
+        seen.append(x.mean(dim=(1, 2, 3)).round().long().numpy())
+        return torch.stack([torch.zeros(len(x)), (x.mean(dim=(1, 2, 3)) - 32) / 16], 1)
+
+    def run(targets, **kw):
+        seen.clear()
+        b = distil_batches(xr, targets, xr[:0], targets[:0], 32, 0.0, torch.Generator().manual_seed(0),
+                           torch.device("cpu"), **kw)
+        return [float(step(net)) for step in b(0)], [s.copy() for s in seen]
+
+    plain, order = run(tr)
+    assert run(tr, rank=0.0)[0] == plain
+    ranked, order_r = run(tr, rank=0.5)
+    for lo, hi, idx, idx2 in zip(plain, ranked, order, order_r):
+        assert np.array_equal(idx, idx2)
+        m, real = (idx - 32) / 16, tr[idx] >= 0.5
+        pairs = np.log1p(np.exp(m[~real][None, :] - m[real][:, None]))
+        assert 0 < (~real).sum() < len(idx) and hi == pytest.approx(lo + 0.5 * pairs.mean(), rel=1e-5)
+    all_real = np.full(64, 0.9, np.float32)
+    assert run(all_real, rank=0.5)[0] == run(all_real)[0]

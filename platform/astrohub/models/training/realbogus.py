@@ -329,7 +329,7 @@ def fit_stack(cfg: dict, kit: dict, rows: np.ndarray, inputs: dict) -> tuple[dic
 
 def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarray, bs: int, sim_weight: float,
                    g: torch.Generator, dev, mixup: float = 0.0, augment: str = "batch", aux: np.ndarray | None = None,
-                   aux_weight: float = 0.0) -> EpochBatches:
+                   aux_weight: float = 0.0, rank: float = 0.0) -> EpochBatches:
     """One epoch = one pass over the real alerts ``xr`` in batches of ``bs``, each paired with ``bs`` random
     simulations ``xs``; loss = (BCE(real logit margin, soft target ``tr``) + ``sim_weight`` BCE(simulated,
     label ``ys``)) / (1 + ``sim_weight``), one random dihedral transform per half-batch. The logit margin
@@ -340,7 +340,9 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
     ``aux`` [N, k] (standardised packet measurements, NaN where missing; :func:`~astrohub.models.evaluation.kits.
     ztf_alerts.packet_targets`): the network has 2 + k outputs and the real half-batch's loss adds ``aux_weight``
     times the mean squared error of outputs 2.. against them (missing values left out); the simulations have
-    none."""
+    none. ``rank`` > 0: the real half-batch's loss also adds ``rank`` times the mean pairwise logistic loss
+    softplus(-(margin of a real alert - margin of a bogus one)) over its real/bogus pairs (target >= 0.5 vs
+    below), a smooth AUC."""
     from .images import _augment, augment_each
 
     aug = _augment
@@ -380,7 +382,10 @@ def distil_batches(xr: np.ndarray, tr: np.ndarray, xs: np.ndarray, ys: np.ndarra
 
             def loss(m):
                 lg = forward(m, aug(xr_, g))
-                out = F.binary_cross_entropy_with_logits(margin(lg), tr_.to(dev))
+                mg, tt = margin(lg), tr_.to(dev)
+                out = F.binary_cross_entropy_with_logits(mg, tt)
+                if rank and (tt >= 0.5).any() and (tt < 0.5).any():
+                    out = out + rank * F.softplus(mg[tt < 0.5][None, :] - mg[tt >= 0.5][:, None]).mean()
                 if ar_ is not None:
                     ok = torch.isfinite(ar_).to(dev)
                     err = (lg[:, 2:] - torch.nan_to_num(ar_).to(dev)) ** 2
