@@ -16,9 +16,6 @@ def machine() -> dict:
             "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
-OPTIONAL_KEYS = {"resnet": {"crop", "cyclic"}}  # network options a recipe may leave at their defaults
-
-
 def arch_overrides(ap, text: str | None, arch: dict) -> dict:
     """``--arch JSON``: keys of a recipe's network (``arch``) to override, as a dict ({} without it); anything
     else (not JSON, not an object, an unknown key) ends the program through ``ap.error`` with a message."""
@@ -26,10 +23,9 @@ def arch_overrides(ap, text: str | None, arch: dict) -> dict:
         over = json.loads(text) if text else {}
     except json.JSONDecodeError as e:
         ap.error(f"--arch takes a JSON object, got {text!r}: {e}")
-    known = set(arch) | OPTIONAL_KEYS.get(arch.get("net"), set())
-    if not isinstance(over, dict) or (unknown := sorted(set(over) - known)):
+    if not isinstance(over, dict) or (unknown := sorted(set(over) - set(arch))):
         ap.error(f"--arch: the network has no key {', '.join(unknown) if isinstance(over, dict) else text} "
-                 f"(it has {', '.join(sorted(known))})")
+                 f"(it has {', '.join(sorted(arch))})")
     return over
 
 

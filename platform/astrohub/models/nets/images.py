@@ -15,24 +15,13 @@ def _conv(cin, cout, k=3, stride=1):
 
 class _PooledClassifier(nn.Module):
     """(central crop of ``crop`` px per side) -> ``features`` -> global average+max pooling
-    (``embed``) -> dropout -> linear ``head``. With ``cyclic`` = 4 the embedding is the mean over the image's four
-    quarter turns (cyclic pooling, Dieleman et al. 2015): invariant to them by construction, 4x the compute."""
+    (``embed``) -> dropout -> linear ``head``."""
 
     crop = 0
-    cyclic = 1
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         c = self.crop
-        x = x[..., c:x.shape[-2] - c, c:x.shape[-1] - c] if c else x
-        if self.cyclic == 1:
-            return self._pooled(x)
-        n = len(x)
-        turned = torch.cat([torch.rot90(x, k, (-2, -1)) for k in range(self.cyclic)])
-        return self._pooled(turned.contiguous(memory_format=torch.channels_last) if x.is_contiguous(
-            memory_format=torch.channels_last) else turned).view(self.cyclic, n, -1).mean(0)
-
-    def _pooled(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(x)
+        h = self.features(x[..., c:x.shape[-2] - c, c:x.shape[-1] - c] if c else x)
         return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -82,11 +71,9 @@ class ResNetClassifier(_PooledClassifier):
     head. Same ``embed`` / ``dropout`` / ``head`` interface as :class:`ConvClassifier`."""
 
     def __init__(self, in_ch: int, n_out: int, widths=(32, 64, 128, 192), blocks=(1, 1, 1, 1), stem: int = 24,
-                 dropout: float = 0.3, crop: int = 0, cyclic: int = 1):
+                 dropout: float = 0.3, crop: int = 0):
         super().__init__()
-        if cyclic not in (1, 4):
-            raise ValueError(f"cyclic pools over 1 or 4 quarter turns, got {cyclic!r}")
-        self.crop, self.cyclic = int(crop), int(cyclic)
+        self.crop = int(crop)
         layers, cin = [_conv(in_ch, stem, 5, 2)], stem
         for i, (w, b) in enumerate(zip(widths, blocks)):
             for j in range(b):
@@ -206,7 +193,7 @@ def _build(a: dict) -> nn.Module:
     if net == "resnet":
         return ResNetClassifier(a["in_ch"], a["n_out"], tuple(a.get("widths", (32, 64, 128, 192))),
                                 tuple(a.get("blocks", (1,) * len(a.get("widths", (32, 64, 128, 192))))),
-                                a.get("stem", 24), a.get("dropout", 0.3), a.get("crop", 0), a.get("cyclic", 1))
+                                a.get("stem", 24), a.get("dropout", 0.3), a.get("crop", 0))
     if net == "ensemble":
         return EnsembleClassifier(**a)
     if net == "denoiser":
