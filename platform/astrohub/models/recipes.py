@@ -345,7 +345,11 @@ RECIPES: dict[str, Recipe] = {
                                     "rule, written after seeing 358 (fresh seeds 7-10: each new pair at least 2 over "
                                     "the old recipe's pair on the same seeds, and a mean gain of 3 over the three "
                                     "pairs): 359 vs 355 (seeds 7+8), 355 vs 354 (9+10), gains +4, +4 and +1: not "
-                                    "taken. The recipe sits at 0.86 on val."},
+                                    "taken. Then (rule fixed before: 362) cyclic pooling over the four quarter turns "
+                                    "(Dieleman et al. 2015: the embedding averaged over the image turned 0, 90, 180 "
+                                    "and 270 deg, invariant by construction; 4x the compute; the same pretraining; "
+                                    "commit a11569e, reverted): 354 (seeds alone 354 and 353), not taken. The recipe "
+                                    "sits at 0.86 on val."},
             description="Galaxy morphology (elliptical / spiral-disk / edge-on / irregular-merger) from SDSS gri "
                         "colour JPEGs as Galaxy Zoo serves them (423x423, by path or as uint8 arrays); pretrained on "
                         "simulated Galaxy Zoo 1 colour stamps, then trained on the galaxyzoo1_jpeg kit's real images "
