@@ -193,9 +193,10 @@ class TransitVetter(ClassifierMixin, SeriesPredictor):
     def fold(self, x, time=None, bins: int = P.GLOBAL_BINS, quality="hardest"):
         """(phase [bins], folded detrended flux [N, bins]) of each curve on its predicted (period, t0): the
         transit sits at phase 0 (the centre)."""
-        pr = self.predict(x, time, mc_samples=0, quality=quality)
+        cs = self.curves(x, time, quality)  # the files read once: predict takes the curves as (time, flux) pairs
+        pr = self.predict([f for _, f in cs], time=[t for t, _ in cs], mc_samples=0)
         out = []
-        for i, (t, f) in enumerate(self.curves(x, time, quality)):
+        for i, (t, f) in enumerate(cs):
             tg, fg = L.prepare(t, f)
             r = P.detrend(tg, fg, period=pr.period[i], t0=pr.t0[i])
             ph = P._phase(tg, pr.period[i], pr.t0[i])
