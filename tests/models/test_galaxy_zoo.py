@@ -161,8 +161,11 @@ def test_bad_inputs_are_refused_with_a_clear_message(model, kit, tmp_path):
     _, data = kit
     rgb = np.asarray(Image.open(data["paths"][0]).convert("RGB"))
     (tmp_path / "cutout.fits").write_bytes(b"SIMPLE  =                    T")
-    with pytest.raises(InputError, match=r"unknown file type '\.fits'.*JPEG or PNG"):
+    with pytest.raises(InputError, match=r"could not read .*cutout\.fits as FITS"):  # FITS: test_colour_fits.py
         model.predict([tmp_path / "cutout.fits"])
+    (tmp_path / "cutout.tiff").write_bytes(b"II*\x00")
+    with pytest.raises(InputError, match=r"unknown file type '\.tiff'.*JPEG or PNG"):
+        model.predict([tmp_path / "cutout.tiff"])
     with pytest.raises(InputError, match=r"image file .*nothere\.jpeg not found"):
         model.predict([tmp_path / "nothere.jpeg"])
     (tmp_path / "broken.jpeg").write_bytes(open(data["paths"][0], "rb").read()[:300])

@@ -26,6 +26,10 @@ import numpy as np
 
 GZ_CLASSES = ["elliptical", "spiral-disk", "edge-on", "irregular-merger"]
 FRAME = 160  # px: the galaxy_zoo recipe's frame of the 423-px stamp
+R90_FRAME = (11.0, 19.0)  # px: a galaxy's size (about its Petrosian R90) in the frame
+SKY_NOISE = (0.25, 0.6)  # the sky noise per frame px, in the composite's stretch units
+ALPHA, Q = (0.08, 0.16), 8.0  # the asinh stretch (Lupton et al. 2004): softening alpha drawn per stamp, Q fixed
+BALANCE = (1.0, 1.1, 1.5)  # R, G, B lifted to the colour balance of the SDSS composites
 
 
 def _sersic(x, y, re, n):
@@ -107,17 +111,11 @@ def _galaxy(rng, kind, xx, yy, r90, wind: int = 1):
     return img
 
 
-def gz_stamp(rng: np.random.Generator, kind: str, wind: int = 1) -> np.ndarray:
-    """One simulated Galaxy Zoo 1 stamp of class ``kind`` (one of :data:`GZ_CLASSES`), framed as the colour model
-    frames the 423-px stamps it is served: uint8 [FRAME, FRAME, 3]. ``wind`` (+1 or -1): a spiral's winding (see
-    :func:`_disk`); the same random numbers are drawn either way, so the two windings are mirror twins in the arms
-    alone."""
-    if kind not in GZ_CLASSES:
-        raise ValueError(f"unknown Galaxy Zoo class {kind!r}: one of {', '.join(GZ_CLASSES)}")
-    if wind not in (1, -1):
-        raise ValueError(f"wind is +1 or -1, got {wind!r}")
-    yy, xx = np.mgrid[:FRAME, :FRAME].astype(np.float64) - (FRAME - 1) / 2 - rng.uniform(-1, 1, 2)[:, None, None]
-    r90 = rng.uniform(11.0, 19.0)
+def gz_scene(rng: np.random.Generator, kind: str, xx: np.ndarray, yy: np.ndarray, r90: float,
+             wind: int = 1) -> np.ndarray:
+    """The light of a simulated Galaxy Zoo 1 subject of class ``kind`` on the grid ``xx``, ``yy`` (px from the
+    centre), before seeing and noise: g, r, i float [3, H, W] with the galaxy's r-band flux 1 (neighbours, stars and
+    small galaxies anywhere in the grid, add their own). ``r90``: the galaxy's size in px (about its Petrosian R90)."""
     if kind == "irregular-merger":
         img = _galaxy(rng, rng.choice(["elliptical", "spiral-disk", "spiral-disk"]), xx, yy, r90)
         img /= img[1].sum()
@@ -135,31 +133,73 @@ def gz_stamp(rng: np.random.Generator, kind: str, wind: int = 1) -> np.ndarray:
     else:
         img = _galaxy(rng, kind, xx, yy, r90, wind)
         img /= img[1].sum()
+    half = xx.shape[1] / 2
     for _ in range(int(rng.poisson(1.5))):  # neighbours: stars and small galaxies anywhere in the frame
-        nx, ny = rng.uniform(-FRAME / 2, FRAME / 2, 2)
+        nx, ny = rng.uniform(-half, half, 2)
         blob = _blob(xx, yy, nx, ny, rng.uniform(0.8, 3.0))
         img += _bands(blob / blob.sum() * 10 ** rng.uniform(-2.5, -0.7), rng.uniform(0.2, 1.4), rng.uniform(0.0, 0.6))
-    # SDSS seeing: 1.4" FWHM; the frame's pixel is R90 / (R90 in px) arcsec, R90 of GZ1 galaxies ~3-14"
-    fwhm = 1.4 / (rng.uniform(3.0, 14.0) / r90)
-    k = np.fft.fftfreq(FRAME)
-    otf = np.exp(-2 * (math.pi * fwhm / 2.3548) ** 2 * (k[:, None] ** 2 + k[None, :] ** 2))
-    img = np.real(np.fft.ifft2(np.fft.fft2(img) * otf))
-    peak = img[1].max()
-    img = img / peak * 10 ** rng.uniform(1.3, 2.5)  # the r-band peak: 20-316 in the stretch's units ...
-    img += rng.normal(0, 1, img.shape) * rng.uniform(0.25, 0.6)  # ... where the sky noise is 0.25-0.6
-    # Lupton et al. (2004): I = mean of the bands, every band scaled by asinh(Q alpha I) / (Q I); RGB = i, r, g,
-    # with G and B lifted (1.1, 1.5) to the colour balance of the SDSS composites
-    alpha, Q = rng.uniform(0.08, 0.16), 8.0
+    return img
+
+
+def seeing(img: np.ndarray, fwhm_px: float) -> np.ndarray:
+    """Bands [C, H, W] convolved with a circular Gaussian PSF of ``fwhm_px`` (periodic: the grid's edges wrap)."""
+    ky, kx = np.fft.fftfreq(img.shape[-2]), np.fft.fftfreq(img.shape[-1])
+    otf = np.exp(-2 * (math.pi * fwhm_px / 2.3548) ** 2 * (ky[:, None] ** 2 + kx[None, :] ** 2))
+    return np.real(np.fft.ifft2(np.fft.fft2(img) * otf))
+
+
+def lupton_rgb(img: np.ndarray, alpha: float, q: float = Q) -> np.ndarray:
+    """Lupton et al. (2004) composite of g, r, i bands [3, H, W] (sky-subtracted, in the stretch's units):
+    I = the bands' mean, every band scaled by asinh(q alpha I) / (q I); RGB = i, r, g with G and B lifted
+    (:data:`BALANCE`) to the colour balance of the SDSS composites; saturated without changing the colour.
+    uint8 [H, W, 3]."""
     inten = np.maximum(img.mean(0), 1e-6)
-    rgb = img[::-1] * (np.arcsinh(Q * alpha * inten) / (Q * inten))[None] * np.array([1.0, 1.1, 1.5])[:, None, None]
+    rgb = img[::-1] * (np.arcsinh(q * alpha * inten) / (q * inten))[None] * np.array(BALANCE)[:, None, None]
     rgb = np.clip(rgb, 0, None)
     rgb /= np.maximum(rgb.max(0, keepdims=True), 1.0)  # saturate without changing the colour
-    u8 = (np.moveaxis(rgb, 0, -1) * 255).round().astype(np.uint8)
+    return (np.moveaxis(rgb, 0, -1) * 255).round().astype(np.uint8)
+
+
+def gz_stamp(rng: np.random.Generator, kind: str, wind: int = 1) -> np.ndarray:
+    """One simulated Galaxy Zoo 1 stamp of class ``kind`` (one of :data:`GZ_CLASSES`), framed as the colour model
+    frames the 423-px stamps it is served: uint8 [FRAME, FRAME, 3]. ``wind`` (+1 or -1): a spiral's winding (see
+    :func:`_disk`); the same random numbers are drawn either way, so the two windings are mirror twins in the arms
+    alone."""
+    if kind not in GZ_CLASSES:
+        raise ValueError(f"unknown Galaxy Zoo class {kind!r}: one of {', '.join(GZ_CLASSES)}")
+    if wind not in (1, -1):
+        raise ValueError(f"wind is +1 or -1, got {wind!r}")
+    yy, xx = np.mgrid[:FRAME, :FRAME].astype(np.float64) - (FRAME - 1) / 2 - rng.uniform(-1, 1, 2)[:, None, None]
+    r90 = rng.uniform(*R90_FRAME)
+    img = gz_scene(rng, kind, xx, yy, r90, wind)
+    # SDSS seeing: 1.4" FWHM; the frame's pixel is R90 / (R90 in px) arcsec, R90 of GZ1 galaxies ~3-14"
+    img = seeing(img, 1.4 / (rng.uniform(3.0, 14.0) / r90))
+    peak = img[1].max()
+    img = img / peak * 10 ** rng.uniform(1.3, 2.5)  # the r-band peak: 20-316 in the stretch's units ...
+    img += rng.normal(0, 1, img.shape) * rng.uniform(*SKY_NOISE)  # ... where the sky noise is 0.25-0.6
+    u8 = lupton_rgb(img, rng.uniform(*ALPHA))
     from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(u8).save(buf, format="JPEG", quality=int(rng.integers(70, 92)))
     return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def gz_cutout(rng: np.random.Generator, kind: str, scale: float = 0.396, wind: int = 1, side: float = 16.0):
+    """A simulated SDSS g, r, i cutout of a Galaxy Zoo 1 subject of class ``kind`` at the native pixel scale
+    ``scale`` ("/px), as an archive serves it: (bands float32 [3, H, W] in nanomaggies with the sky left in, the
+    galaxy's size parameter in px). R90 3-14", r 14-17.7 mag (the Main galaxy sample), seeing 1.1-1.6" FWHM,
+    sky noise per px 0.025 / 0.03 / 0.045 nmgy in g / r / i; the cutout spans ``side`` times the size."""
+    if kind not in GZ_CLASSES:
+        raise ValueError(f"unknown Galaxy Zoo class {kind!r}: one of {', '.join(GZ_CLASSES)}")
+    r90 = rng.uniform(3.0, 14.0) / scale
+    n = int(side * r90) | 1
+    yy, xx = np.mgrid[:n, :n].astype(np.float64) - (n - 1) / 2 - rng.uniform(-0.5, 0.5, 2)[:, None, None]
+    img = seeing(gz_scene(rng, kind, xx, yy, r90, wind), rng.uniform(1.1, 1.6) / scale)
+    img *= 10 ** ((22.5 - rng.uniform(14.0, 17.7)) / 2.5)
+    sigma = np.array([0.025, 0.03, 0.045])[:, None, None]
+    img += 0.1 + rng.normal(size=img.shape) * sigma
+    return img.astype(np.float32), float(r90)
 
 
 def _chunk(args):

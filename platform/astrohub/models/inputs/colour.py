@@ -40,8 +40,8 @@ def _read_file(path, name: str) -> np.ndarray:
         suffix = path.suffix.lower()
         if suffix not in SUFFIXES:
             raise InputError(f"{name}: unknown file type {suffix or '(no suffix)'!r} for {path}; it reads JPEG or "
-                             "PNG colour composites (.jpg, .jpeg, .png) as Galaxy Zoo serves them, or uint8 arrays "
-                             "[N, H, W, 3]")
+                             "PNG colour composites (.jpg, .jpeg, .png) as Galaxy Zoo serves them, uint8 arrays "
+                             "[N, H, W, 3], or g, r, i FITS cutouts with a WCS")
         if not path.is_file():
             raise InputError(f"{name}: image file {path} not found")
         source, kind = path, SUFFIXES[suffix]

@@ -47,7 +47,7 @@ def _label(x, i: int) -> str:
     return f"{os.fspath(x)!s}" if isinstance(x, (str, os.PathLike)) else f"input {i}"
 
 
-def _open(x, name: str, label: str):
+def open_image(x, name: str, label: str):
     """(data, header) of the first HDU with image data."""
     from astropy.io import fits
 
@@ -68,7 +68,7 @@ def _open(x, name: str, label: str):
                              f"({', '.join(FITS_SUFFIXES)}) or arrays; convert other formats first{hint}")
         try:
             with fits.open(p, memmap=False) as hdul:
-                return _open(hdul, name, label)
+                return open_image(hdul, name, label)
         except (OSError, ValueError) as e:
             raise InputError(f"{name}: could not read {label} as FITS ({e})") from None
     hdus = list(x) if isinstance(x, fits.HDUList) else [x]
@@ -210,7 +210,7 @@ def read_fits_cutouts(x, inputs: dict, name: str = "model", shape=None, scale=No
     out, scales, psfs, sats = [], [], [], []
     for i, item in enumerate(items):
         label = _label(item, i)
-        data, header = _open(item, name, label)
+        data, header = open_image(item, name, label)
         img = _planes(data, want_c, bands, name, label)
         sy, sx = pixel_scale(header, name, label)
         zy, zx = sy / target, sx / target

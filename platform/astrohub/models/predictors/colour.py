@@ -1,10 +1,14 @@
 """Colour-composite classifier (``colour-classifier`` kind): Galaxy Zoo's SDSS gri JPEGs, by path or as uint8
-arrays, to calibrated class probabilities with MC-dropout uncertainty, saliency and out-of-distribution flags.
+arrays, or g, r, i FITS cutouts with a WCS, to calibrated class probabilities with MC-dropout uncertainty, saliency
+and out-of-distribution flags.
 
 All preprocessing is here (:mod:`astrohub.models.inputs.colour`): each image is read as served, its central
 square resampled to the card's ``inputs.frame_px``, the central ``inputs.shape`` px kept and scaled per band with
-the card's mean and std. The network, temperature, MC dropout and test-time augmentation over the 8
-rotations/reflections are those of the image :class:`~astrohub.models.predictors.images.Classifier`.
+the card's mean and std. FITS cutouts are made into that frame first (:mod:`astrohub.models.inputs.colour_fits`:
+scaled to the galaxy's Petrosian R90 and composed as the simulator composes its stamps); their rows are flagged
+out of distribution, since that path has no real-data validation. The network, temperature, MC dropout and
+test-time augmentation over the 8 rotations/reflections are those of the image
+:class:`~astrohub.models.predictors.images.Classifier`.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import torch.nn.functional as F
 
 from ..inputs import OODFlags
 from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
+from ..inputs.colour_fits import composites, is_fits_colour
 from .base import Prediction
 from .images import Classifier
 
 
 class ColourClassifier(Classifier):
     """Classifier of colour composites: ``predict(images)`` with ``images`` JPEG/PNG paths (as Galaxy Zoo serves
-    them) or uint8 arrays [N, H, W, 3]; returns a :class:`~astrohub.models.predictors.base.Prediction` whose
+    them), uint8 arrays [N, H, W, 3], or FITS galaxies (a g, r, i cube, or ``[g, r, i]`` cutouts per galaxy, each
+    with a WCS); returns a :class:`~astrohub.models.predictors.base.Prediction` whose
     ``ood`` / ``ood_reason`` flag images unlike the training stamps (see :meth:`ood_flags`)."""
 
     @property
@@ -32,10 +38,20 @@ class ColourClassifier(Classifier):
     def crop_px(self) -> int:
         return int(self.card["inputs"]["shape"][-1])
 
-    def prepare(self, images, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def prepare(self, images, progress: bool = False, notes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``images`` read and framed: (uint8 frames [N, F, F, 3], each image's central square resampled to
-        ``F = inputs.frame_px``; the served [height, width] of each [N, 2])."""
-        return prepare(images, self.frame_px, self.name, progress)
+        ``F = inputs.frame_px``; the served [height, width] of each [N, 2], NaN for FITS galaxies, whose frame is
+        made from their cutouts). ``notes``: a list that gets one out-of-distribution reason per image ("" for
+        JPEG/PNG files and arrays)."""
+        if is_fits_colour(images):
+            frames, why, _ = composites(images, self.frame_px, self.crop_px, self.name)
+            if notes is not None:
+                notes.extend(why)
+            return frames, np.full((len(frames), 2), np.nan)
+        frames, hw = prepare(images, self.frame_px, self.name, progress)
+        if notes is not None:
+            notes.extend([""] * len(frames))
+        return frames, hw
 
     def view(self, images) -> np.ndarray:
         """What the network sees of each image, before scaling: uint8 [N, S, S, 3], the central ``S`` px of its
@@ -46,14 +62,19 @@ class ColourClassifier(Classifier):
         inp = self.card["inputs"]
         return normalise_colour(centre(frames, self.crop_px), inp["channel_mean"], inp["channel_std"])
 
-    def ood_flags(self, frames: np.ndarray, hw: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    def ood_flags(self, frames: np.ndarray, hw: np.ndarray, notes: list | None = None) -> tuple[np.ndarray, list[str]]:
         """(ood [N], reason [N]): images whose size, shape, colour, sky or central light lie outside what the
-        model was trained on (``card['inputs']['ranges']``, from the kit's training split)."""
+        model was trained on (``card['inputs']['ranges']``, from the kit's training split), and the ``notes``
+        :meth:`prepare` gave (composites made from FITS cutouts; their served size is not checked)."""
         st = colour_stats(hw, frames, self.crop_px)
         rng = self.card["inputs"]["ranges"]
         flags = OODFlags(len(frames))
-        flags.outside(st["side_px"], rng["side_px"], "stamp side (px)", "{:.0f}")
-        flags.outside(st["aspect"], rng["aspect"], "height/width", "{:.2f}")
+        made = np.isnan(st["side_px"])
+        for i, note in enumerate(notes or []):
+            if note:
+                flags.add(np.arange(len(frames)) == i, note)
+        flags.outside(np.where(made, rng["side_px"][0], st["side_px"]), rng["side_px"], "stamp side (px)", "{:.0f}")
+        flags.outside(np.where(made, 1.0, st["aspect"]), rng["aspect"], "height/width", "{:.2f}")
         grey = st["colour_spread"] < rng["colour_spread"][0]
         flags.add(grey, "no colour (the three bands are nearly identical): not a gri colour composite")
         flags.outside(np.where(grey, rng["colour_spread"][0], st["colour_spread"]),
@@ -70,10 +91,12 @@ class ColourClassifier(Classifier):
 
     def predict(self, images, mc_samples: int | None = None, batch_size: int = 64, tta: bool | None = None,
                 progress: bool = False) -> Prediction:
-        """Classify colour composites ``images`` (JPEG/PNG paths as served, or uint8 arrays [N, H, W, 3]).
+        """Classify colour composites ``images`` (JPEG/PNG paths as served, uint8 arrays [N, H, W, 3], or FITS
+        galaxies: see the class's help).
         ``tta``: average over the 8 rotations/reflections (default: as the card says); ``mc_samples``: MC-dropout
         samples for ``uncertainty`` (default: the card's; 0 skips them)."""
-        frames, hw = self.prepare(images, progress)
+        notes: list[str] = []
+        frames, hw = self.prepare(images, progress, notes)
         xn = self._normalised(frames)
         emb = self._embed(xn, batch_size, tta)
         T = self.temperature
@@ -93,7 +116,7 @@ class ColourClassifier(Classifier):
         p = probs.cpu().numpy().astype(np.float64)
         ent = -(p * np.log(np.clip(p, 1e-12, 1))).sum(1)
         labels = top.cpu().numpy().astype(np.int64)
-        ood, why = self.ood_flags(frames, hw)
+        ood, why = self.ood_flags(frames, hw, notes)
         return Prediction(labels, [self.class_names[i] for i in labels], p, unc.cpu().numpy(), ent,
                           self.class_names, ood, why)
 

@@ -41,6 +41,7 @@ from ..datasets import cache_dir
 from ..evaluation.kits import kit_dir
 from ..evaluation.kits.galaxyzoo1 import macro_recall
 from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
+from ..inputs.colour_fits import FITS_NOTE
 from ..nets import tta_mean
 from ..recipes import Recipe
 from .engine import VERSION, EpochBatches, Options, Plan, fit, fit_temperature
@@ -311,7 +312,9 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                              f"{f_px}x{f_px} px, its central {crop}x{crop} px kept, then (x/255 - channel_mean) / "
                              "channel_std per band (statistics of the kit's training split)",
             "accepts": "JPEG/PNG paths as Galaxy Zoo serves them (423x423 SDSS gri colour composites), the files' "
-                       "bytes, or uint8 arrays [N, H, W, 3]",
+                       "bytes, or uint8 arrays [N, H, W, 3]; also g, r, i FITS cutouts with a WCS (a 3-plane cube, or "
+                       "[g, r, i] per galaxy), made into the frame here (astrohub.models.inputs.colour_fits)",
+            "fits": FITS_NOTE,
             "frame_px": f_px, "channel_mean": mean, "channel_std": std,
             "ranges": _ranges(stats),
         },
