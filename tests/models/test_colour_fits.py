@@ -200,5 +200,21 @@ def test_bad_fits_inputs_are_refused_with_a_clear_message(model, tmp_path):
     masked[1, :, : int(0.6 * n)] = np.nan
     with pytest.raises(InputError, match=r"r band is mostly masked \(NaN\)"):
         model.predict(cube(masked))
-    ok = model.predict(str(path), mc_samples=0)  # a path as a string: one galaxy
-    assert ok.names[0] in GZ_CLASSES and ok.ood[0]
+    with pytest.raises(InputError, match=r"shows no sky noise in its outer ring \(noise 0, 0, 0 in g, r, i\); .*"
+                                         r"pass the cutouts as observed"):
+        disk = sersic(121, 8.0, 1.0)
+        model.predict(cube(np.repeat(np.where(disk > 1e-3 * disk.max(), disk, 0.0)[None], 3, axis=0)))  # no sky
+
+
+def test_fits_paths_come_as_a_string_a_list_or_a_table_column(model, tmp_path):
+    import pandas as pd
+
+    paths = []
+    for k, kind in enumerate(GZ_CLASSES[:2]):
+        paths.append(str(tmp_path / f"galaxy{k}.fits"))
+        cube(gz_cutout(np.random.default_rng(k), kind)[0]).writeto(paths[-1])
+    ref = model.predict(paths, mc_samples=0)
+    assert ref.ood.all() and all(n in GZ_CLASSES for n in ref.names)
+    np.testing.assert_allclose(model.predict(paths[0], mc_samples=0).probabilities, ref.probabilities[:1], atol=1e-6)
+    for column in (np.array(paths), pd.Series(paths)):  # as df["file"].values or df["file"] gives them
+        np.testing.assert_allclose(model.predict(column, mc_samples=0).probabilities, ref.probabilities, atol=1e-6)

@@ -85,10 +85,20 @@ def _galaxy_item(x) -> bool:
     return _fits_like(x)
 
 
+def _listed(images):
+    """A column of paths (a 1-D string array, a pandas Series) as a list; anything else as it is."""
+    if isinstance(images, np.ndarray) and images.ndim == 1 and images.dtype.kind in "USO":
+        return images.tolist()
+    if type(images).__name__ == "Series" and hasattr(images, "tolist"):
+        return images.tolist()
+    return images
+
+
 def is_fits_colour(images) -> bool:
     """True when ``images`` is FITS (one galaxy's cube, or a list with at least one FITS item)."""
     from astropy.io import fits
 
+    images = _listed(images)
     if _fits_like(images):
         return True
     if isinstance(images, (list, tuple)) and not isinstance(images, fits.HDUList):
@@ -308,6 +318,7 @@ def composites(images, size: int, crop: int, name: str = "model") -> tuple[np.nd
     ``filled_fraction`` (of the central ``crop`` px, filled-in sky)). Bad input raises :class:`InputError`."""
     from astropy.io import fits
 
+    images = _listed(images)
     many = isinstance(images, (list, tuple)) and not isinstance(images, fits.HDUList)
     items = list(images) if many else [images]
     if not items:
@@ -326,6 +337,11 @@ def composites(images, size: int, crop: int, name: str = "model") -> tuple[np.nd
             raise InputError(f"{name}: {label}'s r band is mostly masked (NaN)")
         sky, sigma = _sky(img)
         img = img - sky[:, None, None]
+        if not (np.isfinite(sigma).all() and (sigma > 0).all()):
+            noise = ", ".join(f"{v:.3g}" for v in sigma)
+            raise InputError(f"{name}: {label} shows no sky noise in its outer ring (noise {noise} in g, r, i); the "
+                             "composite's stretch is set by the sky noise: pass the cutouts as observed, with the "
+                             "sky")
         cy, cx = _centre(img[1], sigma[1], name, label)
         rp, r90, rmax = petrosian(img[1], cy, cx)
         sy, sx = pixel_scale(headers[1], name, label)
