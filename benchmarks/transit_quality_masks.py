@@ -13,14 +13,13 @@ right. The text tables of the kit have no flags and are left out. Writes results
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 
 from common import write
 
 from astrohub import models
+from astrohub.models.evaluation.kits import kepler_lightcurves as K
 from astrohub.models.evaluation.kits import kit_dir
-from astrohub.models.inputs import lightcurves as L
 
 
 def main(argv=None) -> int:
@@ -30,25 +29,24 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     t0 = time.time()
     kit = kit_dir("kepler_lightcurves", a.data)
-    with open(kit / "labels.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["file"].lower().endswith(L.FITS_SUFFIXES)]
     vet = models.load("transit_vetter", device="cpu")
     eb = vet.class_names.index("eclipsing-binary")
     out = {"kit": str(kit), "files": {}, "right": {}}
     for mask in a.masks:
         right = n = 0
-        for r in rows:
-            lc = L.read(kit / r["file"], quality=mask)
-            pw = vet.predict_windows(lc.flux, time=lc.time, mc_samples=0)
+        for c in K.load(kit, quality=mask):
+            if "n_flagged" not in c.meta:  # the text tables and the phase-folded EBs: no QUALITY column
+                continue
+            pw = vet.predict_windows(c.flux, time=c.time, mc_samples=0)
             wins = [{"window": [round(float(v), 2) for v in pw.window[j]], "predicted": pw.names[j],
                      "period": round(float(pw.period[j]), 4), "p_eb": round(float(pw.probabilities[j][eb]), 3)}
                     for j in range(len(pw.names))]
-            right += sum(w["predicted"] == r["model_class"] for w in wins)
+            right += sum(w["predicted"] == c.label for w in wins)
             n += len(wins)
-            out["files"].setdefault(r["file"], {"label": r["model_class"]})[mask] = {
-                "cadences": len(lc), "flagged": lc.meta["n_flagged"], "dropped": lc.meta["n_dropped"],
+            out["files"].setdefault(c.file, {"label": c.label})[mask] = {
+                "cadences": len(c.time), "flagged": c.meta["n_flagged"], "dropped": c.meta["n_dropped"],
                 "windows": wins}
-            print(f"{mask:8} {r['file'][:44]:44} {len(lc):6} cadences  "
+            print(f"{mask:8} {c.file[:44]:44} {len(c.time):6} cadences  "
                   + " ".join(f"{w['predicted'][:8]}({w['period']:.2f})" for w in wins), flush=True)
         out["right"][mask] = {"windows": n, "called_right": right}
     out["minutes"] = round((time.time() - t0) / 60, 2)

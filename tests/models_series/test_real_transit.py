@@ -113,6 +113,27 @@ def test_the_vetter_reads_files_with_the_quality_mask_asked_for(kit, vet):
         vet.predict(np.ones((1, 2000)), time=np.arange(2000) * 0.02, quality="soft")
 
 
+def test_the_kit_loader_reads_its_fits_files_with_the_mask_asked_for(kit):
+    """``kepler_lightcurves.load(kit, quality=...)`` reads each FITS file as ``read`` does with that mask and keeps
+    what reading found (``meta``); the text tables have no flags and read the same whatever is asked."""
+    from astrohub.models.evaluation.kits import kepler_lightcurves as K
+
+    hardest, default = K.load(kit), K.load(kit, quality="default")
+    for h, d in zip(hardest, default):
+        if h.folded:
+            assert h.meta == {} and d.meta == {}
+            continue
+        if h.file.endswith(".fits"):
+            assert len(d.time) == len(L.read(kit / h.file, quality="default"))
+            assert len(h.time) == len(L.read(kit / h.file)) and h.meta["n_dropped"] >= d.meta["n_dropped"]
+            assert d.meta["quality_mask"] != h.meta["quality_mask"]
+        else:
+            np.testing.assert_array_equal(h.flux, d.flux)
+            assert "n_flagged" not in h.meta
+    q4 = next(i for i, c in enumerate(hardest) if c.file == "kplr002306740-2010078095331_llc.fits")
+    assert len(default[q4].time) > len(hardest[q4].time)  # 73% of Q4's cadences carry a flag, mostly harmless
+
+
 HIGH = 1 << 23  # a bit above the mission's own, as a high-level product adds for its own bookkeeping
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 GZ_CLASSES = ["elliptical", "spiral-disk", "edge-on", "irregular-merger"]
 FRAME = 160  # px: the galaxy_zoo recipe's frame of the 423-px stamp
-R90_FRAME = (11.0, 19.0)  # px: a galaxy's size (about its Petrosian R90) in the frame
+R90_FRAME = (11.0, 19.0)  # px: a galaxy's size parameter in the frame (its profiles' radii scale with it)
 SKY_NOISE = (0.25, 0.6)  # the sky noise per frame px, in the composite's stretch units
 ALPHA, Q = (0.08, 0.16), 8.0  # the asinh stretch (Lupton et al. 2004): softening alpha drawn per stamp, Q fixed
 BALANCE = (1.0, 1.1, 1.5)  # R, G, B lifted to the colour balance of the SDSS composites
@@ -115,7 +115,9 @@ def gz_scene(rng: np.random.Generator, kind: str, xx: np.ndarray, yy: np.ndarray
              wind: int = 1) -> np.ndarray:
     """The light of a simulated Galaxy Zoo 1 subject of class ``kind`` on the grid ``xx``, ``yy`` (px from the
     centre), before seeing and noise: g, r, i float [3, H, W] with the galaxy's r-band flux 1 (neighbours, stars and
-    small galaxies anywhere in the grid, add their own). ``r90``: the galaxy's size in px (about its Petrosian R90)."""
+    small galaxies anywhere in the grid, add their own). ``r90``: the galaxy's size parameter in px (its
+    profiles' radii scale with it; R90 measured as SDSS does comes out at 0.9-1.1 times it for single galaxies,
+    1.6 for mergers, whose pair it spans)."""
     if kind == "irregular-merger":
         img = _galaxy(rng, rng.choice(["elliptical", "spiral-disk", "spiral-disk"]), xx, yy, r90)
         img /= img[1].sum()

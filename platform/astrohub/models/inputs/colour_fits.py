@@ -29,7 +29,9 @@ and many galaxies as a list of those. :func:`composites` makes each one the fram
    (:func:`astrohub.sims.colour.lupton_rgb`, softening :data:`ALPHA`).
 
 The composite is not a Galaxy Zoo JPEG: its stretch follows the sky noise where SDSS's follows a fixed flux
-scale, and it has no JPEG quantisation. No real FITS cutout with a Galaxy Zoo label was available to check it,
+scale, it has no JPEG quantisation, and nothing is deblended, so a close pair's R90 spans both galaxies (on the
+simulator's mergers 1.6 times the size of one; SDSS measures the primary alone) and a merger is framed smaller than
+Galaxy Zoo frames it. No real FITS cutout with a Galaxy Zoo label was available to check it,
 so every such row carries an out-of-distribution reason saying so (:data:`NOT_VALIDATED`); what was measured is
 its agreement with the JPEG path on simulated galaxies (``tests/models/test_colour_fits.py``).
 

@@ -21,7 +21,7 @@ heartbeat star (``PROVENANCE.md`` and ``labels.csv`` in the kit), and how the tr
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,9 @@ TARGETS = {"planet_windows_recognised": "all (k = n)", "eb_windows_called_eb": "
 
 @dataclass
 class KitCurve:
-    """One file of the kit: its labels.csv row, the curve (``None`` for the phase-folded EBs) and class."""
+    """One file of the kit: its labels.csv row, the curve and class; ``meta``: what reading it found
+    (:class:`astrohub.models.inputs.lightcurves.LightCurve`'s: mission, cadence, flux column and, for FITS files,
+    the cadences flagged and dropped by the quality mask; empty for the phase-folded EBs)."""
 
     file: str
     star: str
@@ -44,11 +46,14 @@ class KitCurve:
     time: np.ndarray | None
     flux: np.ndarray | None
     folded: bool = False
+    meta: dict = field(default_factory=dict)
 
 
-def load(kit_dir) -> list[KitCurve]:
+def load(kit_dir, quality="hardest") -> list[KitCurve]:
     """Every file listed in ``labels.csv`` with its label; phase-folded files have ``folded=True`` and
-    their phase in ``time``."""
+    their phase in ``time``. ``quality``: the FITS files' QUALITY mask (see
+    :func:`astrohub.models.inputs.lightcurves.read`; the default is what the vetter reads); the text tables have
+    no flags."""
     from ...inputs import lightcurves as L
 
     kit_dir = Path(kit_dir)
@@ -62,8 +67,8 @@ def load(kit_dir) -> list[KitCurve]:
             a = np.load(path, allow_pickle=False)
             out.append(KitCurve(r["file"], r["star"], r["model_class"], r, a[0], a[1], True))
             continue
-        lc = L.read(path)
-        out.append(KitCurve(r["file"], r["star"], r["model_class"], r, lc.time, lc.flux))
+        lc = L.read(path, quality=quality) if path.name.lower().endswith(L.FITS_SUFFIXES) else L.read(path)
+        out.append(KitCurve(r["file"], r["star"], r["model_class"], r, lc.time, lc.flux, meta=lc.meta))
     return out
 
 
