@@ -10,7 +10,7 @@ import numpy as np
 from distributed import Client, as_completed
 
 from .plugin import worker_model
-from .sources import Chunk, Simulated, array_chunks, table_chunks
+from .sources import Chunk, Simulated, array_chunks, file_chunks, is_file_list, table_chunks
 
 
 class BlockError(ValueError):
@@ -77,8 +77,10 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
     ``data`` is a :class:`Simulated` dataset (generated on the workers), a dask array (its blocks are
     computed on the workers), an astropy Table of archive rows or an ADQL query string (each worker
     fetches its rows' cutouts, light curves or spectra, as the model reads, from ``archive``, default
-    ``astrohub.vo.Archive.local()``; photometry models read the rows themselves), or an
-    in-memory numpy array / torch tensor (sent in chunks).
+    ``astrohub.vo.Archive.local()``; photometry models read the rows themselves), files one per row (a list,
+    1-D array or pandas Series of paths, or of inner lists of paths read as one row, such as a star's
+    light-curve files or a galaxy's g, r, i cutouts: each worker reads its rows' files, so only the paths
+    travel), or an in-memory numpy array / torch tensor (sent in chunks).
     Returns the same type as ``astrohub.models.load(model).predict`` on the whole input, rows in
     input order (a per-row ``psf_fwhm`` keyword is split with the rows). A chunk the model rejects
     raises :class:`BlockError` naming its rows.
@@ -114,6 +116,8 @@ def predict(model: str, data, client: Client | None = None, chunk_size: int | No
             chunks = data.chunks(size)
         elif isinstance(data, Table):
             chunks = table_chunks(data, archive, size, _modality(model), local=local)
+        elif is_file_list(data):
+            chunks = file_chunks(data, size)
         else:
             chunks = array_chunks(data, size)
         if local:

@@ -148,3 +148,58 @@ def array_chunks(x, size: int) -> list[ArrayChunk]:
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"expected a batch of images shaped [N, ...] with N >= 1, got shape {x.shape}")
     return [ArrayChunk(a, min(a + size, len(x)), x[a:a + size]) for a in range(0, len(x), size)]
+
+
+@dataclass(frozen=True)
+class FileChunk(Chunk):
+    """Rows of a list of files, one item per row: a path, the file's bytes, or an inner tuple of paths read as
+    one row (a star's light-curve files, a galaxy's g, r, i cutouts). The worker reads the files, as the model's
+    ``predict`` reads such a list; only the paths travel (the workers share the client's file system)."""
+
+    items: tuple = ()
+
+    def load(self) -> list:
+        return [list(v) if isinstance(v, tuple) else v for v in self.items]
+
+
+def _path_like(v) -> bool:
+    return isinstance(v, (str, os.PathLike))
+
+
+def is_file_list(x) -> bool:
+    """True for one row per file: a list or tuple of paths, bytes or inner lists of paths, a 1-D array of
+    path strings or a pandas Series of them."""
+    if isinstance(x, np.ndarray):
+        if x.ndim != 1 or len(x) == 0:
+            return False
+        return x.dtype.kind in "US" or (x.dtype.kind == "O" and all(_path_like(v) for v in x))
+    if type(x).__name__ == "Series" and hasattr(x, "tolist"):
+        return is_file_list(list(x))
+    if not isinstance(x, (list, tuple)) or not x:
+        return False
+    return all(_path_like(v) or isinstance(v, (bytes, bytearray)) or (isinstance(v, (list, tuple)) and v
+                                                                        and all(_path_like(u) for u in v)) for v in x)
+
+
+def file_chunks(x, size: int) -> list[FileChunk]:
+    """Split one-file-per-row input (see :func:`is_file_list`) into row chunks, each path made absolute (the
+    workers may run elsewhere in the file system) and checked to exist first: a missing file is named with its
+    row before any work is sent."""
+    items = list(x.tolist() if hasattr(x, "tolist") else x)
+
+    def resolve(v, row: int):
+        p = Path(v).expanduser().absolute()
+        if not p.is_file():
+            raise ValueError(f"row {row}: no such file {str(p)!r}; the workers read the files from the paths given "
+                             "(a file system they share with this process)")
+        return str(p)
+
+    rows = []
+    for i, v in enumerate(items):
+        if _path_like(v):
+            rows.append(resolve(v, i))
+        elif isinstance(v, (list, tuple)):
+            rows.append(tuple(resolve(u, i) for u in v))
+        else:
+            rows.append(bytes(v))
+    return [FileChunk(a, min(a + size, len(rows)), tuple(rows[a:a + size])) for a in range(0, len(rows), size)]
