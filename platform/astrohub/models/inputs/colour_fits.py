@@ -337,11 +337,13 @@ def _frame(img: np.ndarray, sigma: np.ndarray, cy: float, cx: float, zoom: float
     return out, filled
 
 
-def composites(images, size: int, crop: int, name: str = "model") -> tuple[np.ndarray, list[str], dict]:
+def composites(images, size: int, crop: int, name: str = "model", progress: bool = False
+               ) -> tuple[np.ndarray, list[str], dict]:
     """FITS galaxies (see the module's help) as the model's frames: (uint8 [N, size, size, 3], one
     out-of-distribution reason per galaxy (always :data:`NOT_VALIDATED`, and what else is outside the simulator's
     ranges), and per galaxy ``r90_arcsec``, ``petro_arcsec``, ``pixel_scale`` (native, arcsec) and
-    ``filled_fraction`` (of the central ``crop`` px, filled-in sky)). Bad input raises :class:`InputError`."""
+    ``filled_fraction`` (of the central ``crop`` px, filled-in sky)). Bad input raises :class:`InputError`;
+    ``progress``: a progress bar over the galaxies."""
     from astropy.io import fits
 
     images = _listed(images)
@@ -356,7 +358,9 @@ def composites(images, size: int, crop: int, name: str = "model") -> tuple[np.nd
     frames, notes = [], []
     info = {k: [] for k in ("r90_arcsec", "petro_arcsec", "pixel_scale", "filled_fraction")}
     o = (size - crop) // 2
-    for i, item in enumerate(items):
+    from tqdm.auto import tqdm
+
+    for i, item in enumerate(tqdm(items, desc="composites from FITS", leave=False, disable=not progress)):
         planes, headers, label = _read_bands(item, i, name)
         img = _onto_r(planes, headers, name, label)
         if np.isnan(img[1]).mean() > 0.5:

@@ -44,7 +44,7 @@ class ColourClassifier(Classifier):
         made from their cutouts). ``notes``: a list that gets one out-of-distribution reason per image ("" for
         JPEG/PNG files and arrays)."""
         if is_fits_colour(images):
-            frames, why, _ = composites(images, self.frame_px, self.crop_px, self.name)
+            frames, why, _ = composites(images, self.frame_px, self.crop_px, self.name, progress)
             if notes is not None:
                 notes.extend(why)
             return frames, np.full((len(frames), 2), np.nan)
