@@ -97,6 +97,19 @@ def test_dask_tutorial_runs(tmp_path):
     assert "accuracy on 1000 fresh objects" in text
 
 
+def test_real_data_tutorial_runs(tmp_path):
+    """The zoo on the real kits as surveys serve them (JPEG and FITS paths, magnitudes, raw ZTF stamps, Kepler/TESS
+    files, a stitched star), then the same JPEGs sharded over Dask workers."""
+    nb = run("08-real-survey-data.ipynb", tmp_path, {})
+    text = outputs(nb)
+    assert "galaxy_zoo           validated_on_real=False  accuracy NOT met" in text
+    assert "agreement with Galaxy Zoo 1 votes on 42 held-out galaxies" in text
+    assert "| flagged: composite made here from FITS cutouts (g, r, i): this path has no real-data validation" in text
+    assert "KIC 2306740 (two Kepler quarters)    eclipsing-binary" in text
+    assert "sharded over 2 workers, same classes as in this kernel: True" in text
+    assert_small_and_restorable(nb, tmp_path / "08-real-survey-data.ipynb")
+
+
 @pytest.mark.hub
 def test_sharing_tutorial_runs_against_the_hub(platform, hub, tmp_path):
     hub.spawn("ahtalice")
@@ -113,5 +126,6 @@ def test_sharing_tutorial_runs_against_the_hub(platform, hub, tmp_path):
 def test_every_tutorial_is_tested():
     tested = {"01-query-then-classify-galaxies.ipynb", "02-lens-search.ipynb", "03-transients.ipynb",
               "04-transit-vetting.ipynb", "05-photo-z-pdfs.ipynb",
-              "06-train-and-predict-at-scale-with-dask.ipynb", "07-share-with-a-collaborator.ipynb"}
+              "06-train-and-predict-at-scale-with-dask.ipynb", "07-share-with-a-collaborator.ipynb",
+              "08-real-survey-data.ipynb"}
     assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} == tested

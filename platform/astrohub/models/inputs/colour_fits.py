@@ -61,7 +61,7 @@ SKY_FRAME = float(np.mean(SIM_SKY))  # the r band's sky noise per frame px, in t
 ALPHA = float(np.mean(SIM_ALPHA))  # the asinh softening of the composite
 MIN_PEAK_SIGMA = 5.0  # the galaxy's central 3x3 px mean over the sky, in its noise
 PETRO_RATIO = 0.2  # SDSS's Petrosian ratio, the annulus 0.8-1.25 r, flux within 2 Petrosian radii
-R90_RANGE_ARCSEC = (2.5, 20.0)  # Galaxy Zoo 1 subjects' R90 (the simulator assumes 3-14"): outside, flagged
+R90_RANGE_ARCSEC = (2.5, 20.0)  # " : a margin around the simulator's 3-14" (Galaxy Zoo 1 subjects); outside, flagged
 MAX_FILLED = 0.1  # more than this fraction of what the model sees made of filled-in sky: flagged
 FITS_NOTE = ("g, r, i FITS cutouts with a WCS are made into the frame by astrohub.models.inputs.colour_fits: the "
              "bands aligned by their WCS, the sky subtracted, the galaxy's Petrosian R90 in r (SDSS's definition) "
@@ -345,6 +345,7 @@ def composites(images, size: int, crop: int, name: str = "model", progress: bool
     ``filled_fraction`` (of the central ``crop`` px, filled-in sky)). Bad input raises :class:`InputError`;
     ``progress``: a progress bar over the galaxies."""
     from astropy.io import fits
+    from tqdm.auto import tqdm
 
     images = _listed(images)
     many = isinstance(images, (list, tuple)) and not isinstance(images, fits.HDUList)
@@ -358,8 +359,6 @@ def composites(images, size: int, crop: int, name: str = "model", progress: bool
     frames, notes = [], []
     info = {k: [] for k in ("r90_arcsec", "petro_arcsec", "pixel_scale", "filled_fraction")}
     o = (size - crop) // 2
-    from tqdm.auto import tqdm
-
     for i, item in enumerate(tqdm(items, desc="composites from FITS", leave=False, disable=not progress)):
         planes, headers, label = _read_bands(item, i, name)
         img = _onto_r(planes, headers, name, label)
