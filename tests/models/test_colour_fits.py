@@ -172,7 +172,10 @@ def test_on_simulated_galaxies_the_fits_path_classifies_like_the_jpeg_stamps(sim
         assert (p_fits.labels[y == k] == k).mean() >= 0.5, (GZ_CLASSES[k], p_fits.labels[y == k])
 
 
-def test_every_fits_row_says_it_has_no_real_validation(simulated_pair):
+def test_every_fits_row_says_it_has_no_real_validation(model, simulated_pair):
+    from astrohub.models.inputs.colour_fits import FITS_NOTE
+
+    assert model.card["inputs"]["fits"] == FITS_NOTE  # what training writes on the card (training/colour.py)
     _, p_fits, _ = simulated_pair
     assert p_fits.ood.all()
     assert all(r.startswith(NOT_VALIDATED) for r in p_fits.ood_reason)

@@ -64,8 +64,9 @@ PETRO_RATIO = 0.2  # SDSS's Petrosian ratio, the annulus 0.8-1.25 r, flux within
 R90_RANGE_ARCSEC = (2.5, 20.0)  # " : a margin around the simulator's 3-14" (Galaxy Zoo 1 subjects); outside, flagged
 MAX_FILLED = 0.1  # more than this fraction of what the model sees made of filled-in sky: flagged
 FITS_NOTE = ("g, r, i FITS cutouts with a WCS are made into the frame by astrohub.models.inputs.colour_fits: the "
-             "bands aligned by their WCS, the sky subtracted, the galaxy's Petrosian R90 in r (SDSS's definition) "
-             f"brought to {R90_FRAME:g} frame px, the stretch set by the r band's sky noise and the bands composed as "
+             "bands aligned by their WCS, the sky subtracted, the galaxy's Petrosian R90 in r (SDSS's definition; a "
+             "companion or a star beside it taken out by symmetric templates) brought to "
+             f"{R90_FRAME:g} frame px, the stretch set by the r band's sky noise and the bands composed as "
              "the simulator composes its stamps (Lupton et al. 2004). Not validated on real data (the kit holds "
              "only JPEGs): every such row is flagged out of distribution")
 NOT_VALIDATED = ("composite made here from FITS cutouts (g, r, i): this path has no real-data validation (the "
