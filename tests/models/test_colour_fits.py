@@ -104,6 +104,17 @@ def test_a_cube_and_its_three_cutouts_in_any_order_give_the_same_answer(model):
                                mc_samples=0)
     for p in (anyorder, inorder, sdss_names):
         np.testing.assert_allclose(p.probabilities, ref.probabilities, atol=1e-6)
+    for value in ("SDSS_R", "r'", "r.00000", "r DECam SDSS c0002 6415.0 1480.0", "HSC-R"):  # as surveys write it
+        header = single(b[1], value).header
+        assert composites([[single(b[0], "g"), fits.PrimaryHDU(b[1], header=header), single(b[2], "i")]], 160,
+                          64)[0].shape == (1, 160, 160, 3)
+    labelled = cube(b)
+    labelled[0].header["BANDS"] = "grz"  # Legacy Survey's cubes name their planes
+    with pytest.raises(InputError, match=r"planes are the bands g, r, z \(its header says so\); .*g, r and i"):
+        model.predict(labelled)
+    shuffled = cube(b[[2, 0, 1]])
+    shuffled[0].header.update(BAND0="i", BAND1="g", BAND2="r")
+    np.testing.assert_allclose(model.predict(shuffled, mc_samples=0).probabilities, ref.probabilities, atol=1e-6)
     again = model.predict(cube(b), mc_samples=0)  # the sky noise topped up is seeded by the data
     np.testing.assert_array_equal(again.probabilities, ref.probabilities)
 

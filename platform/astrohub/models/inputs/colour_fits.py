@@ -5,7 +5,8 @@ model has no fixed pixel scale: what it was trained at is a galaxy's R90 spannin
 frame. An astronomer holding the cutouts themselves (an SIA service's, SDSS frames cut around the galaxy) hands
 them over as they are, one galaxy as
 
-- a FITS cube of three planes, g, r and i (a path, an HDU or an HDUList), or
+- a FITS cube of three planes, g, r and i (a path, an HDU or an HDUList; in another order when its header names
+  the planes' bands in ``BAND0``-``BAND2`` or ``BANDS``, as Legacy Survey cubes do), or
 - its three single-band cutouts together in an inner list or tuple, ``[g, r, i]`` (in that order, or in any
   order when every header names its band in ``FILTER`` or ``BAND``),
 
@@ -115,16 +116,36 @@ def _label(x, i: int) -> str:
     return os.fspath(x) if isinstance(x, (str, os.PathLike)) else f"FITS input {i}"
 
 
+def _band_name(value: str) -> str:
+    """A filter keyword's value as a band letter where it names one: "r" for r, r', SDSS_R, HSC-R, "r.00000"
+    (Pan-STARRS) or "r DECam SDSS c0002 ..."; the value itself (lower case) otherwise."""
+    b = value.strip().lower().rstrip("'")
+    for prefix in ("sdss_", "sdss-", "sdss", "hsc-", "hsc_"):
+        if b.startswith(prefix) and len(b) == len(prefix) + 1:
+            return b[-1]
+    if len(b) > 1 and b[0] in "ugrizy" and not b[1].isalpha():
+        return b[0]
+    return b
+
+
 def _band_of(header) -> str | None:
-    """The band a header names (FILTER, BAND ...): "r" for r, r', SDSS_R or sdss-r; None when none is named."""
+    """The band a single-band cutout's header names (FILTER, BAND ...), None when none is named."""
     for key in ("FILTER", "BAND", "FILTNAM", "FILTER1"):
         v = header.get(key)
         if isinstance(v, str) and v.strip():
-            b = v.strip().lower().rstrip("'")
-            for prefix in ("sdss_", "sdss-", "sdss"):
-                if b.startswith(prefix) and len(b) == len(prefix) + 1:
-                    b = b[-1]
-            return b
+            return _band_name(v)
+    return None
+
+
+def _cube_bands(header) -> list[str] | None:
+    """The bands of a cube's planes as its header names them (Legacy Survey's BANDS = 'grz' or BAND0..BAND2),
+    None when it names none."""
+    named = [header.get(f"BAND{k}") for k in range(3)]
+    if all(isinstance(v, str) and v.strip() for v in named):
+        return [_band_name(v) for v in named]
+    v = header.get("BANDS")
+    if isinstance(v, str) and len(v.strip()) == 3:
+        return list(v.strip().lower())
     return None
 
 
@@ -177,6 +198,13 @@ def _read_bands(item, i: int, name: str) -> tuple[list[np.ndarray], list, str]:
     if d.ndim != 3 or d.shape[0] != 3:
         raise InputError(f"{name}: {label} has shape {d.shape}; a colour composite needs 3 planes, g, r and i (a "
                          "cube [3, H, W]), or [g, r, i] cutouts in an inner list")
+    named = _cube_bands(header)
+    if named is not None and named != list(BANDS):
+        if sorted(named) != sorted(BANDS):
+            raise InputError(f"{name}: {label}'s planes are the bands {', '.join(named)} (its header says so); a "
+                             "Galaxy Zoo colour composite is made of g, r and i: fetch a g, r, i cube or pass the "
+                             "three cutouts as [g, r, i]")
+        d = d[[named.index(b) for b in BANDS]]
     return [d[0], d[1], d[2]], [header] * 3, label
 
 
