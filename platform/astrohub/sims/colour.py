@@ -116,8 +116,8 @@ def gz_scene(rng: np.random.Generator, kind: str, xx: np.ndarray, yy: np.ndarray
     """The light of a simulated Galaxy Zoo 1 subject of class ``kind`` on the grid ``xx``, ``yy`` (px from the
     centre), before seeing and noise: g, r, i float [3, H, W] with the galaxy's r-band flux 1 (neighbours, stars and
     small galaxies anywhere in the grid, add their own). ``r90``: the galaxy's size parameter in px (its
-    profiles' radii scale with it; R90 measured as SDSS does comes out at 0.9-1.1 times it for single galaxies,
-    1.6 for mergers, whose pair it spans)."""
+    profiles' radii scale with it: R90 measured as SDSS does, the galaxy deblended from its neighbours, comes out
+    at a median 0.89-1.07 times it per class and 1.13 for mergers; 1.53 with the pair measured as one)."""
     if kind == "irregular-merger":
         img = _galaxy(rng, rng.choice(["elliptical", "spiral-disk", "spiral-disk"]), xx, yy, r90)
         img /= img[1].sum()
