@@ -23,17 +23,13 @@ from common import RESULTS, write  # noqa: E402
 
 from astrohub import models  # noqa: E402
 from astrohub.models.inputs.colour_fits import R90_FRAME, SKY_FRAME, composites  # noqa: E402
-from astrohub.sims.colour import GZ_CLASSES, gz_cutout, gz_stamp  # noqa: E402
+from astrohub.sims.colour import GZ_CLASSES, cutout_header, gz_cutout, gz_stamp  # noqa: E402
 
 
 def fits_cube(bands: np.ndarray, scale: float):
     from astropy.io import fits
 
-    n = bands.shape[-1]
-    h = fits.Header()
-    h.update(CTYPE1="RA---TAN", CTYPE2="DEC--TAN", CRVAL1=150.0, CRVAL2=2.0, CRPIX1=(n + 1) / 2, CRPIX2=(n + 1) / 2,
-             CDELT1=-scale / 3600, CDELT2=scale / 3600, BUNIT="nanomaggy")
-    return fits.HDUList([fits.PrimaryHDU(bands, header=h)])
+    return fits.HDUList([fits.PrimaryHDU(bands, header=cutout_header(bands.shape[-1], scale))])
 
 
 def main(argv=None) -> int:

@@ -15,19 +15,13 @@ from astropy.io import fits
 from astrohub import models
 from astrohub.models.inputs import InputError
 from astrohub.models.inputs.colour_fits import NOT_VALIDATED, composites, petrosian
-from astrohub.sims.colour import GZ_CLASSES, gz_cutout, gz_stamp
+from astrohub.sims.colour import GZ_CLASSES, cutout_header, gz_cutout, gz_stamp
 
 
 def header(n: int, scale: float = 0.396, band: str | None = None, shift=(0.0, 0.0), unit: str | None = "nanomaggy"):
     """A TAN WCS centred on the cutout (``shift``: the cutout's pixel grid moved by (dy, dx) px on the sky)."""
-    h = fits.Header()
-    h.update(CTYPE1="RA---TAN", CTYPE2="DEC--TAN", CRVAL1=150.0, CRVAL2=2.0, CRPIX1=(n + 1) / 2 + shift[1],
-             CRPIX2=(n + 1) / 2 + shift[0], CDELT1=-scale / 3600, CDELT2=scale / 3600)
-    if band:
-        h["FILTER"] = band
-    if unit:
-        h["BUNIT"] = unit
-    return h
+    return cutout_header(n, scale, CRPIX1=(n + 1) / 2 + shift[1], CRPIX2=(n + 1) / 2 + shift[0], FILTER=band,
+                         BUNIT=unit)
 
 
 def cube(bands: np.ndarray, scale: float = 0.396) -> fits.HDUList:

@@ -169,12 +169,9 @@ def _path_like(v) -> bool:
 def is_file_list(x) -> bool:
     """True for one row per file: a list or tuple of paths, bytes or inner lists of paths, a 1-D array of
     path strings or a pandas Series of them."""
-    if isinstance(x, np.ndarray):
-        if x.ndim != 1 or len(x) == 0:
-            return False
-        return x.dtype.kind in "US" or (x.dtype.kind == "O" and all(_path_like(v) for v in x))
-    if type(x).__name__ == "Series" and hasattr(x, "tolist"):
-        return is_file_list(list(x))
+    from astrohub.models.inputs.columns import listed
+
+    x = listed(x)
     if not isinstance(x, (list, tuple)) or not x:
         return False
     return all(_path_like(v) or isinstance(v, (bytes, bytearray)) or (isinstance(v, (list, tuple)) and v
@@ -185,7 +182,9 @@ def file_chunks(x, size: int) -> list[FileChunk]:
     """Split one-file-per-row input (see :func:`is_file_list`) into row chunks, each path made absolute (the
     workers may run elsewhere in the file system) and checked to exist first: a missing file is named with its
     row before any work is sent."""
-    items = list(x.tolist() if hasattr(x, "tolist") else x)
+    from astrohub.models.inputs.columns import listed
+
+    items = list(listed(x))
 
     def resolve(v, row: int):
         p = Path(v).expanduser().absolute()

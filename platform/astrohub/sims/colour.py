@@ -204,6 +204,23 @@ def gz_cutout(rng: np.random.Generator, kind: str, scale: float = 0.396, wind: i
     return img.astype(np.float32), float(r90)
 
 
+def cutout_header(n: int, scale: float = 0.396, **cards):
+    """The FITS header of a simulated n x n px cutout (:func:`gz_cutout`) as an archive would serve it: a north-up
+    TAN WCS centred on the cutout at ``scale`` "/px, BUNIT nanomaggy; ``cards`` add or replace cards (None drops
+    one), e.g. ``FILTER="r"``."""
+    from astropy.io import fits
+
+    h = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": 150.0, "CRVAL2": 2.0,
+                     "CRPIX1": (n + 1) / 2, "CRPIX2": (n + 1) / 2, "CDELT1": -scale / 3600, "CDELT2": scale / 3600,
+                     "BUNIT": "nanomaggy"})
+    for key, value in cards.items():
+        if value is None:
+            h.remove(key, ignore_missing=True)
+        else:
+            h[key] = value
+    return h
+
+
 def _chunk(args):
     seed, kinds, winds = args
     rng = np.random.default_rng(seed)

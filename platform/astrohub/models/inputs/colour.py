@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .columns import listed
 from .images import InputError
 
 SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG"}
@@ -124,8 +125,7 @@ def iter_colour(images, name: str = "model"):
     (little memory); :class:`InputError` naming what is wrong. An empty input is refused."""
     if isinstance(images, (str, Path)):
         images = [images]
-    if isinstance(images, np.ndarray) and images.ndim == 1 and images.dtype.kind in "USO":  # paths, as
-        images = images.tolist()  # df["path"].values gives them
+    images = listed(images)  # paths, as df["path"].values or df["path"] give them
     if isinstance(images, np.ndarray) or hasattr(images, "detach"):
         a = _check_array(images, "input", name)
         items = [a] if a.ndim == 3 else a

@@ -53,6 +53,7 @@ from ...sims.colour import ALPHA as SIM_ALPHA
 from ...sims.colour import R90_FRAME as SIM_R90
 from ...sims.colour import SKY_NOISE as SIM_SKY
 from ...sims.colour import lupton_rgb
+from .columns import listed
 from .fits import FITS_SUFFIXES, open_image, pixel_scale, resample
 from .images import InputError
 
@@ -91,20 +92,11 @@ def _galaxy_item(x) -> bool:
     return _fits_like(x)
 
 
-def _listed(images):
-    """A column of paths (a 1-D string array, a pandas Series) as a list; anything else as it is."""
-    if isinstance(images, np.ndarray) and images.ndim == 1 and images.dtype.kind in "USO":
-        return images.tolist()
-    if type(images).__name__ == "Series" and hasattr(images, "tolist"):
-        return images.tolist()
-    return images
-
-
 def is_fits_colour(images) -> bool:
     """True when ``images`` is FITS (one galaxy's cube, or a list with at least one FITS item)."""
     from astropy.io import fits
 
-    images = _listed(images)
+    images = listed(images)
     if _fits_like(images):
         return True
     if isinstance(images, (list, tuple)) and not isinstance(images, fits.HDUList):
@@ -376,7 +368,7 @@ def composites(images, size: int, crop: int, name: str = "model", progress: bool
     from astropy.io import fits
     from tqdm.auto import tqdm
 
-    images = _listed(images)
+    images = listed(images)
     many = isinstance(images, (list, tuple)) and not isinstance(images, fits.HDUList)
     items = list(images) if many else [images]
     if not items:

@@ -36,6 +36,16 @@ def is_pandas(x) -> bool:
     return type(x).__module__.partition(".")[0] == "pandas"
 
 
+def listed(x):
+    """A column of items as a list: a 1-D string or object array (``df["file"].values``) or a pandas Series
+    (``df["file"]``); anything else as it is."""
+    if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "USO":
+        return x.tolist()
+    if is_pandas(x) and not hasattr(x, "columns"):
+        return x.tolist()
+    return x
+
+
 def as_table(x):
     """``x`` as an astropy Table when it is one in another form: a Table (a lightkurve LightCurve, a TimeSeries),
     pyvo's results of a TAP or other DAL query, a pandas DataFrame (a named index, such as ``lc.to_pandas()``'s

@@ -70,9 +70,8 @@ class ColourClassifier(Classifier):
         rng = self.card["inputs"]["ranges"]
         flags = OODFlags(len(frames))
         made = np.isnan(st["side_px"])
-        for i, note in enumerate(notes or []):
-            if note:
-                flags.add(np.arange(len(frames)) == i, note)
+        for note in set(notes or []) - {""}:  # the rows of FITS galaxies share a few notes
+            flags.add(np.array(notes) == note, note)
         flags.outside(np.where(made, rng["side_px"][0], st["side_px"]), rng["side_px"], "stamp side (px)", "{:.0f}")
         flags.outside(np.where(made, 1.0, st["aspect"]), rng["aspect"], "height/width", "{:.2f}")
         grey = st["colour_spread"] < rng["colour_spread"][0]

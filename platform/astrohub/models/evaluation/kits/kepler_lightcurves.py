@@ -67,7 +67,7 @@ def load(kit_dir, quality="hardest") -> list[KitCurve]:
             a = np.load(path, allow_pickle=False)
             out.append(KitCurve(r["file"], r["star"], r["model_class"], r, a[0], a[1], True))
             continue
-        lc = L.read(path, quality=quality) if path.name.lower().endswith(L.FITS_SUFFIXES) else L.read(path)
+        lc = L.read(path, quality=quality)  # the text tables have no flags: read() leaves them as they are
         out.append(KitCurve(r["file"], r["star"], r["model_class"], r, lc.time, lc.flux, meta=lc.meta))
     return out
 
