@@ -125,7 +125,8 @@ def test_real_survey_has_no_astrohub_columns(live):
     cols = tap(live, "SELECT table_name, column_name FROM tap_schema.columns WHERE table_name LIKE 'realsurvey.%'")
     names = {str(c) for c in cols["column_name"]}
     assert not names & {"task", "obj_id", "label", "class_name", "mag_u", "err_u"}
-    assert {"objid", "modelmag_u", "modelmagerr_z", "class", "z", "candid", "objectid"} <= names
+    assert {"objid", "modelmag_u", "modelmagerr_z", "class", "z", "candid", "objectid", "dr7_objid",
+            "gz1_class"} <= names
 
 
 def test_sdss_table_declares_ucds(live):
@@ -193,13 +194,34 @@ def test_kepler_tess_lightcurves_behind_obscore(live):
         assert "PDCSAP_FLUX" in h[1].columns.names and len(h[1].data) >= int(wasp["t_xel"][0])
 
 
+def test_galaxy_zoo_jpegs_behind_obscore(live):
+    """Every kit subject is an ObsCore image in image/jpeg (no position: the JPEGs carry none), and the product
+    is the kit's file byte for byte."""
+    import csv
+
+    from astrohub.defaults import real_data_dir
+
+    kit = real_data_dir() / "galaxyzoo1_jpeg"
+    labels = {r["dr7_objid"]: r["gz1_class"] for r in csv.DictReader(open(kit / "labels.csv"))}
+    t = tap(live, "SELECT target_name, access_url, access_format, s_ra, calib_level FROM ivoa.obscore "
+                  "WHERE obs_collection='Galaxy Zoo 1' AND dataproduct_type='image'")
+    assert len(t) == len(labels) == 2058
+    assert {str(f) for f in t["access_format"]} == {"image/jpeg"} and set(t["calib_level"]) == {3}
+    assert np.ma.getmaskarray(t["s_ra"]).all()
+    assert {str(n) for n in t["target_name"]} == set(labels)
+    row = t[0]
+    assert get(str(row["access_url"])) == (kit / "images" / f"{row['target_name']}.jpeg").read_bytes()
+    one = tap(live, f"SELECT gz1_class FROM realsurvey.galaxyzoo WHERE dr7_objid={row['target_name']}")
+    assert str(one["gz1_class"][0]) == labels[str(row["target_name"])]
+
+
 def test_real_survey_import_is_cached(live):
     """A second import with the same kits rebuilds nothing (the live fixture already imported them)."""
     rd = live.root / "inputs" / "realsurvey" / "q.rd"
     before = rd.stat().st_mtime_ns
     summary = live.import_real_survey()
     assert rd.stat().st_mtime_ns == before
-    assert summary == live.status()["realsurvey"] and summary["specphoto"] == 5078
+    assert summary == live.status()["realsurvey"] and summary["specphoto"] == 5078 and summary["galaxyzoo"] == 2058
 
 
 def test_missing_kit_is_named(tmp_path):

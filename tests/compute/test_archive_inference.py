@@ -81,3 +81,13 @@ def test_rows_without_light_curves_are_named(client, arc):
                      "(SELECT l.obj_id FROM astrohub.lightcurves AS l) ORDER BY o.obj_id")
     with pytest.raises(BlockError, match=r"rows 0-3: no light curve for row\(s\) \[0, 1, 2, 3\]"):
         predict("transit_vetter", rows, client=client, archive=arc, chunk_size=4, progress=False)
+
+
+def test_colour_images_are_fetched_by_the_workers(client, arc):
+    """Galaxy Zoo subjects' JPEGs from the real-survey resource: each worker fetches its rows' files and the
+    colour model reads their bytes; the answer is the single process's."""
+    rows = arc.query("SELECT TOP 10 * FROM realsurvey.galaxyzoo ORDER BY dr7_objid")
+    local = load_model("galaxy_zoo").predict(arc.colour_images(rows).in_row_order(), mc_samples=0)
+    sharded = predict("galaxy_zoo", rows, client=client, archive=arc, chunk_size=4, progress=False, mc_samples=0)
+    assert sharded.labels.tolist() == local.labels.tolist() and len(sharded.ood) == 10
+    np.testing.assert_allclose(sharded.probabilities, local.probabilities, rtol=1e-5, atol=1e-6)

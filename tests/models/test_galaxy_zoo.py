@@ -296,3 +296,24 @@ def test_chirality_output_learns_the_winding_each_view_shows(kit):
     assert loss(None, lambda xb: net(xb)[:, :4], chirality=0.0) == pytest.approx([np.log(4)] * 2, abs=1e-6)
     with pytest.raises(ValueError, match="chirality > 0 needs the frames' winding"):
         loss(None)
+
+
+def test_a_file_declaring_a_huge_image_is_refused_before_decoding(model, tmp_path):
+    """A decompression bomb: a few hundred bytes whose header declares 6000 x 6000 (or 20000 x 20000) px. The
+    size is read from the header and refused before any pixel is decoded, with Pillow's own limit named above it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    def png(side: int) -> bytes:
+        head = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+    (tmp_path / "bomb.png").write_bytes(png(6000))
+    with pytest.raises(InputError, match=r"bomb\.png is too large for a colour cutout \(6000 x 6000 px; at most "
+                                         r"25,000,000 px\).*cut out the galaxy first"):
+        model.predict([tmp_path / "bomb.png"])
+    with pytest.raises(InputError, match=r"the bytes given is too large .*400000000 pixels"):
+        model.predict([png(20000)])

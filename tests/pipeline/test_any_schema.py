@@ -119,6 +119,38 @@ def test_light_curves_behind_obscore(arc):
 
 
 @pytest.mark.archive
+def test_galaxy_zoo_jpegs_behind_obscore_offer_the_colour_model(arc):
+    """ObsCore images in image/jpeg are colour composites: the panels offer galaxy_zoo (and no cutout model),
+    classify passes the served bytes, and the answer is the model's on the kit's own files."""
+    from astrohub.defaults import real_data_dir
+
+    rows = arc.obscore("obs_collection = 'Galaxy Zoo 1' ORDER BY obs_publisher_did", top=5)
+    assert len(rows) == 5 and {str(f) for f in rows["access_format"]} == {"image/jpeg"}
+    assert pipeline.row_data(rows, arc) == {"colour"}
+    assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
+    result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=2)
+    files = [real_data_dir() / "galaxyzoo1_jpeg" / "images" / f"{n}.jpeg" for n in rows["target_name"]]
+    direct = models.load("galaxy_zoo").predict(files, mc_samples=0)
+    assert list(result.table["pred_class"]) == list(direct.names)
+    np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+    assert result.modality == "colour" and result.images.dtype == np.uint8 and result.images.shape[-1] == 3
+    assert result.saliency.shape == result.images.shape[:3] and len(result.images) == 2
+    assert not result.validated_on_real or "Galaxy Zoo" in result.real_summary
+    assert "ood" in result.table.colnames
+
+
+@pytest.mark.archive
+def test_galaxy_zoo_table_rows_classify_through_their_own_access_urls(arc):
+    """The subjects' own table (objID, volunteers' class, a product access reference): the same model, from
+    the rows' URLs, whatever the table is called."""
+    rows = arc.query("SELECT TOP 3 * FROM realsurvey.galaxyzoo ORDER BY dr7_objid")
+    assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
+    result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=0)
+    assert set(result.table["pred_class"]) <= set(models.card("galaxy_zoo")["outputs"]["classes"])
+    assert result.images is None and np.all((result.table["pred_prob"] > 0) & (result.table["pred_prob"] <= 1))
+
+
+@pytest.mark.archive
 def test_catalogue_rows_find_products_by_position_in_obscore(arc):
     """Rows with only a position (no id, no DataLink descriptor) find their light curves through ObsCore;
     they are the files DataLink names for the same objects."""
@@ -151,6 +183,7 @@ def test_sia2_results_are_obscore_rows(arc):
     ("realsurvey.specphoto", ["photoz_mdn", "photoz_sim"]),
     ("realsurvey.ztf_alerts", ["transient_realbogus"]),
     ("realsurvey.lightcurves", ["transit_vetter"]),
+    ("realsurvey.galaxyzoo", ["galaxy_zoo"]),
 ])
 def test_the_explorer_offers_the_right_models_for_each_real_survey_table(arc, table, models_offered):
     rows = arc.query(f"SELECT TOP 5 * FROM {table}")

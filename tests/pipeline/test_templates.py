@@ -43,6 +43,8 @@ def test_obscore_templates_return_the_products_they_name(arc):
     lcs = pipeline.run_query(arc, pipeline.TEMPLATES["Kepler/TESS light curves via ObsCore"])
     assert set(lcs["dataproduct_type"]) == {"timeseries"} and set(lcs["facility_name"]) <= {"KEPLER", "TESS"}
     assert len(lcs) == 12
+    gz = pipeline.run_query(arc, pipeline.TEMPLATES["Galaxy Zoo colour images via ObsCore"])
+    assert len(gz) == 100 and set(gz["access_format"]) == {"image/jpeg"} and set(gz["calib_level"]) == {3}
 
 
 def test_sdss_like_photometry_has_ugriz_and_no_stars(arc):

@@ -182,7 +182,27 @@ def test_content_qualifier_and_local_semantics_name_the_kind():
     assert obscore.link_kind(row) == "lightcurve"
     assert obscore.link_kind({**row, "content_qualifier": "", "local_semantics": "spectrum"}) == "spectrum"
     assert obscore.link_kind({**row, "error_message": "NotFoundFault: gone"}) is None
-    assert obscore.link_kind({**row, "content_qualifier": "", "content_type": "image/jpeg"}, "cutout") is None
+
+    # a JPEG/PNG dataset is a colour composite (an image's, or a row of unknown kind); never a spectrum's plot
+    jpeg = {**row, "content_qualifier": "", "content_type": "image/jpeg"}
+    assert obscore.link_kind(jpeg, "cutout") == obscore.link_kind(jpeg) == "colour"
+    assert obscore.link_kind({**jpeg, "content_qualifier": "#image", "content_type": "image/png"}) == "colour"
+    assert obscore.link_kind(jpeg, "spectrum") is None
+    assert obscore.link_kind({**jpeg, "semantics": "#preview"}, "cutout") is None  # a preview is not the data
+
+
+def test_obscore_images_in_jpeg_or_png_are_colour_composites():
+    t = votable({"dataproduct_type": (np.array(["image", "image", "image", "spectrum", "cube"]), None),
+                 "access_url": (np.array([f"https://example.org/{i}" for i in range(5)]), None),
+                 "access_format": (np.array(["image/jpeg", "image/fits", "IMAGE/PNG", "image/png", "image/jpeg"]),
+                                   None)})
+    assert metadata.obscore_kinds(t) == ["colour", "cutout", "colour", "spectrum", "colour"]
+    found = obscore.from_obscore_rows(None, t)  # direct URLs: no service is asked
+    assert found.of("colour", 5) == ([(0, "https://example.org/0"), (2, "https://example.org/2"),
+                                      (4, "https://example.org/4")], [1, 3])
+    assert found.kinds_of_all(1) == {"colour"}
+    del t["access_format"]  # without a format an image is a cutout, as before
+    assert metadata.obscore_kinds(t) == ["cutout", "cutout", "cutout", "spectrum", "cutout"]
 
 
 def test_positions_are_not_proper_motions_or_errors():

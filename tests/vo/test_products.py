@@ -212,3 +212,26 @@ def test_sia_task_filter_gives_model_ready_batch(arc, live):
         imgs.array("log")
     labels = [h["LABEL"] for h in imgs.headers]
     assert labels == [int(found["label"][r]) for r in imgs.rows] and set(labels) == {0, 1}
+
+
+def test_colour_images_are_the_served_bytes_and_a_non_image_is_named(arc, truncated_server):
+    """Galaxy Zoo subjects' rows (an access reference per row): the kit's JPEGs byte for byte; a product that is
+    not a JPEG or PNG (here a FITS cutout, then an HTML error page) is refused with its URL."""
+    from astrohub.defaults import real_data_dir
+
+    rows = arc.query("SELECT TOP 3 * FROM realsurvey.galaxyzoo ORDER BY dr7_objid")
+    got = arc.colour_images(rows)
+    assert len(got) == 3 and not got.missing
+    files = got.in_row_order()
+    kit = real_data_dir() / "galaxyzoo1_jpeg" / "images"
+    assert files == [(kit / f"{n}.jpeg").read_bytes() for n in rows["dr7_objid"]] and files[0][:3] == b"\xff\xd8\xff"
+    assert arc.product_kinds(rows) == {"colour"}
+    fits_row = arc.query("SELECT TOP 1 * FROM astrohub.cutouts")
+    with pytest.raises(MalformedResponse, match=r"\.fits is not a JPEG or PNG colour image \(it starts b'SIMPLE"):
+        arc.colour_images(fits_row)
+    page = rows[:1]
+    page["accref"] = [truncated_server(b"<html><body>503 Service Unavailable</body></html>") + "/g.jpeg"]
+    with pytest.raises(MalformedResponse, match=r"g\.jpeg is not a JPEG or PNG colour image \(it starts b'<html>"):
+        arc.colour_images(page)
+    with pytest.raises(ValueError, match=r"unknown product kind 'rgb'; one of cutout, colour, lightcurve, spectrum"):
+        arc.products(rows, "rgb")

@@ -65,6 +65,18 @@ def test_amber_badge_and_a_model_without_ood_flags(arc, monkeypatch):
     assert not any("astrohub-ood" in t._dom_classes for t in c.gallery.children)
 
 
+def test_amber_badge_with_real_figures_that_are_not_a_clean_validation(arc, monkeypatch):
+    """A model trained on a real kit whose split also guided design choices (galaxy_zoo, transit_vetter): its
+    real figures, escaped, in amber; neither "validated" nor "simulations only"."""
+    real = {**REAL, "selection_on_kit": True, "headline": f"acc 0.85 {HOSTILE}"}
+    patch_model(monkeypatch, card={"validated_on_real": False, "real": real})
+    badge = run(arc, MORPH).badge.value
+    assert ("⚠ not a clean real-data validation (the kit also guided design choices): acc 0.85 "
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co") in badge
+    assert "astrohub-real-partial" in badge and "<script>" not in badge
+    assert "simulations only" not in badge and "✔" not in badge and "astrohub-real'" not in badge
+
+
 def test_light_curve_tiles_are_marked_too(arc, monkeypatch):
     patch_model(monkeypatch, flagged={2: "cadence 120 s outside the trained 1800 s"})
     c = run(arc, LIGHT_CURVES)

@@ -7,11 +7,15 @@
 - ``ztf_alerts``: ZTF alert triplets (``ztf_alerts`` kit), one 3-plane FITS image per alert (science,
   reference, difference), in ObsCore (``dataproduct_type`` image) behind DataLink;
 - ``lightcurves``: Kepler and TESS light curves (``kepler_lightcurves`` kit) in ObsCore
-  (``dataproduct_type`` timeseries); the mission FITS files as they are, the text files as FITS tables.
+  (``dataproduct_type`` timeseries); the mission FITS files as they are, the text files as FITS tables;
+- ``galaxyzoo``: Galaxy Zoo 1 subjects (``galaxyzoo1_jpeg`` kit), SDSS DR7 objIDs with the volunteers' class,
+  and as the product each subject's SDSS gri colour JPEG, byte for byte, in ObsCore (``dataproduct_type`` image,
+  ``access_format`` image/jpeg).
 
 Nothing here carries an astrohub-specific column: clients find things through UCDs, ObsCore and DataLink.
 What the kits lack is stated in the column descriptions (the SDSS kit has no magnitude errors and truncated
-objIDs; ZTF stamps have no WCS, so an approximate north-up TAN WCS at 1.01"/px is written).
+objIDs; ZTF stamps have no WCS, so an approximate north-up TAN WCS at 1.01"/px is written; the Galaxy Zoo
+JPEGs carry no coordinates, so their ObsCore positions are NULL).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ import numpy as np
 from astropy.io import fits
 
 RESDIR = "realsurvey"
-FORMAT = 1
-KITS = ("sdss_photoz", "ztf_alerts", "kepler_lightcurves")
+FORMAT = 2
+KITS = ("sdss_photoz", "ztf_alerts", "kepler_lightcurves", "galaxyzoo1_jpeg")
 ZTF_SCALE = 1.01            # arcsec / pixel
 SDSS_DEPTH = {"u": 22.0, "g": 22.2, "r": 22.2, "i": 21.3, "z": 20.5}   # 5-sigma, the kit's error model
 # the missions' broad bands [m]
@@ -213,6 +217,23 @@ def build_lightcurves(kit: Path, data: Path) -> int:
     return len(rows)
 
 
+def build_galaxyzoo(kit: Path, data: Path) -> int:
+    """The kit's JPEGs, copied as they are, and one row per subject: objID, the volunteers' class, the file."""
+    (data / "gz").mkdir()
+    rows = list(csv.DictReader(open(kit / "labels.csv", newline="")))
+    out: dict = {k: [] for k in ("dr7_objid", "gz1_class", "path", "fsize")}
+    for r in rows:
+        rel = f"data/gz/{int(r['dr7_objid'])}.jpeg"
+        shutil.copyfile(kit / "images" / f"{int(r['dr7_objid'])}.jpeg", data.parent / rel)
+        out["dr7_objid"].append(int(r["dr7_objid"]))
+        out["gz1_class"].append(r["gz1_class"])
+        out["path"].append(rel)
+        out["fsize"].append((data.parent / rel).stat().st_size)
+    cols = {k: np.array(v, dtype=np.int64) if k in ("dr7_objid", "fsize") else np.array(v) for k, v in out.items()}
+    _write_table(data / "galaxyzoo.fits", cols)
+    return len(rows)
+
+
 def build_real(kits: Path, out_dir: Path, progress: bool = False) -> dict:
     """Write the ``realsurvey`` resource directory (``q.rd`` and ``data/``) from the kits in ``kits``."""
     from tqdm.auto import tqdm
@@ -226,7 +247,8 @@ def build_real(kits: Path, out_dir: Path, progress: bool = False) -> dict:
     (out_dir / "q.rd").write_text(rd_text())
     summary = {"fingerprint": fingerprint}
     steps = [("specphoto", build_sdss, "sdss_photoz"), ("ztf_alerts", build_ztf, "ztf_alerts"),
-             ("lightcurves", build_lightcurves, "kepler_lightcurves")]
+             ("lightcurves", build_lightcurves, "kepler_lightcurves"),
+             ("galaxyzoo", build_galaxyzoo, "galaxyzoo1_jpeg")]
     for name, fn, kit in tqdm(steps, desc="real survey", disable=not progress):
         summary[name] = fn(kits / kit, data)
     (out_dir / "build.json").write_text(json.dumps(summary))

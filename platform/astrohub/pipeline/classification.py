@@ -1,5 +1,5 @@
 """Running a zoo model on archive rows: :func:`classify`, and one function per modality (cutouts,
-light curves, spectra, catalogue photometry). Each returns a :class:`Classification`: the rows
+colour composites, light curves, spectra, catalogue photometry). Each returns a :class:`Classification`: the rows
 annotated with the predictions, plus what a gallery shows (pixels or curves with saliency, redshift
 PDFs)."""
 
@@ -18,6 +18,8 @@ from .compatible import NO_MODEL_HINT, compatible_models, why_none
 SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
 PRODUCT_HINTS = {"cutout": "ObsCore records with dataproduct_type 'image', SIA results, or the demo's "
                             "JOIN astrohub.cutouts",
+                 "colour": "ObsCore records with dataproduct_type 'image' in image/jpeg or image/png, or SIA "
+                           "results of colour cutouts",
                  "lightcurve": "ObsCore records with dataproduct_type 'timeseries', or the demo's "
                                "FROM astrohub.lightcurves",
                  "spectrum": "ObsCore records with dataproduct_type 'spectrum', SSA results, or the demo's "
@@ -31,8 +33,9 @@ class Classification:
 
     Classifiers add ``pred_class``, ``pred_prob``, ``pred_uncertainty`` and ``p_<class>``
     (``class_names`` is set); regressors add the columns named in ``values`` (with ``*_err``
-    or ``z_std``). ``images``/``saliency`` hold cutouts, ``series``/``series_saliency`` 1-D curves
-    (x, y) on ``series_axes``; ``prediction`` is the model's raw output (photo-z PDFs: :meth:`pdfs`).
+    or ``z_std``). ``images``/``saliency`` hold cutouts (colour models: uint8 RGB [n, h, w, 3]),
+    ``series``/``series_saliency`` 1-D curves (x, y) on ``series_axes``; ``prediction`` is the model's raw
+    output (photo-z PDFs: :meth:`pdfs`).
 
     Every row gets ``ood`` (bool) and ``ood_reason`` (text, "" when in range) when the model checks its
     inputs against what it was trained on; a model that does not fill its predictions' ``ood`` gets no
@@ -82,8 +85,8 @@ class Classification:
 
 
 def fetch(archive, table: Table, kind: str):
-    """The rows' products in row order: images [n, ...] (cutouts) or a list of Tables; every row must
-    have one, else a ValueError naming the first row without."""
+    """The rows' products in row order: images [n, ...] (cutouts), a list of files' bytes (colour images) or a
+    list of Tables; every row must have one, else a ValueError naming the first row without."""
     return fetch_products(archive, table, kind).in_row_order()
 
 
@@ -171,6 +174,22 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
                                  sharded=client is not None, modality="cutout", prediction=pred), predictor.card)
 
 
+def run_colour(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
+    """Colour-composite classifier (Galaxy Zoo's classes) on the rows' JPEG/PNG images, passed to the model as
+    the files' bytes; the gallery shows what the network sees of the first rows (RGB) with saliency."""
+    if client is not None:
+        pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
+        first = fetch(archive, table[:explain_first], "colour") if explain_first else []
+    else:
+        files = fetch(archive, table, "colour")
+        pred = predictor.predict(files, mc_samples=mc_samples, progress=progress)
+        first = files[:explain_first]
+    images = predictor.view(first) if len(first) else None
+    sal = predictor.explain(first) if len(first) else None
+    return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
+                                 sharded=client is not None, modality="colour", prediction=pred), predictor.card)
+
+
 def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
     """Transit vetting: BLS + folded views; the gallery shows each folded view with its saliency.
     The light curves go to ``predict`` as the archive serves them (so the vetter sees their cadence,
@@ -246,12 +265,13 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
                                  values=["z_phot", "z_mean", "z_std"], prediction=pred), predictor.card)
 
 
-RUNS = {"cutout": run_cutouts, "lightcurve": run_lightcurves, "spectrum": run_spectra, "photometry": run_photometry}
+RUNS = {"cutout": run_cutouts, "colour": run_colour, "lightcurve": run_lightcurves, "spectrum": run_spectra,
+        "photometry": run_photometry}
 
 
 def classify(table: Table, model: str, archive, *, client=None, mc_samples: int = 20,
              explain_first: int = 12, progress: bool = False) -> Classification:
-    """Run zoo ``model`` on the rows: cutouts, light curves or spectra fetched from ``archive``, or
+    """Run zoo ``model`` on the rows: cutouts, colour images, light curves or spectra fetched from ``archive``, or
     the rows' own photometry. Returns a copy of ``table`` with the predictions (classifiers:
     ``pred_class``, ``pred_prob``, ``pred_uncertainty``, ``p_<class>``; regressors: their values
     and errors, e.g. ``z_phot``/``z_std``, ``teff``/``teff_err``), ``ood`` / ``ood_reason`` when the

@@ -11,8 +11,8 @@ from astropy.table import Table
 from astrohub.vo import metadata
 
 PHOTOMETRY_COLUMNS = tuple(f"{p}_{b}" for b in "ugriz" for p in ("mag", "err"))  # the zoo's canonical names
-NO_MODEL_HINT = ("none (query rows with cutouts, light curves or spectra, e.g. ObsCore records or a cutouts "
-                 "template, or catalogue rows with ugriz magnitudes and their errors)")
+NO_MODEL_HINT = ("none (query rows with cutouts, colour images, light curves or spectra, e.g. ObsCore records or "
+                 "a cutouts template, or catalogue rows with ugriz magnitudes and their errors)")
 SCALE_TOLERANCE = 0.1  # relative: a cutout's pixel scale within 10% of the model's (or in its card's range)
 
 
@@ -23,7 +23,7 @@ def _bands(card: dict) -> tuple[str, ...]:
 def row_data(table: Table, archive=None) -> set[str]:
     """What the rows offer a model: ``photometry`` (ugriz magnitudes with errors, found by UCD or by SDSS,
     Legacy Survey, Pan-STARRS or VizieR column names), and the products the archive holds for them
-    (``cutout``, ``lightcurve``, ``spectrum``; ObsCore / SIA / DataLink)."""
+    (``cutout``, ``colour``, ``lightcurve``, ``spectrum``; ObsCore / SIA / DataLink)."""
     kinds = archive.product_kinds(table) if archive is not None and len(table) else set()
     if metadata.photometry(table).complete(metadata.UGRIZ):
         kinds.add("photometry")
@@ -50,8 +50,8 @@ def image_fits(card: dict, geometry: dict) -> bool:
 def compatible_models(table: Table, archive=None) -> list[str]:
     """Zoo models that apply to these rows, image models first: image classifiers whose input (planes,
     pixel scale) matches the rows' cutouts (the demo survey's rows, which name their simulation ``task``:
-    the models of that task, as before, even when a row lacks its cutout; classify then names it), light-curve
-    and spectrum models when ``archive`` holds those products for the rows, and photo-z when the rows carry
+    the models of that task, as before, even when a row lacks its cutout; classify then names it), colour,
+    light-curve and spectrum models when ``archive`` holds those products for the rows, and photo-z when the rows carry
     the model's bands with errors."""
     from astrohub import models
     from astrohub.models.kinds import MODALITIES, modality, predicts_rows

@@ -28,6 +28,8 @@ TEMPLATES = {
                                      "dataproduct_type = 'image' ORDER BY obs_publisher_did"),
     "Kepler/TESS light curves via ObsCore": ("SELECT TOP 100 * FROM ivoa.obscore WHERE obs_collection = 'Kepler/TESS' "
                                              "AND dataproduct_type = 'timeseries' ORDER BY target_name"),
+    "Galaxy Zoo colour images via ObsCore": ("SELECT TOP 100 * FROM ivoa.obscore WHERE obs_collection = 'Galaxy Zoo 1' "
+                                             "AND dataproduct_type = 'image' ORDER BY obs_publisher_did"),
 }
 
 

@@ -451,15 +451,22 @@ class Archive:
         self._revalidate()
         return products.fetch_images(self, table, **kw)
 
+    def colour_images(self, table: Table, **kw) -> "products.ColourSet":
+        """JPEG/PNG colour composites for the rows of ``table`` (Galaxy Zoo's SDSS cutouts: ObsCore images in
+        image/jpeg or image/png, SIA rows, or DataLink ``#this`` links of those types), as the files' bytes."""
+        self._revalidate()
+        return products.fetch_colour(self, table, **kw)
+
     def products(self, table: Table, kind: str, **kw):
-        """The rows' products of ``kind`` (``cutout``, ``lightcurve`` or ``spectrum``)."""
-        getters = {"cutout": self.cutouts, "lightcurve": self.lightcurves, "spectrum": self.spectra}
+        """The rows' products of ``kind`` (``cutout``, ``colour``, ``lightcurve`` or ``spectrum``)."""
+        getters = {"cutout": self.cutouts, "colour": self.colour_images, "lightcurve": self.lightcurves,
+                   "spectrum": self.spectra}
         if kind not in getters:
             raise ValueError(f"unknown product kind {kind!r}; one of {', '.join(getters)}")
         return getters[kind](table, **kw)
 
     def product_kinds(self, table: Table, sample: int = 5, **kw) -> set[str]:
-        """Which products (``cutout``, ``spectrum``, ``lightcurve``) the rows of ``table`` have."""
+        """Which products (``cutout``, ``colour``, ``spectrum``, ``lightcurve``) the rows of ``table`` have."""
         self._revalidate()
         return products.product_kinds(self, table, sample, **kw)
 

@@ -31,6 +31,7 @@ from .errors import MetadataError
 # ObsCore dataproduct_type -> the kinds of product astrohub models read
 OBSCORE_KINDS = {"image": "cutout", "cube": "cutout", "spectrum": "spectrum", "timeseries": "lightcurve",
                  "lightcurve": "lightcurve"}
+COLOUR_FORMATS = ("image/jpeg", "image/png")  # an image product in one of these is a colour composite
 UGRIZ = ("u", "g", "r", "i", "z")
 # the UCD band of each SDSS/LS/PS1 band letter (SDSS g is em.opt.B by IVOA practice, i and z both em.opt.I)
 _BAND_UCD = {"u": {"em.opt.u"}, "g": {"em.opt.b", "em.opt.v"}, "r": {"em.opt.r"}, "i": {"em.opt.i"},
@@ -276,10 +277,16 @@ def is_obscore(table: Table) -> bool:
 
 
 def obscore_kinds(table: Table) -> list[str | None]:
-    """Per ObsCore row, the product kind its dataproduct_type names (None for types no model reads)."""
-    col = next(c for c in table.colnames if c.lower() == "dataproduct_type")
-    return [OBSCORE_KINDS.get(str(v).strip().lower()) for v in np.ma.filled(np.ma.asarray(table[col]).astype(str),
-                                                                           "")]
+    """Per ObsCore row, the product kind its dataproduct_type names (None for types no model reads); an image
+    whose ``access_format`` is JPEG or PNG is a ``colour`` composite (Galaxy Zoo's SDSS cutouts), not a cutout."""
+    def strings(name):
+        col = next((c for c in table.colnames if c.lower() == name), None)
+        if col is None:
+            return [""] * len(table)
+        return [str(v).strip().lower() for v in np.ma.filled(np.ma.asarray(table[col]).astype(str), "")]
+    kinds = [OBSCORE_KINDS.get(v) for v in strings("dataproduct_type")]
+    return ["colour" if k == "cutout" and f.startswith(COLOUR_FORMATS) else k
+            for k, f in zip(kinds, strings("access_format"))]
 
 
 def describe(table: Table) -> dict:

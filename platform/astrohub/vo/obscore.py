@@ -33,7 +33,7 @@ from .errors import MalformedResponse, VOError
 
 OBSCORE_TABLE = "ivoa.obscore"
 DATALINK_FORMAT = "content=datalink"
-PRODUCT_KINDS = ("cutout", "spectrum", "lightcurve")
+PRODUCT_KINDS = ("cutout", "colour", "spectrum", "lightcurve")
 MATCH_RADIUS_ARCSEC = 1.0
 _FITS = ("application/fits", "image/fits", "application/x-fits-bintable", "application/x-fits")
 _QUALIFIERS = {"#image": "cutout", "image": "cutout", "#cube": "cutout", "cube": "cutout", "#spectrum": "spectrum",
@@ -106,20 +106,26 @@ def _parse_datalink(content: bytes, url: str) -> Table:
 
 def link_kind(link, default: str | None = None) -> str | None:
     """The kind of product a DataLink row points at: DataLink 1.1 ``content_qualifier``, else the
-    service's ``local_semantics`` naming a kind, else ``default`` for a FITS ``#this`` (the dataset itself)."""
+    service's ``local_semantics`` naming a kind, else ``default`` for a FITS ``#this`` (the dataset itself).
+    An image in JPEG or PNG (``content_type``) is a ``colour`` composite, and so is a JPEG/PNG ``#this`` of an
+    image record or of a row of unknown kind."""
     names = link.colnames if hasattr(link, "colnames") else link.keys()
 
     def get(name):
         return str(link[name] or "").strip() if name in names else ""
     if get("error_message"):
         return None
+    ctype = get("content_type").lower()
+    colour = ctype.startswith(metadata.COLOUR_FORMATS)
     q = get("content_qualifier").lower()
     if q in _QUALIFIERS:
-        return _QUALIFIERS[q]
+        return "colour" if colour and _QUALIFIERS[q] == "cutout" else _QUALIFIERS[q]
     local = get("local_semantics").lower()
     if local in PRODUCT_KINDS:
         return local
-    if get("semantics") == "#this" and (get("content_type").lower().startswith(_FITS) or not get("content_type")):
+    if get("semantics") == "#this" and colour:
+        return "colour" if default in (None, "cutout", "colour") else None
+    if get("semantics") == "#this" and (ctype.startswith(_FITS) or not ctype):
         return default
     return None
 
@@ -209,7 +215,8 @@ def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KIND
     if not ok.any():
         return Found()
     up = Table({"row_idx": np.nonzero(ok)[0].astype(np.int64), "ra": ra[ok], "dec": dec[ok]})
-    types = sorted({t for t, k in metadata.OBSCORE_KINDS.items() if k in kinds})
+    wanted = set(kinds) | ({"cutout"} if "colour" in kinds else set())  # colour composites are ObsCore images
+    types = sorted({t for t, k in metadata.OBSCORE_KINDS.items() if k in wanted})
     r = radius_arcsec / 3600.0
     adql = ("SELECT u.row_idx, o.dataproduct_type, o.access_url, o.access_format, o.obs_publisher_did, "
             "o.s_ra, o.s_dec, u.ra AS u_ra, u.dec AS u_dec "

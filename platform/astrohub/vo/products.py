@@ -1,4 +1,5 @@
-"""Fetching data products (FITS images and tables) for table rows, directly or via DataLink.
+"""Fetching data products (FITS images and tables, JPEG/PNG colour composites) for table rows, directly or via
+DataLink.
 
 Downloads go through the archive's retry policy and land in the on-disk cache
 first (atomically), so an interrupted fetch resumes where it stopped and never
@@ -83,6 +84,24 @@ class TableSet:
     def in_row_order(self) -> list[Table]:
         """The tables in the order of the rows they came from."""
         return [self.tables[i] for i in np.argsort(self.rows, kind="stable")]
+
+
+@dataclass
+class ColourSet:
+    """JPEG/PNG colour composites as served (the files' bytes, which the colour models read), with source row
+    indices and URLs."""
+
+    files: list[bytes]
+    rows: np.ndarray
+    urls: list[str]
+    missing: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def in_row_order(self) -> list[bytes]:
+        """The files' bytes in the order of the rows they came from."""
+        return [self.files[i] for i in np.argsort(self.rows, kind="stable")]
 
 
 def _row_urls(table: Table) -> list[str] | None:
@@ -191,8 +210,15 @@ def _open_fits(data: bytes, url: str):
                                 "the product may be damaged: clear it with archive.cache.clear() and retry") from None
 
 
-PRODUCT_KINDS = ("cutout", "spectrum", "lightcurve")
-PRODUCT_NAMES = {"cutout": "cutout", "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
+PRODUCT_KINDS = ("cutout", "colour", "spectrum", "lightcurve")
+PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG)", "lightcurve": "light curve",
+                 "spectrum": "spectrum"}  # for messages
+_COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
+
+
+def is_colour_file(data: bytes) -> bool:
+    """Whether ``data`` starts as a JPEG or PNG file does."""
+    return bytes(data[:8]).startswith(_COLOUR_MAGIC)
 _TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
 
 
@@ -207,7 +233,7 @@ def _fits_kind(hdul) -> str | None:
 
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
-    """Kinds of product (``cutout``, ``spectrum``, ``lightcurve``) that each of the first ``sample``
+    """Kinds of product (``cutout``, ``colour``, ``spectrum``, ``lightcurve``) that each of the first ``sample``
     rows has: read from the first product of rows with access URLs (SIA/SSA), else discovered through
     ObsCore or DataLink (:func:`astrohub.vo.obscore.discover`; empty when none applies)."""
     head = table[:sample]
@@ -215,7 +241,8 @@ def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None 
         return set()
     direct = _row_urls(head)
     if direct is not None and id_column is None and not metadata.is_obscore(head):
-        kind = _fits_kind(_open_fits(_download_all(archive, direct[:1], "products")[0], direct[0]))
+        data = _download_all(archive, direct[:1], "products")[0]
+        kind = "colour" if is_colour_file(data) else _fits_kind(_open_fits(data, direct[0]))
         return {kind} if kind else set()
     return obscore.discover(archive, head, PRODUCT_KINDS, id_column).kinds_of_all(len(head))
 
@@ -233,6 +260,20 @@ def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSe
         images.append(np.asarray(hdu.data, dtype=np.float32))
         headers.append(hdu.header)
     return ImageSet(images, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
+
+
+def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourSet:
+    """Download the JPEG/PNG colour composites for ``table``'s rows; a product that is neither (an HTML error
+    page, a FITS file) is a MalformedResponse naming its URL."""
+    pairs, missing = _targets(archive, table, "colour", id_column)
+    blobs = _download_all(archive, [u for _, u in pairs], "colour images")
+    for (_row, url), data in zip(pairs, blobs):
+        if not is_colour_file(data):
+            head = bytes(data[:16])
+            raise MalformedResponse(f"{url} is not a JPEG or PNG colour image (it starts {head!r}); query rows whose "
+                                    "product is a colour composite (access_format image/jpeg or image/png), or clear "
+                                    "a damaged copy with archive.cache.clear() and retry")
+    return ColourSet(list(blobs), np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
 
 
 def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None) -> TableSet:

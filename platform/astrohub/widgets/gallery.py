@@ -1,4 +1,4 @@
-"""PNG thumbnails of cutouts with their saliency maps overlaid (red), for ipywidgets.Image."""
+"""PNG thumbnails of cutouts and colour composites with their saliency maps overlaid (red), for ipywidgets.Image."""
 
 from __future__ import annotations
 
@@ -18,12 +18,18 @@ def _stretch(img: np.ndarray) -> np.ndarray:
 
 
 def thumbnail(image: np.ndarray, saliency: np.ndarray | None = None, scale: int = 2) -> bytes:
-    """PNG of one cutout (first band, or the difference plane of a triplet) with saliency in red."""
-    img = np.asarray(image, dtype=float)
-    if img.ndim == 3:
-        img = img[-1] if img.shape[0] == 3 else img[0]
-    gray = _stretch(img)
-    rgb = np.stack([gray, gray, gray], -1)
+    """PNG of one cutout (first band, or the difference plane of a triplet; a uint8 colour image [h, w, 3] as it
+    is) with saliency in red."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3:  # a colour composite, already stretched
+        rgb = image / 255.0
+        img = image[..., 0]
+    else:
+        img = np.asarray(image, dtype=float)
+        if img.ndim == 3:
+            img = img[-1] if img.shape[0] == 3 else img[0]
+        gray = _stretch(img)
+        rgb = np.stack([gray, gray, gray], -1)
     if saliency is not None:
         s = np.nan_to_num(np.asarray(saliency, dtype=float))
         s = s / s.max() if s.max() > 0 else s

@@ -26,6 +26,9 @@ REAL_BADGE = ("<span class='astrohub-badge astrohub-real' style='background:#1b7
               "padding:2px 8px;font-weight:600'>✔ validated on real data: {}</span>")
 SIM_BADGE = ("<span class='astrohub-badge astrohub-sim-only' style='background:#f0a500;color:#222;border-radius:4px;"
              "padding:2px 8px;font-weight:600'>⚠ not validated on real data (simulations only)</span>")
+# real figures that are not a clean held-out validation (the kit also guided design choices): amber, with them
+PARTIAL_BADGE = ("<span class='astrohub-badge astrohub-real-partial' style='background:#f0a500;color:#222;"
+                 "border-radius:4px;padding:2px 8px;font-weight:600'>⚠ {}</span>")
 
 
 def table_html(table: Table, max_rows: int = 50, highlight: set[int] | None = None) -> str:
@@ -94,9 +97,12 @@ def _ood_cell(r) -> str:
 
 def validation_badge(result) -> str:
     """The badge next to a prediction: green with the real held-out summary when the model card is
-    validated on real data, amber "not validated on real data (simulations only)" otherwise."""
+    validated on real data; amber with its real figures when the card has some that are not a clean held-out
+    validation (``real.selection_on_kit``); amber "not validated on real data (simulations only)" otherwise."""
     if result.validated_on_real:
         return REAL_BADGE.format(html.escape(result.real_summary))
+    if result.real_summary != pipeline.classification.NOT_VALIDATED:
+        return PARTIAL_BADGE.format(html.escape(result.real_summary))
     return SIM_BADGE
 
 

@@ -1,15 +1,16 @@
 <resource schema="realsurvey" resdir=".">
   <meta name="creationDate">2026-11-29T00:00:00Z</meta>
-  <meta name="title">Real survey sample (SDSS DR14, ZTF alerts, Kepler/TESS)</meta>
+  <meta name="title">Real survey sample (SDSS DR14, ZTF alerts, Kepler/TESS, Galaxy Zoo 1)</meta>
   <meta name="description">
     Real data laid out as a survey archive publishes it: SDSS DR14
     photometry with spectroscopic classes and redshifts (SpecPhoto column
-    names and UCDs), ZTF alert stamp triplets and Kepler/TESS light curves,
-    the products discoverable through ivoa.obscore and DataLink.  Built
-    from the kits sdss_photoz, ztf_alerts and kepler_lightcurves (see their
-    PROVENANCE.md for sources and licences).
+    names and UCDs), ZTF alert stamp triplets, Kepler/TESS light curves and
+    Galaxy Zoo 1 subjects with their SDSS colour JPEGs, the products
+    discoverable through ivoa.obscore and DataLink.  Built from the kits
+    sdss_photoz, ztf_alerts, kepler_lightcurves and galaxyzoo1_jpeg (see
+    their PROVENANCE.md for sources and licences).
   </meta>
-  <meta name="creator">SDSS; ZTF; Kepler and TESS missions (sampled by astrohub)</meta>
+  <meta name="creator">SDSS; ZTF; Kepler and TESS missions; Galaxy Zoo (sampled by astrohub)</meta>
   <meta name="subject">surveys</meta>
   <meta name="facility">SDSS 2.5m; P48; Kepler; TESS</meta>
   <meta name="contentLevel">Research</meta>
@@ -292,6 +293,54 @@
                 [ra-w, dec-h, ra-w, dec+h, ra+w, dec+h, ra+w, dec-h])
           </code>
         </apply>
+      </rowmaker>
+    </make>
+  </data>
+
+  <!-- ============ Galaxy Zoo 1 subjects ============ -->
+  <table id="galaxyzoo" onDisk="True" adql="True" mixin="//products#table">
+    <meta name="description">Galaxy Zoo 1 subjects: SDSS DR7 galaxies with
+      the volunteers' classification and, as the product, the SDSS gri colour
+      JPEG the volunteers saw (423x423 px, scaled to each galaxy's Petrosian
+      size). The images carry no coordinates: positions are NULL.</meta>
+    <mixin
+      productType="'image'"
+      productSubtype="'colour-composite'"
+      collectionName="'Galaxy Zoo 1'"
+      calibLevel="3"
+      title="'Galaxy Zoo 1 subject '||dr7_objid"
+      targetName="CAST(dr7_objid AS TEXT)"
+      emMin="3.9e-7"
+      emMax="8.4e-7"
+      oUCD="'phot.flux;em.opt'"
+      sXel1="423"
+      sXel2="423"
+      facilityName="'SDSS 2.5m'"
+      instrumentName="'SDSS imager'"
+      preview="NULL"
+      createDIDIndex="True">//obscore#publish</mixin>
+    <column name="dr7_objid" type="bigint" ucd="meta.id;meta.main" required="True"
+      description="SDSS DR7 objID of the galaxy"/>
+    <column name="gz1_class" type="text" ucd="src.morph.type"
+      description="Galaxy Zoo 1 volunteers' most specific class: elliptical,
+        spiral_cw, spiral_acw (clockwise, anticlockwise), edge_on, merger"/>
+  </table>
+
+  <data id="import_galaxyzoo">
+    <sources>data/galaxyzoo.fits</sources>
+    <fitsTableGrammar>
+      <rowfilter procDef="//products#define">
+        <bind key="table">"\schema.galaxyzoo"</bind>
+        <bind key="accref">"realsurvey/"+@path.strip()</bind>
+        <bind key="path">"realsurvey/"+@path.strip()</bind>
+        <bind key="fsize">int(@fsize)</bind>
+        <bind key="mime">"image/jpeg"</bind>
+        <bind key="preview">None</bind>
+      </rowfilter>
+    </fitsTableGrammar>
+    <make table="galaxyzoo">
+      <rowmaker idmaps="dr7_objid">
+        <map key="gz1_class">@gz1_class.strip()</map>
       </rowmaker>
     </make>
   </data>

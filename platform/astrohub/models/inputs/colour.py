@@ -28,6 +28,12 @@ from .images import InputError
 SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG"}
 URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "La"}
+MAX_PIXELS = 25_000_000  # a 5000 x 5000 px composite; Galaxy Zoo serves 423 x 423, survey cutout services <= ~3000
+
+
+def _too_large(path, what: str, name: str) -> InputError:
+    return InputError(f"{name}: {path} is too large for a colour cutout ({what}; at most {MAX_PIXELS:,} px): "
+                      "decoding it would take gigabytes (a damaged or hostile file?); cut out the galaxy first")
 
 
 def _read_file(path, name: str) -> np.ndarray:
@@ -52,6 +58,8 @@ def _read_file(path, name: str) -> np.ndarray:
     try:
         with Image.open(source) as im:
             fmt, mode = im.format, im.mode
+            if im.width * im.height > MAX_PIXELS:  # checked on the header, before any pixel is decoded
+                raise _too_large(path, f"{im.width} x {im.height} px", name)
             if fmt not in ("JPEG", "PNG"):
                 raise InputError(f"{name}: {path} is a {fmt} file, not JPEG or PNG; it reads JPEG or PNG colour "
                                  "composites")
@@ -70,6 +78,8 @@ def _read_file(path, name: str) -> np.ndarray:
             arr = np.asarray(im.convert("RGB"))
     except InputError:
         raise
+    except Image.DecompressionBombError as e:  # Pillow's own limit, when the header declares far more
+        raise _too_large(path, str(e).split(",")[0], name) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{name}: could not read {path} as a {kind} image ({type(e).__name__}: "
                          f"{e}); is the file complete?") from None
