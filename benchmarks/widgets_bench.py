@@ -23,6 +23,7 @@ CASES = [  # (template, model, rows)
     ("spectra", "spectral_class", 100),
     ("spectra", "stellar_params", 100),
     ("galaxies and QSOs (photo-z)", "photoz_mdn", 500),
+    ("Galaxy Zoo colour images via ObsCore", "galaxy_zoo", 100),  # real SDSS JPEGs: the served bytes
 ]
 
 
