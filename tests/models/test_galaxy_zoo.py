@@ -317,3 +317,45 @@ def test_a_file_declaring_a_huge_image_is_refused_before_decoding(model, tmp_pat
         model.predict([tmp_path / "bomb.png"])
     with pytest.raises(InputError, match=r"the bytes given is too large .*400000000 pixels"):
         model.predict([png(20000)])
+
+
+def test_eval_on_a_table_of_the_users_own_jpegs(model, kit, test_rows, tmp_path):
+    """`astrohub eval galaxy_zoo --table`: a CSV of JPEG paths (relative to the table's folder) and class names,
+    scored as predict() scores the same files; bad tables are refused before anything runs, naming the row."""
+    import shutil
+
+    from astropy.table import Table
+
+    from astrohub.models.evaluation.evaluate import evaluate
+
+    _, data = kit
+    (tmp_path / "jpegs").mkdir()
+    paths = [shutil.copy(data["paths"][i], tmp_path / "jpegs") for i in test_rows]
+    names = [G.CLASSES[data["labels"][i]] for i in test_rows]
+    Table({"path": [f"jpegs/{Path(p).name}" for p in paths], "label": names}).write(tmp_path / "mine.csv")
+    got = evaluate("galaxy_zoo", n=0, table=tmp_path / "mine.csv", model=model, real=False)["table"]
+    direct = model.predict(paths, mc_samples=0)
+    assert got["n"] == len(paths) and got["ood"] == int(direct.ood.sum())
+    assert got["accuracy"] == pytest.approx(np.mean(np.array(direct.names) == np.array(names)))
+    assert got["macro_recall"] == pytest.approx(G.macro_recall([G.CLASSES.index(c) for c in names],
+                                                               direct.probabilities))
+    assert len(got["accuracy_ci95"]) == 2 and np.array(got["confusion"]).sum() == len(paths)
+
+    def refused(rows: dict, match: str, name: str = "bad.csv"):
+        Table(rows).write(tmp_path / name, overwrite=True)
+        with pytest.raises(InputError, match=match):
+            evaluate("galaxy_zoo", n=0, table=tmp_path / name, model=model, real=False)
+
+    refused({"jpeg": ["jpegs/x.jpeg"], "label": ["elliptical"]},
+            r"a table of files needs a column of paths \(one of path, file, filename, image\) and a 'label' column; "
+            r"found \['jpeg', 'label'\]")
+    refused({"path": [f"jpegs/{Path(paths[0]).name}", "jpegs/gone.jpeg"], "label": ["elliptical"] * 2},
+            r"row 1: file .*jpegs/gone\.jpeg not found \(relative paths start at the table's folder\)")
+    refused({"path": ["https://skyserver.sdss.org/x.jpeg"], "label": ["elliptical"]},
+            r"row 0: https://skyserver\.sdss\.org/x\.jpeg is a URL; .*download them first")
+    refused({"path": [f"jpegs/{Path(paths[0]).name}"], "label": ["spiral"]},
+            r"unknown label\(s\) \['spiral'\]; classes are \['elliptical', 'spiral-disk', 'edge-on', "
+            r"'irregular-merger'\]")
+    (tmp_path / "empty.csv").write_text("path,label\n")
+    with pytest.raises(InputError, match=r"empty\.csv: the table has no rows"):
+        evaluate("galaxy_zoo", n=0, table=tmp_path / "empty.csv", model=model, real=False)

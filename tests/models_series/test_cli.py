@@ -3,6 +3,9 @@
 import argparse
 import json
 
+import numpy as np
+import pytest
+
 from astrohub.models import cli
 
 from .conftest import SERIES_MODELS
@@ -36,9 +39,72 @@ def test_eval_fresh_set_json(capsys):
     assert 0 <= res["fresh"]["accuracy"] <= 1 and "accuracy" in res["card"]
 
 
-def test_eval_table_refused_for_1d(tmp_path, capsys):
-    rc, _, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "x.fits")], capsys)
-    assert rc == 2 and "--table is only supported for the image models" in err
+def test_eval_table_refused_for_spectra(tmp_path, capsys):
+    rc, _, err = run(["eval", "spectral_class", "--n", "0", "--table", str(tmp_path / "x.fits")], capsys)
+    assert rc == 2 and "for spectra, load the model and call predict() on your spectra" in err
+
+
+def test_eval_on_a_catalogue_of_real_sdss_galaxies(tmp_path, capsys):
+    """`astrohub eval photoz_mdn --table`: SDSS column names (modelMag_r, modelMagErr_r, z) found as the pipeline
+    finds them; the figures are those of predict() on the same magnitudes. Bad catalogues are named."""
+    from astropy.table import Table
+
+    from astrohub import models
+    from astrohub.models.evaluation import kits
+    from astrohub.models.evaluation.kits import sdss_photoz
+
+    kit = sdss_photoz.load(kits.kit_dir("sdss_photoz"))
+    te = sdss_photoz.split(kit)["test"]
+    te = te[kit["labels"][te] == sdss_photoz.CLASSES.index("galaxy")][:200]
+    t = Table()
+    for k, b in enumerate("ugriz"):
+        t[f"modelMag_{b}"], t[f"modelMagErr_{b}"] = kit["mags"][te, k], kit["errors"][te, k]
+    t["z"] = kit["redshift"][te]
+    t.write(tmp_path / "sdss.csv")
+    rc, out, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "sdss.csv"), "--json"], capsys)
+    assert rc == 0, err
+    got = json.loads(out)["table"]
+    z = kit["redshift"][te]
+    dz = (models.load("photoz_mdn").predict(kit["mags"][te], kit["errors"][te]).z_mode - z) / (1 + z)
+    assert got["n"] == 200 and got["sigma_nmad"] == pytest.approx(1.4826 * np.median(np.abs(dz - np.median(dz))))
+    assert got["sigma_nmad"] < 0.02 and len(got["sigma_nmad_ci95"]) == 2 and 0 <= got["coverage_68"] <= 1
+    del t["modelMagErr_g"]
+    t.write(tmp_path / "noerr.csv")
+    rc, _, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "noerr.csv")], capsys)
+    assert rc == 2 and "no u g r i z magnitudes with errors (no error column for modelMag_g)" in err
+    t["modelMagErr_g"] = t["modelMagErr_r"]
+    t.rename_column("z", "zphot_guess")
+    t.write(tmp_path / "noz.csv")
+    rc, _, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "noz.csv")], capsys)
+    assert rc == 2 and "no spectroscopic redshift column (UCD src.redshift, or one of redshift, z" in err
+    t.rename_column("zphot_guess", "redshift")
+    t["redshift"][3] = np.nan
+    t.write(tmp_path / "nanz.csv")
+    rc, _, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "nanz.csv")], capsys)
+    assert rc == 2 and "1 row(s) have no redshift in 'redshift' (first: row 3); drop them first" in err
+
+
+def test_eval_on_a_table_of_kepler_and_tess_files(tmp_path):
+    """`astrohub eval transit_vetter --table`: the kit's mission FITS files listed with their classes (absolute
+    paths), scored as predict() scores them."""
+    import csv
+
+    from astropy.table import Table
+
+    from astrohub import models
+    from astrohub.models.evaluation import kits
+    from astrohub.models.evaluation.evaluate import evaluate
+
+    where = kits.kit_dir("kepler_lightcurves")
+    rows = [r for r in csv.DictReader(open(where / "labels.csv")) if r["file"].endswith(".fits")][:4]
+    files, labels = [str(where / r["file"]) for r in rows], [r["model_class"] for r in rows]
+    assert len(set(labels)) == 2  # planets and an eclipsing binary
+    Table({"file": files, "label": labels}).write(tmp_path / "lc.ecsv")
+    vetter = models.load("transit_vetter", device="cpu")
+    got = evaluate("transit_vetter", n=0, table=tmp_path / "lc.ecsv", model=vetter, real=False)["table"]
+    direct = vetter.predict(files, mc_samples=0)
+    assert got["n"] == 4 and got["accuracy"] == pytest.approx(np.mean(np.array(direct.names) == np.array(labels)))
+    assert got["ood"] == int(np.sum(direct.ood)) and got["kind"] == "lightcurve-classifier"
 
 
 def test_train_unknown_1d_name(capsys):

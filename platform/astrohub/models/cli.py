@@ -228,7 +228,8 @@ def cmd_train(args) -> int:
 
 
 def _headline(m: dict) -> dict:
-    keep = ("n", "accuracy", "accuracy_ci95", "auc", "auc_ci95", "ece", "denoise_psnr", "denoise_ssim", "sr_psnr",
+    keep = ("n", "accuracy", "accuracy_ci95", "auc", "auc_ci95", "ece", "macro_recall", "ood",
+            "denoise_psnr", "denoise_ssim", "sr_psnr",
             "sr_ssim", "gaussian_denoise_psnr", "bicubic_sr_psnr", "reconstruction_psnr", "ks_unconditional",
             "pca_projection_psnr", "ks",
             "vetting", "sigma_nmad", "outlier_fraction", "bias", "crps", "coverage_68", "random_forest", "knn",
@@ -287,7 +288,11 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("eval", help="a model's card metrics next to a fresh test set (and a labelled table)")
     p.add_argument("name", help="model name (see `astrohub models`)")
-    p.add_argument("--table", default=None, help="labelled .npz / FITS / ECSV / VOTable file (image + label columns)")
+    p.add_argument("--table", default=None,
+                   help="your labelled data: image models .npz / FITS / ECSV / VOTable (image + label columns); "
+                        "galaxy_zoo and transit_vetter a table (CSV, ECSV, FITS, VOTable) of files (path + label "
+                        "columns; relative paths from the table's folder); photo-z a catalogue with ugriz "
+                        "magnitudes, their errors and a spectroscopic redshift (found by UCD or survey names)")
     p.add_argument("--n", type=int, default=1000, help="size of the freshly simulated test set (0: skip)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the fresh test set (default: disjoint from training)")

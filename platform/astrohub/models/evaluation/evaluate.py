@@ -2,6 +2,11 @@
 
 Each kind's row in :mod:`astrohub.models.kinds` names its scorer here: :func:`image_metrics` or
 :func:`series_metrics` (a loaded model on a fresh simulated set of its recipe's task).
+
+A user's own labelled real data (``--table``, :func:`evaluate_table`): image arrays for the image models, a table
+of files with labels for the colour and light-curve models (Galaxy Zoo JPEGs, Kepler/TESS FITS), and a catalogue
+with magnitudes, errors and spectroscopic redshifts for photo-z, its columns found as the pipeline finds them
+(UCDs or well-known survey names). The table is read and checked before any model runs.
 """
 
 from __future__ import annotations
@@ -74,6 +79,16 @@ def label_indices(labels, class_names, name) -> np.ndarray:
     return lab
 
 
+def _astropy_table(path: Path):
+    from astropy.table import Table
+
+    try:
+        return Table.read(path)
+    except Exception as e:
+        raise InputError(f"could not read {path} as a table ({type(e).__name__}: {e}); "
+                         "use FITS, ECSV, VOTable, CSV or .npz") from None
+
+
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
     """Arrays from a labelled file: ``.npz`` (keys images + labels/truth[/lowres]) or any astropy
     table format (FITS, ECSV, VOTable) with an ``image`` column and a ``label`` column (optional:
@@ -89,13 +104,7 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
         if "images" not in z.files:
             raise InputError(f"{path}: .npz needs an 'images' array (found {z.files})")
         return {k: z[k] for k in z.files}
-    from astropy.table import Table
-
-    try:
-        t = Table.read(path)
-    except Exception as e:
-        raise InputError(f"could not read {path} as a table ({type(e).__name__}: {e}); "
-                         "use FITS, ECSV, VOTable or .npz") from None
+    t = _astropy_table(path)
     cols = {c.lower(): c for c in t.colnames}
     if "image" not in cols or ("label" not in cols and "truth" not in cols):
         raise InputError(f"{path}: table needs an 'image' column and a 'label' (or 'truth') column; "
@@ -105,6 +114,114 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
         if k in cols:
             out["labels" if k == "label" else k] = np.asarray(t[cols[k]])
     return out
+
+
+FILE_COLUMNS = ("path", "file", "filename", "image")  # a table of files: the first of these it has
+TABLE_MODALITIES = ("cutout", "colour", "lightcurve", "photometry")  # what --table evaluates
+
+
+def read_file_table(path: str | Path) -> tuple[list[Path], np.ndarray]:
+    """(files, labels) from a labelled table of files (CSV, ECSV, FITS or VOTable): a column of paths (the first of
+    FILE_COLUMNS; relative paths start at the table's folder) and a ``label`` column (class names or indices).
+    Every file must exist; an InputError names the first row that is wrong."""
+    from ..inputs.colour import URL
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"table file {path} not found")
+    t = _astropy_table(path)
+    cols = {c.lower(): c for c in t.colnames}
+    col = next((cols[c] for c in FILE_COLUMNS if c in cols), None)
+    if col is None or "label" not in cols:
+        raise InputError(f"{path}: a table of files needs a column of paths (one of {', '.join(FILE_COLUMNS)}) and a "
+                         f"'label' column; found {t.colnames}")
+    if len(t) == 0:
+        raise InputError(f"{path}: the table has no rows")
+    files = []
+    for i, v in enumerate(np.ma.filled(np.ma.asarray(t[col]).astype(str), "")):
+        name = str(v).strip()
+        if not name:
+            raise InputError(f"{path}: row {i} has no file in column {col!r}")
+        if URL.match(name):
+            raise InputError(f"{path}: row {i}: {name} is a URL; evaluation reads local files and fetches nothing: "
+                             "download them first")
+        f = Path(name) if Path(name).is_absolute() else path.parent / name
+        if not f.is_file():
+            raise InputError(f"{path}: row {i}: file {f} not found (relative paths start at the table's folder)")
+        files.append(f)
+    return files, np.asarray(t[cols["label"]])
+
+
+def read_catalogue(path: str | Path, bands) -> tuple[object, np.ndarray]:
+    """(the rows' magnitudes and errors under the zoo's names ``mag_<b>`` / ``err_<b>``, spectroscopic redshifts)
+    from a catalogue in any astropy format; the columns are found as the pipeline finds them (UCDs, else SDSS,
+    Legacy Survey, Pan-STARRS or VizieR names), the redshift by UCD src.redshift or a name such as z or z_spec."""
+    from astrohub.vo import metadata
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"table file {path} not found")
+    t = _astropy_table(path)
+    phot = metadata.photometry(t)
+    if not phot.complete(bands):
+        raise InputError(f"{path}: no {' '.join(bands)} magnitudes with errors ({phot.missing(bands)}); columns "
+                         f"are found by UCD (phot.mag, stat.error) or survey names such as modelMag_r/modelMagErr_r")
+    zcol = metadata.redshift(t)
+    if zcol is None:
+        raise InputError(f"{path}: no spectroscopic redshift column (UCD src.redshift, or one of "
+                         f"{', '.join(metadata.Z_NAMES)}); found {t.colnames}")
+    z = np.ma.filled(np.ma.asarray(t[zcol], np.float64), np.nan)
+    if not np.isfinite(z).all():
+        bad = int(np.flatnonzero(~np.isfinite(z))[0])
+        raise InputError(f"{path}: {int((~np.isfinite(z)).sum())} row(s) have no redshift in {zcol!r} (first: row "
+                         f"{bad}); drop them first")
+    return phot.canonical(t, bands), z
+
+
+def read_user_table(model, path: str | Path) -> dict:
+    """The user's labelled table for ``model``, read and checked (see :func:`evaluate_table`)."""
+    from ..kinds import modality
+
+    kind = modality(model.card)
+    if kind not in TABLE_MODALITIES:
+        raise InputError(f"{model.name}: --table reads image arrays, tables of JPEG/PNG or light-curve files with "
+                         "labels, or catalogues with magnitudes and redshifts; for spectra, load the model and call "
+                         "predict() on your spectra")
+    if kind in ("colour", "lightcurve"):
+        files, labels = read_file_table(path)
+        return {"files": files, "labels": label_indices(labels, model.class_names, model.name)}
+    if kind == "photometry":
+        bands = tuple(model.card.get("inputs", {}).get("bands") or "ugriz")
+        rows, z = read_catalogue(path, bands)
+        return {"rows": rows, "z": z}
+    return read_table(path)
+
+
+def evaluate_table(model, path: str | Path, data: dict | None = None) -> dict:
+    """Metrics of ``model`` on the user's labelled table at ``path`` (``data``: it already read by
+    :func:`read_user_table`): classifiers get accuracy and AUC with 95% intervals, macro recall, per-class recall and
+    the confusion matrix; photo-z sigma_NMAD, outliers, bias (with intervals), PIT and 68% coverage. Models that flag
+    inputs unlike their training data add ``ood`` (how many rows were flagged)."""
+    from ..kinds import kind_of
+
+    d = read_user_table(model, path) if data is None else data
+    if "files" in d:
+        from .kits.galaxyzoo1 import report
+
+        pred = model.predict(d["files"], mc_samples=0)
+        out = report(d["labels"], pred.probabilities, model.class_names)
+    elif "rows" in d:
+        from .kits.sdss_photoz import report as photoz_report
+
+        pred = model.predict(d["rows"])
+        out = photoz_report(pred.cdf(SM.Z_GRID), pred.z_mode, d["z"])
+    else:
+        psf = "psf_fwhm" in model.card["inputs"]
+        return evaluate_arrays(model, d["images"], d.get("labels"), d.get("truth"), d.get("lowres"),
+                               d.get("psf_fwhm") if psf else None)
+    if getattr(pred, "ood", None) is not None:
+        out["ood"] = int(np.sum(pred.ood))
+    return {"kind": kind_of(model.card).name, **out}
 
 
 def image_metrics(model, recipe: Recipe, n: int, seed: int) -> dict:
@@ -151,16 +268,14 @@ def metrics_on(model, task: str, d: dict) -> dict:
 def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Path | None = None,
              model=None, real: bool = True) -> dict:
     """Card metrics next to metrics on a fresh simulated set (``n`` objects, ``seed`` defaults to a
-    seed disjoint from training), for image models on a labelled ``table`` file, and, for a model whose
+    seed disjoint from training), on the user's labelled ``table`` file (:func:`evaluate_table`), and, for a model whose
     card has a ``real`` section (and ``real``), its metrics re-measured now on the kit's held-out split."""
     from ..kinds import kind_of
     from ..registry import get_card
 
     row = kind_of(model.card if model is not None else get_card(name))  # UnknownModelError for unknown names
-    if table is not None and not row.image:
-        raise InputError(f"{name}: --table is only supported for the image models; "
-                         "load the model and call predict() on your light curves / spectra / photometry")
     model = model or load(name, device=None if row.image else "cpu")
+    data = read_user_table(model, table) if table is not None else None  # checked before any measuring
     recipe = get_recipe(name)
     seed = recipe.fresh_seed() if seed is None else int(seed)
     res = {"name": name, "card": model.card["metrics"], "baseline": model.card["baseline"],
@@ -173,8 +288,5 @@ def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Pat
     if n:
         res.update(row.load_scorer()(model, recipe, n, seed))
     if table is not None:
-        psf = "psf_fwhm" in model.card["inputs"]
-        d = read_table(table)
-        res["table"] = {"file": str(table), **evaluate_arrays(model, d["images"], d.get("labels"), d.get("truth"),
-                                                              d.get("lowres"), d.get("psf_fwhm") if psf else None)}
+        res["table"] = {"file": str(table), **evaluate_table(model, table, data)}
     return res

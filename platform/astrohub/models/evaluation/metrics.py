@@ -48,7 +48,8 @@ def ece(y, p, bins: int = 15) -> float:
 
 
 def bootstrap_ci(fn, y, p, n_boot: int = 500, seed: int = 0, level: float = 0.95) -> list[float]:
-    """Percentile bootstrap interval of ``fn(y, p)`` over resampled objects."""
+    """Percentile bootstrap interval of ``fn(y, p)`` over resampled objects ([nan, nan] when ``fn`` is never
+    finite, e.g. an AUC on objects of a single class)."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y)
     vals = []
@@ -57,6 +58,8 @@ def bootstrap_ci(fn, y, p, n_boot: int = 500, seed: int = 0, level: float = 0.95
         v = fn(y[i], p[i])
         if np.isfinite(v):
             vals.append(v)
+    if not vals:
+        return [float("nan"), float("nan")]
     lo, hi = np.percentile(vals, [50 * (1 - level), 100 - 50 * (1 - level)])
     return [float(lo), float(hi)]
 
