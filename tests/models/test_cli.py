@@ -37,6 +37,10 @@ def test_eval_fresh_and_tables(tmp_path, capsys):
     res = json.loads(out)
     assert res["fresh"]["n"] == 60 and res["table"]["n"] == 80
     assert res["table"]["accuracy"] > 0.9
+    from astrohub import models
+
+    flagged = models.load("transient_realbogus").predict(b.images, mc_samples=0).ood
+    assert res["table"]["ood"] == int(np.sum(flagged))  # rows flagged out of distribution, counted
     names = np.array(["real" if v else "bogus" for v in b.labels])
     Table({"image": b.images, "label": names}).write(tmp_path / "t.fits")
     rc, out, err = run(["eval", "transient_realbogus", "--n", "0", "--table", str(tmp_path / "t.fits")], capsys)

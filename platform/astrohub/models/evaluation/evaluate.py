@@ -32,10 +32,14 @@ def evaluate_arrays(model, images, labels=None, truth=None, lowres=None, psf_fwh
         if labels is None:
             raise InputError(f"{model.name}: evaluation needs labels")
         y = label_indices(labels, model.class_names, model.name)
-        p = model.predict_proba(images, psf_fwhm=psf_fwhm)
+        pred = model.predict(images, mc_samples=0, psf_fwhm=psf_fwhm)
+        p = pred.probabilities
         if len(y) != len(p):
             raise InputError(f"{model.name}: {len(p)} images but {len(y)} labels")
-        return M.classification_report(y, p, model.class_names)
+        out = M.classification_report(y, p, model.class_names)
+        if getattr(pred, "ood", None) is not None:
+            out["ood"] = int(np.sum(pred.ood))
+        return out
     if truth is None:
         raise InputError(f"{model.name}: evaluating a generator needs the noiseless 'truth' images")
     truth = np.asarray(truth, np.float32)
