@@ -192,6 +192,7 @@ class LocalArchive:
         self.resdir = self.root / "inputs" / RESDIR
         self.dbname = "astrohub_" + hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:10]
         self.log_file = self.data_dir / "dachs-serve.log"
+        self.site_dir = self.data_dir / "dachs-python"  # dachs_site/sitecustomize.py, on DaCHS's PYTHONPATH
         self._proc: subprocess.Popen | None = None
 
     # -- URLs ------------------------------------------------------------------
@@ -218,7 +219,21 @@ class LocalArchive:
         env["GAVOSETTINGS"] = str(self.settings)
         env["GAVOCUSTOM"] = str(self.data_dir / "nonexistent-custom")
         env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
+        env["PYTHONPATH"] = str(self.site_dir)  # the jobs-table timeout (dachs_site/sitecustomize.py)
         return env
+
+    def _write_site(self) -> None:
+        """Copy ``dachs_site/sitecustomize.py`` where DaCHS's processes load it (see its docstring); readable
+        by the 'gavo' user like the rest of the data folder, writable by the archive's owner only."""
+        from importlib import resources
+
+        text = resources.files("astrohub.archive").joinpath("dachs_site/sitecustomize.py").read_text()
+        self.site_dir.mkdir(exist_ok=True)
+        os.chmod(self.site_dir, 0o755)
+        target = self.site_dir / "sitecustomize.py"
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+        os.chmod(target, 0o644)
 
     def _write_settings(self) -> None:
         self.settings.write_text(
@@ -269,6 +284,7 @@ class LocalArchive:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o755)
         self._write_settings()
+        self._write_site()
         self._check_readable()
         self._write_userconfig()
         if stamp.exists():
