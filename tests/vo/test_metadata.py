@@ -191,6 +191,23 @@ def test_content_qualifier_and_local_semantics_name_the_kind():
     assert obscore.link_kind({**jpeg, "semantics": "#preview"}, "cutout") is None  # a preview is not the data
 
 
+def test_recorded_jpeg_previews_are_not_colour_products():
+    """GAVO's DataLink answer as pyvo records it (pyvo/dal/tests/data/datalink/proc.xml): the FITS #this is the
+    dataset, and its JPEG #preview-image and #preview links are not colour composites a model reads."""
+    import pyvo
+    from astropy.io.votable import parse
+    from pyvo.dal.adhoc import DatalinkResults
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        links = DatalinkResults(parse(str(Path(pyvo.__file__).parent / "dal/tests/data/datalink/proc.xml"))).to_table()
+    semantics = [str(s) for s in links["semantics"]]
+    jpegs = [i for i in range(len(links)) if str(links["content_type"][i]) == "image/jpeg"]
+    assert [semantics[i] for i in jpegs] == ["#preview-image", "#preview"]
+    kinds = [obscore.link_kind(links[i], "cutout") for i in range(len(links))]
+    assert kinds == ["cutout" if s == "#this" else None for s in semantics] and kinds.count("cutout") == 1
+
+
 def test_obscore_images_in_jpeg_or_png_are_colour_composites():
     t = votable({"dataproduct_type": (np.array(["image", "image", "image", "spectrum", "cube"]), None),
                  "access_url": (np.array([f"https://example.org/{i}" for i in range(5)]), None),
