@@ -333,7 +333,11 @@ def test_eval_on_a_table_of_the_users_own_jpegs(model, kit, test_rows, tmp_path)
     paths = [shutil.copy(data["paths"][i], tmp_path / "jpegs") for i in test_rows]
     names = [G.CLASSES[data["labels"][i]] for i in test_rows]
     Table({"path": [f"jpegs/{Path(p).name}" for p in paths], "label": names}).write(tmp_path / "mine.csv")
-    got = evaluate("galaxy_zoo", n=0, table=tmp_path / "mine.csv", model=model, real=False)["table"]
+    got = evaluate("galaxy_zoo", n=0, table=tmp_path / "mine.csv", model=model, real=False,
+                   plot=tmp_path / "confusion.png")["table"]
+    assert got["plot"] == str(tmp_path / "confusion.png")
+    with Image.open(tmp_path / "confusion.png") as im:  # the confusion matrix, as a person would look at it
+        assert im.format == "PNG" and im.width >= 500
     direct = model.predict(paths, mc_samples=0)
     assert got["n"] == len(paths) and got["ood"] == int(direct.ood.sum())
     assert got["accuracy"] == pytest.approx(np.mean(np.array(direct.names) == np.array(names)))

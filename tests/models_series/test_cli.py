@@ -61,9 +61,21 @@ def test_eval_on_a_catalogue_of_real_sdss_galaxies(tmp_path, capsys):
         t[f"modelMag_{b}"], t[f"modelMagErr_{b}"] = kit["mags"][te, k], kit["errors"][te, k]
     t["z"] = kit["redshift"][te]
     t.write(tmp_path / "sdss.csv")
-    rc, out, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "sdss.csv"), "--json"], capsys)
+    rc, out, err = run(["eval", "photoz_mdn", "--n", "0", "--table", str(tmp_path / "sdss.csv"), "--json",
+                        "--plot", str(tmp_path / "z.png")], capsys)
     assert rc == 0, err
     got = json.loads(out)["table"]
+    assert got["plot"] == str(tmp_path / "z.png") and (tmp_path / "z.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for argv, message in ((["--plot", str(tmp_path / "z.png")], "--plot draws the evaluation on your --table"),
+                          (["--table", str(tmp_path / "sdss.csv"), "--plot", str(tmp_path / "no" / "z.png")],
+                           f"--plot: folder {tmp_path / 'no'} does not exist"),
+                          (["--table", str(tmp_path / "sdss.csv"), "--plot", str(tmp_path / "z.jpg")],
+                           "--plot writes a PNG: give a file name ending in .png, got 'z.jpg'")):
+        rc, _, err = run(["eval", "photoz_mdn", "--n", "0", *argv], capsys)
+        assert rc == 2 and message in err
+    rc, _, err = run(["eval", "stellar_params", "--n", "0", "--table", str(tmp_path / "sdss.csv"), "--plot",
+                      str(tmp_path / "s.png")], capsys)
+    assert rc == 2 and "stellar_params: --plot draws a classifier's confusion matrix or photo-z's" in err
     z = kit["redshift"][te]
     dz = (models.load("photoz_mdn").predict(kit["mags"][te], kit["errors"][te]).z_mode - z) / (1 + z)
     assert got["n"] == 200 and got["sigma_nmad"] == pytest.approx(1.4826 * np.median(np.abs(dz - np.median(dz))))

@@ -243,7 +243,7 @@ def cmd_eval(args) -> int:
     from .registry import UnknownModelError
 
     try:
-        res = evaluate(args.name, n=args.n, seed=args.seed, table=args.table)
+        res = evaluate(args.name, n=args.n, seed=args.seed, table=args.table, plot=args.plot)
     except (UnknownModelError, InputError, FileNotFoundError) as e:
         return _err("eval", e)
     if args.json:
@@ -259,6 +259,8 @@ def cmd_eval(args) -> int:
               f"fresh set {json.dumps(_headline(res['fresh_without_psf']))}")
     if "table" in res:
         print(f"{args.name}: {res['table']['file']}  {json.dumps(_headline(res['table']))}")
+    if "plot" in res.get("table", {}):
+        print(f"{args.name}: figure written to {res['table']['plot']}")
     return 0
 
 
@@ -293,6 +295,9 @@ def register(subparsers) -> None:
                         "galaxy_zoo and transit_vetter a table (CSV, ECSV, FITS, VOTable) of files (path + label "
                         "columns; relative paths from the table's folder); photo-z a catalogue with ugriz "
                         "magnitudes, their errors and a spectroscopic redshift (found by UCD or survey names)")
+    p.add_argument("--plot", default=None, metavar="PNG",
+                   help="with --table: write a figure of it (classifiers: the confusion matrix; photo-z: z_phot "
+                        "against z and the PIT histogram)")
     p.add_argument("--n", type=int, default=1000, help="size of the freshly simulated test set (0: skip)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the fresh test set (default: disjoint from training)")

@@ -201,14 +201,34 @@ def read_user_table(model, path: str | Path) -> dict:
     return read_table(path)
 
 
-def evaluate_table(model, path: str | Path, data: dict | None = None) -> dict:
+def check_plot(model, plot: str | Path) -> Path:
+    """``plot`` as a Path when this model's table evaluation has a figure and its folder exists, else an
+    InputError saying why (checked before anything runs)."""
+    from ..kinds import kind_of, modality
+
+    plot = Path(plot)
+    if not (kind_of(model.card).classifier or modality(model.card) == "photometry"):
+        raise InputError(f"{model.name}: --plot draws a classifier's confusion matrix or photo-z's z_phot against "
+                         "z; this model has neither")
+    if plot.suffix.lower() != ".png":
+        raise InputError(f"--plot writes a PNG: give a file name ending in .png, got {plot.name!r}")
+    if not plot.parent.is_dir():
+        raise InputError(f"--plot: folder {plot.parent} does not exist")
+    return plot
+
+
+def evaluate_table(model, path: str | Path, data: dict | None = None, plot: str | Path | None = None) -> dict:
     """Metrics of ``model`` on the user's labelled table at ``path`` (``data``: it already read by
     :func:`read_user_table`): classifiers get accuracy and AUC with 95% intervals, macro recall, per-class recall and
     the confusion matrix; photo-z sigma_NMAD, outliers, bias (with intervals), PIT and 68% coverage. Models that flag
-    inputs unlike their training data add ``ood`` (how many rows were flagged)."""
+    inputs unlike their training data add ``ood`` (how many rows were flagged). ``plot``: a PNG of the confusion
+    matrix, or of z_phot against z with the PIT histogram (:mod:`.figures`); its path is returned as ``plot``."""
     from ..kinds import kind_of
+    from . import figures
 
+    plot = check_plot(model, plot) if plot is not None else None
     d = read_user_table(model, path) if data is None else data
+    title = f"{model.name} on {Path(path).name}"
     if "files" in d:
         from .kits.galaxyzoo1 import report
 
@@ -218,11 +238,19 @@ def evaluate_table(model, path: str | Path, data: dict | None = None) -> dict:
         from .kits.sdss_photoz import report as photoz_report
 
         pred = model.predict(d["rows"])
-        out = photoz_report(pred.cdf(SM.Z_GRID), pred.z_mode, d["z"])
+        cdf = pred.cdf(SM.Z_GRID)
+        out = photoz_report(cdf, pred.z_mode, d["z"])
+        if plot is not None:
+            pit = [np.interp(z, SM.Z_GRID, c) for z, c in zip(d["z"], cdf)]
+            out["plot"] = str(figures.photoz_png(plot, d["z"], pred.z_mode, pit, f"{title}: n={out['n']}"))
     else:
         psf = "psf_fwhm" in model.card["inputs"]
-        return evaluate_arrays(model, d["images"], d.get("labels"), d.get("truth"), d.get("lowres"),
-                               d.get("psf_fwhm") if psf else None)
+        pred = None
+        out = evaluate_arrays(model, d["images"], d.get("labels"), d.get("truth"), d.get("lowres"),
+                              d.get("psf_fwhm") if psf else None)
+    if plot is not None and "confusion" in out:
+        out["plot"] = str(figures.confusion_png(plot, out["confusion"], model.class_names,
+                                                f"{title}: accuracy {out['accuracy']:.3f} (n={out['n']})"))
     if getattr(pred, "ood", None) is not None:
         out["ood"] = int(np.sum(pred.ood))
     return {"kind": kind_of(model.card).name, **out}
@@ -270,7 +298,7 @@ def metrics_on(model, task: str, d: dict) -> dict:
 
 
 def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Path | None = None,
-             model=None, real: bool = True) -> dict:
+             model=None, real: bool = True, plot: str | Path | None = None) -> dict:
     """Card metrics next to metrics on a fresh simulated set (``n`` objects, ``seed`` defaults to a
     seed disjoint from training), on the user's labelled ``table`` file (:func:`evaluate_table`), and, for a model whose
     card has a ``real`` section (and ``real``), its metrics re-measured now on the kit's held-out split."""
@@ -279,6 +307,10 @@ def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Pat
 
     row = kind_of(model.card if model is not None else get_card(name))  # UnknownModelError for unknown names
     model = model or load(name, device=None if row.image else "cpu")
+    if plot is not None and table is None:
+        raise InputError("--plot draws the evaluation on your --table: give --table FILE too")
+    if plot is not None:
+        check_plot(model, plot)
     data = read_user_table(model, table) if table is not None else None  # checked before any measuring
     recipe = get_recipe(name)
     seed = recipe.fresh_seed() if seed is None else int(seed)
@@ -292,5 +324,5 @@ def evaluate(name: str, n: int = 1000, seed: int | None = None, table: str | Pat
     if n:
         res.update(row.load_scorer()(model, recipe, n, seed))
     if table is not None:
-        res["table"] = {"file": str(table), **evaluate_table(model, table, data)}
+        res["table"] = {"file": str(table), **evaluate_table(model, table, data, plot)}
     return res
