@@ -210,16 +210,16 @@ def _open_fits(data: bytes, url: str):
                                 "the product may be damaged: clear it with archive.cache.clear() and retry") from None
 
 
-PRODUCT_KINDS = ("cutout", "colour", "spectrum", "lightcurve")
+PRODUCT_KINDS = obscore.PRODUCT_KINDS
 PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG)", "lightcurve": "light curve",
                  "spectrum": "spectrum"}  # for messages
+_TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
 _COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
 
 def is_colour_file(data: bytes) -> bool:
     """Whether ``data`` starts as a JPEG or PNG file does."""
     return bytes(data[:8]).startswith(_COLOUR_MAGIC)
-_TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
 
 
 def _fits_kind(hdul) -> str | None:

@@ -23,7 +23,6 @@ def thumbnail(image: np.ndarray, saliency: np.ndarray | None = None, scale: int 
     image = np.asarray(image)
     if image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3:  # a colour composite, already stretched
         rgb = image / 255.0
-        img = image[..., 0]
     else:
         img = np.asarray(image, dtype=float)
         if img.ndim == 3:
@@ -36,8 +35,8 @@ def thumbnail(image: np.ndarray, saliency: np.ndarray | None = None, scale: int 
         rgb[..., 0] = np.clip(rgb[..., 0] * (1 - 0.6 * s) + 0.9 * s, 0, 1)
         rgb[..., 1] *= 1 - 0.6 * s
         rgb[..., 2] *= 1 - 0.6 * s
-    pil = Image.fromarray((rgb * 255).astype(np.uint8)).resize((img.shape[1] * scale, img.shape[0] * scale),
-                                                               Image.NEAREST)
+    h, w = rgb.shape[:2]
+    pil = Image.fromarray((rgb * 255).astype(np.uint8)).resize((w * scale, h * scale), Image.NEAREST)
     buf = io.BytesIO()
     pil.save(buf, format="PNG")
     return buf.getvalue()

@@ -131,8 +131,6 @@ def read_file_table(path: str | Path) -> tuple[list[Path], np.ndarray]:
     from ..inputs.colour import URL
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"table file {path} not found")
     t = _astropy_table(path)
     cols = {c.lower(): c for c in t.colnames}
     col = next((cols[c] for c in FILE_COLUMNS if c in cols), None)
@@ -162,10 +160,7 @@ def read_catalogue(path: str | Path, bands) -> tuple[object, np.ndarray]:
     Legacy Survey, Pan-STARRS or VizieR names), the redshift by UCD src.redshift or a name such as z or z_spec."""
     from astrohub.vo import metadata
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"table file {path} not found")
-    t = _astropy_table(path)
+    t = _astropy_table(Path(path))
     phot = metadata.photometry(t)
     if not phot.complete(bands):
         raise InputError(f"{path}: no {' '.join(bands)} magnitudes with errors ({phot.missing(bands)}); columns "
@@ -191,6 +186,8 @@ def read_user_table(model, path: str | Path) -> dict:
         raise InputError(f"{model.name}: --table reads image arrays, tables of JPEG/PNG or light-curve files with "
                          "labels, or catalogues with magnitudes and redshifts; for spectra, load the model and call "
                          "predict() on your spectra")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"table file {path} not found")
     if kind in ("colour", "lightcurve"):
         files, labels = read_file_table(path)
         return {"files": files, "labels": label_indices(labels, model.class_names, model.name)}
@@ -241,7 +238,7 @@ def evaluate_table(model, path: str | Path, data: dict | None = None, plot: str 
         cdf = pred.cdf(SM.Z_GRID)
         out = photoz_report(cdf, pred.z_mode, d["z"])
         if plot is not None:
-            pit = [np.interp(z, SM.Z_GRID, c) for z, c in zip(d["z"], cdf)]
+            pit = SM.pit_values(SM.Z_GRID, cdf, d["z"])
             out["plot"] = str(figures.photoz_png(plot, d["z"], pred.z_mode, pit, f"{title}: n={out['n']}"))
     else:
         psf = "psf_fwhm" in model.card["inputs"]

@@ -46,10 +46,15 @@ def pit_report(pit) -> dict:
             "coverage_95": float(np.mean((pit > 0.025) & (pit < 0.975))), "pit_hist10": hist.round(4).tolist()}
 
 
+def pit_values(grid, cdf, z_true) -> np.ndarray:
+    """Each object's PIT: its tabulated CDF (on ``grid``) at its true redshift."""
+    return np.array([np.interp(z, grid, c) for z, c in zip(z_true, cdf)])
+
+
 def pdf_report(grid, cdf, z_point, z_true) -> dict:
     """Point metrics of ``z_point``, mean CRPS (with CI) and PIT calibration of tabulated CDFs."""
     crps = crps_from_cdf(grid, cdf, z_true)
-    pit = np.array([np.interp(z, grid, c) for z, c in zip(z_true, cdf)])
+    pit = pit_values(grid, cdf, z_true)
     lo, hi = bootstrap_ci(lambda a, b: float(np.mean(a)), crps, crps, 300)
     return {"n": int(len(z_true)), **point_metrics(z_true, z_point), "crps": float(crps.mean()),
             "crps_ci95": [lo, hi], **pit_report(pit)}

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import bootstrap_ci
-from ..series_metrics import Z_GRID, pdf_report, point_metrics
+from ..series_metrics import Z_GRID, pdf_report, pit_values, point_metrics
 from . import KitError, real_section, split_indices
 from . import cv_folds as _cv_folds
 
@@ -112,7 +112,7 @@ def report(cdf, z_point, z_true) -> dict:
     for key in ("sigma_nmad", "outlier_fraction", "bias"):
         out[f"{key}_ci95"] = bootstrap_ci(lambda a, b, key=key: point_metrics(a, b)[key], z_true, z_point, N_BOOT)
     if cdf is not None:
-        pit = np.array([np.interp(z, Z_GRID, c) for z, c in zip(z_true, cdf)])
+        pit = pit_values(Z_GRID, cdf, z_true)
         inside = ((pit > 0.16) & (pit < 0.84)).astype(float)
         out["coverage_68_ci95"] = bootstrap_ci(lambda a, b: float(np.mean(a)), inside, inside, N_BOOT)
     return out
