@@ -7,8 +7,10 @@
 * cutouts/s fetched and opened: from SIA access URLs and from catalogue rows via DataLink.
 * product discovery (no download), products found per second, in the same run: through ObsCore
   (catalogue rows matched by position in ivoa.obscore; ZTF ObsCore records followed through DataLink to
-  their #this file) against the direct table lookup (a JOIN on astrohub's product tables; the ZTF
-  table's own accref column). Median of N repeats, cache cleared before each. Also a PNG.
+  their #this file; galaxies served as one FITS image per band, catalogue rows matched to their g, r and i
+  images by position and band) against the direct table lookup (a JOIN on astrohub's product tables; the ZTF
+  table's own accref column; the cutouts table's bands grouped by object). Median of N repeats, cache cleared
+  before each. Also a PNG.
 
 Uses ``--tap-url`` if given, else starts a LocalArchive in .astrohub/bench-archive
 (building the `small` survey once). Writes benchmarks/results/vo_bench.json.
@@ -68,9 +70,10 @@ def discovery(arc, repeats: int) -> dict:
     cat = {t: rows["ra", "dec"] for t, rows in cat.items()}  # a position only: no id, no DataLink descriptor
     kinds = {"cutouts": "cutout", "spectra": "spectrum", "lightcurves": "lightcurve"}
 
-    def direct_demo():
-        return sum(len(arc.query(f"SELECT o.obj_id, c.accref FROM astrohub.objects AS o JOIN astrohub.{t} AS c "
-                                 "ON o.obj_id = c.obj_id", maxrec=100000)) for t in kinds)
+    def direct_demo():  # the first product of each object, as discovery counts them (a galaxy served band by band
+        # has three cutouts)
+        return sum(len(set(arc.query(f"SELECT o.obj_id, c.accref FROM astrohub.objects AS o JOIN astrohub.{t} AS c "
+                                     "ON o.obj_id = c.obj_id", maxrec=100000)["obj_id"])) for t in kinds)
 
     def obscore_match():
         return sum(len(obscore.discover(arc, rows, (kinds[t],)).of(kinds[t], len(rows))[0]) for t, rows in cat.items())
@@ -89,9 +92,23 @@ def discovery(arc, repeats: int) -> dict:
         rows = arc.obscore("obs_collection = 'Galaxy Zoo 1'", maxrec=100000)
         return len(obscore.discover(arc, rows, ("colour",)).of("colour", len(rows))[0])
 
+    gri = arc.query("SELECT o.ra, o.dec FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
+                    "WHERE c.task = 'colour' AND c.bandpassId = 'r' ORDER BY o.obj_id", maxrec=100000)
+
+    def direct_gri():  # one product per galaxy: its three bands' files
+        t = arc.query("SELECT obj_id, bandpassId, accref FROM astrohub.cutouts WHERE task = 'colour'", maxrec=100000)
+        bands: dict[int, set] = {}
+        for o, b in zip(t["obj_id"], t["bandpassId"]):
+            bands.setdefault(int(o), set()).add(str(b))
+        return sum(b == {"g", "r", "i"} for b in bands.values())
+
+    def obscore_gri():  # catalogue rows: g, r, i FITS images found by position and band (em_min/em_max)
+        return len(obscore.discover(arc, gri, ("colour",)).of("colour", len(gri))[0])
+
     legs = {"demo_direct_table": direct_demo, "demo_obscore_position_match": obscore_match,
             "ztf_direct_table": direct_ztf, "ztf_obscore_datalink": obscore_datalink_ztf,
-            "galaxyzoo_direct_table": direct_gz, "galaxyzoo_obscore_jpeg": obscore_jpeg_gz}
+            "galaxyzoo_direct_table": direct_gz, "galaxyzoo_obscore_jpeg": obscore_jpeg_gz,
+            "gri_direct_table": direct_gri, "gri_obscore_band_match": obscore_gri}
     out = {}
     for name, fn in legs.items():
         times, n = [], 0
@@ -102,7 +119,7 @@ def discovery(arc, repeats: int) -> dict:
         med = statistics.median(times)
         out[name] = {"products": n, "repeats": repeats, "seconds": round(med, 4), "products_per_s": round(n / med, 1)}
     for a, b in (("demo_obscore_position_match", "demo_direct_table"), ("ztf_obscore_datalink", "ztf_direct_table"),
-                 ("galaxyzoo_obscore_jpeg", "galaxyzoo_direct_table")):
+                 ("galaxyzoo_obscore_jpeg", "galaxyzoo_direct_table"), ("gri_obscore_band_match", "gri_direct_table")):
         out[f"{a}_vs_direct"] = round(out[a]["products_per_s"] / out[b]["products_per_s"], 3)
     return out
 
@@ -116,11 +133,13 @@ def plot_discovery(figures: dict) -> Path:
     legs = {k: v for k, v in figures.items() if isinstance(v, dict)}
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.barh(list(legs), [v["products_per_s"] for v in legs.values()],
-            color=["#888", "#2a7", "#888", "#27a", "#888", "#a72"])
+            color=["#888", "#2a7", "#888", "#27a", "#888", "#a72", "#888", "#72a"])
     for i, v in enumerate(legs.values()):
         ax.text(v["products_per_s"], i, f" {v['products_per_s']:.0f}/s ({v['products']})", va="center", fontsize=8)
-    ax.set_xlim(0, 1.3 * max(v["products_per_s"] for v in legs.values()))
-    ax.set_xlabel("products found per second (discovery only, no download)")
+    rates = [v["products_per_s"] for v in legs.values()]
+    ax.set_xscale("log")  # the legs span three decades
+    ax.set_xlim(min(rates) / 2, 8 * max(rates))
+    ax.set_xlabel("products found per second, discovery only (log scale)")
     ax.set_title("ObsCore (+DataLink) discovery vs direct table lookup")
     fig.tight_layout()
     RESULTS.mkdir(exist_ok=True)

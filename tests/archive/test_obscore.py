@@ -37,7 +37,8 @@ def test_obscore_publishes_every_demo_product(live):
     t = tap(live, "SELECT source_table, dataproduct_type, COUNT(*) AS n FROM ivoa.obscore "
                   "WHERE obs_collection='astrohub-demo' GROUP BY source_table, dataproduct_type")
     got = {(str(s), str(d)): int(n) for s, d, n in zip(t["source_table"], t["dataproduct_type"], t["n"])}
-    assert got == {("astrohub.cutouts", "image"): SMALL.morphology + SMALL.lens + SMALL.transient,
+    assert got == {("astrohub.cutouts", "image"): SMALL.morphology + SMALL.lens + SMALL.transient
+                   + 3 * SMALL.colour,
                    ("astrohub.spectra", "spectrum"): SMALL.spectra,
                    ("astrohub.lightcurves", "timeseries"): SMALL.lightcurves}
 
@@ -56,7 +57,7 @@ def test_obscore_rows_carry_the_core_fields(live, ptype):
     assert (t["t_min"] > 60000).all()                      # MJD of 2023 or later, not relative days
     if ptype == "image":
         assert not t["s_resolution"].mask.any() and not t["s_pixel_scale"].mask.any()
-        assert set(np.round(t["s_pixel_scale"], 2)) == {0.2, 1.01}
+        assert set(np.round(t["s_pixel_scale"], 3)) == {0.2, 1.01, 0.396}
     # the product at access_url is the FITS file the row describes
     row = t[0]
     with fits.open(io.BytesIO(get(str(row["access_url"])))) as h:
@@ -65,6 +66,25 @@ def test_obscore_rows_carry_the_core_fields(live, ptype):
             assert abs(hdr["CRVAL1"] - row["s_ra"]) < 1e-3 and abs(hdr["CRVAL2"] - row["s_dec"]) < 1e-3
         else:
             assert abs(hdr["RA"] - row["s_ra"]) < 1e-7 and abs(hdr["DEC"] - row["s_dec"]) < 1e-7  # spoint: radians
+
+
+def test_obscore_says_each_cutouts_band(live):
+    """Each cutout's ObsCore record carries its own band (em_min/em_max from its FITS header): the demo's cutouts
+    are r, and a galaxy of task colour has three records at one position, g, r and i, which do not overlap."""
+    t = tap(live, "SELECT target_name, em_min, em_max, s_ra, s_dec FROM ivoa.obscore "
+                  "WHERE obs_collection='astrohub-demo' AND dataproduct_type='image'")
+    colour = {f"obj-{int(v)}" for v in tap(live, "SELECT obj_id FROM astrohub.cutouts WHERE task='colour'")["obj_id"]}
+    assert len(t) == SMALL.morphology + SMALL.lens + SMALL.transient + 3 * SMALL.colour and len(colour) == SMALL.colour
+    band = {(float(lo), float(hi)) for lo, hi in zip(t["em_min"], t["em_max"])}
+    assert len(band) == 3
+    g, r, i = sorted(band)
+    assert g[0] < g[1] <= r[0] < r[1] <= i[0] < i[1]
+    is_colour = np.array([str(v) in colour for v in t["target_name"]])
+    assert {(float(lo), float(hi)) for lo, hi in zip(t["em_min"][~is_colour], t["em_max"][~is_colour])} == {r}
+    for name in colour:
+        one = t[np.array([str(v) == name for v in t["target_name"]])]
+        assert sorted(zip(np.asarray(one["em_min"], float), np.asarray(one["em_max"], float))) == [g, r, i]
+        assert np.ptp(np.asarray(one["s_ra"], float)) < 1e-9 and np.ptp(np.asarray(one["s_dec"], float)) < 1e-9
 
 
 def test_obscore_spatial_query_matches_catalogue_position(live):

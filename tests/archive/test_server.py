@@ -36,15 +36,25 @@ def test_every_service_answers_with_votable(live):
 
 def test_cutout_files_have_wcs_at_object(live):
     files = sorted((live.resdir / "data" / "cutouts").glob("*.fits"))
-    assert len(files) == SIZES["small"].morphology + SIZES["small"].lens + SIZES["small"].transient
+    small = SIZES["small"]
+    assert len(files) == small.morphology + small.lens + small.transient + 3 * small.colour
     objs = fits.getdata(live.resdir / "data" / "objects.fits", 1)
-    h = fits.getheader(files[0])
-    row = objs[objs["obj_id"] == h["OBJ_ID"]][0]
-    ra, dec = WCS(h).celestial.all_pix2world([[h["NAXIS1"] / 2 - 0.5, h["NAXIS2"] / 2 - 0.5]], 0)[0]
-    assert abs(ra - row["ra"]) < 1e-6 and abs(dec - row["dec"]) < 1e-6
-    assert abs(abs(h["CDELT1"]) * 3600 - 0.2) < 1e-9
+
+    def centre(h):
+        row = objs[objs["obj_id"] == h["OBJ_ID"]][0]
+        ra, dec = WCS(h).celestial.all_pix2world([[h["NAXIS1"] / 2 - 0.5, h["NAXIS2"] / 2 - 0.5]], 0)[0]
+        return abs(ra - row["ra"]) < 1e-6 and abs(dec - row["dec"]) < 1e-6
+
+    h = fits.getheader(next(f for f in files if f.name.startswith("morphology-")))
+    assert centre(h) and abs(abs(h["CDELT1"]) * 3600 - 0.2) < 1e-9 and h["FILTER"] == "r"
     ztf = fits.getheader(next(f for f in files if f.name.startswith("transient-")))  # ZTF-like alert stamps
     assert abs(abs(ztf["CDELT1"]) * 3600 - 1.01) < 1e-9 and ztf["BUNIT"] == "counts" and ztf["NAXIS3"] == 3
+    # a galaxy served as an SDSS-like survey does: three cutouts on the object, one per band, 0.396"/px
+    gri = [fits.getheader(f) for f in files if f.name.startswith("colour-00000-")]
+    assert [g["FILTER"] for g in gri] == ["g", "i", "r"] and len({g["OBJ_ID"] for g in gri}) == 1
+    assert all(centre(g) and abs(abs(g["CDELT1"]) * 3600 - 0.396) < 1e-9 and g["BUNIT"] == "nanomaggy" for g in gri)
+    assert [g["WAVEMIN"] < g["WAVEREF"] < g["WAVEMAX"] for g in gri] == [True] * 3
+    assert gri[0]["WAVEMAX"] <= gri[2]["WAVEMIN"] < gri[2]["WAVEMAX"] <= gri[1]["WAVEMIN"]  # g, then r, then i
 
 
 def test_cutout_headers_record_the_psf(live):

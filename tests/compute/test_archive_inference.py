@@ -91,3 +91,14 @@ def test_colour_images_are_fetched_by_the_workers(client, arc):
     sharded = predict("galaxy_zoo", rows, client=client, archive=arc, chunk_size=4, progress=False, mc_samples=0)
     assert sharded.labels.tolist() == local.labels.tolist() and len(sharded.ood) == 10
     np.testing.assert_allclose(sharded.probabilities, local.probabilities, rtol=1e-5, atol=1e-6)
+
+
+def test_galaxies_served_band_by_band_are_composed_by_the_workers(client, arc):
+    """ObsCore records of single g, r, i images, in chunks of 4 that split galaxies' records between workers: each
+    worker finds its rows' three bands by position, and the answer is the single process's."""
+    rows = arc.obscore("obs_collection = 'astrohub-demo' AND dataproduct_type = 'image' "
+                       "AND s_pixel_scale BETWEEN 0.3 AND 0.5 ORDER BY obs_publisher_did", top=9)
+    local = load_model("galaxy_zoo").predict(arc.colour_images(rows).in_row_order(), mc_samples=0)
+    sharded = predict("galaxy_zoo", rows, client=client, archive=arc, chunk_size=4, progress=False, mc_samples=0)
+    assert sharded.labels.tolist() == local.labels.tolist() and sharded.ood.all()
+    np.testing.assert_allclose(sharded.probabilities, local.probabilities, rtol=1e-5, atol=1e-6)

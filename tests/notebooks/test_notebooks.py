@@ -100,11 +100,12 @@ def test_dask_tutorial_runs(tmp_path):
 @pytest.mark.archive
 def test_real_data_tutorial_runs(archive_url, tmp_path):
     """The zoo on the real kits as surveys serve them (JPEG and FITS paths, magnitudes, raw ZTF stamps, Kepler/TESS
-    files, a stitched star), the archive's Galaxy Zoo JPEGs found through ObsCore, then the same JPEGs sharded over
-    Dask workers."""
+    files, a stitched star), the archive's Galaxy Zoo JPEGs found through ObsCore, galaxies served band by band made
+    into composites, then the same JPEGs sharded over Dask workers."""
     nb = run("08-real-survey-data.ipynb", tmp_path, {"ASTROHUB_ARCHIVE_URL": archive_url})
     text = outputs(nb)
     assert "the rows offer: {'colour'} -> models: ['galaxy_zoo']" in text
+    assert "the g, r, i rows offer: ['colour', 'cutout']" in text
     assert "not a clean real-data validation (the kit also guided design choices): acc 0.849" in text
     assert "galaxy_zoo           validated_on_real=False  accuracy NOT met" in text
     assert "agreement with Galaxy Zoo 1 votes on 42 held-out galaxies" in text

@@ -150,6 +150,84 @@ def test_galaxy_zoo_table_rows_classify_through_their_own_access_urls(arc):
     assert result.images is None and np.all((result.table["pred_prob"] > 0) & (result.table["pred_prob"] <= 1))
 
 
+GRI_GALAXIES = ("SELECT TOP {n} o.obj_id, o.ra, o.dec, o.mag_r, c.class_name AS true_class FROM astrohub.objects AS o "
+                "JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id WHERE c.task = 'colour' AND c.bandpassId = 'r' "
+                "ORDER BY o.obj_id")
+GRI_RECORDS = ("obs_collection = 'astrohub-demo' AND dataproduct_type = 'image' AND s_pixel_scale BETWEEN 0.3 AND 0.5 "
+               "ORDER BY obs_publisher_did")
+
+
+def served_gri(live, obj_ids) -> list[list[Path]]:
+    """The archive's own g, r, i files of these objects, from its data directory."""
+    from astropy.io import fits
+
+    by_obj = {}
+    for r in sorted((live.resdir / "data" / "cutouts").glob("colour-*-r.fits")):
+        by_obj[int(fits.getheader(r)["OBJ_ID"])] = [r.with_name(r.name.replace("-r.fits", f"-{b}.fits")) for b in "gri"]
+    return [by_obj[int(o)] for o in obj_ids]
+
+
+@pytest.mark.archive
+def test_galaxies_served_as_g_r_i_fits_images_offer_the_colour_model(arc, live):
+    """A survey that serves each band as its own FITS image (as SDSS, Pan-STARRS and the Legacy Surveys do):
+    catalogue rows find their galaxy's g, r and i images in ObsCore by position, one per band, and galaxy_zoo
+    classifies the composite made from them. The answer is the model's on the archive's own files, and every
+    row says this path has no real-data validation."""
+    from astrohub.models.inputs.colour_fits import NOT_VALIDATED
+
+    rows = arc.query(GRI_GALAXIES.format(n=6))
+    assert len(rows) == 6 and "colour" in pipeline.row_data(rows, arc)
+    assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
+    got = arc.colour_images(rows)
+    assert got.missing == [] and [len(u) for u in got.urls] == [3] * 6
+    assert [[h[0].header["FILTER"].strip() for h in f] for f in got.in_row_order()] == [["g", "r", "i"]] * 6
+    assert [{h[0].header["OBJ_ID"] for h in f} for f in got.in_row_order()] == [{int(o)} for o in rows["obj_id"]]
+    result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=2)
+    direct = models.load("galaxy_zoo").predict(served_gri(live, rows["obj_id"]), mc_samples=0)
+    assert list(result.table["pred_class"]) == list(direct.names)
+    np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+    assert result.table["ood"].all() and all(NOT_VALIDATED in str(r) for r in result.table["ood_reason"])
+    assert result.images.dtype == np.uint8 and result.images.shape == (2, 64, 64, 3)
+
+
+@pytest.mark.archive
+def test_single_band_records_each_find_their_galaxys_three_images(arc):
+    """ObsCore records and SIA 1 rows that are single g, r or i images: each finds its galaxy's three at its own
+    position, so a slice of the rows (a worker's chunk, the gallery's first rows) gets what the whole table
+    gets, and the three records of one galaxy are classified alike. r-only records offer no colour product."""
+    rows = arc.obscore(GRI_RECORDS, top=9)
+    assert len(rows) == 9 and pipeline.row_data(rows, arc) == {"cutout", "colour"}
+    whole = arc.colour_images(rows)
+    assert whole.missing == [] and len(set(whole.urls)) == 3
+    assert list(whole.rows) == list(range(9)) and all(str(u) in trio for u, trio in zip(rows["access_url"], whole.urls))
+    assert arc.colour_images(rows[4:5]).urls == [whole.urls[4]]
+    result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=0)
+    p = np.asarray(result.table["pred_prob"])
+    for k in range(0, 9, 3):  # one galaxy's g, i and r records
+        assert len(set(result.table["pred_class"][k:k + 3])) == 1 and np.ptp(p[k:k + 3]) < 1e-6
+    sia = arc.sia(float(rows["s_ra"][0]), float(rows["s_dec"][0]), 0.001)
+    assert len(sia) == 3 and pipeline.row_data(sia, arc) == {"cutout", "colour"}
+    assert set(arc.colour_images(sia).urls) == {whole.urls[0]}
+    r_only = arc.obscore("obs_collection = 'astrohub-demo' AND dataproduct_type = 'image' AND s_pixel_scale < 0.3 "
+                         "ORDER BY obs_publisher_did", top=3)
+    assert pipeline.row_data(r_only, arc) == {"cutout"} and arc.colour_images(r_only).missing == [0, 1, 2]
+
+
+@pytest.mark.archive
+def test_a_damaged_band_is_named(arc):
+    """A band whose copy is not FITS (a proxy's error page where the image should be) is a MalformedResponse naming
+    its URL; clearing the cache fetches it again."""
+    from astrohub.vo.errors import MalformedResponse
+
+    rows = arc.query(GRI_GALAXIES.format(n=1))
+    trio = arc.colour_images(rows).urls[0]
+    arc.cache.put_file(trio[1], b"<html><body>502 Bad Gateway</body></html>")
+    with pytest.raises(MalformedResponse, match=rf"{trio[1]} is not a readable FITS file .*clear it with "):
+        arc.colour_images(rows)
+    arc.cache.clear()
+    assert [h[0].header["FILTER"].strip() for h in arc.colour_images(rows).files[0]] == ["g", "r", "i"]
+
+
 @pytest.mark.archive
 def test_catalogue_rows_find_products_by_position_in_obscore(arc):
     """Rows with only a position (no id, no DataLink descriptor) find their light curves through ObsCore;

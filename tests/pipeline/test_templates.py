@@ -58,3 +58,13 @@ def test_bright_galaxies_are_bright_and_not_stars(arc):
     t = pipeline.run_query(arc, pipeline.TEMPLATES["bright galaxies"])
     assert "star" not in set(t["class_name"]) and (t["mag_r"] < 20).all()
     assert list(t["mag_r"]) == sorted(t["mag_r"])
+
+
+def test_galaxies_served_band_by_band_offer_the_colour_model(arc):
+    """The demo's galaxies served as one FITS image per band: the template's catalogue rows offer galaxy_zoo (their
+    g, r and i images found in ObsCore), one row per galaxy, and photo-z on their magnitudes."""
+    from astrohub.archive.builder import SIZES
+
+    t = pipeline.run_query(arc, pipeline.TEMPLATES["galaxies served as g, r, i FITS images"])
+    assert len(t) == SIZES["small"].colour == len(set(t["obj_id"]))
+    assert pipeline.compatible_models(t, arc) == ["galaxy_zoo", "photoz_mdn", "photoz_sim"]

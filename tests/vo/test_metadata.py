@@ -231,3 +231,40 @@ def test_positions_are_not_proper_motions_or_errors():
     assert metadata.position(t) == ("RAdeg", "DEdeg")
     assert metadata.redshift(t) is None  # a photometric redshift is not src.redshift
     assert metadata.position(Table({"x": [1.0]})) is None
+
+
+def test_single_band_images_name_their_band():
+    """g, r or i from a passband's limits (ObsCore's em_min/em_max in m, any length unit it declares, SIA 1's
+    BandPass UCDs), else from a band name; a broad passband (Kepler's), a near-infrared one, none: no band."""
+    t = votable({"em_min": (np.array([4.0e-7, 5.6e-7, 7.0e-7, 4.2e-7, 1.17e-6]), "em.wl;stat.min"),
+                 "em_max": (np.array([5.4e-7, 6.9e-7, 8.2e-7, 9.0e-7, 1.33e-6]), "em.wl;stat.max")})
+    assert metadata.bands(t) == ["g", "r", "i", None, None]
+    nm = Table({"em_min": [400.0, 560.0], "em_max": [540.0, 690.0]})
+    nm["em_min"].unit = nm["em_max"].unit = "nm"
+    assert metadata.bands(nm) == ["g", "r"]
+    named = Table({"filter": ["SDSS g", "r'", "PS1.i", "F814W", "z", "HSC-R"]})
+    assert metadata.bands(named) == ["g", "r", "i", None, None, "r"]
+    assert metadata.bands(Table({"x": [1.0, 2.0]})) == [None, None]
+    import pyvo  # SIA 1 as pyvo's own test data has it: BandPass limits by UCD, the centre as centerAlpha/Delta
+
+    sia = read_path(Path(pyvo.__file__).parent / "dal" / "tests" / "data" / "sia" / "dataset.xml")
+    assert metadata.bands(sia) == ["g", "g"] and metadata.position(sia) == ("centerAlpha", "centerDelta")
+
+
+def read_path(path: Path) -> Table:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Table.read(path, format="votable")
+
+
+def test_a_colour_product_takes_its_three_bands_from_one_collection():
+    """Per row, the nearest g, r and i images (links nearest first), all from one collection: a row whose bands
+    exist only across two surveys gets none, and a row with two complete surveys takes the one nearest it."""
+    links = [(0, "cutout", "A/g"), (1, "cutout", "B/r"), (2, "cutout", "A/r"), (3, "cutout", "B/i"),
+             (4, "cutout", "A/i"), (5, "cutout", "B/g"), (6, "cutout", "A/r2"),
+             (7, "cutout", "A/g1"), (8, "cutout", "B/r1"), (9, "cutout", "B/i1"), (10, "spectrum", "A/s")]
+    bands = ["g", "r", "r", "i", "i", "g", "r", "g", "r", "i", None]
+    owner = [0] * 7 + [1] * 4
+    collection = ["A", "B", "A", "B", "A", "B", "A", "A", "B", "B", "A"]
+    assert obscore._band_triples(links, bands, owner, collection) == [(0, "colour", ("A/g", "A/r", "A/i"))]
+    assert obscore._band_triples(links, [None] * 11, owner, collection) == []

@@ -226,9 +226,11 @@ def test_colour_images_are_the_served_bytes_and_a_non_image_is_named(arc, trunca
     kit = real_data_dir() / "galaxyzoo1_jpeg" / "images"
     assert files == [(kit / f"{n}.jpeg").read_bytes() for n in rows["dr7_objid"]] and files[0][:3] == b"\xff\xd8\xff"
     assert arc.product_kinds(rows) == {"colour"}
-    fits_row = arc.query("SELECT TOP 1 * FROM astrohub.cutouts")
+    fits_row = arc.query("SELECT TOP 1 accref, obj_id FROM astrohub.cutouts WHERE task = 'morphology'")
     with pytest.raises(MalformedResponse, match=r"\.fits is not a JPEG or PNG colour image \(it starts b'SIMPLE"):
         arc.colour_images(fits_row)
+    r_band = arc.query("SELECT TOP 1 * FROM astrohub.cutouts WHERE task = 'morphology'")  # says its band: r
+    assert arc.colour_images(r_band).missing == [0]  # one band alone is no colour image
     page = rows[:1]
     page["accref"] = [truncated_server(b"<html><body>503 Service Unavailable</body></html>") + "/g.jpeg"]
     with pytest.raises(MalformedResponse, match=r"g\.jpeg is not a JPEG or PNG colour image \(it starts b'<html>"):

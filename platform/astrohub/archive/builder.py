@@ -3,8 +3,9 @@
 ``build(seed, size, out_dir)`` writes a DaCHS resource directory:
 ``q.rd`` (the resource descriptor shipped with this package) and ``data/``
 with the catalogue (``objects.fits``), image cutouts (``cutouts/*.fits``,
-2-D images or 3-plane transient triplets, TAN WCS at 0.2"/pix), spectra
-(``spectra/*.fits``, binary tables WAVE/FLUX/ERROR) and light curves
+2-D images or 3-plane transient triplets, TAN WCS at 0.2"/pix; and galaxies as an SDSS-like survey serves them,
+one g, r and i cutout each at 0.396"/pix in nanomaggies, each file naming its band in FILTER and WAVEMIN/WAVEMAX),
+spectra (``spectra/*.fits``, binary tables WAVE/FLUX/ERROR) and light curves
 (``lightcurves/*.fits``, TIME/FLUX/FLUX_ERR). Everything comes from the
 seeded simulators in :mod:`astrohub.sims`, so the same seed gives the same
 files (and the same training sets for the models).
@@ -39,12 +40,15 @@ class SurveySize:
     transient: int
     spectra: int
     lightcurves: int
+    colour: int = 0  # galaxies served as g, r, i cutouts (three files each), SDSS-like
     cutout_size: int = 64
 
 
 SIZES = {
-    "small": SurveySize(catalog=2000, morphology=120, lens=40, transient=40, spectra=200, lightcurves=200),
-    "full": SurveySize(catalog=50000, morphology=2000, lens=500, transient=500, spectra=3000, lightcurves=2000),
+    "small": SurveySize(catalog=2000, morphology=120, lens=40, transient=40, spectra=200, lightcurves=200,
+                        colour=24),
+    "full": SurveySize(catalog=50000, morphology=2000, lens=500, transient=500, spectra=3000, lightcurves=2000,
+                       colour=150),
 }
 
 
@@ -92,11 +96,22 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> np.ndarray:
     return chosen
 
 
-SURVEY_FORMAT = 5  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
+SURVEY_FORMAT = 6  # 2: cutout headers record PSF_FWHM; 3: ZTF-like transient triplets (raw counts, NaN masks);
 # 4: their headers say so (1.01"/px WCS, BUNIT counts); 5: light curves carry their epoch (MJD) and band
-# (TSTART/TSTOP, WAVEMIN/WAVEMAX) for ObsCore; a demo archive of an older format is rebuilt
+# (TSTART/TSTOP, WAVEMIN/WAVEMAX) for ObsCore; 6: cutouts name their band's limits (WAVEMIN/WAVEMAX/WAVEREF), and
+# galaxies served as g, r, i cutouts (task "colour"); a demo archive of an older format is rebuilt
 LC_MJD0 = 61041.0     # MJD of the light curves' TIME 0 (2026-01-01)
 LC_BAND = (4.2e-7, 9.0e-7)  # [m] the light curves' broad (Kepler/TESS-like) band
+BANDS = {"g": (4.0e-7, 5.5e-7, 4.686e-7), "r": (5.5e-7, 6.9e-7, 6.166e-7), "i": (6.9e-7, 8.4e-7, 7.480e-7)}  # [m]
+# the cutouts' bands: limits and reference wavelength (SDSS-like), for ObsCore's em_min/em_max
+SDSS_SCALE = 0.396  # "/px of the colour galaxies' cutouts
+COLOUR_SIDE = 8.0  # a colour galaxy's cutout spans this many times its R90 (two Petrosian radii fit inside)
+
+
+def _band_cards(band: str) -> dict:
+    lo, hi, ref = BANDS[band]
+    return {"FILTER": band, "WAVEMIN": (lo, "[m] short end of the band"), "WAVEMAX": (hi, "[m] long end of the band"),
+            "WAVEREF": (ref, "[m] the band's reference wavelength")}
 
 
 def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
@@ -148,7 +163,7 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
             hdr = cutout_header(cat["ra"][row], cat["dec"][row], spec.cutout_size, planes,
                                 ZTF_PIXEL_SCALE if ztf else PIXEL_SCALE)
             hdr.update({"OBJ_ID": int(cat["obj_id"][row]), "TASK": task, "LABEL": int(batch.labels[i]),
-                        "CLASS": cname, "FILTER": "r", "DATE-OBS": "2026-01-%02dT00:00:00" % (1 + i % 28),
+                        "CLASS": cname, **_band_cards("r"), "DATE-OBS": "2026-01-%02dT00:00:00" % (1 + i % 28),
                         "BUNIT": "counts" if ztf else "sky-rms", "SEED": seed})
             if planes == 3:
                 hdr["PLANES"] = "science,reference,difference"
@@ -158,6 +173,8 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
             fits.PrimaryHDU(img.astype(np.float32), header=hdr).writeto(
                 data / "cutouts" / f"{task}-{i:05d}.fits", overwrite=True)
             n_files["cutouts"] += 1
+    n_files["cutouts"] += _colour_galaxies(np.random.default_rng([int(seed), 29]), spec.colour, cat, idx_gal, taken,
+                                           data / "cutouts", seed)
     stages.update(1)
 
     # spectra: the object's own class and redshift
@@ -197,3 +214,23 @@ def build(seed: int, size: str, out_dir: Path, progress: bool = False) -> dict:
     summary = {"seed": int(seed), "size": size, "format": SURVEY_FORMAT, "catalog_rows": spec.catalog, **n_files}
     (out_dir / "build.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def _colour_galaxies(rng, n: int, cat: dict, idx_gal: np.ndarray, taken: set, out: Path, seed: int) -> int:
+    """``n`` galaxies as an SDSS-like survey serves them: a g, an r and an i cutout each (0.396"/px, nanomaggies
+    with the sky in, a TAN WCS on the catalogue object), classes drawn uniformly from Galaxy Zoo 1's
+    (:func:`astrohub.sims.colour.gz_cutout`). Own random stream, so the other products stay as they were."""
+    from ..sims.colour import GZ_CLASSES, gz_cutout
+
+    for i in range(n):
+        label = int(rng.integers(len(GZ_CLASSES)))
+        bands, _size = gz_cutout(rng, GZ_CLASSES[label], SDSS_SCALE, side=COLOUR_SIDE)
+        row = int(_pick(rng, idx_gal, 1, taken)[0])
+        side = bands.shape[-1]
+        for band, plane in zip("gri", bands):
+            hdr = cutout_header(cat["ra"][row], cat["dec"][row], side, 1, SDSS_SCALE)
+            hdr.update({"OBJ_ID": int(cat["obj_id"][row]), "TASK": "colour", "LABEL": label,
+                        "CLASS": GZ_CLASSES[label], **_band_cards(band),
+                        "DATE-OBS": "2026-03-%02dT00:00:00" % (1 + i % 28), "BUNIT": "nanomaggy", "SEED": seed})
+            fits.PrimaryHDU(plane, header=hdr).writeto(out / f"colour-{i:05d}-{band}.fits", overwrite=True)
+    return 3 * n

@@ -18,8 +18,8 @@ from .compatible import NO_MODEL_HINT, compatible_models, why_none
 SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
 PRODUCT_HINTS = {"cutout": "ObsCore records with dataproduct_type 'image', SIA results, or the demo's "
                             "JOIN astrohub.cutouts",
-                 "colour": "ObsCore records with dataproduct_type 'image' in image/jpeg or image/png, or SIA "
-                           "results of colour cutouts",
+                 "colour": "ObsCore records with dataproduct_type 'image' in image/jpeg or image/png, SIA "
+                           "results of colour cutouts, or galaxies whose g, r and i FITS images are in ObsCore",
                  "lightcurve": "ObsCore records with dataproduct_type 'timeseries', or the demo's "
                                "FROM astrohub.lightcurves",
                  "spectrum": "ObsCore records with dataproduct_type 'spectrum', SSA results, or the demo's "

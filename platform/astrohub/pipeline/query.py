@@ -12,6 +12,9 @@ TEMPLATES = {
     "morphology cutouts": _CUTOUT_JOIN.format(n=100, task="morphology"),
     "lens candidates": _CUTOUT_JOIN.format(n=100, task="lens"),
     "transient triplets": _CUTOUT_JOIN.format(n=100, task="transient"),
+    "galaxies served as g, r, i FITS images": (
+        "SELECT TOP 24 o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
+        "WHERE c.task = 'colour' AND c.bandpassId = 'r' ORDER BY o.obj_id"),
     "bright galaxies": ("SELECT TOP 200 * FROM astrohub.objects WHERE class_name != 'star' AND mag_r < 20 "
                         "ORDER BY mag_r"),
     "light curves": "SELECT TOP 100 * FROM astrohub.lightcurves ORDER BY obj_id",

@@ -9,11 +9,13 @@ service declares none. Nothing here knows astrohub's own schema.
   ``RAJ2000``/``DEJ2000`` ...;
 - redshift: ``src.redshift`` (not its error), else ``z``, ``redshift``, ``zspec`` ...;
 - identifiers: ``meta.id;meta.main``, else ObsCore's ``obs_publisher_did``;
-- products: ObsCore ``dataproduct_type`` (image, spectrum, timeseries) with ``access_url``.
+- products: ObsCore ``dataproduct_type`` (image, spectrum, timeseries) with ``access_url``;
+- bands of single-band images: ``em.wl;stat.min`` / ``em.wl;stat.max`` (ObsCore's ``em_min``/``em_max``, SIA 1's
+  ``VOX:BandPass_LoLimit``/``HiLimit``), else a band name (``energy_bandpassname``, ``bandpass_id``, ``filter``).
 
 >>> phot = photometry(table)                  # Photometry(system='ugriz', bands={'u': ('umag', 'e_umag'), ...})
 >>> phot.complete(("u", "g", "r", "i", "z")), phot.canonical(table, "ugriz")   # mag_u.. / err_u.. columns
->>> position(table), redshift(table), id_column(table), obscore_kinds(table)
+>>> position(table), redshift(table), id_column(table), obscore_kinds(table), bands(table)
 
 Column UCDs come from the VOTable FIELDs (astropy keeps them in ``table[c].meta['ucd']``).
 """
@@ -60,10 +62,17 @@ NAME_FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("panstarrs", "{b}MeanApMag", "{b}MeanApMagErr"),
     ("panstarrs", "{b}PSFMag", "{b}PSFMagErr"),
 )
-RA_NAMES = ("ra", "s_ra", "ra_icrs", "raj2000", "_raj2000", "ra_deg", "radeg", "alpha", "ra2000")
-DEC_NAMES = ("dec", "s_dec", "de_icrs", "dec_icrs", "dej2000", "_dej2000", "decj2000", "dec_deg", "dedeg",
-             "delta", "dec2000", "decl")
+RA_NAMES = ("ra", "s_ra", "centeralpha", "ra_icrs", "raj2000", "_raj2000", "ra_deg", "radeg", "alpha", "ra2000")
+DEC_NAMES = ("dec", "s_dec", "centerdelta", "de_icrs", "dec_icrs", "dej2000", "_dej2000", "decj2000", "dec_deg",
+             "dedeg", "delta", "dec2000", "decl")
 Z_NAMES = ("redshift", "z", "zspec", "z_spec", "specz", "spec_z", "z_helio", "zhelio")
+# where a single-band image's passband lies [m] (SDSS, Pan-STARRS, Legacy Surveys, DES, HSC g, r, i all fall in),
+# and the widest passband that is one band: white light and Kepler's 420-900 nm are none
+OPTICAL_BANDS = {"g": (4.0e-7, 5.5e-7), "r": (5.5e-7, 6.9e-7), "i": (6.9e-7, 8.5e-7)}
+MAX_BAND_WIDTH = 2.5e-7
+_EM_LIMITS = (("em.wl;stat.min", "vox:bandpass_lolimit", ("em_min", "bandpass_lolimit")),
+              ("em.wl;stat.max", "vox:bandpass_hilimit", ("em_max", "bandpass_hilimit")))
+_BAND_NAMES = ("energy_bandpassname", "bandpass_id", "bandpassname", "filter", "band", "filtername")
 ID_NAMES = ("obs_publisher_did", "objid", "obj_id", "source_id", "objectid", "id")
 
 
@@ -287,6 +296,58 @@ def obscore_kinds(table: Table) -> list[str | None]:
     kinds = [OBSCORE_KINDS.get(v) for v in strings("dataproduct_type")]
     return ["colour" if k == "cutout" and f.startswith(COLOUR_FORMATS) else k
             for k, f in zip(kinds, strings("access_format"))]
+
+
+def _em_column(table: Table, ucd1: str, vox: str, names: tuple[str, ...]) -> str | None:
+    for c in table.colnames:
+        if ucd(table, c) in (ucd1, vox) and _numeric(table, c):
+            return c
+    lower = {c.lower(): c for c in table.colnames if _numeric(table, c)}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _metres(table: Table, c: str) -> np.ndarray:
+    import astropy.units as u
+
+    v = np.ma.filled(np.ma.asarray(table[c], dtype=np.float64), np.nan)
+    unit = getattr(table[c], "unit", None)
+    if unit is not None:
+        try:
+            return v * u.Unit(unit).to(u.m, equivalencies=u.spectral())
+        except (u.UnitsError, ValueError, TypeError):
+            return np.full(len(v), np.nan)
+    return v  # ObsCore and SIA declare metres
+
+
+def band_name(value: str) -> str | None:
+    """The band letter (u, g, r, i, z, y) a filter name gives: 'r', "r'", 'SDSS r', 'SDSS_R', 'HSC-R', 'PS1.r',
+    'r.00000' (Pan-STARRS); None when it names none ('Optical', 'F814W')."""
+    tokens = [t for t in re.split(r"[\s._:/,;-]+", str(value).strip().lower().replace("'", "")) if t]
+    return next((t for t in tokens if len(t) == 1 and t in _BANDS), None)
+
+
+def bands(table: Table) -> list[str | None]:
+    """Per row, the optical band (g, r or i; :data:`OPTICAL_BANDS`) of a single-band product: from its passband's
+    limits (UCD ``em.wl;stat.min``/``stat.max``: ObsCore's ``em_min``/``em_max``, SIA 1's BandPass limits; a
+    passband wider than :data:`MAX_BAND_WIDTH` is no single band), else a band-name column; None where neither
+    says."""
+    out: list[str | None] = [None] * len(table)
+    lo_c, hi_c = (_em_column(table, *spec) for spec in _EM_LIMITS)
+    if lo_c and hi_c:
+        lo, hi = _metres(table, lo_c), _metres(table, hi_c)
+        mid, ok = (lo + hi) / 2, np.isfinite(lo) & np.isfinite(hi) & (hi - lo <= MAX_BAND_WIDTH) & (hi >= lo)
+        for b, (a, z) in OPTICAL_BANDS.items():
+            for k in np.flatnonzero(ok & (mid >= a) & (mid < z)):
+                out[k] = b
+        if np.isfinite(lo).any():
+            return out
+    name = next((c for c in table.colnames if ucd(table, c) in ("instr.bandpass", "vox:bandpass_id")), None)
+    lower = {c.lower(): c for c in table.colnames}
+    name = name or next((lower[n] for n in _BAND_NAMES if n in lower), None)
+    if name:
+        vals = np.ma.filled(np.ma.asarray(table[name]).astype(str), "")
+        out = [b if (b := band_name(v)) in OPTICAL_BANDS else None for v in vals]
+    return out
 
 
 def describe(table: Table) -> dict:

@@ -11,6 +11,13 @@
    positions uploaded;
 5. only then the archive-wide DataLink URL (``Archive(datalink=...)``; astrohub's demo, by ``obj_id``).
 
+A ``colour`` composite is a JPEG/PNG image product, or, where an archive serves each band as its own FITS image
+(as SDSS, Pan-STARRS or the Legacy Surveys do), a galaxy's g, r and i images together: the link's URL is then the
+tuple of the three. For catalogue rows they come from the ObsCore match (route 4), one per band (each band's
+nearest, all three from one ``obs_collection``; also beside a DataLink answer, whose links say no band); a row
+that is itself a single-band g, r or i image (ObsCore or SIA, its band from ``em_min``/``em_max``) gets the three
+at its own position the same way (:func:`colour_of_bands`).
+
 No table or column name of a particular archive is assumed: positions and identifiers come from
 :mod:`astrohub.vo.metadata`. ``locate`` returns the (row, URL) pairs of one kind; ``kinds`` what the
 first rows have; ``Found.how`` says which route answered (for messages and the benchmark).
@@ -42,10 +49,11 @@ _QUALIFIERS = {"#image": "cutout", "image": "cutout", "#cube": "cutout", "cube":
 
 @dataclass
 class Found:
-    """Products of the rows: ``links`` are (row index, kind, url) triples; ``how`` the route that found them
-    ('obscore rows', 'sia rows', 'datalink', 'obscore match'; '' when none answered)."""
+    """Products of the rows: ``links`` are (row index, kind, url) triples, the url of a galaxy served band by band
+    the tuple of its g, r and i images' URLs; ``how`` the route that found them ('obscore rows', 'sia rows',
+    'datalink', 'obscore match'; '' when none answered)."""
 
-    links: list[tuple[int, str, str]] = field(default_factory=list)
+    links: list[tuple[int, str, str | tuple[str, ...]]] = field(default_factory=list)
     how: str = ""
 
     def of(self, kind: str, n_rows: int) -> tuple[list[tuple[int, str]], list[int]]:
@@ -179,8 +187,9 @@ def _follow(archive, table: Table, rows: list[int], urls: list[str], kinds: list
     return _follow_datalink_documents(archive, rows, urls, kinds)
 
 
-def from_obscore_rows(archive, table: Table) -> Found:
-    """Products of ObsCore records: dataproduct_type gives the kind, access_url the file (or DataLink)."""
+def from_obscore_rows(archive, table: Table, wanted: tuple[str, ...] = PRODUCT_KINDS) -> Found:
+    """Products of ObsCore records: dataproduct_type gives the kind, access_url the file (or DataLink); when
+    ``colour`` is ``wanted``, single-band g, r, i images also get their galaxy's three (:func:`colour_of_bands`)."""
     kinds = metadata.obscore_kinds(table)
     urls = _strings(table, _column(table, "access_url"))
     fmt_col = _column(table, "access_format")
@@ -189,7 +198,52 @@ def from_obscore_rows(archive, table: Table) -> Found:
               if k and u.startswith(("http://", "https://")) and DATALINK_FORMAT not in f.lower()]
     dl = [i for i, (u, f) in enumerate(zip(urls, fmts)) if DATALINK_FORMAT in f.lower() and u]
     direct += _follow(archive, table, dl, [urls[i] for i in dl], [kinds[i] for i in dl])
-    return Found(sorted(direct), "obscore rows")
+    found = Found(sorted(direct), "obscore rows")
+    if "colour" in wanted:  # after the rows' own products: a served JPEG/PNG composite comes first
+        found.links += colour_of_bands(archive, table, [i for i, k in enumerate(kinds) if k == "cutout"]).links
+    return found
+
+
+def colour_of_bands(archive, table: Table, rows: list[int] | None = None) -> Found:
+    """Colour products of ``rows`` (default all) that are single-band g, r or i images (their band from
+    :func:`astrohub.vo.metadata.bands`): the g, r and i images the archive's ObsCore has within 1" of each one's
+    position; empty when none is a g, r or i image or the archive publishes no ObsCore."""
+    b = metadata.bands(table)
+    return Found(_colour_matches(archive, table, [i for i in (range(len(table)) if rows is None else rows) if b[i]]),
+                 "obscore match")
+
+
+def _colour_by_position(archive, table: Table, found: Found) -> Found:
+    """``found`` and, for rows it gives no colour product, their g, r, i images by position in ObsCore
+    (DataLink links say no band, so a galaxy served band by band is only seen as such there)."""
+    have = {r for r, k, _u in found.links if k == "colour"}
+    found.links += _colour_matches(archive, table, [i for i in range(len(table)) if i not in have])
+    return found
+
+
+def _colour_matches(archive, table: Table, rows: list[int]) -> list[tuple[int, str, tuple]]:
+    """(row, "colour", (g, r, i URLs)) for those of ``rows`` whose position has the three in ObsCore (one TAP
+    query, :func:`match_positions`)."""
+    if not rows or archive is None or metadata.position(table) is None or not publishes_obscore(archive):
+        return []
+    m = match_positions(archive, table[rows], ("colour",))
+    return [(rows[r], k, u) for r, k, u in m.links if k == "colour" and isinstance(u, tuple)]
+
+
+def _band_triples(links, bands: list[str | None], owner: list[int], collection: list[str]):
+    """(row, "colour", (g url, r url, i url)) per uploaded row: its nearest single-band FITS image in each band
+    (``links`` nearest first), the three from one collection (of those that have all three, the one with the
+    nearest image): bands of different surveys are not mixed."""
+    per: dict[tuple[int, str], dict[str, str]] = {}
+    for i, k, u in links:
+        if k == "cutout" and bands[i]:
+            per.setdefault((owner[i], collection[i]), {}).setdefault(bands[i], u)
+    out, done = [], set()
+    for (row, _c), urls in per.items():
+        if len(urls) == len(metadata.OPTICAL_BANDS) and row not in done:
+            out.append((row, "colour", tuple(urls[b] for b in metadata.OPTICAL_BANDS)))
+            done.add(row)
+    return out
 
 
 def from_datalink(archive, table: Table, id_column: str | None = None) -> Found:
@@ -206,7 +260,8 @@ def from_datalink(archive, table: Table, id_column: str | None = None) -> Found:
 def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS,
                     radius_arcsec: float = MATCH_RADIUS_ARCSEC) -> Found:
     """Products in ``ivoa.obscore`` centred within ``radius_arcsec`` of each row's position (nearest first);
-    DataLink access URLs are followed to their ``#this`` link."""
+    DataLink access URLs are followed to their ``#this`` link. Asked for ``colour``, a row also gets the g, r and
+    i FITS images found for it, as one link whose URL is the tuple of the three (:func:`_band_triples`)."""
     pos = metadata.position(table)
     if pos is None:
         return Found()
@@ -219,7 +274,7 @@ def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KIND
     types = sorted({t for t, k in metadata.OBSCORE_KINDS.items() if k in wanted})
     r = radius_arcsec / 3600.0
     adql = ("SELECT u.row_idx, o.dataproduct_type, o.access_url, o.access_format, o.obs_publisher_did, "
-            "o.s_ra, o.s_dec, u.ra AS u_ra, u.dec AS u_dec "
+            "o.obs_collection, o.em_min, o.em_max, o.s_ra, o.s_dec, u.ra AS u_ra, u.dec AS u_dec "
             f"FROM {obscore_table(archive)} AS o JOIN TAP_UPLOAD.ah_targets AS u "
             f"ON 1=CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', u.ra, u.dec, {r!r})) "
             f"WHERE o.dataproduct_type IN ({', '.join(repr(t) for t in types)})")
@@ -233,10 +288,14 @@ def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KIND
     kinds_ = metadata.obscore_kinds(got)
     urls, fmts = _strings(got, "access_url"), _strings(got, "access_format")
     rows = [int(v) for v in got["row_idx"]]
-    direct = [(r_, k, u) for r_, k, u, f in zip(rows, kinds_, urls, fmts) if k and DATALINK_FORMAT not in f.lower()]
+    links = [(i, k, u) for i, (k, u, f) in enumerate(zip(kinds_, urls, fmts)) if k and DATALINK_FORMAT not in f.lower()]
     dl = [i for i, f in enumerate(fmts) if DATALINK_FORMAT in f.lower()]
-    direct += _follow(archive, got, [rows[i] for i in dl], [urls[i] for i in dl], [kinds_[i] for i in dl])
-    return Found(direct, "obscore match")  # already nearest first per row
+    links += _follow(archive, got, dl, [urls[i] for i in dl], [kinds_[i] for i in dl])
+    links.sort(key=lambda t: t[0])  # by the matches' order: nearest first per row (a stable sort)
+    found = Found([(rows[i], k, u) for i, k, u in links], "obscore match")
+    if "colour" in kinds:
+        found.links += _band_triples(links, metadata.bands(got), rows, _strings(got, "obs_collection"))
+    return found
 
 
 def _sep(ra1, dec1, ra2, dec2):
@@ -264,7 +323,7 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
     if len(table) == 0:
         return Found()
     if id_column is None and metadata.is_obscore(table):
-        return from_obscore_rows(archive, table)
+        return from_obscore_rows(archive, table, kinds)
     if id_column is None and _has_access_urls(table):
         return Found(how="sia rows")  # products.py reads these rows' own URLs
     found = Found()
@@ -272,7 +331,7 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
     if id_column is not None or own:  # the rows' own DataLink service (or the one the caller names)
         found = from_datalink(archive, table, id_column)
         if id_column is not None or any(k in kinds for _r, k, _u in found.links):
-            return found
+            return _colour_by_position(archive, table, found) if "colour" in kinds else found
     if publishes_obscore(archive):
         matched = match_positions(archive, table, kinds, radius_arcsec)
         if matched.links:

@@ -88,19 +88,20 @@ class TableSet:
 
 @dataclass
 class ColourSet:
-    """JPEG/PNG colour composites as served (the files' bytes, which the colour models read), with source row
-    indices and URLs."""
+    """Colour images with source row indices and URLs: a JPEG/PNG composite as served (the file's bytes), or, where
+    the archive serves each band as its own FITS image, the galaxy's g, r and i cutouts (a list of three HDULists,
+    its URL the tuple of theirs); the colour models read either."""
 
-    files: list[bytes]
+    files: list[bytes | list[fits.HDUList]]
     rows: np.ndarray
-    urls: list[str]
+    urls: list[str | tuple[str, str, str]]
     missing: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.files)
 
-    def in_row_order(self) -> list[bytes]:
-        """The files' bytes in the order of the rows they came from."""
+    def in_row_order(self) -> list[bytes | list[fits.HDUList]]:
+        """The images in the order of the rows they came from."""
         return [self.files[i] for i in np.argsort(self.rows, kind="stable")]
 
 
@@ -170,6 +171,8 @@ def _targets(archive, table: Table, kind: str, id_column: str | None):
         return [], []
     direct = _row_urls(table)
     if direct is not None and id_column is None and not metadata.is_obscore(table):
+        if kind == "colour" and any(metadata.bands(table)):  # single-band SIA images: each galaxy's g, r, i
+            return obscore.colour_of_bands(archive, table).of(kind, len(table))
         return list(enumerate(direct)), []
     return obscore.discover(archive, table, (kind,), id_column).of(kind, len(table))
 
@@ -211,8 +214,8 @@ def _open_fits(data: bytes, url: str):
 
 
 PRODUCT_KINDS = obscore.PRODUCT_KINDS
-PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG)", "lightcurve": "light curve",
-                 "spectrum": "spectrum"}  # for messages
+PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG, or g, r, i FITS images)",
+                 "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
 _TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
 _COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
@@ -243,7 +246,10 @@ def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None 
     if direct is not None and id_column is None and not metadata.is_obscore(head):
         data = _download_all(archive, direct[:1], "products")[0]
         kind = "colour" if is_colour_file(data) else _fits_kind(_open_fits(data, direct[0]))
-        return {kind} if kind else set()
+        kinds = {kind} if kind else set()
+        if kind == "cutout" and all(metadata.bands(head)):  # single-band images: colour if each has g, r and i
+            kinds |= obscore.colour_of_bands(archive, head).kinds_of_all(len(head))
+        return kinds
     return obscore.discover(archive, head, PRODUCT_KINDS, id_column).kinds_of_all(len(head))
 
 
@@ -263,17 +269,32 @@ def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSe
 
 
 def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourSet:
-    """Download the JPEG/PNG colour composites for ``table``'s rows; a product that is neither (an HTML error
-    page, a FITS file) is a MalformedResponse naming its URL."""
+    """Download the colour images for ``table``'s rows: JPEG/PNG composites, or each galaxy's g, r and i FITS
+    images (opened); a composite that is no JPEG or PNG (an HTML error page, a FITS file) or a band that is no
+    FITS image is a MalformedResponse naming its URL."""
     pairs, missing = _targets(archive, table, "colour", id_column)
-    blobs = _download_all(archive, [u for _, u in pairs], "colour images")
-    for (_row, url), data in zip(pairs, blobs):
+    flat = [u for _, us in pairs for u in ((us,) if isinstance(us, str) else us)]
+    blobs = iter(_download_all(archive, flat, "colour images"))
+    files: list = []
+    for _row, urls in pairs:
+        if not isinstance(urls, str):  # one galaxy's g, r, i images
+            files.append([_image_hdus(_open_fits(next(blobs), u), u) for u in urls])
+            continue
+        data = next(blobs)
         if not is_colour_file(data):
             head = bytes(data[:16])
-            raise MalformedResponse(f"{url} is not a JPEG or PNG colour image (it starts {head!r}); query rows whose "
+            raise MalformedResponse(f"{urls} is not a JPEG or PNG colour image (it starts {head!r}); query rows whose "
                                     "product is a colour composite (access_format image/jpeg or image/png), or clear "
                                     "a damaged copy with archive.cache.clear() and retry")
-    return ColourSet(list(blobs), np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
+        files.append(data)
+    return ColourSet(files, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
+
+
+def _image_hdus(hdul, url: str):
+    """``hdul`` when it holds an image, else a MalformedResponse naming ``url``."""
+    if not any(h.is_image and h.data is not None for h in hdul):
+        raise MalformedResponse(f"{url} holds no image HDU (a band of a colour composite must be a FITS image)")
+    return hdul
 
 
 def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None) -> TableSet:

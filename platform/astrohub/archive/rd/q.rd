@@ -67,20 +67,22 @@
   <!-- ============ image cutouts (SIAP) ============ -->
   <table id="cutouts" onDisk="True" mixin="//siap#pgs" adql="True">
     <meta name="description">Image cutouts (r band, 0.2 arcsec/pixel, sky-rms units;
-      transient alert triplets 1.01 arcsec/pixel in counts).</meta>
+      transient alert triplets 1.01 arcsec/pixel in counts; galaxies of task colour as
+      an SDSS-like survey serves them: one g, one r and one i cutout each, 0.396
+      arcsec/pixel, nanomaggies).</meta>
     <mixin
       collectionName="'astrohub-demo'"
       calibLevel="2"
       productSubtype="CASE WHEN task='transient' THEN 'alert-triplet' ELSE NULL END"
       sResolution="COALESCE(psf_fwhm, pixelScale[1]*3600)"
-      oUCD="CASE WHEN task='transient' THEN 'phot.count' ELSE 'phot.flux;em.opt.R' END"
+      oUCD="CASE WHEN task='transient' THEN 'phot.count' WHEN task='colour' THEN 'phot.flux;em.opt' ELSE 'phot.flux;em.opt.R' END"
       targetName="'obj-'||obj_id"
       instrumentName="'astrohub simulator'"
       createDIDIndex="True">//obscore#publishSIAP</mixin>
     <column name="obj_id" type="bigint" ucd="meta.id" required="True"
       description="obj_id of the catalogue object this cutout shows"/>
     <column name="task" type="text" ucd="meta.code"
-      description="Simulation task: morphology, lens or transient"/>
+      description="Simulation task: morphology, lens, transient or colour (g, r, i cutouts of one galaxy)"/>
     <column name="label" type="smallint" ucd="src.class"
       description="Class index within the task"/>
     <column name="class_name" type="text" ucd="src.class"
@@ -101,10 +103,10 @@
       <rowmaker>
         <apply procDef="//siap#setMeta">
           <bind key="dateObs">@DATE_OBS</bind>
-          <bind key="bandpassId">"r"</bind>
-          <bind key="bandpassRefval">6.166e-7</bind>
-          <bind key="bandpassLo">5.5e-7</bind>
-          <bind key="bandpassHi">6.9e-7</bind>
+          <bind key="bandpassId">@FILTER</bind>
+          <bind key="bandpassRefval">float(@WAVEREF)</bind>
+          <bind key="bandpassLo">float(@WAVEMIN)</bind>
+          <bind key="bandpassHi">float(@WAVEMAX)</bind>
           <bind key="pixflags">"V"</bind>
           <bind key="title">"{} {} {}".format(@TASK, @CLASS, @OBJ_ID)</bind>
         </apply>
@@ -113,7 +115,7 @@
         <map key="task">@TASK</map>
         <map key="label">int(@LABEL)</map>
         <map key="class_name">@CLASS</map>
-        <map key="psf_fwhm">@PSF_FWHM</map>
+        <map key="psf_fwhm">vars.get("PSF_FWHM")</map>
       </rowmaker>
     </make>
   </data>
