@@ -92,6 +92,27 @@ def test_cached_products_expire_and_headers_give_values_in_row_order(arc):
     assert path.read_bytes() != b"what an older build served"
 
 
+def test_rows_of_the_same_object_each_get_its_products(arc):
+    """A JOIN repeats an object (one row per band of a galaxy served band by band; a catalogue row twice): every
+    row gets its products through DataLink, the identifier asked for once. (Each ID of a batch used to map to its
+    last row only, so the earlier rows of an object came back as missing.)"""
+    from astropy.table import vstack
+
+    cat = arc.query(CAT.format(t="cutouts") + " WHERE x.task = 'colour' ORDER BY o.obj_id", maxrec=9,
+                    allow_truncated=True)
+    assert cat.meta["datalink_id"] == "obj_id" and len(set(cat["obj_id"])) == 3  # three rows per galaxy
+    imgs = arc.cutouts(cat)
+    assert not imgs.missing and [h["OBJ_ID"] for h in imgs.headers] == [int(v) for v in cat["obj_id"]]
+    links = arc.datalinks(cat)
+    assert [int(np.sum(links["row"] == r)) for r in range(9)] == [3] * 9  # each galaxy's three bands, per row
+    twice = vstack([cat[:1], arc.query(CAT.format(t="spectra") + " ORDER BY o.obj_id", maxrec=2,
+                                       allow_truncated=True), cat[:1]])
+    assert arc.datalinks(twice)["row"].tolist().count(3) == arc.datalinks(twice)["row"].tolist().count(0) == 3
+    ztf = arc.obscore("obs_collection = 'ZTF alerts' ORDER BY obs_publisher_did", top=2)  # DataLink documents
+    again = arc.cutouts(vstack([ztf, ztf[:1]]))
+    assert not again.missing and again.urls[2] == again.urls[0] != again.urls[1]
+
+
 def test_datalink_rows_without_products_are_reported(arc):
     cat = arc.query("SELECT TOP 30 o.* FROM astrohub.objects AS o WHERE o.obj_id NOT IN "
                     "(SELECT c.obj_id FROM astrohub.cutouts AS c) ORDER BY o.obj_id")

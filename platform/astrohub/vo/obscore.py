@@ -165,16 +165,23 @@ def _follow_datalink_documents(archive, rows: list[int], urls: list[str], kinds:
         else:
             single.append((r, u, k))
     for endpoint, items in groups.items():
-        for start in range(0, len(items), DL_BATCH):
-            chunk = items[start:start + DL_BATCH]
-            links = _parse_datalink(_get(archive, endpoint, params=[("ID", i) for _r, i, _k in chunk]), endpoint)
-            by_id = {i: r for r, i, _k in chunk}
+        by_id: dict[str, list[int]] = {}
+        for r, i, _k in items:  # each identifier asked for once; every row that names it gets its links
+            by_id.setdefault(i, []).append(r)
+        kind_of = {r: k for r, _i, k in items}
+        ids_ = list(by_id)
+        for start in range(0, len(ids_), DL_BATCH):
+            chunk = ids_[start:start + DL_BATCH]
+            links = _parse_datalink(_get(archive, endpoint, params=[("ID", i) for i in chunk]), endpoint)
             ids = [str(v) for v in links["ID"]] if "ID" in links.colnames else [""] * len(links)
-            links["row"] = np.array([by_id.get(i, -1) for i in ids], np.int64)
-            got = _this_urls(archive, links[links["row"] >= 0], {r: k for r, _i, k in chunk})
+            pairs = [(j, r) for j, i in enumerate(ids) for r in by_id.get(i, [])]
+            links = links[np.array([j for j, _r in pairs], dtype=np.int64)]
+            links["row"] = np.array([r for _j, r in pairs], np.int64)
+            got = _this_urls(archive, links, kind_of)
             out += got
             answered = {r for r, _k, _u in got}
-            single += [(r, f"{endpoint}?{urlencode({'ID': i})}", k) for r, i, k in chunk if r not in answered]
+            single += [(r, f"{endpoint}?{urlencode({'ID': i})}", kind_of[r]) for i in chunk for r in by_id[i]
+                       if r not in answered]
     for r, u, k in single:
         links = _parse_datalink(_get(archive, u), u)
         links["row"] = np.full(len(links), r, np.int64)

@@ -142,9 +142,13 @@ def _get(archive, url: str, params=None) -> bytes:
 
 
 def datalinks(archive, table: Table, id_column: str | None = None) -> Table:
-    """One row per DataLink link for all rows of ``table``; column ``row`` maps back to the input row."""
+    """One row per DataLink link and input row for all rows of ``table``; column ``row`` maps back to the input row
+    (each identifier is asked for once: rows of the same object, as a JOIN gives them, each get its links)."""
     url, col = _datalink_target(archive, table, id_column)
-    ids = [str(v) for v in table[col]]
+    rows_of: dict[str, list[int]] = {}
+    for k, v in enumerate(table[col]):
+        rows_of.setdefault(str(v), []).append(k)
+    ids = list(rows_of)
     parts = []
     for start in range(0, len(ids), DL_BATCH):
         chunk = ids[start:start + DL_BATCH]
@@ -156,8 +160,9 @@ def datalinks(archive, table: Table, id_column: str | None = None) -> Table:
         except Exception as e:  # noqa: BLE001 - any parse failure is a malformed answer
             raise MalformedResponse(f"the DataLink answer from {url} is not a valid VOTable: {e}") from None
         t = res.to_table()
-        pos = {v: start + k for k, v in enumerate(chunk)}
-        t["row"] = np.array([pos.get(str(v).rsplit("?", 1)[-1], -1) for v in t["ID"]], dtype=np.int64)
+        pairs = [(j, r) for j, v in enumerate(t["ID"]) for r in rows_of.get(str(v).rsplit("?", 1)[-1], [-1])]
+        t = t[np.array([j for j, _r in pairs], dtype=np.int64)]
+        t["row"] = np.array([r for _j, r in pairs], dtype=np.int64)
         parts.append(t)
     if not parts:
         return Table(names=("ID", "access_url", "row"), dtype=(str, str, np.int64))
