@@ -139,3 +139,27 @@ def loaded():
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def compressed_fits_declaring():
+    """Bytes of a FITS bomb: ``compressed_fits_declaring(side)`` (see :func:`_compressed_fits_declaring`)."""
+    return _compressed_fits_declaring
+
+
+def _compressed_fits_declaring(side: int) -> bytes:
+    """A tile-compressed FITS image of a few kB whose header declares ``side`` x ``side`` pixels: decompressing it
+    would allocate side**2 floats (the attack a reader must refuse from the header alone)."""
+    import io
+
+    import numpy as np
+    from astropy.io import fits
+
+    buf = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(np.zeros((100, 100), np.float32))]).writeto(buf)
+    raw = buf.getvalue()
+    for k in (1, 2):
+        old = f"ZNAXIS{k} = {100:>20}".encode()
+        assert old in raw
+        raw = raw.replace(old, f"ZNAXIS{k} = {side:>20}".encode())
+    return raw

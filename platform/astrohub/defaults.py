@@ -153,3 +153,40 @@ def real_data_dir() -> Path:
     repository (not checked here: :func:`astrohub.models.evaluation.kits.kit_dir` says what is missing)."""
     env = os.environ.get(REAL_DATA_ENV)
     return Path(env).expanduser() if env else Path(__file__).resolve().parents[3] / "shared" / "real"
+
+
+# -- what is read from outside ---------------------------------------------------------------------------
+MAX_IMAGE_PIXELS = 100_000_000  # what a FITS image may declare: a 10,000 x 10,000 mosaic; cutouts are far smaller
+MAX_GUNZIP_BYTES = 1 << 30  # what a gzip-compressed product may decompress to
+
+
+def gunzip_limited(raw: bytes, limit: int | None = None) -> bytes:
+    """``raw`` itself, or, when it is gzip-compressed, its contents, decompressed only up to ``limit`` bytes
+    (default :data:`MAX_GUNZIP_BYTES`): past that a ValueError, so a few kB cannot decompress to gigabytes."""
+    import zlib
+
+    if bytes(raw[:2]) != b"\x1f\x8b":
+        return raw
+    limit = MAX_GUNZIP_BYTES if limit is None else limit
+    out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, limit + 1)
+    if len(out) > limit:
+        raise ValueError(f"it decompresses to more than {limit:,} bytes (a damaged or hostile file?)")
+    return out
+
+
+def oversized_image(hdus) -> str | None:
+    """Why an image HDU of ``hdus`` (astropy HDUs) is refused before its pixels are read: its header declares more
+    than :data:`MAX_IMAGE_PIXELS` (NAXISn; a tile-compressed HDU's uncompressed size, so a few kB of compressed FITS
+    cannot decompress to gigabytes). None when none is."""
+    import math
+
+    for h in hdus:
+        if not getattr(h, "is_image", False):
+            continue
+        dims = [int(h.header.get(f"NAXIS{k}", 0) or 0) for k in range(1, int(h.header.get("NAXIS", 0) or 0) + 1)]
+        n = math.prod(dims) if dims else 0
+        if n > MAX_IMAGE_PIXELS:
+            return (f"its header declares a {' x '.join(map(str, reversed(dims)))} image ({n:,} px; at most "
+                    f"{MAX_IMAGE_PIXELS:,}): decoding it could take gigabytes (a damaged or hostile file?), so its "
+                    "pixels are not read")
+    return None

@@ -171,6 +171,21 @@ def test_unknown_or_missing_files_are_refused(loaded, stamp, tmp_path):
         m.predict(bad)
 
 
+def test_a_compressed_fits_declaring_a_huge_image_is_refused_unread(loaded, tmp_path, compressed_fits_declaring):
+    """A few kB of tile-compressed FITS whose header declares 30000 x 30000 pixels: refused from the header (a file
+    or its HDUs), not decompressed into gigabytes."""
+    from astropy.io import fits
+
+    bomb = tmp_path / "bomb.fits"
+    bomb.write_bytes(compressed_fits_declaring(30000))
+    m = loaded("galaxy_morphology")
+    msg = r"bomb.fits is refused: its header declares a 30000 x 30000 image \(900,000,000 px; at most 100,000,000\)"
+    with pytest.raises(InputError, match=msg):
+        m.predict([bomb])
+    with fits.open(bomb) as hdul, pytest.raises(InputError, match=r"input 0 is refused: its header declares"):
+        m.predict(hdul)
+
+
 # ----------------------------------------------------------------------------- survey adapters
 def test_a_card_adapter_prepares_the_inputs_and_its_flags_come_through(loaded, monkeypatch):
     from astrohub import models

@@ -120,7 +120,10 @@ def _plain(cutout):
 
 def test_alert_packets_read_like_their_stamps(model, kit):
     """The packets themselves (Avro dicts: each cutout's gzip-compressed FITS bytes, NaNs and fill values as
-    served) give what their arrays give; one packet alone is one alert; a broken packet is named."""
+    served) give what their arrays give; one packet alone is one alert; a broken packet is named, and a gzip bomb
+    is refused at the limit."""
+    import gzip
+
     rows = np.concatenate([np.flatnonzero(np.isnan(kit["stamps"]).any(axis=(1, 2, 3)))[:3], [0, 1]])
     x = kit["stamps"][rows]
     packets = [_packet(st, i) for i, st in enumerate(x)]
@@ -136,6 +139,10 @@ def test_alert_packets_read_like_their_stamps(model, kit):
         model.predict([packets[1], broken])
     with pytest.raises(InputError, match="alert 0 cutoutDifference is not a FITS image"):
         model.predict(dict(packets[0], cutoutDifference={"stampData": b"\x1f\x8b" + b"junk"}))
+    bomb = {"stampData": gzip.compress(bytes(32 << 20))}  # 32 kB that would decompress to 32 MiB
+    with pytest.raises(InputError, match=r"alert 0 cutoutDifference is refused: it decompresses to more than "
+                                         r"16,777,216 bytes"):
+        model.predict(dict(packets[0], cutoutDifference=bomb))
     small = _packet(x[2][:, 5:58, 5:58], 9)
     with pytest.raises(InputError, match=r"cutouts differ in shape \(alert 0: \(63, 63\); alerts \[1\]: \(53, 53\)"):
         model.predict([packets[0], small])

@@ -220,6 +220,28 @@ def test_malformed_fits(arc, live, truncated_server):
         arc.cutouts(cat)
 
 
+def test_a_fits_or_gzip_bomb_is_refused_before_it_is_decoded(arc, live, truncated_server, monkeypatch,
+                                                             compressed_fits_declaring):
+    """A hostile archive's product: a few kB of tile-compressed FITS declaring a 30000 x 30000 image (3.6 GB as
+    floats), refused from its header; a gzip stream that decompresses past the limit, refused at the limit."""
+    import gzip
+    import io
+
+    cat = arc.query("SELECT TOP 1 accref, obj_id FROM astrohub.cutouts WHERE task = 'morphology'")
+    cat["accref"] = [truncated_server(compressed_fits_declaring(30000)) + "/bomb.fits"]
+    with pytest.raises(MalformedResponse, match=r"bomb\.fits is refused: its header declares a 30000 x 30000 image "
+                                                r"\(900,000,000 px; at most 100,000,000\).*pixels are not read"):
+        arc.cutouts(cat)
+    monkeypatch.setattr("astrohub.defaults.MAX_GUNZIP_BYTES", 1 << 20)  # 1 MiB, so the test stays small
+    cat["accref"] = [truncated_server(gzip.compress(bytes(3 << 20))) + "/bomb.fits.gz"]
+    with pytest.raises(MalformedResponse, match=r"bomb\.fits\.gz is refused: it decompresses to more than 1,048,576 "
+                                                r"bytes"):
+        arc.cutouts(cat)
+    real = _local_file(live, str(arc.query("SELECT TOP 1 accref FROM astrohub.cutouts")["accref"][0])).read_bytes()
+    cat["accref"] = [truncated_server(gzip.compress(real)) + "/fine.fits.gz"]  # gzip under the limit reads
+    np.testing.assert_array_equal(arc.cutouts(cat).images[0], fits.getdata(io.BytesIO(real)))
+
+
 def test_sia_task_filter_gives_model_ready_batch(arc, live):
     found = arc.sia(150.0, 2.2, 2.5, task="lens")
     assert set(found["task"]) == {"lens"} and len(found) == SIZES["small"].lens

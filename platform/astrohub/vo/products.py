@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,7 @@ from astropy.units import UnitsWarning
 from pyvo.dal.adhoc import DatalinkResults
 from tqdm.auto import tqdm
 
+from ..defaults import gunzip_limited, oversized_image
 from . import arrays, metadata, obscore
 from .errors import DiscoveryError, MalformedResponse, ServiceUnreachable
 from .retry import is_transient, with_retries
@@ -210,12 +212,20 @@ def _download_all(archive, urls: list[str], what: str) -> list[bytes]:
 
 def _open_fits(data: bytes, url: str):
     try:
+        data = gunzip_limited(data)
+    except ValueError as e:
+        raise MalformedResponse(f"{url} is refused: {e}") from None
+    except zlib.error:
+        pass  # not gzip after all: astropy says what it is not
+    try:
         hdul = fits.open(io.BytesIO(data), memmap=False)
         hdul.verify("exception")
-        return hdul
     except Exception as e:  # noqa: BLE001 - any failure here is a malformed product
         raise MalformedResponse(f"{url} is not a readable FITS file ({type(e).__name__}: {e}); "
                                 "the product may be damaged: clear it with archive.cache.clear() and retry") from None
+    if why := oversized_image(hdul):
+        raise MalformedResponse(f"{url} is refused: {why}")
+    return hdul
 
 
 PRODUCT_KINDS = obscore.PRODUCT_KINDS

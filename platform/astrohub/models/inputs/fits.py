@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...defaults import oversized_image
 from .images import InputError
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz")
@@ -69,9 +70,13 @@ def open_image(x, name: str, label: str):
         try:
             with fits.open(p, memmap=False) as hdul:
                 return open_image(hdul, name, label)
+        except InputError:
+            raise
         except (OSError, ValueError) as e:
             raise InputError(f"{name}: could not read {label} as FITS ({e})") from None
     hdus = list(x) if isinstance(x, fits.HDUList) else [x]
+    if why := oversized_image(hdus):
+        raise InputError(f"{name}: {label} is refused: {why}")
     for h in hdus:
         if isinstance(h, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and h.data is not None \
                 and h.data.ndim >= 2:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...defaults import gunzip_limited, oversized_image
 from .images import InputError
 from .ood import OODFlags
 
@@ -35,13 +36,14 @@ PIXEL_SCALE = 1.01  # arcsec / pixel
 PLANES = ("science", "reference", "difference")
 PACKET_KEYS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")  # an alert packet's stamps, in PLANES order
 MASK_LEVEL = 0.6745  # checkerboard amplitude of masked pixels: the MAD of unit Gaussian noise
+MAX_STAMP_BYTES = 16 << 20  # a stamp's FITS decompressed (ZTF's are about 20 kB)
 BAD_VALUE = 1e30  # |x| above this is a fill value (ZTF templates use -3.4e38), i.e. masked
 
 
 def _stamp(data, what: str, name: str) -> np.ndarray:
     """One cutout of an alert packet: its gzip-compressed (or plain) FITS bytes -> the 2-D array."""
-    import gzip
     import io
+    import zlib
 
     from astropy.io import fits
 
@@ -52,15 +54,21 @@ def _stamp(data, what: str, name: str) -> np.ndarray:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InputError(f"{name}: {what} must be the cutout's FITS bytes (gzip-compressed as ZTF serves them), got "
                          f"{type(data).__name__}")
-    raw = bytes(data)
     try:
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        raw = gunzip_limited(bytes(data), MAX_STAMP_BYTES)
+    except ValueError as e:
+        raise InputError(f"{name}: {what} is refused: {e}") from None
+    except zlib.error as e:
+        raise InputError(f"{name}: {what} is not a FITS image (gzip: {e})") from None
+    try:
         with fits.open(io.BytesIO(raw)) as hdul:
-            img = next((h.data for h in hdul if h.data is not None and np.ndim(h.data) == 2), None)
+            why = oversized_image(hdul)  # read from the headers, before any pixel is decompressed
+            img = None if why else next((h.data for h in hdul if h.data is not None and np.ndim(h.data) == 2), None)
             img = None if img is None else np.array(img, np.float64)
     except (OSError, ValueError, EOFError, TypeError) as e:
         raise InputError(f"{name}: {what} is not a FITS image ({type(e).__name__}: {e})") from None
+    if why:
+        raise InputError(f"{name}: {what} is refused: {why}")
     if img is None:
         raise InputError(f"{name}: {what} holds no 2-D image")
     return img
