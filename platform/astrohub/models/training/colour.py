@@ -315,6 +315,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
                        "bytes, or uint8 arrays [N, H, W, 3]; also g, r, i FITS cutouts with a WCS (a 3-plane cube, or "
                        "[g, r, i] per galaxy), made into the frame here (astrohub.models.inputs.colour_fits)",
             "fits": FITS_NOTE,
+            "framing": FRAMING_NOTE,
             "frame_px": f_px, "channel_mean": mean, "channel_std": std,
             "ranges": _ranges(stats),
         },
@@ -400,6 +401,12 @@ def _served_hw(data: dict, rows) -> np.ndarray:
         with Image.open(data["paths"][i]) as im:
             out.append(im.size[::-1])
     return np.array(out, float)
+
+
+FRAMING_NOTE = ("JPEG/PNG stamps must be framed as Galaxy Zoo frames them (each stamp scaled to its galaxy's "
+                "Petrosian size): a cutout at a fixed pixel scale (SkyServer's ImgCutout, a survey viewer) shows a "
+                "small galaxy smaller, and the OOD flags do not catch it. benchmarks/galaxy_zoo_framing.py measures "
+                "the cost on the kit's test split; for other cutouts pass g, r, i FITS files, which are framed here")
 
 
 def _ranges(stats: dict) -> dict:
