@@ -213,6 +213,45 @@ def test_bad_inputs_are_refused_with_a_clear_message(model, kit, tmp_path):
         model.explain(rgb[None], target="star")
 
 
+def test_the_galaxys_size_in_its_frame_is_measured_as_sdss_measures_it():
+    """An exponential disk (scale length 4 px) stretched by an asinh, as the composites are: the stretch undone, its
+    Petrosian R90 is 3.87 scale lengths (Blanton et al. 2001) over the frame's side, within 5%."""
+    from astrohub.models.inputs.colour import R90_Q, r90_fraction
+
+    n, h = 160, 4.0
+    yy, xx = np.mgrid[:n, :n] - (n - 1) / 2
+    flux = np.exp(-np.hypot(yy, xx) / h)
+    grey = np.round(255 * np.arcsinh(R90_Q * 0.9 * flux) / R90_Q).clip(0, 255).astype(np.uint8)
+    assert r90_fraction(np.repeat(grey[None, ..., None], 3, -1))[0] == pytest.approx(3.87 * h / n, rel=0.05)
+
+
+def test_a_stamp_framed_otherwise_is_flagged_and_reframe_recuts_it(model, kit):
+    """The kit's test JPEGs as a fixed-scale cutout service would show their galaxies at twice Galaxy Zoo's pixel
+    scale (each stamp padded to twice its side with its own sky): most are flagged, naming reframe=True, and
+    reframe=True brings the accuracy back near the stamps' own; Galaxy Zoo's stamps themselves are rarely flagged.
+    (benchmarks/galaxy_zoo_framing.py: the whole split at 0.5-3x.)"""
+    from astrohub.models.inputs.colour import reframe
+
+    _, data = kit
+    te = G.split(data["labels"])["test"][::7]  # 59 of the 411
+    y = data["labels"][te]
+    served = [np.asarray(Image.open(data["paths"][i]).convert("RGB")) for i in te]
+    small = [reframe(im, 2.0, 1.0) for im in served]
+    assert small[0].shape == (846, 846, 3) and np.array_equal(small[0][211:634, 211:634], served[0])
+    as_served, plain, fixed = (model.predict(x, mc_samples=0, reframe=r)
+                               for x, r in ((served, False), (small, False), (small, True)))
+    framing = [("reframe=True" in r) for r in plain.ood_reason]
+    assert np.mean(framing) >= 0.7 and "the galaxy's R90 spans" in plain.ood_reason[int(np.argmax(framing))]
+    assert sum("reframe=True" in r for r in as_served.ood_reason) <= 2
+    acc = {k: float(np.mean(p.labels == y)) for k, p in (("served", as_served), ("plain", plain), ("fixed", fixed))}
+    assert acc["fixed"] >= acc["plain"] + 0.1 and acc["fixed"] >= acc["served"] - 0.07, acc
+    assert not any("reframe=True" in r for r in fixed.ood_reason[:10])
+    assert model.view(small[:2], reframe=True).shape == (2, 64, 64, 3)
+    card = model.card["inputs"]
+    lo, hi = card["ranges"]["r90_frame"]
+    assert lo < card["r90_target"] < hi
+
+
 def test_out_of_distribution_flags(model, kit, test_rows):
     _, data = kit
     rgb = np.asarray(Image.open(data["paths"][test_rows[0]]).convert("RGB"))

@@ -43,6 +43,7 @@ Serving code: imports nothing from training.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 import zlib
@@ -297,18 +298,26 @@ def primary(r: np.ndarray, cy: float, cx: float, sigma: float) -> np.ndarray:
     return np.where(sm - sm_mirror > 3 * np.sqrt(2) * noise, mirror, z)
 
 
+@functools.lru_cache(maxsize=8)
+def _radii(h: int, w: int, cy: float, cx: float) -> tuple[np.ndarray, np.ndarray]:
+    """(the pixels' distances from (cy, cx), sorted; the order that sorts them) of an h x w image: the same for
+    every frame of one size, so measured once (read-only)."""
+    yy, xx = np.mgrid[:h, :w]
+    rad = np.hypot(yy - cy, xx - cx).ravel()
+    order = np.argsort(rad, kind="stable")
+    rad, order = rad[order], order
+    rad.flags.writeable = order.flags.writeable = False
+    return rad, order
+
+
 def petrosian(r: np.ndarray, cy: float, cx: float) -> tuple[float, float, float]:
     """(Petrosian radius, R90, the largest radius the image holds around the centre), px, of the sky-subtracted
     band ``r`` [H, W] (NaN counted as 0) about (``cy``, ``cx``); NaN radii when the image is too small to hold
     two Petrosian radii."""
     h, w = r.shape
     rmax = float(min(cy + 0.5, h - 0.5 - cy, cx + 0.5, w - 0.5 - cx))
-    yy, xx = np.mgrid[:h, :w]
-    rad = np.hypot(yy - cy, xx - cx).ravel()
-    flux = np.nan_to_num(r).ravel()
-    order = np.argsort(rad)
-    rad, flux = rad[order], flux[order]
-    cum = np.cumsum(flux)
+    rad, order = _radii(h, w, float(cy), float(cx))
+    cum = np.cumsum(np.nan_to_num(r).ravel()[order])
 
     def inside(x):  # flux and pixel count within radius x
         k = np.searchsorted(rad, x, side="left")

@@ -38,25 +38,31 @@ class ColourClassifier(Classifier):
     def crop_px(self) -> int:
         return int(self.card["inputs"]["shape"][-1])
 
-    def prepare(self, images, progress: bool = False, notes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def prepare(self, images, progress: bool = False, notes: list | None = None,
+                reframe: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``images`` read and framed: (uint8 frames [N, F, F, 3], each image's central square resampled to
         ``F = inputs.frame_px``; the served [height, width] of each [N, 2], NaN for FITS galaxies, whose frame is
         made from their cutouts). ``notes``: a list that gets one out-of-distribution reason per image ("" for
-        JPEG/PNG files and arrays)."""
+        JPEG/PNG files and arrays). ``reframe``: JPEG/PNG stamps not framed as Galaxy Zoo frames them (a cutout
+        at a fixed pixel scale) are first re-cut so that the galaxy's R90 spans what it spans in Galaxy Zoo's
+        (``inputs.r90_target``; :func:`astrohub.models.inputs.colour.reframe`)."""
         if is_fits_colour(images):
             frames, why, _ = composites(images, self.frame_px, self.crop_px, self.name, progress)
             if notes is not None:
                 notes.extend(why)
             return frames, np.full((len(frames), 2), np.nan)
-        frames, hw = prepare(images, self.frame_px, self.name, progress)
+        target = self.card["inputs"].get("r90_target") if reframe else None
+        if reframe and target is None:
+            raise ValueError(f"{self.name}: its card has no inputs.r90_target, so reframe=True cannot be used")
+        frames, hw = prepare(images, self.frame_px, self.name, progress, r90_target=target)
         if notes is not None:
             notes.extend([""] * len(frames))
         return frames, hw
 
-    def view(self, images) -> np.ndarray:
+    def view(self, images, reframe: bool = False) -> np.ndarray:
         """What the network sees of each image, before scaling: uint8 [N, S, S, 3], the central ``S`` px of its
-        frame (the grid of :meth:`explain`'s maps)."""
-        return centre(self.prepare(images)[0], self.crop_px)
+        frame (the grid of :meth:`explain`'s maps); ``reframe`` as in :meth:`prepare`."""
+        return centre(self.prepare(images, reframe=reframe)[0], self.crop_px)
 
     def _normalised(self, frames: np.ndarray) -> np.ndarray:
         inp = self.card["inputs"]
@@ -86,16 +92,26 @@ class ColourClassifier(Classifier):
         red = st["centre_red"]
         flags.outside(np.where(np.isfinite(red), red, rng["centre_red"][0]), rng["centre_red"],
                       "central red-blue colour", "{:.2f}")
+        if "r90_frame" in rng:  # the galaxy's size in its frame: Galaxy Zoo scales each stamp to the galaxy
+            lo, hi = rng["r90_frame"]
+            r90 = st["r90_frame"]
+            off = np.isfinite(r90) & ~made & ((r90 < lo) | (r90 > hi))
+            for k in np.flatnonzero(off):
+                flags.add(np.arange(len(frames)) == k,
+                          f"the galaxy's R90 spans {r90[k]:.1%} of the frame, outside {lo:.1%}-{hi:.1%} (Galaxy Zoo "
+                          "scales each stamp to its galaxy): framed otherwise, e.g. a fixed-scale cutout? "
+                          "predict(..., reframe=True) re-frames it")
         return flags.result()
 
     def predict(self, images, mc_samples: int | None = None, batch_size: int = 64, tta: bool | None = None,
-                progress: bool = False) -> Prediction:
+                progress: bool = False, reframe: bool = False) -> Prediction:
         """Classify colour composites ``images`` (JPEG/PNG paths as served, uint8 arrays [N, H, W, 3], or FITS
-        galaxies: see the class's help).
+        galaxies: see the class's help). ``reframe``: for JPEG/PNG stamps framed otherwise than Galaxy Zoo frames
+        them (see :meth:`prepare`; off by default: Galaxy Zoo's own stamps need none).
         ``tta``: average over the 8 rotations/reflections (default: as the card says); ``mc_samples``: MC-dropout
         samples for ``uncertainty`` (default: the card's; 0 skips them)."""
         notes: list[str] = []
-        frames, hw = self.prepare(images, progress, notes)
+        frames, hw = self.prepare(images, progress, notes, reframe)
         xn = self._normalised(frames)
         emb = self._embed(xn, batch_size, tta)
         T = self.temperature
@@ -123,10 +139,10 @@ class ColourClassifier(Classifier):
         """Calibrated class probabilities [N, K]."""
         return self.predict(images, mc_samples=0, batch_size=batch_size, tta=tta).probabilities
 
-    def explain(self, images, target=None) -> np.ndarray:
+    def explain(self, images, target=None, reframe: bool = False) -> np.ndarray:
         """Saliency maps [N, S, S] on the model's view of each image (:meth:`view`): |d logit / d pixel|
         (max over bands) for the predicted class, or for ``target`` (class index or name). Single forward pass."""
-        frames, _ = self.prepare(images)
+        frames, _ = self.prepare(images, reframe=reframe)
         raw = torch.from_numpy(np.ascontiguousarray(self._normalised(frames))).to(self.device).requires_grad_(True)
         xn = raw.contiguous(memory_format=torch.channels_last) if self.device.type == "cpu" else raw
         logits = self.net(xn)

@@ -318,6 +318,7 @@ def train_colour(recipe: Recipe, opts: Options) -> tuple[dict, dict]:
             "framing": FRAMING_NOTE,
             "frame_px": f_px, "channel_mean": mean, "channel_std": std,
             "ranges": _ranges(stats),
+            "r90_target": round(float(np.nanmedian(stats["r90_frame"])), 4),  # predict(..., reframe=True) aims here
         },
         "outputs": {"classes": list(kit.CLASSES), "mc_samples": 20,
                     "probabilities": "temperature-calibrated softmax" + (
@@ -403,16 +404,19 @@ def _served_hw(data: dict, rows) -> np.ndarray:
     return np.array(out, float)
 
 
-FRAMING_NOTE = ("JPEG/PNG stamps must be framed as Galaxy Zoo frames them (each stamp scaled to its galaxy's "
-                "Petrosian size): a cutout at a fixed pixel scale (SkyServer's ImgCutout, a survey viewer) shows a "
-                "small galaxy smaller, and the OOD flags do not catch it. benchmarks/galaxy_zoo_framing.py measures "
-                "the cost on the kit's test split; for other cutouts pass g, r, i FITS files, which are framed here")
+FRAMING_NOTE = ("Galaxy Zoo frames each JPEG/PNG stamp to its galaxy's Petrosian size; a cutout at a fixed pixel "
+                "scale (SkyServer's ImgCutout, a survey viewer) shows a small galaxy smaller. The galaxy's R90 is "
+                "measured on each stamp (the asinh stretch undone; inputs.ranges.r90_frame, from the train + val "
+                "stamps) and a stamp outside that range is flagged out of distribution; predict(..., reframe=True) "
+                "re-cuts each stamp so that R90 spans inputs.r90_target of it (off by default: Galaxy Zoo's own "
+                "stamps need none). benchmarks/galaxy_zoo_framing.py measures both on the kit's test split")
 
 
 def _ranges(stats: dict) -> dict:
     """The ``inputs.ranges`` of the OOD flags from the training split's :func:`colour_stats`: the observed span
     widened by a quarter of it on each side (a tenth for the stamp's shape), grey below half the least colourful
-    training stamp, blank below half the faintest training centre."""
+    training stamp, blank below half the faintest training centre; the galaxy's size in its frame between 0.9 times
+    its 1st and 1.1 times its 99th percentile."""
     out = {}
     for k, v in stats.items():
         v = np.asarray(v, float)
@@ -420,6 +424,8 @@ def _ranges(stats: dict) -> dict:
         lo, hi = float(v.min()), float(v.max())
         if k in ("side_px", "aspect"):
             out[k] = [round(lo * 0.9, 3), round(hi * 1.1, 3)]
+        elif k == "r90_frame":  # its tails are odd stamps (a bright star, a pair): 1st-99th percentile, 10% wider
+            out[k] = [round(float(np.percentile(v, 1)) * 0.9, 4), round(float(np.percentile(v, 99)) * 1.1, 4)]
         elif k in ("colour_spread", "centre_peak"):
             out[k] = [round(lo / 2, 3), round(min(hi + (hi - lo) / 4, 255.0), 3)]
         else:
