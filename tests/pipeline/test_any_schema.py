@@ -267,3 +267,51 @@ def test_the_explorer_offers_the_right_models_for_each_real_survey_table(arc, ta
     rows = arc.query(f"SELECT TOP 5 * FROM {table}")
     assert len(rows) == 5 and not ASTROHUB_COLUMNS & set(rows.colnames)
     assert pipeline.compatible_models(rows, arc) == models_offered
+
+
+def test_jpegs_framed_otherwise_are_reframed_as_a_batch(tmp_path):
+    """Rows with access URLs to JPEGs (as an SIA service gives them) at twice Galaxy Zoo's pixel scale, as a
+    fixed-scale cutout service would serve its galaxies: most stamps are flagged as framed otherwise, so classify
+    re-frames the whole batch (what ``predict(..., reframe=True)`` gives on the same files) and says so in its
+    notes; Galaxy Zoo's own stamps, served the same way, are classified as they are."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from PIL import Image
+
+    from astrohub.models.evaluation.kits import galaxyzoo1, kit_dir
+    from astrohub.models.inputs.colour import reframe
+    from astrohub.vo import Archive
+
+    kit = galaxyzoo1.load(kit_dir("galaxyzoo1_jpeg"))
+    te = galaxyzoo1.split(kit["labels"])["test"][::60]
+    for k, i in enumerate(te):
+        im = np.asarray(Image.open(kit["paths"][i]).convert("RGB"))
+        (tmp_path / f"gz{k}.jpeg").write_bytes(Path(kit["paths"][i]).read_bytes())
+        Image.fromarray(reframe(im, 2.0, 1.0)).resize(im.shape[1::-1], Image.Resampling.LANCZOS).save(
+            tmp_path / f"fixed{k}.jpeg", quality=90)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        arc = Archive(base + "/tap", cache_dir=tmp_path / "cache", progress=False)
+        model = models.load("galaxy_zoo")
+        for stem, reframed in (("fixed", True), ("gz", False)):
+            files = sorted(tmp_path.glob(f"{stem}*.jpeg"))
+            rows = Table({"access_url": [f"{base}/{f.name}" for f in files]})
+            assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
+            result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=2)
+            direct = model.predict([f.read_bytes() for f in files], mc_samples=0, reframe=reframed)
+            assert list(result.table["pred_class"]) == list(direct.names), stem
+            np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+            said = [n for n in result.notes if "re-framed before classifying" in n]
+            assert bool(said) == reframed, result.notes
+            assert result.images.shape == (2, 64, 64, 3)
+    finally:
+        srv.shutdown()

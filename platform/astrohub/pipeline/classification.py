@@ -174,20 +174,39 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
                                  sharded=client is not None, modality="cutout", prediction=pred), predictor.card)
 
 
+REFRAME_SHARE = 0.5  # more than this share of a batch's stamps framed otherwise than Galaxy Zoo's: all re-framed
+
+
 def run_colour(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
-    """Colour-composite classifier (Galaxy Zoo's classes) on the rows' JPEG/PNG images, passed to the model as
-    the files' bytes; the gallery shows what the network sees of the first rows (RGB) with saliency."""
-    if client is not None:
-        pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
-        first = fetch(archive, table[:explain_first], "colour") if explain_first else []
-    else:
-        files = fetch(archive, table, "colour")
-        pred = predictor.predict(files, mc_samples=mc_samples, progress=progress)
-        first = files[:explain_first]
-    images = predictor.view(first) if len(first) else None
-    sal = predictor.explain(first) if len(first) else None
-    return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
-                                 sharded=client is not None, modality="colour", prediction=pred), predictor.card)
+    """Colour-composite classifier (Galaxy Zoo's classes) on the rows' JPEG/PNG images (passed to the model as the
+    files' bytes) or g, r, i FITS images; the gallery shows what the network sees of the first rows (RGB) with
+    saliency. When most stamps are framed otherwise than Galaxy Zoo frames them (fixed-scale cutouts: their reason
+    says so), the batch is classified again with ``reframe=True``, and ``notes`` says so."""
+    from astrohub.models.predictors.colour import REFRAME_HINT
+
+    files = None if client is not None else fetch(archive, table, "colour")
+
+    def run(**kw):
+        if client is not None:
+            return _sharded(name, table, archive, client, progress, mc_samples=mc_samples, **kw)
+        return predictor.predict(files, mc_samples=mc_samples, progress=progress, **kw)
+
+    pred = run()
+    framed = [REFRAME_HINT in str(r) for r in (pred.ood_reason if pred.ood_reason is not None else [])]
+    reframe = bool(framed) and np.mean(framed) > REFRAME_SHARE
+    notes = []
+    if reframe:
+        pred = run(reframe=True)
+        notes.append(f"{sum(framed)} of {len(framed)} stamps are not framed as Galaxy Zoo frames them (the galaxy's "
+                     "size in the stamp; fixed-scale cutouts?): all were re-framed before classifying "
+                     "(predict(..., reframe=True))")
+    first = files[:explain_first] if files is not None else (
+        fetch(archive, table[:explain_first], "colour") if explain_first else [])
+    images = predictor.view(first, reframe=reframe) if len(first) else None
+    sal = predictor.explain(first, reframe=reframe) if len(first) else None
+    result = Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
+                            sharded=client is not None, modality="colour", prediction=pred, notes=notes)
+    return finish(result, predictor.card)
 
 
 def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:

@@ -23,6 +23,8 @@ from ..inputs.colour_fits import composites, is_fits_colour
 from .base import Prediction
 from .images import Classifier
 
+REFRAME_HINT = "predict(..., reframe=True) re-frames it"  # ends the reason of a stamp framed otherwise
+
 
 class ColourClassifier(Classifier):
     """Classifier of colour composites: ``predict(images)`` with ``images`` JPEG/PNG paths (as Galaxy Zoo serves
@@ -99,8 +101,8 @@ class ColourClassifier(Classifier):
             for k in np.flatnonzero(off):
                 flags.add(np.arange(len(frames)) == k,
                           f"the galaxy's R90 spans {r90[k]:.1%} of the frame, outside {lo:.1%}-{hi:.1%} (Galaxy Zoo "
-                          "scales each stamp to its galaxy): framed otherwise, e.g. a fixed-scale cutout? "
-                          "predict(..., reframe=True) re-frames it")
+                          f"scales each stamp to its galaxy): framed otherwise, e.g. a fixed-scale cutout? "
+                          f"{REFRAME_HINT}")
         return flags.result()
 
     def predict(self, images, mc_samples: int | None = None, batch_size: int = 64, tta: bool | None = None,
