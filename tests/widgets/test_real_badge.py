@@ -61,6 +61,8 @@ def test_amber_badge_and_a_model_without_ood_flags(arc, monkeypatch):
     assert "⚠ not validated on real data (simulations only)" in c.badge.value
     assert "astrohub-sim-only" in c.badge.value and "astrohub-real" not in c.badge.value
     assert "this model does not flag inputs unlike its training data" in c.ood_view.value
+    assert c.result.notes and all(f"astrohub-note' style='color:#555'>{n}</span>" in c.status.value
+                                  for n in c.result.notes)  # the run's notes under the status line
     assert "astrohub-ood" not in c.table_view.value and c.hide_ood.layout.display == "none"
     assert not any("astrohub-ood" in t._dom_classes for t in c.gallery.children)
 

@@ -415,9 +415,12 @@ class ClassifyPanel(_Panel):
         if result is None:
             return None
         self.state.set_result(result)
+        notes = "".join(f"<br><span class='astrohub-note' style='color:#555'>{html.escape(n)}</span>"
+                        for n in result.notes)  # what the run did beyond the model's answer (e.g. re-framed stamps)
         self.status.value = (f"<span class='astrohub-ok'>{len(result.table)} rows "
                              f"{'classified' if result.class_names else 'measured'}"
-                             f" with {html.escape(model)}{' on the Dask cluster' if result.sharded else ''}</span>")
+                             f" with {html.escape(model)}{' on the Dask cluster' if result.sharded else ''}</span>"
+                             f"{notes}")
         for fn in self._listeners:
             fn(result)
         return result
