@@ -305,7 +305,7 @@ def _radii(h: int, w: int, cy: float, cx: float) -> tuple[np.ndarray, np.ndarray
     yy, xx = np.mgrid[:h, :w]
     rad = np.hypot(yy - cy, xx - cx).ravel()
     order = np.argsort(rad, kind="stable")
-    rad, order = rad[order], order
+    rad = rad[order]
     rad.flags.writeable = order.flags.writeable = False
     return rad, order
 
