@@ -110,6 +110,9 @@ def test_real_data_tutorial_runs(archive_url, tmp_path):
     assert "galaxy_zoo           validated_on_real=False  accuracy NOT met" in text
     assert "agreement with Galaxy Zoo 1 votes on 42 held-out galaxies" in text
     assert "| flagged: composite made here from FITS cutouts (g, r, i): this path has no real-data validation" in text
+    served, n_flagged, n, fixed = map(int, re.search(r"twice the pixel scale: agreement (\d+)% as served \((\d+) of "
+                                                     r"(\d+) flagged\), (\d+)% with reframe=True", text).groups())
+    assert fixed > served + 10 and n == 42 and n_flagged > n / 2  # stamps framed otherwise: flagged, re-framed
     assert "KIC 2306740 (two Kepler quarters)    eclipsing-binary" in text
     assert "sharded over 2 workers, same classes as in this kernel: True" in text
     assert_small_and_restorable(nb, tmp_path / "08-real-survey-data.ipynb")
