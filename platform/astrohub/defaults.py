@@ -161,17 +161,25 @@ MAX_GUNZIP_BYTES = 1 << 30  # what a gzip-compressed product may decompress to
 
 
 def gunzip_limited(raw: bytes, limit: int | None = None) -> bytes:
-    """``raw`` itself, or, when it is gzip-compressed, its contents, decompressed only up to ``limit`` bytes
-    (default :data:`MAX_GUNZIP_BYTES`): past that a ValueError, so a few kB cannot decompress to gigabytes."""
+    """``raw`` itself, or, when it is gzip-compressed (one member or several, as ``gzip.decompress`` reads), its
+    contents, decompressed only up to ``limit`` bytes (default :data:`MAX_GUNZIP_BYTES`): past that a ValueError, so
+    a few kB cannot decompress to gigabytes; a stream that ends early is a ``zlib.error``."""
     import zlib
 
-    if bytes(raw[:2]) != b"\x1f\x8b":
+    data = bytes(raw)
+    if data[:2] != b"\x1f\x8b":
         return raw
     limit = MAX_GUNZIP_BYTES if limit is None else limit
-    out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, limit + 1)
-    if len(out) > limit:
-        raise ValueError(f"it decompresses to more than {limit:,} bytes (a damaged or hostile file?)")
-    return out
+    out = bytearray()
+    while data[:2] == b"\x1f\x8b":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out += d.decompress(data, limit + 1 - len(out))
+        if len(out) > limit:
+            raise ValueError(f"it decompresses to more than {limit:,} bytes (a damaged or hostile file?)")
+        if not d.eof:
+            raise zlib.error("the gzip stream ends early (a truncated file?)")
+        data = d.unused_data
+    return bytes(out)
 
 
 def oversized_image(hdus) -> str | None:

@@ -139,6 +139,14 @@ def test_alert_packets_read_like_their_stamps(model, kit):
         model.predict([packets[1], broken])
     with pytest.raises(InputError, match="alert 0 cutoutDifference is not a FITS image"):
         model.predict(dict(packets[0], cutoutDifference={"stampData": b"\x1f\x8b" + b"junk"}))
+    raw = gzip.decompress(packets[0]["cutoutDifference"]["stampData"])
+    two = {"stampData": gzip.compress(raw[:2880]) + gzip.compress(raw[2880:])}  # two gzip members, as `cat` makes
+    np.testing.assert_allclose(model.predict(dict(packets[0], cutoutDifference=two), mc_samples=0).probabilities[0],
+                               a.probabilities[0], atol=1e-6)
+    cut = {"stampData": packets[0]["cutoutDifference"]["stampData"][:-9]}  # the stream's end lost
+    with pytest.raises(InputError, match=r"alert 0 cutoutDifference is not a FITS image \(gzip: the gzip stream "
+                                         r"ends early"):
+        model.predict(dict(packets[0], cutoutDifference=cut))
     bomb = {"stampData": gzip.compress(bytes(32 << 20))}  # 32 kB that would decompress to 32 MiB
     with pytest.raises(InputError, match=r"alert 0 cutoutDifference is refused: it decompresses to more than "
                                          r"16,777,216 bytes"):
