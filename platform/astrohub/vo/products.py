@@ -274,10 +274,7 @@ def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSe
     blobs = _download_all(archive, [u for _, u in pairs], "cutouts")
     images, headers = [], []
     for (_row, url), data in zip(pairs, blobs):
-        hdul = _open_fits(data, url)
-        hdu = next((h for h in hdul if h.data is not None and h.is_image), None)
-        if hdu is None:
-            raise MalformedResponse(f"{url} holds no image HDU")
+        hdu = _image_hdu(_open_fits(data, url), url)
         images.append(np.asarray(hdu.data, dtype=np.float32))
         headers.append(hdu.header)
     return ImageSet(images, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
@@ -293,7 +290,10 @@ def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourS
     files: list = []
     for _row, urls in pairs:
         if not isinstance(urls, str):  # one galaxy's g, r, i images
-            files.append([_image_hdus(_open_fits(next(blobs), u), u) for u in urls])
+            hduls = [_open_fits(next(blobs), u) for u in urls]
+            for hdul, u in zip(hduls, urls):
+                _image_hdu(hdul, u, " (a band of a colour composite must be a FITS image)")
+            files.append(hduls)
             continue
         data = next(blobs)
         if not is_colour_file(data):
@@ -305,11 +305,12 @@ def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourS
     return ColourSet(files, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
 
 
-def _image_hdus(hdul, url: str):
-    """``hdul`` when it holds an image, else a MalformedResponse naming ``url``."""
-    if not any(h.is_image and h.data is not None for h in hdul):
-        raise MalformedResponse(f"{url} holds no image HDU (a band of a colour composite must be a FITS image)")
-    return hdul
+def _image_hdu(hdul, url: str, hint: str = ""):
+    """The first HDU of ``hdul`` with image data, else a MalformedResponse naming ``url`` (and ``hint``)."""
+    hdu = next((h for h in hdul if h.is_image and h.data is not None), None)
+    if hdu is None:
+        raise MalformedResponse(f"{url} holds no image HDU{hint}")
+    return hdu
 
 
 def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None) -> TableSet:
@@ -339,9 +340,7 @@ def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
         return {}
     url = pairs[0][1]
     hdul = _open_fits(_download_all(archive, [url], "cutouts")[0], url)
-    hdu = next((h for h in hdul if h.is_image and h.data is not None), None)
-    if hdu is None:
-        raise MalformedResponse(f"{url} holds no image HDU")
+    hdu = _image_hdu(hdul, url)
     shape = hdu.data.shape
     planes = shape[0] if len(shape) == 3 else 1
     if len(shape) == 2:  # a triplet stored as one image HDU per plane (ZTF alert stamps)
