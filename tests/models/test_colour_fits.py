@@ -187,6 +187,37 @@ def test_every_fits_row_says_it_has_no_real_validation(model, simulated_pair):
     assert not any("stamp side" in r for r in p_fits.ood_reason)  # the served-size check is for JPEGs
 
 
+def test_a_batch_mixing_fits_galaxies_and_jpeg_stamps_is_read_part_by_part(model, tmp_path):
+    """An archive may serve some galaxies as JPEGs and others band by band: one call takes both, and each row gets
+    what a call with its own kind alone gives it, in the batch's order; a bad item is named by its place in the
+    batch."""
+    from PIL import Image
+
+    rng = np.random.default_rng(21)
+    cubes = [cube(gz_cutout(rng, kind)[0]) for kind in GZ_CLASSES[:3]]
+    stamps = [gz_stamp(rng, kind) for kind in GZ_CLASSES[:3]]
+    jpeg = tmp_path / "stamp.jpeg"
+    Image.fromarray(stamps[2]).save(jpeg, quality=95)
+    bands = [single(cubes[2][0].data[b], "gri"[b]) for b in range(3)]
+    mixed = [cubes[0], stamps[0], cubes[1], stamps[1], bands, jpeg]
+    fits_rows, jpeg_rows = [0, 2, 4], [1, 3, 5]
+    for reframe in (False, True):
+        got = model.predict(mixed, mc_samples=0, reframe=reframe)
+        alone_fits = model.predict([cubes[0], cubes[1], bands], mc_samples=0, reframe=reframe)
+        alone_jpeg = model.predict([stamps[0], stamps[1], jpeg], mc_samples=0, reframe=reframe)
+        np.testing.assert_allclose(got.probabilities[fits_rows], alone_fits.probabilities, atol=1e-6)
+        np.testing.assert_allclose(got.probabilities[jpeg_rows], alone_jpeg.probabilities, atol=1e-6)
+        assert [got.ood_reason[k] for k in fits_rows] == list(alone_fits.ood_reason)
+        assert [got.ood_reason[k] for k in jpeg_rows] == list(alone_jpeg.ood_reason)
+        assert all(got.ood_reason[k].startswith(NOT_VALIDATED) for k in fits_rows)
+    np.testing.assert_array_equal(model.view(mixed)[jpeg_rows], model.view([stamps[0], stamps[1], jpeg]))
+    assert model.explain(mixed).shape == (6, 64, 64)
+    with pytest.raises(InputError, match=r"galaxy 3 \(FITS input 3, FITS input 3\) has 2 cutout\(s\)"):
+        model.predict([stamps[0], cubes[0], stamps[1], bands[:2]])
+    with pytest.raises(InputError, match=r"image 2 looks greyscale \(shape \(423, 423\), 1 band per pixel\)"):
+        model.predict([cubes[0], stamps[0], np.zeros((423, 423), np.uint8)])
+
+
 def test_a_cutout_smaller_than_what_the_model_sees_is_flagged():
     """Two Petrosian radii fit, but the model's view (2.1 R90 around the galaxy) reaches past the edge: filled-in
     sky, said in the row's reason."""
@@ -224,7 +255,7 @@ def test_bad_fits_inputs_are_refused_with_a_clear_message(model, tmp_path):
     path = tmp_path / "galaxy.fits"
     cube(b).writeto(path)
     with pytest.raises(InputError, match=r"item 1 is not FITS \(ndarray\) among FITS cutouts; .*separate calls"):
-        model.predict([path, np.zeros((423, 423, 3), np.uint8)])
+        composites([path, np.zeros((423, 423, 3), np.uint8)], 160, 64)  # the FITS reader alone still refuses
     masked = b.copy()
     masked[1, :, : int(0.6 * n)] = np.nan
     with pytest.raises(InputError, match=r"r band is mostly masked \(NaN\)"):

@@ -215,6 +215,30 @@ def test_single_band_records_each_find_their_galaxys_three_images(arc):
 
 
 @pytest.mark.archive
+def test_jpeg_galaxies_and_band_by_band_galaxies_classify_in_one_batch(arc):
+    """One result holding Galaxy Zoo's JPEG subjects and a galaxy served as g, r, i FITS records (an archive that
+    serves both): classify gives each row what a batch of its own kind gives it, in the table's order, and only the
+    FITS rows say that path has no real-data validation. It was refused before ("separate calls")."""
+    from astropy.table import vstack
+
+    from astrohub.models.inputs.colour_fits import NOT_VALIDATED
+
+    jpeg = arc.obscore("obs_collection = 'Galaxy Zoo 1' ORDER BY obs_publisher_did", top=2)
+    gri = arc.obscore(GRI_RECORDS, top=3)  # one galaxy's three records
+    rows = vstack([jpeg[:1], gri, jpeg[1:]])
+    assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
+    result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=5)
+    out = result.table
+    for part, at in ((jpeg, [0, 4]), (gri, [1, 2, 3])):
+        alone = pipeline.classify(part, "galaxy_zoo", arc, mc_samples=0, explain_first=0).table
+        assert list(out["pred_class"][at]) == list(alone["pred_class"])
+        np.testing.assert_allclose(out["pred_prob"][at], alone["pred_prob"], rtol=1e-5)
+        assert [str(r) for r in out["ood_reason"][at]] == [str(r) for r in alone["ood_reason"]]
+    assert [str(r).startswith(NOT_VALIDATED) for r in out["ood_reason"]] == [False, True, True, True, False]
+    assert result.images.shape == (5, 64, 64, 3) and result.notes == []
+
+
+@pytest.mark.archive
 def test_a_damaged_band_is_named(arc):
     """A band whose copy is not FITS (a proxy's error page where the image should be) is a MalformedResponse naming
     its URL; clearing the cache fetches it again."""
@@ -316,3 +340,37 @@ def test_jpegs_framed_otherwise_are_reframed_as_a_batch(tmp_path):
             assert result.images.shape == (2, 64, 64, 3)
     finally:
         srv.shutdown()
+
+
+def test_fits_galaxies_do_not_count_against_re_framing_a_batch():
+    """The batch rule counts JPEG/PNG stamps only: galaxies made from g, r, i FITS images are framed from their own
+    cutouts. Fixed-scale stamps (the kit's test JPEGs at twice Galaxy Zoo's pixel scale) beside more FITS galaxies
+    than flagged stamps still re-frame the batch; FITS galaxies alone never do."""
+    from astropy.io import fits
+    from PIL import Image
+
+    from astrohub.models.evaluation.kits import galaxyzoo1, kit_dir
+    from astrohub.models.inputs.colour import reframe
+    from astrohub.models.predictors.colour import REFRAME_HINT
+    from astrohub.pipeline.classification import reframe_notes
+    from astrohub.sims.colour import GZ_CLASSES, cutout_header, gz_cutout
+
+    kit = galaxyzoo1.load(kit_dir("galaxyzoo1_jpeg"))
+    stamps = []
+    for i in galaxyzoo1.split(kit["labels"])["test"][::60]:
+        im = np.asarray(Image.open(kit["paths"][i]).convert("RGB"))
+        stamps.append(np.asarray(Image.fromarray(reframe(im, 2.0, 1.0)).resize(im.shape[1::-1],
+                                                                                Image.Resampling.LANCZOS)))
+    rng = np.random.default_rng(3)
+    cubes = []
+    for k in range(len(stamps) + 1):
+        b, _ = gz_cutout(rng, GZ_CLASSES[k % 3])
+        cubes.append(fits.HDUList([fits.PrimaryHDU(b, header=cutout_header(b.shape[-1], 0.396))]))
+    model = models.load("galaxy_zoo")
+    why = model.predict(stamps + cubes, mc_samples=0).ood_reason
+    flagged = sum(REFRAME_HINT in str(r) for r in why)
+    assert flagged / len(stamps) > 0.5 >= flagged / len(why)  # the share of the whole batch would not re-frame
+    assert reframe_notes(why) == [f"{flagged} of {len(stamps)} stamps are not framed as Galaxy Zoo frames them (the "
+                                  "galaxy's size in the stamp; fixed-scale cutouts?): all were re-framed before "
+                                  "classifying (predict(..., reframe=True))"]
+    assert reframe_notes(model.predict(cubes, mc_samples=0).ood_reason) == []

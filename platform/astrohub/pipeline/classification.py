@@ -177,13 +177,27 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
 REFRAME_SHARE = 0.5  # more than this share of a batch's stamps framed otherwise than Galaxy Zoo's: all re-framed
 
 
+def reframe_notes(reasons) -> list[str]:
+    """The note saying a colour batch is re-framed (``predict(..., reframe=True)``), given its first run's
+    ``ood_reason``: when more than :data:`REFRAME_SHARE` of its JPEG/PNG stamps are flagged as framed otherwise than
+    Galaxy Zoo frames them; else none. Galaxies served as g, r, i FITS images are framed from their cutouts, so
+    they are not counted."""
+    from astrohub.models.inputs.colour_fits import NOT_VALIDATED as FITS_UNVALIDATED
+    from astrohub.models.predictors.colour import REFRAME_HINT
+
+    reasons = [str(r) for r in (reasons if reasons is not None else [])]
+    framed = [REFRAME_HINT in r for r in reasons if not r.startswith(FITS_UNVALIDATED)]
+    if not framed or np.mean(framed) <= REFRAME_SHARE:
+        return []
+    return [f"{sum(framed)} of {len(framed)} stamps are not framed as Galaxy Zoo frames them (the galaxy's size in "
+            "the stamp; fixed-scale cutouts?): all were re-framed before classifying (predict(..., reframe=True))"]
+
+
 def run_colour(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
     """Colour-composite classifier (Galaxy Zoo's classes) on the rows' JPEG/PNG images (passed to the model as the
     files' bytes) or g, r, i FITS images; the gallery shows what the network sees of the first rows (RGB) with
     saliency. When most stamps are framed otherwise than Galaxy Zoo frames them (fixed-scale cutouts: their reason
     says so), the batch is classified again with ``reframe=True``, and ``notes`` says so."""
-    from astrohub.models.predictors.colour import REFRAME_HINT
-
     files = None if client is not None else fetch(archive, table, "colour")
 
     def run(**kw):
@@ -192,14 +206,10 @@ def run_colour(name, predictor, table, archive, client, mc_samples, explain_firs
         return predictor.predict(files, mc_samples=mc_samples, progress=progress, **kw)
 
     pred = run()
-    framed = [REFRAME_HINT in str(r) for r in (pred.ood_reason if pred.ood_reason is not None else [])]
-    reframe = bool(framed) and np.mean(framed) > REFRAME_SHARE
-    notes = []
+    notes = reframe_notes(pred.ood_reason)
+    reframe = bool(notes)
     if reframe:
         pred = run(reframe=True)
-        notes.append(f"{sum(framed)} of {len(framed)} stamps are not framed as Galaxy Zoo frames them (the galaxy's "
-                     "size in the stamp; fixed-scale cutouts?): all were re-framed before classifying "
-                     "(predict(..., reframe=True))")
     first = files[:explain_first] if files is not None else (
         fetch(archive, table[:explain_first], "colour") if explain_first else [])
     images = predictor.view(first, reframe=reframe) if len(first) else None

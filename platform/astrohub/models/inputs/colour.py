@@ -129,10 +129,11 @@ def _check_array(arr, what: str, name: str) -> np.ndarray:
     return a
 
 
-def iter_colour(images, name: str = "model"):
+def iter_colour(images, name: str = "model", index: list[int] | None = None):
     """Each image of ``images`` (a JPEG/PNG path, a list of paths or of the files' bytes, a uint8 array [H, W, 3]
     or [N, H, W, 3], or a list mixing those and [H, W, 3] arrays) as a uint8 [H, W, 3] array, read one at a time
-    (little memory); :class:`InputError` naming what is wrong. An empty input is refused."""
+    (little memory); :class:`InputError` naming what is wrong. An empty input is refused. ``index``: each list
+    item's position in the caller's own list, for the messages (a part of a mixed batch)."""
     if isinstance(images, (str, Path)):
         images = [images]
     images = listed(images)  # paths, as df["path"].values or df["path"] give them
@@ -159,9 +160,10 @@ def iter_colour(images, name: str = "model"):
         elif isinstance(item, (bytes, bytearray, memoryview)) or hasattr(item, "read"):
             yield _read_file(item, name)
         else:
-            a = _check_array(item, f"image {i}", name)
+            j = i if index is None else index[i]
+            a = _check_array(item, f"image {j}", name)
             if a.ndim != 3:
-                raise InputError(f"{name}: image {i} of the list has shape {a.shape}; list items must be single "
+                raise InputError(f"{name}: image {j} of the list has shape {a.shape}; list items must be single "
                                  "images [H, W, 3] or paths")
             yield a
 
@@ -172,13 +174,13 @@ def read_colour(images, name: str = "model") -> list[np.ndarray]:
 
 
 def prepare(images, size: int, name: str = "model", progress: bool = False,
-            r90_target: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Every image of ``images`` (see :func:`iter_colour`) read and brought to a ``size`` px square
-    :func:`frame` one at a time: (uint8 frames [N, size, size, 3], the served [height, width] of each [N, 2]).
-    ``r90_target``: each image first re-framed so that its galaxy's R90 spans that fraction of the frame
+            r90_target: float | None = None, index: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of ``images`` (see :func:`iter_colour`, also for ``index``) read and brought to a ``size`` px
+    square :func:`frame` one at a time: (uint8 frames [N, size, size, 3], the served [height, width] of each
+    [N, 2]). ``r90_target``: each image first re-framed so that its galaxy's R90 spans that fraction of the frame
     (:func:`reframe`), as Galaxy Zoo frames its stamps."""
     out, hw = [], []
-    it = iter_colour(images, name)
+    it = iter_colour(images, name, index)
     if progress:
         from tqdm.auto import tqdm
 

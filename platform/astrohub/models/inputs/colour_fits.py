@@ -95,14 +95,19 @@ def _galaxy_item(x) -> bool:
 
 def is_fits_colour(images) -> bool:
     """True when ``images`` is FITS (one galaxy's cube, or a list with at least one FITS item)."""
+    mask = fits_items(images)
+    return _fits_like(listed(images)) or bool(mask is not None and mask.any())
+
+
+def fits_items(images) -> np.ndarray | None:
+    """For a list of images, which items are FITS galaxies (bool [N]: a cube or an inner list of band cutouts);
+    None for anything else (one image, an array)."""
     from astropy.io import fits
 
     images = listed(images)
-    if _fits_like(images):
-        return True
     if isinstance(images, (list, tuple)) and not isinstance(images, fits.HDUList):
-        return any(_galaxy_item(v) for v in images)
-    return False
+        return np.array([_galaxy_item(v) for v in images], bool)
+    return None
 
 
 def _label(x, i: int) -> str:
@@ -367,13 +372,14 @@ def _frame(img: np.ndarray, sigma: np.ndarray, cy: float, cx: float, zoom: float
     return out, filled
 
 
-def composites(images, size: int, crop: int, name: str = "model", progress: bool = False
-               ) -> tuple[np.ndarray, list[str], dict]:
+def composites(images, size: int, crop: int, name: str = "model", progress: bool = False,
+               index: list[int] | None = None) -> tuple[np.ndarray, list[str], dict]:
     """FITS galaxies (see the module's help) as the model's frames: (uint8 [N, size, size, 3], one
     out-of-distribution reason per galaxy (always :data:`NOT_VALIDATED`, and what else is outside the simulator's
     ranges), and per galaxy ``r90_arcsec``, ``petro_arcsec``, ``pixel_scale`` (native, arcsec) and
     ``filled_fraction`` (of the central ``crop`` px, filled-in sky)). Bad input raises :class:`InputError`;
-    ``progress``: a progress bar over the galaxies."""
+    ``progress``: a progress bar over the galaxies; ``index``: each galaxy's position in the caller's own list,
+    for the messages (the FITS part of a mixed batch)."""
     from astropy.io import fits
     from tqdm.auto import tqdm
 
@@ -390,7 +396,7 @@ def composites(images, size: int, crop: int, name: str = "model", progress: bool
     info = {k: [] for k in ("r90_arcsec", "petro_arcsec", "pixel_scale", "filled_fraction")}
     o = (size - crop) // 2
     for i, item in enumerate(tqdm(items, desc="composites from FITS", leave=False, disable=not progress)):
-        planes, headers, label = _read_bands(item, i, name)
+        planes, headers, label = _read_bands(item, i if index is None else index[i], name)
         img = _onto_r(planes, headers, name, label)
         if np.isnan(img[1]).mean() > 0.5:
             raise InputError(f"{name}: {label}'s r band is mostly masked (NaN)")

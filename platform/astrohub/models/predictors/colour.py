@@ -19,7 +19,8 @@ import torch.nn.functional as F
 
 from ..inputs import OODFlags
 from ..inputs.colour import centre, colour_stats, normalise_colour, prepare
-from ..inputs.colour_fits import composites, is_fits_colour
+from ..inputs.colour_fits import composites, fits_items, is_fits_colour
+from ..inputs.columns import listed
 from .base import Prediction
 from .images import Classifier
 
@@ -47,18 +48,34 @@ class ColourClassifier(Classifier):
         made from their cutouts). ``notes``: a list that gets one out-of-distribution reason per image ("" for
         JPEG/PNG files and arrays). ``reframe``: JPEG/PNG stamps not framed as Galaxy Zoo frames them (a cutout
         at a fixed pixel scale) are first re-cut so that the galaxy's R90 spans what it spans in Galaxy Zoo's
-        (``inputs.r90_target``; :func:`astrohub.models.inputs.colour.reframe`)."""
-        if is_fits_colour(images):
-            frames, why, _ = composites(images, self.frame_px, self.crop_px, self.name, progress)
-            if notes is not None:
-                notes.extend(why)
-            return frames, np.full((len(frames), 2), np.nan)
+        (``inputs.r90_target``; :func:`astrohub.models.inputs.colour.reframe`). A list mixing FITS galaxies with
+        JPEG/PNG images or arrays (an archive serving some galaxies band by band) is read part by part and
+        returned in its own order; messages name each item by its position in that list."""
         target = self.card["inputs"].get("r90_target") if reframe else None
         if reframe and target is None:
             raise ValueError(f"{self.name}: its card has no inputs.r90_target, so reframe=True cannot be used")
-        frames, hw = prepare(images, self.frame_px, self.name, progress, r90_target=target)
+        mask = fits_items(images)
+        if mask is not None and mask.any() and not mask.all():
+            items = list(listed(images))
+            parts = [np.flatnonzero(mask), np.flatnonzero(~mask)]
+            why = [""] * len(items)
+            frames = np.empty((len(items), self.frame_px, self.frame_px, 3), np.uint8)
+            hw = np.full((len(items), 2), np.nan)
+            fits_frames, fits_why, _ = composites([items[k] for k in parts[0]], self.frame_px, self.crop_px,
+                                                  self.name, progress, index=parts[0].tolist())
+            frames[parts[0]] = fits_frames
+            for k, w in zip(parts[0], fits_why):
+                why[k] = w
+            frames[parts[1]], hw[parts[1]] = prepare([items[k] for k in parts[1]], self.frame_px, self.name,
+                                                     progress, r90_target=target, index=parts[1].tolist())
+        elif is_fits_colour(images):
+            frames, why, _ = composites(images, self.frame_px, self.crop_px, self.name, progress)
+            hw = np.full((len(frames), 2), np.nan)
+        else:
+            frames, hw = prepare(images, self.frame_px, self.name, progress, r90_target=target)
+            why = [""] * len(frames)
         if notes is not None:
-            notes.extend([""] * len(frames))
+            notes.extend(why)
         return frames, hw
 
     def view(self, images, reframe: bool = False) -> np.ndarray:
