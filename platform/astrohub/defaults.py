@@ -198,3 +198,32 @@ def oversized_image(hdus) -> str | None:
                     f"{MAX_IMAGE_PIXELS:,}): decoding it could take gigabytes (a damaged or hostile file?), so its "
                     "pixels are not read")
     return None
+
+
+# -- optical bands, as survey files and services name them ----------------------------------------------------
+BAND_LETTERS = "ugrizy"
+BAND_KEYWORDS = ("FILTER", "BAND", "FILTNAM", "FILTER1")  # where a single-band FITS image names its band
+
+
+def band_letter(value) -> str | None:
+    """The band letter (u, g, r, i, z, y) a filter name gives: 'r', "r'", 'SDSS r', 'SDSS_R', 'SDSSr', 'HSC-R',
+    'PS1.r', 'r.00000' (Pan-STARRS), 'r.MP9601' (CFHT), 'r_SDSS' (OmegaCAM), 'i2', 'r DECam SDSS c0002 ...';
+    None when it names none ('Optical', 'F814W', 'Ks')."""
+    import re
+
+    s = str(value).strip().lower().replace("'", "")
+    for prefix in ("sdss", "hsc"):
+        if s.startswith(prefix) and len(s) == len(prefix) + 1 and s[-1] in BAND_LETTERS:
+            return s[-1]
+    tokens = [t for t in re.split(r"[\s._:/,;-]+", s) if t]
+    return next((t[0] for t in tokens if t[0] in BAND_LETTERS and (len(t) == 1 or t[1:].isdigit())), None)
+
+
+def header_band(header) -> str | None:
+    """The band letter a single-band FITS image's header names (:data:`BAND_KEYWORDS`, read by
+    :func:`band_letter`); None when it names none."""
+    for key in BAND_KEYWORDS:
+        v = header.get(key)
+        if isinstance(v, str) and v.strip():
+            return band_letter(v)
+    return None

@@ -107,6 +107,22 @@ def test_generators_and_the_vae_read_fits(loaded):
                                rtol=1e-4, atol=1e-4)
 
 
+def test_a_cutout_whose_header_names_another_band_is_flagged(loaded):
+    """The image models were trained on r-band images: a cutout whose FILTER names u, i (OmegaCAM's 'i_SDSS') or
+    'HSC-Z' is classified but flagged with its band; r by any name, or no FILTER, is not."""
+    m = loaded("galaxy_morphology")
+    stamps = simulate_images("morphology", 6, seed=306).images
+    filters = ["u", "i_SDSS", "HSC-Z", "r.MP9601", "SDSS r", None]
+    cuts = [hdu(img, 0.2, **({"FILTER": f} if f else {})) for img, f in zip(stamps, filters)]
+    got = m.predict(cuts, mc_samples=0, tta=False)
+    said = [[p for p in r.split("; ") if p.startswith("band ")] for r in got.ood_reason]
+    flag = "band {} (its header's filter): the model was trained on r-band images"
+    assert said == [[flag.format(b)] for b in "uiz"] + [[]] * 3
+    assert got.ood[:3].all()
+    same = m.predict([hdu(img, 0.2) for img in stamps], mc_samples=0, tta=False)  # a flag, not another answer
+    np.testing.assert_allclose(got.probabilities, same.probabilities, rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- refused, with the reason
 @pytest.fixture(scope="module")
 def stamp():

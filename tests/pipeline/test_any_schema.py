@@ -294,52 +294,102 @@ def test_the_explorer_offers_the_right_models_for_each_real_survey_table(arc, ta
     assert pipeline.compatible_models(rows, arc) == models_offered
 
 
-def test_jpegs_framed_otherwise_are_reframed_as_a_batch(tmp_path):
-    """Rows with access URLs to JPEGs (as an SIA service gives them) at twice Galaxy Zoo's pixel scale, as a
-    fixed-scale cutout service would serve its galaxies: most stamps are flagged as framed otherwise, so classify
-    re-frames the whole batch (what ``predict(..., reframe=True)`` gives on the same files) and says so in its
-    notes; Galaxy Zoo's own stamps, served the same way, are classified as they are."""
+@pytest.fixture
+def served(tmp_path):
+    """(a folder, its base URL on a local HTTP server, an Archive client): files written there are rows' products
+    when a table's access_url names them (as an SIA service's rows do)."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    from PIL import Image
-
-    from astrohub.models.evaluation.kits import galaxyzoo1, kit_dir
-    from astrohub.models.inputs.colour import reframe
     from astrohub.vo import Archive
-
-    kit = galaxyzoo1.load(kit_dir("galaxyzoo1_jpeg"))
-    te = galaxyzoo1.split(kit["labels"])["test"][::60]
-    for k, i in enumerate(te):
-        im = np.asarray(Image.open(kit["paths"][i]).convert("RGB"))
-        (tmp_path / f"gz{k}.jpeg").write_bytes(Path(kit["paths"][i]).read_bytes())
-        Image.fromarray(reframe(im, 2.0, 1.0)).resize(im.shape[1::-1], Image.Resampling.LANCZOS).save(
-            tmp_path / f"fixed{k}.jpeg", quality=90)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *a):
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    folder = tmp_path / "served"
+    folder.mkdir()
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
     try:
-        base = f"http://127.0.0.1:{srv.server_address[1]}"
-        arc = Archive(base + "/tap", cache_dir=tmp_path / "cache", progress=False)
-        model = models.load("galaxy_zoo")
-        for stem, reframed in (("fixed", True), ("gz", False)):
-            files = sorted(tmp_path.glob(f"{stem}*.jpeg"))
-            rows = Table({"access_url": [f"{base}/{f.name}" for f in files]})
-            assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
-            result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=2)
-            direct = model.predict([f.read_bytes() for f in files], mc_samples=0, reframe=reframed)
-            assert list(result.table["pred_class"]) == list(direct.names), stem
-            np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
-            said = [n for n in result.notes if "re-framed before classifying" in n]
-            assert bool(said) == reframed, result.notes
-            assert result.images.shape == (2, 64, 64, 3)
+        yield folder, base, Archive(base + "/tap", cache_dir=tmp_path / "cache", progress=False)
     finally:
         srv.shutdown()
+
+
+def test_jpegs_framed_otherwise_are_reframed_as_a_batch(served):
+    """Rows with access URLs to JPEGs (as an SIA service gives them) at twice Galaxy Zoo's pixel scale, as a
+    fixed-scale cutout service would serve its galaxies: most stamps are flagged as framed otherwise, so classify
+    re-frames the whole batch (what ``predict(..., reframe=True)`` gives on the same files) and says so in its
+    notes; Galaxy Zoo's own stamps, served the same way, are classified as they are."""
+    from PIL import Image
+
+    from astrohub.models.evaluation.kits import galaxyzoo1, kit_dir
+    from astrohub.models.inputs.colour import reframe
+
+    folder, base, arc = served
+    kit = galaxyzoo1.load(kit_dir("galaxyzoo1_jpeg"))
+    te = galaxyzoo1.split(kit["labels"])["test"][::60]
+    for k, i in enumerate(te):
+        im = np.asarray(Image.open(kit["paths"][i]).convert("RGB"))
+        (folder / f"gz{k}.jpeg").write_bytes(Path(kit["paths"][i]).read_bytes())
+        Image.fromarray(reframe(im, 2.0, 1.0)).resize(im.shape[1::-1], Image.Resampling.LANCZOS).save(
+            folder / f"fixed{k}.jpeg", quality=90)
+    model = models.load("galaxy_zoo")
+    for stem, reframed in (("fixed", True), ("gz", False)):
+        files = sorted(folder.glob(f"{stem}*.jpeg"))
+        rows = Table({"access_url": [f"{base}/{f.name}" for f in files]})
+        assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
+        result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=2)
+        direct = model.predict([f.read_bytes() for f in files], mc_samples=0, reframe=reframed)
+        assert list(result.table["pred_class"]) == list(direct.names), stem
+        np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+        said = [n for n in result.notes if "re-framed before classifying" in n]
+        assert bool(said) == reframed, result.notes
+        assert result.images.shape == (2, 64, 64, 3)
+
+
+def test_cutouts_in_another_band_are_not_offered_the_r_band_models(served):
+    """Cutouts at the image models' 0.2"/px (as CFHT MegaCam, Suprime-Cam or OmegaCAM serve them) in u: the r-band
+    models are not offered, and the message says why; the same files named r are offered them. A band column (an
+    SIA 1 result's, or ObsCore's em_min/em_max) speaks for files whose headers name none."""
+    from astropy.io import fits
+
+    from astrohub.sims.images import simulate_images
+    from astrohub.widgets import ClassifyPanel
+
+    folder, base, arc = served
+    stamps = simulate_images("morphology", 3, seed=31, size=80).images
+    for band in ("u", "r", ""):
+        for k, img in enumerate(stamps):
+            h = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CDELT1": -0.2 / 3600, "CDELT2": 0.2 / 3600,
+                             "CRPIX1": 40.5, "CRPIX2": 40.5, "CRVAL1": 150.0 + k / 60, "CRVAL2": 2.2})
+            if band:
+                h["FILTER"] = f"{band}.MP9601"
+            fits.PrimaryHDU(img, header=h).writeto(folder / f"{band or 'none'}{k}.fits")
+    rows = {band: Table({"access_url": [f"{base}/{band}{k}.fits" for k in range(3)]}) for band in ("u", "r", "none")}
+    r_models = pipeline.compatible_models(rows["r"], arc)
+    assert {"galaxy_morphology", "lens_finder"} <= set(r_models)
+    assert pipeline.compatible_models(rows["none"], arc) == r_models
+    assert pipeline.compatible_models(rows["u"], arc) == []
+    why = ('cutouts of 1 plane at 0.2"/px in u, where the image models take 1 plane at 0.2"/px in r or 3 planes '
+           'at 1.01"/px')
+    with pytest.raises(ValueError, match=re.escape(f"'galaxy_morphology' does not apply to these rows; compatible "
+                                                   f"models: {pipeline.NO_MODEL_HINT}")) as e:
+        pipeline.classify(rows["u"], "galaxy_morphology", arc)
+    assert why in str(e.value)
+    panel = ClassifyPanel(rows["u"], archive=arc)
+    assert panel.model.options == () and why.replace('"', "&quot;") in panel.status.value
+    named = rows["none"].copy()
+    named["filter"] = ["u"] * 3  # a band column where the files name none
+    assert pipeline.compatible_models(named, arc) == []
+    limits = rows["none"].copy()  # ObsCore's passband limits, in metres, where the files name none
+    limits["em_min"], limits["em_max"] = [3.2e-7] * 3, [3.9e-7] * 3
+    assert pipeline.compatible_models(limits, arc) == []
+    limits["em_min"], limits["em_max"] = [5.6e-7] * 3, [6.8e-7] * 3
+    assert pipeline.compatible_models(limits, arc) == r_models
 
 
 def test_fits_galaxies_do_not_count_against_re_framing_a_batch():

@@ -268,3 +268,13 @@ def test_a_colour_product_takes_its_three_bands_from_one_collection():
     collection = ["A", "B", "A", "B", "A", "B", "A", "A", "B", "B", "A"]
     assert obscore._band_triples(links, bands, owner, collection) == [(0, "colour", ("A/g", "A/r", "A/i"))]
     assert obscore._band_triples(links, [None] * 11, owner, collection) == []
+
+
+@pytest.mark.parametrize("value, letter", [
+    ("r", "r"), ("r'", "r"), ("SDSS r", "r"), ("SDSS_R", "r"), ("SDSSr", "r"), ("HSC-R", "r"), ("PS1.r", "r"),
+    ("r.00000", "r"), ("r.MP9601", "r"), ("r_SDSS", "r"), ("i2", "i"), ("r DECam SDSS c0002 6415.0 1480.0", "r"),
+    ("Y", "y"), ("Optical", None), ("F814W", None), ("Ks", None), ("gri", None), ("", None)])
+def test_band_letters_from_filter_names_as_surveys_write_them(value, letter):
+    from astrohub.defaults import band_letter
+
+    assert band_letter(value) == letter

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from astropy.table import Table
 
+from astrohub.defaults import BAND_LETTERS
 from astrohub.vo import metadata
 
 PHOTOMETRY_COLUMNS = tuple(f"{p}_{b}" for b in "ugriz" for p in ("mag", "err"))  # the zoo's canonical names
@@ -30,15 +31,23 @@ def row_data(table: Table, archive=None) -> set[str]:
     return kinds
 
 
+def _single_band(card: dict) -> str | None:
+    """The band letter of a model trained on one optical band (e.g. 'r'), else None."""
+    bands = list(card.get("inputs", {}).get("bands") or [])
+    return bands[0] if len(bands) == 1 and bands[0] in BAND_LETTERS else None
+
+
 def image_fits(card: dict, geometry: dict) -> bool:
-    """Whether cutouts of ``geometry`` (planes, pixel scale) suit an image model's card: as many planes as
-    its input has, and its pixel scale (within SCALE_TOLERANCE, or inside the card's measured range)."""
+    """Whether cutouts of ``geometry`` (planes, pixel scale, band) suit an image model's card: as many planes as
+    its input has, its pixel scale (within SCALE_TOLERANCE, or inside the card's measured range), and, for a model
+    of one optical band, that band where the cutout names one."""
     if not geometry:
         return False
     inputs = card.get("inputs", {})
-    shape = inputs.get("stamp_shape") or inputs.get("shape") or [1]
-    planes = shape[0] if len(shape) == 3 else 1
-    if geometry.get("planes") != planes:
+    if geometry.get("planes") != _planes(card):
+        return False
+    band = _single_band(card)
+    if band and geometry.get("band") and geometry["band"] != band:
         return False
     want, got = inputs.get("pixel_scale_arcsec"), geometry.get("pixel_scale")
     if want is None or got is None:
@@ -92,4 +101,27 @@ def why_none(table: Table, archive=None) -> str:
     if archive is not None and len(table):
         have = archive.product_kinds(table) or set()
         parts.append(f"products: {', '.join(sorted(have)) or 'none found through ObsCore, SIA or DataLink'}")
+        if "cutout" in have and (g := archive.image_geometry(table)):
+            from astrohub import models
+            from astrohub.models.kinds import modality, predicts_rows
+
+            cards = [c for c in (models.card(n) for n in models.list()) if predicts_rows(c) and modality(c) == "cutout"]
+            want = sorted({_geometry_words(_planes(c), c["inputs"].get("pixel_scale_arcsec"), _single_band(c))
+                           for c in cards})
+            parts.append(f"cutouts of {_geometry_words(g['planes'], g.get('pixel_scale'), g.get('band'))}, where the "
+                         f"image models take {' or '.join(want)}")
     return "; ".join(parts)
+
+
+def _planes(card: dict) -> int:
+    inputs = card.get("inputs", {})
+    shape = inputs.get("stamp_shape") or inputs.get("shape") or [1]
+    return shape[0] if len(shape) == 3 else 1
+
+
+def _geometry_words(planes: int, scale: float | None, band: str | None) -> str:
+    """'1 plane at 0.2"/px in r' (scale and band where known)."""
+    words = f"{planes} plane{'s' if planes != 1 else ''}"
+    if scale:
+        words += f' at {scale:.3g}"/px'
+    return words + (f" in {band}" if band else "")

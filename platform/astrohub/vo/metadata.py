@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import Table
 
+from ..defaults import BAND_LETTERS as _BANDS
+from ..defaults import band_letter
 from .errors import MetadataError
 
 # ObsCore dataproduct_type -> the kinds of product astrohub models read
@@ -38,7 +40,6 @@ UGRIZ = ("u", "g", "r", "i", "z")
 # the UCD band of each SDSS/LS/PS1 band letter (SDSS g is em.opt.B by IVOA practice, i and z both em.opt.I)
 _BAND_UCD = {"u": {"em.opt.u"}, "g": {"em.opt.b", "em.opt.v"}, "r": {"em.opt.r"}, "i": {"em.opt.i"},
              "z": {"em.opt.i", "em.ir.j"}, "y": {"em.opt.i", "em.ir.j"}}
-_BANDS = "ugrizy"
 _GAIA = re.compile(r"^phot_(g|bp|rp)_mean_mag(_error)?$", re.I)
 # well-known column-name patterns (case-insensitive); {b} is the band letter. Order = preference.
 NAME_FAMILIES: tuple[tuple[str, str, str], ...] = (
@@ -69,6 +70,7 @@ Z_NAMES = ("redshift", "z", "zspec", "z_spec", "specz", "spec_z", "z_helio", "zh
 # where a single-band image's passband lies [m] (SDSS, Pan-STARRS, Legacy Surveys, DES, HSC g, r, i all fall in),
 # and the widest passband that is one band: white light and Kepler's 420-900 nm are none
 OPTICAL_BANDS = {"g": (4.0e-7, 5.5e-7), "r": (5.5e-7, 6.9e-7), "i": (6.9e-7, 8.5e-7)}
+SURVEY_BANDS = {"u": (3.0e-7, 4.0e-7), **OPTICAL_BANDS, "z": (8.5e-7, 9.6e-7), "y": (9.6e-7, 1.1e-6)}  # ugrizy
 MAX_BAND_WIDTH = 2.5e-7
 _EM_LIMITS = (("em.wl;stat.min", "vox:bandpass_lolimit", ("em_min", "bandpass_lolimit")),
               ("em.wl;stat.max", "vox:bandpass_hilimit", ("em_max", "bandpass_hilimit")))
@@ -319,24 +321,17 @@ def _metres(table: Table, c: str) -> np.ndarray:
     return v  # ObsCore and SIA declare metres
 
 
-def band_name(value: str) -> str | None:
-    """The band letter (u, g, r, i, z, y) a filter name gives: 'r', "r'", 'SDSS r', 'SDSS_R', 'HSC-R', 'PS1.r',
-    'r.00000' (Pan-STARRS); None when it names none ('Optical', 'F814W')."""
-    tokens = [t for t in re.split(r"[\s._:/,;-]+", str(value).strip().lower().replace("'", "")) if t]
-    return next((t for t in tokens if len(t) == 1 and t in _BANDS), None)
-
-
-def bands(table: Table) -> list[str | None]:
-    """Per row, the optical band (g, r or i; :data:`OPTICAL_BANDS`) of a single-band product: from its passband's
-    limits (UCD ``em.wl;stat.min``/``stat.max``: ObsCore's ``em_min``/``em_max``, SIA 1's BandPass limits; a
-    passband wider than :data:`MAX_BAND_WIDTH` is no single band), else a band-name column; None where neither
-    says."""
+def bands(table: Table, which: dict = OPTICAL_BANDS) -> list[str | None]:
+    """Per row, the optical band (g, r or i; :data:`OPTICAL_BANDS`, or those of ``which``, e.g.
+    :data:`SURVEY_BANDS`) of a single-band product: from its passband's limits (UCD ``em.wl;stat.min``/``stat.max``:
+    ObsCore's ``em_min``/``em_max``, SIA 1's BandPass limits; a passband wider than :data:`MAX_BAND_WIDTH` is no
+    single band), else a band-name column; None where neither says."""
     out: list[str | None] = [None] * len(table)
     lo_c, hi_c = (_em_column(table, *spec) for spec in _EM_LIMITS)
     if lo_c and hi_c:
         lo, hi = _metres(table, lo_c), _metres(table, hi_c)
         mid, ok = (lo + hi) / 2, np.isfinite(lo) & np.isfinite(hi) & (hi - lo <= MAX_BAND_WIDTH) & (hi >= lo)
-        for b, (a, z) in OPTICAL_BANDS.items():
+        for b, (a, z) in which.items():
             for k in np.flatnonzero(ok & (mid >= a) & (mid < z)):
                 out[k] = b
         if np.isfinite(lo).any():
@@ -346,7 +341,7 @@ def bands(table: Table) -> list[str | None]:
     name = name or next((lower[n] for n in _BAND_NAMES if n in lower), None)
     if name:
         vals = np.ma.filled(np.ma.asarray(table[name]).astype(str), "")
-        out = [b if (b := band_name(v)) in OPTICAL_BANDS else None for v in vals]
+        out = [b if (b := band_letter(v)) in which else None for v in vals]
     return out
 
 

@@ -23,7 +23,7 @@ from astropy.units import UnitsWarning
 from pyvo.dal.adhoc import DatalinkResults
 from tqdm.auto import tqdm
 
-from ..defaults import gunzip_limited, oversized_image
+from ..defaults import gunzip_limited, header_band, oversized_image
 from . import arrays, metadata, obscore
 from .errors import DiscoveryError, MalformedResponse, ServiceUnreachable
 from .retry import is_transient, with_retries
@@ -332,8 +332,10 @@ def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None)
 
 def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
     """What the first row's cutout is: ``planes`` (1 for a single image, 3 for a science/reference/
-    difference triplet stored as a cube), ``shape`` (h, w) and ``pixel_scale`` in arcsec (from its WCS;
-    None without one). Empty when the first row has no cutout."""
+    difference triplet stored as a cube), ``shape`` (h, w), ``pixel_scale`` in arcsec (from its WCS;
+    None without one) and ``band`` (the band letter its header's FILTER names, else the row's passband or band
+    column gives, :func:`astrohub.vo.metadata.bands`; None when neither says). Empty when the first row has no
+    cutout."""
     head = table[:1]
     pairs, _missing = _targets(archive, head, "cutout", id_column)
     if not pairs:
@@ -346,7 +348,7 @@ def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
     if len(shape) == 2:  # a triplet stored as one image HDU per plane (ZTF alert stamps)
         planes = sum(1 for h in hdul if h.is_image and h.data is not None and h.data.shape == shape)
     return {"planes": int(planes), "shape": tuple(int(n) for n in shape[-2:]), "pixel_scale": _pixel_scale(hdu.header),
-            "url": url}
+            "band": header_band(hdu.header) or metadata.bands(head, metadata.SURVEY_BANDS)[0], "url": url}
 
 
 def _pixel_scale(header) -> float | None:

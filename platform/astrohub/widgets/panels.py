@@ -390,8 +390,12 @@ class ClassifyPanel(_Panel):
             return
         self.model.options = names
         self.model.value = names[0] if names else None
-        self.status.value = (f"{len(table)} rows; {len(names)} compatible model(s)" if names else
-                             _error(ValueError(f"no model applies to these rows: {pipeline.NO_MODEL_HINT}")))
+        if names:
+            self.status.value = f"{len(table)} rows; {len(names)} compatible model(s)"
+            return
+        why = self._run("finding what these rows lack", lambda: pipeline.why_none(table, self.archive))
+        if why is not None:  # else the status line already says why the archive did not answer
+            self.status.value = _error(ValueError(f"no model applies to these rows: {pipeline.NO_MODEL_HINT} ({why})"))
 
     def _clear_views(self) -> None:
         self._tiles = {}

@@ -50,6 +50,7 @@ import zlib
 
 import numpy as np
 
+from ...defaults import BAND_KEYWORDS, band_letter
 from ...sims.colour import ALPHA as SIM_ALPHA
 from ...sims.colour import R90_FRAME as SIM_R90
 from ...sims.colour import SKY_NOISE as SIM_SKY
@@ -115,20 +116,14 @@ def _label(x, i: int) -> str:
 
 
 def _band_name(value: str) -> str:
-    """A filter keyword's value as a band letter where it names one: "r" for r, r', SDSS_R, HSC-R, "r.00000"
-    (Pan-STARRS) or "r DECam SDSS c0002 ..."; the value itself (lower case) otherwise."""
-    b = value.strip().lower().rstrip("'")
-    for prefix in ("sdss_", "sdss-", "sdss", "hsc-", "hsc_"):
-        if b.startswith(prefix) and len(b) == len(prefix) + 1:
-            return b[-1]
-    if len(b) > 1 and b[0] in "ugrizy" and not b[1].isalpha():
-        return b[0]
-    return b
+    """A filter keyword's value as a band letter where it names one (:func:`astrohub.defaults.band_letter`); the
+    value itself (lower case) otherwise, for the messages."""
+    return band_letter(value) or value.strip().lower().rstrip("'")
 
 
 def _band_of(header) -> str | None:
     """The band a single-band cutout's header names (FILTER, BAND ...), None when none is named."""
-    for key in ("FILTER", "BAND", "FILTNAM", "FILTER1"):
+    for key in BAND_KEYWORDS:
         v = header.get(key)
         if isinstance(v, str) and v.strip():
             return _band_name(v)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...defaults import oversized_image
+from ...defaults import header_band, oversized_image
 from .images import InputError
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz")
@@ -204,7 +204,8 @@ def read_fits_cutouts(x, inputs: dict, name: str = "model", shape=None, scale=No
     size (``shape`` / ``scale`` override the card's, e.g. for a super-resolution input), NaN where masked;
     and what the headers say per image: ``pixel_scale`` (native, arcsec, geometric mean of the axes),
     ``psf_fwhm`` (the card's ``psf_fwhm.fits_keyword`` or PSF_FWHM, arcsec; NaN if absent) and
-    ``saturated`` (pixels at or above the header's SATURATE level; 0 if absent)."""
+    ``saturated`` (pixels at or above the header's SATURATE level; 0 if absent) and ``band`` (the band letter its
+    FILTER names, :func:`astrohub.defaults.header_band`; None if it names none)."""
     from astropy.io import fits
 
     items = list(x) if isinstance(x, (list, tuple)) and not isinstance(x, fits.HDUList) else [x]
@@ -212,7 +213,7 @@ def read_fits_cutouts(x, inputs: dict, name: str = "model", shape=None, scale=No
     target = float(scale or inputs["pixel_scale_arcsec"])
     bands = list(inputs.get("bands", []))
     psf_key = (inputs.get("psf_fwhm") or {}).get("fits_keyword", "PSF_FWHM")
-    out, scales, psfs, sats = [], [], [], []
+    out, scales, psfs, sats, named = [], [], [], [], []
     for i, item in enumerate(items):
         label = _label(item, i)
         data, header = open_image(item, name, label)
@@ -236,7 +237,8 @@ def read_fits_cutouts(x, inputs: dict, name: str = "model", shape=None, scale=No
         scales.append(float(np.sqrt(sy * sx)))
         f = header.get(psf_key)
         psfs.append(float(f) if isinstance(f, (int, float)) and not isinstance(f, bool) else np.nan)
-    info = {"pixel_scale": np.array(scales), "psf_fwhm": np.array(psfs), "saturated": np.array(sats)}
+        named.append(header_band(header))
+    info = {"pixel_scale": np.array(scales), "psf_fwhm": np.array(psfs), "saturated": np.array(sats), "band": named}
     return np.stack(out).astype(np.float32), info
 
 

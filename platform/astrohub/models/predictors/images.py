@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...defaults import BAND_LETTERS, header_band
 from ..inputs import GEN_SCALE, InputError, as_batch, as_psf_fwhm, is_product_set, noise_sigma, normalise
 from ..inputs.adapters import adapt, features
 from ..inputs.fits import header_pixel_scales, is_fits_input, read_fits_cutouts
@@ -56,7 +57,8 @@ def prepare_images(x, inputs: dict, bands=None, name: str = "model", fill_nan: b
     elif is_product_set(x):
         from ..inputs.products import fit_cutouts
 
-        info = {"pixel_scale": header_pixel_scales([x.headers[i] for i in np.argsort(x.rows, kind="stable")])}
+        headers = [x.headers[i] for i in np.argsort(x.rows, kind="stable")]
+        info = {"pixel_scale": header_pixel_scales(headers), "band": [header_band(h) for h in headers]}
         key = (spec.get("psf_fwhm") or {}).get("fits_keyword", "PSF_FWHM")
         info["psf_fwhm"] = x.header_values(key)
         x = fit_cutouts(x.in_row_order(), spec)
@@ -69,6 +71,12 @@ def prepare_images(x, inputs: dict, bands=None, name: str = "model", fill_nan: b
     if sat is not None:
         for i in np.flatnonzero(np.asarray(sat) > 0):
             flags.reasons[i].append(f"saturated: {int(sat[i])} pixel(s) at or above the header's SATURATE level")
+    trained = list(spec.get("bands") or [])
+    if len(trained) == 1 and trained[0] in BAND_LETTERS:  # a single-band model: a header naming another band
+        for i, b in enumerate(info.get("band") or []):
+            if b is not None and b != trained[0]:
+                flags.reasons[i].append(f"band {b} (its header's filter): the model was trained on "
+                                        f"{trained[0]}-band images")
     return Prepared(xb, flags, info.get("psf_fwhm"))
 
 
