@@ -72,8 +72,28 @@ def test_spectrum_nan_flux(loaded, spec1):
 
 
 def test_spectrum_wave_not_covering_grid(loaded, spec1):
-    with pytest.raises(InputError, match="covers 4000-9200 A; the model needs 3800-9200 A"):
+    with pytest.raises(InputError, match=r"covers 4000-9200 A; the model needs 3800-9200 A \(at least 3866-9042 A, "
+                                         r"the rest filled with the edge's flux\)"):
         loaded("stellar_params").predict(spec1.flux, wave=np.geomspace(4000, 9200, 1024))
+    with pytest.raises(InputError, match="covers 3800-9000 A; the model needs"):
+        loaded("spectral_class").predict(spec1.flux, wave=np.geomspace(3800, 9000, 1024))
+
+
+def test_a_spectrum_short_of_the_grid_by_a_few_pixels_is_filled_and_flagged(loaded, spec1):
+    """SDSS spectra start at 3800-3830 A and end at 9180-9245 A: up to 2% of the model's grid missing at either end
+    is filled with the nearest measured flux (what np.interp does), and the row says so; a full one is not
+    flagged."""
+    m = loaded("spectral_class")
+    w = np.geomspace(3825.0, 9180.0, 3000)
+    short = np.stack([np.interp(w, spec1.wave, f) for f in spec1.flux])
+    got = m.predict(short, wave=w, mc_samples=0)
+    same = m.predict(np.stack([np.interp(m.wave(), w, f) for f in short]), mc_samples=0)
+    np.testing.assert_allclose(got.probabilities, same.probabilities, rtol=1e-6)
+    assert got.ood.all() and got.ood_reason == ["covers 3825-9180 A: 3800-3825 A and 9180-9200 A filled with the "
+                                                "edge's flux"] * 2
+    assert not same.ood.any() and same.ood_reason == ["", ""]
+    stars = loaded("stellar_params").predict(short, wave=w)
+    assert stars.ood.all() and "3800-3825 A" in stars.ood_reason[0]
 
 
 def test_spectrum_unsorted_wave(loaded, spec1):

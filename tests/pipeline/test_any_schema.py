@@ -424,3 +424,65 @@ def test_fits_galaxies_do_not_count_against_re_framing_a_batch():
                                   "galaxy's size in the stamp; fixed-scale cutouts?): all were re-framed before "
                                   "classifying (predict(..., reframe=True))"]
     assert reframe_notes(model.predict(cubes, mc_samples=0).ood_reason) == []
+
+
+def test_spectra_served_as_votables_of_the_spectral_data_model_classify_as_in_angstrom(served):
+    """SSA services serve spectra in IVOA's spectral data model: a VOTable (here gzipped, as HTTP often carries it)
+    whose axis is named by its UCD (em.wl) in metres, not a WAVE column in A. Real SDSS spectra served so are offered
+    the spectrum models and classified as the same spectra in A are; a broken VOTable is named by its URL."""
+    import gzip
+
+    import astropy.units as u
+
+    from astrohub.models.evaluation.kits import kit_dir
+    from astrohub.models.evaluation.kits import sdss_spectra_lowz as K
+    from astrohub.vo.errors import MalformedResponse
+
+    folder, base, arc = served
+    spectra = K.load(kit_dir(K.KIT))["spectra"][:4]
+    for k, t in enumerate(spectra):
+        sdm = Table({"spectral": np.asarray(t["WAVE"]) * 1e-10 * u.m, "flux": np.asarray(t["FLUX"])})
+        sdm["spectral"].meta["ucd"], sdm["flux"].meta["ucd"] = "em.wl", "phot.flux.density;em.wl"
+        buf = io.BytesIO()
+        sdm.write(buf, format="votable")
+        (folder / f"spec{k}.xml").write_bytes(gzip.compress(buf.getvalue()) if k % 2 else buf.getvalue())
+    rows = Table({"access_url": [f"{base}/spec{k}.xml" for k in range(4)]})
+    assert set(pipeline.compatible_models(rows, arc)) == {"spectral_class", "stellar_params"}
+    result = pipeline.classify(rows, "spectral_class", arc, mc_samples=0, explain_first=0)
+    direct = models.load("spectral_class").predict(spectra, mc_samples=0)
+    assert list(result.table["pred_class"]) == list(direct.names)
+    np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+    (folder / "broken.xml").write_bytes(b'<?xml version="1.0"?><VOTABLE version="1.4"><RESOURCE><TABLE><FIELD')
+    with pytest.raises(MalformedResponse, match=rf"{re.escape(base)}/broken.xml is not a readable VOTable"):
+        pipeline.classify(Table({"access_url": [f"{base}/broken.xml"]}), "spectral_class", arc)
+    # an entity-expansion bomb ("billion laughs": 1 kB of XML that would expand to gigabytes) is refused unexpanded
+    bomb = b'<?xml version="1.0"?>\n<!DOCTYPE VOTABLE [\n<!ENTITY a "' + b"a" * 64 + b'">\n'
+    for k, prev in zip("bcdefghij", "abcdefghi"):
+        bomb += f'<!ENTITY {k} "{("&" + prev + ";") * 10}">\n'.encode()
+    bomb += (b']>\n<VOTABLE version="1.4"><RESOURCE><TABLE><FIELD name="WAVE" datatype="char" arraysize="*"/>'
+             b'<FIELD name="FLUX" datatype="double"/><DATA><TABLEDATA><TR><TD>&j;</TD><TD>1</TD></TR></TABLEDATA>'
+             b"</DATA></TABLE></RESOURCE></VOTABLE>")
+    (folder / "bomb.xml").write_bytes(bomb)
+    with pytest.raises(MalformedResponse, match=rf"{re.escape(base)}/bomb.xml is not a readable VOTable .*limit on "
+                                                r"input amplification factor"):
+        pipeline.classify(Table({"access_url": [f"{base}/bomb.xml"]}), "spectral_class", arc)
+
+
+def test_light_curves_served_as_votables_offer_the_vetter(served):
+    """A light curve served as a VOTable (IVOA's time-series model: TIME in days, FLUX) is a light curve: the vetter
+    is offered and classifies it as the same curve given directly."""
+    from astrohub.sims.lightcurves import simulate_lightcurves
+
+    folder, base, arc = served
+    b = simulate_lightcurves(2, seed=5)
+    for k in range(2):
+        t = Table({"TIME": np.asarray(b.time, float), "FLUX": np.asarray(b.flux[k], float)})
+        t["TIME"].unit = "d"
+        t["TIME"].meta["ucd"] = "time.epoch"
+        t.write(folder / f"lc{k}.xml", format="votable")
+    rows = Table({"access_url": [f"{base}/lc{k}.xml" for k in range(2)]})
+    assert pipeline.compatible_models(rows, arc) == ["transit_vetter"]
+    result = pipeline.classify(rows, "transit_vetter", arc, mc_samples=0, explain_first=0)
+    direct = models.load("transit_vetter").predict(b.flux.astype(float), time=np.asarray(b.time, float), mc_samples=0)
+    assert list(result.table["pred_class"]) == list(direct.names)
+    np.testing.assert_allclose(result.table["bls_period"], direct.period, rtol=1e-6)

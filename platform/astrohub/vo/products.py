@@ -231,7 +231,9 @@ def _open_fits(data: bytes, url: str):
 PRODUCT_KINDS = obscore.PRODUCT_KINDS
 PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG, or g, r, i FITS images)",
                  "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
-_TIME_COLUMNS, _WAVE_COLUMNS = {"TIME", "MJD", "BJD"}, {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL_AXIS"}
+_TIME_COLUMNS = {"TIME", "MJD", "BJD"}
+_WAVE_COLUMNS = {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM"}
+_TIME_UCDS, _WAVE_UCDS = ("time.epoch",), ("em.wl", "em.freq", "em.energy", "em.wavenumber")  # IVOA's data models
 _COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
 
@@ -240,14 +242,58 @@ def is_colour_file(data: bytes) -> bool:
     return bytes(data[:8]).startswith(_COLOUR_MAGIC)
 
 
+def is_votable_file(data: bytes) -> bool:
+    """Whether ``data`` is XML that starts a VOTable (IVOA's spectral and time-series data models are served so)."""
+    head = bytes(data[:2048])
+    if head[:2] == b"\x1f\x8b":  # gzip: its first bytes decompressed
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(bytes(data), 2048)
+        except zlib.error:
+            return False
+    head = head.lstrip()
+    return head.startswith(b"<?xml") and b"<VOTABLE" in head or head.startswith(b"<VOTABLE")
+
+
+def _table_kind(names, ucds) -> str | None:
+    """A product table's kind from its column names or UCDs: a time axis makes a light curve, a spectral one a
+    spectrum."""
+    names = {n.upper() for n in names}
+    ucds = {str(u or "").lower().split(";")[0] for u in ucds}
+    if names & _TIME_COLUMNS or ucds & set(_TIME_UCDS):
+        return "lightcurve"
+    return "spectrum" if names & _WAVE_COLUMNS or ucds & set(_WAVE_UCDS) else None
+
+
 def _fits_kind(hdul) -> str | None:
     for h in hdul:
         if isinstance(h, fits.BinTableHDU):
-            names = {c.upper() for c in h.columns.names}
-            return "lightcurve" if names & _TIME_COLUMNS else "spectrum" if names & _WAVE_COLUMNS else None
+            return _table_kind(h.columns.names, [h.header.get(f"TUCD{k + 1}") for k in range(len(h.columns))])
         if h.is_image and h.data is not None:
             return "cutout"
     return None
+
+
+def _open_votable(data: bytes, url: str) -> Table:
+    """The first table of a VOTable product (a spectrum or light curve in IVOA's data models), columns named by their
+    names, UCDs and units kept; a MalformedResponse naming the URL when it is not one."""
+    from astropy.io.votable import parse
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return parse(io.BytesIO(gunzip_limited(data)), verify="ignore").get_first_table().to_table(
+                use_names_over_ids=True)
+    except Exception as e:  # noqa: BLE001 - any failure here is a malformed product
+        raise MalformedResponse(f"{url} is not a readable VOTable ({type(e).__name__}: {e})") from None
+
+
+def _product_kind(data: bytes, url: str) -> str | None:
+    if is_colour_file(data):
+        return "colour"
+    if is_votable_file(data):
+        t = _open_votable(data, url)
+        return _table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
+    return _fits_kind(_open_fits(data, url))
 
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
@@ -259,8 +305,7 @@ def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None 
         return set()
     direct = _row_urls(head)
     if direct is not None and id_column is None and not metadata.is_obscore(head):
-        data = _download_all(archive, direct[:1], "products")[0]
-        kind = "colour" if is_colour_file(data) else _fits_kind(_open_fits(data, direct[0]))
+        kind = _product_kind(_download_all(archive, direct[:1], "products")[0], direct[0])
         kinds = {kind} if kind else set()
         if kind == "cutout" and all(metadata.bands(head)):  # single-band images: colour if each has g, r and i
             kinds |= obscore.colour_of_bands(archive, head).kinds_of_all(len(head))
@@ -314,11 +359,17 @@ def _image_hdu(hdul, url: str, hint: str = ""):
 
 
 def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None) -> TableSet:
-    """Download and open the FITS binary tables (spectra / light curves) for ``table``'s rows."""
+    """Download and open the FITS binary tables (spectra / light curves) for ``table``'s rows; a product served as a
+    VOTable (IVOA's spectral and time-series data models, as SSA services serve them) is read as its first table,
+    with an empty header."""
     pairs, missing = _targets(archive, table, kind, id_column)
     blobs = _download_all(archive, [u for _, u in pairs], f"{kind}s")
     tables, headers = [], []
     for (_row, url), data in zip(pairs, blobs):
+        if is_votable_file(data):
+            tables.append(_open_votable(data, url))
+            headers.append(fits.Header())
+            continue
         hdul = _open_fits(data, url)
         hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
         if hdu is None:

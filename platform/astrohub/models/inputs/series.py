@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .columns import column
+from .columns import column_values
 from .images import InputError
 from .lightcurves import table_list
 
@@ -23,18 +23,55 @@ BANDS = ("u", "g", "r", "i", "z")
 
 
 # ----------------------------------------------------------------------------- coercion
-def series_from_tables(tables, xcols, ycols, ecols, name):
-    """Lists of (x, y, err-or-None) arrays from tables with e.g. TIME/FLUX/FLUX_ERR columns."""
-    out = []
-    for t in tables:
-        x = column(t, xcols, name)
-        y = column(t, ycols, name)
+SPECTRAL_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case
+SPECTRAL_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")  # IVOA's spectral data model names the axis so
+FLUX_UCDS = ("phot.flux.density", "phot.flux")
+
+
+def _ucd(col) -> str:
+    return str(getattr(col, "meta", {}).get("ucd", "") or "").lower()
+
+
+def spectrum_from_table(t, name: str, i: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(wavelength [A], increasing; flux; error or None) of one spectrum table as archives serve it: the spectral
+    axis found by its UCD (``em.wl``, ``em.freq``, ``em.energy``: IVOA's spectral data model) or its name
+    (:data:`SPECTRAL_NAMES`; SDSS's ``loglam`` is log10 of A), in its own unit (A, nm, um, m, Hz, eV ...; no unit:
+    A), the flux by name (FLUX) or UCD (``phot.flux.density``), the error from ERROR / ERR / FLUX_ERR or IVAR. A
+    frequency axis is turned round, its flux with it."""
+    import astropy.units as u
+
+    cols = {c.upper(): c for c in t.colnames}
+    axis = next((c for c in t.colnames if _ucd(t[c]).split(";")[0] in SPECTRAL_UCDS), None)
+    axis = axis or next((cols[n] for n in SPECTRAL_NAMES if n in cols), None)
+    if axis is None:
+        raise InputError(f"{name}: spectrum {i} has no spectral axis (a column with UCD em.wl / em.freq, or named "
+                         f"{', '.join(SPECTRAL_NAMES)}; found {t.colnames})")
+    fcol = cols.get("FLUX") or next((c for c in t.colnames if _ucd(t[c]).split(";")[0] in FLUX_UCDS), None)
+    if fcol is None:
+        raise InputError(f"{name}: spectrum {i} has no FLUX column (or one with UCD phot.flux.density; found "
+                         f"{t.colnames})")
+    x = column_values(t[axis])
+    unit = getattr(t[axis], "unit", None)
+    if axis.upper() == "LOGLAM" and unit in (None, u.dimensionless_unscaled):
+        x = 10.0 ** x
+    elif unit is not None and unit != u.dimensionless_unscaled:
         try:
-            e = column(t, ecols, name)
-        except InputError:
-            e = None
-        out.append((x, y, e))
-    return out
+            x = (x * unit).to_value(u.AA, equivalencies=u.spectral())
+        except u.UnitConversionError:
+            raise InputError(f"{name}: spectrum {i}'s spectral axis {axis!r} is in {unit}, which is no wavelength, "
+                             "frequency or energy") from None
+    f = column_values(t[fcol])
+    e = None
+    for n in ("ERROR", "ERR", "FLUX_ERR", "IVAR"):
+        if n in cols:
+            e = column_values(t[cols[n]])
+            if n == "IVAR":
+                with np.errstate(divide="ignore"):
+                    e = np.where(e > 0, 1.0 / np.sqrt(np.abs(e)), np.inf)
+            break
+    if len(x) > 1 and x[0] > x[-1]:  # a frequency or energy axis: increasing wavelength is the other way round
+        x, f, e = x[::-1], f[::-1], (None if e is None else e[::-1])
+    return x, f, e
 
 
 # ----------------------------------------------------------------------------- light curves
@@ -300,12 +337,29 @@ def lightcurve_batch(curves, progress=False, info=False):
 
 
 # ----------------------------------------------------------------------------- spectra
-def spectra(x, name, wave_model, wave=None, error=None):
+SPECTRUM_EDGE = 0.02  # share of a model's log-wavelength grid a spectrum may miss at either end (filled, flagged)
+
+
+def spectra(x, name, wave_model, wave=None, error=None, notes: list | None = None):
     """(flux [N, n_pix], error [N, n_pix] or None) on the model grid ``wave_model``; inputs on
-    another grid covering it are linearly resampled."""
+    another grid covering it are linearly resampled. Tables are read by :func:`spectrum_from_table` (units, UCDs,
+    SDSS's loglam); ``wave`` may be an astropy Quantity in any spectral unit (else A). A spectrum that misses at
+    most :data:`SPECTRUM_EDGE` of the grid at either end (SDSS's start at 3800-3830 A, where a model's grid starts
+    at 3800 A) is taken with the missing pixels set to its nearest measured flux; ``notes`` (a list) gets one
+    reason per spectrum saying so ("" when nothing was filled)."""
+    if hasattr(wave, "to_value"):  # an astropy Quantity: in its own unit (nm, um, Hz ...)
+        import astropy.units as u
+
+        try:
+            wave = wave.to_value(u.AA, equivalencies=u.spectral())
+        except u.UnitConversionError:
+            raise InputError(f"{name}: wave is in {wave.unit}, which is no wavelength, frequency or energy") from None
+        if len(wave) > 1 and wave[0] > wave[-1]:  # a frequency or energy grid: the flux turned round with it
+            wave, x = wave[::-1], np.asarray(x)[..., ::-1]
+            error = None if error is None else np.asarray(error)[..., ::-1]
     tabs = table_list(x)
     if tabs is not None:
-        rows = series_from_tables(tabs, ("WAVE", "WAVELENGTH", "LAMBDA"), ("FLUX",), ("ERROR", "ERR", "IVAR"), name)
+        rows = [spectrum_from_table(t, name, i) for i, t in enumerate(tabs)]
     else:
         f = np.asarray(x, dtype=np.float64)
         if f.ndim == 1:
@@ -317,17 +371,26 @@ def spectra(x, name, wave_model, wave=None, error=None):
             if f.shape[1] != len(wave_model):
                 raise InputError(f"{name}: spectra have {f.shape[1]} pixels but the model expects {len(wave_model)} "
                                  f"on its {wave_model[0]:.0f}-{wave_model[-1]:.0f} A grid; pass wave=... to resample")
+            if notes is not None:
+                notes.extend([""] * len(f))
             return _checked_flux(f, name), e
         rows = [(np.asarray(wave, np.float64), fi, None if e is None else e[i]) for i, fi in enumerate(f)]
     flux, errs = [], []
+    edge = max(int(SPECTRUM_EDGE * len(wave_model)), 1)
     for i, (w, f, e) in enumerate(rows):
         if len(w) != len(f):
             raise InputError(f"{name}: spectrum {i}: {len(w)} wavelengths but {len(f)} fluxes")
         if not np.all(np.isfinite(w)) or np.any(np.diff(w) <= 0):
             raise InputError(f"{name}: spectrum {i}: wavelengths must be finite and strictly increasing")
-        if w[0] > wave_model[0] * 1.001 or w[-1] < wave_model[-1] * 0.999:
+        if w[0] > wave_model[edge] or w[-1] < wave_model[-1 - edge]:
             raise InputError(f"{name}: spectrum {i} covers {w[0]:.0f}-{w[-1]:.0f} A; the model needs "
-                             f"{wave_model[0]:.0f}-{wave_model[-1]:.0f} A")
+                             f"{wave_model[0]:.0f}-{wave_model[-1]:.0f} A (at least {wave_model[edge]:.0f}-"
+                             f"{wave_model[-1 - edge]:.0f} A, the rest filled with the edge's flux)")
+        missed = [f"{wave_model[0]:.0f}-{w[0]:.0f} A" if w[0] > wave_model[0] * 1.001 else "",
+                  f"{w[-1]:.0f}-{wave_model[-1]:.0f} A" if w[-1] < wave_model[-1] * 0.999 else ""]
+        if notes is not None:
+            notes.append(f"covers {w[0]:.0f}-{w[-1]:.0f} A: {' and '.join(m for m in missed if m)} filled with the "
+                         "edge's flux" if any(missed) else "")
         same = len(w) == len(wave_model) and np.allclose(w, wave_model, rtol=1e-5)
         flux.append(f if same else np.interp(wave_model, w, f))
         errs.append(None if e is None else (e if same else np.interp(wave_model, w, e)))

@@ -27,6 +27,11 @@ class StellarPrediction:
         return self.values[:, self.names.index(name)]
 
 
+def _flags(notes: list[str]) -> dict:
+    """``ood`` / ``ood_reason`` from the reasons :func:`astrohub.models.inputs.series.spectra` gave."""
+    return {"ood": np.array([bool(n) for n in notes], bool), "ood_reason": list(notes)}
+
+
 class SpectrumClassifier(ClassifierMixin, SeriesPredictor):
     """Star / galaxy / QSO from a 1-D spectrum on the card's wavelength grid (resampled if needed)."""
 
@@ -35,9 +40,11 @@ class SpectrumClassifier(ClassifierMixin, SeriesPredictor):
         return np.geomspace(i["wave_min"], i["wave_max"], i["shape"][-1])
 
     def predict(self, x, wave=None, mc_samples: int | None = None, batch_size: int = 256) -> Prediction:
-        """Classify spectra: a TableSet / Tables (WAVE, FLUX) or flux [N, n_pix] (``wave`` to resample)."""
-        flux, _ = P.spectra(x, self.name, self.wave(), wave)
-        return self._classify((P.spectrum_input(flux),), mc_samples, batch_size)
+        """Classify spectra: a TableSet / Tables (WAVE, FLUX) or flux [N, n_pix] (``wave`` to resample). A spectrum
+        whose ends were filled (:func:`astrohub.models.inputs.series.spectra`) is flagged (``ood``, ``ood_reason``)."""
+        notes: list[str] = []
+        flux, _ = P.spectra(x, self.name, self.wave(), wave, notes=notes)
+        return self._classify((P.spectrum_input(flux),), mc_samples, batch_size, **_flags(notes))
 
     def resample(self, x, wave=None) -> np.ndarray:
         """Flux [N, n_pix] of the spectra on the model's wavelength grid :meth:`wave` (validated)."""
@@ -52,8 +59,9 @@ class StellarParams(SpectrumClassifier):
     """Teff, log g, [Fe/H] of stellar spectra with per-object 1-sigma uncertainties."""
 
     def predict(self, x, wave=None, batch_size: int = 256) -> StellarPrediction:
-        """Parameters of stellar spectra (same inputs as :class:`SpectrumClassifier`)."""
-        flux, _ = P.spectra(x, self.name, self.wave(), wave)
+        """Parameters of stellar spectra (same inputs and flags as :class:`SpectrumClassifier`)."""
+        notes: list[str] = []
+        flux, _ = P.spectra(x, self.name, self.wave(), wave, notes=notes)
         xin = P.spectrum_input(flux)
         out = []
         with torch.inference_mode():
@@ -63,7 +71,7 @@ class StellarParams(SpectrumClassifier):
         names = list(self.card["outputs"]["parameters"])
         mu, sd = np.array(self.card["outputs"]["mean"]), np.array(self.card["outputs"]["std"])
         k = len(names)
-        return StellarPrediction(o[:, :k] * sd + mu, np.exp(o[:, k:]) * sd, names)
+        return StellarPrediction(o[:, :k] * sd + mu, np.exp(o[:, k:]) * sd, names, **_flags(notes))
 
     def explain(self, x, wave=None, target: str = "teff") -> np.ndarray:
         """Saliency [N, n_pix] on the :meth:`wave` grid of parameter ``target`` (teff, logg or feh)."""

@@ -42,7 +42,7 @@ ADAPT_DEFAULTS = {"members": 5, "epochs": 300, "lr": 1e-3, "batch": 128, "pct_st
 
 def train_photoz(spec: Recipe, opts: Options) -> tuple[dict, dict]:
     """The photo-z mixture density network from its recipe (pretrain on simulations, adapt on the kit)."""
-    return run(lambda s, data, sizes, kw: fit_photoz(s, data, sizes, kw, opts), spec, opts)
+    return run(fit_photoz, spec, opts)
 
 
 def fit_photoz(spec, data, sizes, kw, opts: Options | None = None):

@@ -112,7 +112,7 @@ def inputs_card(spec: Recipe, extra: dict) -> dict:
     return base
 
 
-def _classifier(spec, data, sizes, kw):
+def _classifier(spec, data, sizes, kw, opts):
     tr, va, te = data
     xs = [series_inputs(spec.task, d) for d in data]
     net = series_nets.build(spec.arch)
@@ -148,10 +148,26 @@ def _classifier(spec, data, sizes, kw):
     card = series_card(spec, sizes, inputs, {"classes": list(classes), "mc_samples": 20})
     card["calibration"] = {"temperature": T, "fit_on": "validation"}
     card["metrics"], card["baseline"], card["training"]["log"] = m, b, log
+    if spec.real_kit:
+        card["real"] = _smoke(spec, card, state, rf, opts)
     return card, state
 
 
-def _stellar(spec, data, sizes, kw):
+def _smoke(spec, card, state, rf, opts) -> dict:
+    """The real smoke test of a spectrum classifier (:mod:`astrohub.models.evaluation.kits.sdss_spectra_lowz`),
+    with the card's forest beside it; 'not measured' without the kit."""
+    from ..evaluation.kits import KitError, kit_dir
+    from ..evaluation.kits.sdss_spectra_lowz import measure
+    from ..predictors.spectra import SpectrumClassifier
+
+    try:
+        kd = kit_dir(spec.real_kit, opts.data)
+    except KitError as e:
+        return {"kit": spec.real_kit, "metrics": {}, "note": f"not measured: {e}"}
+    return measure(SpectrumClassifier(card, state, "cpu"), kd, baseline=rf)
+
+
+def _stellar(spec, data, sizes, kw, opts):
     tr, va, te = data
     y = [stellar_targets(d) for d in data]
     mu, sd = y[0].mean(0), y[0].std(0)
@@ -184,7 +200,7 @@ def run(fn, spec: Recipe, opts: Options) -> tuple[dict, dict]:
     torch.manual_seed(spec.seed)
     kw = {"epochs": opts.epochs or spec.epochs, "lr": spec.lr, "batch": spec.batch, "patience": spec.patience,
           "max_minutes": opts.max_minutes, "seed": spec.seed, "progress": opts.progress}
-    card, state = fn(spec, data, list(sizes), kw)
+    card, state = fn(spec, data, list(sizes), kw, opts)
     card["training"].update({"epochs_run": len(card["training"]["log"]), "device": "cpu"})
     return card, state
 

@@ -21,6 +21,7 @@ KITS: dict[str, tuple[str, str]] = {
     "galaxy_zoo": ("galaxyzoo1_jpeg", "galaxyzoo1:measure"),
     "transient_realbogus": ("ztf_alerts", "ztf_alerts:measure"),
     "transit_vetter": ("kepler_lightcurves", "kepler_lightcurves:measure"),
+    "spectral_class": ("sdss_spectra_lowz", "sdss_spectra_lowz:measure"),  # a smoke test: every spectrum scored
 }
 
 
