@@ -486,3 +486,27 @@ def test_light_curves_served_as_votables_offer_the_vetter(served):
     direct = models.load("transit_vetter").predict(b.flux.astype(float), time=np.asarray(b.time, float), mc_samples=0)
     assert list(result.table["pred_class"]) == list(direct.names)
     np.testing.assert_allclose(result.table["bls_period"], direct.period, rtol=1e-6)
+
+
+@pytest.mark.archive
+def test_without_obscore_a_galaxys_bands_are_found_through_sia(arc, live, served, tmp_path):
+    """An archive that publishes no ObsCore but has an SIA service (here the local archive's SIA 1 beside a TAP URL
+    that is no TAP service): its own SIA rows, one per band, and catalogue rows with positions each find their
+    galaxy's g, r and i images by one SIA query per position, and classify as through ObsCore."""
+    from astrohub.vo import Archive
+
+    _folder, base, _ = served
+    sia_only = Archive(base + "/tap", sia=arc.urls["sia"], cache_dir=tmp_path / "sia-only", progress=False)
+    records = arc.obscore(GRI_RECORDS, top=3)  # one galaxy's three records, through ObsCore
+    trio = arc.colour_images(records).urls[0]
+    sia_rows = sia_only.sia(float(records["s_ra"][0]), float(records["s_dec"][0]), 0.001)
+    assert len(sia_rows) == 3 and pipeline.row_data(sia_rows, sia_only) == {"cutout", "colour"}
+    assert sia_only.colour_images(sia_rows).urls == [trio] * 3
+    rows = arc.query(GRI_GALAXIES.format(n=4))  # catalogue rows: positions only
+    assert pipeline.compatible_models(rows, sia_only) == ["galaxy_zoo"]
+    assert sia_only.colour_images(rows).urls == arc.colour_images(rows).urls
+    via_sia = pipeline.classify(rows, "galaxy_zoo", sia_only, mc_samples=0, explain_first=0).table
+    via_obscore = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=0).table
+    assert list(via_sia["pred_class"]) == list(via_obscore["pred_class"])
+    np.testing.assert_allclose(via_sia["pred_prob"], via_obscore["pred_prob"], rtol=1e-6)
+    assert sia_only.colour_images(rows[2:3]).urls == arc.colour_images(rows).urls[2:3]  # a chunk alone: the same

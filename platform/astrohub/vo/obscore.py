@@ -16,7 +16,8 @@ A ``colour`` composite is a JPEG/PNG image product, or, where an archive serves 
 tuple of the three. For catalogue rows they come from the ObsCore match (route 4), one per band (each band's
 nearest, all three from one ``obs_collection``; also beside a DataLink answer, whose links say no band); a row
 that is itself a single-band g, r or i image (ObsCore or SIA, its band from ``em_min``/``em_max``) gets the three
-at its own position the same way (:func:`colour_of_bands`).
+at its own position the same way (:func:`colour_of_bands`). An archive without ObsCore is asked through its SIA
+service instead, one query per position.
 
 No table or column name of a particular archive is assumed: positions and identifiers come from
 :mod:`astrohub.vo.metadata`. ``locate`` returns the (row, URL) pairs of one kind; ``kinds`` what the
@@ -34,6 +35,7 @@ import numpy as np
 from astropy.io.votable import parse as parse_votable
 from astropy.table import Table
 from pyvo.dal.adhoc import DatalinkResults
+from pyvo.dal.exceptions import DALAccessError
 
 from . import metadata
 from .errors import MalformedResponse, VOError
@@ -77,7 +79,8 @@ class Found:
 
 def obscore_table(archive) -> str | None:
     """The service's ObsCore table: the one declared (``Archive(obscore=...)``, KNOWN_SERVICES), else
-    ``ivoa.obscore`` when its TAP_SCHEMA lists it (asked once per Archive); None when there is none."""
+    ``ivoa.obscore`` when its TAP_SCHEMA lists it (asked once per Archive); None when there is none, or when the TAP
+    URL answers no TAP_SCHEMA query (an HTTP error: no TAP service there, e.g. an SIA-only archive)."""
     declared = archive.urls.get("obscore")
     if declared:
         return declared
@@ -85,7 +88,7 @@ def obscore_table(archive) -> str | None:
         try:
             names = {t.lower(): t for t in archive.tables()}
             archive._obscore_table = names.get(OBSCORE_TABLE)
-        except VOError:
+        except (VOError, DALAccessError):
             archive._obscore_table = None
     return archive._obscore_table
 
@@ -230,11 +233,44 @@ def _colour_by_position(archive, table: Table, found: Found) -> Found:
 
 def _colour_matches(archive, table: Table, rows: list[int]) -> list[tuple[int, str, tuple]]:
     """(row, "colour", (g, r, i URLs)) for those of ``rows`` whose position has the three in ObsCore (one TAP
-    query, :func:`match_positions`)."""
-    if not rows or archive is None or metadata.position(table) is None or not publishes_obscore(archive):
+    query, :func:`match_positions`), or, where the archive publishes no ObsCore, in its SIA service
+    (:func:`_colour_by_sia`)."""
+    if not rows or archive is None or metadata.position(table) is None:
         return []
+    if not publishes_obscore(archive):
+        return _colour_by_sia(archive, table, rows)
     m = match_positions(archive, table[rows], ("colour",))
     return [(rows[r], k, u) for r, k, u in m.links if k == "colour" and isinstance(u, tuple)]
+
+
+def _colour_by_sia(archive, table: Table, rows: list[int]) -> list[tuple[int, str, tuple]]:
+    """:func:`_colour_matches` for an archive without ObsCore but with an SIA service: one SIA query per position
+    of ``rows`` (a box of twice :data:`MATCH_RADIUS_ARCSEC`), each band's nearest image within that radius, the three
+    from one collection where the answer names collections (:func:`_band_triples`). Per position, so a worker's
+    chunk of the rows gets what the whole table gets."""
+    from .products import _row_urls
+
+    pos = metadata.position(table)
+    if not archive.urls.get("sia") or pos is None:
+        return []
+    ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
+    at: dict[tuple[float, float], list[int]] = {}
+    for r in rows:
+        if np.isfinite(ra[r]) and np.isfinite(dec[r]):
+            at.setdefault((round(float(ra[r]), 6), round(float(dec[r]), 6)), []).append(r)
+    out = []
+    for (a, d), owners in at.items():
+        got = archive.sia(a, d, 2 * MATCH_RADIUS_ARCSEC / 3600.0)
+        urls, p = _row_urls(got), metadata.position(got)
+        if not len(got) or urls is None or p is None:
+            continue
+        sep = np.degrees(_sep(np.asarray(got[p[0]], float), np.asarray(got[p[1]], float), a, d)) * 3600.0
+        near = [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= MATCH_RADIUS_ARCSEC]
+        col = _column(got, "obs_collection")
+        collection = _strings(got, col) if col else [""] * len(got)
+        trio = _band_triples([(i, "cutout", urls[i]) for i in near], metadata.bands(got), [0] * len(got), collection)
+        out += [(o, "colour", trio[0][2]) for o in owners] if trio else []
+    return out
 
 
 def _band_triples(links, bands: list[str | None], owner: list[int], collection: list[str]):
@@ -345,4 +381,6 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
             return matched
     if not own and _has_datalink(archive, table, id_column):  # the archive's DataLink (astrohub's demo: obj_id)
         return from_datalink(archive, table, id_column)
+    if "colour" in kinds and archive.urls.get("sia") and not publishes_obscore(archive):
+        return _colour_by_position(archive, table, found)  # galaxies served band by band, found through SIA
     return found
