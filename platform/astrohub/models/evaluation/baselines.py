@@ -32,6 +32,14 @@ def forest_features(xn: np.ndarray, extra: np.ndarray | None = None) -> np.ndarr
     return f if extra is None else np.concatenate([f, np.asarray(extra, np.float32).reshape(len(f), -1)], axis=1)
 
 
+def forest(reg: bool, seed: int):
+    """The 1-D models' classical baseline, unfitted: a random forest (200 trees), a regressor when ``reg``."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    cls = RandomForestRegressor if reg else RandomForestClassifier
+    return cls(n_estimators=200, min_samples_leaf=2, n_jobs=2, random_state=seed)
+
+
 def fit_forest(xn: np.ndarray, y: np.ndarray, seed: int, n_max: int = 8000, extra: np.ndarray | None = None):
     """Random forest (300 trees) on :func:`forest_features` of at most ``n_max`` training images."""
     from sklearn.ensemble import RandomForestClassifier

@@ -24,14 +24,14 @@ import torch
 from ..datasets import series_inputs
 from ..evaluation import kits
 from ..evaluation import series_metrics as SM
-from ..evaluation.baselines import baseline_features
+from ..evaluation.baselines import baseline_features, forest
 from ..evaluation.kits import sdss_photoz as K
 from ..evaluation.series_metrics import Z_GRID
 from ..inputs import photometry as PH
 from ..nets import series as series_nets
 from ..recipes import Recipe
 from .engine import EpochBatches, Options, Plan, fit
-from .series import fit_arrays, forest, inputs_card, mdn_loss, run, series_card
+from .series import fit_arrays, inputs_card, mdn_loss, run, series_card
 
 POINTS = {"mode": "z_mode (PDF peak)", "median": "z_median (PDF median)"}
 # what Recipe.real may set (the defaults of a run that sets nothing)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from ..datasets import STELLAR_NAMES, series_inputs, simulate_series, stellar_targets
 from ..evaluation import series_metrics as SM
-from ..evaluation.baselines import baseline_features
+from ..evaluation.baselines import baseline_features, forest
 from ..evaluation.metrics import classification_report
 from ..inputs import series as P
 from ..nets import series as series_nets
@@ -86,14 +86,6 @@ def logits(net, xs, bs=1024):
     with torch.no_grad():
         return torch.cat([net(*[torch.from_numpy(np.ascontiguousarray(a[i:i + bs])) for a in xs])
                           for i in range(0, len(xs[0]), bs)])
-
-
-# ----------------------------------------------------------------------------- baselines
-def forest(reg: bool, seed: int):
-    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-
-    cls = RandomForestRegressor if reg else RandomForestClassifier
-    return cls(n_estimators=200, min_samples_leaf=2, n_jobs=2, random_state=seed)
 
 
 # ----------------------------------------------------------------------------- per-kind training

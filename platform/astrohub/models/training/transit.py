@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ..datasets import cache_dir, simulate_series
 from ..evaluation import series_metrics as SM
-from ..evaluation.baselines import baseline_features
+from ..evaluation.baselines import baseline_features, forest
 from ..evaluation.metrics import classification_report
 from ..inputs import lightcurves as L
 from ..inputs import series as P
@@ -33,7 +33,7 @@ from ..nets import series as series_nets
 from ..predictors import transit as TR
 from ..recipes import Recipe
 from .engine import Options, fit_temperature, progress_bar
-from .series import _flip, cross_entropy, fit_arrays, forest, inputs_card, logits, series_card
+from .series import _flip, cross_entropy, fit_arrays, inputs_card, logits, series_card
 
 STAT_KEYS = ("cadence_min", "span_days", "nan_fraction", "noise_ppm")
 CLASS_MIX = {  # what astrohub.sims.lightcurves draws (classes, then each class's subtypes)

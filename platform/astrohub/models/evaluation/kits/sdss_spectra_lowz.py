@@ -59,12 +59,28 @@ def _report(names, labels) -> dict:
     return out
 
 
-def measure(model, kit_dir, baseline=None) -> dict:
+def card_forest(name: str = "spectral_class"):
+    """The card's classical baseline refitted as its trainer fits it: the random forest
+    (:func:`astrohub.models.evaluation.baselines.forest`, the recipe's seed) on the recipe's simulated training set."""
+    from ...datasets import simulate_series
+    from ...evaluation.baselines import baseline_features, forest
+    from ...recipes import RECIPES
+
+    spec = RECIPES[name]
+    tr = simulate_series(spec.task, spec.n_train, spec.split_seeds()["train"])
+    return forest(False, spec.seed).fit(baseline_features(spec.task, tr), tr["labels"])
+
+
+def measure(model, kit_dir, baseline="refit") -> dict:
     """``spectral_class``'s real section on the kit: every spectrum scored through ``predict`` (per-class recall,
     k of n with 95% Wilson intervals, accuracy, confusion, the spectra whose ends were filled); ``baseline``: a
-    fitted classifier on :func:`astrohub.models.evaluation.baselines.baseline_features` (the card's random forest,
-    trained on the simulated training set), scored on the same spectra."""
+    fitted classifier on :func:`astrohub.models.evaluation.baselines.baseline_features` (the trainer passes the
+    card's random forest; ``"refit"`` fits it again the same way, :func:`card_forest`; None: none), scored on the
+    same spectra."""
     from ...evaluation.baselines import baseline_features
+
+    if isinstance(baseline, str) and baseline == "refit":
+        baseline = card_forest(model.name)
 
     kit = load(kit_dir)
     pred = model.predict(kit["spectra"], mc_samples=0)
