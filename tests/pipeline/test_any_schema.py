@@ -319,17 +319,14 @@ def served(tmp_path):
         srv.shutdown()
 
 
-def test_jpegs_framed_otherwise_are_reframed_as_a_batch(served):
-    """Rows with access URLs to JPEGs (as an SIA service gives them) at twice Galaxy Zoo's pixel scale, as a
-    fixed-scale cutout service would serve its galaxies: most stamps are flagged as framed otherwise, so classify
-    re-frames the whole batch (what ``predict(..., reframe=True)`` gives on the same files) and says so in its
-    notes; Galaxy Zoo's own stamps, served the same way, are classified as they are."""
+def served_stamps(folder, base) -> dict[str, tuple[list[Path], Table]]:
+    """The kit's test JPEGs (every 60th) written to ``folder`` as Galaxy Zoo serves them ("gz") and as a cutout
+    service at twice its pixel scale would ("fixed"): per kind, the files and a table of rows with their URLs."""
     from PIL import Image
 
     from astrohub.models.evaluation.kits import galaxyzoo1, kit_dir
     from astrohub.models.inputs.colour import reframe
 
-    folder, base, arc = served
     kit = galaxyzoo1.load(kit_dir("galaxyzoo1_jpeg"))
     te = galaxyzoo1.split(kit["labels"])["test"][::60]
     for k, i in enumerate(te):
@@ -337,10 +334,23 @@ def test_jpegs_framed_otherwise_are_reframed_as_a_batch(served):
         (folder / f"gz{k}.jpeg").write_bytes(Path(kit["paths"][i]).read_bytes())
         Image.fromarray(reframe(im, 2.0, 1.0)).resize(im.shape[1::-1], Image.Resampling.LANCZOS).save(
             folder / f"fixed{k}.jpeg", quality=90)
+    out = {}
+    for stem in ("fixed", "gz"):
+        files = sorted(folder.glob(f"{stem}*.jpeg"))
+        out[stem] = files, Table({"access_url": [f"{base}/{f.name}" for f in files]})
+    return out
+
+
+def test_jpegs_framed_otherwise_are_reframed_as_a_batch(served):
+    """Rows with access URLs to JPEGs (as an SIA service gives them) at twice Galaxy Zoo's pixel scale, as a
+    fixed-scale cutout service would serve its galaxies: most stamps are flagged as framed otherwise, so classify
+    re-frames the whole batch (what ``predict(..., reframe=True)`` gives on the same files) and says so in its
+    notes; Galaxy Zoo's own stamps, served the same way, are classified as they are."""
+    folder, base, arc = served
+    stamps = served_stamps(folder, base)
     model = models.load("galaxy_zoo")
     for stem, reframed in (("fixed", True), ("gz", False)):
-        files = sorted(folder.glob(f"{stem}*.jpeg"))
-        rows = Table({"access_url": [f"{base}/{f.name}" for f in files]})
+        files, rows = stamps[stem]
         assert pipeline.compatible_models(rows, arc) == ["galaxy_zoo"]
         result = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=2)
         direct = model.predict([f.read_bytes() for f in files], mc_samples=0, reframe=reframed)
@@ -349,6 +359,33 @@ def test_jpegs_framed_otherwise_are_reframed_as_a_batch(served):
         said = [n for n in result.notes if "re-framed before classifying" in n]
         assert bool(said) == reframed, result.notes
         assert result.images.shape == (2, 64, 64, 3)
+
+
+def test_re_framing_can_be_asked_for_or_refused_and_the_panel_offers_it_for_colour_models(served):
+    """The user knows their service better than the batch rule: reframe=True re-frames every stamp (Galaxy Zoo's
+    own here, which the rule would leave), reframe=False none (the fixed-scale ones, which it would re-frame); the
+    panel's re-frame choice, shown only for colour models, passes it on. Bad values are named."""
+    from astrohub.pipeline.classification import REFRAME_ASKED
+    from astrohub.widgets import ClassifyPanel
+
+    folder, base, arc = served
+    stamps = served_stamps(folder, base)
+    model = models.load("galaxy_zoo")
+    for stem, reframe in (("gz", True), ("fixed", False)):
+        files, rows = stamps[stem]
+        got = pipeline.classify(rows, "galaxy_zoo", arc, mc_samples=0, explain_first=1, reframe=reframe)
+        direct = model.predict([f.read_bytes() for f in files], mc_samples=0, reframe=reframe)
+        np.testing.assert_allclose(got.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+        assert got.notes == ([REFRAME_ASKED] if reframe else [])
+        np.testing.assert_array_equal(got.images[0], model.view(files[:1], reframe=reframe)[0])
+    panel = ClassifyPanel(stamps["fixed"][1], archive=arc)
+    assert panel.model.value == "galaxy_zoo" and panel.reframe.layout.display is None
+    panel.mc.value, panel.reframe.value = 0, False
+    assert panel.run().notes == []
+    panel.reframe.value = None  # auto: the batch rule
+    assert "re-framed before classifying" in panel.run().notes[0]
+    with pytest.raises(ValueError, match=r"reframe must be None \(auto\), True or False, got 'yes'"):
+        pipeline.classify(stamps["gz"][1], "galaxy_zoo", arc, reframe="yes")
 
 
 def test_cutouts_in_another_band_are_not_offered_the_r_band_models(served):
@@ -382,6 +419,11 @@ def test_cutouts_in_another_band_are_not_offered_the_r_band_models(served):
     assert why in str(e.value)
     panel = ClassifyPanel(rows["u"], archive=arc)
     assert panel.model.options == () and why.replace('"', "&quot;") in panel.status.value
+    panel = ClassifyPanel(rows["r"], archive=arc)
+    assert panel.model.value == "galaxy_morphology" and panel.reframe.layout.display == "none"  # colour models only
+    with pytest.raises(ValueError, match=r"reframe= applies to the colour models \(galaxy_zoo\); 'galaxy_morphology' "
+                                         r"reads cutout data"):
+        pipeline.classify(rows["r"], "galaxy_morphology", arc, reframe=True)
     named = rows["none"].copy()
     named["filter"] = ["u"] * 3  # a band column where the files name none
     assert pipeline.compatible_models(named, arc) == []

@@ -32,14 +32,14 @@ from .classification import (
     run_photometry,
     run_spectra,
 )
-from .compatible import NO_MODEL_HINT, PHOTOMETRY_COLUMNS, compatible_models, row_data, why_none
+from .compatible import NO_MODEL_HINT, PHOTOMETRY_COLUMNS, compatible_models, modality_of, row_data, why_none
 from .filters import filter_range, filter_rows
 from .output import FORMATS, SAMP_TABLE_MTYPE, export, send_samp
 from .query import TEMPLATES, run_query
 
 __all__ = [
     "run_query", "TEMPLATES",
-    "row_data", "compatible_models", "why_none", "PHOTOMETRY_COLUMNS", "NO_MODEL_HINT",
+    "row_data", "compatible_models", "why_none", "modality_of", "PHOTOMETRY_COLUMNS", "NO_MODEL_HINT",
     "classify", "Classification", "fetch", "fetch_products", "annotate_classes", "annotate_ood",
     "NOT_VALIDATED",
     "run_cutouts", "run_lightcurves", "run_spectra", "run_photometry", "RUNS",

@@ -13,7 +13,7 @@ from astropy.table import Table
 from astrohub.models.cli import NOT_VALIDATED
 from astrohub.vo import metadata
 
-from .compatible import NO_MODEL_HINT, compatible_models, why_none
+from .compatible import NO_MODEL_HINT, compatible_models, modality_of, why_none
 
 SHARD_ABOVE = 2000  # rows: larger results are classified on the Dask cluster
 PRODUCT_HINTS = {"cutout": "ObsCore records with dataproduct_type 'image', SIA results, or the demo's "
@@ -193,11 +193,17 @@ def reframe_notes(reasons) -> list[str]:
             "the stamp; fixed-scale cutouts?): all were re-framed before classifying (predict(..., reframe=True))"]
 
 
-def run_colour(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
+REFRAME_ASKED = ("all stamps were re-framed before classifying, as asked (reframe=True; galaxies made from g, r, i "
+                 "FITS images are framed from their cutouts)")
+
+
+def run_colour(name, predictor, table, archive, client, mc_samples, explain_first, progress,
+               reframe: bool | None = None) -> Classification:
     """Colour-composite classifier (Galaxy Zoo's classes) on the rows' JPEG/PNG images (passed to the model as the
     files' bytes) or g, r, i FITS images; the gallery shows what the network sees of the first rows (RGB) with
-    saliency. When most stamps are framed otherwise than Galaxy Zoo frames them (fixed-scale cutouts: their reason
-    says so), the batch is classified again with ``reframe=True``, and ``notes`` says so."""
+    saliency. ``reframe`` None (auto): when most stamps are framed otherwise than Galaxy Zoo frames them (fixed-scale
+    cutouts: their reason says so), the batch is classified again with ``reframe=True``, and ``notes`` says so;
+    True: every stamp re-framed (a fixed-scale cutout service, known as such); False: as served."""
     files = None if client is not None else fetch(archive, table, "colour")
 
     def run(**kw):
@@ -205,11 +211,11 @@ def run_colour(name, predictor, table, archive, client, mc_samples, explain_firs
             return _sharded(name, table, archive, client, progress, mc_samples=mc_samples, **kw)
         return predictor.predict(files, mc_samples=mc_samples, progress=progress, **kw)
 
-    pred = run()
-    notes = reframe_notes(pred.ood_reason)
-    reframe = bool(notes)
-    if reframe:
+    pred = run(reframe=bool(reframe))
+    notes = [REFRAME_ASKED] if reframe else reframe_notes(pred.ood_reason) if reframe is None else []
+    if reframe is None and notes:
         pred = run(reframe=True)
+    reframe = bool(reframe) or bool(notes)
     first = files[:explain_first] if files is not None else (
         fetch(archive, table[:explain_first], "colour") if explain_first else [])
     images = predictor.view(first, reframe=reframe) if len(first) else None
@@ -299,7 +305,7 @@ RUNS = {"cutout": run_cutouts, "colour": run_colour, "lightcurve": run_lightcurv
 
 
 def classify(table: Table, model: str, archive, *, client=None, mc_samples: int = 20,
-             explain_first: int = 12, progress: bool = False) -> Classification:
+             explain_first: int = 12, progress: bool = False, reframe: bool | None = None) -> Classification:
     """Run zoo ``model`` on the rows: cutouts, colour images, light curves or spectra fetched from ``archive``, or
     the rows' own photometry. Returns a copy of ``table`` with the predictions (classifiers:
     ``pred_class``, ``pred_prob``, ``pred_uncertainty``, ``p_<class>``; regressors: their values
@@ -309,22 +315,28 @@ def classify(table: Table, model: str, archive, *, client=None, mc_samples: int 
     data.
 
     Runs on the Dask cluster (``client``, or the default client for more than ``SHARD_ABOVE``
-    rows) via :func:`astrohub.compute.predict`; else in this kernel.
+    rows) via :func:`astrohub.compute.predict`; else in this kernel. ``reframe`` (colour models only): None
+    re-frames a batch of stamps mostly framed otherwise than Galaxy Zoo frames them, True every stamp (a fixed-scale
+    cutout service), False none (see :func:`run_colour`).
     """
     from astrohub import models
-    from astrohub.models.kinds import modality
 
     if len(table) == 0:
         raise ValueError("the query returned no rows: nothing to classify")
+    if reframe is not None and not isinstance(reframe, bool):
+        raise ValueError(f"reframe must be None (auto), True or False, got {reframe!r}")
     compatible = compatible_models(table, archive)
     if model not in compatible:
         why = "" if compatible else f" ({why_none(table, archive)})"
         raise ValueError(f"model {model!r} does not apply to these rows; compatible models: "
                          f"{', '.join(compatible) or NO_MODEL_HINT}{why}")
+    kind = modality_of(model)
+    if reframe is not None and kind != "colour":
+        raise ValueError(f"reframe= applies to the colour models (galaxy_zoo); {model!r} reads {kind} data")
     predictor = models.load(model)
     client = client or _default_client_if(len(table) > SHARD_ABOVE)
-    run = RUNS[modality(predictor.card)]
-    return run(model, predictor, table, archive, client, mc_samples, explain_first, progress)
+    extra = {"reframe": reframe} if kind == "colour" else {}
+    return RUNS[kind](model, predictor, table, archive, client, mc_samples, explain_first, progress, **extra)
 
 
 def _default_client_if(wanted: bool):

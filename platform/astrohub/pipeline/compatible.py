@@ -21,6 +21,14 @@ def _bands(card: dict) -> tuple[str, ...]:
     return tuple(card.get("inputs", {}).get("bands") or metadata.UGRIZ)
 
 
+def modality_of(model: str) -> str:
+    """What zoo ``model`` reads: ``cutout``, ``colour``, ``lightcurve``, ``spectrum`` or ``photometry`` (its card)."""
+    from astrohub import models
+    from astrohub.models.kinds import modality
+
+    return modality(models.card(model))
+
+
 def row_data(table: Table, archive=None) -> set[str]:
     """What the rows offer a model: ``photometry`` (ugriz magnitudes with errors, found by UCD or by SDSS,
     Legacy Survey, Pan-STARRS or VizieR column names), and the products the archive holds for them

@@ -313,6 +313,10 @@ class ClassifyPanel(_Panel):
         self._tiles: dict[int, w.VBox] = {}  # gallery tiles of the result, by row
         self.model = w.Dropdown(options=[], description="model")
         self.mc = w.IntSlider(value=20, min=0, max=50, description="MC samples")
+        # colour models only: re-frame stamps framed otherwise than Galaxy Zoo frames them (pipeline.classify)
+        self.reframe = w.Dropdown(options=[("auto (when most stamps are framed otherwise)", None),
+                                           ("always (a fixed-scale cutout service)", True), ("never", False)],
+                                  value=None, description="re-frame", layout=w.Layout(display="none"))
         self.run_button = w.Button(description="Run model", button_style="success", icon="play")
         self.cls = w.Dropdown(options=["any"], value="any", description="class")
         self.min_prob = w.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="p ≥")
@@ -337,6 +341,7 @@ class ClassifyPanel(_Panel):
         self.pdf_rows: list[int] = []  # rows whose PDFs pdf_view shows
         self._quiet = False  # True while run() sets the filters up: one "view" update at the end
         self.run_button.on_click(lambda _: self.run())
+        self.model.observe(lambda _: self._show_model_options(), "value")
         for f in (self.cls, self.min_prob, self.value_range, self.hide_ood):
             f.observe(lambda _: self._apply_filters(), "value")
         self.value_col.observe(self._value_bounds, "value")
@@ -345,7 +350,7 @@ class ClassifyPanel(_Panel):
         self.state.on("rows", self._new_rows)
         self.state.on("result", self._draw)
         self.state.on("view", self._update_view)
-        super().__init__([w.HBox([self.model, self.mc, self.run_button, self.progress]), self.status,
+        super().__init__([w.HBox([self.model, self.mc, self.run_button, self.progress]), self.reframe, self.status,
                           self.badge, w.HBox([self.ood_view, self.hide_ood]),
                           self.class_filters, self.value_filters, self.table_view, self.pdf_view,
                           self.gallery_note, self.gallery,
@@ -357,6 +362,13 @@ class ClassifyPanel(_Panel):
     def table(self) -> Table | None:
         """The rows to classify (the state's query rows)."""
         return self.state.rows
+
+    def _colour_model(self) -> bool:
+        return bool(self.model.value) and pipeline.modality_of(self.model.value) == "colour"
+
+    def _show_model_options(self) -> None:
+        """The re-frame choice is shown for the colour models only."""
+        self.reframe.layout.display = None if self._colour_model() else "none"
 
     @property
     def result(self) -> pipeline.Classification | None:
@@ -390,6 +402,7 @@ class ClassifyPanel(_Panel):
             return
         self.model.options = names
         self.model.value = names[0] if names else None
+        self._show_model_options()
         if names:
             self.status.value = f"{len(table)} rows; {len(names)} compatible model(s)"
             return
@@ -413,9 +426,10 @@ class ClassifyPanel(_Panel):
             self.status.value = _error(ValueError("no compatible model for these rows"))
             return None
         rows = self.table
+        extra = {"reframe": self.reframe.value} if self._colour_model() else {}
         result = self._run(f"classifying {len(rows)} rows with {model}",
                            lambda: pipeline.classify(rows, model, self.archive, client=self.client,
-                                                    mc_samples=self.mc.value))
+                                                    mc_samples=self.mc.value, **extra))
         if result is None:
             return None
         self.state.set_result(result)
