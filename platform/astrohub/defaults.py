@@ -219,11 +219,19 @@ def band_letter(value) -> str | None:
     return next((t[0] for t in tokens if t[0] in BAND_LETTERS and (len(t) == 1 or t[1:].isdigit())), None)
 
 
+def header_filter(header) -> str | None:
+    """The filter name a single-band FITS image's header gives (the first of :data:`BAND_KEYWORDS` it fills), None
+    when it gives none."""
+    return next((v for key in BAND_KEYWORDS if isinstance(v := header.get(key), str) and v.strip()), None)
+
+
 def header_band(header) -> str | None:
-    """The band letter a single-band FITS image's header names (:data:`BAND_KEYWORDS`, read by
-    :func:`band_letter`); None when it names none."""
-    for key in BAND_KEYWORDS:
-        v = header.get(key)
-        if isinstance(v, str) and v.strip():
-            return band_letter(v)
-    return None
+    """The band letter a single-band FITS image's header names (:func:`header_filter`, read by :func:`band_letter`);
+    None when it names none."""
+    name = header_filter(header)
+    return None if name is None else band_letter(name)
+
+
+# -- spectra: the spectral axis, as IVOA's spectral data model and surveys name it --------------------------------
+SPECTRAL_AXIS_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case; SDSS loglam
+SPECTRAL_AXIS_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")

@@ -216,16 +216,17 @@ def from_obscore_rows(archive, table: Table, wanted: tuple[str, ...] = PRODUCT_K
 
 def colour_of_bands(archive, table: Table, rows: list[int] | None = None) -> Found:
     """Colour products of ``rows`` (default all) that are single-band g, r or i images (their band from
-    :func:`astrohub.vo.metadata.bands`): the g, r and i images the archive's ObsCore has within 1" of each one's
-    position; empty when none is a g, r or i image or the archive publishes no ObsCore."""
+    :func:`astrohub.vo.metadata.bands`): the g, r and i images within 1" of each one's position
+    (:func:`_colour_matches`: the archive's ObsCore, else its SIA service); empty when none is a g, r or i image or
+    the archive offers neither."""
     b = metadata.bands(table)
     return Found(_colour_matches(archive, table, [i for i in (range(len(table)) if rows is None else rows) if b[i]]),
                  "obscore match")
 
 
 def _colour_by_position(archive, table: Table, found: Found) -> Found:
-    """``found`` and, for rows it gives no colour product, their g, r, i images by position in ObsCore
-    (DataLink links say no band, so a galaxy served band by band is only seen as such there)."""
+    """``found`` and, for rows it gives no colour product, their g, r, i images by position (:func:`_colour_matches`:
+    ObsCore, else SIA; DataLink links say no band, so a galaxy served band by band is only seen as such there)."""
     have = {r for r, k, _u in found.links if k == "colour"}
     found.links += _colour_matches(archive, table, [i for i in range(len(table)) if i not in have])
     return found
@@ -381,6 +382,6 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
             return matched
     if not own and _has_datalink(archive, table, id_column):  # the archive's DataLink (astrohub's demo: obj_id)
         return from_datalink(archive, table, id_column)
-    if "colour" in kinds and archive.urls.get("sia") and not publishes_obscore(archive):
+    if "colour" in kinds and not publishes_obscore(archive):  # (with ObsCore, match_positions looked above)
         return _colour_by_position(archive, table, found)  # galaxies served band by band, found through SIA
     return found

@@ -23,7 +23,7 @@ from astropy.units import UnitsWarning
 from pyvo.dal.adhoc import DatalinkResults
 from tqdm.auto import tqdm
 
-from ..defaults import gunzip_limited, header_band, oversized_image
+from ..defaults import SPECTRAL_AXIS_NAMES, SPECTRAL_AXIS_UCDS, gunzip_limited, header_band, oversized_image
 from . import arrays, metadata, obscore
 from .errors import DiscoveryError, MalformedResponse, ServiceUnreachable
 from .retry import is_transient, with_retries
@@ -232,8 +232,7 @@ PRODUCT_KINDS = obscore.PRODUCT_KINDS
 PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG, or g, r, i FITS images)",
                  "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
 _TIME_COLUMNS = {"TIME", "MJD", "BJD"}
-_WAVE_COLUMNS = {"WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM"}
-_TIME_UCDS, _WAVE_UCDS = ("time.epoch",), ("em.wl", "em.freq", "em.energy", "em.wavenumber")  # IVOA's data models
+_TIME_UCDS = ("time.epoch",)
 _COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
 
@@ -261,7 +260,7 @@ def _table_kind(names, ucds) -> str | None:
     ucds = {str(u or "").lower().split(";")[0] for u in ucds}
     if names & _TIME_COLUMNS or ucds & set(_TIME_UCDS):
         return "lightcurve"
-    return "spectrum" if names & _WAVE_COLUMNS or ucds & set(_WAVE_UCDS) else None
+    return "spectrum" if names & set(SPECTRAL_AXIS_NAMES) or ucds & set(SPECTRAL_AXIS_UCDS) else None
 
 
 def _fits_kind(hdul) -> str | None:

@@ -50,7 +50,7 @@ import zlib
 
 import numpy as np
 
-from ...defaults import BAND_KEYWORDS, band_letter
+from ...defaults import band_letter, header_filter
 from ...sims.colour import ALPHA as SIM_ALPHA
 from ...sims.colour import R90_FRAME as SIM_R90
 from ...sims.colour import SKY_NOISE as SIM_SKY
@@ -123,11 +123,8 @@ def _band_name(value: str) -> str:
 
 def _band_of(header) -> str | None:
     """The band a single-band cutout's header names (FILTER, BAND ...), None when none is named."""
-    for key in BAND_KEYWORDS:
-        v = header.get(key)
-        if isinstance(v, str) and v.strip():
-            return _band_name(v)
-    return None
+    name = header_filter(header)
+    return None if name is None else _band_name(name)
 
 
 def _cube_bands(header) -> list[str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...defaults import SPECTRAL_AXIS_NAMES, SPECTRAL_AXIS_UCDS
 from .columns import column_values
 from .images import InputError
 from .lightcurves import table_list
@@ -23,8 +24,6 @@ BANDS = ("u", "g", "r", "i", "z")
 
 
 # ----------------------------------------------------------------------------- coercion
-SPECTRAL_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case
-SPECTRAL_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")  # IVOA's spectral data model names the axis so
 FLUX_UCDS = ("phot.flux.density", "phot.flux")
 
 
@@ -35,17 +34,17 @@ def _ucd(col) -> str:
 def spectrum_from_table(t, name: str, i: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(wavelength [A], increasing; flux; error or None) of one spectrum table as archives serve it: the spectral
     axis found by its UCD (``em.wl``, ``em.freq``, ``em.energy``: IVOA's spectral data model) or its name
-    (:data:`SPECTRAL_NAMES`; SDSS's ``loglam`` is log10 of A), in its own unit (A, nm, um, m, Hz, eV ...; no unit:
+    (:data:`SPECTRAL_AXIS_NAMES`; SDSS's ``loglam`` is log10 of A), in its own unit (A, nm, um, m, Hz, eV ...; no unit:
     A), the flux by name (FLUX) or UCD (``phot.flux.density``), the error from ERROR / ERR / FLUX_ERR or IVAR. A
     frequency axis is turned round, its flux with it."""
     import astropy.units as u
 
     cols = {c.upper(): c for c in t.colnames}
-    axis = next((c for c in t.colnames if _ucd(t[c]).split(";")[0] in SPECTRAL_UCDS), None)
-    axis = axis or next((cols[n] for n in SPECTRAL_NAMES if n in cols), None)
+    axis = next((c for c in t.colnames if _ucd(t[c]).split(";")[0] in SPECTRAL_AXIS_UCDS), None)
+    axis = axis or next((cols[n] for n in SPECTRAL_AXIS_NAMES if n in cols), None)
     if axis is None:
         raise InputError(f"{name}: spectrum {i} has no spectral axis (a column with UCD em.wl / em.freq, or named "
-                         f"{', '.join(SPECTRAL_NAMES)}; found {t.colnames})")
+                         f"{', '.join(SPECTRAL_AXIS_NAMES)}; found {t.colnames})")
     fcol = cols.get("FLUX") or next((c for c in t.colnames if _ucd(t[c]).split(";")[0] in FLUX_UCDS), None)
     if fcol is None:
         raise InputError(f"{name}: spectrum {i} has no FLUX column (or one with UCD phot.flux.density; found "
