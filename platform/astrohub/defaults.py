@@ -235,3 +235,117 @@ def header_band(header) -> str | None:
 # -- spectra: the spectral axis, as IVOA's spectral data model and surveys name it --------------------------------
 SPECTRAL_AXIS_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case; SDSS loglam
 SPECTRAL_AXIS_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")
+SPECTRUM_ROW_NAMES = {"FLUX": ("SPECTRUM", "FLUX"), "ERROR": ("ERROR", "SIGMA"), "IVAR": ("INVERSE", "IVAR"),
+                      "WAVE": ("WAVELENGTH",)}  # the rows of a 2-D spectrum image, by its ARRAYn / ROWn keywords
+_WCS_UNITS = {"WAVE": "Angstrom", "AWAV": "Angstrom", "FREQ": "Hz", "ENER": "eV"}  # when CUNIT1 is not given
+
+
+def is_spectral_column(name, ucd) -> bool:
+    """Whether a table column is a spectrum's spectral axis: by name (:data:`SPECTRAL_AXIS_NAMES`) or UCD."""
+    return str(name).upper() in SPECTRAL_AXIS_NAMES or str(ucd or "").lower().split(";")[0] in SPECTRAL_AXIS_UCDS
+
+
+def spectrum_table(hdus):
+    """The one spectrum a FITS file (astropy HDUs) holds, as a table with one row per pixel, or None when it holds
+    none. Read as surveys and SSA services write them: a binary table with a spectral axis column (SDSS's spec files,
+    IVOA's spectral data model; ``TUCDn`` kept as the columns' UCDs), also as one row of array columns (ESO's Phase 3
+    spectra); or an image of one row (or of named rows: SDSS's spSpec ``ARRAYn``, LAMOST's ``ROWn``; the first row is
+    the flux) whose wavelengths follow from its header: SDSS's ``COEFF0``/``COEFF1`` (log10 A), IRAF's
+    ``DC-FLAG = 1`` (log10), ``CTYPE1 = 'WAVE-LOG'`` (FITS WCS paper III), else linear ``CRVAL1``, ``CDELT1`` (or
+    ``CD1_1``), ``CRPIX1``, in ``CUNIT1`` (A when not given). The table's columns: WAVE (with its unit), FLUX and,
+    where the file has them, ERROR or IVAR."""
+    import warnings
+
+    import astropy.units as u
+    import numpy as np
+    from astropy.table import Column, Table
+
+    for h in hdus:
+        if h.__class__.__name__ != "BinTableHDU":
+            continue
+        names = h.columns.names
+        ucds = [h.header.get(f"TUCD{k + 1}") for k in range(len(names))]
+        if not any(is_spectral_column(n, c) for n, c in zip(names, ucds)):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", u.UnitsWarning)
+            t = Table.read(h)
+        for n, c in zip(names, ucds):
+            if c:
+                t[n].meta["ucd"] = c
+        axis = next(n for n, c in zip(names, ucds) if is_spectral_column(n, c))
+        if t[axis].ndim == 2:  # one row of arrays: one column per array, one row per pixel
+            if len(t) != 1:
+                raise ValueError(f"its table holds {len(t)} spectra as rows of arrays; give one spectrum per file")
+            n_pix = t[axis].shape[1]
+            t = Table([Column(t[n][0], name=n, unit=t[n].unit, meta=t[n].meta) for n in names
+                       if t[n].ndim == 2 and t[n].shape[1] == n_pix], meta=t.meta)
+        return t
+    for h in hdus:
+        hd = h.header
+        if not getattr(h, "is_image", False) or hd.get("NAXIS") not in (1, 2):
+            continue
+        n_rows = int(hd.get("NAXIS2", 0) or 0) if hd["NAXIS"] == 2 else 0
+        labels = [str(hd.get(f"ARRAY{k + 1}") or hd.get(f"ROW{k + 1}") or "").upper() for k in range(n_rows)]
+        if n_rows and (n_rows > 10 or not any(labels)) or h.data is None:
+            continue  # an image, not rows of one spectrum
+        data = np.asarray(h.data, np.float64)
+        rows = {}
+        if data.ndim == 2:
+            for key, words in SPECTRUM_ROW_NAMES.items():
+                k = next((k for k, lab in enumerate(labels) if any(w in lab for w in words)), None)
+                if k is not None:
+                    rows[key] = data[k]
+            rows.setdefault("FLUX", data[0])
+        else:
+            rows["FLUX"] = data
+        n_pix = len(rows["FLUX"])
+        pix = np.arange(n_pix, dtype=np.float64)
+        ctype = str(hd.get("CTYPE1") or "").upper()
+        if "WAVE" in rows:
+            wave = rows.pop("WAVE") * u.AA
+        elif "COEFF0" in hd and "COEFF1" in hd:
+            wave = 10 ** (float(hd["COEFF0"]) + float(hd["COEFF1"]) * pix) * u.AA
+        elif "CRVAL1" in hd and ("CDELT1" in hd or "CD1_1" in hd):
+            crval, step = float(hd["CRVAL1"]), float(hd.get("CDELT1", hd.get("CD1_1")))
+            x = step * (pix + 1 - float(hd.get("CRPIX1", 1.0)))
+            unit = u.Unit(str(hd.get("CUNIT1") or _WCS_UNITS.get(ctype[:4], "Angstrom")), parse_strict="silent")
+            if ctype == "WAVE-LOG":
+                wave = crval * np.exp(x / crval) * unit
+            elif int(hd.get("DC-FLAG", 0) or 0) == 1:
+                wave = 10 ** (crval + x) * unit
+            else:
+                wave = (crval + x) * unit
+        else:
+            continue  # no wavelengths: not a spectrum
+        return Table({"WAVE": wave, **rows})
+    return None
+
+
+def is_votable_file(data: bytes) -> bool:
+    """Whether ``data`` is XML that starts a VOTable (IVOA's spectral and time-series data models are served so)."""
+    import zlib
+
+    head = bytes(data[:2048])
+    if head[:2] == b"\x1f\x8b":  # gzip: its first bytes decompressed
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(bytes(data), 2048)
+        except zlib.error:
+            return False
+    head = head.lstrip()
+    return head.startswith(b"<?xml") and b"<VOTABLE" in head or head.startswith(b"<VOTABLE")
+
+
+def votable_table(data: bytes):
+    """The first table of a VOTable document (gzipped or not, :func:`gunzip_limited`) as an astropy Table, columns
+    named by their names, UCDs and units kept. The XML parser refuses entity-expansion bombs (its amplification
+    limit); any failure raises, for the caller to name the file."""
+    import io
+    import warnings
+
+    from astropy.io.votable import parse
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse(io.BytesIO(gunzip_limited(data)), verify="ignore").get_first_table().to_table(
+            use_names_over_ids=True)

@@ -39,9 +39,43 @@ def test_eval_fresh_set_json(capsys):
     assert 0 <= res["fresh"]["accuracy"] <= 1 and "accuracy" in res["card"]
 
 
-def test_eval_table_refused_for_spectra(tmp_path, capsys):
-    rc, _, err = run(["eval", "spectral_class", "--n", "0", "--table", str(tmp_path / "x.fits")], capsys)
-    assert rc == 2 and "for spectra, load the model and call predict() on your spectra" in err
+def test_eval_on_a_table_of_the_users_own_spectrum_files(tmp_path, capsys):
+    """`astrohub eval spectral_class --table`: a CSV of real SDSS spectrum files (SDSS's spec layout, relative paths)
+    and class names; the figures are those of predict() on the same files. Stellar parameters have no table
+    evaluation, and say so."""
+    import numpy as np
+    from astropy.io import fits
+    from astropy.table import Table
+
+    from astrohub import models
+    from astrohub.models.evaluation.kits import kit_dir
+    from astrohub.models.evaluation.kits import sdss_spectra_lowz as K
+
+    kit = K.load(kit_dir(K.KIT))
+    names = np.asarray(kit["labels"])
+    pick = [int(np.flatnonzero(names == c)[0]) for c in ("star", "galaxy", "qso")] + list(range(10, 16))
+    (tmp_path / "spectra").mkdir()
+    files = []
+    for i in pick:
+        t = kit["spectra"][i]
+        cols = [fits.Column("flux", "E", array=np.asarray(t["FLUX"])),
+                fits.Column("loglam", "E", array=np.log10(np.asarray(t["WAVE"]))),
+                fits.Column("ivar", "E", array=np.ones(len(t)))]
+        files.append(f"spectra/spec-{i:04d}.fits")
+        fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, name="COADD")]).writeto(tmp_path /
+                                                                                                     files[-1])
+    model = models.load("spectral_class")
+    Table({"path": files, "label": names[pick]}).write(tmp_path / "mine.csv")
+    rc, out, err = run(["eval", "spectral_class", "--n", "0", "--table", str(tmp_path / "mine.csv"), "--json"],
+                       capsys)
+    assert rc == 0, err
+    res = json.loads(out)["table"]
+    pred = model.predict([tmp_path / f for f in files], mc_samples=0)
+    hits = np.asarray(pred.names) == names[pick]
+    assert res["n"] == len(pick) and res["accuracy"] == pytest.approx(hits.mean())
+    assert res["ood"] == int(pred.ood.sum()) and sorted(res["recall"]) == sorted(model.class_names)
+    rc, _, err = run(["eval", "stellar_params", "--n", "0", "--table", str(tmp_path / "mine.csv")], capsys)
+    assert rc == 2 and "for stellar parameters, load the model and call predict() on your spectra" in err
 
 
 def test_eval_on_a_catalogue_of_real_sdss_galaxies(tmp_path, capsys):

@@ -6,6 +6,7 @@ val by the card's stated rule; bad input gets a clear message; rows outside the 
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from astropy.table import Table
 from sklearn.neighbors import NearestNeighbors
@@ -156,6 +157,11 @@ def test_predict_on_real_photometry_forms_agree(loaded, kit):
                   **{f"err_{b}": errs[:, j] for j, b in enumerate("ugriz")}})
     np.testing.assert_allclose(m.predict(sdss).z_mode, r.z_mode, rtol=1e-6)
     np.testing.assert_allclose(m.predict(mags[0], errs[0]).z_mean, r.z_mean[:1], rtol=1e-6)
+    # a table (or DataFrame) of magnitudes only, the errors given apart: by the columns' band names, in any order
+    only = Table({b: mags[:, j] for j, b in reversed(list(enumerate("ugriz")))} | {"ra": np.zeros(len(mags))})
+    np.testing.assert_allclose(m.predict(only, errs).z_mode, r.z_mode, rtol=1e-6)
+    np.testing.assert_allclose(m.predict(only.to_pandas(), errs).z_mode, r.z_mode, rtol=1e-6)
+    np.testing.assert_allclose(m.predict(pd.DataFrame(mags), errs).z_mode, r.z_mode, rtol=1e-6)  # unnamed: in order
     assert m.predict(np.zeros((0, 5)), np.zeros((0, 5))).z_mode.shape == (0,)
     # the real kit lies inside the training ranges (a few edge rows of val/test may not)
     assert np.mean(r.ood) <= 0.05 and all(isinstance(s, str) for s in r.ood_reason)
@@ -179,7 +185,9 @@ def test_predict_on_real_photometry_forms_agree(loaded, kit):
      r"missing band\(s\) \['z'\]: no error column for magnitudes mag_z"),
     (({f"mag_{b}": [20.0] for b in "ugri"} | {f"err_{b}": [0.05] for b in "ugri"},), r"missing band\(s\) \['z'\]"),
     (({f"mag_{b}": [20.0] for b in "ugriz"} | {f"err_{b}": [0.05] for b in "ugriz"}, np.full((1, 5), 0.05)),
-     "a table carries its own errors"),
+     r"the table carries its own errors \(err_u, err_g, err_r, err_i, err_z\) and errors= was given too"),
+    (({"ra": [1.0], "dec": [2.0]}, np.full((1, 5), 0.05)),
+     r"no magnitude columns for bands u, g, r, i, z in the table \(found \['ra', 'dec'\]\)"),
 ])
 def test_bad_input_messages(loaded, args, message):
     with pytest.raises(InputError, match=message):

@@ -100,8 +100,8 @@ def test_dask_tutorial_runs(tmp_path):
 @pytest.mark.archive
 def test_real_data_tutorial_runs(archive_url, tmp_path):
     """The zoo on the real kits as surveys serve them (JPEG and FITS paths, magnitudes, raw ZTF stamps, Kepler/TESS
-    files, a stitched star, SDSS spectra), the archive's Galaxy Zoo JPEGs found through ObsCore, galaxies served band by band made
-    into composites, then the same JPEGs sharded over Dask workers."""
+    files, a stitched star, SDSS spectra as tables and as a spec file), the archive's Galaxy Zoo JPEGs found through
+    ObsCore, galaxies served band by band made into composites, then the same JPEGs sharded over Dask workers."""
     nb = run("08-real-survey-data.ipynb", tmp_path, {"ASTROHUB_ARCHIVE_URL": archive_url})
     text = outputs(nb)
     assert "the rows offer: {'colour'} -> models: ['galaxy_zoo']" in text
@@ -116,6 +116,7 @@ def test_real_data_tutorial_runs(archive_url, tmp_path):
     assert "KIC 2306740 (two Kepler quarters)    eclipsing-binary" in text
     assert "real SDSS smoke test (98 spectra; labels from the SDSS redshift): galaxies" in text
     assert "54 of 98 spectra flagged, e.g. covers 3819-9194 A: 3800-3819 A filled with the edge's flux" in text
+    assert re.search(r"spec-0266-51602-0001.fits -> (star|galaxy|qso) ; as a table: \1", text)  # a file by path
     assert "sharded over 2 workers, same classes as in this kernel: True" in text
     assert_small_and_restorable(nb, tmp_path / "08-real-survey-data.ipynb")
 

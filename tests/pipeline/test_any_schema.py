@@ -510,6 +510,47 @@ def test_spectra_served_as_votables_of_the_spectral_data_model_classify_as_in_an
         pipeline.classify(Table({"access_url": [f"{base}/bomb.xml"]}), "spectral_class", arc)
 
 
+def test_spectra_served_as_fits_images_and_one_row_tables_are_spectra_not_cutouts(served):
+    """Spectra in the FITS layouts other than a per-pixel table: SDSS's spSpec (a 2-D image of named rows, wavelengths
+    from COEFF0/COEFF1), a 1-D image with a linear wavelength WCS (IRAF, many SSA services), ESO's Phase 3 (one row of
+    arrays). Served as rows' products they are spectra (before: a 1-D image was a 'cutout' and offered the image
+    models; a one-row table gave one pixel), classified as the same files are read directly; a FITS table holding
+    several spectra is named by its URL."""
+    import astropy.units as u
+    from astropy.io import fits
+
+    from astrohub.models.evaluation.kits import kit_dir
+    from astrohub.models.evaluation.kits import sdss_spectra_lowz as K
+    from astrohub.vo.errors import MalformedResponse
+
+    folder, base, arc = served
+    spectra = K.load(kit_dir(K.KIT))["spectra"][:3]
+    names = []
+    for k, t in enumerate(spectra):
+        w, f = np.asarray(t["WAVE"], float), np.asarray(t["FLUX"], np.float32)
+        if k == 0:  # SDSS spSpec
+            hdu = fits.PrimaryHDU(np.stack([f, f, np.ones_like(f)]))
+            hdu.header.update(COEFF0=float(np.log10(w[0])), COEFF1=1e-4, ARRAY1="SPECTRUM", ARRAY2="CONTINUUM",
+                              ARRAY3="ERROR")
+        elif k == 1:  # a 1-D image, linear in A
+            lin = np.linspace(w[0], w[-1], len(w))
+            hdu = fits.PrimaryHDU(np.interp(lin, w, f).astype(np.float32))
+            hdu.header.update(CRVAL1=lin[0], CDELT1=lin[1] - lin[0], CRPIX1=1.0, CTYPE1="WAVE", CUNIT1="Angstrom")
+        else:  # ESO Phase 3: one row of arrays, wavelength in nm
+            hdu = fits.BinTableHDU(Table({"WAVE": [w / 10] * u.nm, "FLUX": [f]}))
+        names.append(f"spec{k}.fits")
+        fits.HDUList([hdu] if k < 2 else [fits.PrimaryHDU(), hdu]).writeto(folder / names[-1])
+    rows = Table({"access_url": [f"{base}/{n}" for n in names]})
+    assert set(pipeline.compatible_models(rows, arc)) == {"spectral_class", "stellar_params"}
+    result = pipeline.classify(rows, "spectral_class", arc, mc_samples=0, explain_first=0)
+    direct = models.load("spectral_class").predict([folder / n for n in names], mc_samples=0)
+    assert list(result.table["pred_class"]) == list(direct.names)
+    np.testing.assert_allclose(result.table["pred_prob"], direct.probabilities.max(1), rtol=1e-5)
+    Table({"WAVE": [np.arange(3800.0, 9300.0)] * 2, "FLUX": [np.ones(5500)] * 2}).write(folder / "two.fits")
+    with pytest.raises(MalformedResponse, match=rf"{re.escape(base)}/two.fits is refused: its table holds 2 spectra"):
+        pipeline.classify(Table({"access_url": [f"{base}/two.fits"]}), "spectral_class", arc)
+
+
 def test_light_curves_served_as_votables_offer_the_vetter(served):
     """A light curve served as a VOTable (IVOA's time-series model: TIME in days, FLUX) is a light curve: the vetter
     is offered and classifies it as the same curve given directly."""

@@ -292,9 +292,9 @@ def register(subparsers) -> None:
     p.add_argument("name", help="model name (see `astrohub models`)")
     p.add_argument("--table", default=None,
                    help="your labelled data: image models .npz / FITS / ECSV / VOTable (image + label columns); "
-                        "galaxy_zoo and transit_vetter a table (CSV, ECSV, FITS, VOTable) of files (path + label "
-                        "columns; relative paths from the table's folder); photo-z a catalogue with ugriz "
-                        "magnitudes, their errors and a spectroscopic redshift (found by UCD or survey names)")
+                        "galaxy_zoo, transit_vetter and spectral_class a table (CSV, ECSV, FITS, VOTable) of files "
+                        "(path + label columns; relative paths from the table's folder); photo-z a catalogue with "
+                        "ugriz magnitudes, their errors and a spectroscopic redshift (found by UCD or survey names)")
     p.add_argument("--plot", default=None, metavar="PNG",
                    help="with --table: write a figure of it (classifiers: the confusion matrix; photo-z: z_phot "
                         "against z and the PIT histogram)")

@@ -23,7 +23,15 @@ from astropy.units import UnitsWarning
 from pyvo.dal.adhoc import DatalinkResults
 from tqdm.auto import tqdm
 
-from ..defaults import SPECTRAL_AXIS_NAMES, SPECTRAL_AXIS_UCDS, gunzip_limited, header_band, oversized_image
+from ..defaults import (
+    gunzip_limited,
+    header_band,
+    is_spectral_column,
+    is_votable_file,
+    oversized_image,
+    spectrum_table,
+    votable_table,
+)
 from . import arrays, metadata, obscore
 from .errors import DiscoveryError, MalformedResponse, ServiceUnreachable
 from .retry import is_transient, with_retries
@@ -241,47 +249,36 @@ def is_colour_file(data: bytes) -> bool:
     return bytes(data[:8]).startswith(_COLOUR_MAGIC)
 
 
-def is_votable_file(data: bytes) -> bool:
-    """Whether ``data`` is XML that starts a VOTable (IVOA's spectral and time-series data models are served so)."""
-    head = bytes(data[:2048])
-    if head[:2] == b"\x1f\x8b":  # gzip: its first bytes decompressed
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(bytes(data), 2048)
-        except zlib.error:
-            return False
-    head = head.lstrip()
-    return head.startswith(b"<?xml") and b"<VOTABLE" in head or head.startswith(b"<VOTABLE")
-
-
 def _table_kind(names, ucds) -> str | None:
     """A product table's kind from its column names or UCDs: a time axis makes a light curve, a spectral one a
     spectrum."""
-    names = {n.upper() for n in names}
-    ucds = {str(u or "").lower().split(";")[0] for u in ucds}
-    if names & _TIME_COLUMNS or ucds & set(_TIME_UCDS):
+    names, ucds = list(names), [str(u or "").lower().split(";")[0] for u in ucds]
+    if {n.upper() for n in names} & _TIME_COLUMNS or set(ucds) & set(_TIME_UCDS):
         return "lightcurve"
-    return "spectrum" if names & set(SPECTRAL_AXIS_NAMES) or ucds & set(SPECTRAL_AXIS_UCDS) else None
+    return "spectrum" if any(is_spectral_column(n, u) for n, u in zip(names, ucds)) else None
 
 
-def _fits_kind(hdul) -> str | None:
+def _fits_kind(hdul, url: str) -> str | None:
     for h in hdul:
         if isinstance(h, fits.BinTableHDU):
             return _table_kind(h.columns.names, [h.header.get(f"TUCD{k + 1}") for k in range(len(h.columns))])
-        if h.is_image and h.data is not None:
-            return "cutout"
+        if h.is_image and h.data is not None:  # a 1-D image with wavelengths in its header is a spectrum
+            return "spectrum" if _fits_spectrum(hdul, url) is not None else "cutout"
     return None
+
+
+def _fits_spectrum(hdul, url: str) -> Table | None:
+    try:
+        return spectrum_table(hdul)
+    except ValueError as e:
+        raise MalformedResponse(f"{url} is refused: {e}") from None
 
 
 def _open_votable(data: bytes, url: str) -> Table:
     """The first table of a VOTable product (a spectrum or light curve in IVOA's data models), columns named by their
     names, UCDs and units kept; a MalformedResponse naming the URL when it is not one."""
-    from astropy.io.votable import parse
-
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return parse(io.BytesIO(gunzip_limited(data)), verify="ignore").get_first_table().to_table(
-                use_names_over_ids=True)
+        return votable_table(data)
     except Exception as e:  # noqa: BLE001 - any failure here is a malformed product
         raise MalformedResponse(f"{url} is not a readable VOTable ({type(e).__name__}: {e})") from None
 
@@ -292,7 +289,7 @@ def _product_kind(data: bytes, url: str) -> str | None:
     if is_votable_file(data):
         t = _open_votable(data, url)
         return _table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
-    return _fits_kind(_open_fits(data, url))
+    return _fits_kind(_open_fits(data, url), url)
 
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
@@ -370,12 +367,19 @@ def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None)
             headers.append(fits.Header())
             continue
         hdul = _open_fits(data, url)
-        hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
-        if hdu is None:
-            raise MalformedResponse(f"{url} holds no binary table")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UnitsWarning)
-            tables.append(Table.read(hdu))
+        if kind == "spectrum":  # a binary table, one row of arrays, or a 1-D image with wavelengths in its header
+            t = _fits_spectrum(hdul, url)
+            if t is None:
+                raise MalformedResponse(f"{url} holds no spectrum (a binary table with a spectral axis column, or a "
+                                        "1-D image with wavelengths in its header)")
+            tables.append(t)
+        else:
+            hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
+            if hdu is None:
+                raise MalformedResponse(f"{url} holds no binary table")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnitsWarning)
+                tables.append(Table.read(hdu))
         headers.append(hdul[0].header)
     return TableSet(tables, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
 

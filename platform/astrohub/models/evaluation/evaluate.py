@@ -121,7 +121,7 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
 
 
 FILE_COLUMNS = ("path", "file", "filename", "image")  # a table of files: the first of these it has
-TABLE_MODALITIES = ("cutout", "colour", "lightcurve", "photometry")  # what --table evaluates
+TABLE_MODALITIES = ("cutout", "colour", "lightcurve", "spectrum", "photometry")  # what --table evaluates
 
 
 def read_file_table(path: str | Path) -> tuple[list[Path], np.ndarray]:
@@ -179,16 +179,16 @@ def read_catalogue(path: str | Path, bands) -> tuple[object, np.ndarray]:
 
 def read_user_table(model, path: str | Path) -> dict:
     """The user's labelled table for ``model``, read and checked (see :func:`evaluate_table`)."""
-    from ..kinds import modality
+    from ..kinds import kind_of, modality
 
     kind = modality(model.card)
-    if kind not in TABLE_MODALITIES:
-        raise InputError(f"{model.name}: --table reads image arrays, tables of JPEG/PNG or light-curve files with "
-                         "labels, or catalogues with magnitudes and redshifts; for spectra, load the model and call "
-                         "predict() on your spectra")
+    if kind not in TABLE_MODALITIES or kind == "spectrum" and not kind_of(model.card).classifier:
+        raise InputError(f"{model.name}: --table reads image arrays, tables of JPEG/PNG, light-curve or spectrum "
+                         "files with class labels, or catalogues with magnitudes and redshifts; for stellar "
+                         "parameters, load the model and call predict() on your spectra")
     if not Path(path).is_file():
         raise FileNotFoundError(f"table file {path} not found")
-    if kind in ("colour", "lightcurve"):
+    if kind in ("colour", "lightcurve", "spectrum"):
         files, labels = read_file_table(path)
         return {"files": files, "labels": label_indices(labels, model.class_names, model.name)}
     if kind == "photometry":

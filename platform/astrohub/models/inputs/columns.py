@@ -56,7 +56,8 @@ def as_table(x):
         return x
     if callable(getattr(x, "to_table", None)) and not isinstance(x, np.ndarray):  # pyvo's DAL results (a TAP query's)
         return x.to_table()
-    if is_pandas(x) and hasattr(x, "columns") and hasattr(x, "reset_index"):
+    if is_pandas(x) and hasattr(x, "columns") and hasattr(x, "reset_index"):  # columns named by numbers (a frame
+        x = x.rename(columns=str)  # made from an array) as strings: astropy's column names
         return Table.from_pandas(x.reset_index() if any(n is not None for n in x.index.names) else x)
     if isinstance(x, np.ndarray) and x.dtype.names:
         return Table(x)

@@ -2,7 +2,8 @@
 
 ``read(x, name, errors, bands)`` accepts magnitudes [N, 5] with errors [N, 5] (or one error per band, or one
 for all), a single object [5], a table (astropy, a dict, pyvo's TAP results, a pandas DataFrame, a record
-array) with ``mag_<b>`` / ``err_<b>`` columns, or SDSS SkyServer / CasJobs names (``u`` ... ``z`` with
+array) with ``mag_<b>`` / ``err_<b>`` columns (or magnitude columns only, the errors given apart), or SDSS
+SkyServer / CasJobs names (``u`` ... ``z`` with
 ``err_u`` ...; ``modelMag_u`` with ``modelMagErr_u``; ``psfMag_u`` with ``psfMagErr_u``). Bad input gets an
 :class:`~astrohub.models.inputs.InputError` naming what is wrong. ``ood_flags`` marks rows outside the ranges a
 model was trained on (its card's ``inputs.ranges``).
@@ -42,14 +43,40 @@ def _columns(x, name, bands):
                      "modelMag_u.. with modelMagErr_u..)")
 
 
+def _magnitudes_only(x, name, bands) -> np.ndarray:
+    """[N, B] magnitudes of a table given with separate errors: its band columns (:data:`MAG_NAMES`), else its
+    columns in order when it has one per band (a DataFrame made from an array). A table that also carries errors
+    is refused: which errors were meant?"""
+    keys = list(x.colnames) if hasattr(x, "colnames") else list(x)
+    lower = {str(k).lower(): k for k in keys}
+    for mag_t, err_t in zip(MAG_NAMES, ERR_NAMES):
+        mk = [lower.get(mag_t.format(b=b).lower()) for b in bands]
+        if all(mk):
+            own = [err_t.format(b=b) for b in bands]
+            if all(lower.get(e.lower()) for e in own):
+                raise InputError(f"{name}: the table carries its own errors ({', '.join(own)}) and errors= was given "
+                                 "too; pass one or the other")
+            break
+    else:
+        if len(keys) != len(bands):
+            raise InputError(f"{name}: no magnitude columns for bands {', '.join(bands)} in the table (found "
+                             f"{[str(k) for k in keys][:12]}); name them {', '.join(f'mag_{b}' for b in bands)} or "
+                             f"{', '.join(bands)}")
+        mk = keys
+    try:
+        return np.stack([column_values(x[k]) for k in mk], 1)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{name}: magnitude columns must be numbers ({e})") from None
+
+
 def read(x, name: str, errors=None, bands=BANDS) -> tuple[np.ndarray, np.ndarray]:
     """(mags [N, B], errors [N, B]) as float64, checked; see the module docstring for what ``x`` may be."""
     nb = len(bands)
-    if errors is None and not isinstance(x, dict) and (tab := as_table(x)) is not None:  # pyvo's TAP results, a
-        x = tab  # DataFrame, a record array: their table (with errors given, x is magnitudes only)
+    if not isinstance(x, dict) and (tab := as_table(x)) is not None:  # pyvo's TAP results, a DataFrame, a record
+        x = tab  # array: their table
+    if (hasattr(x, "colnames") or isinstance(x, dict)) and errors is not None:
+        x = _magnitudes_only(x, name, bands)  # a table of magnitudes, the errors given apart: checked as arrays
     if hasattr(x, "colnames") or isinstance(x, dict):
-        if errors is not None:
-            raise InputError(f"{name}: a table carries its own errors (err_<band> columns); do not pass errors=")
         mk, ek = _columns(x, name, bands)
         try:
             mags = np.stack([column_values(x[k]) for k in mk], 1)
@@ -78,26 +105,53 @@ def read(x, name: str, errors=None, bands=BANDS) -> tuple[np.ndarray, np.ndarray
                              f"got shape {errs.shape}; missing bands are not supported")
         if mags.shape != errs.shape:
             raise InputError(f"{name}: magnitudes {mags.shape} and errors {errs.shape} differ in shape")
-    bad = ~(np.isfinite(mags) & np.isfinite(errs)).all(1)
-    if bad.any():
-        raise InputError(f"{name}: rows {np.nonzero(bad)[0][:10].tolist()} have NaN/inf magnitudes or errors "
-                         "(missing bands); drop them or fill all five bands")
-    sentinel = np.isin(mags, SENTINELS) | np.isin(errs, SENTINELS)
-    if sentinel.any():
-        rows, cols = np.nonzero(sentinel)
+    bad = _unusable(mags, errs)
+    if bad["missing"].any():
+        raise InputError(f"{name}: rows {np.nonzero(bad['missing'].any(1))[0][:10].tolist()} have NaN/inf magnitudes "
+                         "or errors (missing bands); drop them or fill all five bands")
+    if bad["code"].any():
+        rows, cols = np.nonzero(bad["code"])
         raise InputError(f"{name}: rows {sorted(set(rows.tolist()))[:10]} have the survey's 'not measured' code "
                          f"(-9999/99) in band(s) {sorted({bands[c] for c in cols})}; drop those rows")
-    off = (mags < MAG_LIMITS[0]) | (mags > MAG_LIMITS[1])
-    if off.any():
-        rows = np.nonzero(off.any(1))[0]
+    if bad["range"].any():
+        rows = np.nonzero(bad["range"].any(1))[0]
         raise InputError(f"{name}: rows {rows[:10].tolist()} have magnitudes outside {MAG_LIMITS[0]:g}..."
                          f"{MAG_LIMITS[1]:g} (e.g. {mags[rows[0]].round(3).tolist()}): pass AB magnitudes, "
                          "not fluxes")
-    if (errs <= 0).any():
-        rows, cols = np.nonzero(errs <= 0)
+    if bad["error"].any():
+        rows, cols = np.nonzero(bad["error"])
         raise InputError(f"{name}: magnitude errors must be positive: rows {sorted(set(rows.tolist()))[:10]} "
                          f"have errors <= 0 in band(s) {sorted({bands[c] for c in cols})}")
     return mags, errs
+
+
+def _unusable(mags, errs) -> dict[str, np.ndarray]:
+    """[N, B] masks of what the model cannot take, by cause: ``missing`` (NaN/inf, masked), ``code`` (a survey's
+    'not measured' value, :data:`SENTINELS`), ``range`` (no AB magnitude, :data:`MAG_LIMITS`), ``error`` (<= 0)."""
+    missing = ~(np.isfinite(mags) & np.isfinite(errs))
+    code = ~missing & (np.isin(mags, SENTINELS) | np.isin(errs, SENTINELS))
+    with np.errstate(invalid="ignore"):
+        rng = ~missing & ~code & ((mags < MAG_LIMITS[0]) | (mags > MAG_LIMITS[1]))
+        err = ~missing & ~code & (errs <= 0)
+    return {"missing": missing, "code": code, "range": rng, "error": err}
+
+
+UNUSABLE = {"missing": "no magnitude or error", "code": "the survey's 'not measured' code",
+            "range": f"a magnitude outside {MAG_LIMITS[0]:g}...{MAG_LIMITS[1]:g}", "error": "an error <= 0"}
+
+
+def row_problems(mags, errs, bands=BANDS) -> list[str]:
+    """Per row of magnitudes and errors [N, B] (NaN where a catalogue has none), why the model cannot take it, by band
+    ("no magnitude or error in u; the survey's 'not measured' code in z"), "" when it can: what :func:`read` refuses
+    a whole batch for, so a table's usable rows can go on without the rest."""
+    mags, errs = np.asarray(mags, np.float64), np.asarray(errs, np.float64)
+    masks = _unusable(mags, errs)
+    out = []
+    for i in range(len(mags)):
+        parts = [f"{what} in {', '.join(b for b, m in zip(bands, masks[key][i]) if m)}"
+                 for key, what in UNUSABLE.items() if masks[key][i].any()]
+        out.append("; ".join(parts))
+    return out
 
 
 def features(mags, errs) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...defaults import SPECTRAL_AXIS_NAMES, SPECTRAL_AXIS_UCDS
+from . import spectrum_files as SF
 from .columns import column_values
 from .images import InputError
 from .lightcurves import table_list
@@ -31,12 +32,14 @@ def _ucd(col) -> str:
     return str(getattr(col, "meta", {}).get("ucd", "") or "").lower()
 
 
-def spectrum_from_table(t, name: str, i: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def spectrum_from_table(t, name: str, i: int = 0):
     """(wavelength [A], increasing; flux; error or None) of one spectrum table as archives serve it: the spectral
     axis found by its UCD (``em.wl``, ``em.freq``, ``em.energy``: IVOA's spectral data model) or its name
     (:data:`SPECTRAL_AXIS_NAMES`; SDSS's ``loglam`` is log10 of A), in its own unit (A, nm, um, m, Hz, eV ...; no unit:
     A), the flux by name (FLUX) or UCD (``phot.flux.density``), the error from ERROR / ERR / FLUX_ERR or IVAR. A
-    frequency axis is turned round, its flux with it."""
+    frequency axis is turned round, its flux with it. Returns (wavelength, flux, error or None, masked): ``masked``
+    marks the pixels the table itself says are not measured (NaN wavelength or flux, IVAR 0, an error that is not
+    finite and positive, as SDSS and SSA services write bad pixels)."""
     import astropy.units as u
 
     cols = {c.upper(): c for c in t.colnames}
@@ -68,9 +71,12 @@ def spectrum_from_table(t, name: str, i: int = 0) -> tuple[np.ndarray, np.ndarra
                 with np.errstate(divide="ignore"):
                     e = np.where(e > 0, 1.0 / np.sqrt(np.abs(e)), np.inf)
             break
+    bad = ~(np.isfinite(x) & np.isfinite(f))
+    if e is not None:
+        bad |= ~(np.isfinite(e) & (e > 0))
     if len(x) > 1 and x[0] > x[-1]:  # a frequency or energy axis: increasing wavelength is the other way round
-        x, f, e = x[::-1], f[::-1], (None if e is None else e[::-1])
-    return x, f, e
+        x, f, e, bad = x[::-1], f[::-1], (None if e is None else e[::-1]), bad[::-1]
+    return x, f, e, bad
 
 
 # ----------------------------------------------------------------------------- light curves
@@ -337,15 +343,20 @@ def lightcurve_batch(curves, progress=False, info=False):
 
 # ----------------------------------------------------------------------------- spectra
 SPECTRUM_EDGE = 0.02  # share of a model's log-wavelength grid a spectrum may miss at either end (filled, flagged)
+SPECTRUM_MASKED = 0.05  # share of a spectrum's pixels on the model's grid masked (interpolated across) before a flag
+SPECTRUM_MASKED_MAX = 0.5  # ... and beyond which it is refused
 
 
 def spectra(x, name, wave_model, wave=None, error=None, notes: list | None = None):
     """(flux [N, n_pix], error [N, n_pix] or None) on the model grid ``wave_model``; inputs on
-    another grid covering it are linearly resampled. Tables are read by :func:`spectrum_from_table` (units, UCDs,
-    SDSS's loglam); ``wave`` may be an astropy Quantity in any spectral unit (else A). A spectrum that misses at
+    another grid covering it are linearly resampled. Files (paths, or a list of them) are read by their contents
+    (:func:`astrohub.models.inputs.spectrum_files.read`: FITS, VOTable, text), tables by :func:`spectrum_from_table`
+    (units, UCDs, SDSS's loglam); ``wave`` may be an astropy Quantity in any spectral unit (else A). A table's masked
+    pixels (NaN, IVAR 0) are left out and the flux interpolated across them: flagged past :data:`SPECTRUM_MASKED`
+    of the pixels on the grid, refused past :data:`SPECTRUM_MASKED_MAX`. A spectrum that misses at
     most :data:`SPECTRUM_EDGE` of the grid at either end (SDSS's start at 3800-3830 A, where a model's grid starts
     at 3800 A) is taken with the missing pixels set to its nearest measured flux; ``notes`` (a list) gets one
-    reason per spectrum saying so ("" when nothing was filled)."""
+    reason per spectrum saying so ("" when nothing was filled or masked)."""
     if hasattr(wave, "to_value"):  # an astropy Quantity: in its own unit (nm, um, Hz ...)
         import astropy.units as u
 
@@ -356,6 +367,10 @@ def spectra(x, name, wave_model, wave=None, error=None, notes: list | None = Non
         if len(wave) > 1 and wave[0] > wave[-1]:  # a frequency or energy grid: the flux turned round with it
             wave, x = wave[::-1], np.asarray(x)[..., ::-1]
             error = None if error is None else np.asarray(error)[..., ::-1]
+    if SF.is_path(x):
+        x = [x]
+    if isinstance(x, (list, tuple)) and any(SF.is_path(v) for v in x):  # files: read by their contents
+        x = [SF.read(v, name) if SF.is_path(v) else v for v in x]
     tabs = table_list(x)
     if tabs is not None:
         rows = [spectrum_from_table(t, name, i) for i, t in enumerate(tabs)]
@@ -373,12 +388,26 @@ def spectra(x, name, wave_model, wave=None, error=None, notes: list | None = Non
             if notes is not None:
                 notes.extend([""] * len(f))
             return _checked_flux(f, name), e
-        rows = [(np.asarray(wave, np.float64), fi, None if e is None else e[i]) for i, fi in enumerate(f)]
+        rows = [(np.asarray(wave, np.float64), fi, None if e is None else e[i], None) for i, fi in enumerate(f)]
     flux, errs = [], []
     edge = max(int(SPECTRUM_EDGE * len(wave_model)), 1)
-    for i, (w, f, e) in enumerate(rows):
+    for i, (w, f, e, bad) in enumerate(rows):
         if len(w) != len(f):
             raise InputError(f"{name}: spectrum {i}: {len(w)} wavelengths but {len(f)} fluxes")
+        masked = ""
+        if bad is not None and bad.any():  # the table's own bad pixels: left out, the flux interpolated across
+            good = w[~bad]  # masked ends are the coverage check's (below); here the gaps between measured pixels
+            lo, hi = max(wave_model[0], good.min(initial=np.inf)), min(wave_model[-1], good.max(initial=-np.inf))
+            with np.errstate(invalid="ignore"):  # NaN wavelengths (padding) are not on the grid
+                inside = (w >= lo) & (w <= hi)
+            share = float(bad[inside].mean()) if inside.any() else 1.0
+            if share > SPECTRUM_MASKED_MAX:
+                raise InputError(f"{name}: spectrum {i} has {share:.0%} of its pixels in the model's "
+                                 f"{wave_model[0]:.0f}-{wave_model[-1]:.0f} A masked (NaN, IVAR 0 or no positive "
+                                 f"error); at most {SPECTRUM_MASKED_MAX:.0%} can be interpolated across")
+            if share > SPECTRUM_MASKED:
+                masked = f"{share:.0%} of the pixels masked (interpolated across)"
+            w, f, e = w[~bad], f[~bad], (None if e is None else e[~bad])
         if not np.all(np.isfinite(w)) or np.any(np.diff(w) <= 0):
             raise InputError(f"{name}: spectrum {i}: wavelengths must be finite and strictly increasing")
         if w[0] > wave_model[edge] or w[-1] < wave_model[-1 - edge]:
@@ -388,8 +417,9 @@ def spectra(x, name, wave_model, wave=None, error=None, notes: list | None = Non
         missed = [f"{wave_model[0]:.0f}-{w[0]:.0f} A" if w[0] > wave_model[0] * 1.001 else "",
                   f"{w[-1]:.0f}-{wave_model[-1]:.0f} A" if w[-1] < wave_model[-1] * 0.999 else ""]
         if notes is not None:
-            notes.append(f"covers {w[0]:.0f}-{w[-1]:.0f} A: {' and '.join(m for m in missed if m)} filled with the "
-                         "edge's flux" if any(missed) else "")
+            edges = (f"covers {w[0]:.0f}-{w[-1]:.0f} A: {' and '.join(m for m in missed if m)} filled with the "
+                     "edge's flux" if any(missed) else "")
+            notes.append("; ".join(n for n in (edges, masked) if n))
         same = len(w) == len(wave_model) and np.allclose(w, wave_model, rtol=1e-5)
         flux.append(f if same else np.interp(wave_model, w, f))
         errs.append(None if e is None else (e if same else np.interp(wave_model, w, e)))

@@ -40,8 +40,10 @@ class SpectrumClassifier(ClassifierMixin, SeriesPredictor):
         return np.geomspace(i["wave_min"], i["wave_max"], i["shape"][-1])
 
     def predict(self, x, wave=None, mc_samples: int | None = None, batch_size: int = 256) -> Prediction:
-        """Classify spectra: a TableSet / Tables (WAVE, FLUX) or flux [N, n_pix] (``wave`` to resample). A spectrum
-        whose ends were filled (:func:`astrohub.models.inputs.series.spectra`) is flagged (``ood``, ``ood_reason``)."""
+        """Classify spectra: spectrum files (a path or a list: SDSS spec / spSpec, LAMOST, ESO Phase 3, 1-D FITS images
+        with a wavelength WCS, VOTables, text tables), a TableSet / Tables (WAVE, FLUX) or flux [N, n_pix] (``wave`` to
+        resample). A spectrum whose ends were filled or with many masked pixels
+        (:func:`astrohub.models.inputs.series.spectra`) is flagged (``ood``, ``ood_reason``)."""
         notes: list[str] = []
         flux, _ = P.spectra(x, self.name, self.wave(), wave, notes=notes)
         return self._classify((P.spectrum_input(flux),), mc_samples, batch_size, **_flags(notes))
