@@ -235,6 +235,16 @@ def header_band(header) -> str | None:
 # -- spectra: the spectral axis, as IVOA's spectral data model and surveys name it --------------------------------
 SPECTRAL_AXIS_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case; SDSS loglam
 SPECTRAL_AXIS_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")
+# -- light curves: the time axis, as missions and IVOA's time-series model name it -------------------------------
+TIME_AXIS_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD")  # any case
+TIME_AXIS_UCDS = ("time.epoch",)
+
+
+def is_time_column(name, ucd) -> bool:
+    """Whether a table column is a light curve's time axis: by name (:data:`TIME_AXIS_NAMES`) or UCD."""
+    return str(name).upper() in TIME_AXIS_NAMES or str(ucd or "").lower().split(";")[0] in TIME_AXIS_UCDS
+
+
 SPECTRUM_ROW_NAMES = {"FLUX": ("SPECTRUM", "FLUX"), "ERROR": ("ERROR", "SIGMA"), "IVAR": ("INVERSE", "IVAR"),
                       "WAVE": ("WAVELENGTH",)}  # the rows of a 2-D spectrum image, by its ARRAYn / ROWn keywords
 _WCS_UNITS = {"WAVE": "Angstrom", "AWAV": "Angstrom", "FREQ": "Hz", "ENER": "eV"}  # when CUNIT1 is not given

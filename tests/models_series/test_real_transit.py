@@ -406,8 +406,39 @@ def test_data_frames_dicts_and_record_arrays_read_as_tables(kit, vet, tap_result
              tap_result(Table({"time": lc.time, "flux": lc.flux}))]
     got = vet.predict(forms, mc_samples=0).probabilities
     np.testing.assert_allclose(got, np.repeat(ref, len(forms), 0), atol=1e-5)
-    with pytest.raises(InputError, match=r"table has no TIME column \(looked for TIME, MJD, BJD; found \['flux'\]\)"):
+    with pytest.raises(InputError, match=r"table has no TIME column \(looked for TIME, BJD, BTJD, BKJD, MJD, HJD, JD, "
+                                         r"T or UCD time.epoch; found \['flux'\]\)"):
         vet.predict(pd.DataFrame({"flux": lc.flux}))
+
+
+def test_light_curves_in_magnitudes_or_named_only_by_ucds_read_as_relative_flux(kit, vet, tmp_path):
+    """Ground surveys serve light curves in magnitudes (KELT's HJD, Mag, Mag_err; ASAS-SN's mag), and IVOA's time-series
+    model names columns by UCD (time.epoch, phot.mag, phot.flux) whatever they are called: the real TESS curve of
+    WASP-126 given so, in a table, a VOTable-like table with UCDs only, a text table and a FITS table, gets the verdict
+    of the same curve as flux. Both a flux and magnitudes: the flux is read."""
+    path = kit / KIT_FILES["tess"]
+    lc = L.read(path)
+    ref = vet.predict(Table({"TIME": lc.time, "FLUX": lc.flux}), mc_samples=0)
+    mag = 10.3 - 2.5 * np.log10(lc.flux)  # WASP-126: V ~ 10.3
+    ucd_only = Table({"obs_time": lc.time, "brightness": mag})
+    ucd_only["obs_time"].meta["ucd"], ucd_only["brightness"].meta["ucd"] = "time.epoch", "phot.mag;em.opt.V"
+    flux_ucd = Table({"t_mid": lc.time, "rate": lc.flux * 5e4, "rate_err": np.full(len(lc), 20.0)})
+    flux_ucd["t_mid"].meta["ucd"], flux_ucd["rate"].meta["ucd"] = "time.epoch", "phot.flux"
+    flux_ucd["rate_err"].meta["ucd"] = "stat.error;phot.flux"
+    ok = np.isfinite(mag)
+    np.savetxt(text := tmp_path / "kelt.dat", np.c_[lc.time[ok], mag[ok], np.full(ok.sum(), 0.004)],
+               header="HJD Mag Mag_err")
+    fits.BinTableHDU(Table({"HJD": lc.time, "MAGNITUDE": mag})).writeto(fits_mag := tmp_path / "mags.fits")
+    both = Table({"TIME": lc.time, "FLUX": lc.flux, "MAG": np.full(len(lc), 12.0)})
+    forms = [Table({"HJD": lc.time, "MAG": mag}), ucd_only, flux_ucd, both]
+    got = vet.predict(forms, mc_samples=0)
+    np.testing.assert_allclose(got.probabilities, np.repeat(ref.probabilities, len(forms), 0), atol=1e-5)
+    from_files = vet.predict([str(text), str(fits_mag)], mc_samples=0)
+    np.testing.assert_allclose(from_files.probabilities, np.repeat(ref.probabilities, 2, 0), atol=1e-5)
+    assert from_files.names == ref.names * 2 and from_files.period[0] == pytest.approx(ref.period[0], rel=1e-3)
+    with pytest.raises(InputError, match=r"table has no FLUX column \(looked for PDCSAP_FLUX, .*magnitudes MAG, "
+                                         r"MAGNITUDE, or UCDs .*phot.mag; found \['obs_time', 'counts_err'\]\)"):
+        vet.predict(Table({"obs_time": ucd_only["obs_time"], "counts_err": mag}))
 
 
 def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):
@@ -507,7 +538,9 @@ def test_fits_without_flux_column(tmp_path, vet):
     p = tmp_path / "lc.fits"
     fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=np.arange(200.0)),
                                    fits.Column("RATE", "E", array=np.ones(200))]).writeto(p)
-    with pytest.raises(InputError, match="lc.fits has no flux column"):
+    with pytest.raises(InputError, match=r"lc.fits has no FLUX column \(looked for PDCSAP_FLUX, .*, magnitudes MAG, "
+                                         r"MAGNITUDE, or UCDs phot.flux, phot.flux.density, phot.count, phot.mag; "
+                                         r"found \['TIME', 'RATE'\]\)"):
         vet.predict(p)
 
 

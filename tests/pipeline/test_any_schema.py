@@ -75,6 +75,54 @@ def test_magnitudes_without_errors_are_not_enough():
         pipeline.classify(sdss, "photoz_mdn", None)
 
 
+def sdss_rows_with_gaps(n=40) -> tuple[Table, dict[int, str]]:
+    """Real SDSS galaxies of the sdss_photoz kit as SkyServer serves them (modelMag_u, modelMagErr_u ..., masked
+    where NULL), with some rows a band was not measured in, as real catalogues have them: row -> the band."""
+    from astrohub.models.evaluation.kits import kit_dir
+    from astrohub.models.evaluation.kits import sdss_photoz as K
+
+    kit = K.load(kit_dir("sdss_photoz"))
+    mags, errs = kit["mags"][:n].copy(), kit["errors"][:n].copy()
+    t = Table(masked=True)
+    t["objid"] = np.arange(n)
+    for j, b in enumerate("ugriz"):
+        t[f"modelMag_{b}"], t[f"modelMagErr_{b}"] = mags[:, j], errs[:, j]
+    t["modelMag_u"][3] = -9999.0  # SDSS's 'not measured'
+    t["modelMag_g"].mask[7] = True  # NULL
+    t["modelMagErr_r"][11] = 0.0
+    t["modelMag_z"][15], t["modelMagErr_z"][15] = 99.0, 99.0  # another survey's code
+    t["modelMagErr_i"][19] = np.nan
+    return t, {3: "the survey's 'not measured' code in u", 7: "no magnitude or error in g", 11: "an error <= 0 in r",
+               15: "the survey's 'not measured' code in z", 19: "no magnitude or error in i"}
+
+
+def test_rows_a_band_was_not_measured_in_are_flagged_and_the_others_estimated():
+    """A real catalogue has NULLs and 'not measured' codes: those rows get no photo-z (NaN, flagged with the band
+    and the reason, a note) and every other row gets what predict() gives it alone. Before, one such row refused
+    the whole query ("drop those rows"), which the panels could not do."""
+    rows, gaps = sdss_rows_with_gaps()
+    result = pipeline.classify(rows, "photoz_mdn", None)
+    t = result.table
+    bad = np.isin(np.arange(len(rows)), list(gaps))
+    good = Table({f"{k}_{b}": np.asarray(rows[f"modelMag{'Err' if k == 'err' else ''}_{b}"], float)[~bad]
+                  for b in "ugriz" for k in ("mag", "err")})
+    direct = models.load("photoz_mdn").predict(good)
+    np.testing.assert_allclose(np.asarray(t["z_phot"])[~bad], direct.z_mode, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(t["z_std"])[~bad], direct.z_std, rtol=1e-6)
+    for col in ("z_phot", "z_mean", "z_std", "z_lo68", "z_hi68"):
+        assert np.isnan(np.asarray(t[col])[bad]).all() and np.isfinite(np.asarray(t[col])[~bad]).all(), col
+    assert np.asarray(t["ood"])[bad].all()
+    assert {i: str(t["ood_reason"][i]) for i in gaps} == gaps
+    assert list(np.asarray(t["ood"])[~bad]) == list(direct.ood)
+    assert (f"5 of 40 rows were not estimated (z_phot NaN, flagged): photometry the model cannot take (row 3: "
+            f"{gaps[3]})") in result.notes
+    grid, pdfs = result.pdfs([2, 3])
+    assert np.isfinite(pdfs[0]).all() and np.isnan(pdfs[1]).all()
+    with pytest.raises(ValueError, match=r"none of the 2 rows has u g r i z photometry the model can take \(row 0: "
+                                         r"the survey's 'not measured' code in u\); query rows measured in every"):
+        pipeline.classify(rows[[3, 3]], "photoz_mdn", None)
+
+
 # -- the live archive: a second resource mimicking a real survey, and ivoa.obscore --------------------------
 ASTROHUB_COLUMNS = {"obj_id", "task", "mag_u", "err_u", "label", "class_name"}
 
@@ -552,16 +600,21 @@ def test_spectra_served_as_fits_images_and_one_row_tables_are_spectra_not_cutout
 
 
 def test_light_curves_served_as_votables_offer_the_vetter(served):
-    """A light curve served as a VOTable (IVOA's time-series model: TIME in days, FLUX) is a light curve: the vetter
-    is offered and classifies it as the same curve given directly."""
+    """A light curve served as a VOTable (IVOA's time-series model: TIME in days, FLUX; or columns named only by
+    their UCDs, time.epoch and phot.mag, in magnitudes as ground surveys serve them) is a light curve: the vetter is
+    offered and classifies it as the same curve given directly."""
     from astrohub.sims.lightcurves import simulate_lightcurves
 
     folder, base, arc = served
     b = simulate_lightcurves(2, seed=5)
     for k in range(2):
-        t = Table({"TIME": np.asarray(b.time, float), "FLUX": np.asarray(b.flux[k], float)})
-        t["TIME"].unit = "d"
-        t["TIME"].meta["ucd"] = "time.epoch"
+        if k == 0:
+            t = Table({"TIME": np.asarray(b.time, float), "FLUX": np.asarray(b.flux[k], float)})
+        else:  # no familiar name: the UCDs say what the columns are
+            t = Table({"epoch": np.asarray(b.time, float), "v": 11.0 - 2.5 * np.log10(np.asarray(b.flux[k], float))})
+            t["v"].meta["ucd"] = "phot.mag;em.opt.V"
+        time = t.colnames[0]
+        t[time].unit, t[time].meta["ucd"] = "d", "time.epoch"
         t.write(folder / f"lc{k}.xml", format="votable")
     rows = Table({"access_url": [f"{base}/lc{k}.xml" for k in range(2)]})
     assert pipeline.compatible_models(rows, arc) == ["transit_vetter"]

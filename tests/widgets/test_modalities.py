@@ -130,6 +130,30 @@ def test_photo_z_pdfs_intervals_and_range_filter(arc):
         actions.filter_rows(t, "galaxy")
 
 
+def test_photo_z_rows_without_an_estimate_stay_listed_flagged_and_get_no_pdf(arc):
+    """A real SDSS table with rows a band was not measured in (tests/pipeline: NULL, -9999, zero error): the panel
+    classifies the rest, says how many were not estimated, keeps those rows in the list at the full value range
+    (flagged), plots PDFs for the estimated rows only, and hides them with the OOD filter."""
+    from tests.pipeline.test_any_schema import sdss_rows_with_gaps
+
+    rows, gaps = sdss_rows_with_gaps()
+    c = ClassifyPanel(rows, archive=arc)
+    c.model.value = "photoz_mdn"
+    c.run_button.click()
+    assert c.result is not None, c.status.value
+    assert "5 of 40 rows were not estimated (z_phot NaN, flagged)" in c.status.value
+    assert len(c.filtered()) == 40  # the full range keeps the rows without a value
+    c.show_pdfs([2, 3, 4])
+    assert c.pdf_rows == [2, 3, 4] and [type(v).__name__ for v in c.pdf_view.children] == ["BokehModel"]
+    fig = c.pdf_view.children[0]._model
+    assert [item.label["value"] for item in fig.legend[0].items] == [
+        f"row {i}: z_phot {c.result.table['z_phot'][i]:.3f}" for i in (2, 4)]  # row 3 has no PDF
+    c.show_pdfs([3])
+    assert c.pdf_view.children == ()
+    c.hide_ood.value = True
+    assert not set(gaps) & set(np.asarray(c.filtered()["objid"]).tolist())
+
+
 def test_explorer_selection_shows_the_selected_pdfs(arc):
     e = Explorer(arc)
     e.query.tabs.selected_index = 0

@@ -74,7 +74,8 @@ class Classification:
         return hasattr(self.prediction, "pdf")
 
     def pdfs(self, rows, z_max: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
-        """(grid, PDFs [len(rows), grid]) of the redshift PDFs of ``rows`` (indices into ``table``)."""
+        """(grid, PDFs [len(rows), grid]) of the redshift PDFs of ``rows`` (indices into ``table``); NaN for rows
+        that were not estimated (a band not measured: see their ``ood_reason``)."""
         if not self.has_pdfs:
             raise ValueError(f"{self.model} gives no PDFs (only photo-z models do)")
         idx = np.asarray(rows, dtype=np.int64)
@@ -283,10 +284,26 @@ def run_spectra(name, predictor, table, archive, client, mc_samples, explain_fir
 def run_photometry(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
     """Photo-z PDFs from the rows' ugriz magnitudes: z_phot (PDF peak), z_mean, z_std, 68% interval. The
     magnitudes and errors are found by UCD or well-known survey names (:mod:`astrohub.vo.metadata`) and given
-    to the model under its own column names, whatever the archive calls them."""
+    to the model under its own column names, whatever the archive calls them. Rows the model cannot take (a band
+    NULL or with the survey's 'not measured' code, an error <= 0: :func:`~astrohub.models.inputs.photometry.
+    row_problems`) are not estimated: NaN values, flagged with the reason, a note; the other rows go on."""
+    from astrohub.models.inputs.photometry import row_problems
+
     bands = tuple(predictor.card.get("inputs", {}).get("bands") or metadata.UGRIZ)
     rows = metadata.photometry(table).canonical(table, bands)
-    pred = _sharded(name, rows, archive, client, progress) if client is not None else predictor.predict(rows)
+    problems = row_problems(*(np.stack([rows[f"{k}_{b}"] for b in bands], 1) for k in ("mag", "err")), bands)
+    keep = np.array([not p for p in problems], bool)
+    if not keep.any():
+        raise ValueError(f"none of the {len(table)} rows has {' '.join(bands)} photometry the model can take (row 0: "
+                         f"{problems[0]}); query rows measured in every band")
+    use = rows if keep.all() else rows[keep]
+    pred = _sharded(name, use, archive, client, progress) if client is not None else predictor.predict(use)
+    notes = []
+    if not keep.all():  # rows a band was not measured in: not estimated, flagged; the rest go on
+        first = int(np.flatnonzero(~keep)[0])
+        pred = pred.placed(keep, problems)
+        notes.append(f"{int((~keep).sum())} of {len(table)} rows were not estimated (z_phot NaN, flagged): "
+                     f"photometry the model cannot take (row {first}: {problems[first]})")
     out = table.copy()
     out["z_phot"], out["z_mean"], out["z_std"] = pred.z_mode, pred.z_mean, pred.z_std
     grid = np.linspace(0.0, float(predictor.card["outputs"].get("z_max", 4.0)), 2 * PDF_POINTS)
@@ -295,9 +312,10 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
         cdf = pred.select(slice(a, a + 2000)).cdf(grid)
         lo[a:a + 2000] = grid[np.argmax(cdf >= 0.16, 1)]
         hi[a:a + 2000] = grid[np.argmax(cdf >= 0.84, 1)]
+    lo[~keep] = hi[~keep] = np.nan
     out["z_lo68"], out["z_hi68"] = lo, hi
     return finish(Classification(out, name, [], sharded=client is not None, modality="photometry",
-                                 values=["z_phot", "z_mean", "z_std"], prediction=pred), predictor.card)
+                                 values=["z_phot", "z_mean", "z_std"], prediction=pred, notes=notes), predictor.card)
 
 
 RUNS = {"cutout": run_cutouts, "colour": run_colour, "lightcurve": run_lightcurves, "spectrum": run_spectra,

@@ -27,6 +27,7 @@ from ..defaults import (
     gunzip_limited,
     header_band,
     is_spectral_column,
+    is_time_column,
     is_votable_file,
     oversized_image,
     spectrum_table,
@@ -239,8 +240,6 @@ def _open_fits(data: bytes, url: str):
 PRODUCT_KINDS = obscore.PRODUCT_KINDS
 PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG, or g, r, i FITS images)",
                  "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
-_TIME_COLUMNS = {"TIME", "MJD", "BJD"}
-_TIME_UCDS = ("time.epoch",)
 _COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
 
@@ -252,10 +251,10 @@ def is_colour_file(data: bytes) -> bool:
 def _table_kind(names, ucds) -> str | None:
     """A product table's kind from its column names or UCDs: a time axis makes a light curve, a spectral one a
     spectrum."""
-    names, ucds = list(names), [str(u or "").lower().split(";")[0] for u in ucds]
-    if {n.upper() for n in names} & _TIME_COLUMNS or set(ucds) & set(_TIME_UCDS):
+    pairs = list(zip(names, ucds))
+    if any(is_time_column(n, u) for n, u in pairs):
         return "lightcurve"
-    return "spectrum" if any(is_spectral_column(n, u) for n, u in zip(names, ucds)) else None
+    return "spectrum" if any(is_spectral_column(n, u) for n, u in pairs) else None
 
 
 def _fits_kind(hdul, url: str) -> str | None:

@@ -487,9 +487,9 @@ class ClassifyPanel(_Panel):
             out = pipeline.filter_rows(t, None if self.cls.value == "any" else self.cls.value, self.min_prob.value)
         else:
             lo, hi = self.value_range.value
-            at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row
-            out = pipeline.filter_range(t, self.value_col.value, None if at_ends[0] else lo,
-                                        None if at_ends[1] else hi)
+            at_ends = (lo <= self.value_range.min, hi >= self.value_range.max)  # the full range keeps every row,
+            out = t if all(at_ends) else pipeline.filter_range(t, self.value_col.value, None if at_ends[0] else lo,
+                                                               None if at_ends[1] else hi)  # those without one too
         if self.hide_ood.value and "ood" in out.colnames:
             out = out[~np.asarray(out["ood"], bool)]
         keep = np.zeros(len(t), bool)
@@ -586,8 +586,12 @@ class ClassifyPanel(_Panel):
             self.pdf_view.children, self.pdf_rows = [], []
             return
         self.pdf_rows = rows
-        grid, pdfs = r.pdfs(rows)
         t = r.table
+        rows = [i for i in rows if np.isfinite(t[r.values[0]][i])]  # rows that were not estimated have no PDF
+        if not rows:
+            self.pdf_view.children = []
+            return
+        grid, pdfs = r.pdfs(rows)
         labels = [f"obj {t['obj_id'][i]}" if "obj_id" in t.colnames else f"row {i}" for i in rows]
         truths = [float(t["redshift"][i]) for i in rows] if "redshift" in t.colnames else None
         from jupyter_bokeh.widgets import BokehModel

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import InputError
-
 
 def column_values(col) -> np.ndarray:
     """A table column as float64, as lightkurve's and astropy's TimeSeries hold them: an astropy ``Time`` in days
@@ -65,13 +63,3 @@ def as_table(x):
             and len({len(v) for v in x.values()}) == 1:
         return Table({str(k): np.asarray(v) for k, v in x.items()})
     return None
-
-
-def column(t, names, name: str) -> np.ndarray:
-    """The first of ``names`` that table ``t`` has (any case), as :func:`column_values`; an InputError naming
-    the names looked for and the columns found otherwise."""
-    cols = {c.upper(): c for c in t.colnames}
-    for n in names:
-        if n in cols:
-            return column_values(t[cols[n]])
-    raise InputError(f"{name}: table has no {names[0]} column (looked for {', '.join(names)}; found {t.colnames})")

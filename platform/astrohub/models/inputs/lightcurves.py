@@ -6,7 +6,10 @@
   flux) or a text table
   (whitespace or comma separated: time in the first column, the flux in the second, or the column named
   ``dtr_flux`` / ``pdcsap_flux`` / ``flux`` in a ``#`` header, like the Villanova Kepler EB catalogue's
-  ``lc.data`` files); ``.npy`` arrays with rows (time, flux[, error]).
+  ``lc.data`` files, or ``Mag`` / ``Magnitude`` as ground surveys write them: made flux relative to the median);
+  ``.npy`` arrays with rows (time, flux[, error]).
+- :func:`curve_columns`: a table's time and flux (or magnitude) columns, by name or by UCD (``time.epoch``,
+  ``phot.flux``, ``phot.mag``: IVOA's time-series model), for files and tables alike.
 - :func:`stitch`: one star's files (Kepler quarters, K2 campaigns, TESS sectors) made one curve.
 - :func:`as_curves`: whatever a user hands over (file paths, :class:`LightCurve` objects, astropy Tables /
   TableSets with TIME and FLUX columns, lightkurve LightCurves and collections of them, pandas DataFrames, dicts
@@ -28,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .columns import as_table, column, is_pandas
+from ...defaults import TIME_AXIS_NAMES, TIME_AXIS_UCDS
+from .columns import as_table, column_values, is_pandas
 from .images import InputError
 
 GRID_DAYS = 0.0204335  # the model's grid: Kepler long cadence, 29.4 min
@@ -40,7 +44,10 @@ SCREEN = (3.0, 6.0, 0.05)  # screen(): bins scattering 3x the typical one's, poi
 TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".ascii")
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
 FLUX_NAMES = ("PDCSAP_FLUX", "DTR_FLUX", "FLUX", "SAP_FLUX", "CORR_FLUX", "RAW_FLUX", "FCOR", "KSPSAP_FLUX")
-TIME_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD", "T")
+FLUX_UCDS = ("phot.flux", "phot.flux.density", "phot.count")
+MAG_NAMES = ("MAG", "MAGNITUDE")  # ground-based surveys' light curves (KELT, ASAS-SN ...): made relative flux
+MAG_UCDS = ("phot.mag",)
+TIME_NAMES = TIME_AXIS_NAMES + ("T",)
 # QUALITY bits that mark a cadence useless, per mission: lightkurve's "default" (Kepler Archive Manual table 2.3;
 # TESS Science Data Products Description Document table 28). Kepler/K2: attitude tweak, safe mode, coarse point,
 # Earth point, desaturation, manual exclude, detector anomaly, no data, thruster firing. TESS: attitude tweak, safe
@@ -74,6 +81,47 @@ class LightCurve:
 
     def __len__(self) -> int:
         return len(self.time)
+
+
+# ----------------------------------------------------------------------------- columns
+def curve_columns(names, ucds, name: str, what: str = "table") -> tuple[str, str, bool]:
+    """(time column, brightness column, whether it holds magnitudes) of a light-curve table with columns ``names``
+    (UCDs ``ucds``, None where there is none): the time by name (:data:`TIME_NAMES`) or UCD ``time.epoch``; a flux by
+    name (:data:`FLUX_NAMES`, in that order) or UCD (``phot.flux``, ``phot.count``), else magnitudes by name
+    (:data:`MAG_NAMES`) or UCD ``phot.mag``. An InputError naming what was looked for when one is missing."""
+    names = list(names)
+    up = {str(n).upper(): n for n in names}
+    atom = {n: str(c or "").lower().split(";")[0] for n, c in zip(names, list(ucds) + [None] * len(names))}
+
+    def find(by_name, by_ucd):
+        return next((up[c] for c in by_name if c in up), None) or next((n for n in names if atom[n] in by_ucd), None)
+    tcol = find(TIME_NAMES, TIME_AXIS_UCDS)
+    if tcol is None:
+        raise InputError(f"{name}: {what} has no TIME column (looked for {', '.join(TIME_NAMES)} or UCD "
+                         f"{', '.join(TIME_AXIS_UCDS)}; found {names})")
+    fcol = find(FLUX_NAMES, FLUX_UCDS)
+    if fcol is not None:
+        return tcol, fcol, False
+    mcol = find(MAG_NAMES, MAG_UCDS)
+    if mcol is None:
+        raise InputError(f"{name}: {what} has no FLUX column (looked for {', '.join(FLUX_NAMES)}, magnitudes "
+                         f"{', '.join(MAG_NAMES)}, or UCDs {', '.join(FLUX_UCDS + MAG_UCDS)}; found {names})")
+    return tcol, mcol, True
+
+
+def relative_flux(mag) -> np.ndarray:
+    """Magnitudes as flux relative to their median (10^(-0.4 (m - median m))); NaN stays NaN."""
+    m = np.asarray(mag, np.float64)
+    good = np.isfinite(m)
+    return 10.0 ** (-0.4 * (m - (np.median(m[good]) if good.any() else 0.0)))
+
+
+def table_curve(t, name: str, what: str = "table") -> tuple[np.ndarray, np.ndarray]:
+    """(time, flux) of one light-curve table (:func:`curve_columns`; magnitudes made relative flux)."""
+    tcol, fcol, mags = curve_columns(t.colnames, [getattr(t[c], "meta", {}).get("ucd") for c in t.colnames], name,
+                                     what)
+    f = column_values(t[fcol])
+    return column_values(t[tcol]), relative_flux(f) if mags else f
 
 
 # ----------------------------------------------------------------------------- files
@@ -165,17 +213,14 @@ def _read_fits(p: Path, name: str, quality="hardest") -> LightCurve:
             raise InputError(f"{name}: {p.name} has no binary table extension; expected a light-curve FITS file "
                              "(e.g. a Kepler/K2/TESS *_llc.fits / *_lc.fits with TIME and PDCSAP_FLUX)")
         cols = {c.upper(): c for c in tab.columns.names}
-        tcol = next((cols[c] for c in TIME_NAMES if c in cols), None)
-        fcol = next((cols[c] for c in FLUX_NAMES if c in cols), None)
-        if tcol is None or fcol is None:
-            raise InputError(f"{name}: {p.name} has no {'TIME' if tcol is None else 'flux'} column (looked for "
-                             f"{', '.join(TIME_NAMES if tcol is None else FLUX_NAMES)}; found "
-                             f"{', '.join(tab.columns.names)})")
+        tcol, fcol, mags = curve_columns(tab.columns.names, [tab.header.get(f"TUCD{k + 1}") for k in range(
+            len(tab.columns.names))], name, p.name)
         d = tab.data
         t = np.asarray(d[tcol], np.float64)
         f = np.asarray(d[fcol], np.float64)
         ecol = cols.get(fcol.upper() + "_ERR")
-        e = np.asarray(d[ecol], np.float64) if ecol else None
+        e = np.asarray(d[ecol], np.float64) if ecol and not mags else None
+        f = relative_flux(f) if mags else f
         qcol = next((cols[c] for c in ("QUALITY", "SAP_QUALITY") if c in cols), None)
         h0, h1 = hdul[0].header, tab.header
         mission = str(h0.get("MISSION") or h0.get("TELESCOP") or h1.get("TELESCOP") or "").strip()
@@ -229,12 +274,14 @@ def _read_text(p: Path, name: str) -> LightCurve:
     if a.ndim != 2 or a.shape[1] < 2:
         raise InputError(f"{name}: {p.name} needs at least two columns (time, flux); found {a.shape[-1]}")
     names = [c.strip().upper() for c in (header.replace(",", " ").split() if header else [])]
-    fi = 1
+    fi, mags = 1, False
     if len(names) == a.shape[1]:
-        fi = next((names.index(c) for c in FLUX_NAMES if c in names), 1)
-    e = a[:, fi + 1] if a.shape[1] > fi + 1 and (not names or names[fi + 1].endswith("ERR")) else None
+        fi = next((names.index(c) for c in FLUX_NAMES if c in names), None)
+        mags = fi is None and any(c in names for c in MAG_NAMES)  # a ground survey's table: HJD, Mag, Mag_err
+        fi = next((names.index(c) for c in MAG_NAMES if c in names), 1) if fi is None else fi
+    e = a[:, fi + 1] if a.shape[1] > fi + 1 and (not names or names[fi + 1].endswith("ERR")) and not mags else None
     meta = {"mission": "", "object": "", "flux_column": names[fi] if names else f"column {fi + 1}"}
-    return _normalised(a[:, 0], a[:, fi], e, meta, name, p.name)
+    return _normalised(a[:, 0], relative_flux(a[:, fi]) if mags else a[:, fi], e, meta, name, p.name)
 
 
 def _header_rows(p: Path) -> int:
@@ -286,8 +333,8 @@ def _median(f, name, what):
 def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100, quality="hardest"
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validated (time, flux) float64 pairs from file paths, :class:`LightCurve` objects, astropy Tables /
-    TableSets (TIME and FLUX / PDCSAP_FLUX / SAP_FLUX columns; lightkurve LightCurves, astropy TimeSeries and
-    the other forms :func:`table_list` knows included, read by :func:`~.columns.column`) or flux arrays [N, T]
+    TableSets (time and flux, or magnitudes, found by name or UCD: :func:`curve_columns`; lightkurve LightCurves,
+    astropy TimeSeries and the other forms :func:`table_list` knows included) or flux arrays [N, T]
     (or [T]) with ``time`` [T] or [N, T] days. Fluxes may hold NaN (flagged cadences, gaps); time stamps must be
     finite where the flux is, and strictly increasing. In a list of files, an inner list (or tuple) holds one
     star's files: they are :func:`stitch`-ed into one curve. ``quality``: the flagged cadences of a FITS file that
@@ -307,8 +354,7 @@ def as_curves(x, name: str = "transit_vetter", time=None, min_points: int = 100,
                          f"this input is a {type(x).__name__}, not files: drop its flagged cadences (or set them to "
                          "NaN) before passing it, or pass the FITS files")
     elif (tabs := table_list(x)) is not None:
-        curves = [(column(t, ("TIME", "MJD", "BJD"), name), column(t, ("FLUX", "PDCSAP_FLUX", "SAP_FLUX"), name))
-                  for t in tabs]
+        curves = [table_curve(t, name) for t in tabs]
     else:
         curves = _from_arrays(x, time, name)
     if not curves:

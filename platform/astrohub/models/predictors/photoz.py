@@ -52,6 +52,26 @@ class PhotoZPrediction:
                                 ood=None if self.ood is None else self.ood[idx],
                                 ood_reason=None if self.ood_reason is None else [self.ood_reason[i] for i in idx])
 
+    def placed(self, keep, reasons) -> "PhotoZPrediction":
+        """These predictions at the rows ``keep`` (a mask) of a longer table whose other rows could not be estimated:
+        those get NaN redshifts and PDFs, ``ood`` True and ``reasons`` (one per row of the longer table)."""
+        keep = np.asarray(keep, bool)
+        if int(keep.sum()) != len(self.z_mode) or len(reasons) != len(keep):
+            raise ValueError(f"{len(self.z_mode)} predictions for {int(keep.sum())} kept rows of {len(keep)}, with "
+                             f"{len(reasons)} reasons")
+
+        def spread(a):
+            out = np.full((len(keep),) + a.shape[1:], np.nan)
+            out[keep] = a
+            return out
+        ood = np.ones(len(keep), bool)
+        ood[keep] = False if self.ood is None else self.ood
+        why = [str(r) for r in reasons]
+        for j, i in enumerate(np.flatnonzero(keep)):
+            why[i] = "" if self.ood_reason is None else self.ood_reason[j]
+        return PhotoZPrediction(*(spread(getattr(self, f)) for f in ("weights", "means", "sigmas", "z_mode", "z_mean",
+                                                                     "z_std")), ood=ood, ood_reason=why)
+
     @property
     def z_median(self) -> np.ndarray:
         """PDF medians [N] (:func:`pdf_medians`)."""
