@@ -232,9 +232,6 @@ def header_band(header) -> str | None:
     return None if name is None else band_letter(name)
 
 
-# -- spectra: the spectral axis, as IVOA's spectral data model and surveys name it --------------------------------
-SPECTRAL_AXIS_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case; SDSS loglam
-SPECTRAL_AXIS_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")
 # -- light curves: the time axis, as missions and IVOA's time-series model name it -------------------------------
 TIME_AXIS_NAMES = ("TIME", "BJD", "BTJD", "BKJD", "MJD", "HJD", "JD")  # any case
 TIME_AXIS_UCDS = ("time.epoch",)
@@ -245,6 +242,9 @@ def is_time_column(name, ucd) -> bool:
     return str(name).upper() in TIME_AXIS_NAMES or str(ucd or "").lower().split(";")[0] in TIME_AXIS_UCDS
 
 
+# -- spectra: the spectral axis, as IVOA's spectral data model and surveys name it --------------------------------
+SPECTRAL_AXIS_NAMES = ("WAVE", "WAVELENGTH", "LAMBDA", "SPECTRAL", "SPECTRAL_AXIS", "LOGLAM")  # any case; SDSS loglam
+SPECTRAL_AXIS_UCDS = ("em.wl", "em.freq", "em.energy", "em.wavenumber")
 SPECTRUM_ROW_NAMES = {"FLUX": ("SPECTRUM", "FLUX"), "ERROR": ("ERROR", "SIGMA"), "IVAR": ("INVERSE", "IVAR"),
                       "WAVE": ("WAVELENGTH",)}  # the rows of a 2-D spectrum image, by its ARRAYn / ROWn keywords
 _WCS_UNITS = {"WAVE": "Angstrom", "AWAV": "Angstrom", "FREQ": "Hz", "ENER": "eV"}  # when CUNIT1 is not given
@@ -319,7 +319,7 @@ def spectrum_table(hdus):
         elif "CRVAL1" in hd and ("CDELT1" in hd or "CD1_1" in hd):
             crval, step = float(hd["CRVAL1"]), float(hd.get("CDELT1", hd.get("CD1_1")))
             x = step * (pix + 1 - float(hd.get("CRPIX1", 1.0)))
-            unit = u.Unit(str(hd.get("CUNIT1") or _WCS_UNITS.get(ctype[:4], "Angstrom")), parse_strict="silent")
+            unit = _wcs_unit(str(hd.get("CUNIT1") or _WCS_UNITS.get(ctype[:4], "Angstrom")))
             if ctype == "WAVE-LOG":
                 wave = crval * np.exp(x / crval) * unit
             elif int(hd.get("DC-FLAG", 0) or 0) == 1:
@@ -330,6 +330,19 @@ def spectrum_table(hdus):
             continue  # no wavelengths: not a spectrum
         return Table({"WAVE": wave, **rows})
     return None
+
+
+def _wcs_unit(name: str):
+    """An astropy unit from a FITS header's CUNIT1, also as IRAF and others spell it ('Angstroms', 'ANGSTROM');
+    a ValueError naming it otherwise."""
+    import astropy.units as u
+
+    for cand in (name, name.lower(), name.lower().removesuffix("s")):
+        try:
+            return u.Unit(cand)
+        except ValueError:
+            continue
+    raise ValueError(f"its wavelength unit CUNIT1 = {name!r} is no unit astropy knows")
 
 
 def is_votable_file(data: bytes) -> bool:

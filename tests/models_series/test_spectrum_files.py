@@ -72,8 +72,8 @@ def test_one_real_spectrum_in_every_file_layout_gives_one_answer(loaded, real, t
            ROW1="Flux", ROW2="Inverse", ROW3="Wavelength", ROW4="Andmask", ROW5="Ormask", COEFF0=c0, COEFF1=1e-4)
     files["LAMOST (rows flux, inverse variance, wavelength)"] = (p, ref_log)
     _image(p := tmp_path / "iraf_log.fits", f_log, CRVAL1=c0, CDELT1=1e-4, CRPIX1=1.0, CTYPE1="LINEAR",
-           **{"DC-FLAG": 1})
-    files["1-D image, IRAF log-linear (DC-FLAG = 1)"] = (p, ref_log)
+           CUNIT1="Angstroms", **{"DC-FLAG": 1})
+    files["1-D image, IRAF log-linear (DC-FLAG = 1, CUNIT1 'Angstroms')"] = (p, ref_log)
     _image(p := tmp_path / "wave_log.fits", f_log, CRVAL1=w_log[0], CDELT1=w_log[0] * 1e-4 * np.log(10), CRPIX1=1.0,
            CTYPE1="WAVE-LOG", CUNIT1="Angstrom")
     files["1-D image, FITS WCS WAVE-LOG"] = (p, ref_log)
@@ -145,6 +145,10 @@ def test_files_that_are_no_spectrum_are_named(loaded, real, tmp_path):
     with pytest.raises(InputError, match=r"cutout.fits holds no spectrum: no binary table with a spectral axis column "
                                          r".*found PrimaryHDU PRIMARY"):
         m.predict(p)
+    _image(p := tmp_path / "furlongs.fits", f, CRVAL1=3700.0, CDELT1=1.5, CUNIT1="furlong")
+    with pytest.raises(InputError, match="furlongs.fits is refused: its wavelength unit CUNIT1 = 'furlong' is no unit "
+                                         "astropy knows"):
+        m.predict(str(p))
     Table({"WAVE": [w, w], "FLUX": [f, f]}).write(p := tmp_path / "two.fits")
     with pytest.raises(InputError, match="two.fits is refused: its table holds 2 spectra as rows of arrays; give one "
                                          "spectrum per file"):

@@ -118,8 +118,8 @@ def relative_flux(mag) -> np.ndarray:
 
 def table_curve(t, name: str, what: str = "table") -> tuple[np.ndarray, np.ndarray]:
     """(time, flux) of one light-curve table (:func:`curve_columns`; magnitudes made relative flux)."""
-    tcol, fcol, mags = curve_columns(t.colnames, [getattr(t[c], "meta", {}).get("ucd") for c in t.colnames], name,
-                                     what)
+    ucds = [getattr(t[c], "meta", {}).get("ucd") for c in t.colnames]
+    tcol, fcol, mags = curve_columns(t.colnames, ucds, name, what)
     f = column_values(t[fcol])
     return column_values(t[tcol]), relative_flux(f) if mags else f
 
@@ -213,8 +213,8 @@ def _read_fits(p: Path, name: str, quality="hardest") -> LightCurve:
             raise InputError(f"{name}: {p.name} has no binary table extension; expected a light-curve FITS file "
                              "(e.g. a Kepler/K2/TESS *_llc.fits / *_lc.fits with TIME and PDCSAP_FLUX)")
         cols = {c.upper(): c for c in tab.columns.names}
-        tcol, fcol, mags = curve_columns(tab.columns.names, [tab.header.get(f"TUCD{k + 1}") for k in range(
-            len(tab.columns.names))], name, p.name)
+        ucds = [tab.header.get(f"TUCD{k + 1}") for k in range(len(tab.columns.names))]
+        tcol, fcol, mags = curve_columns(tab.columns.names, ucds, name, p.name)
         d = tab.data
         t = np.asarray(d[tcol], np.float64)
         f = np.asarray(d[fcol], np.float64)
