@@ -1,6 +1,6 @@
 """Sharded inference on files, one per row (issue #17: real survey data at scale): each worker reads its rows'
-files (Galaxy Zoo JPEGs, Kepler/TESS light-curve files, a star's quarters stitched as one row), so only the paths
-travel, and the answer equals the model's own ``predict`` on the same list."""
+files (Galaxy Zoo JPEGs, Kepler/TESS light-curve files, a star's quarters stitched as one row, SDSS spectrum
+files), so only the paths travel, and the answer equals the model's own ``predict`` on the same list."""
 
 from __future__ import annotations
 
@@ -41,6 +41,28 @@ def test_light_curve_files_and_a_stitched_star_are_one_row_each(client, monkeypa
     assert got.names == ref.names == ["planet-transit", "eclipsing-binary", "planet-transit"]
     np.testing.assert_allclose(got.period, ref.period)
     np.testing.assert_allclose(got.probabilities, ref.probabilities, atol=1e-5)
+
+
+def test_spectrum_files_are_read_on_the_workers(client, tmp_path):
+    """Real SDSS spectra of the sdss_spectra_lowz kit written as SDSS spec files (a few with IVAR-0 pixels): the
+    workers read their rows' files, flags and all, as predict does here."""
+    from astropy.io import fits
+
+    from astrohub.models.evaluation.kits import sdss_spectra_lowz as K
+
+    paths = []
+    for i, t in enumerate(K.load(kits.kit_dir(K.KIT))["spectra"][:7]):
+        ivar = np.ones(len(t), np.float32)
+        ivar[100:100 + 300 * (i % 2)] = 0.0  # every other file: 300 bad pixels (8%: flagged)
+        cols = [fits.Column("flux", "E", array=np.asarray(t["FLUX"])), fits.Column("ivar", "E", array=ivar),
+                fits.Column("loglam", "E", array=np.log10(np.asarray(t["WAVE"])))]
+        paths.append(str(tmp_path / f"spec-{i:04d}.fits"))
+        fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, name="COADD")]).writeto(paths[-1])
+    ref = models.load("spectral_class", device="cpu").predict(paths, mc_samples=0)
+    got = predict("spectral_class", paths, client=client, chunk_size=3, progress=False, mc_samples=0)
+    assert got.names == ref.names
+    np.testing.assert_allclose(got.probabilities, ref.probabilities, atol=1e-5)
+    assert got.ood_reason == ref.ood_reason and sum("pixels masked" in r for r in got.ood_reason) == 3
 
 
 def test_a_missing_file_is_named_with_its_row_before_any_work(client, jpegs, tmp_path):

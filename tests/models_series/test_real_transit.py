@@ -439,6 +439,12 @@ def test_light_curves_in_magnitudes_or_named_only_by_ucds_read_as_relative_flux(
     with pytest.raises(InputError, match=r"table has no FLUX column \(looked for PDCSAP_FLUX, .*magnitudes MAG, "
                                          r"MAGNITUDE, or UCDs .*phot.mag; found \['obs_time', 'counts_err'\]\)"):
         vet.predict(Table({"obs_time": ucd_only["obs_time"], "counts_err": mag}))
+    ztf = Table({"mjd": lc.time, "mag": mag, "filtercode": np.where(np.arange(len(lc)) % 2, "zg", "zr")})
+    with pytest.raises(InputError, match=r"table holds 2 bands in column 'filtercode' \(zg, zr\); a light curve is "
+                                         r"one band: give each band's rows as their own curve"):
+        vet.predict(ztf)
+    one_band = vet.predict(ztf[ztf["filtercode"] == "zr"], mc_samples=0)  # one band's rows: read
+    assert one_band.probabilities.shape == (1, len(vet.class_names))
 
 
 def test_one_transit_in_a_long_curve_speaks_for_the_curve(vet, monkeypatch):

@@ -116,9 +116,20 @@ def relative_flux(mag) -> np.ndarray:
     return 10.0 ** (-0.4 * (m - (np.median(m[good]) if good.any() else 0.0)))
 
 
+BAND_COLUMNS = ("BAND", "FILTER", "FILTERCODE", "FID", "PASSBAND")  # a multi-band table's band (ZTF, Gaia epochs)
+BAND_UCDS = ("instr.filter", "instr.bandpass")
+
+
 def table_curve(t, name: str, what: str = "table") -> tuple[np.ndarray, np.ndarray]:
-    """(time, flux) of one light-curve table (:func:`curve_columns`; magnitudes made relative flux)."""
+    """(time, flux) of one light-curve table (:func:`curve_columns`; magnitudes made relative flux). A table whose
+    band column holds several bands (ZTF's filtercode, Gaia's band) is refused: one curve is one band."""
     ucds = [getattr(t[c], "meta", {}).get("ucd") for c in t.colnames]
+    for c, u in zip(t.colnames, ucds):
+        if c.upper() in BAND_COLUMNS or str(u or "").lower().split(";")[-1] in BAND_UCDS:
+            bands = sorted({str(v) for v in np.ma.compressed(np.ma.asarray(t[c]).astype(str))})
+            if len(bands) > 1:
+                raise InputError(f"{name}: {what} holds {len(bands)} bands in column {c!r} ({', '.join(bands[:6])}); "
+                                 "a light curve is one band: give each band's rows as their own curve")
     tcol, fcol, mags = curve_columns(t.colnames, ucds, name, what)
     f = column_values(t[fcol])
     return column_values(t[tcol]), relative_flux(f) if mags else f
