@@ -296,7 +296,10 @@ def spectrum_table(hdus):
         if not getattr(h, "is_image", False) or hd.get("NAXIS") not in (1, 2):
             continue
         n_rows = int(hd.get("NAXIS2", 0) or 0) if hd["NAXIS"] == 2 else 0
-        labels = [str(hd.get(f"ARRAY{k + 1}") or hd.get(f"ROW{k + 1}") or "").upper() for k in range(n_rows)]
+        labels = [str(hd.get(f"ARRAY{k + 1}") or hd.get(f"ROW{k + 1}") or "").upper() for k in range(min(n_rows, 11))]
+        if n_rows > 10 and "COEFF0" in hd and "COEFF1" in hd:  # wavelengths along the rows: one spectrum per row
+            raise ValueError(f"its image holds {n_rows} spectra as rows (an SDSS spPlate, one per fibre?); give one "
+                             "spectrum per file, or its rows as flux arrays with wave=")
         if n_rows and (n_rows > 10 or not any(labels)) or h.data is None:
             continue  # an image, not rows of one spectrum
         data = np.asarray(h.data, np.float64)

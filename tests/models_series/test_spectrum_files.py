@@ -149,6 +149,10 @@ def test_files_that_are_no_spectrum_are_named(loaded, real, tmp_path):
     with pytest.raises(InputError, match="furlongs.fits is refused: its wavelength unit CUNIT1 = 'furlong' is no unit "
                                          "astropy knows"):
         m.predict(str(p))
+    _image(p := tmp_path / "spPlate-0266-51602.fits", np.tile(f, (640, 1)), COEFF0=float(np.log10(w[0])), COEFF1=1e-4)
+    with pytest.raises(InputError, match=r"spPlate-0266-51602.fits is refused: its image holds 640 spectra as rows "
+                                         r"\(an SDSS spPlate, one per fibre\?\); give one spectrum per file"):
+        m.predict(str(p))
     Table({"WAVE": [w, w], "FLUX": [f, f]}).write(p := tmp_path / "two.fits")
     with pytest.raises(InputError, match="two.fits is refused: its table holds 2 spectra as rows of arrays; give one "
                                          "spectrum per file"):

@@ -597,6 +597,14 @@ def test_spectra_served_as_fits_images_and_one_row_tables_are_spectra_not_cutout
     Table({"WAVE": [np.arange(3800.0, 9300.0)] * 2, "FLUX": [np.ones(5500)] * 2}).write(folder / "two.fits")
     with pytest.raises(MalformedResponse, match=rf"{re.escape(base)}/two.fits is refused: its table holds 2 spectra"):
         pipeline.classify(Table({"access_url": [f"{base}/two.fits"]}), "spectral_class", arc)
+    plate = fits.PrimaryHDU(np.ones((20, 4000), np.float32))  # an spPlate: one spectrum per fibre, as image rows
+    plate.header.update(COEFF0=3.5798, COEFF1=1e-4)
+    plate.writeto(folder / "spPlate.fits")
+    rows = Table({"access_url": [f"{base}/spPlate.fits"]})
+    assert set(pipeline.compatible_models(rows, arc)) == {"spectral_class", "stellar_params"}  # spectra, not a cutout
+    with pytest.raises(MalformedResponse, match=rf"{re.escape(base)}/spPlate.fits is refused: its image holds 20 "
+                                                r"spectra as rows \(an SDSS spPlate"):
+        pipeline.classify(rows, "spectral_class", arc)
 
 
 def test_light_curves_served_as_votables_offer_the_vetter(served):

@@ -257,12 +257,15 @@ def _table_kind(names, ucds) -> str | None:
     return "spectrum" if any(is_spectral_column(n, u) for n, u in pairs) else None
 
 
-def _fits_kind(hdul, url: str) -> str | None:
+def _fits_kind(hdul) -> str | None:
     for h in hdul:
         if isinstance(h, fits.BinTableHDU):
             return _table_kind(h.columns.names, [h.header.get(f"TUCD{k + 1}") for k in range(len(h.columns))])
         if h.is_image and h.data is not None:  # a 1-D image with wavelengths in its header is a spectrum
-            return "spectrum" if _fits_spectrum(hdul, url) is not None else "cutout"
+            try:
+                return "spectrum" if spectrum_table(hdul) is not None else "cutout"
+            except ValueError:  # spectra, but several in one file: fetch_tables names it
+                return "spectrum"
     return None
 
 
@@ -288,7 +291,7 @@ def _product_kind(data: bytes, url: str) -> str | None:
     if is_votable_file(data):
         t = _open_votable(data, url)
         return _table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
-    return _fits_kind(_open_fits(data, url), url)
+    return _fits_kind(_open_fits(data, url))
 
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
