@@ -275,7 +275,8 @@ def spectrum_table(hdus):
             continue
         names = h.columns.names
         ucds = [h.header.get(f"TUCD{k + 1}") for k in range(len(names))]
-        if not any(is_spectral_column(n, c) for n, c in zip(names, ucds)):
+        axis = next((n for n, c in zip(names, ucds) if is_spectral_column(n, c)), None)
+        if axis is None:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", u.UnitsWarning)
@@ -283,7 +284,6 @@ def spectrum_table(hdus):
         for n, c in zip(names, ucds):
             if c:
                 t[n].meta["ucd"] = c
-        axis = next(n for n, c in zip(names, ucds) if is_spectral_column(n, c))
         if t[axis].ndim == 2:  # one row of arrays: one column per array, one row per pixel
             if len(t) != 1:
                 raise ValueError(f"its table holds {len(t)} spectra as rows of arrays; give one spectrum per file")

@@ -112,6 +112,15 @@ def modality(card: dict) -> str:
     return card.get("modality") or kind_of(card).modality
 
 
+def single_band(inputs: dict) -> str | None:
+    """The band letter of a model trained on one optical band (its card's ``inputs.bands``, e.g. ['r']), else
+    None."""
+    from ..defaults import BAND_LETTERS
+
+    bands = list(inputs.get("bands") or [])
+    return bands[0] if len(bands) == 1 and bands[0] in BAND_LETTERS else None
+
+
 def predicts_rows(card: dict) -> bool:
     """True for models that give one prediction per input row (classifiers and regressors)."""
     return kind_of(card).predicts_rows

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 from astropy.table import Table
 
-from astrohub.defaults import BAND_LETTERS
 from astrohub.vo import metadata
 
 PHOTOMETRY_COLUMNS = tuple(f"{p}_{b}" for b in "ugriz" for p in ("mag", "err"))  # the zoo's canonical names
@@ -40,9 +39,9 @@ def row_data(table: Table, archive=None) -> set[str]:
 
 
 def _single_band(card: dict) -> str | None:
-    """The band letter of a model trained on one optical band (e.g. 'r'), else None."""
-    bands = list(card.get("inputs", {}).get("bands") or [])
-    return bands[0] if len(bands) == 1 and bands[0] in BAND_LETTERS else None
+    from astrohub.models.kinds import single_band
+
+    return single_band(card.get("inputs", {}))
 
 
 def image_fits(card: dict, geometry: dict) -> bool:

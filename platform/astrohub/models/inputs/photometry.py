@@ -25,18 +25,27 @@ SENTINELS = (-9999.0, 9999.0, 99.0, -99.0)  # survey codes for "not measured"
 MAG_LIMITS = (-10.0, 60.0)  # anything else is not an AB magnitude (simulated dropouts reach u ~ 41)
 
 
-def _columns(x, name, bands):
+def _family(x, bands) -> tuple[list, list | None, list | None, str | None]:
+    """(the table's column names; of the first name family (:data:`MAG_NAMES`) whose magnitude columns it has for
+    every band: those columns, its error columns (None where one is missing) and the error name pattern; else
+    None, None, None)."""
     keys = list(x.colnames) if hasattr(x, "colnames") else list(x)
-    lower = {k.lower(): k for k in keys}
+    lower = {str(k).lower(): k for k in keys}
     for mag_t, err_t in zip(MAG_NAMES, ERR_NAMES):
         mk = [lower.get(mag_t.format(b=b).lower()) for b in bands]
         if all(mk):
-            ek = [lower.get(err_t.format(b=b).lower()) for b in bands]
-            if not all(ek):
-                raise InputError(f"{name}: missing band(s) {[b for b, k in zip(bands, ek) if not k]}: no error "
-                                 f"column for magnitudes {', '.join(m for m, k in zip(mk, ek) if not k)}; needs "
-                                 f"{', '.join(err_t.format(b=b) for b in bands)} (1-sigma errors in mag)")
-            return mk, ek
+            return keys, mk, [lower.get(err_t.format(b=b).lower()) for b in bands], err_t
+    return keys, None, None, None
+
+
+def _columns(x, name, bands):
+    keys, mk, ek, err_t = _family(x, bands)
+    if mk is not None:
+        if not all(ek):
+            raise InputError(f"{name}: missing band(s) {[b for b, k in zip(bands, ek) if not k]}: no error "
+                             f"column for magnitudes {', '.join(m for m, k in zip(mk, ek) if not k)}; needs "
+                             f"{', '.join(err_t.format(b=b) for b in bands)} (1-sigma errors in mag)")
+        return mk, ek
     missing = [b for b in bands if f"mag_{b}" not in keys or f"err_{b}" not in keys]
     raise InputError(f"{name}: missing band(s) {missing}: needs columns {', '.join(f'mag_{b}' for b in bands)} "
                      f"and {', '.join(f'err_{b}' for b in bands)} (or SDSS names u..z with err_u..err_z, or "
@@ -44,20 +53,14 @@ def _columns(x, name, bands):
 
 
 def _magnitudes_only(x, name, bands) -> np.ndarray:
-    """[N, B] magnitudes of a table given with separate errors: its band columns (:data:`MAG_NAMES`), else its
+    """[N, B] magnitudes of a table given with separate errors: its band columns (:func:`_family`), else its
     columns in order when it has one per band (a DataFrame made from an array). A table that also carries errors
     is refused: which errors were meant?"""
-    keys = list(x.colnames) if hasattr(x, "colnames") else list(x)
-    lower = {str(k).lower(): k for k in keys}
-    for mag_t, err_t in zip(MAG_NAMES, ERR_NAMES):
-        mk = [lower.get(mag_t.format(b=b).lower()) for b in bands]
-        if all(mk):
-            own = [err_t.format(b=b) for b in bands]
-            if all(lower.get(e.lower()) for e in own):
-                raise InputError(f"{name}: the table carries its own errors ({', '.join(own)}) and errors= was given "
-                                 "too; pass one or the other")
-            break
-    else:
+    keys, mk, ek, err_t = _family(x, bands)
+    if mk is not None and all(ek):
+        raise InputError(f"{name}: the table carries its own errors ({', '.join(err_t.format(b=b) for b in bands)}) "
+                         "and errors= was given too; pass one or the other")
+    if mk is None:
         if len(keys) != len(bands):
             raise InputError(f"{name}: no magnitude columns for bands {', '.join(bands)} in the table (found "
                              f"{[str(k) for k in keys][:12]}); name them {', '.join(f'mag_{b}' for b in bands)} or "

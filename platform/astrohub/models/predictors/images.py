@@ -16,12 +16,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...defaults import BAND_LETTERS, header_band
+from ...defaults import header_band
 from ..inputs import GEN_SCALE, InputError, as_batch, as_psf_fwhm, is_product_set, noise_sigma, normalise
 from ..inputs.adapters import adapt, features
 from ..inputs.fits import header_pixel_scales, is_fits_input, read_fits_cutouts
 from ..inputs.images import fill_masked, image_ood
 from ..inputs.ood import OODFlags
+from ..kinds import single_band
 from ..nets import tta_mean
 from ..nets.forest import Forest
 from .base import Prediction, Predictor
@@ -71,12 +72,11 @@ def prepare_images(x, inputs: dict, bands=None, name: str = "model", fill_nan: b
     if sat is not None:
         for i in np.flatnonzero(np.asarray(sat) > 0):
             flags.reasons[i].append(f"saturated: {int(sat[i])} pixel(s) at or above the header's SATURATE level")
-    trained = list(spec.get("bands") or [])
-    if len(trained) == 1 and trained[0] in BAND_LETTERS:  # a single-band model: a header naming another band
+    if trained := single_band(spec):  # a single-band model: a header naming another band
         for i, b in enumerate(info.get("band") or []):
-            if b is not None and b != trained[0]:
+            if b is not None and b != trained:
                 flags.reasons[i].append(f"band {b} (its header's filter): the model was trained on "
-                                        f"{trained[0]}-band images")
+                                        f"{trained}-band images")
     return Prepared(xb, flags, info.get("psf_fwhm"))
 
 
