@@ -348,6 +348,14 @@ def _wcs_unit(name: str):
     raise ValueError(f"its wavelength unit CUNIT1 = {name!r} is no unit astropy knows")
 
 
+COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # how JPEG and PNG files start
+
+
+def is_colour_file(data: bytes) -> bool:
+    """Whether ``data`` starts as a JPEG or PNG file does (a colour composite)."""
+    return bytes(data[:8]).startswith(COLOUR_MAGIC)
+
+
 def is_votable_file(data: bytes) -> bool:
     """Whether ``data`` is XML that starts a VOTable (IVOA's spectral and time-series data models are served so)."""
     import zlib

@@ -70,3 +70,29 @@ def test_a_missing_file_is_named_with_its_row_before_any_work(client, jpegs, tmp
         predict("galaxy_zoo", [jpegs[0], str(tmp_path / "nothere.jpeg")], client=client, progress=False)
     with pytest.raises(ValueError, match=r"row 0: no such file '.*q9\.fits'"):
         predict("transit_vetter", [[str(tmp_path / "q9.fits")]], client=client, progress=False)
+
+
+def test_your_files_classified_on_the_cluster_equal_this_kernel(client, jpegs, tmp_path):
+    """pipeline.classify on pipeline.Files with a client: the workers read the files by path (Galaxy Zoo JPEGs), as
+    classify does in this kernel; FITS cutouts stay in this kernel (the models read cutouts as served,
+    not by path), and the note says so."""
+    from astropy.io import fits
+
+    from astrohub import pipeline
+
+    mine = pipeline.Files(jpegs[:6])
+    here = pipeline.classify(mine.table, "galaxy_zoo", mine, mc_samples=0)
+    there = pipeline.classify(mine.table, "galaxy_zoo", mine, client=client, mc_samples=0)
+    assert there.sharded and not here.sharded
+    assert list(there.table["pred_class"]) == list(here.table["pred_class"])
+    np.testing.assert_allclose(there.table["pred_prob"], here.table["pred_prob"], atol=1e-5)
+
+    stamps = np.load(kits.kit_dir("ztf_alerts") / "ztf_triplets_63x63.npz")["triplets"][:3].astype(np.float32)
+    for i, s in enumerate(stamps):
+        fits.PrimaryHDU(s).writeto(tmp_path / f"alert{i}.fits")
+    cubes = pipeline.Files(tmp_path)
+    got = pipeline.classify(cubes.table, "transient_realbogus", cubes, client=client, mc_samples=0)
+    assert not got.sharded
+    assert got.notes == ["your FITS cutouts were classified in this kernel, not on the Dask cluster"]
+    ref = models.load("transient_realbogus", device="cpu").predict(stamps, mc_samples=0)
+    assert list(got.table["pred_class"]) == ref.names

@@ -14,7 +14,8 @@ Modules: :mod:`.query` (run_query, TEMPLATES), :mod:`.compatible` (row_data, com
 :mod:`.classification` (classify, Classification with its ``ood`` / ``ood_reason`` columns and the
 card's ``validated_on_real`` / ``real_summary``, the per-modality runs, fetch; its
 ``SHARD_ABOVE`` is the row count above which classify uses the default Dask client), :mod:`.filters`
-(filter_rows, filter_range), :mod:`.output` (export, FORMATS, send_samp). The widgets in
+(filter_rows, filter_range), :mod:`.files` (Files: your own files as rows, served to classify as an archive serves its
+products; save_uploads), :mod:`.output` (export, FORMATS, send_samp). The widgets in
 :mod:`astrohub.widgets` are buttons on these functions.
 """
 
@@ -33,12 +34,13 @@ from .classification import (
     run_spectra,
 )
 from .compatible import NO_MODEL_HINT, PHOTOMETRY_COLUMNS, compatible_models, modality_of, row_data, why_none
+from .files import Files, save_uploads
 from .filters import filter_range, filter_rows
 from .output import FORMATS, SAMP_TABLE_MTYPE, export, send_samp
 from .query import TEMPLATES, run_query
 
 __all__ = [
-    "run_query", "TEMPLATES",
+    "run_query", "TEMPLATES", "Files", "save_uploads",
     "row_data", "compatible_models", "why_none", "modality_of", "PHOTOMETRY_COLUMNS", "NO_MODEL_HINT",
     "classify", "Classification", "fetch", "fetch_products", "annotate_classes", "annotate_ood",
     "NOT_VALIDATED",

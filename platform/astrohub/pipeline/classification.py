@@ -147,6 +147,11 @@ def finish(result: Classification, card: dict) -> Classification:
 def _sharded(name, table, archive, client, progress, **kw):
     from astrohub.compute import predict
 
+    from .files import Files
+
+    if isinstance(archive, Files):  # the user's files: the workers read them by path (photo-z: the rows themselves)
+        data = table if archive.is_catalogue else archive.paths(table)
+        return predict(name, data, client=client, progress=progress, **kw)
     return predict(name, table, client=client, archive=archive, progress=progress, **kw)
 
 
@@ -156,6 +161,12 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
     takes one, and flags headers and pixels unlike its training data); saliency maps of the first rows."""
     from astrohub.models.inputs import image_inputs
 
+    from .files import Files
+
+    notes = []
+    if client is not None and isinstance(archive, Files):  # the models read cutouts as served only, not by path
+        client = None
+        notes.append("your FITS cutouts were classified in this kernel, not on the Dask cluster")
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
     else:
@@ -172,7 +183,8 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
             images = image_inputs(first, inputs)[0]
         sal = predictor.explain(first) if len(images) else None
     return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
-                                 sharded=client is not None, modality="cutout", prediction=pred), predictor.card)
+                                 sharded=client is not None, modality="cutout", prediction=pred, notes=notes),
+                  predictor.card)
 
 
 REFRAME_SHARE = 0.5  # more than this share of a batch's stamps framed otherwise than Galaxy Zoo's: all re-framed
@@ -237,7 +249,7 @@ def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain
         curves = fetch(archive, table, "lightcurve")
         pred = predictor.predict(curves, mc_samples=mc_samples)
         first = curves[:explain_first]
-    g, loc, s = predictor.features(first) if len(first) else (np.zeros((0, 1, 0)),) * 3
+    g, loc, s = _deciding_windows(predictor.features(first)) if len(first) else (np.zeros((0, 1, 0)),) * 3
     out = annotate_classes(table, pred)
     out["planet_score"], out["bls_period"], out["bls_duration"] = pred.planet_score, pred.period, pred.duration
     out["bls_t0"] = pred.t0  # the transit epoch: folding on (time - t0) / period centres the transit
@@ -249,6 +261,14 @@ def run_lightcurves(name, predictor, table, archive, client, mc_samples, explain
                                  modality="lightcurve", series=[(phase, g[i, 0]) for i in range(k)],
                                  series_saliency=sal, series_axes=("phase (BLS period)", "flux [noise units]"),
                                  prediction=pred), predictor.card)
+
+
+def _deciding_windows(feats):
+    """One window per curve of the vetter's features (a curve longer than a window has several): the one with the
+    highest BLS S/N, whose ephemeris (bls_period, bls_t0) the curve's row reports; (global, local, scalars)."""
+    snr = np.nan_to_num(np.asarray(feats.info.get("snr", np.zeros(len(feats.curve))), float), nan=-1.0)
+    pick = [int(r[np.argmax(snr[r])]) for r in (np.flatnonzero(feats.curve == c) for c in np.unique(feats.curve))]
+    return tuple(a[pick] for a in feats)
 
 
 def run_spectra(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:

@@ -105,7 +105,11 @@ def why_none(table: Table, archive=None) -> str:
         parts.append(f"photometry: {phot.missing(metadata.UGRIZ)}")
     else:
         parts.append("no magnitudes (no phot.mag UCD or known survey column names)")
-    if archive is not None and len(table):
+    from .files import Files
+
+    if isinstance(archive, Files) and len(table) and not archive.is_catalogue:
+        parts = [archive.lacks(table)]  # files: no photometry to speak of
+    elif archive is not None and len(table):
         have = archive.product_kinds(table) or set()
         parts.append(f"products: {', '.join(sorted(have)) or 'none found through ObsCore, SIA or DataLink'}")
         if "cutout" in have and (g := archive.image_geometry(table)):

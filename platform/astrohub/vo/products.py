@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from ..defaults import (
     gunzip_limited,
     header_band,
+    is_colour_file,
     is_spectral_column,
     is_time_column,
     is_votable_file,
@@ -240,15 +241,9 @@ def _open_fits(data: bytes, url: str):
 PRODUCT_KINDS = obscore.PRODUCT_KINDS
 PRODUCT_NAMES = {"cutout": "cutout", "colour": "colour image (JPEG/PNG, or g, r, i FITS images)",
                  "lightcurve": "light curve", "spectrum": "spectrum"}  # for messages
-_COLOUR_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 
 
-def is_colour_file(data: bytes) -> bool:
-    """Whether ``data`` starts as a JPEG or PNG file does."""
-    return bytes(data[:8]).startswith(_COLOUR_MAGIC)
-
-
-def _table_kind(names, ucds) -> str | None:
+def table_kind(names, ucds) -> str | None:
     """A product table's kind from its column names or UCDs: a time axis makes a light curve, a spectral one a
     spectrum."""
     pairs = list(zip(names, ucds))
@@ -260,7 +255,7 @@ def _table_kind(names, ucds) -> str | None:
 def _fits_kind(hdul) -> str | None:
     for h in hdul:
         if isinstance(h, fits.BinTableHDU):
-            return _table_kind(h.columns.names, [h.header.get(f"TUCD{k + 1}") for k in range(len(h.columns))])
+            return table_kind(h.columns.names, [h.header.get(f"TUCD{k + 1}") for k in range(len(h.columns))])
         if h.is_image and h.data is not None:  # a 1-D image with wavelengths in its header is a spectrum
             try:
                 return "spectrum" if spectrum_table(hdul) is not None else "cutout"
@@ -285,12 +280,14 @@ def _open_votable(data: bytes, url: str) -> Table:
         raise MalformedResponse(f"{url} is not a readable VOTable ({type(e).__name__}: {e})") from None
 
 
-def _product_kind(data: bytes, url: str) -> str | None:
+def product_kind(data: bytes, url: str) -> str | None:
+    """A product's kind from its bytes (``colour``, ``cutout``, ``spectrum``, ``lightcurve``; None: none of these); a
+    MalformedResponse naming ``url`` when it is an unreadable FITS file or VOTable."""
     if is_colour_file(data):
         return "colour"
     if is_votable_file(data):
         t = _open_votable(data, url)
-        return _table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
+        return table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
     return _fits_kind(_open_fits(data, url))
 
 
@@ -303,7 +300,7 @@ def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None 
         return set()
     direct = _row_urls(head)
     if direct is not None and id_column is None and not metadata.is_obscore(head):
-        kind = _product_kind(_download_all(archive, direct[:1], "products")[0], direct[0])
+        kind = product_kind(_download_all(archive, direct[:1], "products")[0], direct[0])
         kinds = {kind} if kind else set()
         if kind == "cutout" and all(metadata.bands(head)):  # single-band images: colour if each has g, r and i
             kinds |= obscore.colour_of_bands(archive, head).kinds_of_all(len(head))
@@ -314,7 +311,12 @@ def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None 
 def fetch_images(archive, table: Table, id_column: str | None = None) -> ImageSet:
     """Download and open the FITS images for ``table``'s rows."""
     pairs, missing = _targets(archive, table, "cutout", id_column)
-    blobs = _download_all(archive, [u for _, u in pairs], "cutouts")
+    return image_set(pairs, _download_all(archive, [u for _, u in pairs], "cutouts"), missing)
+
+
+def image_set(pairs, blobs, missing) -> ImageSet:
+    """An ImageSet of FITS files' bytes ``blobs``, one per (row, url) of ``pairs``; a MalformedResponse naming the url
+    of one that is no FITS image."""
     images, headers = [], []
     for (_row, url), data in zip(pairs, blobs):
         hdu = _image_hdu(_open_fits(data, url), url)
@@ -397,14 +399,19 @@ def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
     if not pairs:
         return {}
     url = pairs[0][1]
-    hdul = _open_fits(_download_all(archive, [url], "cutouts")[0], url)
+    got = geometry(_open_fits(_download_all(archive, [url], "cutouts")[0], url), url)
+    return {**got, "band": got["band"] or metadata.bands(head, metadata.SURVEY_BANDS)[0]}
+
+
+def geometry(hdul, url: str) -> dict:
+    """:func:`image_geometry` of an opened FITS cutout (``band`` from its header only, else None)."""
     hdu = _image_hdu(hdul, url)
     shape = hdu.data.shape
     planes = shape[0] if len(shape) == 3 else 1
     if len(shape) == 2:  # a triplet stored as one image HDU per plane (ZTF alert stamps)
         planes = sum(1 for h in hdul if h.is_image and h.data is not None and h.data.shape == shape)
     return {"planes": int(planes), "shape": tuple(int(n) for n in shape[-2:]), "pixel_scale": _pixel_scale(hdu.header),
-            "band": header_band(hdu.header) or metadata.bands(head, metadata.SURVEY_BANDS)[0], "url": url}
+            "band": header_band(hdu.header), "url": url}
 
 
 def _pixel_scale(header) -> float | None:

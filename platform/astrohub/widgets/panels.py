@@ -18,6 +18,8 @@ from .sky import SkyPanel
 from .state import PanelState
 
 LOCAL = "local demo archive"
+FILES_TAB = 2  # the query panel's "your files" tab
+FILE_KINDS = tuple(pipeline.files.KIND_WORDS.items())
 CUSTOM = "other TAP URL…"
 
 
@@ -175,11 +177,21 @@ class QueryPanel(_Panel):
         self.maxrec = w.BoundedIntText(value=1000, min=1, max=10_000_000, description="row limit")
         self.mode = w.ToggleButtons(options=["sync", "async"], value="sync")
         self.run_button = w.Button(description="Query", button_style="primary", icon="search")
+        # your own files: paths, folders or patterns, and uploads (saved to pipeline.files.UPLOADS)
+        self.file_paths = w.Textarea(placeholder="one path, folder or pattern per line, e.g. ~/data/*.fits",
+                                     layout=w.Layout(width="100%", height="60px"))
+        self.upload = w.FileUpload(multiple=True, description="Upload")
+        self.file_kind = w.Dropdown(options=[("any kind", None), *((words[1], k) for k, words in FILE_KINDS)],
+                                    value=None, description="only")
         self.tabs = w.Tab(children=[w.VBox([self.template, self.adql,
                                             w.HBox([self.browse, self.tables, self.columns])]),
-                                    w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius])])
+                                    w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius]),
+                                    w.VBox([self.file_paths, w.HBox([self.upload, self.file_kind])])])
         self.tabs.set_title(0, "ADQL")
         self.tabs.set_title(1, "cone")
+        self.tabs.set_title(FILES_TAB, "your files")
+        self.tabs.observe(lambda _: self._name_button(), "selected_index")
+        self._files = None  # the Files listed last (the archive of their rows)
         self._init_status()
         self.table_view = w.HTML()
         self.plot_view = w.Box()
@@ -201,9 +213,11 @@ class QueryPanel(_Panel):
 
     @property
     def archive(self):
-        """The archive picked (the local demo archive by default)."""
+        """The archive picked (the local demo archive by default); on the files tab, the files listed."""
         from astrohub.vo import Archive
 
+        if self.tabs.selected_index == FILES_TAB and self._files is not None:
+            return self._files
         pick = self.archive_picker.value
         if pick == LOCAL:
             self._archive = self._archive or Archive.local()
@@ -234,9 +248,38 @@ class QueryPanel(_Panel):
                 self.columns.options = cols
                 self.status.value = f"{len(cols)} columns in {html.escape(str(change['new']))}"
 
+    def _name_button(self) -> None:
+        files = self.tabs.selected_index == FILES_TAB
+        self.run_button.description, self.run_button.icon = ("List files", "folder-open") if files else ("Query",
+                                                                                                          "search")
+
+    def list_files(self) -> pipeline.Files:
+        """The files tab: uploads saved (their paths added to the list, the upload cleared), then every path,
+        folder and pattern listed, by kind (:class:`astrohub.pipeline.Files`)."""
+        if self.upload.value:
+            saved = pipeline.save_uploads(self.upload.value)
+            lines = [ln for ln in self.file_paths.value.splitlines() if ln.strip()]
+            self.file_paths.value = "\n".join([*lines, *map(str, saved)])
+            self.upload.value = ()
+        lines = [ln.strip() for ln in self.file_paths.value.splitlines() if ln.strip()]
+        if not lines:
+            raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
+        self._files = pipeline.Files(lines, kind=self.file_kind.value)
+        return self._files
+
     def run(self) -> Table | None:
-        """Run the ADQL (first tab) or the cone (second tab); keep the last good result on error. A new
-        result clears what was derived from the previous rows (predictions, filters, selection)."""
+        """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
+        result on error. A new result clears what was derived from the previous rows (predictions, filters,
+        selection)."""
+        if self.tabs.selected_index == FILES_TAB:
+            files = self._run("reading the files", self.list_files)
+            if files is None:
+                return None
+            self.status.value = f"<span class='astrohub-ok'>{html.escape(files.summary())}</span>"
+            self.state.set_rows(files.table, archive=files)
+            for fn in self._listeners:
+                fn(files.table)
+            return files.table
         if self.tabs.selected_index == 0:
             call = lambda: pipeline.run_query(self.archive, self.adql.value, maxrec=self.maxrec.value,  # noqa: E731
                                              mode=self.mode.value)
@@ -512,7 +555,7 @@ class ClassifyPanel(_Panel):
 
     def _columns(self) -> list[str]:
         t, r = self.result.table, self.result
-        cols = ["obj_id", "ra", "dec", "ood", "pred_class", "pred_prob", "pred_uncertainty", "planet_score",
+        cols = ["obj_id", "name", "ra", "dec", "ood", "pred_class", "pred_prob", "pred_uncertainty", "planet_score",
                 "bls_period"]
         cols += [c for v in r.values for c in (v, f"{v}_err")] + ["z_lo68", "z_hi68"]
         cols += [c for c in t.colnames if c.startswith("p_")] + ["ood_reason"]
@@ -592,7 +635,8 @@ class ClassifyPanel(_Panel):
             self.pdf_view.children = []
             return
         grid, pdfs = r.pdfs(rows)
-        labels = [f"obj {t['obj_id'][i]}" if "obj_id" in t.colnames else f"row {i}" for i in rows]
+        labels = [f"obj {t['obj_id'][i]}" if "obj_id" in t.colnames else str(t["name"][i]) if "name" in t.colnames
+                  else f"row {i}" for i in rows]
         truths = [float(t["redshift"][i]) for i in rows] if "redshift" in t.colnames else None
         from jupyter_bokeh.widgets import BokehModel
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...defaults import is_colour_file
 from .columns import listed
 from .images import InputError
 
@@ -36,6 +37,15 @@ def _too_large(path, what: str, name: str) -> InputError:
                       "decoding it would take gigabytes (a damaged or hostile file?); cut out the galaxy first")
 
 
+def _colour_magic(path: Path) -> bool:
+    """Whether the file at ``path`` starts as a JPEG or PNG file does (False when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            return is_colour_file(f.read(8))
+    except OSError:
+        return False
+
+
 def _read_file(path, name: str) -> np.ndarray:
     """One JPEG/PNG file (a path, or its bytes as fetched from a server: ``bytes`` or a binary file object) as
     uint8 [H, W, 3] (RGB), or an InputError naming what is wrong."""
@@ -45,13 +55,13 @@ def _read_file(path, name: str) -> np.ndarray:
 
     if isinstance(path, Path):
         suffix = path.suffix.lower()
-        if suffix not in SUFFIXES:
+        if suffix not in SUFFIXES and not _colour_magic(path):  # a JPEG/PNG under another name is still one
             raise InputError(f"{name}: unknown file type {suffix or '(no suffix)'!r} for {path}; it reads JPEG or "
                              "PNG colour composites (.jpg, .jpeg, .png) as Galaxy Zoo serves them, uint8 arrays "
                              "[N, H, W, 3], or g, r, i FITS cutouts with a WCS")
         if not path.is_file():
             raise InputError(f"{name}: image file {path} not found")
-        source, kind = path, SUFFIXES[suffix]
+        source, kind = path, SUFFIXES.get(suffix, "JPEG or PNG")
     else:  # the file's bytes, or a binary file object
         source = io.BytesIO(bytes(path)) if isinstance(path, (bytes, bytearray, memoryview)) else path
         path, kind = getattr(path, "name", "the bytes given"), "JPEG or PNG"

@@ -1,0 +1,421 @@
+"""The user's own files as rows to classify: :class:`Files` lists files (paths, folders, glob patterns), tells each
+one's kind by its contents as the archive client tells a product's, and serves them to :func:`~.classification.classify`
+as an archive serves its products, so every model, gallery, filter and export works on them unchanged.
+
+>>> from astrohub import pipeline
+>>> mine = pipeline.Files("~/data/*.fits")          # Kepler/TESS light curves, SDSS spectra, FITS cutouts ...
+>>> mine.table["name", "kind"], mine.skipped         # one row per file; what could not be read, and why
+>>> result = pipeline.classify(mine.table, "transit_vetter", mine)
+
+- JPEG/PNG images are ``colour`` images (Galaxy Zoo's stamps); FITS files are read as
+  :func:`astrohub.vo.products.product_kind` reads a served product: images are ``cutout``\\ s, 1-D images with
+  wavelengths and tables with a spectral axis ``spectrum``\\ s, tables with a time axis and a flux (or magnitudes)
+  ``lightcurve``\\ s; VOTables and text tables (ECSV, CSV, whitespace columns) by their column names or UCDs. A text
+  table without column names is a light curve when its first column steps by under :data:`MAX_TIME_STEP` days
+  (Kepler's 30-min cadence is 0.02 d), a spectrum when it steps by more through optical/infrared wavelengths in A.
+- A table that is none of these (a catalogue: SkyServer's CSV of ugriz magnitudes) gives its own rows instead, for
+  the models that read the rows themselves (photo-z); one catalogue at a time, on its own.
+- Light curves, spectra and colour images reach the models as paths (their own readers: quality flags, file layouts,
+  bad pixels); cutouts as an ImageSet, as the archive serves them (centre-cropped; the models offered are those
+  whose input the cutouts' planes and pixel scale fit, as for an archive's).
+- Nothing is lost quietly: a file that cannot be read is in :attr:`Files.skipped` with the reason, and a list with no
+  readable file is a ValueError naming the first reasons.
+
+:func:`save_uploads` writes files uploaded in the panels (ipywidgets' FileUpload) into the user's folder, never over
+an existing file and never through a link planted there.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from astropy.table import Table
+
+from astrohub.defaults import gunzip_limited, is_votable_file, votable_table
+from astrohub.vo import products as P
+from astrohub.vo.errors import MalformedResponse
+
+MAX_FILE_BYTES = 1 << 29  # 512 MiB: larger files are skipped (named) rather than read into memory to be typed
+MAX_FILES = 20_000
+MAX_TIME_STEP = 0.1  # days: a headerless table stepping by less is a light curve (times), by more a spectrum (A)
+WAVELENGTHS_A = (900.0, 30_000.0)  # a headerless table's first column inside this range: wavelengths in A
+KINDS = ("colour", "cutout", "lightcurve", "spectrum")
+KIND_WORDS = {"colour": ("colour image", "colour images"), "cutout": ("cutout", "cutouts"),
+              "lightcurve": ("light curve", "light curves"), "spectrum": ("spectrum", "spectra")}
+UPLOADS = "~/astrohub-uploads"
+_FITS_MAGIC = b"SIMPLE  ="
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+@dataclass
+class PathSet:
+    """The files of one kind for a table's rows (as ImageSet / TableSet are for an archive's): ``paths[k]`` is row
+    ``rows[k]``'s file; ``missing``: rows whose file is of another kind."""
+
+    paths: list[str]
+    rows: np.ndarray
+    missing: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def in_row_order(self) -> list[str]:
+        return [self.paths[i] for i in np.argsort(self.rows, kind="stable")]
+
+
+def _expand(paths) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files named by ``paths`` (a path, folder or glob pattern, or a list of them; ``~`` expanded), in the order
+    given (a folder's and a pattern's files sorted), each once; and what named nothing."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths or [])
+    found: dict[Path, None] = {}
+    nothing = []
+    for item in items:
+        text = os.path.expanduser(os.fspath(item)).strip()
+        if not text:
+            continue
+        p = Path(text)
+        if p.is_dir():
+            hits = sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
+            why = "an empty folder (hidden files are not listed)"
+        elif glob.has_magic(text):
+            hits = sorted(Path(q) for q in glob.glob(text) if Path(q).is_file())
+            why = "no file matches this pattern"
+        elif p.exists() and not p.is_file():
+            hits, why = [], "not a regular file"
+        else:
+            hits, why = ([p], "") if p.is_file() else ([], "no such file or folder")
+        if not hits:
+            nothing.append((os.fspath(item), why))
+        for q in hits:
+            found.setdefault(q.resolve(), None)
+    return list(found), nothing
+
+
+def _first_column_kind(t: Table) -> str | None:
+    """A headerless numeric table: light curve (times stepping by under MAX_TIME_STEP days) or spectrum (increasing
+    wavelengths in A), from its first column; None when it is neither."""
+    if len(t.colnames) < 2 or len(t) < 3:
+        return None
+    try:
+        x = np.asarray(t.columns[0], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    x = x[np.isfinite(x)]
+    steps = np.diff(x)
+    if len(steps) < 2 or not (steps > 0).all():
+        return None
+    step = float(np.median(steps))
+    if step < MAX_TIME_STEP:
+        return "lightcurve"
+    lo, hi = WAVELENGTHS_A
+    return "spectrum" if lo <= x[0] and x[-1] <= hi else None
+
+
+def _table_kind(t: Table) -> str | None:
+    """A table's kind: a light curve (a time axis and a flux or magnitudes: the vetter's own column finder), a
+    spectrum (a spectral axis), a headerless one by its first column; None: a catalogue."""
+    from astrohub.models.inputs.images import InputError
+    from astrohub.models.inputs.lightcurves import curve_columns
+
+    ucds = [t[c].meta.get("ucd") for c in t.colnames]
+    if all(re.fullmatch(r"col\d+", c) for c in t.colnames):
+        return _first_column_kind(t)
+    try:
+        curve_columns(t.colnames, ucds, "files")
+        return "lightcurve"
+    except InputError:
+        pass
+    return "spectrum" if P.table_kind(t.colnames, ucds) == "spectrum" else None
+
+
+def _read_text(data: bytes) -> Table | None:
+    """A text table (ECSV, CSV, whitespace columns), or None when ``data`` is not one."""
+    if b"\0" in data[:8192]:
+        return None
+    try:
+        return Table.read(data.decode("utf-8"), format="ascii")
+    except Exception:  # noqa: BLE001 - not a table astropy can parse: not a text table
+        return None
+
+
+UNKNOWN = ("not a JPEG/PNG image, FITS file, VOTable or text table (ECSV, CSV, whitespace columns) "
+           "that astrohub reads")
+
+
+POSITION_KEYS = (("RA_OBJ", "DEC_OBJ"), ("RA_TARG", "DEC_TARG"), ("PLUG_RA", "PLUG_DEC"), ("OBJRA", "OBJDEC"),
+                 ("RA", "DEC"))  # Kepler/TESS, HST, SDSS spectra, ...; in degrees
+
+
+def fits_position(data: bytes) -> tuple[float, float]:
+    """(RA, Dec) in degrees a FITS file records for its target (:data:`POSITION_KEYS`, numbers, in any HDU), else its
+    first image's centre by its celestial WCS; NaN, NaN when neither."""
+    import io
+    import warnings
+
+    from astropy.io import fits
+    from astropy.wcs import WCS, FITSFixedWarning
+
+    with fits.open(io.BytesIO(data), memmap=False) as hdul:
+        for ra_key, dec_key in POSITION_KEYS:
+            for h in hdul:
+                ra, dec = h.header.get(ra_key), h.header.get(dec_key)
+                if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ra, dec)) \
+                        and 0 <= ra <= 360 and -90 <= dec <= 90:
+                    return float(ra), float(dec)
+        for h in hdul:
+            if h.is_image and h.data is not None and h.data.ndim >= 2:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FITSFixedWarning)
+                    try:
+                        w = WCS(h.header).celestial
+                    except Exception:  # noqa: BLE001 - an unreadable WCS is no position
+                        break
+                if w.has_celestial:
+                    ny, nx = h.data.shape[-2:]
+                    c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
+                    return float(c.icrs.ra.deg), float(c.icrs.dec.deg)
+                break
+    return np.nan, np.nan
+
+
+def identify(path: Path) -> tuple[str | None, str, object]:
+    """(kind, reason, extra) of one file: kind one of :data:`KINDS` with (RA, Dec) (:func:`fits_position`; NaN for
+    other files), or ``"catalogue"`` with its table, or None with the reason it cannot be used."""
+    nowhere = (np.nan, np.nan)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return None, f"{size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES >> 20} MiB a listed file may have", None
+    if size == 0:
+        return None, "an empty file", None
+    try:
+        data = gunzip_limited(path.read_bytes())
+    except (ValueError, zlib.error, EOFError) as e:
+        return None, f"gzip-compressed but cannot be read ({e})", None
+    except OSError as e:
+        return None, f"cannot be read ({e.strerror or e})", None
+    if P.is_colour_file(data):
+        return "colour", "", nowhere
+    fits_file = data.startswith(_FITS_MAGIC)
+    if fits_file and (why := _damaged(data)):
+        return None, why, None
+    if fits_file or is_votable_file(data):
+        try:
+            kind = P.product_kind(data, path.name)
+        except MalformedResponse as e:
+            return None, str(e).removeprefix(f"{path.name} "), None
+        where = fits_position(data) if fits_file else nowhere
+        if kind is not None and kind != "lightcurve":
+            return kind, "", where
+        t = _fits_table(data) if fits_file else votable_table(data)
+        if t is None:
+            return None, "a FITS file with no image and no table", None
+    else:
+        t, where = _read_text(data), nowhere
+        if t is None:
+            return None, UNKNOWN, None
+    kind = _table_kind(t)
+    return (kind, "", where) if kind else ("catalogue", "", t)
+
+
+def _damaged(data: bytes) -> str | None:
+    """Why a FITS file's bytes cannot be read whole (truncated, a bad header), or None: every HDU is read, astropy's
+    warnings about them taken as errors (it reads a truncated file's first HDUs and only warns about the rest)."""
+    import io
+    import warnings
+
+    from astropy.io import fits
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False) as hdul:
+                hdul.verify("exception")
+    except Exception as e:  # noqa: BLE001 - any failure here is a damaged file
+        return f"is not a readable FITS file, truncated or damaged ({type(e).__name__}: {e})"
+    return None
+
+
+def _fits_table(data: bytes) -> Table | None:
+    """The first binary table of a FITS file's bytes, or None."""
+    import io
+    import warnings
+
+    from astropy.io import fits
+    from astropy.units import UnitsWarning
+
+    with fits.open(io.BytesIO(data), memmap=False) as hdul:
+        hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
+        if hdu is None:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnitsWarning)
+            t = Table.read(hdu)
+        for k, c in enumerate(t.colnames):  # the UCDs the light-curve and spectrum finders look for
+            if ucd := hdu.header.get(f"TUCD{k + 1}"):
+                t[c].meta["ucd"] = ucd
+        return t
+
+
+def _a(kind: str) -> str:
+    word = KIND_WORDS.get(kind, ("catalogue",))[0]
+    return f"a {word}"
+
+
+class Files:
+    """The user's files (``paths``: a path, folder or glob pattern, or a list of them; ``kind``: only files of that
+    kind, the others skipped) as rows to classify, with the
+    archive's interface to their products (:meth:`products`, :meth:`product_kinds`, :meth:`image_geometry`), so that
+    ``pipeline.classify(files.table, model, files)`` and the panels run on them as on an archive's rows.
+
+    ``table``: one row per readable file (``name``, ``kind``, ``file``: the absolute path), or a catalogue file's own
+    rows; ``skipped``: (path, reason) of every file or pattern that gave no row."""
+
+    name = "your files"
+    progress = False
+
+    def __init__(self, paths, kind: str | None = None):
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
+        files, self.skipped = _expand(paths)
+        if len(files) > MAX_FILES:
+            raise ValueError(f"{len(files)} files listed: at most {MAX_FILES} at a time (name a folder or pattern "
+                             "with fewer, or classify them in batches)")
+        rows, catalogues, want = [], [], kind
+        for p in files:
+            kind, why, table = identify(p)
+            if want and kind and kind != want:
+                self.skipped.append((str(p), f"{_a(kind)}, not {_a(want)} (kind={want!r})"))
+            elif kind == "catalogue":
+                catalogues.append((p, table))
+            elif kind:
+                rows.append((p.name, kind, *table, str(p)))
+            else:
+                self.skipped.append((str(p), why))
+        if catalogues and (rows or len(catalogues) > 1):  # a catalogue gives its own rows: on its own only
+            for p, _t in catalogues:
+                self.skipped.append((str(p), "a catalogue (a table with no time or spectral axis): list it on its own "
+                                              "to classify its rows"))
+            catalogues = []
+        if catalogues:
+            p, self.table = catalogues[0]
+            self.table.meta["file"] = str(p)
+        elif rows:
+            self.table = Table(rows=rows, names=("name", "kind", "ra", "dec", "file"),
+                               dtype=(str, str, float, float, str))
+            for c, ucd in (("ra", "pos.eq.ra;meta.main"), ("dec", "pos.eq.dec;meta.main")):
+                self.table[c].unit, self.table[c].meta["ucd"] = "deg", ucd
+                self.table[c].description = "the target's position in the file's header (NaN: none recorded)"
+            if not np.isfinite(self.table["ra"]).any():
+                self.table.remove_columns(["ra", "dec"])
+        else:
+            first = "; ".join(f"{Path(s).name}: {why}" for s, why in self.skipped[:3]) or "nothing named"
+            raise ValueError(f"no file to classify ({first}{' …' if len(self.skipped) > 3 else ''})")
+
+    def __repr__(self) -> str:
+        return f"<Files: {len(self.table)} rows, {len(self.skipped)} skipped>"
+
+    @property
+    def is_catalogue(self) -> bool:
+        """Whether the rows are a catalogue file's own (no products)."""
+        return "file" in self.table.meta
+
+    def summary(self) -> str:
+        """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count."""
+        if self.is_catalogue:
+            text = f"{len(self.table)} rows of the catalogue {Path(self.table.meta['file']).name}"
+        else:
+            kinds = list(self.table["kind"])
+            counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
+            text = f"{len(kinds)} file{'s' if len(kinds) != 1 else ''}: {counts}"
+        if self.skipped:
+            path, why = self.skipped[0]
+            text += f"; {len(self.skipped)} skipped ({Path(path).name}: {why}{' …' if len(self.skipped) > 1 else ''})"
+        return text
+
+    def _kinds(self, table: Table) -> list[str]:
+        if "kind" not in table.colnames or "file" not in table.colnames:
+            return [""] * len(table)
+        return [str(k) for k in table["kind"]]
+
+    def product_kinds(self, table: Table, sample: int | None = None, **_kw) -> set[str]:
+        """The kinds of file every row of ``table`` has (one kind, or none for a mix: classify one kind at a time)."""
+        kinds = set(self._kinds(table))
+        return kinds if len(kinds) == 1 and "" not in kinds else set()
+
+    def lacks(self, table: Table) -> str:
+        """Why no model takes these file rows, in words (for :func:`~.compatible.why_none`)."""
+        kinds = self._kinds(table)
+        counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
+        if len(set(kinds)) > 1:
+            return f"files of several kinds ({counts}): list one kind at a time"
+        return f"{counts}, which no model of the zoo takes as they are"
+
+    def products(self, table: Table, kind: str, **_kw):
+        """Row files of ``kind``: an ImageSet of the cutouts (as an archive serves them), else a :class:`PathSet`;
+        rows whose file is of another kind are ``missing``."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        kinds = self._kinds(table)
+        rows = [i for i, k in enumerate(kinds) if k == kind]
+        missing = [i for i, k in enumerate(kinds) if k != kind]
+        paths = [str(table["file"][i]) for i in rows]
+        if kind == "cutout":
+            return P.image_set(list(zip(rows, paths)), [Path(p).read_bytes() for p in paths], missing)
+        return PathSet(paths, np.array(rows, dtype=np.int64), missing)
+
+    def paths(self, table: Table) -> list[str]:
+        """The rows' files, in row order."""
+        if "file" not in table.colnames:
+            raise ValueError("these rows are a catalogue's: they have no files")
+        return [str(p) for p in table["file"]]
+
+    def image_geometry(self, table: Table, **_kw) -> dict:
+        """As the archive's: the first row's cutout (planes, shape, pixel scale, band); empty without one. Its planes
+        are its first image's (a cube's), as :meth:`products` reads it."""
+        if not len(table) or self._kinds(table)[0] != "cutout":
+            return {}
+        path = str(table["file"][0])
+        got = P.geometry(P._open_fits(Path(path).read_bytes(), Path(path).name), path)
+        shape = self.products(table[:1], "cutout").images[0].shape
+        return {**got, "planes": shape[0] if len(shape) == 3 else 1}
+
+
+def _safe_name(name: str) -> str:
+    """A file name of ``name``'s last component with only letters, digits and ``._+-`` (no path, no leading dot)."""
+    base = _SAFE_NAME.sub("_", Path(str(name).replace("\\", "/")).name).lstrip(".")
+    return base[:120] or "upload"
+
+
+def save_uploads(uploads, folder=UPLOADS) -> list[Path]:
+    """Write uploaded files (ipywidgets FileUpload's value: dicts with ``name`` and ``content``; or (name, bytes)
+    pairs) into ``folder`` (created 0700), each 0600. A name keeps only its last component and safe characters; a
+    file of that name already there is never overwritten, nor a link planted there followed (``O_EXCL |
+    O_NOFOLLOW``): the upload is saved as ``name-1.ext``, ``name-2.ext`` ... Returns the paths written, in order."""
+    folder = Path(os.path.expanduser(os.fspath(folder)))
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.is_symlink() or not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder of yours to save uploads in (a link or a file)")
+    out = []
+    for item in uploads:
+        name, content = (item["name"], item["content"]) if isinstance(item, dict) else item
+        base = _safe_name(name)
+        stem, dot, ext = base.partition(".")
+        for k in range(10_000):
+            target = folder / (base if k == 0 else f"{stem}-{k}{dot}{ext}")
+            try:
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            except FileExistsError:
+                continue
+            break
+        else:
+            raise ValueError(f"{folder} already holds 10,000 files named like {base}: clear some")
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes(content))
+        out.append(target)
+    return out

@@ -1,0 +1,200 @@
+"""Your own files as rows to classify (issue #17: an astronomer brings real survey files, not an archive query):
+``pipeline.Files`` tells each file's kind by its contents (the kits' real Kepler/TESS light curves in FITS and text,
+SDSS spectra as spec files, Galaxy Zoo JPEGs, ZTF alert triplets as FITS cubes, a SkyServer CSV catalogue), serves
+them to ``classify`` as an archive serves its products, and the answers equal the models' own ``predict`` on the same
+files. What cannot be used is skipped with its reason, never dropped quietly; uploads are saved without overwriting
+or following a planted link."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+
+from astrohub import models, pipeline
+from astrohub.models.evaluation import kits
+from astrohub.pipeline import files as F
+
+KEPLER = kits.kit_dir("kepler_lightcurves")
+
+
+def _probs(result) -> np.ndarray:
+    return np.stack([np.asarray(result.table[f"p_{c}"], float) for c in result.class_names], 1)
+
+
+@pytest.fixture(scope="module")
+def spectra(tmp_path_factory) -> Path:
+    """Six real SDSS spectra of the sdss_spectra_lowz kit written as SDSS spec files (COADD: loglam, flux, ivar; the
+    plug position in the primary header), one gzipped."""
+    from astrohub.models.evaluation.kits import sdss_spectra_lowz as K
+
+    d = tmp_path_factory.mktemp("spectra")
+    for i, t in enumerate(K.load(kits.kit_dir(K.KIT))["spectra"][:6]):
+        cols = [fits.Column("flux", "E", array=np.asarray(t["FLUX"])),
+                fits.Column("loglam", "E", array=np.log10(np.asarray(t["WAVE"]))),
+                fits.Column("ivar", "E", array=np.ones(len(t), np.float32))]
+        hdul = fits.HDUList([fits.PrimaryHDU(header=fits.Header({"PLUG_RA": 150.0 + i, "PLUG_DEC": 2.0})),
+                             fits.BinTableHDU.from_columns(cols, name="COADD")])
+        hdul.writeto(d / f"spec-{i:04d}.fits")
+    (d / "spec-0005.fits.gz").write_bytes(gzip.compress((d / "spec-0005.fits").read_bytes()))
+    (d / "spec-0005.fits").unlink()
+    return d
+
+
+@pytest.fixture(scope="module")
+def alerts(tmp_path_factory):
+    """Five real ZTF alert triplets of the ztf_alerts kit, each a 3-plane FITS cube (as the demo archive serves
+    them), and the same stamps as an array."""
+    npz = np.load(kits.kit_dir("ztf_alerts") / "ztf_triplets_63x63.npz")
+    d = tmp_path_factory.mktemp("alerts")
+    stamps = npz["triplets"][:5].astype(np.float32)
+    for i, s in enumerate(stamps):
+        fits.PrimaryHDU(s).writeto(d / f"alert{i}.fits")
+    return d, stamps
+
+
+def test_light_curves_in_fits_and_text_are_read_by_content_and_classified_as_predict_does(tmp_path):
+    """The kit's Kepler quarters and TESS sectors (FITS, quality flags) and its text light curves (a headerless
+    .dat, a .tran, a '#'-commented lc.data), one renamed to .txt: each a light curve, vetted as predict vets the
+    paths; a Kepler quarter spans several windows, and the gallery shows one view per row."""
+    names = ["kplr002306740-2009259160929_llc.fits", "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits",
+             "kplr10727668.dat", "WASP_6_lc.tran", "04377638.00.lc.data"]
+    for n in names:
+        shutil.copy(KEPLER / n, tmp_path / n)
+    (tmp_path / "kplr10727668.dat").rename(tmp_path / "kplr10727668.txt")
+    got = pipeline.Files(tmp_path)
+    assert got.skipped == [] and list(got.table["kind"]) == ["lightcurve"] * 5
+    assert pipeline.compatible_models(got.table, got) == ["transit_vetter"]
+    result = pipeline.classify(got.table, "transit_vetter", got, mc_samples=0)
+    ref = models.load("transit_vetter").predict(got.paths(got.table), mc_samples=0)
+    assert list(result.table["pred_class"]) == ref.names
+    np.testing.assert_allclose(_probs(result), ref.probabilities, atol=1e-6)
+    np.testing.assert_allclose(result.table["bls_period"], ref.period)
+    assert ref.n_windows.max() > 1  # a 90-day quarter: several windows, one gallery view per row still
+    assert len(result.series) == len(result.table)
+
+
+def test_positions_come_from_the_files_headers():
+    got = pipeline.Files([KEPLER / "kplr002306740-2009259160929_llc.fits", KEPLER / "04377638.00.lc.data"])
+    head = fits.getheader(KEPLER / "kplr002306740-2009259160929_llc.fits")
+    assert got.table["ra"][0] == pytest.approx(head["RA_OBJ"]) and got.table["dec"][0] == pytest.approx(head["DEC_OBJ"])
+    assert np.isnan(got.table["ra"][1])  # a text table records none
+    assert got.table["ra"].unit == "deg" and got.table["ra"].meta["ucd"].startswith("pos.eq.ra")
+
+
+def test_spectrum_files_and_a_cutout_cube_are_classified_as_predict_does(spectra, alerts):
+    got = pipeline.Files(str(spectra / "spec-*"))
+    assert got.summary() == "6 files: 6 spectra"
+    assert list(got.table["ra"]) == [150.0 + i for i in range(6)]  # PLUG_RA, the gzipped one too
+    assert pipeline.compatible_models(got.table, got) == ["spectral_class", "stellar_params"]
+    result = pipeline.classify(got.table, "spectral_class", got, mc_samples=0)
+    ref = models.load("spectral_class").predict(got.paths(got.table), mc_samples=0)
+    np.testing.assert_allclose(_probs(result), ref.probabilities, atol=1e-6)
+    assert list(result.table["ood_reason"]) == list(ref.ood_reason) and len(result.series) == 6
+
+    folder, stamps = alerts
+    cubes = pipeline.Files(folder)
+    assert pipeline.compatible_models(cubes.table, cubes) == ["transient_realbogus"]  # 3 planes at no stated scale
+    result = pipeline.classify(cubes.table, "transient_realbogus", cubes, mc_samples=0)
+    np.testing.assert_allclose(_probs(result), models.load("transient_realbogus").predict(
+        stamps, mc_samples=0).probabilities, atol=1e-6)
+
+
+def test_jpegs_under_any_name_are_colour_images(tmp_path):
+    from astrohub.models.evaluation.kits import galaxyzoo1 as G
+
+    paths = [Path(p) for p in G.load(kits.kit_dir(G.KIT))["paths"][:4]]
+    for k, p in enumerate(paths):
+        shutil.copy(p, tmp_path / f"galaxy{k}{'.dat' if k == 3 else p.suffix}")  # the suffix does not decide
+    got = pipeline.Files(tmp_path)
+    assert list(got.table["kind"]) == ["colour"] * 4 and "ra" not in got.table.colnames
+    result = pipeline.classify(got.table, "galaxy_zoo", got, mc_samples=0)
+    ref = models.load("galaxy_zoo").predict([str(p) for p in paths], mc_samples=0)
+    np.testing.assert_allclose(_probs(result), ref.probabilities, atol=1e-6)
+    assert result.images.shape == (4, 64, 64, 3)
+
+
+def test_a_catalogue_file_gives_its_own_rows_to_photo_z(tmp_path):
+    """The kit's SkyServer CSV (ugriz), with errors as SkyServer names them: its rows, photo-z as predict gives."""
+    t = Table.read(kits.kit_dir("sdss_photoz") / "sdss_dr14_skyserver_trainhalf.csv", format="ascii.csv")[:40]
+    for b in "ugriz":
+        t[f"err_{b}"] = 0.03 if b != "u" else 0.08
+    t.write(tmp_path / "mine.csv", format="ascii.csv")
+    got = pipeline.Files(tmp_path / "mine.csv")
+    assert got.is_catalogue and len(got.table) == 40 and got.summary() == "40 rows of the catalogue mine.csv"
+    assert "photoz_mdn" in pipeline.compatible_models(got.table, got)
+    result = pipeline.classify(got.table, "photoz_mdn", got)
+    mags = np.stack([t[b] for b in "ugriz"], 1)
+    ref = models.load("photoz_mdn").predict(mags, np.stack([t[f"err_{b}"] for b in "ugriz"], 1))
+    np.testing.assert_allclose(result.table["z_phot"], ref.z_mode, atol=1e-6)
+    # the kit's own CSV has an mjd column but no flux: a catalogue, not a light curve
+    assert pipeline.Files(kits.kit_dir("sdss_photoz") / "sdss_dr14_skyserver_trainhalf.csv").is_catalogue
+
+
+def test_what_cannot_be_used_is_skipped_with_its_reason(tmp_path, spectra):
+    (tmp_path / "notes.bin").write_bytes(b"\x00\x01binary junk" * 10)
+    (tmp_path / "empty.fits").write_bytes(b"")
+    (tmp_path / "broken.fits.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (tmp_path / "cut.fits").write_bytes((spectra / "spec-0000.fits").read_bytes()[:4000])
+    shutil.copy(spectra / "spec-0001.fits", tmp_path / "good.fits")
+    got = pipeline.Files([tmp_path, tmp_path / "nothere.fits", str(tmp_path / "*.xyz")])
+    assert list(got.table["name"]) == ["good.fits"]
+    why = {Path(p).name: r for p, r in got.skipped}
+    assert why["notes.bin"] == F.UNKNOWN
+    assert why["empty.fits"] == "an empty file"
+    assert why["broken.fits.gz"].startswith("gzip-compressed but cannot be read")
+    assert why["cut.fits"].startswith("is not a readable FITS file")
+    assert why["nothere.fits"] == "no such file or folder" and why["*.xyz"] == "no file matches this pattern"
+    assert got.summary().startswith("1 file: 1 spectrum; 6 skipped (")
+
+    with pytest.raises(ValueError, match=r"no file to classify \(nothere.fits: no such file or folder\)"):
+        pipeline.Files(tmp_path / "nothere.fits")
+    (tmp_path / "void").mkdir()
+    with pytest.raises(ValueError, match=r"void: an empty folder"):
+        pipeline.Files(tmp_path / "void")
+    with pytest.raises(ValueError, match=r"kind must be None \(any\) or one of colour, cutout, lightcurve, spectrum"):
+        pipeline.Files(tmp_path, kind="spectra")
+
+
+def test_mixed_kinds_and_catalogues_are_named(tmp_path, spectra, alerts):
+    shutil.copy(spectra / "spec-0000.fits", tmp_path / "spec.fits")
+    shutil.copy(alerts[0] / "alert0.fits", tmp_path / "alert.fits")
+    Table({"u": [19.0], "g": [18.0]}).write(tmp_path / "cat.csv", format="ascii.csv")
+    mixed = pipeline.Files(tmp_path)
+    assert mixed.skipped == [(str(tmp_path / "cat.csv"), "a catalogue (a table with no time or spectral axis): list "
+                                                         "it on its own to classify its rows")]
+    assert pipeline.compatible_models(mixed.table, mixed) == []
+    assert pipeline.why_none(mixed.table, mixed) == ("files of several kinds (1 cutout, 1 spectrum): list one kind at "
+                                                     "a time")
+    with pytest.raises(ValueError, match=r"does not apply to these rows.*files of several kinds"):
+        pipeline.classify(mixed.table, "spectral_class", mixed)
+    one = pipeline.Files(tmp_path, kind="spectrum")
+    assert list(one.table["name"]) == ["spec.fits"]
+    assert (str(tmp_path / "alert.fits"), "a cutout, not a spectrum (kind='spectrum')") in one.skipped
+    assert pipeline.classify(one.table, "spectral_class", one, mc_samples=0).table["pred_class"][0]
+
+
+def test_uploads_are_saved_without_overwriting_or_following_a_planted_link(tmp_path):
+    """The attacks: a name climbing out of the folder, a file already there, a link planted at the name (to a file
+    the attacker wants overwritten), the folder itself a link."""
+    folder = tmp_path / "uploads"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    saved = pipeline.save_uploads([{"name": "../../etc/passwd", "content": memoryview(b"one")}], folder)
+    assert saved == [folder / "passwd"] and saved[0].read_bytes() == b"one"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700" and oct(saved[0].stat().st_mode & 0o777) == "0o600"
+    os.symlink(victim, folder / "star.fits")
+    again = pipeline.save_uploads([("passwd", b"two"), ("star.fits", b"three"), (".hidden", b"four")], folder)
+    assert [p.name for p in again] == ["passwd-1", "star-1.fits", "hidden"]
+    assert (folder / "passwd").read_bytes() == b"one" and victim.read_text() == "keep me"
+    linked = tmp_path / "linked"
+    os.symlink(tmp_path / "elsewhere", linked)
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(ValueError, match="is not a folder of yours to save uploads in"):
+        pipeline.save_uploads([("a.fits", b"x")], linked)
