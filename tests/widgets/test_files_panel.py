@@ -36,20 +36,24 @@ def test_files_tab_lists_uploads_and_paths_then_classifies_them(tmp_path, monkey
     shutil.copy(KEPLER / "kplr002306740-2009259160929_llc.fits", mine)
     shutil.copy(KEPLER / "WASP_6_lc.tran", mine)
     (mine / "readme.md").write_text("# my light curves")
+    shutil.copy(KEPLER / "kplr5957123.dat", mine / "<img src=x onerror=alert(1)>.dat")  # a name is text, not HTML
     q.upload.value = (_upload(KEPLER / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"),)
     q.file_paths.value = str(mine)
     q.run_button.click()
-    assert "3 files: 3 light curves; 1 skipped (readme.md: not a JPEG/PNG image" in q.status.value
+    assert "4 files: 4 light curves; 1 skipped (readme.md: not a JPEG/PNG image" in q.status.value
     saved = tmp_path / "home" / "astrohub-uploads" / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
     assert q.file_paths.value.splitlines() == [str(mine), str(saved)] and saved.is_file() and q.upload.value == ()
-    assert list(q.result["name"]) == ["WASP_6_lc.tran", "kplr002306740-2009259160929_llc.fits", saved.name]
+    assert list(q.result["name"]) == ["<img src=x onerror=alert(1)>.dat", "WASP_6_lc.tran",
+                                      "kplr002306740-2009259160929_llc.fits", saved.name]
+    assert "<img" not in q.table_view.value and "&lt;img src=x onerror=alert(1)&gt;.dat" in q.table_view.value
     assert list(c.model.options) == ["transit_vetter"]
-    assert "2 row(s) without a position not shown" not in e.sky.legend.value  # Kepler and TESS headers: on the sky
-    assert "1 row(s) without a position not shown" in e.sky.legend.value
+    # the Kepler and TESS files' headers put them on the sky; the two text tables have no position
+    assert "2 row(s) without a position not shown" in e.sky.legend.value
 
     c.run_button.click()
-    assert "3 rows classified with transit_vetter" in c.status.value
-    assert "astrohub-badge" in c.badge.value and len(c.gallery.children) == 3
+    assert "4 rows classified with transit_vetter" in c.status.value
+    assert "astrohub-badge" in c.badge.value and len(c.gallery.children) == 4
+    assert "<img" not in c.table_view.value and "&lt;img src=x" in c.table_view.value
     assert "WASP_6_lc.tran" in c.table_view.value  # the file's name is in the results
     c.filename.value = str(tmp_path / "vetted")
     out = c.export()
@@ -60,7 +64,7 @@ def test_files_tab_lists_uploads_and_paths_then_classifies_them(tmp_path, monkey
     q.file_paths.value = str(tmp_path / "nothere")  # a bad listing: a message, the rows and predictions stay
     q.run_button.click()
     assert "no file to classify (nothere: no such file or folder)" in q.status.value
-    assert len(q.result) == 3 and c.result is not None
+    assert len(q.result) == 4 and c.result is not None
 
     q.file_paths.value = "\n".join([str(mine / "WASP_6_lc.tran"), str(KEPLER / "04377638.00.lc.data")])
     q.file_kind.value = "spectrum"  # only spectra: none here

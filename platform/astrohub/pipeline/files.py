@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
+from tqdm.auto import tqdm
 
 from astrohub.defaults import gunzip_limited, is_votable_file, votable_table
 from astrohub.vo import products as P
@@ -287,7 +288,7 @@ class Files:
             raise ValueError(f"{len(files)} files listed: at most {MAX_FILES} at a time (name a folder or pattern "
                              "with fewer, or classify them in batches)")
         rows, catalogues, want = [], [], kind
-        for p in files:
+        for p in tqdm(files, desc="reading your files", unit="file", disable=len(files) < 100, leave=False):
             kind, why, table = identify(p)
             if want and kind and kind != want:
                 self.skipped.append((str(p), f"{_a(kind)}, not {_a(want)} (kind={want!r})"))
