@@ -80,6 +80,33 @@ def test_light_curves_in_fits_and_text_are_read_by_content_and_classified_as_pre
     assert len(result.series) == len(result.table)
 
 
+def test_a_stars_files_are_one_row_when_stitched(tmp_path):
+    """The kit's four Kepler quarters of KIC 2306740 (one OBJECT) and a TESS sector: listed one row per file with a
+    hint, or with stitch=True one row per star, vetted as predict vets the star's list of files; two copies of one
+    quarter are refused by name when stitched."""
+    quarters = sorted(KEPLER.glob("kplr002306740-*_llc.fits"))
+    tess = KEPLER / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
+    apart = pipeline.Files([*quarters, tess])
+    assert apart.summary() == ("5 files: 5 light curves (4 of KIC 2306740: stitch=True vets each star's files as one "
+                               "curve)")
+    assert list(apart.table["target"]) == ["KIC 2306740"] * 4 + ["TIC 25155310"]
+    star = pipeline.Files([*quarters, tess], stitch=True)
+    assert star.summary() == "5 files: 2 light curves (one per star: 4 files of KIC 2306740 stitched)"
+    assert list(star.table["name"]) == ["KIC 2306740", "TIC 25155310"] and list(star.table["n_files"]) == [4, 1]
+    assert star.paths(star.table) == [[str(q) for q in quarters], str(tess)]
+    result = pipeline.classify(star.table, "transit_vetter", star, mc_samples=0)
+    ref = models.load("transit_vetter").predict([[str(q) for q in quarters], str(tess)], mc_samples=0)
+    assert list(result.table["pred_class"]) == ref.names == ["eclipsing-binary", "planet-transit"]
+    np.testing.assert_allclose(_probs(result), ref.probabilities, atol=1e-6)
+    assert len(result.series) == 2
+
+    shutil.copy(quarters[0], tmp_path / "q2.fits")
+    shutil.copy(quarters[0], tmp_path / "q2-again.fits")
+    twice = pipeline.Files(tmp_path, stitch=True)
+    with pytest.raises(ValueError, match=r"q2-again.fits and q2.fits overlap in time"):
+        pipeline.classify(twice.table, "transit_vetter", twice)
+
+
 def test_positions_come_from_the_files_headers():
     got = pipeline.Files([KEPLER / "kplr002306740-2009259160929_llc.fits", KEPLER / "04377638.00.lc.data"])
     head = fits.getheader(KEPLER / "kplr002306740-2009259160929_llc.fits")

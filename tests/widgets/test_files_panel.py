@@ -61,10 +61,19 @@ def test_files_tab_lists_uploads_and_paths_then_classifies_them(tmp_path, monkey
     assert list(back["name"]) == list(q.result["name"]) and set(back["pred_class"]) <= set(c.result.class_names)
     assert np.isfinite(back["planet_score"]).all()
 
+    q.file_paths.value = str(KEPLER / "kplr002306740-*_llc.fits")  # one star's quarters: one row when stitched
+    q.stitch.value = True
+    q.run_button.click()
+    assert "4 files: 1 light curve (one per star: 4 files of KIC 2306740 stitched)" in q.status.value
+    assert list(q.result["name"]) == ["KIC 2306740"]
+    c.run_button.click()
+    assert "1 rows classified with transit_vetter" in c.status.value and c.result.table["pred_class"][0] == (
+        "eclipsing-binary")
+
     q.file_paths.value = str(tmp_path / "nothere")  # a bad listing: a message, the rows and predictions stay
     q.run_button.click()
     assert "no file to classify (nothere: no such file or folder)" in q.status.value
-    assert len(q.result) == 4 and c.result is not None
+    assert len(q.result) == 1 and c.result is not None
 
     q.file_paths.value = "\n".join([str(mine / "WASP_6_lc.tran"), str(KEPLER / "04377638.00.lc.data")])
     q.file_kind.value = "spectrum"  # only spectra: none here

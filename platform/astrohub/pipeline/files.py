@@ -57,16 +57,16 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
 @dataclass
 class PathSet:
     """The files of one kind for a table's rows (as ImageSet / TableSet are for an archive's): ``paths[k]`` is row
-    ``rows[k]``'s file; ``missing``: rows whose file is of another kind."""
+    ``rows[k]``'s file (a stitched star's: its files); ``missing``: rows whose file is of another kind."""
 
-    paths: list[str]
+    paths: list[str | list[str]]
     rows: np.ndarray
     missing: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def in_row_order(self) -> list[str]:
+    def in_row_order(self) -> list[str | list[str]]:
         return [self.paths[i] for i in np.argsort(self.rows, kind="stable")]
 
 
@@ -153,9 +153,10 @@ POSITION_KEYS = (("RA_OBJ", "DEC_OBJ"), ("RA_TARG", "DEC_TARG"), ("PLUG_RA", "PL
                  ("RA", "DEC"))  # Kepler/TESS, HST, SDSS spectra, ...; in degrees
 
 
-def fits_position(data: bytes) -> tuple[float, float]:
-    """(RA, Dec) in degrees a FITS file records for its target (:data:`POSITION_KEYS`, numbers, in any HDU), else its
-    first image's centre by its celestial WCS; NaN, NaN when neither."""
+def fits_target(data: bytes) -> tuple[str, float, float]:
+    """(target, RA, Dec) a FITS file records: its ``OBJECT`` ("" when none; Kepler's "KIC 2306740", TESS's "TIC
+    25155310"); RA and Dec in degrees from :data:`POSITION_KEYS` (numbers, in any HDU), else its first image's centre
+    by its celestial WCS; NaN, NaN when neither."""
     import io
     import warnings
 
@@ -163,12 +164,13 @@ def fits_position(data: bytes) -> tuple[float, float]:
     from astropy.wcs import WCS, FITSFixedWarning
 
     with fits.open(io.BytesIO(data), memmap=False) as hdul:
+        target = next((str(h.header["OBJECT"]).strip() for h in hdul if str(h.header.get("OBJECT", "")).strip()), "")
         for ra_key, dec_key in POSITION_KEYS:
             for h in hdul:
                 ra, dec = h.header.get(ra_key), h.header.get(dec_key)
                 if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ra, dec)) \
                         and 0 <= ra <= 360 and -90 <= dec <= 90:
-                    return float(ra), float(dec)
+                    return target, float(ra), float(dec)
         for h in hdul:
             if h.is_image and h.data is not None and h.data.ndim >= 2:
                 with warnings.catch_warnings():
@@ -180,15 +182,15 @@ def fits_position(data: bytes) -> tuple[float, float]:
                 if w.has_celestial:
                     ny, nx = h.data.shape[-2:]
                     c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
-                    return float(c.icrs.ra.deg), float(c.icrs.dec.deg)
+                    return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg)
                 break
-    return np.nan, np.nan
+    return target, np.nan, np.nan
 
 
 def identify(path: Path) -> tuple[str | None, str, object]:
-    """(kind, reason, extra) of one file: kind one of :data:`KINDS` with (RA, Dec) (:func:`fits_position`; NaN for
-    other files), or ``"catalogue"`` with its table, or None with the reason it cannot be used."""
-    nowhere = (np.nan, np.nan)
+    """(kind, reason, extra) of one file: kind one of :data:`KINDS` with (target, RA, Dec) (:func:`fits_target`; "",
+    NaN for other files), or ``"catalogue"`` with its table, or None with the reason it cannot be used."""
+    nowhere = ("", np.nan, np.nan)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         return None, f"{size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES >> 20} MiB a listed file may have", None
@@ -210,7 +212,7 @@ def identify(path: Path) -> tuple[str | None, str, object]:
             kind = P.product_kind(data, path.name)
         except MalformedResponse as e:
             return None, str(e).removeprefix(f"{path.name} "), None
-        where = fits_position(data) if fits_file else nowhere
+        where = fits_target(data) if fits_file else nowhere
         if kind is not None and kind != "lightcurve":
             return kind, "", where
         t = _fits_table(data) if fits_file else votable_table(data)
@@ -263,6 +265,43 @@ def _fits_table(data: bytes) -> Table | None:
         return t
 
 
+def _row_paths(value) -> str | list[str]:
+    """A row's ``file``: one path, or a stitched star's paths (one per line) as a list."""
+    parts = str(value).split("\n")
+    return parts if len(parts) > 1 else parts[0]
+
+
+def _stitched(rows: list[tuple]) -> list[tuple]:
+    """File rows (name, kind, target, ra, dec, path) -> the same with n_files, light curves of one target (its
+    OBJECT) made one row: name the target, its files' paths one per line, in name order (the vetter sorts by time)."""
+    out, star = [], {}
+    for name, kind, target, ra, dec, path in rows:
+        if kind == "lightcurve" and target:
+            if target in star:
+                k = star[target]
+                out[k] = (*out[k][:5], out[k][5] + 1, f"{out[k][6]}\n{path}")
+                continue
+            star[target] = len(out)
+            out.append((target, kind, target, ra, dec, 1, path))
+        else:
+            out.append((name, kind, target, ra, dec, 1, path))
+    return out
+
+
+def _file_table(rows: list[tuple], stitch: bool) -> Table:
+    names = ("name", "kind", "target", "ra", "dec", *(("n_files",) if stitch else ()), "file")
+    table = Table(rows=rows, names=names, dtype=(str, str, str, float, float, *((int,) if stitch else ()), str))
+    for c, ucd in (("ra", "pos.eq.ra;meta.main"), ("dec", "pos.eq.dec;meta.main")):
+        table[c].unit, table[c].meta["ucd"] = "deg", ucd
+        table[c].description = "the target's position in the file's header (NaN: none recorded)"
+    table["target"].description = "the file's OBJECT header ('' when none)"
+    if not np.isfinite(table["ra"]).any():
+        table.remove_columns(["ra", "dec"])
+    if not any(table["target"]):
+        table.remove_column("target")
+    return table
+
+
 def _a(kind: str) -> str:
     word = KIND_WORDS.get(kind, ("catalogue",))[0]
     return f"a {word}"
@@ -274,13 +313,16 @@ class Files:
     archive's interface to their products (:meth:`products`, :meth:`product_kinds`, :meth:`image_geometry`), so that
     ``pipeline.classify(files.table, model, files)`` and the panels run on them as on an archive's rows.
 
-    ``table``: one row per readable file (``name``, ``kind``, ``file``: the absolute path), or a catalogue file's own
-    rows; ``skipped``: (path, reason) of every file or pattern that gave no row."""
+    ``table``: one row per readable file (``name``, ``kind``, ``target`` (its header's OBJECT), ``ra``/``dec`` (its
+    header's), ``file``: the absolute path; ``target``, ``ra`` and ``dec`` only when some file records them), or a
+    catalogue file's own rows; ``skipped``: (path, reason) of every file or pattern that gave no row. ``stitch``: one
+    row per star for light curves, its files (Kepler quarters, TESS sectors: the same OBJECT) stitched into one curve
+    by the vetter (``name`` the target, ``n_files``, ``file`` the paths one per line)."""
 
     name = "your files"
     progress = False
 
-    def __init__(self, paths, kind: str | None = None):
+    def __init__(self, paths, kind: str | None = None, stitch: bool = False):
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
         files, self.skipped = _expand(paths)
@@ -307,13 +349,8 @@ class Files:
             p, self.table = catalogues[0]
             self.table.meta["file"] = str(p)
         elif rows:
-            self.table = Table(rows=rows, names=("name", "kind", "ra", "dec", "file"),
-                               dtype=(str, str, float, float, str))
-            for c, ucd in (("ra", "pos.eq.ra;meta.main"), ("dec", "pos.eq.dec;meta.main")):
-                self.table[c].unit, self.table[c].meta["ucd"] = "deg", ucd
-                self.table[c].description = "the target's position in the file's header (NaN: none recorded)"
-            if not np.isfinite(self.table["ra"]).any():
-                self.table.remove_columns(["ra", "dec"])
+            self.n_files = len(rows)
+            self.table = _file_table(_stitched(rows) if stitch else rows, stitch)
         else:
             first = "; ".join(f"{Path(s).name}: {why}" for s, why in self.skipped[:3]) or "nothing named"
             raise ValueError(f"no file to classify ({first}{' …' if len(self.skipped) > 3 else ''})")
@@ -327,13 +364,22 @@ class Files:
         return "file" in self.table.meta
 
     def summary(self) -> str:
-        """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count."""
+        """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count; with how
+        light curves were stitched per star, or a hint when one star has several files."""
         if self.is_catalogue:
             text = f"{len(self.table)} rows of the catalogue {Path(self.table.meta['file']).name}"
         else:
             kinds = list(self.table["kind"])
             counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
-            text = f"{len(kinds)} file{'s' if len(kinds) != 1 else ''}: {counts}"
+            text = f"{self.n_files} file{'s' if self.n_files != 1 else ''}: {counts}"
+            if "n_files" in self.table.colnames:
+                many = ", ".join(f"{r['n_files']} files of {r['name']}" for r in self.table[self.table["n_files"] > 1])
+                text += f" (one per star: {many or 'none'} stitched)"
+            elif "target" in self.table.colnames:
+                lcs = [str(t) for t, k in zip(self.table["target"], kinds) if t and k == "lightcurve"]
+                if several := sorted({t for t in lcs if lcs.count(t) > 1}):
+                    text += (f" ({', '.join(f'{lcs.count(t)} of {t}' for t in several[:3])}: stitch=True vets each "
+                             "star's files as one curve)")
         if self.skipped:
             path, why = self.skipped[0]
             text += f"; {len(self.skipped)} skipped ({Path(path).name}: {why}{' …' if len(self.skipped) > 1 else ''})"
@@ -365,16 +411,16 @@ class Files:
         kinds = self._kinds(table)
         rows = [i for i, k in enumerate(kinds) if k == kind]
         missing = [i for i, k in enumerate(kinds) if k != kind]
-        paths = [str(table["file"][i]) for i in rows]
+        paths = [_row_paths(table["file"][i]) for i in rows]
         if kind == "cutout":
             return P.image_set(list(zip(rows, paths)), [Path(p).read_bytes() for p in paths], missing)
         return PathSet(paths, np.array(rows, dtype=np.int64), missing)
 
-    def paths(self, table: Table) -> list[str]:
-        """The rows' files, in row order."""
+    def paths(self, table: Table) -> list[str | list[str]]:
+        """The rows' files, in row order (a stitched star's: the list of its files)."""
         if "file" not in table.colnames:
             raise ValueError("these rows are a catalogue's: they have no files")
-        return [str(p) for p in table["file"]]
+        return [_row_paths(p) for p in table["file"]]
 
     def image_geometry(self, table: Table, **_kw) -> dict:
         """As the archive's: the first row's cutout (planes, shape, pixel scale, band); empty without one. Its planes
