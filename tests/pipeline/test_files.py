@@ -201,6 +201,15 @@ def test_mixed_kinds_and_catalogues_are_named(tmp_path, spectra, alerts):
                                                      "a time")
     with pytest.raises(ValueError, match=r"does not apply to these rows.*files of several kinds"):
         pipeline.classify(mixed.table, "spectral_class", mixed)
+    alone = pipeline.Files(tmp_path / "cat.csv")  # a catalogue on its own: its rows, and what photo-z misses
+    assert pipeline.why_none(alone.table, alone) == "photometry: no r i z magnitude; no error column for u, g"
+    (tmp_path / "two").mkdir()
+    fits.PrimaryHDU(np.zeros((2, 40, 40), np.float32)).writeto(tmp_path / "two" / "pair.fits")
+    pair = pipeline.Files(tmp_path / "two")
+    assert pipeline.compatible_models(pair.table, pair) == []
+    assert pipeline.why_none(pair.table, pair) == (
+        '1 cutout, which no model of the zoo takes as it is; cutouts of 2 planes, where the image models take 1 '
+        'plane at 0.2"/px in r or 3 planes at 1.01"/px')
     one = pipeline.Files(tmp_path, kind="spectrum")
     assert list(one.table["name"]) == ["spec.fits"]
     assert (str(tmp_path / "alert.fits"), "a cutout, not a spectrum (kind='spectrum')") in one.skipped

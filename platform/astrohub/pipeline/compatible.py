@@ -107,11 +107,12 @@ def why_none(table: Table, archive=None) -> str:
         parts.append("no magnitudes (no phot.mag UCD or known survey column names)")
     from .files import Files
 
-    if isinstance(archive, Files) and len(table) and not archive.is_catalogue:
-        parts = [archive.lacks(table)]  # files: no photometry to speak of
-    elif archive is not None and len(table):
+    if archive is not None and len(table):
         have = archive.product_kinds(table) or set()
-        parts.append(f"products: {', '.join(sorted(have)) or 'none found through ObsCore, SIA or DataLink'}")
+        if not isinstance(archive, Files):
+            parts.append(f"products: {', '.join(sorted(have)) or 'none found through ObsCore, SIA or DataLink'}")
+        elif not archive.is_catalogue:  # your files: their kinds say it, and they have no photometry to speak of
+            parts = [archive.lacks(table)]
         if "cutout" in have and (g := archive.image_geometry(table)):
             from astrohub import models
             from astrohub.models.kinds import modality, predicts_rows

@@ -38,7 +38,7 @@ import numpy as np
 from astropy.table import Table
 from tqdm.auto import tqdm
 
-from astrohub.defaults import gunzip_limited, is_votable_file, votable_table
+from astrohub.defaults import gunzip_limited, is_colour_file, is_votable_file, votable_table
 from astrohub.vo import products as P
 from astrohub.vo.errors import MalformedResponse
 
@@ -71,10 +71,11 @@ class PathSet:
 
 
 def _expand(paths) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files named by ``paths`` (a path, folder or glob pattern, or a list of them; ``~`` expanded), in the order
-    given (a folder's and a pattern's files sorted), each once; and what named nothing."""
+    """Files named by ``paths`` (a path, folder or glob pattern, or a list of them; ``~`` expanded), made absolute (not
+    resolved: as named), in the order given (a folder's and a pattern's files sorted), each once (by the file a
+    link leads to); and what named nothing."""
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths or [])
-    found: dict[Path, None] = {}
+    found: dict[Path, Path] = {}
     nothing = []
     for item in items:
         text = os.path.expanduser(os.fspath(item)).strip()
@@ -94,8 +95,8 @@ def _expand(paths) -> tuple[list[Path], list[tuple[str, str]]]:
         if not hits:
             nothing.append((os.fspath(item), why))
         for q in hits:
-            found.setdefault(q.resolve(), None)
-    return list(found), nothing
+            found.setdefault(q.resolve(), Path(os.path.abspath(q)))
+    return list(found.values()), nothing
 
 
 def _first_column_kind(t: Table) -> str | None:
@@ -202,7 +203,7 @@ def identify(path: Path) -> tuple[str | None, str, object]:
         return None, f"gzip-compressed but cannot be read ({e})", None
     except OSError as e:
         return None, f"cannot be read ({e.strerror or e})", None
-    if P.is_colour_file(data):
+    if is_colour_file(data):
         return "colour", "", nowhere
     fits_file = data.startswith(_FITS_MAGIC)
     if fits_file and (why := _damaged(data)):
@@ -228,15 +229,17 @@ def identify(path: Path) -> tuple[str | None, str, object]:
 
 def _damaged(data: bytes) -> str | None:
     """Why a FITS file's bytes cannot be read whole (truncated, a bad header), or None: every HDU is read, astropy's
-    warnings about them taken as errors (it reads a truncated file's first HDUs and only warns about the rest)."""
+    VerifyWarnings about them taken as errors (it reads a truncated file's first HDUs and only warns about the
+    rest)."""
     import io
     import warnings
 
     from astropy.io import fits
+    from astropy.io.fits.verify import VerifyWarning
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error")
+            warnings.simplefilter("error", VerifyWarning)
             with fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False) as hdul:
                 hdul.verify("exception")
     except Exception as e:  # noqa: BLE001 - any failure here is a damaged file
@@ -401,7 +404,7 @@ class Files:
         counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
         if len(set(kinds)) > 1:
             return f"files of several kinds ({counts}): list one kind at a time"
-        return f"{counts}, which no model of the zoo takes as they are"
+        return f"{counts}, which no model of the zoo takes as {'they are' if len(kinds) > 1 else 'it is'}"
 
     def products(self, table: Table, kind: str, **_kw):
         """Row files of ``kind``: an ImageSet of the cutouts (as an archive serves them), else a :class:`PathSet`;

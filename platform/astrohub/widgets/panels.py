@@ -215,11 +215,9 @@ class QueryPanel(_Panel):
 
     @property
     def archive(self):
-        """The archive picked (the local demo archive by default); on the files tab, the files listed."""
+        """The archive picked (the local demo archive by default)."""
         from astrohub.vo import Archive
 
-        if self.tabs.selected_index == FILES_TAB and self._files is not None:
-            return self._files
         pick = self.archive_picker.value
         if pick == LOCAL:
             self._archive = self._archive or Archive.local()
