@@ -118,7 +118,7 @@ def test_real_data_tutorial_runs(archive_url, tmp_path):
     assert "real SDSS smoke test (98 spectra; labels from the SDSS redshift): galaxies" in text
     assert "54 of 98 spectra flagged, e.g. covers 3819-9194 A: 3800-3819 A filled with the edge's flux" in text
     assert re.search(r"spec-0266-51602-0001.fits -> (star|galaxy|qso) ; as a table: \1", text)  # a file by path
-    assert ("12 files: 12 light curves (4 of KIC 2306740: stitch=True vets each star's files as one curve); 3 skipped "
+    assert ("12 files: 12 light curves (4 of KIC 2306740: group=True makes each star's files one curve); 3 skipped "
             "(PROVENANCE.md: not a JPEG/PNG image") in text  # a folder of files
     assert re.search(r"kplr002306740-2009259160929_llc.fits +RA 292.26981 Dec  37.69820 eclipsing-binary", text)
     assert re.search(r"WASP_6_lc.tran +RA       nan Dec       nan planet-transit", text)  # a text file: no position

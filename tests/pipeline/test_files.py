@@ -82,17 +82,17 @@ def test_light_curves_in_fits_and_text_are_read_by_content_and_classified_as_pre
 
 def test_a_stars_files_are_one_row_when_stitched(tmp_path):
     """The kit's four Kepler quarters of KIC 2306740 (one OBJECT) and a TESS sector: listed one row per file with a
-    hint, or with stitch=True one row per star, vetted as predict vets the star's list of files; two copies of one
+    hint, or with group=True one row per star, vetted as predict vets the star's list of files; two copies of one
     quarter are refused by name when stitched."""
     quarters = sorted(KEPLER.glob("kplr002306740-*_llc.fits"))
     tess = KEPLER / "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
     apart = pipeline.Files([*quarters, tess])
-    assert apart.summary() == ("5 files: 5 light curves (4 of KIC 2306740: stitch=True vets each star's files as one "
+    assert apart.summary() == ("5 files: 5 light curves (4 of KIC 2306740: group=True makes each star's files one "
                                "curve)")
     assert list(apart.table["target"]) == ["KIC 2306740"] * 4 + ["TIC 25155310"]
-    star = pipeline.Files([*quarters, tess], stitch=True)
-    assert star.summary() == "5 files: 2 light curves (one per star: 4 files of KIC 2306740 stitched)"
-    assert list(star.table["name"]) == ["KIC 2306740", "TIC 25155310"] and list(star.table["n_files"]) == [4, 1]
+    star = pipeline.Files([*quarters, tess], group=True)
+    assert star.summary() == "5 files: 2 light curves (one per object: 4 files of KIC 2306740 stitched)"
+    assert list(star.table["name"]) == ["KIC 2306740", tess.name] and list(star.table["n_files"]) == [4, 1]
     assert star.paths(star.table) == [[str(q) for q in quarters], str(tess)]
     result = pipeline.classify(star.table, "transit_vetter", star, mc_samples=0)
     ref = models.load("transit_vetter").predict([[str(q) for q in quarters], str(tess)], mc_samples=0)
@@ -102,9 +102,46 @@ def test_a_stars_files_are_one_row_when_stitched(tmp_path):
 
     shutil.copy(quarters[0], tmp_path / "q2.fits")
     shutil.copy(quarters[0], tmp_path / "q2-again.fits")
-    twice = pipeline.Files(tmp_path, stitch=True)
+    twice = pipeline.Files(tmp_path, group=True)
     with pytest.raises(ValueError, match=r"q2-again.fits and q2.fits overlap in time"):
         pipeline.classify(twice.table, "transit_vetter", twice)
+
+
+def test_a_galaxys_g_r_i_cutouts_are_one_colour_row_when_grouped(tmp_path):
+    """Three galaxies served band by band (simulated: the kits hold no real g, r, i FITS), each band its own FITS file
+    with a FILTER header and a WCS on the galaxy, one galaxy's files named by OBJECT, the others only by position:
+    grouped, each galaxy is one colour row, classified as galaxy_zoo classifies its [g, r, i] list; a galaxy missing a
+    band stays cutouts."""
+    from astrohub.sims.colour import GZ_CLASSES, cutout_header, gz_cutout
+
+    rng = np.random.default_rng(5)
+    per_galaxy = []
+    for k, kind in enumerate(GZ_CLASSES[:3]):
+        bands = gz_cutout(rng, kind)[0]
+        n = bands.shape[-1]
+        paths = []
+        for band in "irg":  # written out of order: the row takes g, r, i
+            plane = bands["gri".index(band)]
+            head = cutout_header(n, 0.396, FILTER=band, CRVAL1=150.0 + k, CRVAL2=2.0, **({"OBJECT": "NGC 4414"}
+                                                                                          if k == 0 else {}))
+            paths.append(tmp_path / f"gal{k}-{band}.fits")
+            fits.PrimaryHDU(plane.astype(np.float32), header=head).writeto(paths[-1])
+        per_galaxy.append([str(p) for p in sorted(paths, key=lambda p: "gri".index(p.stem[-1]))])
+    (tmp_path / "gal2-g.fits").unlink()  # the third galaxy lacks g: its r and i stay cutouts
+    apart = pipeline.Files(tmp_path)
+    assert set(apart.table["kind"]) == {"cutout"} and sorted(set(apart.table["band"])) == ["g", "i", "r"]
+    got = pipeline.Files(tmp_path, group=True)
+    assert got.summary() == ("8 files: 2 colour images, 2 cutouts (one per object: g, r, i of NGC 4414 composed, "
+                             "g, r, i of 151.0000 +2.0000 composed)")
+    colour = pipeline.Files(tmp_path, group=True)
+    rows = colour.table[colour.table["kind"] == "colour"]
+    assert list(rows["name"]) == ["NGC 4414", "151.0000 +2.0000"] and list(rows["band"]) == ["gri", "gri"]
+    assert colour.paths(rows) == per_galaxy[:2]
+    assert pipeline.compatible_models(rows, colour) == ["galaxy_zoo"]
+    result = pipeline.classify(rows, "galaxy_zoo", colour, mc_samples=0)
+    ref = models.load("galaxy_zoo").predict(per_galaxy[:2], mc_samples=0)
+    np.testing.assert_allclose(_probs(result), ref.probabilities, atol=1e-6)
+    assert all(r.startswith("composite made here from FITS cutouts") for r in result.table["ood_reason"])
 
 
 def test_positions_come_from_the_files_headers():

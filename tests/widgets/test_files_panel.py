@@ -62,9 +62,9 @@ def test_files_tab_lists_uploads_and_paths_then_classifies_them(tmp_path, monkey
     assert np.isfinite(back["planet_score"]).all()
 
     q.file_paths.value = str(KEPLER / "kplr002306740-*_llc.fits")  # one star's quarters: one row when stitched
-    q.stitch.value = True
+    q.group.value = True
     q.run_button.click()
-    assert "4 files: 1 light curve (one per star: 4 files of KIC 2306740 stitched)" in q.status.value
+    assert "4 files: 1 light curve (one per object: 4 files of KIC 2306740 stitched)" in q.status.value
     assert list(q.result["name"]) == ["KIC 2306740"]
     c.run_button.click()
     assert "1 rows classified with transit_vetter" in c.status.value and c.result.table["pred_class"][0] == (

@@ -38,7 +38,7 @@ import numpy as np
 from astropy.table import Table
 from tqdm.auto import tqdm
 
-from astrohub.defaults import gunzip_limited, is_colour_file, is_votable_file, votable_table
+from astrohub.defaults import gunzip_limited, header_band, is_colour_file, is_votable_file, votable_table
 from astrohub.vo import products as P
 from astrohub.vo.errors import MalformedResponse
 
@@ -57,7 +57,7 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
 @dataclass
 class PathSet:
     """The files of one kind for a table's rows (as ImageSet / TableSet are for an archive's): ``paths[k]`` is row
-    ``rows[k]``'s file (a stitched star's: its files); ``missing``: rows whose file is of another kind."""
+    ``rows[k]``'s file (a grouped row's: its files); ``missing``: rows whose file is of another kind."""
 
     paths: list[str | list[str]]
     rows: np.ndarray
@@ -154,10 +154,11 @@ POSITION_KEYS = (("RA_OBJ", "DEC_OBJ"), ("RA_TARG", "DEC_TARG"), ("PLUG_RA", "PL
                  ("RA", "DEC"))  # Kepler/TESS, HST, SDSS spectra, ...; in degrees
 
 
-def fits_target(data: bytes) -> tuple[str, float, float]:
-    """(target, RA, Dec) a FITS file records: its ``OBJECT`` ("" when none; Kepler's "KIC 2306740", TESS's "TIC
+def fits_target(data: bytes) -> tuple[str, float, float, str]:
+    """(target, RA, Dec, band) a FITS file records: its ``OBJECT`` ("" when none; Kepler's "KIC 2306740", TESS's "TIC
     25155310"); RA and Dec in degrees from :data:`POSITION_KEYS` (numbers, in any HDU), else its first image's centre
-    by its celestial WCS; NaN, NaN when neither."""
+    by its celestial WCS (NaN, NaN when neither); the band its first image's header names (FILTER ...; "" when
+    none)."""
     import io
     import warnings
 
@@ -166,32 +167,33 @@ def fits_target(data: bytes) -> tuple[str, float, float]:
 
     with fits.open(io.BytesIO(data), memmap=False) as hdul:
         target = next((str(h.header["OBJECT"]).strip() for h in hdul if str(h.header.get("OBJECT", "")).strip()), "")
+        image = next((h for h in hdul if h.is_image and h.data is not None and h.data.ndim >= 2), None)
+        band = (header_band(image.header) or "") if image is not None else ""
         for ra_key, dec_key in POSITION_KEYS:
             for h in hdul:
                 ra, dec = h.header.get(ra_key), h.header.get(dec_key)
                 if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ra, dec)) \
                         and 0 <= ra <= 360 and -90 <= dec <= 90:
-                    return target, float(ra), float(dec)
-        for h in hdul:
-            if h.is_image and h.data is not None and h.data.ndim >= 2:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", FITSFixedWarning)
-                    try:
-                        w = WCS(h.header).celestial
-                    except Exception:  # noqa: BLE001 - an unreadable WCS is no position
-                        break
-                if w.has_celestial:
-                    ny, nx = h.data.shape[-2:]
-                    c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
-                    return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg)
-                break
-    return target, np.nan, np.nan
+                    return target, float(ra), float(dec), band
+        if image is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FITSFixedWarning)
+                try:
+                    w = WCS(image.header).celestial
+                except Exception:  # noqa: BLE001 - an unreadable WCS is no position
+                    w = None
+            if w is not None and w.has_celestial:
+                ny, nx = image.data.shape[-2:]
+                c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
+                return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg), band
+    return target, np.nan, np.nan, band
 
 
 def identify(path: Path) -> tuple[str | None, str, object]:
-    """(kind, reason, extra) of one file: kind one of :data:`KINDS` with (target, RA, Dec) (:func:`fits_target`; "",
-    NaN for other files), or ``"catalogue"`` with its table, or None with the reason it cannot be used."""
-    nowhere = ("", np.nan, np.nan)
+    """(kind, reason, extra) of one file: kind one of :data:`KINDS` with (target, RA, Dec, band)
+    (:func:`fits_target`; "", NaN, NaN, "" for other files), or ``"catalogue"`` with its table, or None with the
+    reason it cannot be used."""
+    nowhere = ("", np.nan, np.nan, "")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         return None, f"{size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES >> 20} MiB a listed file may have", None
@@ -269,39 +271,67 @@ def _fits_table(data: bytes) -> Table | None:
 
 
 def _row_paths(value) -> str | list[str]:
-    """A row's ``file``: one path, or a stitched star's paths (one per line) as a list."""
+    """A row's ``file``: one path, or a grouped row's paths (one per line) as a list."""
     parts = str(value).split("\n")
     return parts if len(parts) > 1 else parts[0]
 
 
-def _stitched(rows: list[tuple]) -> list[tuple]:
-    """File rows (name, kind, target, ra, dec, path) -> the same with n_files, light curves of one target (its
-    OBJECT) made one row: name the target, its files' paths one per line, in name order (the vetter sorts by time)."""
-    out, star = [], {}
-    for name, kind, target, ra, dec, path in rows:
-        if kind == "lightcurve" and target:
-            if target in star:
-                k = star[target]
-                out[k] = (*out[k][:5], out[k][5] + 1, f"{out[k][6]}\n{path}")
-                continue
-            star[target] = len(out)
-            out.append((target, kind, target, ra, dec, 1, path))
-        else:
-            out.append((name, kind, target, ra, dec, 1, path))
-    return out
+COLOUR_BANDS = ("g", "r", "i")  # the bands of the colour model's composite, in the order it takes them
 
 
-def _file_table(rows: list[tuple], stitch: bool) -> Table:
-    names = ("name", "kind", "target", "ra", "dec", *(("n_files",) if stitch else ()), "file")
-    table = Table(rows=rows, names=names, dtype=(str, str, str, float, float, *((int,) if stitch else ()), str))
+def _object_key(kind: str, target: str, ra: float, dec: float, band: str) -> tuple | None:
+    """What makes files one object's when grouped: a light curve's target (OBJECT); a g, r or i cutout's target, else
+    its position (to 1e-4 deg: a cutout service centres each band's image on the same sky position); None: alone."""
+    if kind == "lightcurve" and target:
+        return ("star", target)
+    if kind == "cutout" and band in COLOUR_BANDS and (target or np.isfinite(ra)):
+        return ("galaxy", target or f"{ra:.4f} {dec:+.4f}")
+    return None
+
+
+def _grouped(rows: list[tuple]) -> list[tuple]:
+    """File rows (name, kind, target, ra, dec, band, path) -> rows with n_files: a star's light curves (one target)
+    one ``lightcurve`` row, stitched by the vetter; a galaxy's g, r and i cutouts (one of each, one target or
+    position) one ``colour`` row, composed by the colour model. Grouped rows are named by their target (else the
+    position, "RA Dec" in degrees) and hold their paths one per line (g, r, i in that order); they sit where their
+    first file was."""
+    groups: dict[tuple, list[int]] = {}
+    for k, row in enumerate(rows):
+        if (key := _object_key(*row[1:6])) is not None:
+            groups.setdefault(key, []).append(k)
+    merged: dict[int, tuple] = {}  # first member -> the group's row
+    absorbed: set[int] = set()
+    for (what, label), members in groups.items():
+        if what == "galaxy":
+            bands = [rows[k][5] for k in members]
+            if sorted(bands) != sorted(COLOUR_BANDS):
+                continue  # not exactly one g, one r and one i: each stays a cutout
+            members = [members[bands.index(b)] for b in COLOUR_BANDS]
+        if len(members) < 2:
+            continue
+        _, kind, target, ra, dec, band, _ = rows[members[0]]
+        paths = "\n".join(rows[k][6] for k in members)
+        merged[min(members)] = (label, "colour" if what == "galaxy" else kind, target, ra, dec,
+                                "gri" if what == "galaxy" else band, len(members), paths)
+        absorbed |= set(members)
+    return [merged[k] if k in merged else (*row[:6], 1, row[6]) for k, row in enumerate(rows)
+            if k in merged or k not in absorbed]
+
+
+def _file_table(rows: list[tuple], grouped: bool) -> Table:
+    names = ("name", "kind", "target", "ra", "dec", "band", *(("n_files",) if grouped else ()), "file")
+    table = Table(rows=rows, names=names,
+                  dtype=(str, str, str, float, float, str, *((int,) if grouped else ()), str))
     for c, ucd in (("ra", "pos.eq.ra;meta.main"), ("dec", "pos.eq.dec;meta.main")):
         table[c].unit, table[c].meta["ucd"] = "deg", ucd
         table[c].description = "the target's position in the file's header (NaN: none recorded)"
+    table["band"].description = "a cutout's band (its header's FILTER; 'gri': a galaxy's three images)"
     table["target"].description = "the file's OBJECT header ('' when none)"
     if not np.isfinite(table["ra"]).any():
         table.remove_columns(["ra", "dec"])
-    if not any(table["target"]):
-        table.remove_column("target")
+    for c in ("target", "band"):
+        if not any(table[c]):
+            table.remove_column(c)
     return table
 
 
@@ -317,15 +347,17 @@ class Files:
     ``pipeline.classify(files.table, model, files)`` and the panels run on them as on an archive's rows.
 
     ``table``: one row per readable file (``name``, ``kind``, ``target`` (its header's OBJECT), ``ra``/``dec`` (its
-    header's), ``file``: the absolute path; ``target``, ``ra`` and ``dec`` only when some file records them), or a
-    catalogue file's own rows; ``skipped``: (path, reason) of every file or pattern that gave no row. ``stitch``: one
-    row per star for light curves, its files (Kepler quarters, TESS sectors: the same OBJECT) stitched into one curve
-    by the vetter (``name`` the target, ``n_files``, ``file`` the paths one per line)."""
+    header's), ``band`` (a cutout's FILTER), ``file``: the absolute path; ``target``, ``ra``/``dec`` and ``band`` only
+    when some file records them), or a
+    catalogue file's own rows; ``skipped``: (path, reason) of every file or pattern that gave no row. ``group``: one
+    row per object: a star's light-curve files (Kepler quarters, TESS sectors: the same OBJECT) stitched into one
+    curve by the vetter, a galaxy's g, r and i cutouts (the same OBJECT or position) one colour row the colour model
+    composes (``name`` the target, ``n_files``, ``file`` the paths one per line; :func:`_grouped`)."""
 
     name = "your files"
     progress = False
 
-    def __init__(self, paths, kind: str | None = None, stitch: bool = False):
+    def __init__(self, paths, kind: str | None = None, group: bool = False):
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
         files, self.skipped = _expand(paths)
@@ -353,7 +385,7 @@ class Files:
             self.table.meta["file"] = str(p)
         elif rows:
             self.n_files = len(rows)
-            self.table = _file_table(_stitched(rows) if stitch else rows, stitch)
+            self.table = _file_table(_grouped(rows) if group else rows, group)
         else:
             first = "; ".join(f"{Path(s).name}: {why}" for s, why in self.skipped[:3]) or "nothing named"
             raise ValueError(f"no file to classify ({first}{' …' if len(self.skipped) > 3 else ''})")
@@ -367,8 +399,8 @@ class Files:
         return "file" in self.table.meta
 
     def summary(self) -> str:
-        """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count; with how
-        light curves were stitched per star, or a hint when one star has several files."""
+        """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count; with what was
+        grouped per object, or a hint when one star has several files."""
         if self.is_catalogue:
             text = f"{len(self.table)} rows of the catalogue {Path(self.table.meta['file']).name}"
         else:
@@ -376,13 +408,14 @@ class Files:
             counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
             text = f"{self.n_files} file{'s' if self.n_files != 1 else ''}: {counts}"
             if "n_files" in self.table.colnames:
-                many = ", ".join(f"{r['n_files']} files of {r['name']}" for r in self.table[self.table["n_files"] > 1])
-                text += f" (one per star: {many or 'none'} stitched)"
+                many = [f"{r['n_files']} files of {r['name']} stitched" if r["kind"] == "lightcurve" else
+                        f"g, r, i of {r['name']} composed" for r in self.table[self.table["n_files"] > 1]]
+                text += f" (one per object: {', '.join(many) or 'no files grouped'})"
             elif "target" in self.table.colnames:
                 lcs = [str(t) for t, k in zip(self.table["target"], kinds) if t and k == "lightcurve"]
                 if several := sorted({t for t in lcs if lcs.count(t) > 1}):
-                    text += (f" ({', '.join(f'{lcs.count(t)} of {t}' for t in several[:3])}: stitch=True vets each "
-                             "star's files as one curve)")
+                    text += (f" ({', '.join(f'{lcs.count(t)} of {t}' for t in several[:3])}: group=True makes each "
+                             "star's files one curve)")
         if self.skipped:
             path, why = self.skipped[0]
             text += f"; {len(self.skipped)} skipped ({Path(path).name}: {why}{' …' if len(self.skipped) > 1 else ''})"
@@ -420,7 +453,7 @@ class Files:
         return PathSet(paths, np.array(rows, dtype=np.int64), missing)
 
     def paths(self, table: Table) -> list[str | list[str]]:
-        """The rows' files, in row order (a stitched star's: the list of its files)."""
+        """The rows' files, in row order (a grouped row's: the list of its files)."""
         if "file" not in table.colnames:
             raise ValueError("these rows are a catalogue's: they have no files")
         return [_row_paths(p) for p in table["file"]]

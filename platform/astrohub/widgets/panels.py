@@ -183,12 +183,13 @@ class QueryPanel(_Panel):
         self.upload = w.FileUpload(multiple=True, description="Upload")
         self.file_kind = w.Dropdown(options=[("any kind", None), *((words[1], k) for k, words in FILE_KINDS)],
                                     value=None, description="only")
-        self.stitch = w.Checkbox(value=False, indent=False,
-                                 description="one row per star (its light-curve files stitched: Kepler quarters …)")
+        self.group = w.Checkbox(value=False, indent=False,
+                                description="one row per object (a star's light-curve files stitched, a galaxy's g, r, "
+                                            "i images composed)")
         self.tabs = w.Tab(children=[w.VBox([self.template, self.adql,
                                             w.HBox([self.browse, self.tables, self.columns])]),
                                     w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius]),
-                                    w.VBox([self.file_paths, w.HBox([self.upload, self.file_kind, self.stitch])])])
+                                    w.VBox([self.file_paths, w.HBox([self.upload, self.file_kind, self.group])])])
         self.tabs.set_title(0, "ADQL")
         self.tabs.set_title(1, "cone")
         self.tabs.set_title(FILES_TAB, "your files")
@@ -264,7 +265,7 @@ class QueryPanel(_Panel):
         lines = [ln.strip() for ln in self.file_paths.value.splitlines() if ln.strip()]
         if not lines:
             raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
-        self._files = pipeline.Files(lines, kind=self.file_kind.value, stitch=self.stitch.value)
+        self._files = pipeline.Files(lines, kind=self.file_kind.value, group=self.group.value)
         return self._files
 
     def run(self) -> Table | None:
@@ -555,7 +556,7 @@ class ClassifyPanel(_Panel):
 
     def _columns(self) -> list[str]:
         t, r = self.result.table, self.result
-        cols = ["obj_id", "name", "target", "n_files", "ra", "dec", "ood", "pred_class", "pred_prob",
+        cols = ["obj_id", "name", "target", "band", "n_files", "ra", "dec", "ood", "pred_class", "pred_prob",
                 "pred_uncertainty", "planet_score", "bls_period"]
         cols += [c for v in r.values for c in (v, f"{v}_err")] + ["z_lo68", "z_hi68"]
         cols += [c for c in t.colnames if c.startswith("p_")] + ["ood_reason"]
