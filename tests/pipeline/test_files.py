@@ -133,8 +133,11 @@ def test_a_galaxys_g_r_i_cutouts_are_one_colour_row_when_grouped(tmp_path):
     got = pipeline.Files(tmp_path, group=True)
     assert got.summary() == ("8 files: 2 colour images, 2 cutouts (one per object: g, r, i of NGC 4414 composed, "
                              "g, r, i of 151.0000 +2.0000 composed)")
-    colour = pipeline.Files(tmp_path, group=True)
-    rows = colour.table[colour.table["kind"] == "colour"]
+    colour = pipeline.Files(tmp_path, kind="colour", group=True)  # the kind is kept after grouping
+    assert sorted((Path(p).name, why) for p, why in colour.skipped) == [
+        ("gal2-i.fits", "a cutout, not a colour image (kind='colour')"),
+        ("gal2-r.fits", "a cutout, not a colour image (kind='colour')")]
+    rows = colour.table
     assert list(rows["name"]) == ["NGC 4414", "151.0000 +2.0000"] and list(rows["band"]) == ["gri", "gri"]
     assert colour.paths(rows) == per_galaxy[:2]
     assert pipeline.compatible_models(rows, colour) == ["galaxy_zoo"]

@@ -290,8 +290,8 @@ def _object_key(kind: str, target: str, ra: float, dec: float, band: str) -> tup
 
 
 def _grouped(rows: list[tuple]) -> list[tuple]:
-    """File rows (name, kind, target, ra, dec, band, path) -> rows with n_files: a star's light curves (one target)
-    one ``lightcurve`` row, stitched by the vetter; a galaxy's g, r and i cutouts (one of each, one target or
+    """File rows (name, kind, target, ra, dec, band, n_files, paths) grouped per object: a star's light curves (one
+    target) one ``lightcurve`` row, stitched by the vetter; a galaxy's g, r and i cutouts (one of each, one target or
     position) one ``colour`` row, composed by the colour model. Grouped rows are named by their target (else the
     position, "RA Dec" in degrees) and hold their paths one per line (g, r, i in that order); they sit where their
     first file was."""
@@ -309,19 +309,19 @@ def _grouped(rows: list[tuple]) -> list[tuple]:
             members = [members[bands.index(b)] for b in COLOUR_BANDS]
         if len(members) < 2:
             continue
-        _, kind, target, ra, dec, band, _ = rows[members[0]]
-        paths = "\n".join(rows[k][6] for k in members)
+        _, kind, target, ra, dec, band, _, _ = rows[members[0]]
+        paths = "\n".join(rows[k][7] for k in members)
         merged[min(members)] = (label, "colour" if what == "galaxy" else kind, target, ra, dec,
                                 "gri" if what == "galaxy" else band, len(members), paths)
         absorbed |= set(members)
-    return [merged[k] if k in merged else (*row[:6], 1, row[6]) for k, row in enumerate(rows)
-            if k in merged or k not in absorbed]
+    return [merged.get(k, row) for k, row in enumerate(rows) if k in merged or k not in absorbed]
 
 
 def _file_table(rows: list[tuple], grouped: bool) -> Table:
-    names = ("name", "kind", "target", "ra", "dec", "band", *(("n_files",) if grouped else ()), "file")
-    table = Table(rows=rows, names=names,
-                  dtype=(str, str, str, float, float, str, *((int,) if grouped else ()), str))
+    table = Table(rows=rows, names=("name", "kind", "target", "ra", "dec", "band", "n_files", "file"),
+                  dtype=(str, str, str, float, float, str, int, str))
+    if not grouped:
+        table.remove_column("n_files")
     for c, ucd in (("ra", "pos.eq.ra;meta.main"), ("dec", "pos.eq.dec;meta.main")):
         table[c].unit, table[c].meta["ucd"] = "deg", ucd
         table[c].description = "the target's position in the file's header (NaN: none recorded)"
@@ -335,24 +335,30 @@ def _file_table(rows: list[tuple], grouped: bool) -> Table:
     return table
 
 
+def _counts(kinds: list[str]) -> str:
+    """'10 light curves, 2 spectra' of a list of row kinds."""
+    return ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
+
+
 def _a(kind: str) -> str:
     word = KIND_WORDS.get(kind, ("catalogue",))[0]
     return f"a {word}"
 
 
 class Files:
-    """The user's files (``paths``: a path, folder or glob pattern, or a list of them; ``kind``: only files of that
-    kind, the others skipped) as rows to classify, with the
-    archive's interface to their products (:meth:`products`, :meth:`product_kinds`, :meth:`image_geometry`), so that
-    ``pipeline.classify(files.table, model, files)`` and the panels run on them as on an archive's rows.
+    """The user's files as rows to classify, with the archive's interface to their products (:meth:`products`,
+    :meth:`product_kinds`, :meth:`image_geometry`), so that ``pipeline.classify(files.table, model, files)`` and the
+    panels run on them as on an archive's rows.
+
+    ``paths``: a path, folder or glob pattern, or a list of them. ``kind``: only rows of that kind (the others
+    skipped). ``group``: one row per object: a star's light-curve files (Kepler quarters, TESS sectors: the same
+    OBJECT) stitched into one curve by the vetter, a galaxy's g, r and i cutouts (the same OBJECT or position) one
+    colour row the colour model composes (:func:`_grouped`; ``n_files``, and ``file`` the paths one per line).
 
     ``table``: one row per readable file (``name``, ``kind``, ``target`` (its header's OBJECT), ``ra``/``dec`` (its
     header's), ``band`` (a cutout's FILTER), ``file``: the absolute path; ``target``, ``ra``/``dec`` and ``band`` only
-    when some file records them), or a
-    catalogue file's own rows; ``skipped``: (path, reason) of every file or pattern that gave no row. ``group``: one
-    row per object: a star's light-curve files (Kepler quarters, TESS sectors: the same OBJECT) stitched into one
-    curve by the vetter, a galaxy's g, r and i cutouts (the same OBJECT or position) one colour row the colour model
-    composes (``name`` the target, ``n_files``, ``file`` the paths one per line; :func:`_grouped`)."""
+    when some file records them), or a catalogue file's own rows. ``skipped``: (path, reason) of every file or
+    pattern that gave no row."""
 
     name = "your files"
     progress = False
@@ -364,17 +370,23 @@ class Files:
         if len(files) > MAX_FILES:
             raise ValueError(f"{len(files)} files listed: at most {MAX_FILES} at a time (name a folder or pattern "
                              "with fewer, or classify them in batches)")
-        rows, catalogues, want = [], [], kind
+        rows, catalogues = [], []
         for p in tqdm(files, desc="reading your files", unit="file", disable=len(files) < 100, leave=False):
-            kind, why, table = identify(p)
-            if want and kind and kind != want:
-                self.skipped.append((str(p), f"{_a(kind)}, not {_a(want)} (kind={want!r})"))
-            elif kind == "catalogue":
-                catalogues.append((p, table))
-            elif kind:
-                rows.append((p.name, kind, *table, str(p)))
+            what, why, extra = identify(p)
+            if what == "catalogue" and kind:
+                self.skipped.append((str(p), f"a catalogue, not {_a(kind)} (kind={kind!r})"))
+            elif what == "catalogue":
+                catalogues.append((p, extra))
+            elif what:
+                rows.append((p.name, what, *extra, 1, str(p)))
             else:
                 self.skipped.append((str(p), why))
+        self.n_files = len(rows)
+        rows = _grouped(rows) if group else rows  # before the kind is kept: g, r, i cutouts make a colour row
+        for row in rows if kind else []:
+            if row[1] != kind:
+                self.skipped += [(path, f"{_a(row[1])}, not {_a(kind)} (kind={kind!r})") for path in row[7].split("\n")]
+        rows = [row for row in rows if not kind or row[1] == kind]
         if catalogues and (rows or len(catalogues) > 1):  # a catalogue gives its own rows: on its own only
             for p, _t in catalogues:
                 self.skipped.append((str(p), "a catalogue (a table with no time or spectral axis): list it on its own "
@@ -384,8 +396,7 @@ class Files:
             p, self.table = catalogues[0]
             self.table.meta["file"] = str(p)
         elif rows:
-            self.n_files = len(rows)
-            self.table = _file_table(_grouped(rows) if group else rows, group)
+            self.table = _file_table(rows, group)
         else:
             first = "; ".join(f"{Path(s).name}: {why}" for s, why in self.skipped[:3]) or "nothing named"
             raise ValueError(f"no file to classify ({first}{' …' if len(self.skipped) > 3 else ''})")
@@ -405,7 +416,7 @@ class Files:
             text = f"{len(self.table)} rows of the catalogue {Path(self.table.meta['file']).name}"
         else:
             kinds = list(self.table["kind"])
-            counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
+            counts = _counts(kinds)
             text = f"{self.n_files} file{'s' if self.n_files != 1 else ''}: {counts}"
             if "n_files" in self.table.colnames:
                 many = [f"{r['n_files']} files of {r['name']} stitched" if r["kind"] == "lightcurve" else
@@ -434,7 +445,7 @@ class Files:
     def lacks(self, table: Table) -> str:
         """Why no model takes these file rows, in words (for :func:`~.compatible.why_none`)."""
         kinds = self._kinds(table)
-        counts = ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
+        counts = _counts(kinds)
         if len(set(kinds)) > 1:
             return f"files of several kinds ({counts}): list one kind at a time"
         return f"{counts}, which no model of the zoo takes as {'they are' if len(kinds) > 1 else 'it is'}"
@@ -464,7 +475,7 @@ class Files:
         if not len(table) or self._kinds(table)[0] != "cutout":
             return {}
         path = str(table["file"][0])
-        got = P.geometry(P._open_fits(Path(path).read_bytes(), Path(path).name), path)
+        got = P.geometry(P.open_fits(Path(path).read_bytes(), Path(path).name), path)
         shape = self.products(table[:1], "cutout").images[0].shape
         return {**got, "planes": shape[0] if len(shape) == 3 else 1}
 

@@ -220,7 +220,9 @@ def _download_all(archive, urls: list[str], what: str) -> list[bytes]:
     return out
 
 
-def _open_fits(data: bytes, url: str):
+def open_fits(data: bytes, url: str):
+    """A FITS product's bytes (gzipped or not) opened and verified; a MalformedResponse naming ``url`` when it cannot
+    be read, or declares an image too large to hold."""
     try:
         data = gunzip_limited(data)
     except ValueError as e:
@@ -288,7 +290,7 @@ def product_kind(data: bytes, url: str) -> str | None:
     if is_votable_file(data):
         t = _open_votable(data, url)
         return table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
-    return _fits_kind(_open_fits(data, url))
+    return _fits_kind(open_fits(data, url))
 
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
@@ -319,7 +321,7 @@ def image_set(pairs, blobs, missing) -> ImageSet:
     of one that is no FITS image."""
     images, headers = [], []
     for (_row, url), data in zip(pairs, blobs):
-        hdu = _image_hdu(_open_fits(data, url), url)
+        hdu = _image_hdu(open_fits(data, url), url)
         images.append(np.asarray(hdu.data, dtype=np.float32))
         headers.append(hdu.header)
     return ImageSet(images, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
@@ -335,7 +337,7 @@ def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourS
     files: list = []
     for _row, urls in pairs:
         if not isinstance(urls, str):  # one galaxy's g, r, i images
-            hduls = [_open_fits(next(blobs), u) for u in urls]
+            hduls = [open_fits(next(blobs), u) for u in urls]
             for hdul, u in zip(hduls, urls):
                 _image_hdu(hdul, u, " (a band of a colour composite must be a FITS image)")
             files.append(hduls)
@@ -370,7 +372,7 @@ def fetch_tables(archive, table: Table, kind: str, id_column: str | None = None)
             tables.append(_open_votable(data, url))
             headers.append(fits.Header())
             continue
-        hdul = _open_fits(data, url)
+        hdul = open_fits(data, url)
         if kind == "spectrum":  # a binary table, one row of arrays, or a 1-D image with wavelengths in its header
             t = _fits_spectrum(hdul, url)
             if t is None:
@@ -399,7 +401,7 @@ def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
     if not pairs:
         return {}
     url = pairs[0][1]
-    got = geometry(_open_fits(_download_all(archive, [url], "cutouts")[0], url), url)
+    got = geometry(open_fits(_download_all(archive, [url], "cutouts")[0], url), url)
     return {**got, "band": got["band"] or metadata.bands(head, metadata.SURVEY_BANDS)[0]}
 
 
