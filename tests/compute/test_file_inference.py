@@ -73,9 +73,9 @@ def test_a_missing_file_is_named_with_its_row_before_any_work(client, jpegs, tmp
 
 
 def test_your_files_classified_on_the_cluster_equal_this_kernel(client, jpegs, tmp_path):
-    """pipeline.classify on pipeline.Files with a client: the workers read the files by path (Galaxy Zoo JPEGs), as
-    classify does in this kernel; FITS cutouts stay in this kernel (the models read cutouts as served,
-    not by path), and the note says so."""
+    """pipeline.classify on pipeline.Files with a client: the workers read the files by path (Galaxy Zoo JPEGs, FITS
+    cutouts the model resamples), as classify does in this kernel; cutouts for a survey adapter (ZTF stamps, read as
+    served, not by path) stay in this kernel, and the note says so."""
     from astropy.io import fits
 
     from astrohub import pipeline
@@ -96,3 +96,18 @@ def test_your_files_classified_on_the_cluster_equal_this_kernel(client, jpegs, t
     assert got.notes == ["your FITS cutouts were classified in this kernel, not on the Dask cluster"]
     ref = models.load("transient_realbogus", device="cpu").predict(stamps, mc_samples=0)
     assert list(got.table["pred_class"]) == ref.names
+
+    from astropy.wcs import WCS
+
+    from astrohub.sims.images import simulate_images
+
+    (tmp_path / "morph").mkdir()
+    for i, img in enumerate(simulate_images("morphology", 5, seed=3).images):  # by path: resampled on the workers
+        w = WCS(naxis=2)
+        w.wcs.ctype, w.wcs.cdelt, w.wcs.crpix = ["RA---TAN", "DEC--TAN"], [-0.2 / 3600, 0.2 / 3600], [32.5, 32.5]
+        fits.PrimaryHDU(img.astype(np.float32), header=w.to_header()).writeto(tmp_path / "morph" / f"g{i}.fits")
+    morph = pipeline.Files(tmp_path / "morph")
+    there = pipeline.classify(morph.table, "galaxy_morphology", morph, client=client, mc_samples=0)
+    here = pipeline.classify(morph.table, "galaxy_morphology", morph, mc_samples=0)
+    assert there.sharded and not there.notes
+    np.testing.assert_allclose(there.table["pred_prob"], here.table["pred_prob"], atol=1e-5)

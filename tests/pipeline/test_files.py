@@ -173,6 +173,40 @@ def test_spectrum_files_and_a_cutout_cube_are_classified_as_predict_does(spectra
         stamps, mc_samples=0).probabilities, atol=1e-6)
 
 
+def test_fits_cutouts_at_another_pixel_scale_are_resampled_by_the_model(tmp_path):
+    """Simulated morphology stamps served at 0.4"/px (2x2 blocks summed, a TAN WCS): the image models that read FITS by
+    path are offered (they resample; the archive route needs their own 0.2"/px) and classify the files as predict
+    does on the paths, flagged for the resampled scale, with a gallery of what the network saw; at 1"/px (beyond the
+    2.5x the models resample from) none is offered, and why_none names the scales."""
+    from astropy.wcs import WCS
+
+    from astrohub.sims.images import simulate_images
+
+    def write(folder, scale, images):
+        folder.mkdir()
+        for i, img in enumerate(images):
+            w = WCS(naxis=2)
+            w.wcs.ctype, w.wcs.cdelt = ["RA---TAN", "DEC--TAN"], [-scale / 3600, scale / 3600]
+            w.wcs.crpix, w.wcs.crval = [img.shape[1] / 2 + 0.5, img.shape[0] / 2 + 0.5], [150.1, 2.2 + i / 100]
+            fits.PrimaryHDU(img.astype(np.float32), header=w.to_header()).writeto(folder / f"gal{i}.fits")
+        return pipeline.Files(folder)
+
+    stamps = simulate_images("morphology", 4, seed=302).images
+    coarse = write(tmp_path / "coarse", 0.4, stamps.reshape(-1, 32, 2, 32, 2).sum((2, 4)))
+    assert list(coarse.table["dec"]) == pytest.approx([2.2, 2.21, 2.22, 2.23])  # from the WCS centre
+    assert pipeline.compatible_models(coarse.table, coarse) == ["galaxy_morphology", "lens_finder"]
+    result = pipeline.classify(coarse.table, "galaxy_morphology", coarse, mc_samples=0)
+    ref = models.load("galaxy_morphology").predict(coarse.paths(coarse.table), mc_samples=0)
+    np.testing.assert_allclose(_probs(result), ref.probabilities, atol=1e-6)
+    assert all('pixel scale 0.4"/px resampled to the trained 0.2"/px' in r for r in result.table["ood_reason"])
+    assert result.images.shape[0] == 4 and result.saliency.shape[0] == 4
+
+    blurry = write(tmp_path / "blurry", 1.0, stamps[:, ::5, ::5])
+    assert pipeline.compatible_models(blurry.table, blurry) == []
+    assert pipeline.why_none(blurry.table, blurry).startswith('4 cutouts, which no model of the zoo takes as they '
+                                                              'are; cutouts of 1 plane at 1"/px, where the image')
+
+
 def test_jpegs_under_any_name_are_colour_images(tmp_path):
     from astrohub.models.evaluation.kits import galaxyzoo1 as G
 

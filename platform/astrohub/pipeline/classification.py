@@ -158,24 +158,31 @@ def _sharded(name, table, archive, client, progress, **kw):
 def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_first, progress) -> Classification:
     """Image classifier on the rows' cutouts, passed to the model as the archive serves them (an
     ImageSet: the predictor crops them, fills masked pixels, uses the PSF their headers record when it
-    takes one, and flags headers and pixels unlike its training data); saliency maps of the first rows."""
+    takes one, and flags headers and pixels unlike its training data), or, for your files
+    (:class:`~.files.Files`), by path (resampled to the model's pixel scale) unless the model has a survey adapter;
+    saliency maps of the first rows."""
     from astrohub.models.inputs import image_inputs
 
     from .files import Files
 
     notes = []
-    if client is not None and isinstance(archive, Files):  # the models read cutouts as served only, not by path
+    paths = isinstance(archive, Files) and Files.by_path(predictor.card)  # your FITS files: resampled by the model
+
+    def cutouts(rows):
+        return archive.paths(rows) if paths else fetch_products(archive, rows, "cutout")
+
+    if client is not None and isinstance(archive, Files) and not paths:  # a survey adapter reads them as served only
         client = None
         notes.append("your FITS cutouts were classified in this kernel, not on the Dask cluster")
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
     else:
-        pred = predictor.predict(fetch_products(archive, table, "cutout"), mc_samples=mc_samples)
+        pred = predictor.predict(cutouts(table), mc_samples=mc_samples)
     images, sal = None, None
     if explain_first:  # the gallery: the first rows' stamps (cached), saliency from the head that answered
-        first = fetch_products(archive, table[:explain_first], "cutout")
+        first = cutouts(table[:explain_first])
         inputs = predictor.card["inputs"]
-        if inputs.get("adapter"):  # stamps as a survey serves them (ZTF 63x63): what the adapter gives the net
+        if inputs.get("adapter") or paths:  # stamps as the model reads them: a survey's (ZTF 63x63), or resampled
             from astrohub.models.predictors.images import prepare_images
 
             images = prepare_images(first, inputs, name=name).batch

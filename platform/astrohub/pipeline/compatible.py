@@ -46,8 +46,9 @@ def _single_band(card: dict) -> str | None:
 
 def image_fits(card: dict, geometry: dict) -> bool:
     """Whether cutouts of ``geometry`` (planes, pixel scale, band) suit an image model's card: as many planes as
-    its input has, its pixel scale (within SCALE_TOLERANCE, or inside the card's measured range), and, for a model
-    of one optical band, that band where the cutout names one."""
+    its input has, its pixel scale (within SCALE_TOLERANCE, or inside the card's measured range; for files the model
+    reads by path, ``geometry["resamples"]``, any scale it resamples from), and, for a model of one optical band,
+    that band where the cutout names one."""
     if not geometry:
         return False
     inputs = card.get("inputs", {})
@@ -59,6 +60,10 @@ def image_fits(card: dict, geometry: dict) -> bool:
     want, got = inputs.get("pixel_scale_arcsec"), geometry.get("pixel_scale")
     if want is None or got is None:
         return True
+    if geometry.get("resamples") and not inputs.get("adapter"):  # your FITS files: the model resamples them itself
+        from astrohub.models.inputs.fits import MAX_DOWNSAMPLE, MAX_UPSAMPLE
+
+        return want / MAX_DOWNSAMPLE <= got <= want * MAX_UPSAMPLE
     lo, hi = (inputs.get("ranges", {}).get("pixel_scale_arcsec") or [want, want])
     return lo * (1 - SCALE_TOLERANCE) <= got <= hi * (1 + SCALE_TOLERANCE)
 

@@ -15,9 +15,9 @@ as an archive serves its products, so every model, gallery, filter and export wo
   (Kepler's 30-min cadence is 0.02 d), a spectrum when it steps by more through optical/infrared wavelengths in A.
 - A table that is none of these (a catalogue: SkyServer's CSV of ugriz magnitudes) gives its own rows instead, for
   the models that read the rows themselves (photo-z); one catalogue at a time, on its own.
-- Light curves, spectra and colour images reach the models as paths (their own readers: quality flags, file layouts,
-  bad pixels); cutouts as an ImageSet, as the archive serves them (centre-cropped; the models offered are those
-  whose input the cutouts' planes and pixel scale fit, as for an archive's).
+- Every file reaches the model as its path, read by the model's own reader (quality flags, file layouts, bad pixels;
+  FITS cutouts with a WCS resampled to the model's pixel scale, so a model is offered for any scale it resamples
+  from), except cutouts for a survey adapter (ZTF alert stamps), which go as an ImageSet, as an archive serves them.
 - Nothing is lost quietly: a file that cannot be read is in :attr:`Files.skipped` with the reason, and a list with no
   readable file is a ValueError naming the first reasons.
 
@@ -451,8 +451,8 @@ class Files:
         return f"{counts}, which no model of the zoo takes as {'they are' if len(kinds) > 1 else 'it is'}"
 
     def products(self, table: Table, kind: str, **_kw):
-        """Row files of ``kind``: an ImageSet of the cutouts (as an archive serves them), else a :class:`PathSet`;
-        rows whose file is of another kind are ``missing``."""
+        """Row files of ``kind``: an ImageSet of the cutouts (as an archive serves them: for a survey adapter, see
+        :meth:`by_path`), else a :class:`PathSet`; rows whose file is of another kind are ``missing``."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         kinds = self._kinds(table)
@@ -471,13 +471,21 @@ class Files:
 
     def image_geometry(self, table: Table, **_kw) -> dict:
         """As the archive's: the first row's cutout (planes, shape, pixel scale, band); empty without one. Its planes
-        are its first image's (a cube's), as :meth:`products` reads it."""
+        are its first image's (a cube's), as :meth:`products` reads it; ``resamples``: it has a pixel scale, so the
+        image models that read FITS by path resample it to theirs (:meth:`by_path`)."""
         if not len(table) or self._kinds(table)[0] != "cutout":
             return {}
         path = str(table["file"][0])
         got = P.geometry(P.open_fits(Path(path).read_bytes(), Path(path).name), path)
         shape = self.products(table[:1], "cutout").images[0].shape
-        return {**got, "planes": shape[0] if len(shape) == 3 else 1}
+        return {**got, "planes": shape[0] if len(shape) == 3 else 1, "resamples": got["pixel_scale"] is not None}
+
+    @staticmethod
+    def by_path(card: dict) -> bool:
+        """Whether a model takes these files' cutouts by path (FITS with a WCS, resampled to its pixel scale and cut
+        to its input by :mod:`astrohub.models.inputs.fits`): every image model but those with a survey adapter
+        (ZTF alert stamps, read as served: an ImageSet from :meth:`products`)."""
+        return not card.get("inputs", {}).get("adapter")
 
 
 def _safe_name(name: str) -> str:
