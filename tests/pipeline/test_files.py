@@ -238,8 +238,11 @@ def test_a_catalogue_file_gives_its_own_rows_to_photo_z(tmp_path):
     assert pipeline.Files(kits.kit_dir("sdss_photoz") / "sdss_dr14_skyserver_trainhalf.csv").is_catalogue
 
 
-def test_what_cannot_be_used_is_skipped_with_its_reason(tmp_path, spectra):
+def test_what_cannot_be_used_is_skipped_with_its_reason(tmp_path, spectra, compressed_fits_declaring):
     (tmp_path / "notes.bin").write_bytes(b"\x00\x01binary junk" * 10)
+    (tmp_path / "bomb.fits").write_bytes(compressed_fits_declaring(30000))  # refused from its header, unread
+    (tmp_path / "broken.vot").write_bytes(b'<?xml version="1.0"?><VOTABLE version="1.4"><RESOURCE><TABLE>'
+                                          b'<FIELD name="a" datatype="float"/><DATA><TABLEDATA><TR><TD>x')
     (tmp_path / "empty.fits").write_bytes(b"")
     (tmp_path / "broken.fits.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     (tmp_path / "cut.fits").write_bytes((spectra / "spec-0000.fits").read_bytes()[:4000])
@@ -252,7 +255,9 @@ def test_what_cannot_be_used_is_skipped_with_its_reason(tmp_path, spectra):
     assert why["broken.fits.gz"].startswith("gzip-compressed but cannot be read")
     assert why["cut.fits"].startswith("is not a readable FITS file")
     assert why["nothere.fits"] == "no such file or folder" and why["*.xyz"] == "no file matches this pattern"
-    assert got.summary().startswith("1 file: 1 spectrum; 6 skipped (")
+    assert why["bomb.fits"].startswith("is refused: ") and "30000" in why["bomb.fits"]
+    assert why["broken.vot"].startswith("is not a readable VOTable")
+    assert got.summary().startswith("1 file: 1 spectrum; 8 skipped (")
 
     with pytest.raises(ValueError, match=r"no file to classify \(nothere.fits: no such file or folder\)"):
         pipeline.Files(tmp_path / "nothere.fits")

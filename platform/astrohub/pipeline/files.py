@@ -38,9 +38,15 @@ import numpy as np
 from astropy.table import Table
 from tqdm.auto import tqdm
 
-from astrohub.defaults import gunzip_limited, header_band, is_colour_file, is_votable_file, votable_table
+from astrohub.defaults import (
+    gunzip_limited,
+    header_band,
+    is_colour_file,
+    is_votable_file,
+    oversized_image,
+    votable_table,
+)
 from astrohub.vo import products as P
-from astrohub.vo.errors import MalformedResponse
 
 MAX_FILE_BYTES = 1 << 29  # 512 MiB: larger files are skipped (named) rather than read into memory to be typed
 MAX_FILES = 20_000
@@ -120,20 +126,26 @@ def _first_column_kind(t: Table) -> str | None:
 
 
 def _table_kind(t: Table) -> str | None:
-    """A table's kind: a light curve (a time axis and a flux or magnitudes: the vetter's own column finder), a
-    spectrum (a spectral axis), a headerless one by its first column; None: a catalogue."""
+    """A table's kind: by its columns (:func:`_columns_kind`), a headerless one by its first column; None: a
+    catalogue."""
+    if all(re.fullmatch(r"col\d+", c) for c in t.colnames):
+        return _first_column_kind(t)
+    return _columns_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
+
+
+def _columns_kind(names, ucds) -> str | None:
+    """A table's kind from its column names and UCDs: ``lightcurve`` (a time axis and a flux or magnitudes, as the
+    vetter's own :func:`~astrohub.models.inputs.lightcurves.curve_columns` finds them), ``spectrum`` (a spectral
+    axis), or None."""
     from astrohub.models.inputs.images import InputError
     from astrohub.models.inputs.lightcurves import curve_columns
 
-    ucds = [t[c].meta.get("ucd") for c in t.colnames]
-    if all(re.fullmatch(r"col\d+", c) for c in t.colnames):
-        return _first_column_kind(t)
     try:
-        curve_columns(t.colnames, ucds, "files")
+        curve_columns(names, ucds, "files")
         return "lightcurve"
     except InputError:
         pass
-    return "spectrum" if P.table_kind(t.colnames, ucds) == "spectrum" else None
+    return "spectrum" if P.table_kind(names, ucds) == "spectrum" else None
 
 
 def _read_text(data: bytes) -> Table | None:
@@ -154,38 +166,35 @@ POSITION_KEYS = (("RA_OBJ", "DEC_OBJ"), ("RA_TARG", "DEC_TARG"), ("PLUG_RA", "PL
                  ("RA", "DEC"))  # Kepler/TESS, HST, SDSS spectra, ...; in degrees
 
 
-def fits_target(data: bytes) -> tuple[str, float, float, str]:
-    """(target, RA, Dec, band) a FITS file records: its ``OBJECT`` ("" when none; Kepler's "KIC 2306740", TESS's "TIC
-    25155310"); RA and Dec in degrees from :data:`POSITION_KEYS` (numbers, in any HDU), else its first image's centre
-    by its celestial WCS (NaN, NaN when neither); the band its first image's header names (FILTER ...; "" when
-    none)."""
-    import io
+def fits_target(hdul) -> tuple[str, float, float, str]:
+    """(target, RA, Dec, band) an opened FITS file records: its ``OBJECT`` ("" when none; Kepler's "KIC 2306740",
+    TESS's "TIC 25155310"); RA and Dec in degrees from :data:`POSITION_KEYS` (numbers, in any HDU), else its first
+    image's centre by its celestial WCS (NaN, NaN when neither); the band its first image's header names (FILTER ...;
+    "" when none). Headers only: no pixel is read."""
     import warnings
 
-    from astropy.io import fits
     from astropy.wcs import WCS, FITSFixedWarning
 
-    with fits.open(io.BytesIO(data), memmap=False) as hdul:
-        target = next((str(h.header["OBJECT"]).strip() for h in hdul if str(h.header.get("OBJECT", "")).strip()), "")
-        image = next((h for h in hdul if h.is_image and h.data is not None and h.data.ndim >= 2), None)
-        band = (header_band(image.header) or "") if image is not None else ""
-        for ra_key, dec_key in POSITION_KEYS:
-            for h in hdul:
-                ra, dec = h.header.get(ra_key), h.header.get(dec_key)
-                if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ra, dec)) \
-                        and 0 <= ra <= 360 and -90 <= dec <= 90:
-                    return target, float(ra), float(dec), band
-        if image is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FITSFixedWarning)
-                try:
-                    w = WCS(image.header).celestial
-                except Exception:  # noqa: BLE001 - an unreadable WCS is no position
-                    w = None
-            if w is not None and w.has_celestial:
-                ny, nx = image.data.shape[-2:]
-                c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
-                return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg), band
+    target = next((str(h.header["OBJECT"]).strip() for h in hdul if str(h.header.get("OBJECT", "")).strip()), "")
+    image = next((h for h in hdul if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
+    band = (header_band(image.header) or "") if image is not None else ""
+    for ra_key, dec_key in POSITION_KEYS:
+        for h in hdul:
+            ra, dec = h.header.get(ra_key), h.header.get(dec_key)
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ra, dec)) \
+                    and 0 <= ra <= 360 and -90 <= dec <= 90:
+                return target, float(ra), float(dec), band
+    if image is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            try:
+                w = WCS(image.header).celestial
+            except Exception:  # noqa: BLE001 - an unreadable WCS is no position
+                w = None
+        if w is not None and w.has_celestial:
+            ny, nx = image.header["NAXIS2"], image.header["NAXIS1"]
+            c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
+            return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg), band
     return target, np.nan, np.nan, band
 
 
@@ -207,32 +216,24 @@ def identify(path: Path) -> tuple[str | None, str, object]:
         return None, f"cannot be read ({e.strerror or e})", None
     if is_colour_file(data):
         return "colour", "", nowhere
-    fits_file = data.startswith(_FITS_MAGIC)
-    if fits_file and (why := _damaged(data)):
-        return None, why, None
-    if fits_file or is_votable_file(data):
+    if data.startswith(_FITS_MAGIC):
+        return _identify_fits(data)
+    if is_votable_file(data):
         try:
-            kind = P.product_kind(data, path.name)
-        except MalformedResponse as e:
-            return None, str(e).removeprefix(f"{path.name} "), None
-        where = fits_target(data) if fits_file else nowhere
-        if kind is not None and kind != "lightcurve":
-            return kind, "", where
-        t = _fits_table(data) if fits_file else votable_table(data)
-        if t is None:
-            return None, "a FITS file with no image and no table", None
-    else:
-        t, where = _read_text(data), nowhere
-        if t is None:
-            return None, UNKNOWN, None
+            t = votable_table(data)
+        except Exception as e:  # noqa: BLE001 - any failure here is a broken file
+            return None, f"is not a readable VOTable ({type(e).__name__}: {e})", None
+    elif (t := _read_text(data)) is None:
+        return None, UNKNOWN, None
     kind = _table_kind(t)
-    return (kind, "", where) if kind else ("catalogue", "", t)
+    return (kind, "", nowhere) if kind else ("catalogue", "", t)
 
 
-def _damaged(data: bytes) -> str | None:
-    """Why a FITS file's bytes cannot be read whole (truncated, a bad header), or None: every HDU is read, astropy's
-    VerifyWarnings about them taken as errors (it reads a truncated file's first HDUs and only warns about the
-    rest)."""
+def _identify_fits(data: bytes) -> tuple[str | None, str, object]:
+    """:func:`identify` of a FITS file's bytes, opened once: every HDU's header read (astropy's VerifyWarnings, which
+    a truncated file gives, taken as errors) and verified; an image declaring too many pixels refused unread; the
+    kind from the headers (:func:`astrohub.vo.products.fits_kind`; a table's time and flux columns by the vetter's
+    own finder), the target from :func:`fits_target`; a catalogue's table read only then."""
     import io
     import warnings
 
@@ -242,32 +243,38 @@ def _damaged(data: bytes) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", VerifyWarning)
-            with fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False) as hdul:
-                hdul.verify("exception")
+            hdul = fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False)
+            hdul.verify("exception")
     except Exception as e:  # noqa: BLE001 - any failure here is a damaged file
-        return f"is not a readable FITS file, truncated or damaged ({type(e).__name__}: {e})"
-    return None
+        return None, f"is not a readable FITS file, truncated or damaged ({type(e).__name__}: {e})", None
+    with hdul:
+        if why := oversized_image(hdul):
+            return None, f"is refused: {why}", None
+        kind, where = P.fits_kind(hdul), fits_target(hdul)
+        if kind is not None and kind != "lightcurve":
+            return kind, "", where
+        tab = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
+        if tab is None:
+            return None, "a FITS file with no image and no table", None
+        names, ucds = tab.columns.names, [tab.header.get(f"TUCD{k + 1}") for k in range(len(tab.columns))]
+        if _columns_kind(names, ucds) == "lightcurve":
+            return "lightcurve", "", where
+        return "catalogue", "", _fits_table(tab, ucds)
 
 
-def _fits_table(data: bytes) -> Table | None:
-    """The first binary table of a FITS file's bytes, or None."""
-    import io
+def _fits_table(hdu, ucds) -> Table:
+    """A FITS binary table HDU as a Table, its columns' UCDs (``TUCDn``) kept."""
     import warnings
 
-    from astropy.io import fits
     from astropy.units import UnitsWarning
 
-    with fits.open(io.BytesIO(data), memmap=False) as hdul:
-        hdu = next((h for h in hdul if isinstance(h, fits.BinTableHDU)), None)
-        if hdu is None:
-            return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UnitsWarning)
-            t = Table.read(hdu)
-        for k, c in enumerate(t.colnames):  # the UCDs the light-curve and spectrum finders look for
-            if ucd := hdu.header.get(f"TUCD{k + 1}"):
-                t[c].meta["ucd"] = ucd
-        return t
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnitsWarning)
+        t = Table.read(hdu)
+    for c, ucd in zip(t.colnames, ucds):
+        if ucd:
+            t[c].meta["ucd"] = ucd
+    return t
 
 
 def _row_paths(value) -> str | list[str]:

@@ -254,7 +254,9 @@ def table_kind(names, ucds) -> str | None:
     return "spectrum" if any(is_spectral_column(n, u) for n, u in pairs) else None
 
 
-def _fits_kind(hdul) -> str | None:
+def fits_kind(hdul) -> str | None:
+    """An opened FITS product's kind: its first binary table's (:func:`table_kind`), or its first image's (a
+    ``spectrum`` when it holds wavelengths, else a ``cutout``); None when it has neither."""
     for h in hdul:
         if isinstance(h, fits.BinTableHDU):
             return table_kind(h.columns.names, [h.header.get(f"TUCD{k + 1}") for k in range(len(h.columns))])
@@ -290,7 +292,7 @@ def product_kind(data: bytes, url: str) -> str | None:
     if is_votable_file(data):
         t = _open_votable(data, url)
         return table_kind(t.colnames, [t[c].meta.get("ucd") for c in t.colnames])
-    return _fits_kind(open_fits(data, url))
+    return fits_kind(open_fits(data, url))
 
 
 def product_kinds(archive, table: Table, sample: int = 5, id_column: str | None = None) -> set[str]:
