@@ -150,3 +150,46 @@ def test_tutorial_01_query_then_classify_in_the_browser(browser, platform, hub, 
     tiles.first.scroll_into_view_if_needed()
     page.screenshot(path=str(output_dir / "browser-explorer-lightcurves.png"))
     page.context.close()
+
+
+def test_your_files_tab_uploads_lists_and_classifies_in_the_browser(browser, platform, creds, output_dir):
+    """The query panel's *your files* tab in Chromium: two real Galaxy Zoo JPEGs uploaded through its Upload button
+    (one under a hostile name), listed, then classified with galaxy_zoo; the uploads land in the user's own folder,
+    owned by the user, 0600, the name made safe."""
+    import pwd
+    import stat
+    from pathlib import Path
+
+    from astrohub.models.evaluation import kits
+    from astrohub.models.evaluation.kits import galaxyzoo1
+
+    jpegs = [Path(p) for p in galaxyzoo1.load(kits.kit_dir(galaxyzoo1.KIT))["paths"][:2]]
+    hostile = output_dir / "<img src=x onerror=alert(1)>.jpeg"
+    hostile.write_bytes(jpegs[1].read_bytes())
+    page = login(browser, platform.url, "ahtalice", creds["ahtalice"])
+    new_notebook(page, platform.url, "ahtalice")
+    run_cell(page, "from astrohub.widgets import Explorer\ne = Explorer()\ne")
+    panel = explorer(page)
+    with said_by(panel, "the your-files tab"):
+        panel.locator(".lm-TabBar-tab", has_text="your files").first.click()
+        listing = panel.locator("button.widget-button", has_text="List files")
+        expect(listing).to_be_visible(timeout=60_000)
+        with page.expect_file_chooser(timeout=30_000) as chooser:  # the Upload button opens the browser's picker
+            panel.locator(".widget-upload").first.click()
+        chooser.value.set_files([str(jpegs[0]), str(hostile)])
+        expect(panel.locator(".widget-upload", has_text="(2)")).to_be_visible(timeout=30_000)  # both sent
+        click_until(listing, panel.locator(".widget-html", has_text="2 files: 2 colour images"), timeout=60_000)
+        expect(panel.locator(".widget-html", has_text="2 rows; 1 compatible model(s)")).to_be_visible(timeout=60_000)
+        run = panel.locator("button.widget-button", has_text="Run model")
+        click_until(run, panel.locator(".widget-html", has_text="2 rows classified with galaxy_zoo"), timeout=120_000)
+        expect(panel.locator(".astrohub-tile-colour")).to_have_count(2, timeout=30_000)
+    page.screenshot(path=str(output_dir / "browser-your-files.png"))
+    expect(page.locator("img[src='x']")).to_have_count(0)  # the hostile name is text, never an element
+    user = pwd.getpwnam("ahtalice")
+    folder = Path(user.pw_dir) / "astrohub-uploads"
+    saved = {p.name: p.lstat() for p in folder.iterdir()}
+    assert jpegs[0].name in saved and "_img_src_x_onerror_alert_1_.jpeg" in saved, sorted(saved)
+    for st in saved.values():
+        assert st.st_uid == user.pw_uid and stat.S_IMODE(st.st_mode) == 0o600
+    assert stat.S_IMODE(folder.lstat().st_mode) == 0o700 and folder.lstat().st_uid == user.pw_uid
+    page.context.close()

@@ -428,9 +428,10 @@ def test_re_framing_can_be_asked_for_or_refused_and_the_panel_offers_it_for_colo
         np.testing.assert_array_equal(got.images[0], model.view(files[:1], reframe=reframe)[0])
     panel = ClassifyPanel(stamps["fixed"][1], archive=arc)
     assert panel.model.value == "galaxy_zoo" and panel.reframe.layout.display is None
+    assert panel.reframe.value == "auto" and panel.reframe.label.startswith("auto")  # shown (None would show blank)
     panel.mc.value, panel.reframe.value = 0, False
     assert panel.run().notes == []
-    panel.reframe.value = None  # auto: the batch rule
+    panel.reframe.value = "auto"  # auto: the batch rule
     assert "re-framed before classifying" in panel.run().notes[0]
     with pytest.raises(ValueError, match=r"reframe must be None \(auto\), True or False, got 'yes'"):
         pipeline.classify(stamps["gz"][1], "galaxy_zoo", arc, reframe="yes")

@@ -27,6 +27,7 @@ def test_files_tab_lists_uploads_and_paths_then_classifies_them(tmp_path, monkey
     e = Explorer()
     q, c = e.query, e.classify
     q.tabs.selected_index = FILES_TAB
+    assert q.file_kind.label == "any kind"  # a label shown (a Dropdown shows none for a value of None)
     assert q.run_button.description == "List files"
     q.run_button.click()
     assert "no files named: write a path, folder or pattern" in q.status.value and q.result is None

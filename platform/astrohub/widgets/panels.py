@@ -181,8 +181,8 @@ class QueryPanel(_Panel):
         self.file_paths = w.Textarea(placeholder="one path, folder or pattern per line, e.g. ~/data/*.fits",
                                      layout=w.Layout(width="100%", height="60px"))
         self.upload = w.FileUpload(multiple=True, description="Upload")
-        self.file_kind = w.Dropdown(options=[("any kind", None), *((words[1], k) for k, words in FILE_KINDS)],
-                                    value=None, description="only")
+        self.file_kind = w.Dropdown(options=[("any kind", "any"), *((words[1], k) for k, words in FILE_KINDS)],
+                                    value="any", description="only")
         self.group = w.Checkbox(value=False, indent=False,
                                 description="one row per object (a star's light-curve files stitched, a galaxy's g, r, "
                                             "i images composed)")
@@ -265,7 +265,8 @@ class QueryPanel(_Panel):
         lines = [ln.strip() for ln in self.file_paths.value.splitlines() if ln.strip()]
         if not lines:
             raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
-        self._files = pipeline.Files(lines, kind=self.file_kind.value, group=self.group.value)
+        kind = None if self.file_kind.value == "any" else self.file_kind.value
+        self._files = pipeline.Files(lines, kind=kind, group=self.group.value)
         return self._files
 
     def run(self) -> Table | None:
@@ -358,9 +359,10 @@ class ClassifyPanel(_Panel):
         self.model = w.Dropdown(options=[], description="model")
         self.mc = w.IntSlider(value=20, min=0, max=50, description="MC samples")
         # colour models only: re-frame stamps framed otherwise than Galaxy Zoo frames them (pipeline.classify)
-        self.reframe = w.Dropdown(options=[("auto (when most stamps are framed otherwise)", None),
+        # (a Dropdown shows no label for a value of None: "auto" stands for classify's reframe=None)
+        self.reframe = w.Dropdown(options=[("auto (when most stamps are framed otherwise)", "auto"),
                                            ("always (a fixed-scale cutout service)", True), ("never", False)],
-                                  value=None, description="re-frame", layout=w.Layout(display="none"))
+                                  value="auto", description="re-frame", layout=w.Layout(display="none"))
         self.run_button = w.Button(description="Run model", button_style="success", icon="play")
         self.cls = w.Dropdown(options=["any"], value="any", description="class")
         self.min_prob = w.FloatSlider(value=0.0, min=0, max=1, step=0.05, description="p ≥")
@@ -470,7 +472,8 @@ class ClassifyPanel(_Panel):
             self.status.value = _error(ValueError("no compatible model for these rows"))
             return None
         rows = self.table
-        extra = {"reframe": self.reframe.value} if self._colour_model() else {}
+        reframe = None if self.reframe.value == "auto" else self.reframe.value
+        extra = {"reframe": reframe} if self._colour_model() else {}
         result = self._run(f"classifying {len(rows)} rows with {model}",
                            lambda: pipeline.classify(rows, model, self.archive, client=self.client,
                                                     mc_samples=self.mc.value, **extra))
