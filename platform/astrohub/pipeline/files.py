@@ -348,8 +348,8 @@ def _counts(kinds: list[str]) -> str:
 
 
 def _a(kind: str) -> str:
-    word = KIND_WORDS.get(kind, ("catalogue",))[0]
-    return f"a {word}"
+    """'a light curve', 'a spectrum' ... of a row kind."""
+    return f"a {KIND_WORDS[kind][0]}"
 
 
 class Files:

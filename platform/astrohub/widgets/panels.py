@@ -194,7 +194,6 @@ class QueryPanel(_Panel):
         self.tabs.set_title(1, "cone")
         self.tabs.set_title(FILES_TAB, "your files")
         self.tabs.observe(lambda _: self._name_button(), "selected_index")
-        self._files = None  # the Files listed last (the archive of their rows)
         self._init_status()
         self.table_view = w.HTML()
         self.plot_view = w.Box()
@@ -266,8 +265,7 @@ class QueryPanel(_Panel):
         if not lines:
             raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
         kind = None if self.file_kind.value == "any" else self.file_kind.value
-        self._files = pipeline.Files(lines, kind=kind, group=self.group.value)
-        return self._files
+        return pipeline.Files(lines, kind=kind, group=self.group.value)
 
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
