@@ -356,6 +356,14 @@ def is_colour_file(data: bytes) -> bool:
     return bytes(data[:8]).startswith(COLOUR_MAGIC)
 
 
+FITS_MAGIC = b"SIMPLE  ="  # how every FITS file starts (its first card)
+
+
+def is_fits_file(data: bytes) -> bool:
+    """Whether ``data`` starts as a FITS file does (uncompressed)."""
+    return bytes(data[:len(FITS_MAGIC)]) == FITS_MAGIC
+
+
 def is_votable_file(data: bytes) -> bool:
     """Whether ``data`` is XML that starts a VOTable (IVOA's spectral and time-series data models are served so)."""
     import zlib

@@ -42,6 +42,7 @@ from astrohub.defaults import (
     gunzip_limited,
     header_band,
     is_colour_file,
+    is_fits_file,
     is_votable_file,
     oversized_image,
     votable_table,
@@ -56,7 +57,6 @@ KINDS = ("colour", "cutout", "lightcurve", "spectrum")
 KIND_WORDS = {"colour": ("colour image", "colour images"), "cutout": ("cutout", "cutouts"),
               "lightcurve": ("light curve", "light curves"), "spectrum": ("spectrum", "spectra")}
 UPLOADS = "~/astrohub-uploads"
-_FITS_MAGIC = b"SIMPLE  ="
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
@@ -216,7 +216,7 @@ def identify(path: Path) -> tuple[str | None, str, object]:
         return None, f"cannot be read ({e.strerror or e})", None
     if is_colour_file(data):
         return "colour", "", nowhere
-    if data.startswith(_FITS_MAGIC):
+    if is_fits_file(data):
         return _identify_fits(data)
     if is_votable_file(data):
         try:
@@ -483,8 +483,8 @@ class Files:
         if not len(table) or self._kinds(table)[0] != "cutout":
             return {}
         path = str(table["file"][0])
-        got = P.geometry(P.open_fits(Path(path).read_bytes(), Path(path).name), path)
-        shape = self.products(table[:1], "cutout").images[0].shape
+        hdul = P.open_fits(Path(path).read_bytes(), Path(path).name)  # read and opened once
+        got, shape = P.geometry(hdul, path), P.image_hdu(hdul, path).data.shape
         return {**got, "planes": shape[0] if len(shape) == 3 else 1, "resamples": got["pixel_scale"] is not None}
 
     @staticmethod

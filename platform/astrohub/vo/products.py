@@ -323,7 +323,7 @@ def image_set(pairs, blobs, missing) -> ImageSet:
     of one that is no FITS image."""
     images, headers = [], []
     for (_row, url), data in zip(pairs, blobs):
-        hdu = _image_hdu(open_fits(data, url), url)
+        hdu = image_hdu(open_fits(data, url), url)
         images.append(np.asarray(hdu.data, dtype=np.float32))
         headers.append(hdu.header)
     return ImageSet(images, headers, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
@@ -341,7 +341,7 @@ def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourS
         if not isinstance(urls, str):  # one galaxy's g, r, i images
             hduls = [open_fits(next(blobs), u) for u in urls]
             for hdul, u in zip(hduls, urls):
-                _image_hdu(hdul, u, " (a band of a colour composite must be a FITS image)")
+                image_hdu(hdul, u, " (a band of a colour composite must be a FITS image)")
             files.append(hduls)
             continue
         data = next(blobs)
@@ -354,7 +354,7 @@ def fetch_colour(archive, table: Table, id_column: str | None = None) -> ColourS
     return ColourSet(files, np.array([r for r, _ in pairs], dtype=np.int64), [u for _, u in pairs], missing)
 
 
-def _image_hdu(hdul, url: str, hint: str = ""):
+def image_hdu(hdul, url: str, hint: str = ""):
     """The first HDU of ``hdul`` with image data, else a MalformedResponse naming ``url`` (and ``hint``)."""
     hdu = next((h for h in hdul if h.is_image and h.data is not None), None)
     if hdu is None:
@@ -409,7 +409,7 @@ def image_geometry(archive, table: Table, id_column: str | None = None) -> dict:
 
 def geometry(hdul, url: str) -> dict:
     """:func:`image_geometry` of an opened FITS cutout (``band`` from its header only, else None)."""
-    hdu = _image_hdu(hdul, url)
+    hdu = image_hdu(hdul, url)
     shape = hdu.data.shape
     planes = shape[0] if len(shape) == 3 else 1
     if len(shape) == 2:  # a triplet stored as one image HDU per plane (ZTF alert stamps)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...defaults import header_band, oversized_image
+from ...defaults import header_band, is_fits_file, oversized_image
 from .images import InputError
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz")
@@ -61,7 +61,7 @@ def open_image(x, name: str, label: str):
         with open(p, "rb") as fh:
             head = fh.read(9)
         low = p.name.lower()
-        if not (head.startswith(b"SIMPLE  =") or (low.endswith(FITS_SUFFIXES) and head[:2] == b"\x1f\x8b")):
+        if not (is_fits_file(head) or (low.endswith(FITS_SUFFIXES) and head[:2] == b"\x1f\x8b")):
             suffix = "".join(p.suffixes) or "(no extension)"
             hint = ("; colour JPEG or PNG composites as Galaxy Zoo serves them: models.load('galaxy_zoo') reads "
                     "those") if low.endswith((".jpg", ".jpeg", ".png")) else ""

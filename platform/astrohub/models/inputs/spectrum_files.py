@@ -14,11 +14,10 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-from ...defaults import gunzip_limited, is_votable_file, spectrum_table, votable_table
+from ...defaults import gunzip_limited, is_fits_file, is_votable_file, spectrum_table, votable_table
 from .images import InputError
 
 TEXT_SUFFIXES = (".ecsv", ".csv", ".txt", ".dat", ".tbl", ".ascii")
-_FITS_MAGIC = b"SIMPLE  ="
 
 
 def is_path(x) -> bool:
@@ -36,7 +35,7 @@ def read(path, name: str):
         data = gunzip_limited(raw)
     except (ValueError, zlib.error) as e:
         raise InputError(f"{name}: {p.name} is gzip-compressed but cannot be read ({e})") from None
-    if data[:len(_FITS_MAGIC)] == _FITS_MAGIC:
+    if is_fits_file(data):
         return _fits(data, p.name, name)
     if is_votable_file(data):
         try:
