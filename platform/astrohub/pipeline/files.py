@@ -171,10 +171,6 @@ def fits_target(hdul) -> tuple[str, float, float, str]:
     TESS's "TIC 25155310"); RA and Dec in degrees from :data:`POSITION_KEYS` (numbers, in any HDU), else its first
     image's centre by its celestial WCS (NaN, NaN when neither); the band its first image's header names (FILTER ...;
     "" when none). Headers only: no pixel is read."""
-    import warnings
-
-    from astropy.wcs import WCS, FITSFixedWarning
-
     target = next((str(h.header["OBJECT"]).strip() for h in hdul if str(h.header.get("OBJECT", "")).strip()), "")
     image = next((h for h in hdul if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
     band = (header_band(image.header) or "") if image is not None else ""
@@ -184,17 +180,10 @@ def fits_target(hdul) -> tuple[str, float, float, str]:
             if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ra, dec)) \
                     and 0 <= ra <= 360 and -90 <= dec <= 90:
                 return target, float(ra), float(dec), band
-    if image is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FITSFixedWarning)
-            try:
-                w = WCS(image.header).celestial
-            except Exception:  # noqa: BLE001 - an unreadable WCS is no position
-                w = None
-        if w is not None and w.has_celestial:
-            ny, nx = image.header["NAXIS2"], image.header["NAXIS1"]
-            c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
-            return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg), band
+    if image is not None and (w := P.celestial_wcs(image.header)) is not None:
+        ny, nx = image.header["NAXIS2"], image.header["NAXIS1"]
+        c = w.pixel_to_world((nx - 1) / 2, (ny - 1) / 2)
+        return target, float(c.icrs.ra.deg), float(c.icrs.dec.deg), band
     return target, np.nan, np.nan, band
 
 

@@ -418,10 +418,10 @@ def geometry(hdul, url: str) -> dict:
             "band": header_band(hdu.header), "url": url}
 
 
-def _pixel_scale(header) -> float | None:
-    """Pixel scale in arcsec from a FITS header's celestial WCS (CDELT/CD/PC), None when it has none."""
+def celestial_wcs(header):
+    """A FITS header's celestial WCS (astropy's fixes to non-standard headers made quietly), None when it has none or
+    it cannot be read."""
     from astropy.wcs import WCS, FITSFixedWarning
-    from astropy.wcs.utils import proj_plane_pixel_scales
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
@@ -429,7 +429,16 @@ def _pixel_scale(header) -> float | None:
             w = WCS(header).celestial
         except Exception:  # noqa: BLE001 - an unreadable WCS is no WCS
             return None
-    if not w.has_celestial:
+    return w if w.has_celestial else None
+
+
+def _pixel_scale(header) -> float | None:
+    """Pixel scale in arcsec from a FITS header's celestial WCS (CDELT/CD/PC), else its PIXSCALE-like keyword; None
+    when it has neither."""
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    w = celestial_wcs(header)
+    if w is None:
         for key in ("PIXSCALE", "PIXSCAL1", "SECPIX"):
             if isinstance(header.get(key), (int, float)):
                 return float(header[key])
