@@ -301,11 +301,11 @@ def test_uploads_are_saved_without_overwriting_or_following_a_planted_link(tmp_p
     folder = tmp_path / "uploads"
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
-    saved = pipeline.save_uploads([{"name": "../../etc/passwd", "content": memoryview(b"one")}], folder)
+    saved, _ = pipeline.save_uploads([{"name": "../../etc/passwd", "content": memoryview(b"one")}], folder)
     assert saved == [folder / "passwd"] and saved[0].read_bytes() == b"one"
     assert oct(folder.stat().st_mode & 0o777) == "0o700" and oct(saved[0].stat().st_mode & 0o777) == "0o600"
     os.symlink(victim, folder / "star.fits")
-    again = pipeline.save_uploads([("passwd", b"two"), ("star.fits", b"three"), (".hidden", b"four")], folder)
+    again, _ = pipeline.save_uploads([("passwd", b"two"), ("star.fits", b"three"), (".hidden", b"four")], folder)
     assert [p.name for p in again] == ["passwd-1", "star-1.fits", "hidden"]
     assert (folder / "passwd").read_bytes() == b"one" and victim.read_text() == "keep me"
     linked = tmp_path / "linked"
@@ -313,3 +313,157 @@ def test_uploads_are_saved_without_overwriting_or_following_a_planted_link(tmp_p
     (tmp_path / "elsewhere").mkdir()
     with pytest.raises(ValueError, match="is not a folder of yours to save uploads in"):
         pipeline.save_uploads([("a.fits", b"x")], linked)
+
+
+def _mast(root: Path) -> list[Path]:
+    """The kit's four quarters of KIC 2306740 laid out as MAST's download bundles are
+    (``mastDownload/Kepler/<observation>/<file>``), with a hidden folder beside them that is not listed."""
+    quarters = sorted(KEPLER.glob("kplr002306740-*_llc.fits"))
+    for k, q in enumerate(quarters):
+        where = root / "mastDownload" / "Kepler" / f"kplr002306740_lc_Q{k}"
+        where.mkdir(parents=True)
+        shutil.copy(q, where / q.name)
+    (root / ".cache").mkdir()
+    shutil.copy(quarters[0], root / ".cache" / "copy.fits")
+    return quarters
+
+
+def test_a_mast_download_is_listed_with_its_subfolders(tmp_path):
+    """A folder of subfolders is not read without recursive=True (and says so); with it, or with a ``**`` pattern, each
+    file is a row (hidden folders left out), and group=True stitches the star."""
+    quarters = _mast(tmp_path)
+    with pytest.raises(ValueError, match=r"no file to classify \(.*: 1 subfolder not listed \(recursive=True, the "
+                                         r"tab's 'subfolders too', lists them\)\)"):
+        pipeline.Files(tmp_path)
+    deep = pipeline.Files(tmp_path, recursive=True)
+    assert list(deep.table["name"]) == [q.name for q in quarters] and deep.skipped == []
+    assert deep.summary() == "4 files: 4 light curves (4 of KIC 2306740: group=True makes each star's files one curve)"
+    pattern = pipeline.Files(str(tmp_path / "**" / "*.fits"))
+    assert list(pattern.table["file"]) == list(deep.table["file"])
+    star = pipeline.Files(tmp_path, recursive=True, group=True)
+    assert list(star.table["name"]) == ["KIC 2306740"] and list(star.table["n_files"]) == [4]
+    top = tmp_path / "mastDownload" / "Kepler" / "kplr002306740_lc_Q0"
+    shutil.copy(KEPLER / "WASP_6_lc.tran", tmp_path / "mastDownload")  # a file beside subfolders: both named
+    mixed = pipeline.Files([tmp_path / "mastDownload", top])
+    assert list(mixed.table["name"]) == ["WASP_6_lc.tran", quarters[0].name]
+    assert mixed.skipped == [(str(tmp_path / "mastDownload"), "1 subfolder not listed (recursive=True, the tab's "
+                                                                "'subfolders too', lists them)")]
+
+
+def _tar(members, mode="w:gz") -> bytes:
+    """A tar archive of (TarInfo, bytes or None) members."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as t:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            t.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def test_an_uploaded_archive_is_unpacked_flat_without_links_escapes_or_bombs(tmp_path, monkeypatch):
+    """MAST's bundles come as .tar.gz or .zip: an upload of one is unpacked into its own new folder, flat, so the
+    files list as uploaded files do. The attacks: member names climbing out (``../``) or absolute, a symbolic link and
+    a hard link to a file the attacker wants read or overwritten, a device, a member that decompresses past the
+    limit, a folder of the archive's name planted as a link, a truncated archive; and a FITS gzip is not a tar."""
+    import io
+    import tarfile
+    import zipfile
+
+    folder = tmp_path / "uploads"
+    folder.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.symlink(victim.parent, folder / "MAST_1")  # planted at the name the archive's folder would get
+    quarters = sorted(KEPLER.glob("kplr002306740-*_llc.fits"))
+    members = [(tarfile.TarInfo(f"mastDownload/Kepler/kplr002306740_lc_Q{k}/{q.name}"), q.read_bytes())
+               for k, q in enumerate(quarters[:2])]
+    link = tarfile.TarInfo("mastDownload/victim.txt")
+    link.type, link.linkname = tarfile.SYMTYPE, str(victim)
+    hard = tarfile.TarInfo("mastDownload/hard.txt")
+    hard.type, hard.linkname = tarfile.LNKTYPE, "mastDownload/victim.txt"
+    fifo = tarfile.TarInfo("mastDownload/pipe")
+    fifo.type = tarfile.FIFOTYPE
+    members += [(link, None), (hard, None), (fifo, None), (tarfile.TarInfo("../../victim.txt"), b"overwritten"),
+                (tarfile.TarInfo("/etc/cron.d/evil"), b"* * * * * root sh"),
+                (tarfile.TarInfo("mastDownload/.DS_Store"), b"junk")]
+    saved, skipped = pipeline.save_uploads([("MAST_1.tar.gz", _tar(members))], folder)
+    assert saved == [folder / "MAST_1-1"] and victim.read_text() == "keep me"
+    assert sorted(p.name for p in saved[0].iterdir()) == sorted([quarters[0].name, quarters[1].name, "evil",
+                                                                  "victim.txt"])
+    assert (saved[0] / "victim.txt").read_bytes() == b"overwritten" and not (tmp_path / "etc").exists()
+    assert skipped == [("MAST_1.tar.gz: mastDownload/victim.txt", "a link (links in an archive are not unpacked)"),
+                       ("MAST_1.tar.gz: mastDownload/hard.txt", "a link (links in an archive are not unpacked)"),
+                       ("MAST_1.tar.gz: mastDownload/pipe", "not a regular file (a device or pipe)")]
+    assert oct(saved[0].stat().st_mode & 0o777) == "0o700"
+    assert {oct(p.stat().st_mode & 0o777) for p in saved[0].iterdir()} == {"0o600"}
+    got = pipeline.Files(saved)
+    assert list(got.table["name"]) == [quarters[0].name, quarters[1].name]
+    assert {Path(p).name for p, _ in got.skipped} == {"evil", "victim.txt"}
+
+    buf = io.BytesIO()  # a zip with a link, a climbing name and a member larger than a file may be
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a/b/WASP_6_lc.tran", (KEPLER / "WASP_6_lc.tran").read_bytes())
+        z.writestr("../../../escape.tran", (KEPLER / "WASP_6_lc.tran").read_bytes())
+        info = zipfile.ZipInfo("a/link")
+        info.external_attr = (0o120777 << 16)
+        z.writestr(info, str(victim))
+        z.writestr("a/bomb.fits", b"\0" * 3_000_000)  # 3 MB of zeros: a few kB compressed
+        z.writestr("__MACOSX/a/._WASP_6_lc.tran", b"resource fork")
+    monkeypatch.setattr(F, "MAX_FILE_BYTES", 1 << 20)
+    (saved_zip,), skipped = pipeline.save_uploads([("basket.zip", buf.getvalue())], folder)
+    assert sorted(p.name for p in saved_zip.iterdir()) == ["WASP_6_lc.tran", "escape.tran"]
+    assert skipped == [("basket.zip: a/link", "a link (links in an archive are not unpacked)"),
+                       ("basket.zip: a/bomb.fits", "over the 1 MiB a file may have")]
+    assert not (tmp_path / "escape.tran").exists()
+    wasp = len((KEPLER / "WASP_6_lc.tran").read_bytes())
+    monkeypatch.setattr(F, "MAX_UNPACKED_BYTES", wasp + 100)  # room for one of the two light curves only
+    (small,), skipped = pipeline.save_uploads([("basket.zip", buf.getvalue())], folder)
+    assert small.name == "basket-1" and [p.name for p in small.iterdir()] == ["WASP_6_lc.tran"]
+    past = f"past the {F._bytes(wasp + 100)} an archive may unpack to"
+    assert skipped == [("basket.zip: ../../../escape.tran", past),
+                       ("basket.zip: a/link", "a link (links in an archive are not unpacked)"),
+                       ("basket.zip: a/bomb.fits", past)]
+    monkeypatch.setattr(F, "MAX_FILES", 1)
+    _, skipped = pipeline.save_uploads([("basket.zip", buf.getvalue())], folder)
+    assert skipped[0] == ("basket.zip: ../../../escape.tran", f"past the 1 files or {F._bytes(wasp + 100)} an "
+                                                             "archive may unpack to")
+
+    whole = _tar(members[:2])
+    (cut,), skipped = pipeline.save_uploads([("cut.tgz", whole[: len(whole) // 2])], folder)
+    assert cut.name == "cut" and skipped[-1][0] == "cut.tgz"
+    assert skipped[-1][1].startswith("a damaged tar archive, unpacked up to here")
+    (fits_gz,), skipped = pipeline.save_uploads([("q.fits.gz", gzip.compress(quarters[0].read_bytes()))], folder)
+    assert fits_gz == folder / "q.fits.gz" and skipped == []  # a gzipped FITS file, not a tar: saved as it is
+    (tmp_path / "bundle.tgz").write_bytes(whole)
+    with pytest.raises(ValueError, match=r"bundle.tgz: a tar archive: unpack it and list its folder \(uploaded "
+                                         r"archives are unpacked\)"):
+        pipeline.Files(tmp_path / "bundle.tgz")
+
+
+def test_a_catalogue_of_targets_finds_its_products_in_the_archive(tmp_path, arc):
+    """A target list (a CSV of positions, with names of its own) classified with the products the archive holds at
+    those positions, as the archive's own rows are; bad lists are refused with the reason."""
+    rows = arc.query(pipeline.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 6"))
+    mine = Table({"my_name": [f"target {i}" for i in range(6)], "RAJ2000": np.round(rows["ra"], 7),
+                  "DEJ2000": np.round(rows["dec"], 7)})
+    mine.write(tmp_path / "targets.csv")
+    targets = pipeline.Files(tmp_path / "targets.csv")
+    assert targets.is_catalogue and targets.positions() == ("RAJ2000", "DEJ2000")
+    assert pipeline.compatible_models(targets.table, arc)[:1] == ["galaxy_morphology"]
+    got = pipeline.classify(targets.table, "galaxy_morphology", arc, mc_samples=0)
+    ref = pipeline.classify(rows, "galaxy_morphology", arc, mc_samples=0)
+    assert list(got.table["my_name"]) == list(mine["my_name"])
+    assert list(got.table["pred_class"]) == list(ref.table["pred_class"])
+    np.testing.assert_allclose(_probs(got), _probs(ref), atol=1e-6)
+
+    mine.rename_columns(["RAJ2000", "DEJ2000"], ["x", "y"])
+    mine.write(tmp_path / "nopos.csv")
+    with pytest.raises(ValueError, match=r"nopos.csv has no positions to look up in an archive: no RA/Dec columns "
+                                         r"\(.*\); its columns: my_name, x, y"):
+        pipeline.Files(tmp_path / "nopos.csv").positions()
+    with pytest.raises(ValueError, match="these rows are your files, not a catalogue of targets"):
+        pipeline.Files(KEPLER / "WASP_6_lc.tran").positions()

@@ -80,3 +80,69 @@ def test_files_tab_lists_uploads_and_paths_then_classifies_them(tmp_path, monkey
     q.file_kind.value = "spectrum"  # only spectra: none here
     q.run_button.click()
     assert "a light curve, not a spectrum (kind=&#x27;spectrum&#x27;)" in q.status.value
+
+
+def test_an_uploaded_bundle_and_a_target_list_in_the_files_tab(tmp_path, monkeypatch, arc):
+    """A MAST-like .tar.gz upload (quarters in subfolders, and a link member) is unpacked and listed, the link named;
+    a folder of subfolders needs *subfolders too*; a CSV of target positions with *find their products in the
+    archive* is classified with the archive's cutouts at those positions, as the archive's own rows are."""
+    import io
+    import tarfile
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    e = Explorer(arc)
+    q, c = e.query, e.classify
+    q.tabs.selected_index = FILES_TAB
+    buf = io.BytesIO()
+    quarters = sorted(KEPLER.glob("kplr002306740-*_llc.fits"))
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for k, path in enumerate(quarters):
+            t.add(path, arcname=f"mastDownload/Kepler/kplr002306740_lc_Q{k}/{path.name}")
+        link = tarfile.TarInfo("mastDownload/shadow")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        t.addfile(link)
+    q.upload.value = ({"name": "MAST.tar.gz", "type": "", "size": len(buf.getvalue()),
+                       "content": memoryview(buf.getvalue()),
+                       "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    q.group.value = True
+    q.run_button.click()
+    assert ("4 files: 1 light curve (one per object: 4 files of KIC 2306740 stitched); 1 skipped (MAST.tar.gz: "
+            "mastDownload/shadow: a link (links in an archive are not unpacked))") in q.status.value
+    assert q.file_paths.value == str(tmp_path / "home" / "astrohub-uploads" / "MAST")
+
+    nested = tmp_path / "nested" / "deeper"
+    nested.mkdir(parents=True)
+    shutil.copy(KEPLER / "WASP_6_lc.tran", nested)
+    q.file_paths.value, q.group.value = str(tmp_path / "nested"), False
+    q.run_button.click()
+    assert "no file to classify (nested: 1 subfolder not listed (recursive=True, the tab" in q.status.value
+    q.recursive.value = True
+    q.run_button.click()
+    assert "1 file: 1 light curve" in q.status.value and list(q.result["name"]) == ["WASP_6_lc.tran"]
+
+    rows = arc.query("SELECT TOP 5 o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
+                     "WHERE c.task = 'morphology' ORDER BY o.obj_id")
+    targets = Table({"target": [f"<b>t{i}</b>" for i in range(5)], "ra": rows["ra"], "dec": rows["dec"]})
+    targets.write(tmp_path / "targets.csv")
+    q.file_paths.value, q.recursive.value = str(tmp_path / "targets.csv"), False
+    q.match.value = True
+    q.run_button.click()
+    assert (f"5 rows of the catalogue targets.csv; their products are looked up in {arc.name} within 1\u2033 of (ra, "
+            "dec)") in q.status.value
+    assert list(c.model.options)[:1] == ["galaxy_morphology"]
+    c.model.value = "galaxy_morphology"
+    c.run_button.click()
+    assert "5 rows classified with galaxy_morphology" in c.status.value and len(c.gallery.children) == 5
+    assert "<b>t0" not in c.table_view.value and "&lt;b&gt;t0&lt;/b&gt;" in c.table_view.value
+    truth = c.result.table["pred_class"]
+    from astrohub import pipeline
+
+    assert list(truth) == list(pipeline.classify(rows, "galaxy_morphology", arc, mc_samples=0).table["pred_class"])
+
+    (tmp_path / "nopos.csv").write_text("name,mag\nA,12.0\nB,13.5\n")
+    q.file_paths.value = str(tmp_path / "nopos.csv")
+    q.run_button.click()
+    assert "nopos.csv has no positions to look up in an archive" in q.status.value and len(q.result) == 5
+    q.file_paths.value = str(KEPLER / "WASP_6_lc.tran")
+    q.run_button.click()
+    assert "is for a catalogue of targets (a table of positions), not for files" in q.status.value

@@ -22,7 +22,11 @@ as an archive serves its products, so every model, gallery, filter and export wo
   readable file is a ValueError naming the first reasons.
 
 :func:`save_uploads` writes files uploaded in the panels (ipywidgets' FileUpload) into the user's folder, never over
-an existing file and never through a link planted there.
+an existing file and never through a link planted there; an uploaded zip or tar archive (MAST's download bundles) is
+unpacked, flat, into a new folder of its own, without its links and devices.
+
+A catalogue of targets (RA/Dec columns) is classified with an archive's products at its positions:
+``pipeline.classify(Files("targets.csv").table, model, archive)`` (:meth:`Files.positions` says when it has none).
 """
 
 from __future__ import annotations
@@ -76,10 +80,25 @@ class PathSet:
         return [self.paths[i] for i in np.argsort(self.rows, kind="stable")]
 
 
-def _expand(paths) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files named by ``paths`` (a path, folder or glob pattern, or a list of them; ``~`` expanded), made absolute (not
-    resolved: as named), in the order given (a folder's and a pattern's files sorted), each once (by the file a
-    link leads to); and what named nothing."""
+def _walk(folder: Path) -> list[Path]:
+    """The files in ``folder`` and its subfolders, sorted by path (links to folders not followed; hidden files and
+    folders not listed); at most MAX_FILES + 1, so that naming a large tree fails fast."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for n in sorted(names):
+            if not n.startswith(".") and (q := Path(root) / n).is_file():
+                out.append(q)
+                if len(out) > MAX_FILES:
+                    return out
+    return out
+
+
+def _expand(paths, recursive: bool = False) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files named by ``paths`` (a path, folder or glob pattern, or a list of them; ``~`` expanded; a folder's
+    subfolders too when ``recursive``; ``**`` in a pattern matches any depth), made absolute (not resolved: as
+    named), in the order given (a folder's and a pattern's files sorted), each once (by the file a link leads to);
+    and what named nothing."""
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths or [])
     found: dict[Path, Path] = {}
     nothing = []
@@ -89,10 +108,16 @@ def _expand(paths) -> tuple[list[Path], list[tuple[str, str]]]:
             continue
         p = Path(text)
         if p.is_dir():
-            hits = sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
+            shown = [] if recursive else [q for q in sorted(p.iterdir()) if not q.name.startswith(".")]
+            hits = _walk(p) if recursive else [q for q in shown if q.is_file()]
             why = "an empty folder (hidden files are not listed)"
+            if subs := sum(q.is_dir() for q in shown):
+                why = (f"{subs} subfolder{'s' if subs > 1 else ''} not listed (recursive=True, the tab's 'subfolders "
+                       "too', lists them)")
+                if hits:
+                    nothing.append((os.fspath(item), why))
         elif glob.has_magic(text):
-            hits = sorted(Path(q) for q in glob.glob(text) if Path(q).is_file())
+            hits = sorted(Path(q) for q in glob.glob(text, recursive=True) if Path(q).is_file())
             why = "no file matches this pattern"
         elif p.exists() and not p.is_file():
             hits, why = [], "not a regular file"
@@ -207,6 +232,9 @@ def identify(path: Path) -> tuple[str | None, str, object]:
         return "colour", "", nowhere
     if is_fits_file(data):
         return _identify_fits(data)
+    if archive_kind(data):
+        return None, (f"a {archive_kind(data)} archive: unpack it and list its folder (uploaded archives are "
+                      "unpacked)"), None
     if is_votable_file(data):
         try:
             t = votable_table(data)
@@ -336,6 +364,12 @@ def _counts(kinds: list[str]) -> str:
     return ", ".join(f"{kinds.count(k)} {KIND_WORDS[k][kinds.count(k) > 1]}" for k in KINDS if k in kinds)
 
 
+def _shown(path: str) -> str:
+    """A skipped entry as the summary names it: a file's or folder's name (not its folders), an archive member's
+    "archive: member" as it is."""
+    return Path(path).name if os.path.isabs(path) else path
+
+
 def _a(kind: str) -> str:
     """'a light curve', 'a spectrum' ... of a row kind."""
     return f"a {KIND_WORDS[kind][0]}"
@@ -346,8 +380,9 @@ class Files:
     :meth:`product_kinds`, :meth:`image_geometry`), so that ``pipeline.classify(files.table, model, files)`` and the
     panels run on them as on an archive's rows.
 
-    ``paths``: a path, folder or glob pattern, or a list of them. ``kind``: only rows of that kind (the others
-    skipped). ``group``: one row per object: a star's light-curve files (Kepler quarters, TESS sectors: the same
+    ``paths``: a path, folder or glob pattern (``**`` matches any depth), or a list of them. ``recursive``: a
+    folder's subfolders too (a MAST download's ``mastDownload/Kepler/kplr…/``). ``kind``: only rows of that kind (the
+    others skipped). ``group``: one row per object: a star's light-curve files (Kepler quarters, TESS sectors: the same
     OBJECT) stitched into one curve by the vetter, a galaxy's g, r and i cutouts (the same OBJECT or position) one
     colour row the colour model composes (:func:`_grouped`; ``n_files``, and ``file`` the paths one per line).
 
@@ -359,10 +394,10 @@ class Files:
     name = "your files"
     progress = False
 
-    def __init__(self, paths, kind: str | None = None, group: bool = False):
+    def __init__(self, paths, kind: str | None = None, group: bool = False, recursive: bool = False):
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
-        files, self.skipped = _expand(paths)
+        files, self.skipped = _expand(paths, recursive)
         if len(files) > MAX_FILES:
             raise ValueError(f"{len(files)} files listed: at most {MAX_FILES} at a time (name a folder or pattern "
                              "with fewer, or classify them in batches)")
@@ -377,12 +412,12 @@ class Files:
                 rows.append((p.name, what, *extra, 1, str(p)))
             else:
                 self.skipped.append((str(p), why))
-        self.n_files = len(rows)
         rows = _grouped(rows) if group else rows  # before the kind is kept: g, r, i cutouts make a colour row
         for row in rows if kind else []:
             if row[1] != kind:
                 self.skipped += [(path, f"{_a(row[1])}, not {_a(kind)} (kind={kind!r})") for path in row[7].split("\n")]
         rows = [row for row in rows if not kind or row[1] == kind]
+        self.n_files = sum(row[6] for row in rows)
         if catalogues and (rows or len(catalogues) > 1):  # a catalogue gives its own rows: on its own only
             for p, _t in catalogues:
                 self.skipped.append((str(p), "a catalogue (a table with no time or spectral axis): list it on its own "
@@ -394,7 +429,7 @@ class Files:
         elif rows:
             self.table = _file_table(rows, group)
         else:
-            first = "; ".join(f"{Path(s).name}: {why}" for s, why in self.skipped[:3]) or "nothing named"
+            first = "; ".join(f"{_shown(s)}: {why}" for s, why in self.skipped[:3]) or "nothing named"
             raise ValueError(f"no file to classify ({first}{' …' if len(self.skipped) > 3 else ''})")
 
     def __repr__(self) -> str:
@@ -425,8 +460,22 @@ class Files:
                              "star's files one curve)")
         if self.skipped:
             path, why = self.skipped[0]
-            text += f"; {len(self.skipped)} skipped ({Path(path).name}: {why}{' …' if len(self.skipped) > 1 else ''})"
+            text += f"; {len(self.skipped)} skipped ({_shown(path)}: {why}{' …' if len(self.skipped) > 1 else ''})"
         return text
+
+    def positions(self) -> tuple[str, str]:
+        """A catalogue's (RA, Dec) columns, found as an archive's are (UCDs, else common names), for finding its rows'
+        products in an archive by position: ``pipeline.classify(targets.table, model, archive)``. A ValueError saying
+        why when these rows are files, or have no position."""
+        from astrohub.vo import metadata
+
+        if not self.is_catalogue:
+            raise ValueError("these rows are your files, not a catalogue of targets: classify them as they are")
+        if (pos := metadata.position(self.table)) is None:
+            raise ValueError(f"{Path(self.table.meta['file']).name} has no positions to look up in an archive: no "
+                             "RA/Dec columns (UCD pos.eq.ra and pos.eq.dec, or names such as ra and dec, RAJ2000 and "
+                             f"DEJ2000); its columns: {', '.join(self.table.colnames[:8])}")
+        return pos
 
     def _kinds(self, table: Table) -> list[str]:
         if "kind" not in table.colnames or "file" not in table.colnames:
@@ -490,30 +539,169 @@ def _safe_name(name: str) -> str:
     return base[:120] or "upload"
 
 
-def save_uploads(uploads, folder=UPLOADS) -> list[Path]:
-    """Write uploaded files (ipywidgets FileUpload's value: dicts with ``name`` and ``content``; or (name, bytes)
-    pairs) into ``folder`` (created 0700), each 0600. A name keeps only its last component and safe characters; a
-    file of that name already there is never overwritten, nor a link planted there followed (``O_EXCL |
-    O_NOFOLLOW``): the upload is saved as ``name-1.ext``, ``name-2.ext`` ... Returns the paths written, in order."""
+def archive_kind(data: bytes) -> str | None:
+    """``"zip"`` or ``"tar"`` (plain, or compressed by gzip, bzip2 or xz: MAST's download bundles) when ``data`` is
+    one, from its first bytes (a gzip-compressed FITS file is not a tar); else None."""
+    import bz2
+    import lzma
+
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "zip"
+    head = bytes(data[:1024])
+    for magic, decompressor in ((b"\x1f\x8b", lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)),
+                                (b"BZh", bz2.BZ2Decompressor), (b"\xfd7zXZ\x00", lzma.LZMADecompressor)):
+        if head.startswith(magic):
+            try:
+                head = decompressor().decompress(bytes(data[:65536]), 1024)
+            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+                return None
+    return "tar" if head[257:262] == b"ustar" else None
+
+
+def _write_new(folder: Path, base: str, chunks, limit: int) -> Path | None:
+    """Write ``chunks`` (bytes) to a new file in ``folder`` named ``base``, else ``stem-1.ext``, ``stem-2.ext`` …:
+    never over an existing file, nor through a link planted at the name (``O_EXCL | O_NOFOLLOW``), 0600. None (and
+    nothing left) when the chunks pass ``limit`` bytes."""
+    stem, dot, ext = base.partition(".")
+    for k in range(10_000):
+        target = folder / (base if k == 0 else f"{stem}-{k}{dot}{ext}")
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise ValueError(f"{folder} already holds 10,000 files named like {base}: clear some")
+    size = 0
+    with os.fdopen(fd, "wb") as f:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                break
+            f.write(chunk)
+    if size > limit:
+        target.unlink()
+        return None
+    return target
+
+
+def _new_folder(parent: Path, base: str) -> Path:
+    """A new folder (0700) in ``parent`` named ``base``, else ``base-1`` …; never an existing one or a link."""
+    for k in range(10_000):
+        target = parent / (base if k == 0 else f"{base}-{k}")
+        try:
+            target.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return target
+    raise ValueError(f"{parent} already holds 10,000 folders named like {base}: clear some")
+
+
+MAX_UNPACKED_BYTES = 1 << 32  # 4 GiB: what one uploaded archive may unpack to
+_CHUNK = 1 << 20
+_ARCHIVE_SUFFIX = re.compile(r"(\.(zip|tar|tgz|tbz2?|txz))?(\.(gz|bz2|xz))?$", re.I)
+
+
+def _hidden(part: str) -> bool:
+    """Whether a component of an archive member's name is hidden (``.DS_Store``; not ``.`` or ``..``, which only
+    climb, and are dropped with the rest of the path)."""
+    return part.startswith(".") and part not in (".", "..")
+
+
+def _bytes(n: int) -> str:
+    """'4 GiB', '1.5 MiB', '300 bytes'."""
+    return next((f"{n / (1 << k):.3g} {unit}" for unit, k in (("GiB", 30), ("MiB", 20), ("KiB", 10)) if n >= 1 << k),
+                f"{n} bytes")
+
+
+def _members(data: bytes, kind: str):
+    """(name, reason, chunks) of each member of a zip or tar archive, in its order: regular files get their contents as
+    chunks (read as the archive is, so a member's declared size is never trusted) and no reason; links, devices and
+    encrypted members get a reason and no chunks; folders and hidden files (macOS's ``__MACOSX/._*``) are left out."""
+    import io
+    import stat
+    import tarfile
+    import zipfile
+
+    def read(f):
+        while chunk := f.read(_CHUNK):
+            yield chunk
+
+    if kind == "zip":
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for info in z.infolist():
+                parts = info.filename.replace("\\", "/").split("/")
+                if info.is_dir() or any(_hidden(q) or q == "__MACOSX" for q in parts):
+                    continue
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    yield info.filename, "a link (links in an archive are not unpacked)", None
+                elif info.flag_bits & 1:
+                    yield info.filename, "encrypted (unpack it yourself with its password)", None
+                else:
+                    with z.open(info) as f:
+                        yield info.filename, "", read(f)
+        return
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as t:
+        for m in t:
+            if m.isdir() or any(_hidden(q) for q in m.name.split("/")):
+                continue
+            if m.issym() or m.islnk():
+                yield m.name, "a link (links in an archive are not unpacked)", None
+            elif not m.isreg():
+                yield m.name, "not a regular file (a device or pipe)", None
+            else:
+                yield m.name, "", read(t.extractfile(m))
+
+
+def _unpack(data: bytes, kind: str, name: str, folder: Path) -> tuple[Path, list[tuple[str, str]]]:
+    """Unpack an uploaded zip or tar archive into a new folder of ``folder`` named after it, flat: each regular file by
+    the last component of its name (so no name climbs out: ``../``, absolute paths), written as :func:`_write_new`
+    writes; links, devices, a member over :data:`MAX_FILE_BYTES`, and everything past :data:`MAX_FILES` members or
+    :data:`MAX_UNPACKED_BYTES` are not unpacked but named with the reason. Returns the folder and what was not."""
+    import tarfile
+    import zipfile
+
+    target = _new_folder(folder, _ARCHIVE_SUFFIX.sub("", _safe_name(name)) or "upload")
+    skipped, total, n = [], 0, 0
+    try:
+        for member, why, chunks in _members(data, kind):
+            where = f"{name}: {member}"
+            if chunks is None:
+                skipped.append((where, why))
+            elif n >= MAX_FILES or total >= MAX_UNPACKED_BYTES:
+                skipped.append((where, f"past the {MAX_FILES} files or {_bytes(MAX_UNPACKED_BYTES)} an archive "
+                                       "may unpack to"))
+            elif (out := _write_new(target, _safe_name(member), chunks,
+                                    limit := min(MAX_FILE_BYTES, MAX_UNPACKED_BYTES - total))) is None:
+                skipped.append((where, f"over the {_bytes(MAX_FILE_BYTES)} a file may have" if limit == MAX_FILE_BYTES
+                                else f"past the {_bytes(MAX_UNPACKED_BYTES)} an archive may unpack to"))
+            else:
+                n, total = n + 1, total + out.stat().st_size
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        skipped.append((name, f"a damaged {kind} archive, unpacked up to here ({type(e).__name__}: {e})"))
+    return target, skipped
+
+
+def save_uploads(uploads, folder=UPLOADS) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Write files uploaded in the panels (ipywidgets FileUpload's value: dicts with ``name`` and ``content``; or
+    (name, bytes) pairs) into ``folder`` (created 0700), each 0600. A name keeps only its last component and safe
+    characters; a file of that name already there is never overwritten, nor a link planted there followed (``O_EXCL |
+    O_NOFOLLOW``): the upload is saved as ``name-1.ext``, ``name-2.ext`` … A zip or tar archive (.tar.gz, .tgz …; by
+    its contents) is unpacked, flat, into a new folder named after it (:func:`_unpack`: links and devices are not).
+    Returns the paths written (a file, or an archive's folder), in order, and the archive members not unpacked with
+    the reason."""
     folder = Path(os.path.expanduser(os.fspath(folder)))
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if folder.is_symlink() or not folder.is_dir():
         raise ValueError(f"{folder} is not a folder of yours to save uploads in (a link or a file)")
-    out = []
+    out, skipped = [], []
     for item in uploads:
         name, content = (item["name"], item["content"]) if isinstance(item, dict) else item
-        base = _safe_name(name)
-        stem, dot, ext = base.partition(".")
-        for k in range(10_000):
-            target = folder / (base if k == 0 else f"{stem}-{k}{dot}{ext}")
-            try:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            except FileExistsError:
-                continue
-            break
+        content = bytes(content)
+        if kind := archive_kind(content):
+            where, missed = _unpack(content, kind, str(name), folder)
+            out.append(where)
+            skipped += missed
         else:
-            raise ValueError(f"{folder} already holds 10,000 files named like {base}: clear some")
-        with os.fdopen(fd, "wb") as f:
-            f.write(bytes(content))
-        out.append(target)
-    return out
+            out.append(_write_new(folder, _safe_name(name), [content], len(content)))
+    return out, skipped

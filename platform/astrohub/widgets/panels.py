@@ -186,10 +186,14 @@ class QueryPanel(_Panel):
         self.group = w.Checkbox(value=False, indent=False,
                                 description="one row per object (a star's light-curve files stitched, a galaxy's g, r, "
                                             "i images composed)")
+        self.recursive = w.Checkbox(value=False, indent=False, description="subfolders too")
+        self.match = w.Checkbox(value=False, indent=False,
+                                description="a catalogue of targets: find their products in the archive by position")
         self.tabs = w.Tab(children=[w.VBox([self.template, self.adql,
                                             w.HBox([self.browse, self.tables, self.columns])]),
                                     w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius]),
-                                    w.VBox([self.file_paths, w.HBox([self.upload, self.file_kind, self.group])])])
+                                    w.VBox([self.file_paths, w.HBox([self.upload, self.file_kind, self.recursive]),
+                                            self.group, self.match])])
         self.tabs.set_title(0, "ADQL")
         self.tabs.set_title(1, "cone")
         self.tabs.set_title(FILES_TAB, "your files")
@@ -256,8 +260,9 @@ class QueryPanel(_Panel):
     def list_files(self) -> pipeline.Files:
         """The files tab: uploads saved (their paths added to the list, the upload cleared), then every path,
         folder and pattern listed, by kind (:class:`astrohub.pipeline.Files`)."""
+        unpacked = []
         if self.upload.value:
-            saved = pipeline.save_uploads(self.upload.value)
+            saved, unpacked = pipeline.save_uploads(self.upload.value)
             lines = [ln for ln in self.file_paths.value.splitlines() if ln.strip()]
             self.file_paths.value = "\n".join([*lines, *map(str, saved)])
             self.upload.value = ()
@@ -265,18 +270,37 @@ class QueryPanel(_Panel):
         if not lines:
             raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
         kind = None if self.file_kind.value == "any" else self.file_kind.value
-        return pipeline.Files(lines, kind=kind, group=self.group.value)
+        files = pipeline.Files(lines, kind=kind, group=self.group.value, recursive=self.recursive.value)
+        files.skipped[:0] = unpacked  # an uploaded archive's members not unpacked (links ...), named first
+        return files
+
+    def _files_archive(self, files: pipeline.Files):
+        """Where the listed rows' products are: the files themselves, or, for a catalogue of targets with *find their
+        products in the archive* ticked, the archive picked, by the rows' positions (a ValueError when they have
+        none)."""
+        if not self.match.value:
+            return files, ""
+        if not files.is_catalogue:
+            raise ValueError("'find their products in the archive' is for a catalogue of targets (a table of "
+                             "positions), not for files: untick it to classify the files themselves")
+        ra, dec = files.positions()
+        from astrohub.vo.obscore import MATCH_RADIUS_ARCSEC
+
+        archive = self.archive
+        return archive, (f"; their products are looked up in {archive.name} within {MATCH_RADIUS_ARCSEC:g}\u2033 "
+                         f"of ({ra}, {dec})")
 
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
         result on error. A new result clears what was derived from the previous rows (predictions, filters,
         selection)."""
         if self.tabs.selected_index == FILES_TAB:
-            files = self._run("reading the files", self.list_files)
-            if files is None:
+            got = self._run("reading the files", lambda: (f := self.list_files(), *self._files_archive(f)))
+            if got is None:
                 return None
-            self.status.value = f"<span class='astrohub-ok'>{html.escape(files.summary())}</span>"
-            self.state.set_rows(files.table, archive=files)
+            files, archive, where = got
+            self.status.value = f"<span class='astrohub-ok'>{html.escape(files.summary() + where)}</span>"
+            self.state.set_rows(files.table, archive=archive)
             for fn in self._listeners:
                 fn(files.table)
             return files.table
