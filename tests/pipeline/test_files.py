@@ -445,14 +445,21 @@ def test_an_uploaded_archive_is_unpacked_flat_without_links_escapes_or_bombs(tmp
 
 
 def test_a_catalogue_of_targets_finds_its_products_in_the_archive(tmp_path, arc):
-    """A target list (a CSV of positions, with names of its own) classified with the products the archive holds at
-    those positions, as the archive's own rows are; bad lists are refused with the reason."""
+    """A target list (a CSV of positions in sexagesimal, as target lists are written, with names of its own)
+    classified with the products the archive holds at those positions, as the archive's own rows are; bad lists are
+    refused with the reason."""
+    from astropy.coordinates import Angle
+
     rows = arc.query(pipeline.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 6"))
-    mine = Table({"my_name": [f"target {i}" for i in range(6)], "RAJ2000": np.round(rows["ra"], 7),
-                  "DEJ2000": np.round(rows["dec"], 7)})
+    mine = Table({"my_name": [f"target {i}" for i in range(6)],
+                  "RAJ2000": Angle(rows["ra"], "deg").to_string("hourangle", sep=":", precision=4),
+                  "DEJ2000": Angle(rows["dec"], "deg").to_string("deg", sep=":", precision=3, alwayssign=True)})
     mine.write(tmp_path / "targets.csv")
+    assert (tmp_path / "targets.csv").read_text().splitlines()[1].count(":") == 4  # 10:01:42.8535,+02:55:42.834
     targets = pipeline.Files(tmp_path / "targets.csv")
     assert targets.is_catalogue and targets.positions() == ("RAJ2000", "DEJ2000")
+    np.testing.assert_allclose(targets.table["RAJ2000"], rows["ra"], atol=1e-6)
+    np.testing.assert_allclose(targets.table["DEJ2000"], rows["dec"], atol=1e-6)
     assert pipeline.compatible_models(targets.table, arc)[:1] == ["galaxy_morphology"]
     got = pipeline.classify(targets.table, "galaxy_morphology", arc, mc_samples=0)
     ref = pipeline.classify(rows, "galaxy_morphology", arc, mc_samples=0)
@@ -467,3 +474,23 @@ def test_a_catalogue_of_targets_finds_its_products_in_the_archive(tmp_path, arc)
         pipeline.Files(tmp_path / "nopos.csv").positions()
     with pytest.raises(ValueError, match="these rows are your files, not a catalogue of targets"):
         pipeline.Files(KEPLER / "WASP_6_lc.tran").positions()
+
+
+def test_a_target_lists_text_positions_are_read_or_refused_by_row(tmp_path):
+    """RA/Dec written as text: sexagesimal (colons or h m s), decimal degrees, blanks (NaN) in one list; a value that
+    is not an angle, or out of range, is refused naming its row and column."""
+    (tmp_path / "t.csv").write_text("name,ra,dec\nA,10:02:33.1,+02:12:00\nB,10h00m00s,-01d30m00s\nC,150.5,2.1\nD,,\n")
+    t = pipeline.Files(tmp_path / "t.csv").table
+    np.testing.assert_allclose(t["ra"][:3], [150.637917, 150.0, 150.5], atol=1e-6)
+    np.testing.assert_allclose(t["dec"][:3], [2.2, -1.5, 2.1], atol=1e-9)
+    assert np.isnan(t["ra"][3]) and str(t["ra"].unit) == "deg" and t["dec"].meta["ucd"] == "pos.eq.dec;meta.main"
+    for rows, message in (("A,10:00:00,+01:00:00\nB,25:00:00,+02:00:00", r"t.csv, row 2: ra '25:00:00' is not an "
+                                                                          r"angle \(decimal degrees, or sexagesimal "
+                                                                          r"hours such as 10:02:33.1\)"),
+                          ("A,10:00:00,north", r"t.csv, row 1: dec 'north' is not an angle"),
+                          ("A,10:00:00,+95:00:00", r"t.csv, row 1: dec '\+95:00:00' is 95 deg, outside -90 to 90"),
+                          ("A,10:00:00,+01:00:00\nB,400,+01:00:00", r"t.csv, row 2: ra '400' is 400 deg, outside 0 "
+                                                                     r"to 360")):
+        (tmp_path / "t.csv").write_text(f"name,ra,dec\n{rows}\n")
+        with pytest.raises(ValueError, match=message):
+            pipeline.Files(tmp_path / "t.csv")

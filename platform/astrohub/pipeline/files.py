@@ -294,6 +294,53 @@ def _fits_table(hdu, ucds) -> Table:
     return t
 
 
+def _angles(values, hours: bool, what: str, file: str) -> np.ndarray:
+    """Text angles in degrees: decimal degrees, or sexagesimal (``10:02:33.1``, ``10h02m33.1s``; an RA's in hours,
+    a Dec's in degrees); blank: NaN. A ValueError naming the first row that is not an angle in range."""
+    from astropy import units as u
+    from astropy.coordinates import Angle
+
+    text = [str(v).strip() for v in values]
+    out = np.full(len(text), np.nan)
+    for k, v in enumerate(text):
+        if not v or v.lower() in ("nan", "--", "null"):
+            continue
+        try:
+            out[k] = float(v)
+        except ValueError:
+            try:
+                out[k] = Angle(v, unit=u.hourangle if hours else u.deg).degree
+            except (ValueError, u.UnitsError) as e:
+                raise ValueError(f"{file}, row {k + 1}: {what} {v!r} is not an angle (decimal degrees, or "
+                                 f"sexagesimal {'hours' if hours else 'degrees'} such as "
+                                 f"{'10:02:33.1' if hours else '+02:12:00'}): {e}") from None
+        if not (0 <= out[k] < 360 if hours else -90 <= out[k] <= 90):
+            span = "0 to 360 (an RA in sexagesimal is read in hours: 0 to 24 h)" if hours else "-90 to 90"
+            raise ValueError(f"{file}, row {k + 1}: {what} {v!r} is {out[k]:g} deg, outside {span}")
+    return out
+
+
+def _text_positions(t: Table, file: str) -> Table:
+    """A catalogue whose RA/Dec columns (by the names an archive's are found by) hold text, sexagesimal as target lists
+    write them (``10:02:33.1 +02:12:00``) or degrees with blanks, gets them in degrees, in place (same names; unit
+    deg, UCDs pos.eq.ra/pos.eq.dec), so that the sky view and archive matching find them (:func:`_angles`)."""
+    from astrohub.vo import metadata
+
+    if metadata.position(t) is not None:
+        return t
+    text = {c.lower(): c for c in t.colnames if t[c].dtype.kind in "USO"}
+    ra = next((text[n] for n in metadata.RA_NAMES if n in text), None)
+    dec = next((text[n] for n in metadata.DEC_NAMES if n in text), None)
+    if ra is None or dec is None:
+        return t
+    for c, hours, ucd in ((ra, True, "pos.eq.ra;meta.main"), (dec, False, "pos.eq.dec;meta.main")):
+        values = np.ma.filled(np.ma.asarray(t[c]).astype(str), "")
+        t[c] = _angles(values, hours, c, file)
+        t[c].unit, t[c].meta["ucd"] = "deg", ucd
+        t[c].description = "the file's position, in degrees (read from its text)"
+    return t
+
+
 def _row_paths(value) -> str | list[str]:
     """A row's ``file``: one path, or a grouped row's paths (one per line) as a list."""
     parts = str(value).split("\n")
@@ -424,7 +471,8 @@ class Files:
                                               "to classify its rows"))
             catalogues = []
         if catalogues:
-            p, self.table = catalogues[0]
+            p, table = catalogues[0]
+            self.table = _text_positions(table, p.name)
             self.table.meta["file"] = str(p)
         elif rows:
             self.table = _file_table(rows, group)
