@@ -435,6 +435,7 @@ def test_an_uploaded_archive_is_unpacked_flat_without_links_escapes_or_bombs(tmp
     whole = _tar(members[:2])
     (cut,), skipped = pipeline.save_uploads([("cut.tgz", whole[: len(whole) // 2])], folder)
     assert cut.name == "cut" and skipped[-1][0] == "cut.tgz"
+    assert [p.read_bytes() for p in cut.iterdir()] == [quarters[0].read_bytes()]  # no partial second quarter
     assert skipped[-1][1].startswith("a damaged tar archive, unpacked up to here")
     (fits_gz,), skipped = pipeline.save_uploads([("q.fits.gz", gzip.compress(quarters[0].read_bytes()))], folder)
     assert fits_gz == folder / "q.fits.gz" and skipped == []  # a gzipped FITS file, not a tar: saved as it is

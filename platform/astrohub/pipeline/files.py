@@ -609,7 +609,7 @@ def archive_kind(data: bytes) -> str | None:
 def _write_new(folder: Path, base: str, chunks, limit: int) -> Path | None:
     """Write ``chunks`` (bytes) to a new file in ``folder`` named ``base``, else ``stem-1.ext``, ``stem-2.ext`` …:
     never over an existing file, nor through a link planted at the name (``O_EXCL | O_NOFOLLOW``), 0600. None (and
-    nothing left) when the chunks pass ``limit`` bytes."""
+    nothing left) when the chunks pass ``limit`` bytes; nothing left either when reading them fails."""
     stem, dot, ext = base.partition(".")
     for k in range(10_000):
         target = folder / (base if k == 0 else f"{stem}-{k}{dot}{ext}")
@@ -621,12 +621,16 @@ def _write_new(folder: Path, base: str, chunks, limit: int) -> Path | None:
     else:
         raise ValueError(f"{folder} already holds 10,000 files named like {base}: clear some")
     size = 0
-    with os.fdopen(fd, "wb") as f:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > limit:
-                break
-            f.write(chunk)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    break
+                f.write(chunk)
+    except BaseException:  # a damaged member (a bad CRC, a stream ending early): no partial file is left
+        target.unlink()
+        raise
     if size > limit:
         target.unlink()
         return None
