@@ -100,7 +100,8 @@ def test_dask_tutorial_runs(tmp_path):
 @pytest.mark.archive
 def test_real_data_tutorial_runs(archive_url, tmp_path):
     """The zoo on the real kits as surveys serve them (JPEG and FITS paths, magnitudes, raw ZTF stamps, Kepler/TESS
-    files, a stitched star, SDSS spectra as tables and as a spec file, a folder of your own files), the archive's Galaxy
+    files, a stitched star, SDSS spectra as tables and as a spec file, a folder of your own files, a sexagesimal target
+    list matched in the archive), the archive's Galaxy
     Zoo JPEGs found through
     ObsCore, galaxies served band by band made into composites, then the same JPEGs sharded over Dask workers."""
     nb = run("08-real-survey-data.ipynb", tmp_path, {"ASTROHUB_ARCHIVE_URL": archive_url})
@@ -118,10 +119,13 @@ def test_real_data_tutorial_runs(archive_url, tmp_path):
     assert "real SDSS smoke test (98 spectra; labels from the SDSS redshift): galaxies" in text
     assert "54 of 98 spectra flagged, e.g. covers 3819-9194 A: 3800-3819 A filled with the edge's flux" in text
     assert re.search(r"spec-0266-51602-0001.fits -> (star|galaxy|qso) ; as a table: \1", text)  # a file by path
-    assert ("12 files: 12 light curves (4 of KIC 2306740: group=True makes each star's files one curve); 3 skipped "
+    assert ("12 files: 12 light curves (4 of KIC 2306740: group=True makes each star's files one curve); 4 skipped "
             "(PROVENANCE.md: not a JPEG/PNG image") in text  # a folder of files
     assert re.search(r"kplr002306740-2009259160929_llc.fits +RA 292.26981 Dec  37.69820 eclipsing-binary", text)
     assert re.search(r"WASP_6_lc.tran +RA       nan Dec       nan planet-transit", text)  # a text file: no position
+    assert re.search(r"my galaxy 0,\d\d:\d\d:\d\d\.\d{3},[+-]\d\d:\d\d:\d\d\.\d\d", text)  # a sexagesimal list
+    assert "6 rows of the catalogue targets.csv ; positions in ('ra', 'dec')" in text
+    assert "the same classes as the archive's own rows: True" in text  # its g, r, i images found by position
     assert "sharded over 2 workers, same classes as in this kernel: True" in text
     assert_small_and_restorable(nb, tmp_path / "08-real-survey-data.ipynb")
 

@@ -94,14 +94,14 @@ def _walk(folder: Path) -> list[Path]:
     return out
 
 
-def _expand(paths, recursive: bool = False) -> tuple[list[Path], list[tuple[str, str]]]:
+def _expand(paths, recursive: bool = False) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
     """Files named by ``paths`` (a path, folder or glob pattern, or a list of them; ``~`` expanded; a folder's
     subfolders too when ``recursive``; ``**`` in a pattern matches any depth), made absolute (not resolved: as
     named), in the order given (a folder's and a pattern's files sorted), each once (by the file a link leads to);
-    and what named nothing."""
+    what named nothing; and the folders whose subfolders were not listed."""
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths or [])
     found: dict[Path, Path] = {}
-    nothing = []
+    nothing, unlisted = [], []
     for item in items:
         text = os.path.expanduser(os.fspath(item)).strip()
         if not text:
@@ -115,7 +115,7 @@ def _expand(paths, recursive: bool = False) -> tuple[list[Path], list[tuple[str,
                 why = (f"{subs} subfolder{'s' if subs > 1 else ''} not listed (recursive=True, the tab's 'subfolders "
                        "too', lists them)")
                 if hits:
-                    nothing.append((os.fspath(item), why))
+                    unlisted.append((os.fspath(item), why))
         elif glob.has_magic(text):
             hits = sorted(Path(q) for q in glob.glob(text, recursive=True) if Path(q).is_file())
             why = "no file matches this pattern"
@@ -127,7 +127,7 @@ def _expand(paths, recursive: bool = False) -> tuple[list[Path], list[tuple[str,
             nothing.append((os.fspath(item), why))
         for q in hits:
             found.setdefault(q.resolve(), Path(os.path.abspath(q)))
-    return list(found.values()), nothing
+    return list(found.values()), nothing, unlisted
 
 
 def _first_column_kind(t: Table) -> str | None:
@@ -444,7 +444,7 @@ class Files:
     def __init__(self, paths, kind: str | None = None, group: bool = False, recursive: bool = False):
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
-        files, self.skipped = _expand(paths, recursive)
+        files, self.skipped, unlisted = _expand(paths, recursive)
         if len(files) > MAX_FILES:
             raise ValueError(f"{len(files)} files listed: at most {MAX_FILES} at a time (name a folder or pattern "
                              "with fewer, or classify them in batches)")
@@ -470,6 +470,7 @@ class Files:
                 self.skipped.append((str(p), "a catalogue (a table with no time or spectral axis): list it on its own "
                                               "to classify its rows"))
             catalogues = []
+        self.skipped += unlisted  # named after the files: what was read comes first
         if catalogues:
             p, table = catalogues[0]
             self.table = _text_positions(table, p.name)
