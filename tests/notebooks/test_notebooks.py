@@ -124,7 +124,8 @@ def test_real_data_tutorial_runs(archive_url, tmp_path):
     assert re.search(r"kplr002306740-2009259160929_llc.fits +RA 292.26981 Dec  37.69820 eclipsing-binary", text)
     assert re.search(r"WASP_6_lc.tran +RA       nan Dec       nan planet-transit", text)  # a text file: no position
     assert re.search(r"my galaxy 0,\d\d:\d\d:\d\d\.\d{3},[+-]\d\d:\d\d:\d\d\.\d\d", text)  # a sexagesimal list
-    assert "6 rows of the catalogue targets.csv ; positions in ('ra', 'dec')" in text
+    assert ("6 of 6 targets of targets.csv have products in astrohub-local within 1\u2033 (6 with a colour image, 6 with "
+            "a cutout) ; positions in ('ra', 'dec')") in text
     assert "the same classes as the archive's own rows: True" in text  # its g, r, i images found by position
     assert "sharded over 2 workers, same classes as in this kernel: True" in text
     assert_small_and_restorable(nb, tmp_path / "08-real-survey-data.ipynb")

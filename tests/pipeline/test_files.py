@@ -446,27 +446,43 @@ def test_an_uploaded_archive_is_unpacked_flat_without_links_escapes_or_bombs(tmp
 
 
 def test_a_catalogue_of_targets_finds_its_products_in_the_archive(tmp_path, arc):
-    """A target list (a CSV of positions in sexagesimal, as target lists are written, with names of its own)
-    classified with the products the archive holds at those positions, as the archive's own rows are; bad lists are
+    """A target list (a CSV of positions in sexagesimal, as target lists are written, with names of its own), two of
+    its targets not in the archive and one without a position: the others are classified with the products the
+    archive holds at their positions, as the archive's own rows are; the rest are named with the reason; bad lists are
     refused with the reason."""
     from astropy.coordinates import Angle
 
     rows = arc.query(pipeline.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 6"))
-    mine = Table({"my_name": [f"target {i}" for i in range(6)],
-                  "RAJ2000": Angle(rows["ra"], "deg").to_string("hourangle", sep=":", precision=4),
-                  "DEJ2000": Angle(rows["dec"], "deg").to_string("deg", sep=":", precision=3, alwayssign=True)})
+    ra, dec = list(rows["ra"]), list(rows["dec"])
+    ra[2:2], dec[2:2] = [10.0], [-30.0]  # the third target: nothing there
+    mine = Table({"my_name": [f"target {i}" for i in range(7)],
+                  "RAJ2000": Angle(ra, "deg").to_string("hourangle", sep=":", precision=4),
+                  "DEJ2000": Angle(dec, "deg").to_string("deg", sep=":", precision=3, alwayssign=True)})
+    mine.add_row(["target 7", "", ""])  # no position written
     mine.write(tmp_path / "targets.csv")
     assert (tmp_path / "targets.csv").read_text().splitlines()[1].count(":") == 4  # 10:01:42.8535,+02:55:42.834
     targets = pipeline.Files(tmp_path / "targets.csv")
     assert targets.is_catalogue and targets.positions() == ("RAJ2000", "DEJ2000")
-    np.testing.assert_allclose(targets.table["RAJ2000"], rows["ra"], atol=1e-6)
-    np.testing.assert_allclose(targets.table["DEJ2000"], rows["dec"], atol=1e-6)
+    np.testing.assert_allclose(targets.table["RAJ2000"][:7], ra, atol=1e-6)
+    np.testing.assert_allclose(targets.table["DEJ2000"][:7], dec, atol=1e-6)
+    assert pipeline.compatible_models(targets.table, arc) == []  # the third has nothing: not every row has a cutout
+    assert targets.in_archive(arc) is targets
+    assert targets.summary() == (f"6 of 8 targets of targets.csv have products in {arc.name} within 1\u2033 (6 with a "
+                                 "cutout, 1 with a spectrum); 2 skipped (targets.csv: row 3 (target 2): no product in "
+                                 f"{arc.name} within 1\u2033 of RA 10.00000 Dec -30.00000 …)")
+    assert targets.skipped[1] == ("targets.csv: row 8 (target 7)", "no position (its RA or Dec is blank)")
     assert pipeline.compatible_models(targets.table, arc)[:1] == ["galaxy_morphology"]
     got = pipeline.classify(targets.table, "galaxy_morphology", arc, mc_samples=0)
     ref = pipeline.classify(rows, "galaxy_morphology", arc, mc_samples=0)
-    assert list(got.table["my_name"]) == list(mine["my_name"])
+    assert list(got.table["my_name"]) == [f"target {i}" for i in (0, 1, 3, 4, 5, 6)]
     assert list(got.table["pred_class"]) == list(ref.table["pred_class"])
     np.testing.assert_allclose(_probs(got), _probs(ref), atol=1e-6)
+    with pytest.raises(ValueError, match="these targets were already looked up in an archive"):
+        targets.in_archive(arc)
+    Table({"name": ["far"], "ra": [10.0], "dec": [-30.0]}).write(tmp_path / "far.csv")
+    with pytest.raises(ValueError, match=r"none of the 1 targets of far.csv has a product \(cutout, colour image, "
+                                         rf"light curve or spectrum\) in {arc.name} within 1\u2033 of its position"):
+        pipeline.Files(tmp_path / "far.csv").in_archive(arc)
 
     mine.rename_columns(["RAJ2000", "DEJ2000"], ["x", "y"])
     mine.write(tmp_path / "nopos.csv")

@@ -122,13 +122,16 @@ def test_an_uploaded_bundle_and_a_target_list_in_the_files_tab(tmp_path, monkeyp
 
     rows = arc.query("SELECT TOP 5 o.* FROM astrohub.objects AS o JOIN astrohub.cutouts AS c ON o.obj_id = c.obj_id "
                      "WHERE c.task = 'morphology' ORDER BY o.obj_id")
-    targets = Table({"target": [f"<b>t{i}</b>" for i in range(5)], "ra": rows["ra"], "dec": rows["dec"]})
+    targets = Table({"target": [f"<b>t{i}</b>" for i in range(6)], "ra": [*rows["ra"], 10.0],
+                     "dec": [*rows["dec"], -30.0]})  # the last: nothing in the archive there
     targets.write(tmp_path / "targets.csv")
     q.file_paths.value, q.recursive.value = str(tmp_path / "targets.csv"), False
     q.match.value = True
     q.run_button.click()
-    assert (f"5 rows of the catalogue targets.csv; their products are looked up in {arc.name} within 1\u2033 of (ra, "
-            "dec)") in q.status.value
+    assert (f"5 of 6 targets of targets.csv have products in {arc.name} within 1\u2033 (5 with a cutout"
+            in q.status.value)
+    assert (f"1 skipped (targets.csv: row 6 (&lt;b&gt;t5&lt;/b&gt;): no product in {arc.name} within 1\u2033 of RA "
+            "10.00000 Dec -30.00000)") in q.status.value
     assert list(c.model.options)[:1] == ["galaxy_morphology"]
     c.model.value = "galaxy_morphology"
     c.run_button.click()

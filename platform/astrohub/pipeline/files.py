@@ -25,8 +25,8 @@ as an archive serves its products, so every model, gallery, filter and export wo
 an existing file and never through a link planted there; an uploaded zip or tar archive (MAST's download bundles) is
 unpacked, flat, into a new folder of its own, without its links and devices.
 
-A catalogue of targets (RA/Dec columns) is classified with an archive's products at its positions:
-``pipeline.classify(Files("targets.csv").table, model, archive)`` (:meth:`Files.positions` says when it has none).
+A catalogue of targets (RA/Dec columns, in degrees or sexagesimal text) finds its products in an archive by position:
+``targets = Files("targets.csv").in_archive(archive)``, then ``pipeline.classify(targets.table, model, archive)``.
 """
 
 from __future__ import annotations
@@ -444,6 +444,7 @@ class Files:
     def __init__(self, paths, kind: str | None = None, group: bool = False, recursive: bool = False):
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
+        self.found = None  # a catalogue of targets looked up in an archive (in_archive)
         files, self.skipped, unlisted = _expand(paths, recursive)
         if len(files) > MAX_FILES:
             raise ValueError(f"{len(files)} files listed: at most {MAX_FILES} at a time (name a folder or pattern "
@@ -492,7 +493,11 @@ class Files:
     def summary(self) -> str:
         """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count; with what was
         grouped per object, or a hint when one star has several files."""
-        if self.is_catalogue:
+        if self.is_catalogue and self.found is not None:
+            text = (f"{len(self.table)} of {self.found['targets']} targets of {Path(self.table.meta['file']).name} "
+                    f"have products in {self.found['archive']} within {self.found['radius']:g}\u2033 "
+                    f"({', '.join(f'{n} with {_a(k)}' for k, n in self.found['kinds'].items())})")
+        elif self.is_catalogue:
             text = f"{len(self.table)} rows of the catalogue {Path(self.table.meta['file']).name}"
         else:
             kinds = list(self.table["kind"])
@@ -511,6 +516,40 @@ class Files:
             path, why = self.skipped[0]
             text += f"; {len(self.skipped)} skipped ({_shown(path)}: {why}{' …' if len(self.skipped) > 1 else ''})"
         return text
+
+    def in_archive(self, archive) -> "Files":
+        """A catalogue of targets, kept to the targets that have products in ``archive`` at their positions (ObsCore,
+        else SIA or DataLink, as :mod:`astrohub.vo.obscore` finds a row's products; ObsCore within
+        :data:`~astrohub.vo.obscore.MATCH_RADIUS_ARCSEC`: one TAP upload query for the whole list), so that
+        ``pipeline.classify(targets.table, model, archive)`` classifies them; each target without one is in
+        :attr:`skipped` ("targets.csv: row 3 (NGC 4414)", and why). ``found``: how many were found, of which kinds.
+        Returns self; a ValueError when no target has a product, or the rows have no positions
+        (:meth:`positions`)."""
+        from astrohub.vo import obscore
+
+        ra, dec = self.positions()
+        if self.found is not None:
+            raise ValueError("these targets were already looked up in an archive: list the file again")
+        file = Path(self.table.meta["file"]).name
+        kinds = [set() for _ in range(len(self.table))]
+        for row, kind, _url in obscore.discover(archive, self.table).links:
+            if kind:
+                kinds[row].add(kind)
+        label = next((c for c in self.table.colnames if self.table[c].dtype.kind in "US"), None)
+        radius = obscore.MATCH_RADIUS_ARCSEC
+        for i in (i for i, k in enumerate(kinds) if not k):
+            at = np.array([np.nan if v is np.ma.masked else float(v) for v in (self.table[ra][i], self.table[dec][i])])
+            why = (f"no product in {archive.name} within {radius:g}\u2033 of RA {at[0]:.5f} Dec {at[1]:.5f}"
+                   if np.isfinite(at).all() else "no position (its RA or Dec is blank)")
+            self.skipped.append((f"{file}: row {i + 1}{f' ({self.table[label][i]})' if label else ''}", why))
+        keep = [i for i, k in enumerate(kinds) if k]
+        if not keep:
+            raise ValueError(f"none of the {len(kinds)} targets of {file} has a product (cutout, colour image, light "
+                             f"curve or spectrum) in {archive.name} within {radius:g}\u2033 of its position")
+        self.found = {"archive": archive.name, "targets": len(kinds), "radius": radius,
+                      "kinds": {k: sum(k in kinds[i] for i in keep) for k in KINDS if any(k in kinds[i] for i in keep)}}
+        self.table = self.table[keep]
+        return self
 
     def positions(self) -> tuple[str, str]:
         """A catalogue's (RA, Dec) columns, found as an archive's are (UCDs, else common names), for finding its rows'

@@ -275,31 +275,27 @@ class QueryPanel(_Panel):
         return files
 
     def _files_archive(self, files: pipeline.Files):
-        """Where the listed rows' products are: the files themselves, or, for a catalogue of targets with *find their
-        products in the archive* ticked, the archive picked, by the rows' positions (a ValueError when they have
-        none)."""
+        """The listed rows and where their products are: the files themselves, or, for a catalogue of targets with
+        *find their products in the archive* ticked, the targets with products in the archive picked, at their
+        positions, and that archive (:meth:`astrohub.pipeline.Files.in_archive`)."""
         if not self.match.value:
-            return files, ""
+            return files, files
         if not files.is_catalogue:
             raise ValueError("'find their products in the archive' is for a catalogue of targets (a table of "
                              "positions), not for files: untick it to classify the files themselves")
-        ra, dec = files.positions()
-        from astrohub.vo.obscore import MATCH_RADIUS_ARCSEC
-
         archive = self.archive
-        return archive, (f"; their products are looked up in {archive.name} within {MATCH_RADIUS_ARCSEC:g}\u2033 "
-                         f"of ({ra}, {dec})")
+        return files.in_archive(archive), archive
 
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
         result on error. A new result clears what was derived from the previous rows (predictions, filters,
         selection)."""
         if self.tabs.selected_index == FILES_TAB:
-            got = self._run("reading the files", lambda: (f := self.list_files(), *self._files_archive(f)))
+            got = self._run("reading the files", lambda: self._files_archive(self.list_files()))
             if got is None:
                 return None
-            files, archive, where = got
-            self.status.value = f"<span class='astrohub-ok'>{html.escape(files.summary() + where)}</span>"
+            files, archive = got
+            self.status.value = f"<span class='astrohub-ok'>{html.escape(files.summary())}</span>"
             self.state.set_rows(files.table, archive=archive)
             for fn in self._listeners:
                 fn(files.table)
