@@ -384,24 +384,29 @@ def test_an_uploaded_archive_is_unpacked_flat_without_links_escapes_or_bombs(tmp
     link = tarfile.TarInfo("mastDownload/victim.txt")
     link.type, link.linkname = tarfile.SYMTYPE, str(victim)
     hard = tarfile.TarInfo("mastDownload/hard.txt")
-    hard.type, hard.linkname = tarfile.LNKTYPE, "mastDownload/victim.txt"
+    hard.type, hard.linkname = tarfile.LNKTYPE, str(victim)  # a hard link to the file outside: not followed
+    again = tarfile.TarInfo("mastDownload/again.fits")  # a second name of a member (tar writes a hard link): a copy
+    again.type, again.linkname = tarfile.LNKTYPE, members[0][0].name
     fifo = tarfile.TarInfo("mastDownload/pipe")
     fifo.type = tarfile.FIFOTYPE
-    members += [(link, None), (hard, None), (fifo, None), (tarfile.TarInfo("../../victim.txt"), b"overwritten"),
+    members += [(link, None), (hard, None), (again, None), (fifo, None),
+                (tarfile.TarInfo("../../victim.txt"), b"overwritten"),
                 (tarfile.TarInfo("/etc/cron.d/evil"), b"* * * * * root sh"),
                 (tarfile.TarInfo("mastDownload/.DS_Store"), b"junk")]
     saved, skipped = pipeline.save_uploads([("MAST_1.tar.gz", _tar(members))], folder)
     assert saved == [folder / "MAST_1-1"] and victim.read_text() == "keep me"
-    assert sorted(p.name for p in saved[0].iterdir()) == sorted([quarters[0].name, quarters[1].name, "evil",
-                                                                  "victim.txt"])
+    assert sorted(p.name for p in saved[0].iterdir()) == sorted([quarters[0].name, quarters[1].name, "again.fits",
+                                                                  "evil", "victim.txt"])
+    assert (saved[0] / "again.fits").read_bytes() == quarters[0].read_bytes()
     assert (saved[0] / "victim.txt").read_bytes() == b"overwritten" and not (tmp_path / "etc").exists()
     assert skipped == [("MAST_1.tar.gz: mastDownload/victim.txt", "a link (links in an archive are not unpacked)"),
-                       ("MAST_1.tar.gz: mastDownload/hard.txt", "a link (links in an archive are not unpacked)"),
+                       ("MAST_1.tar.gz: mastDownload/hard.txt", "a hard link to a file that is not in the archive "
+                                                                "(not unpacked)"),
                        ("MAST_1.tar.gz: mastDownload/pipe", "not a regular file (a device or pipe)")]
     assert oct(saved[0].stat().st_mode & 0o777) == "0o700"
     assert {oct(p.stat().st_mode & 0o777) for p in saved[0].iterdir()} == {"0o600"}
     got = pipeline.Files(saved)
-    assert list(got.table["name"]) == [quarters[0].name, quarters[1].name]
+    assert list(got.table["name"]) == ["again.fits", quarters[0].name, quarters[1].name]
     assert {Path(p).name for p, _ in got.skipped} == {"evil", "victim.txt"}
 
     buf = io.BytesIO()  # a zip with a link, a climbing name and a member larger than a file may be

@@ -708,8 +708,10 @@ def _bytes(n: int) -> str:
 
 def _members(data: bytes, kind: str):
     """(name, reason, chunks) of each member of a zip or tar archive, in its order: regular files get their contents as
-    chunks (read as the archive is, so a member's declared size is never trusted) and no reason; links, devices and
-    encrypted members get a reason and no chunks; folders and hidden files (macOS's ``__MACOSX/._*``) are left out."""
+    chunks (read as the archive is, so a member's declared size is never trusted) and no reason, as does a tar's hard
+    link to an earlier member (``tar`` writes one for each further name of a file: its contents come from the archive,
+    never from a file outside it); symbolic links, devices and encrypted members get a reason and no chunks; folders
+    and hidden files (macOS's ``__MACOSX/._*``) are left out."""
     import io
     import stat
     import tarfile
@@ -737,8 +739,13 @@ def _members(data: bytes, kind: str):
         for m in t:
             if m.isdir() or any(_hidden(q) for q in m.name.split("/")):
                 continue
-            if m.issym() or m.islnk():
+            if m.issym():
                 yield m.name, "a link (links in an archive are not unpacked)", None
+            elif m.islnk():  # a hard link: a copy of an earlier member's contents, read from the archive itself
+                try:
+                    yield m.name, "", read(t.extractfile(m))
+                except KeyError:
+                    yield m.name, "a hard link to a file that is not in the archive (not unpacked)", None
             elif not m.isreg():
                 yield m.name, "not a regular file (a device or pipe)", None
             else:
@@ -748,8 +755,9 @@ def _members(data: bytes, kind: str):
 def _unpack(data: bytes, kind: str, name: str, folder: Path) -> tuple[Path, list[tuple[str, str]]]:
     """Unpack an uploaded zip or tar archive into a new folder of ``folder`` named after it, flat: each regular file by
     the last component of its name (so no name climbs out: ``../``, absolute paths), written as :func:`_write_new`
-    writes; links, devices, a member over :data:`MAX_FILE_BYTES`, and everything past :data:`MAX_FILES` members or
-    :data:`MAX_UNPACKED_BYTES` are not unpacked but named with the reason. Returns the folder and what was not."""
+    writes; symbolic links, hard links out of the archive, devices, a member over :data:`MAX_FILE_BYTES`, and
+    everything past :data:`MAX_FILES` members or :data:`MAX_UNPACKED_BYTES` are not unpacked but named with the reason.
+    Returns the folder and what was not."""
     import tarfile
     import zipfile
 
