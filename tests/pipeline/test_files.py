@@ -484,6 +484,24 @@ def test_a_catalogue_of_targets_finds_its_products_in_the_archive(tmp_path, arc)
     np.testing.assert_allclose(_probs(got), _probs(ref), atol=1e-6)
     with pytest.raises(ValueError, match="these targets were already looked up in an archive"):
         targets.in_archive(arc)
+    spectra = pipeline.Files(tmp_path / "targets.csv").in_archive(arc, kind="spectrum")
+    assert len(spectra.table) == 1 and spectra.summary().startswith(
+        f"1 of 8 targets of targets.csv have products in {arc.name} within 1\u2033 (1 with a spectrum); 7 skipped "
+        f"(targets.csv: row 1 (target 0): no spectrum in {arc.name} within 1\u2033 of RA ")
+    assert {"spectral_class", "stellar_params"} <= set(pipeline.compatible_models(spectra.table, arc))
+
+    objects = arc.query("SELECT TOP 60 obj_id AS name, ra, dec FROM astrohub.objects ORDER BY obj_id")
+    objects["name"] = objects["name"].astype(str)
+    objects.write(tmp_path / "survey.csv")
+    mixed = pipeline.Files(tmp_path / "survey.csv").in_archive(arc)
+    assert "no kind that all have, so pick one (kind=, the tab's *only*)" in mixed.summary()
+    assert pipeline.compatible_models(mixed.table, arc) == []  # the first rows have different products
+    curves = pipeline.Files(tmp_path / "survey.csv").in_archive(arc, "lightcurve")
+    assert 0 < len(curves.table) < len(mixed.table) and "no kind that all have" not in curves.summary()
+    assert pipeline.compatible_models(curves.table, arc) == ["transit_vetter"]
+    with pytest.raises(ValueError, match=r"kind must be None \(any\) or one of colour, cutout, lightcurve, spectrum, "
+                                         r"got 'spectra'"):
+        pipeline.Files(tmp_path / "survey.csv").in_archive(arc, "spectra")
     Table({"name": ["far"], "ra": [10.0], "dec": [-30.0]}).write(tmp_path / "far.csv")
     with pytest.raises(ValueError, match=r"none of the 1 targets of far.csv has a product \(cutout, colour image, "
                                          rf"light curve or spectrum\) in {arc.name} within 1\u2033 of its position"):

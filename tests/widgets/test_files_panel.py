@@ -142,6 +142,11 @@ def test_an_uploaded_bundle_and_a_target_list_in_the_files_tab(tmp_path, monkeyp
 
     assert list(truth) == list(pipeline.classify(rows, "galaxy_morphology", arc, mc_samples=0).table["pred_class"])
 
+    q.file_kind.value = "lightcurve"  # with a target list, *only* says which product to look up
+    q.run_button.click()
+    assert (f"none of the 6 targets of targets.csv has a light curve in {arc.name} within 1\u2033 of its position"
+            in q.status.value) and len(q.result) == 5
+    q.file_kind.value = "any"
     (tmp_path / "nopos.csv").write_text("name,mag\nA,12.0\nB,13.5\n")
     q.file_paths.value = str(tmp_path / "nopos.csv")
     q.run_button.click()

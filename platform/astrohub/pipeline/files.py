@@ -494,9 +494,10 @@ class Files:
         """'12 files: 10 light curves, 2 spectra; 1 skipped (notes.txt: …)', or a catalogue's row count; with what was
         grouped per object, or a hint when one star has several files."""
         if self.is_catalogue and self.found is not None:
+            pick = "" if self.found["shared"] else ": no kind that all have, so pick one (kind=, the tab's *only*)"
             text = (f"{len(self.table)} of {self.found['targets']} targets of {Path(self.table.meta['file']).name} "
                     f"have products in {self.found['archive']} within {self.found['radius']:g}\u2033 "
-                    f"({', '.join(f'{n} with {_a(k)}' for k, n in self.found['kinds'].items())})")
+                    f"({', '.join(f'{n} with {_a(k)}' for k, n in self.found['kinds'].items())}{pick})")
         elif self.is_catalogue:
             text = f"{len(self.table)} rows of the catalogue {Path(self.table.meta['file']).name}"
         else:
@@ -517,9 +518,10 @@ class Files:
             text += f"; {len(self.skipped)} skipped ({_shown(path)}: {why}{' …' if len(self.skipped) > 1 else ''})"
         return text
 
-    def in_archive(self, archive) -> "Files":
-        """A catalogue of targets, kept to the targets that have products in ``archive`` at their positions (ObsCore,
-        else SIA or DataLink, as :mod:`astrohub.vo.obscore` finds a row's products; ObsCore within
+    def in_archive(self, archive, kind: str | None = None) -> "Files":
+        """A catalogue of targets, kept to the targets that have products (of ``kind`` only, when given: a list whose
+        targets have different products offers a model for one kind at a time) in ``archive`` at their positions
+        (ObsCore, else SIA or DataLink, as :mod:`astrohub.vo.obscore` finds a row's products; ObsCore within
         :data:`~astrohub.vo.obscore.MATCH_RADIUS_ARCSEC`: one TAP upload query for the whole list), so that
         ``pipeline.classify(targets.table, model, archive)`` classifies them; each target without one is in
         :attr:`skipped` ("targets.csv: row 3 (NGC 4414)", and why). ``found``: how many were found, of which kinds.
@@ -527,27 +529,33 @@ class Files:
         (:meth:`positions`)."""
         from astrohub.vo import obscore
 
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
         ra, dec = self.positions()
         if self.found is not None:
             raise ValueError("these targets were already looked up in an archive: list the file again")
         file = Path(self.table.meta["file"]).name
         kinds = [set() for _ in range(len(self.table))]
-        for row, kind, _url in obscore.discover(archive, self.table).links:
-            if kind:
-                kinds[row].add(kind)
+        wanted = (kind,) if kind else obscore.PRODUCT_KINDS
+        for row, got, _url in obscore.discover(archive, self.table, wanted).links:
+            if got in wanted:
+                kinds[row].add(got)
+        what = KIND_WORDS[kind][0] if kind else "product"
         label = next((c for c in self.table.colnames if self.table[c].dtype.kind in "US"), None)
         radius = obscore.MATCH_RADIUS_ARCSEC
         for i in (i for i, k in enumerate(kinds) if not k):
             at = np.array([np.nan if v is np.ma.masked else float(v) for v in (self.table[ra][i], self.table[dec][i])])
-            why = (f"no product in {archive.name} within {radius:g}\u2033 of RA {at[0]:.5f} Dec {at[1]:.5f}"
+            why = (f"no {what} in {archive.name} within {radius:g}\u2033 of RA {at[0]:.5f} Dec {at[1]:.5f}"
                    if np.isfinite(at).all() else "no position (its RA or Dec is blank)")
             self.skipped.append((f"{file}: row {i + 1}{f' ({self.table[label][i]})' if label else ''}", why))
         keep = [i for i, k in enumerate(kinds) if k]
         if not keep:
-            raise ValueError(f"none of the {len(kinds)} targets of {file} has a product (cutout, colour image, light "
-                             f"curve or spectrum) in {archive.name} within {radius:g}\u2033 of its position")
+            what = _a(kind) if kind else "a product (cutout, colour image, light curve or spectrum)"
+            raise ValueError(f"none of the {len(kinds)} targets of {file} has {what} in {archive.name} within "
+                             f"{radius:g}\u2033 of its position")
         self.found = {"archive": archive.name, "targets": len(kinds), "radius": radius,
-                      "kinds": {k: sum(k in kinds[i] for i in keep) for k in KINDS if any(k in kinds[i] for i in keep)}}
+                      "kinds": {k: sum(k in kinds[i] for i in keep) for k in KINDS if any(k in kinds[i] for i in keep)},
+                      "shared": bool(set.intersection(*(kinds[i] for i in keep)))}
         self.table = self.table[keep]
         return self
 

@@ -270,7 +270,8 @@ class QueryPanel(_Panel):
         if not lines:
             raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
         kind = None if self.file_kind.value == "any" else self.file_kind.value
-        files = pipeline.Files(lines, kind=kind, group=self.group.value, recursive=self.recursive.value)
+        files = pipeline.Files(lines, kind=None if self.match.value else kind, group=self.group.value,
+                               recursive=self.recursive.value)  # a target list: the kind of product looked up
         files.skipped[:0] = unpacked  # an uploaded archive's members not unpacked (links ...), named first
         return files
 
@@ -284,7 +285,8 @@ class QueryPanel(_Panel):
             raise ValueError("'find their products in the archive' is for a catalogue of targets (a table of "
                              "positions), not for files: untick it to classify the files themselves")
         archive = self.archive
-        return files.in_archive(archive), archive
+        kind = None if self.file_kind.value == "any" else self.file_kind.value
+        return files.in_archive(archive, kind), archive
 
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
