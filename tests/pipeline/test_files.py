@@ -442,6 +442,22 @@ def test_an_uploaded_archive_is_unpacked_flat_without_links_escapes_or_bombs(tmp
     assert cut.name == "cut" and skipped[-1][0] == "cut.tgz"
     assert [p.read_bytes() for p in cut.iterdir()] == [quarters[0].read_bytes()]  # no partial second quarter
     assert skipped[-1][1].startswith("a damaged tar archive, unpacked up to here")
+    xz = bytearray(_tar(members[:2], "w:xz"))
+    xz[len(xz) // 2: len(xz) // 2 + 64] = bytes(64)  # corrupted inside, not cut short
+    (bad,), skipped = pipeline.save_uploads([("bad.tar.xz", bytes(xz))], folder)
+    assert skipped[-1][0] == "bad.tar.xz" and skipped[-1][1].startswith("a damaged tar archive, unpacked up to here")
+    assert all(p.read_bytes() == quarters[0].read_bytes() for p in bad.iterdir())  # no partial file
+    buf = io.BytesIO()  # Deflate64 (Windows' method for large files), which zipfile cannot read: named, not fatal
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("big.fits", b"SIMPLE")
+        z.writestr("WASP_6_lc.tran", (KEPLER / "WASP_6_lc.tran").read_bytes())
+    raw = bytearray(buf.getvalue())
+    central = raw.index(b"PK\x01\x02")
+    raw[8:10] = raw[central + 10: central + 12] = (9).to_bytes(2, "little")  # the first member: Deflate64
+    (win,), skipped = pipeline.save_uploads([("windows.zip", bytes(raw))], folder)
+    assert [p.name for p in win.iterdir()] == ["WASP_6_lc.tran"]
+    assert skipped == [("windows.zip: big.fits", "compressed by a method Python's zipfile cannot read (method 9: "
+                                                 "Deflate64 is what Windows uses for large files); unpack it yourself")]
     (fits_gz,), skipped = pipeline.save_uploads([("q.fits.gz", gzip.compress(quarters[0].read_bytes()))], folder)
     assert fits_gz == folder / "q.fits.gz" and skipped == []  # a gzipped FITS file, not a tar: saved as it is
     (tmp_path / "bundle.tgz").write_bytes(whole)

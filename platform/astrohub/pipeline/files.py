@@ -699,6 +699,7 @@ def _new_folder(parent: Path, base: str) -> Path:
 
 MAX_UNPACKED_BYTES = 1 << 32  # 4 GiB: what one uploaded archive may unpack to
 _CHUNK = 1 << 20
+_ZIP_METHODS = (0, 8, 12, 14)  # stored, deflate, bzip2, lzma: what zipfile reads
 _ARCHIVE_SUFFIX = re.compile(r"(\.(zip|tar|tgz|tbz2?|txz))?(\.(gz|bz2|xz))?$", re.I)
 
 
@@ -739,6 +740,10 @@ def _members(data: bytes, kind: str):
                     yield info.filename, "a link (links in an archive are not unpacked)", None
                 elif info.flag_bits & 1:
                     yield info.filename, "encrypted (unpack it yourself with its password)", None
+                elif info.compress_type not in _ZIP_METHODS:
+                    yield info.filename, (f"compressed by a method Python's zipfile cannot read (method "
+                                          f"{info.compress_type}: Deflate64 is what Windows uses for large files); "
+                                          "unpack it yourself"), None
                 else:
                     with z.open(info) as f:
                         yield info.filename, "", read(f)
@@ -766,6 +771,7 @@ def _unpack(data: bytes, kind: str, name: str, folder: Path) -> tuple[Path, list
     writes; symbolic links, hard links out of the archive, devices, a member over :data:`MAX_FILE_BYTES`, and
     everything past :data:`MAX_FILES` members or :data:`MAX_UNPACKED_BYTES` are not unpacked but named with the reason.
     Returns the folder and what was not."""
+    import lzma
     import tarfile
     import zipfile
 
@@ -785,7 +791,7 @@ def _unpack(data: bytes, kind: str, name: str, folder: Path) -> tuple[Path, list
                                 else f"past the {_bytes(MAX_UNPACKED_BYTES)} an archive may unpack to"))
             else:
                 n, total = n + 1, total + out.stat().st_size
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as e:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as e:
         skipped.append((name, f"a damaged {kind} archive, unpacked up to here ({type(e).__name__}: {e})"))
     return target, skipped
 
