@@ -232,9 +232,8 @@ def identify(path: Path) -> tuple[str | None, str, object]:
         return "colour", "", nowhere
     if is_fits_file(data):
         return _identify_fits(data)
-    if archive_kind(data):
-        return None, (f"a {archive_kind(data)} archive: unpack it and list its folder (uploaded archives are "
-                      "unpacked)"), None
+    if packed := archive_kind(data):
+        return None, f"a {packed} archive: unpack it and list its folder (uploaded archives are unpacked)", None
     if is_votable_file(data):
         try:
             t = votable_table(data)
@@ -321,18 +320,15 @@ def _angles(values, hours: bool, what: str, file: str) -> np.ndarray:
 
 
 def _text_positions(t: Table, file: str) -> Table:
-    """A catalogue whose RA/Dec columns (by the names an archive's are found by) hold text, sexagesimal as target lists
-    write them (``10:02:33.1 +02:12:00``) or degrees with blanks, gets them in degrees, in place (same names; unit
-    deg, UCDs pos.eq.ra/pos.eq.dec), so that the sky view and archive matching find them (:func:`_angles`)."""
+    """A catalogue whose RA/Dec columns (found as an archive's are: UCDs, else common names) hold text, sexagesimal as
+    target lists write them (``10:02:33.1 +02:12:00``) or degrees with blanks, gets them in degrees, in place (same
+    names; unit deg, UCDs pos.eq.ra/pos.eq.dec), so that the sky view and archive matching find them
+    (:func:`_angles`)."""
     from astrohub.vo import metadata
 
-    if metadata.position(t) is not None:
+    if metadata.position(t) is not None or (text := metadata.position(t, text=True)) is None:
         return t
-    text = {c.lower(): c for c in t.colnames if t[c].dtype.kind in "USO"}
-    ra = next((text[n] for n in metadata.RA_NAMES if n in text), None)
-    dec = next((text[n] for n in metadata.DEC_NAMES if n in text), None)
-    if ra is None or dec is None:
-        return t
+    ra, dec = text
     for c, hours, ucd in ((ra, True, "pos.eq.ra;meta.main"), (dec, False, "pos.eq.dec;meta.main")):
         values = np.ma.filled(np.ma.asarray(t[c]).astype(str), "")
         t[c] = _angles(values, hours, c, file)
@@ -654,20 +650,25 @@ def archive_kind(data: bytes) -> str | None:
     return "tar" if head[257:262] == b"ustar" else None
 
 
+def _claim(folder: Path, base: str, create, split: bool = True):
+    """``create(path)`` for the first free name in ``folder``: ``base``, else ``stem-1.ext``, ``stem-2.ext`` …
+    (``base-1`` … without ``split``); ``create`` raises FileExistsError for a name taken (a file, a folder or a
+    planted link). Returns (path, what ``create`` returned)."""
+    stem, dot, ext = base.partition(".") if split else (base, "", "")
+    for k in range(10_000):
+        target = folder / (base if k == 0 else f"{stem}-{k}{dot}{ext}")
+        try:
+            return target, create(target)
+        except FileExistsError:
+            continue
+    raise ValueError(f"{folder} already holds 10,000 files or folders named like {base}: clear some")
+
+
 def _write_new(folder: Path, base: str, chunks, limit: int) -> Path | None:
     """Write ``chunks`` (bytes) to a new file in ``folder`` named ``base``, else ``stem-1.ext``, ``stem-2.ext`` …:
     never over an existing file, nor through a link planted at the name (``O_EXCL | O_NOFOLLOW``), 0600. None (and
     nothing left) when the chunks pass ``limit`` bytes; nothing left either when reading them fails."""
-    stem, dot, ext = base.partition(".")
-    for k in range(10_000):
-        target = folder / (base if k == 0 else f"{stem}-{k}{dot}{ext}")
-        try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:
-            continue
-        break
-    else:
-        raise ValueError(f"{folder} already holds 10,000 files named like {base}: clear some")
+    target, fd = _claim(folder, base, lambda t: os.open(t, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     size = 0
     try:
         with os.fdopen(fd, "wb") as f:
@@ -683,18 +684,6 @@ def _write_new(folder: Path, base: str, chunks, limit: int) -> Path | None:
         target.unlink()
         return None
     return target
-
-
-def _new_folder(parent: Path, base: str) -> Path:
-    """A new folder (0700) in ``parent`` named ``base``, else ``base-1`` …; never an existing one or a link."""
-    for k in range(10_000):
-        target = parent / (base if k == 0 else f"{base}-{k}")
-        try:
-            target.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        return target
-    raise ValueError(f"{parent} already holds 10,000 folders named like {base}: clear some")
 
 
 MAX_UNPACKED_BYTES = 1 << 32  # 4 GiB: what one uploaded archive may unpack to
@@ -775,7 +764,8 @@ def _unpack(data: bytes, kind: str, name: str, folder: Path) -> tuple[Path, list
     import tarfile
     import zipfile
 
-    target = _new_folder(folder, _ARCHIVE_SUFFIX.sub("", _safe_name(name)) or "upload")
+    target, _ = _claim(folder, _ARCHIVE_SUFFIX.sub("", _safe_name(name)) or "upload", lambda t: t.mkdir(0o700),
+                       split=False)  # a new folder, never an existing one or a link planted at the name
     skipped, total, n = [], 0, 0
     try:
         for member, why, chunks in _members(data, kind):

@@ -246,23 +246,30 @@ def photometry(table: Table) -> Photometry:
     return best
 
 
-def _find(table: Table, primary: str, names: tuple[str, ...], exclude=("stat.error", "stat.stdev")) -> str | None:
-    """The numeric column whose UCD's primary word is ``primary`` (``meta.main`` first; not an error, not a
-    proper motion such as ``pos.pm;pos.eq.ra``), else the first of ``names`` present."""
+def _text(table: Table, c: str) -> bool:
+    return table[c].dtype.kind in "USO"
+
+
+def _find(table: Table, primary: str, names: tuple[str, ...], exclude=("stat.error", "stat.stdev"),
+          kind=_numeric) -> str | None:
+    """The column (numeric, or as ``kind`` says) whose UCD's primary word is ``primary`` (``meta.main`` first; not an
+    error, not a proper motion such as ``pos.pm;pos.eq.ra``), else the first of ``names`` present."""
     cands = []
     for c in table.colnames:
         atoms = _atoms(ucd(table, c))
-        if atoms[:1] == [primary] and not set(atoms) & set(exclude) and _numeric(table, c):
+        if atoms[:1] == [primary] and not set(atoms) & set(exclude) and kind(table, c):
             cands.append((0 if "meta.main" in atoms else 1, table.colnames.index(c), c))
     if cands:
         return min(cands)[2]
-    lower = {c.lower(): c for c in table.colnames if _numeric(table, c)}
+    lower = {c.lower(): c for c in table.colnames if kind(table, c)}
     return next((lower[n] for n in names if n in lower), None)
 
 
-def position(table: Table) -> tuple[str, str] | None:
-    """(ra column, dec column) in degrees: UCD pos.eq.ra / pos.eq.dec (meta.main first), else common names."""
-    ra, dec = _find(table, "pos.eq.ra", RA_NAMES), _find(table, "pos.eq.dec", DEC_NAMES)
+def position(table: Table, text: bool = False) -> tuple[str, str] | None:
+    """(ra column, dec column) in degrees: UCD pos.eq.ra / pos.eq.dec (meta.main first), else common names. With
+    ``text``, the same columns holding text instead (a target list's sexagesimal ``10:02:33.1``)."""
+    kind = _text if text else _numeric
+    ra, dec = _find(table, "pos.eq.ra", RA_NAMES, kind=kind), _find(table, "pos.eq.dec", DEC_NAMES, kind=kind)
     return (ra, dec) if ra and dec else None
 
 

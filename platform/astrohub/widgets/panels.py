@@ -269,11 +269,15 @@ class QueryPanel(_Panel):
         lines = [ln.strip() for ln in self.file_paths.value.splitlines() if ln.strip()]
         if not lines:
             raise ValueError("no files named: write a path, folder or pattern (one per line), or upload files")
-        kind = None if self.file_kind.value == "any" else self.file_kind.value
-        files = pipeline.Files(lines, kind=None if self.match.value else kind, group=self.group.value,
+        files = pipeline.Files(lines, kind=None if self.match.value else self._only_kind, group=self.group.value,
                                recursive=self.recursive.value)  # a target list: the kind of product looked up
         files.skipped[:0] = unpacked  # an uploaded archive's members not unpacked (links ...), named first
         return files
+
+    @property
+    def _only_kind(self) -> str | None:
+        """The files tab's *only*: a kind, or None for any."""
+        return None if self.file_kind.value == "any" else self.file_kind.value
 
     def _files_archive(self, files: pipeline.Files):
         """The listed rows and where their products are: the files themselves, or, for a catalogue of targets with
@@ -285,8 +289,7 @@ class QueryPanel(_Panel):
             raise ValueError("'find their products in the archive' is for a catalogue of targets (a table of "
                              "positions), not for files: untick it to classify the files themselves")
         archive = self.archive
-        kind = None if self.file_kind.value == "any" else self.file_kind.value
-        return files.in_archive(archive, kind), archive
+        return files.in_archive(archive, self._only_kind), archive
 
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
