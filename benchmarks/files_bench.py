@@ -4,10 +4,11 @@ For each kind of real file in the kits, one run measures side by side (interleav
 ``pipeline.Files`` listing the folder (each file's kind read from its contents, its header's target and position),
 ``pipeline.classify`` on those rows (the panel's *Run model*: prediction, annotated table, saliency gallery of the
 first 12 rows) and the bare predictor on the same paths. The folders are the kits' files, linked (not copied) under
-new names until each holds ``--files`` of them: Kepler/TESS light-curve FITS, Galaxy Zoo JPEGs, and the
-sdss_spectra_lowz spectra written as SDSS spec files. Beside them, ``pipeline.save_uploads`` unpacking the same
-files uploaded as one .tar.gz bundle laid out as MAST's are (each file in its own subfolder), which the *your files*
-tab does before listing. Writes results/files_bench.json and .png.
+new names until each holds ``--files`` of them: Kepler/TESS light-curve FITS, Galaxy Zoo JPEGs, the
+sdss_spectra_lowz spectra written as SDSS spec files, and the ztf_alerts kit's alerts written as ZTF's Avro alert
+files (one alert per ``<candid>.avro``, as ZTF's public alert archive holds them). Beside them,
+``pipeline.save_uploads`` unpacking the same files uploaded as one .tar.gz bundle laid out as MAST's are (each file in
+its own subfolder), which the *your files* tab does before listing. Writes results/files_bench.json and .png.
 
     python benchmarks/files_bench.py [--files 60] [--repeats 3]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +27,7 @@ import numpy as np
 from common import RESULTS, write
 
 CASES = [("Kepler/TESS light-curve FITS", "transit_vetter"), ("Galaxy Zoo JPEGs", "galaxy_zoo"),
-         ("SDSS spec files", "spectral_class")]
+         ("SDSS spec files", "spectral_class"), ("ZTF alert Avro files", "transient_realbogus")]
 
 
 def _link(sources: list[Path], folder: Path, n: int) -> Path:
@@ -57,8 +59,15 @@ def folders(root: Path, n: int) -> dict[str, Path]:
                 fits.Column("ivar", "E", array=np.ones(len(t), np.float32))]
         specs.append(spec_dir / f"spec-{i:04d}.fits")
         fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, name="COADD")]).writeto(specs[-1])
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' ZTF packet writer
+    from tests.pipeline import ztf_avro
+
+    stamps, meta = ztf_avro.kit()
+    (root / "ztf-src").mkdir()
+    alerts = [ztf_avro.write(root / "ztf-src" / f"{int(meta['candid'][i])}.avro", [ztf_avro.packet(stamps, meta, i)])
+              for i in range(min(n, len(meta)))]
     return {CASES[0][0]: _link(lc, root / "lc", n), CASES[1][0]: _link(jpegs, root / "jpeg", n),
-            CASES[2][0]: _link(specs, root / "spec", n)}
+            CASES[2][0]: _link(specs, root / "spec", n), CASES[3][0]: _link(alerts, root / "ztf", n)}
 
 
 def bundle(folder: Path) -> bytes:

@@ -154,3 +154,40 @@ def test_an_uploaded_bundle_and_a_target_list_in_the_files_tab(tmp_path, monkeyp
     q.file_paths.value = str(KEPLER / "WASP_6_lc.tran")
     q.run_button.click()
     assert "is for a catalogue of targets (a table of positions), not for files" in q.status.value
+
+
+def test_ztf_alert_files_in_the_files_tab(tmp_path, monkeypatch):
+    """Uploaded ZTF alert packets (.avro, as ZTF's public alert archive and the brokers serve them; built from the
+    ztf_alerts kit's real stamps) are one row per alert with ZTF's drb beside it, offered the real/bogus model, which
+    classifies them as its predict does on the kit's arrays; an objectId is text, not HTML."""
+    import io
+
+    import fastavro
+
+    from astrohub import models
+    from tests.pipeline import ztf_avro
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    stamps, meta = ztf_avro.kit()
+    packets = [ztf_avro.packet(stamps, meta, i) for i in range(6)]
+    packets[0]["objectId"] = "<img src=x onerror=alert(1)>"
+    e = Explorer()
+    q, c = e.query, e.classify
+    q.tabs.selected_index = FILES_TAB
+    uploads = []
+    for name, part in (("one.avro", packets[:1]), ("night.avro", packets[1:])):
+        buf = io.BytesIO()
+        fastavro.writer(buf, ztf_avro.SCHEMA, part)
+        uploads.append({"name": name, "type": "", "size": len(buf.getvalue()), "content": memoryview(buf.getvalue()),
+                        "last_modified": datetime.datetime.now(datetime.timezone.utc)})
+    q.upload.value = tuple(uploads)
+    q.run_button.click()
+    assert "2 files: 6 ZTF alerts" in q.status.value
+    assert list(q.result["alert"]) == [0, 0, 1, 2, 3, 4] and "drb" in q.result.colnames
+    assert "<img" not in q.table_view.value and "&lt;img src=x onerror=alert(1)&gt;" in q.table_view.value
+    assert list(c.model.options) == ["transient_realbogus"]
+    c.run_button.click()
+    assert "6 rows classified with transient_realbogus" in c.status.value and len(c.gallery.children) == 6
+    assert "<img" not in c.table_view.value
+    ref = models.load("transient_realbogus").predict(stamps[:6])
+    assert list(c.result.table["pred_class"]) == ref.names

@@ -7,6 +7,9 @@ as an archive serves its products, so every model, gallery, filter and export wo
 >>> mine.table["name", "kind"], mine.skipped         # one row per file; what could not be read, and why
 >>> result = pipeline.classify(mine.table, "transit_vetter", mine)
 
+- ZTF's alert packets (Avro files: one alert per file in ZTF's public alert archive, many in a broker's download) give
+  a row per alert, its three stamps a 3-plane ``cutout`` for the real/bogus model, with the candidate's ``candid``,
+  ``jd``, ``magpsf``, ``isdiffpos`` and ZTF's own ``rb`` and ``drb`` beside it (:data:`ALERT_COLUMNS`).
 - JPEG/PNG images are ``colour`` images (Galaxy Zoo's stamps); FITS files are read as
   :func:`astrohub.vo.products.product_kind` reads a served product: images are ``cutout``\\ s, 1-D images with
   wavelengths and tables with a spectral axis ``spectrum``\\ s, tables with a time axis and a flux (or magnitudes)
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from astropy.io import fits
 from astropy.table import Table
 from tqdm.auto import tqdm
 
@@ -51,6 +55,7 @@ from astrohub.defaults import (
     oversized_image,
     votable_table,
 )
+from astrohub.models.inputs import ztf
 from astrohub.vo import products as P
 
 MAX_FILE_BYTES = 1 << 29  # 512 MiB: larger files are skipped (named) rather than read into memory to be typed
@@ -214,8 +219,8 @@ def fits_target(hdul) -> tuple[str, float, float, str]:
 
 def identify(path: Path) -> tuple[str | None, str, object]:
     """(kind, reason, extra) of one file: kind one of :data:`KINDS` with (target, RA, Dec, band)
-    (:func:`fits_target`; "", NaN, NaN, "" for other files), or ``"catalogue"`` with its table, or None with the
-    reason it cannot be used."""
+    (:func:`fits_target`; "", NaN, NaN, "" for other files), ``"catalogue"`` with its table, ``"alerts"`` (ZTF's Avro
+    alert packets) with each alert's (:func:`_identify_alerts`), or None with the reason it cannot be used."""
     nowhere = ("", np.nan, np.nan, "")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -232,6 +237,8 @@ def identify(path: Path) -> tuple[str | None, str, object]:
         return "colour", "", nowhere
     if is_fits_file(data):
         return _identify_fits(data)
+    if ztf.is_alert_file(data):
+        return _identify_alerts(data, path.name)
     if packed := archive_kind(data):
         return None, f"a {packed} archive: unpack it and list its folder (uploaded archives are unpacked)", None
     if is_votable_file(data):
@@ -245,6 +252,29 @@ def identify(path: Path) -> tuple[str | None, str, object]:
     return (kind, "", nowhere) if kind else ("catalogue", "", t)
 
 
+def _identify_alerts(data: bytes, name: str) -> tuple[str | None, str, object]:
+    """:func:`identify` of an Avro file of ZTF alert packets: ``"alerts"`` with (record, summary, "") per alert
+    (:func:`~astrohub.models.inputs.ztf.alert_summary`; each alert's stamps decoded and checked), (record, None,
+    reason) for one that cannot be used; None and the reason when the file cannot be read or holds no alert."""
+    from astrohub.models.inputs.images import InputError
+
+    try:
+        packets = ztf.read_alerts(data, name)
+    except InputError as e:
+        return None, str(e).removeprefix(f"{name} ").removeprefix(f"{name}: "), None
+    if not packets:
+        return None, "an Avro file with no record", None
+    out = []
+    for k, packet in enumerate(packets):
+        try:
+            out.append((k, ztf.alert_summary(packet, k, name), ""))
+        except InputError as e:
+            out.append((k, None, str(e).removeprefix(f"{name}: ")))
+    if all(got is None and "not a ZTF alert packet" in why for _, got, why in out):  # some other Avro data
+        return None, f"an Avro file of {len(out)} record(s) that are not ZTF alert packets ({out[0][2]})", None
+    return "alerts", "", out
+
+
 def _identify_fits(data: bytes) -> tuple[str | None, str, object]:
     """:func:`identify` of a FITS file's bytes, opened once: every HDU's header read (astropy's VerifyWarnings, which
     a truncated file gives, taken as errors) and verified; an image declaring too many pixels refused unread; the
@@ -253,7 +283,6 @@ def _identify_fits(data: bytes) -> tuple[str | None, str, object]:
     import io
     import warnings
 
-    from astropy.io import fits
     from astropy.io.fits.verify import VerifyWarning
 
     try:
@@ -364,7 +393,7 @@ def _grouped(rows: list[tuple]) -> list[tuple]:
     first file was."""
     groups: dict[tuple, list[int]] = {}
     for k, row in enumerate(rows):
-        if (key := _object_key(*row[1:6])) is not None:
+        if row[8] is None and (key := _object_key(*row[1:6])) is not None:  # a ZTF alert stays alone
             groups.setdefault(key, []).append(k)
     merged: dict[int, tuple] = {}  # first member -> the group's row
     absorbed: set[int] = set()
@@ -376,17 +405,30 @@ def _grouped(rows: list[tuple]) -> list[tuple]:
             members = [members[bands.index(b)] for b in COLOUR_BANDS]
         if len(members) < 2:
             continue
-        _, kind, target, ra, dec, band, _, _ = rows[members[0]]
+        _, kind, target, ra, dec, band, _, _, _ = rows[members[0]]
         paths = "\n".join(rows[k][7] for k in members)
         merged[min(members)] = (label, "colour" if what == "galaxy" else kind, target, ra, dec,
-                                "gri" if what == "galaxy" else band, len(members), paths)
+                                "gri" if what == "galaxy" else band, len(members), paths, None)
         absorbed |= set(members)
     return [merged.get(k, row) for k, row in enumerate(rows) if k in merged or k not in absorbed]
 
 
+ALERT_COLUMNS = {"alert": "the alert's record in its Avro file (-1: the row is no ZTF alert)",
+                 "candid": "ZTF's candidate id (-1: none)", "jd": "the exposure's start, Julian date",
+                 "magpsf": "the candidate's PSF magnitude in the difference image (mag)",
+                 "sigmapsf": "its 1-sigma error (mag)", "isdiffpos": "'t': brighter than the reference, 'f': fainter",
+                 "rb": "ZTF's random-forest real/bogus score", "drb": "ZTF's deep real/bogus score (braai)"}
+
+
 def _file_table(rows: list[tuple], grouped: bool) -> Table:
-    table = Table(rows=rows, names=("name", "kind", "target", "ra", "dec", "band", "n_files", "file"),
-                  dtype=(str, str, str, float, float, str, int, str))
+    table = Table(rows=[row[:8] for row in rows], names=("name", "kind", "target", "ra", "dec", "band", "n_files",
+                                                        "file"), dtype=(str, str, str, float, float, str, int, str))
+    if any(row[8] for row in rows):  # ZTF alerts: their record in the file and the candidate's own figures
+        for c, what in ALERT_COLUMNS.items():
+            none = -1 if c in ("alert", "candid") else "" if c == "isdiffpos" else np.nan
+            table[c] = [row[8][c] if row[8] else none for row in rows]
+            table[c].description = what
+        table["magpsf"].unit = table["sigmapsf"].unit = "mag"
     if not grouped:
         table.remove_column("n_files")
     for c, ucd in (("ra", "pos.eq.ra;meta.main"), ("dec", "pos.eq.dec;meta.main")):
@@ -452,8 +494,15 @@ class Files:
                 self.skipped.append((str(p), f"a catalogue, not {_a(kind)} (kind={kind!r})"))
             elif what == "catalogue":
                 catalogues.append((p, extra))
+            elif what == "alerts":  # a ZTF alert file: a row per alert, its triplet a cutout of 3 planes
+                for k, got, why in extra:
+                    if got is None:
+                        self.skipped.append((f"{p.name}: alert {k}", why))
+                    else:
+                        rows.append((got["objectId"] or f"{p.name}: alert {k}", "cutout", got["objectId"], got["ra"],
+                                     got["dec"], got["band"], 1, str(p), {"alert": k, **got}))
             elif what:
-                rows.append((p.name, what, *extra, 1, str(p)))
+                rows.append((p.name, what, *extra, 1, str(p), None))
             else:
                 self.skipped.append((str(p), why))
         rows = _grouped(rows) if group else rows  # before the kind is kept: g, r, i cutouts make a colour row
@@ -461,7 +510,7 @@ class Files:
             if row[1] != kind:
                 self.skipped += [(path, f"{_a(row[1])}, not {_a(kind)} (kind={kind!r})") for path in row[7].split("\n")]
         rows = [row for row in rows if not kind or row[1] == kind]
-        self.n_files = sum(row[6] for row in rows)
+        self.n_files = len({path for row in rows for path in row[7].split("\n")})  # an Avro file: many alerts
         if catalogues and (rows or len(catalogues) > 1):  # a catalogue gives its own rows: on its own only
             for p, _t in catalogues:
                 self.skipped.append((str(p), "a catalogue (a table with no time or spectral axis): list it on its own "
@@ -499,6 +548,10 @@ class Files:
         else:
             kinds = list(self.table["kind"])
             counts = _counts(kinds)
+            if "alert" in self.table.colnames:  # ZTF's alerts: counted as alerts, not as cutouts
+                n = int((self.table["alert"] >= 0).sum())
+                counts = ", ".join(filter(None, [f"{n} ZTF alert{'s' if n > 1 else ''}",
+                                                 _counts([k for k, a in zip(kinds, self.table["alert"]) if a < 0])]))
             text = f"{self.n_files} file{'s' if self.n_files != 1 else ''}: {counts}"
             if "n_files" in self.table.colnames:
                 many = [f"{r['n_files']} files of {r['name']} stitched" if r["kind"] == "lightcurve" else
@@ -596,9 +649,20 @@ class Files:
         rows = [i for i, k in enumerate(kinds) if k == kind]
         missing = [i for i, k in enumerate(kinds) if k != kind]
         paths = [_row_paths(table["file"][i]) for i in rows]
-        if kind == "cutout":
-            return P.image_set(list(zip(rows, paths)), [Path(p).read_bytes() for p in paths], missing)
-        return PathSet(paths, np.array(rows, dtype=np.int64), missing)
+        if kind != "cutout":
+            return PathSet(paths, np.array(rows, dtype=np.int64), missing)
+        alert = list(table["alert"]) if "alert" in table.colnames else [-1] * len(table)
+        files = [(r, p) for r, p in zip(rows, paths) if alert[r] < 0]
+        got = P.image_set(files, [Path(p).read_bytes() for _, p in files], missing)
+        packets: dict[str, list] = {}  # an Avro file's alerts, read once
+        for r, p in ((r, p) for r, p in zip(rows, paths) if alert[r] >= 0):
+            if p not in packets:
+                packets[p] = ztf.read_alerts(Path(p).read_bytes(), Path(p).name)
+            got.images.append(ztf.alert_stamps(packets[p][alert[r]], alert[r], Path(p).name))
+            got.headers.append(fits.Header())
+            got.urls.append(f"{p}: alert {alert[r]}")
+            got.rows = np.append(got.rows, r)
+        return got
 
     def paths(self, table: Table) -> list[str | list[str]]:
         """The rows' files, in row order (a grouped row's: the list of its files)."""
@@ -613,6 +677,10 @@ class Files:
         if not len(table) or self._kinds(table)[0] != "cutout":
             return {}
         path = str(table["file"][0])
+        if "alert" in table.colnames and table["alert"][0] >= 0:  # a ZTF alert's triplet, as ZTF serves it
+            shape = self.products(table[:1], "cutout").images[0].shape
+            return {"planes": shape[0], "shape": shape[1:], "pixel_scale": ztf.PIXEL_SCALE,
+                    "band": str(table["band"][0]) or None, "url": path, "resamples": False}
         hdul = P.open_fits(Path(path).read_bytes(), Path(path).name)  # read and opened once
         got, shape = P.geometry(hdul, path), P.image_hdu(hdul, path).data.shape
         return {**got, "planes": shape[0] if len(shape) == 3 else 1, "resamples": got["pixel_scale"] is not None}

@@ -75,7 +75,8 @@ def card_inputs(spec: Recipe, ranges: dict | None = None) -> dict:
             "pixel_scale_arcsec": ztf_inputs.PIXEL_SCALE, "adapter": "ztf",
             "units": "raw ZTF alert stamps as served (cutoutScience, cutoutTemplate, cutoutDifference): counts, "
                      "science and template not sky-subtracted, NaN where masked; [N, 3, 63, 63] or [3, 63, 63], "
-                     "or the alert packets (dicts as fastavro reads them; each cutout's gzip-compressed FITS bytes) "
+                     "or the alert packets (dicts as fastavro reads them; each cutout's gzip-compressed FITS bytes), "
+                     "paths of Avro files of them (ZTF's alert archive, brokers' downloads), "
                      "or FITS HDU lists of each alert's three cutouts (as ALeRCE serves them); masked arrays' "
                      "masked pixels as NaN "
                      f"(square stamps down to {min(s, MIN_STAMP)}x{min(s, MIN_STAMP)} are accepted; one smaller "
