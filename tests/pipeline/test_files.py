@@ -532,6 +532,29 @@ def test_a_catalogue_of_targets_finds_its_products_in_the_archive(tmp_path, arc)
         pipeline.Files(KEPLER / "WASP_6_lc.tran").positions()
 
 
+def test_a_target_list_from_another_catalogue_is_matched_within_the_radius_given(tmp_path, arc):
+    """Positions 3″ off the archive's (a target list from another catalogue): none within the default 1″, all
+    within 5″; the rows keep that radius, so classify finds the same products again, as the archive's own rows
+    classify. A radius that is not over 0 and at most 60″ is refused."""
+    rows = arc.query(pipeline.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 4"))
+    Table({"name": [f"t{i}" for i in range(4)], "ra": rows["ra"],
+           "dec": np.asarray(rows["dec"]) + 3 / 3600}).write(tmp_path / "offset.csv")
+    with pytest.raises(ValueError, match=r"none of the 4 targets of offset.csv has a product .* within 1\u2033"):
+        pipeline.Files(tmp_path / "offset.csv").in_archive(arc)
+    near = pipeline.Files(tmp_path / "offset.csv").in_archive(arc, radius=5)
+    assert near.summary().startswith(f"4 of 4 targets of offset.csv have products in {arc.name} within 5\u2033 (4 "
+                                     "with a cutout")
+    assert near.table.meta["match_radius_arcsec"] == 5.0
+    got = pipeline.classify(near.table, "galaxy_morphology", arc, mc_samples=0)
+    ref = pipeline.classify(rows, "galaxy_morphology", arc, mc_samples=0)
+    assert list(got.table["name"]) == ["t0", "t1", "t2", "t3"]
+    np.testing.assert_allclose(_probs(got), _probs(ref), atol=1e-6)
+    for bad in (0, -1, 61, float("nan")):
+        with pytest.raises(ValueError, match=r"radius must be over 0 and at most 60 arcsec \(a wider one would take a "
+                                             rf"neighbour's products for the target's\), got {bad}"):
+            pipeline.Files(tmp_path / "offset.csv").in_archive(arc, radius=bad)
+
+
 def test_a_target_lists_text_positions_are_read_or_refused_by_row(tmp_path):
     """RA/Dec written as text: sexagesimal (colons or h m s), decimal degrees, blanks (NaN) in one list; a value that
     is not an angle, or out of range, is refused naming its row and column."""

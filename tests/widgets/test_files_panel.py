@@ -154,6 +154,18 @@ def test_an_uploaded_bundle_and_a_target_list_in_the_files_tab(tmp_path, monkeyp
     q.file_paths.value = str(KEPLER / "WASP_6_lc.tran")
     q.run_button.click()
     assert "is for a catalogue of targets (a table of positions), not for files" in q.status.value
+    # a list from another catalogue, 3″ off the archive's positions: found within the radius given
+    Table({"target": ["a", "b"], "ra": rows["ra"][:2], "dec": np.asarray(rows["dec"][:2]) + 3 / 3600}).write(
+        tmp_path / "off.csv")
+    q.file_paths.value = str(tmp_path / "off.csv")
+    q.run_button.click()
+    assert "none of the 2 targets of off.csv has a product" in q.status.value and len(q.result) == 5
+    q.match_radius.value = 5
+    q.run_button.click()
+    assert f"2 of 2 targets of off.csv have products in {arc.name} within 5\u2033" in q.status.value
+    c.run_button.click()
+    assert "2 rows classified with galaxy_morphology" in c.status.value
+    assert list(c.result.table["pred_class"]) == list(truth[:2])
 
 
 def test_ztf_alert_files_in_the_files_tab(tmp_path, monkeypatch):

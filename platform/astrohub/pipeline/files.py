@@ -60,6 +60,7 @@ from astrohub.vo import products as P
 
 MAX_FILE_BYTES = 1 << 29  # 512 MiB: larger files are skipped (named) rather than read into memory to be typed
 MAX_FILES = 20_000
+MAX_MATCH_RADIUS = 60.0  # arcsec: a target list's products looked up in an archive (Files.in_archive)
 MAX_TIME_STEP = 0.1  # days: a headerless table stepping by less is a light curve (times), by more a spectrum (A)
 WAVELENGTHS_A = (900.0, 30_000.0)  # a headerless table's first column inside this range: wavelengths in A
 KINDS = ("colour", "cutout", "lightcurve", "spectrum")
@@ -567,31 +568,34 @@ class Files:
             text += f"; {len(self.skipped)} skipped ({_shown(path)}: {why}{' …' if len(self.skipped) > 1 else ''})"
         return text
 
-    def in_archive(self, archive, kind: str | None = None) -> "Files":
+    def in_archive(self, archive, kind: str | None = None, radius: float = 1.0) -> "Files":
         """A catalogue of targets, kept to the targets that have products (of ``kind`` only, when given: a list whose
         targets have different products offers a model for one kind at a time) in ``archive`` at their positions
-        (ObsCore, else SIA or DataLink, as :mod:`astrohub.vo.obscore` finds a row's products; ObsCore within
-        :data:`~astrohub.vo.obscore.MATCH_RADIUS_ARCSEC`: one TAP upload query for the whole list), so that
-        ``pipeline.classify(targets.table, model, archive)`` classifies them; each target without one is in
-        :attr:`skipped` ("targets.csv: row 3 (NGC 4414)", and why). ``found``: how many were found, of which kinds.
-        Returns self; a ValueError when no target has a product, or the rows have no positions
-        (:meth:`positions`)."""
+        (ObsCore, else SIA or DataLink, as :mod:`astrohub.vo.obscore` finds a row's products; within ``radius``
+        arcsec, at most :data:`MAX_MATCH_RADIUS`, which the rows keep for classifying: one TAP upload query for the
+        whole list), so that ``pipeline.classify(targets.table, model, archive)`` classifies them; each target
+        without one is in :attr:`skipped` ("targets.csv: row 3 (NGC 4414)", and why). ``found``: how many were found,
+        of which kinds. Returns self; a ValueError when no target has a product, the radius is out of range, or the
+        rows have no positions (:meth:`positions`)."""
         from astrohub.vo import obscore
 
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be None (any) or one of {', '.join(KINDS)}, got {kind!r}")
+        if not (isinstance(radius, (int, float)) and 0 < radius <= MAX_MATCH_RADIUS):
+            raise ValueError(f"radius must be over 0 and at most {MAX_MATCH_RADIUS:g} arcsec (a wider one would take "
+                             f"a neighbour's products for the target's), got {radius!r}")
         ra, dec = self.positions()
         if self.found is not None:
             raise ValueError("these targets were already looked up in an archive: list the file again")
         file = Path(self.table.meta["file"]).name
         kinds = [set() for _ in range(len(self.table))]
         wanted = (kind,) if kind else obscore.PRODUCT_KINDS
+        self.table.meta[obscore.RADIUS_META] = float(radius)  # classify finds the same products again with it
         for row, got, _url in obscore.discover(archive, self.table, wanted).links:
             if got in wanted:
                 kinds[row].add(got)
         what = KIND_WORDS[kind][0] if kind else "product"
         label = next((c for c in self.table.colnames if self.table[c].dtype.kind in "US"), None)
-        radius = obscore.MATCH_RADIUS_ARCSEC
         for i in (i for i, k in enumerate(kinds) if not k):
             at = np.array([np.nan if v is np.ma.masked else float(v) for v in (self.table[ra][i], self.table[dec][i])])
             why = (f"no {what} in {archive.name} within {radius:g}\u2033 of RA {at[0]:.5f} Dec {at[1]:.5f}"

@@ -7,8 +7,8 @@
    ``content_qualifier`` (DataLink 1.1), the service's local semantics, or the ``#this`` dataset's ObsCore
    type;
 4. the archive publishes ``ivoa.obscore``: products whose ``s_ra``/``s_dec`` lie within ``radius``
-   (default 1") of the rows' positions (UCD ``pos.eq.ra``/``pos.eq.dec``), one TAP query with the
-   positions uploaded;
+   (default 1"; a table's own in its meta, :func:`match_radius`) of the rows' positions (UCD
+   ``pos.eq.ra``/``pos.eq.dec``), one TAP query with the positions uploaded;
 5. only then the archive-wide DataLink URL (``Archive(datalink=...)``; astrohub's demo, by ``obj_id``).
 
 A ``colour`` composite is a JPEG/PNG image product, or, where an archive serves each band as its own FITS image
@@ -44,6 +44,7 @@ OBSCORE_TABLE = "ivoa.obscore"
 DATALINK_FORMAT = "content=datalink"
 PRODUCT_KINDS = ("cutout", "colour", "spectrum", "lightcurve")
 MATCH_RADIUS_ARCSEC = 1.0
+RADIUS_META = "match_radius_arcsec"  # a table's own match radius (a target list's: pipeline.Files.in_archive sets it)
 _FITS = ("application/fits", "image/fits", "application/x-fits-bintable", "application/x-fits")
 _QUALIFIERS = {"#image": "cutout", "image": "cutout", "#cube": "cutout", "cube": "cutout", "#spectrum": "spectrum",
                "spectrum": "spectrum", "#timeseries": "lightcurve", "timeseries": "lightcurve"}
@@ -216,7 +217,7 @@ def from_obscore_rows(archive, table: Table, wanted: tuple[str, ...] = PRODUCT_K
 
 def colour_of_bands(archive, table: Table, rows: list[int] | None = None) -> Found:
     """Colour products of ``rows`` (default all) that are single-band g, r or i images (their band from
-    :func:`astrohub.vo.metadata.bands`): the g, r and i images within 1" of each one's position
+    :func:`astrohub.vo.metadata.bands`): the g, r and i images within :func:`match_radius` of each one's position
     (:func:`_colour_matches`: the archive's ObsCore, else its SIA service); empty when none is a g, r or i image or
     the archive offers neither."""
     b = metadata.bands(table)
@@ -246,12 +247,12 @@ def _colour_matches(archive, table: Table, rows: list[int]) -> list[tuple[int, s
 
 def _colour_by_sia(archive, table: Table, rows: list[int]) -> list[tuple[int, str, tuple]]:
     """:func:`_colour_matches` for an archive without ObsCore but with an SIA service: one SIA query per position
-    of ``rows`` (a box of twice :data:`MATCH_RADIUS_ARCSEC`), each band's nearest image within that radius, the three
+    of ``rows`` (a box of twice :func:`match_radius`), each band's nearest image within that radius, the three
     from one collection where the answer names collections (:func:`_band_triples`). Per position, so a worker's
     chunk of the rows gets what the whole table gets."""
     from .products import _row_urls
 
-    pos = metadata.position(table)
+    pos, radius = metadata.position(table), match_radius(table)
     if not archive.urls.get("sia") or pos is None:
         return []
     ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
@@ -261,12 +262,12 @@ def _colour_by_sia(archive, table: Table, rows: list[int]) -> list[tuple[int, st
             at.setdefault((round(float(ra[r]), 6), round(float(dec[r]), 6)), []).append(r)
     out = []
     for (a, d), owners in at.items():
-        got = archive.sia(a, d, 2 * MATCH_RADIUS_ARCSEC / 3600.0)
+        got = archive.sia(a, d, 2 * radius / 3600.0)
         urls, p = _row_urls(got), metadata.position(got)
         if not len(got) or urls is None or p is None:
             continue
         sep = np.degrees(_sep(np.asarray(got[p[0]], float), np.asarray(got[p[1]], float), a, d)) * 3600.0
-        near = [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= MATCH_RADIUS_ARCSEC]
+        near = [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= radius]
         col = _column(got, "obs_collection")
         collection = _strings(got, col) if col else [""] * len(got)
         trio = _band_triples([(i, "cutout", urls[i]) for i in near], metadata.bands(got), [0] * len(got), collection)
@@ -301,9 +302,16 @@ def from_datalink(archive, table: Table, id_column: str | None = None) -> Found:
     return Found(_this_urls(archive, links, default), "datalink")
 
 
+def match_radius(table: Table) -> float:
+    """The radius (arcsec) within which ``table``'s positions find products: its own (``meta[RADIUS_META]``, which
+    slices of it keep), else :data:`MATCH_RADIUS_ARCSEC`."""
+    return float(table.meta.get(RADIUS_META, MATCH_RADIUS_ARCSEC))
+
+
 def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS,
-                    radius_arcsec: float = MATCH_RADIUS_ARCSEC) -> Found:
-    """Products in ``ivoa.obscore`` centred within ``radius_arcsec`` of each row's position (nearest first);
+                    radius_arcsec: float | None = None) -> Found:
+    """Products in ``ivoa.obscore`` centred within ``radius_arcsec`` (default :func:`match_radius`) of each row's
+    position (nearest first);
     DataLink access URLs are followed to their ``#this`` link. Asked for ``colour``, a row also gets the g, r and
     i FITS images found for it, as one link whose URL is the tuple of the three (:func:`_band_triples`)."""
     pos = metadata.position(table)
@@ -316,7 +324,7 @@ def match_positions(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KIND
     up = Table({"row_idx": np.nonzero(ok)[0].astype(np.int64), "ra": ra[ok], "dec": dec[ok]})
     wanted = set(kinds) | ({"cutout"} if "colour" in kinds else set())  # colour composites are ObsCore images
     types = sorted({t for t, k in metadata.OBSCORE_KINDS.items() if k in wanted})
-    r = radius_arcsec / 3600.0
+    r = (match_radius(table) if radius_arcsec is None else radius_arcsec) / 3600.0
     adql = ("SELECT u.row_idx, o.dataproduct_type, o.access_url, o.access_format, o.obs_publisher_did, "
             "o.obs_collection, o.em_min, o.em_max, o.s_ra, o.s_dec, u.ra AS u_ra, u.dec AS u_dec "
             f"FROM {obscore_table(archive)} AS o JOIN TAP_UPLOAD.ah_targets AS u "
@@ -361,7 +369,7 @@ def _has_datalink(archive, table: Table, id_column: str | None) -> bool:
 
 
 def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_column: str | None = None,
-             radius_arcsec: float = MATCH_RADIUS_ARCSEC) -> Found:
+             radius_arcsec: float | None = None) -> Found:
     """The rows' products by the first route that applies (module docstring); an empty Found when none
     does. ``id_column`` forces DataLink with that identifier."""
     if len(table) == 0:

@@ -189,11 +189,13 @@ class QueryPanel(_Panel):
         self.recursive = w.Checkbox(value=False, indent=False, description="subfolders too")
         self.match = w.Checkbox(value=False, indent=False,
                                 description="a catalogue of targets: find their products in the archive by position")
+        self.match_radius = w.BoundedFloatText(value=1.0, min=0.1, max=pipeline.files.MAX_MATCH_RADIUS, step=0.5,
+                                               description="within [\u2033]")
         self.tabs = w.Tab(children=[w.VBox([self.template, self.adql,
                                             w.HBox([self.browse, self.tables, self.columns])]),
                                     w.VBox([w.HBox([self.ra, self.dec]), self.name, self.radius]),
                                     w.VBox([self.file_paths, w.HBox([self.upload, self.file_kind, self.recursive]),
-                                            self.group, self.match])])
+                                            self.group, w.HBox([self.match, self.match_radius])])])
         self.tabs.set_title(0, "ADQL")
         self.tabs.set_title(1, "cone")
         self.tabs.set_title(FILES_TAB, "your files")
@@ -289,7 +291,7 @@ class QueryPanel(_Panel):
             raise ValueError("'find their products in the archive' is for a catalogue of targets (a table of "
                              "positions), not for files: untick it to classify the files themselves")
         archive = self.archive
-        return files.in_archive(archive, self._only_kind), archive
+        return files.in_archive(archive, self._only_kind, self.match_radius.value), archive
 
     def run(self) -> Table | None:
         """Run the ADQL (first tab) or the cone (second tab), or list the files (third tab); keep the last good
