@@ -162,6 +162,16 @@ def test_predict_on_real_photometry_forms_agree(loaded, kit):
     np.testing.assert_allclose(m.predict(only, errs).z_mode, r.z_mode, rtol=1e-6)
     np.testing.assert_allclose(m.predict(only.to_pandas(), errs).z_mode, r.z_mode, rtol=1e-6)
     np.testing.assert_allclose(m.predict(pd.DataFrame(mags), errs).z_mode, r.z_mode, rtol=1e-6)  # unnamed: in order
+    # SkyServer's extinction-corrected dered_u.. with extinction_u..: the reddening added back, as observed
+    ext = np.array([0.25, 0.19, 0.13, 0.1, 0.07]) * (1 + np.arange(40)[:, None] / 40)
+    dered = Table({**{f"dered_{b}": mags[:, j] - ext[:, j] for j, b in enumerate("ugriz")},
+                   **{f"extinction_{b}": ext[:, j] for j, b in enumerate("ugriz")},
+                   **{f"err_{b}": errs[:, j] for j, b in enumerate("ugriz")}})
+    np.testing.assert_allclose(m.predict(dered).z_mode, r.z_mode, rtol=1e-6)
+    dered.remove_columns([f"extinction_{b}" for b in "ugriz"])  # alone: the model would see the sky bluer
+    with pytest.raises(InputError, match=r"photoz_mdn: dered_u/g/r/i/z are extinction-corrected magnitudes, and the "
+                                         r"model takes them as observed .*add the extinction_u\.\. columns"):
+        m.predict(dered)
     assert m.predict(np.zeros((0, 5)), np.zeros((0, 5))).z_mode.shape == (0,)
     # the real kit lies inside the training ranges (a few edge rows of val/test may not)
     assert np.mean(r.ood) <= 0.05 and all(isinstance(s, str) for s in r.ood_reason)

@@ -118,6 +118,20 @@ def test_rows_a_band_was_not_measured_in_are_flagged_and_the_others_estimated():
             f"{gaps[3]})") in result.notes
     grid, pdfs = result.pdfs([2, 3])
     assert np.isfinite(pdfs[0]).all() and np.isnan(pdfs[1]).all()
+    # SkyServer's dered_u.. (extinction-corrected): with extinction_u.. the reddening is added back, the same
+    # estimates; without, the estimates are made and a note says what they lack
+    ext = {b: 0.05 * (5 - j) for j, b in enumerate("ugriz")}
+    dered = Table({"objid": rows["objid"], **{f"dered_{b}": rows[f"modelMag_{b}"] - ext[b] for b in "ugriz"},
+                   **{f"extinction_{b}": np.full(len(rows), ext[b]) for b in "ugriz"},
+                   **{f"err_{b}": rows[f"modelMagErr_{b}"] for b in "ugriz"}}, masked=True)
+    again = pipeline.classify(dered[~bad], "photoz_mdn", None)
+    np.testing.assert_allclose(np.asarray(again.table["z_phot"]), direct.z_mode, rtol=1e-6)
+    assert not any("extinction-corrected" in n for n in again.notes)
+    dered.remove_columns([f"extinction_{b}" for b in "ugriz"])
+    bluer = pipeline.classify(dered[~bad], "photoz_mdn", None)
+    assert ("the magnitudes are extinction-corrected (dered_u, dered_g, dered_r, dered_i, dered_z) and photoz_mdn "
+            "takes them as observed (the reddening in them): add the extinction_u.. columns to the query to add it "
+            "back") in bluer.notes
     with pytest.raises(ValueError, match=r"none of the 2 rows has u g r i z photometry the model can take \(row 0: "
                                          r"the survey's 'not measured' code in u\); query rows measured in every"):
         pipeline.classify(rows[[3, 3]], "photoz_mdn", None)

@@ -317,7 +317,8 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
     from astrohub.models.inputs.photometry import row_problems
 
     bands = tuple(predictor.card.get("inputs", {}).get("bands") or metadata.UGRIZ)
-    rows = metadata.photometry(table).canonical(table, bands)
+    found = metadata.photometry(table)
+    rows = found.canonical(table, bands)
     problems = row_problems(*(np.stack([rows[f"{k}_{b}"] for b in bands], 1) for k in ("mag", "err")), bands)
     keep = np.array([not p for p in problems], bool)
     if not keep.any():
@@ -326,6 +327,9 @@ def run_photometry(name, predictor, table, archive, client, mc_samples, explain_
     use = rows if keep.all() else rows[keep]
     pred = _sharded(name, use, archive, client, progress) if client is not None else predictor.predict(use)
     notes = []
+    if dered := found.dereddened(table, bands):
+        notes.append(f"the magnitudes are extinction-corrected ({', '.join(dered)}) and {name} takes them as observed "
+                     f"(the reddening in them): add the extinction_{bands[0]}.. columns to the query to add it back")
     if not keep.all():  # rows a band was not measured in: not estimated, flagged; the rest go on
         first = int(np.flatnonzero(~keep)[0])
         pred = pred.placed(keep, problems)

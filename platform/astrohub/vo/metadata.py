@@ -149,15 +149,26 @@ class Photometry:
             parts.append(f"magnitudes of another system only ({', '.join(self.others)})")
         return "; ".join(parts)
 
+    def dereddened(self, table: Table, wanted=UGRIZ) -> list[str]:
+        """The magnitude columns of ``wanted`` that are SDSS's extinction-corrected ``dered_<b>`` with no
+        ``extinction_<b>`` column beside them to add the reddening back (:meth:`canonical` adds it where there is)."""
+        names = {c.lower() for c in table.colnames}
+        return [m for m in (self.bands[b][0] for b in wanted if b in self.bands)
+                if m.lower().startswith("dered_") and f"extinction_{m[6:]}".lower() not in names]
+
     def canonical(self, table: Table, wanted=UGRIZ) -> Table:
         """``table``'s magnitudes and errors as ``mag_<b>`` / ``err_<b>`` float columns (the zoo's photometry
-        input), masked values as NaN; MetadataError naming what is missing when a band is not there."""
+        input: magnitudes as observed, so SDSS's ``dered_<b>`` get their ``extinction_<b>`` added back where the
+        table has it), masked values as NaN; MetadataError naming what is missing when a band is not there."""
         if not self.complete(wanted):
             raise MetadataError(f"these rows lack {' '.join(wanted)} photometry with errors: {self.missing(wanted)}")
         out = Table()
+        lower = {c.lower(): c for c in table.colnames}
         for b in wanted:
             m, e = self.bands[b]
             out[f"mag_{b}"] = np.ma.filled(np.ma.asarray(table[m], np.float64), np.nan)
+            if m.lower().startswith("dered_") and (ext := lower.get(f"extinction_{m[6:]}".lower())):
+                out[f"mag_{b}"] += np.ma.filled(np.ma.asarray(table[ext], np.float64), np.nan)
             out[f"err_{b}"] = np.ma.filled(np.ma.asarray(table[e], np.float64), np.nan)
         return out
 

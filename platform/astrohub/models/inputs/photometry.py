@@ -4,7 +4,9 @@
 for all), a single object [5], a table (astropy, a dict, pyvo's TAP results, a pandas DataFrame, a record
 array) with ``mag_<b>`` / ``err_<b>`` columns (or magnitude columns only, the errors given apart), or SDSS
 SkyServer / CasJobs names (``u`` ... ``z`` with
-``err_u`` ...; ``modelMag_u`` with ``modelMagErr_u``; ``psfMag_u`` with ``psfMagErr_u``). Bad input gets an
+``err_u`` ...; ``modelMag_u`` with ``modelMagErr_u``; ``psfMag_u`` with ``psfMagErr_u``; extinction-corrected
+``dered_u`` with ``extinction_u``, the reddening added back: the models take magnitudes as observed, and
+``dered_u`` alone is refused). Bad input gets an
 :class:`~astrohub.models.inputs.InputError` naming what is wrong. ``ood_flags`` marks rows outside the ranges a
 model was trained on (its card's ``inputs.ranges``).
 """
@@ -72,11 +74,38 @@ def _magnitudes_only(x, name, bands) -> np.ndarray:
         raise InputError(f"{name}: magnitude columns must be numbers ({e})") from None
 
 
+def _reddened(x, name, bands):
+    """A table with no magnitude family (:func:`_family`) but SDSS's extinction-corrected ``dered_<b>``: with
+    ``extinction_<b>`` (and ``err_<b>``) the magnitudes as observed, ``dered_<b> + extinction_<b>``, as a dict of
+    ``mag_<b>`` / ``err_<b>`` columns; without, an InputError saying why (the photo-z models were trained on
+    magnitudes as observed, the reddening in them); any other table as it is."""
+    keys, mk, _ek, _t = _family(x, bands)
+    lower = {str(k).lower(): k for k in keys}
+    dered = [lower.get(f"dered_{b}") for b in bands]
+    if mk is not None or not all(dered):
+        return x
+    ext = [lower.get(f"extinction_{b}") for b in bands]
+    if not all(ext):
+        raise InputError(f"{name}: dered_{'/'.join(bands)} are extinction-corrected magnitudes, and the model takes "
+                         f"them as observed (SDSS's modelMag, the reddening in them): add the extinction_{bands[0]}.. "
+                         f"columns (SkyServer's PhotoObj has them) to add it back, or pass modelMag_{bands[0]}..")
+    try:
+        out = {f"mag_{b}": column_values(x[d]) + column_values(x[e]) for b, d, e in zip(bands, dered, ext)}
+    except (TypeError, ValueError) as err:
+        raise InputError(f"{name}: dered_/extinction_ columns must be numbers ({err})") from None
+    for b in bands:  # SDSS's errors are the model magnitudes' (err_<b>); a missing one is named as usual
+        if (k := lower.get(f"err_{b}")) is not None:
+            out[f"err_{b}"] = x[k]
+    return out
+
+
 def read(x, name: str, errors=None, bands=BANDS) -> tuple[np.ndarray, np.ndarray]:
     """(mags [N, B], errors [N, B]) as float64, checked; see the module docstring for what ``x`` may be."""
     nb = len(bands)
     if not isinstance(x, dict) and (tab := as_table(x)) is not None:  # pyvo's TAP results, a DataFrame, a record
         x = tab  # array: their table
+    if hasattr(x, "colnames") or isinstance(x, dict):
+        x = _reddened(x, name, bands)
     if (hasattr(x, "colnames") or isinstance(x, dict)) and errors is not None:
         x = _magnitudes_only(x, name, bands)  # a table of magnitudes, the errors given apart: checked as arrays
     if hasattr(x, "colnames") or isinstance(x, dict):
