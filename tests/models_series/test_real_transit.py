@@ -183,6 +183,28 @@ def test_a_products_own_flags_on_transit_cadences_keep_the_transit(tmp_path, vet
     assert pr.names[0] == "planet-transit" and abs(pr.period[0] / 2.48 - 1) < 0.01, (pr.names, pr.period)
 
 
+def test_a_qlp_file_is_read_from_its_detrended_flux(kit, vet, tmp_path):
+    """TESS's Quick-Look Pipeline files (HLSP qlp) have no PDCSAP_FLUX: SAP_FLUX, which keeps the scattered light at
+    each orbit's start, and the detrended KSPSAP_FLUX. The kit's TESS sector written that way (its PDC flux as
+    KSPSAP_FLUX, SAP_FLUX ramping by 2% after each orbit starts) is read from KSPSAP_FLUX and vetted as the file."""
+    with fits.open(kit / KIT_FILES["tess"]) as h:
+        d, head = h[1].data, h[0].header
+        t, pdc, q = (np.asarray(d[c]) for c in ("TIME", "PDCSAP_FLUX", "QUALITY"))
+    since = np.where(t < np.nanmedian(t), t - np.nanmin(t), t - np.nanmedian(t))  # two orbits
+    sap = pdc * (1 + 0.02 * np.exp(-np.nan_to_num(since) / 1.5))
+    cols = [fits.Column("TIME", "D", array=t), fits.Column("SAP_FLUX", "E", array=sap),
+            fits.Column("KSPSAP_FLUX", "E", array=pdc), fits.Column("QUALITY", "J", array=q)]
+    p = tmp_path / "hlsp_qlp_tess_ffi_s0001-0000000025155310_tess_v01_llc.fits"
+    fits.HDUList([fits.PrimaryHDU(header=fits.Header({"MISSION": "TESS", "OBJECT": head.get("OBJECT", "")})),
+                  fits.BinTableHDU.from_columns(cols)]).writeto(p)
+    lc, ref = L.read(p), L.read(kit / KIT_FILES["tess"])
+    assert lc.meta["flux_column"] == "KSPSAP_FLUX"
+    np.testing.assert_allclose(lc.flux, ref.flux, rtol=1e-6)
+    got, want = vet.predict(p, mc_samples=0), vet.predict(kit / KIT_FILES["tess"], mc_samples=0)
+    assert got.names == want.names
+    np.testing.assert_allclose(got.probabilities, want.probabilities, atol=1e-5)
+
+
 def test_text_tables_of_the_kit(kit):
     tran = L.read(kit / KIT_FILES["tran"])
     assert len(tran) == 18656 and abs(tran.meta["cadence_min"] - 2.0) < 0.01

@@ -43,7 +43,9 @@ SPARSE_BIN = 1 / 3  # prepare(): grid bins with under this fraction of the typic
 SCREEN = (3.0, 6.0, 0.05)  # screen(): bins scattering 3x the typical one's, points over 6 sigma; at most 5% of either
 TEXT_SUFFIXES = (".txt", ".dat", ".tran", ".csv", ".tbl", ".data", ".lc", ".ascii")
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
-FLUX_NAMES = ("PDCSAP_FLUX", "DTR_FLUX", "FLUX", "SAP_FLUX", "CORR_FLUX", "RAW_FLUX", "FCOR", "KSPSAP_FLUX")
+# in order of preference: a pipeline's systematics-corrected flux before raw aperture flux (TESS QLP's KSPSAP_FLUX
+# before its SAP_FLUX, which keeps the scattered light; eleanor's CORR_FLUX before RAW_FLUX; K2SFF's FCOR)
+FLUX_NAMES = ("PDCSAP_FLUX", "DTR_FLUX", "KSPSAP_FLUX", "FLUX", "SAP_FLUX", "CORR_FLUX", "RAW_FLUX", "FCOR")
 FLUX_UCDS = ("phot.flux", "phot.flux.density", "phot.count")
 MAG_NAMES = ("MAG", "MAGNITUDE")  # ground-based surveys' light curves (KELT, ASAS-SN ...): made relative flux
 MAG_UCDS = ("phot.mag",)
