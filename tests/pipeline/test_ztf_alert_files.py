@@ -78,9 +78,11 @@ def test_an_alert_archive_tarball_and_a_brokers_file_are_one_row_per_alert_class
 
 def test_alerts_and_files_that_cannot_be_used_are_named(kit, tmp_path):
     stamps, meta = kit
-    packets = [ztf_avro.packet(stamps, meta, i) for i in range(4)]
+    packets = [ztf_avro.packet(stamps, meta, i) for i in range(5)]
     packets[1]["cutoutDifference"] = None  # the schema allows a null cutout
     packets[2]["cutoutScience"] = {"fileName": "x.fits.gz", "stampData": b"\x1f\x8b not gzip at all"}
+    short = ztf_avro.packet(stamps[:, :, :, 11:], meta, 4)  # 63x52: cut at a CCD's edge
+    packets[4] = short
     ztf_avro.write(tmp_path / "mixed.avro", packets)
     whole = (tmp_path / "mixed.avro").read_bytes()
     (tmp_path / "cut.avro").write_bytes(whole[:len(whole) // 2])
@@ -90,12 +92,14 @@ def test_alerts_and_files_that_cannot_be_used_are_named(kit, tmp_path):
             {"name": "ra", "type": "double"}]}), [{"ra": 1.0}])
 
     got = pipeline.Files(tmp_path)
-    assert got.summary().startswith("1 file: 2 ZTF alerts; 5 skipped")
+    assert got.summary().startswith("1 file: 2 ZTF alerts; 6 skipped")
     assert [int(c) for c in got.table["candid"]] == [int(meta["candid"][0]), int(meta["candid"][3])]
     assert list(got.table["alert"]) == [0, 3]
     reasons = {F if ": alert" in F else F.rsplit("/", 1)[-1]: why for F, why in got.skipped}
     assert reasons["mixed.avro: alert 1"] == "alert 1 has no cutoutDifference (the packet's cutout is null)"
     assert reasons["mixed.avro: alert 2"].startswith("alert 2 cutoutScience is not a FITS image (gzip:")
+    assert reasons["mixed.avro: alert 4"] == ("alert 4's stamps are 63x52, not ZTF's 63x63 (cut short at a CCD's "
+                                              "edge?): the candidate would not be at their centre")
     assert reasons["bzip.avro"] == ("is an Avro file compressed with 'bzip2': astrohub reads null or deflate (ZTF's "
                                     "own alert files are 'null')")
     assert reasons["cut.avro"].startswith("is not a readable Avro file, truncated or damaged, after ")

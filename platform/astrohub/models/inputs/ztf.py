@@ -87,11 +87,14 @@ def alert_summary(packet, k: int, name: str) -> dict:
     """What a file listing shows of alert ``k`` of ``name``: ``objectId``, ``ra``, ``dec``, ``band`` (g, r, i from
     ``fid``) and :data:`CANDIDATE_COLUMNS` (NaN where the packet has none; ``candid`` an integer, -1 when none;
     ``isdiffpos`` "t" or "f"). Its stamps are decoded and checked (:func:`alert_stamps`): InputError when it is not a
-    ZTF alert packet or its cutouts cannot be used."""
+    ZTF alert packet or its cutouts cannot be used, or are not ZTF's 63x63 (a batch takes stamps of one size, and
+    cutouts cut short, at a CCD's edge, would put the candidate off their centre)."""
     if not isinstance(packet, dict) or not isinstance(packet.get("candidate"), dict):
         keys = sorted(packet)[:6] if isinstance(packet, dict) else type(packet).__name__
         raise InputError(f"{name}: record {k} is not a ZTF alert packet (no candidate record; it has {keys})")
-    alert_stamps(packet, k, name)
+    if (shape := alert_stamps(packet, k, name).shape[1:]) != (STAMP, STAMP):
+        raise InputError(f"{name}: alert {k}'s stamps are {shape[0]}x{shape[1]}, not ZTF's {STAMP}x{STAMP} (cut short "
+                         "at a CCD's edge?): the candidate would not be at their centre")
     cand = packet["candidate"]
 
     def number(v):
