@@ -184,6 +184,9 @@ def test_fits_cutouts_and_masked_arrays_read_like_their_stamps(model, kit):
     torn = fits.HDUList([fits.PrimaryHDU(x[0][0]), fits.ImageHDU(x[0][1]), fits.ImageHDU(x[0][2][:, :50])])
     with pytest.raises(InputError, match=r"alert 0's three cutouts differ in shape"):
         model.predict(torn)
+    with pytest.raises(InputError, match=r"transient_realbogus: the stamps differ in shape \(stamp 0: \(3, 63, 63\); "
+                                         r"stamp 2: \(3, 63, 52\)\): pass stamps of one size, ZTF's 3x63x63"):
+        model.predict([x[0], x[1], x[2][:, :, :52]])  # a list of arrays, one cut at a CCD's edge
 
 
 def test_probabilities_have_a_real_column_by_name(model, kit):

@@ -236,6 +236,10 @@ def _as_stamps(x, name: str, min_size: int) -> np.ndarray:
         x = np.ma.filled(x.astype(np.float64), np.nan)
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
+    if isinstance(x, (list, tuple)) and len(x) > 1 and all(hasattr(v, "shape") for v in x):
+        if odd := [i for i, v in enumerate(x) if tuple(v.shape) != tuple(x[0].shape)]:
+            raise InputError(f"{name}: the stamps differ in shape (stamp 0: {tuple(x[0].shape)}; stamp {odd[0]}: "
+                             f"{tuple(x[odd[0]].shape)}): pass stamps of one size, ZTF's 3x{STAMP}x{STAMP}")
     try:
         arr = np.asarray(x)
     except Exception as e:  # ragged lists
