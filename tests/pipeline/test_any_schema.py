@@ -648,6 +648,35 @@ def test_light_curves_served_as_votables_offer_the_vetter(served):
 
 
 @pytest.mark.archive
+def test_without_obscore_positions_find_cutouts_by_sia_and_spectra_by_ssa(arc, served, tmp_path):
+    """An archive that publishes no ObsCore, with SIA and SSA services (the local archive's, beside a TAP URL that is
+    no TAP service): rows of positions only (a target list) find their cutouts by one SIA query per position and
+    their spectra by one SSA query, within the radius, and classify as through ObsCore."""
+    from astrohub.vo import Archive
+
+    _folder, base, _ = served
+    services = Archive(base + "/tap", sia=arc.urls["sia"], ssa=arc.urls["ssa"], cache_dir=tmp_path / "svc",
+                       progress=False)
+    cut = arc.query(pipeline.TEMPLATES["morphology cutouts"].replace("TOP 100", "TOP 4"))
+    spec = arc.query("SELECT TOP 3 o.obj_id, o.ra, o.dec FROM astrohub.objects AS o JOIN astrohub.spectra AS s "
+                     "ON o.obj_id = s.obj_id ORDER BY o.obj_id")
+    for rows, model in ((cut, "galaxy_morphology"), (spec, "spectral_class")):
+        at = Table({"name": [f"t{i}" for i in range(len(rows))], "ra": rows["ra"], "dec": rows["dec"]})
+        assert model in pipeline.compatible_models(at, services)
+        via = pipeline.classify(at, model, services, mc_samples=0, explain_first=0).table
+        ref = pipeline.classify(at, model, arc, mc_samples=0, explain_first=0).table
+        assert list(via["pred_class"]) == list(ref["pred_class"])
+        np.testing.assert_allclose(via["pred_prob"], ref["pred_prob"], rtol=1e-6)
+    far = Table({"name": ["nothing here"], "ra": [10.0], "dec": [-30.0]})
+    assert pipeline.row_data(far, services) == set()
+    Table({"name": ["a", "b", "far"], "ra": [*spec["ra"][:2], 10.0], "dec": [*spec["dec"][:2], -30.0]}).write(
+        tmp_path / "targets.csv")  # a target list looked up there: the third named
+    targets = pipeline.Files(tmp_path / "targets.csv").in_archive(services, kind="spectrum")
+    assert targets.summary().startswith(f"2 of 3 targets of targets.csv have products in {services.name} within "
+                                        "1\u2033 (2 with a spectrum); 1 skipped (targets.csv: row 3 (far): no "
+                                        "spectrum in ")
+
+
 def test_without_obscore_a_galaxys_bands_are_found_through_sia(arc, live, served, tmp_path):
     """An archive that publishes no ObsCore but has an SIA service (here the local archive's SIA 1 beside a TAP URL
     that is no TAP service): its own SIA rows, one per band, and catalogue rows with positions each find their

@@ -9,7 +9,9 @@
 4. the archive publishes ``ivoa.obscore``: products whose ``s_ra``/``s_dec`` lie within ``radius``
    (default 1"; a table's own in its meta, :func:`match_radius`) of the rows' positions (UCD
    ``pos.eq.ra``/``pos.eq.dec``), one TAP query with the positions uploaded;
-5. only then the archive-wide DataLink URL (``Archive(datalink=...)``; astrohub's demo, by ``obj_id``).
+5. only then the archive-wide DataLink URL (``Archive(datalink=...)``; astrohub's demo, by ``obj_id``);
+6. an archive that publishes no ObsCore: its SIA service for images and its SSA service for spectra, one query
+   per position, the products centred within the radius (:func:`_by_services`).
 
 A ``colour`` composite is a JPEG/PNG image product, or, where an archive serves each band as its own FITS image
 (as SDSS, Pan-STARRS or the Legacy Surveys do), a galaxy's g, r and i images together: the link's URL is then the
@@ -275,6 +277,40 @@ def _colour_by_sia(archive, table: Table, rows: list[int]) -> list[tuple[int, st
     return out
 
 
+SERVICES = (("cutout", "sia"), ("spectrum", "ssa"))  # without ObsCore, a position finds images by SIA, spectra by SSA
+
+
+def _by_services(archive, table: Table, kinds: tuple[str, ...]) -> list[tuple[int, str, str]]:
+    """(row, kind, url) for an archive that publishes no ObsCore: per distinct position of ``table``, one SIA query
+    (cutouts) and one SSA query (spectra), a box / diameter of twice :func:`match_radius`, keeping the products centred
+    within that radius, nearest first (an answer whose rows give no position: all of it, in the service's order).
+    Per position, so a worker's chunk of the rows gets what the whole table gets."""
+    from .products import _row_urls
+
+    pos, radius = metadata.position(table), match_radius(table)
+    services = [(k, svc) for k, svc in SERVICES if k in kinds and archive.urls.get(svc)]
+    if pos is None or not services:
+        return []
+    ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
+    at: dict[tuple[float, float], list[int]] = {}
+    for r in range(len(table)):
+        if np.isfinite(ra[r]) and np.isfinite(dec[r]):
+            at.setdefault((round(float(ra[r]), 6), round(float(dec[r]), 6)), []).append(r)
+    out = []
+    for (a, d), owners in at.items():
+        for kind, svc in services:
+            got = getattr(archive, svc)(a, d, 2 * radius / 3600.0)
+            urls, p = _row_urls(got), metadata.position(got)
+            if not len(got) or urls is None:
+                continue
+            near = range(len(got))
+            if p is not None:
+                sep = np.degrees(_sep(np.asarray(got[p[0]], float), np.asarray(got[p[1]], float), a, d)) * 3600.0
+                near = [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= radius]
+            out += [(o, kind, urls[i]) for o in owners for i in near]
+    return sorted(out, key=lambda link: link[0])  # per row, nearest first (a stable sort)
+
+
 def _band_triples(links, bands: list[str | None], owner: list[int], collection: list[str]):
     """(row, "colour", (g url, r url, i url)) per uploaded row: its nearest single-band FITS image in each band
     (``links`` nearest first), the three from one collection (of those that have all three, the one with the
@@ -390,6 +426,8 @@ def discover(archive, table: Table, kinds: tuple[str, ...] = PRODUCT_KINDS, id_c
             return matched
     if not own and _has_datalink(archive, table, id_column):  # the archive's DataLink (astrohub's demo: obj_id)
         return from_datalink(archive, table, id_column)
+    if not publishes_obscore(archive) and (near := _by_services(archive, table, kinds)):  # SIA images, SSA spectra
+        found = Found(found.links + near, found.how or "sia/ssa match")
     if "colour" in kinds and not publishes_obscore(archive):  # (with ObsCore, match_positions looked above)
         return _colour_by_position(archive, table, found)  # galaxies served band by band, found through SIA
     return found
