@@ -55,13 +55,18 @@ def is_alert_file(data: bytes) -> bool:
 
 def read_alerts(data: bytes, name: str) -> list[dict]:
     """The records of an Avro file's bytes (ZTF's alert packets: one per file in the public alert archive, many in a
-    broker's download), at most :data:`MAX_ALERTS`. InputError, naming ``name``, for a file that is not Avro, is
-    compressed with a codec other than :data:`AVRO_CODECS`, is truncated or damaged, or holds more alerts. Avro is
-    data, not code: reading it runs nothing from the file."""
+    broker's download; gzip-compressed or not), at most :data:`MAX_ALERTS`. InputError, naming ``name``, for a file
+    that is not Avro, is compressed with a codec other than :data:`AVRO_CODECS`, is truncated or damaged, or holds
+    more alerts. Avro is data, not code: reading it runs nothing from the file."""
     import io
+    import zlib
 
     import fastavro
 
+    try:
+        data = gunzip_limited(data)  # an alert file gzipped (.avro.gz)
+    except (ValueError, zlib.error) as e:
+        raise InputError(f"{name} is gzip-compressed but cannot be read ({e})") from None
     if not is_alert_file(data):
         raise InputError(f"{name} is not an Avro file (ZTF's alert packets; it starts {bytes(data[:8])!r})")
     out = []
