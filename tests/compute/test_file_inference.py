@@ -93,7 +93,8 @@ def test_your_files_classified_on_the_cluster_equal_this_kernel(client, jpegs, t
     cubes = pipeline.Files(tmp_path)
     got = pipeline.classify(cubes.table, "transient_realbogus", cubes, client=client, mc_samples=0)
     assert not got.sharded
-    assert got.notes == ["your FITS cutouts were classified in this kernel, not on the Dask cluster"]
+    assert got.notes == ["your cutouts (FITS, or ZTF alert files) were classified in this kernel, not on the Dask "
+                         "cluster"]
     ref = models.load("transient_realbogus", device="cpu").predict(stamps, mc_samples=0)
     assert list(got.table["pred_class"]) == ref.names
 

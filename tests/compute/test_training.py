@@ -100,14 +100,14 @@ def test_lost_worker_resumes_from_the_checkpoint(client, tiny_model, tmp_path):
 
     t = threading.Thread(target=kill_after_first_epoch)
     t.start()
-    trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=12, batch_size=32,
+    trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=6, batch_size=32,
                   init="scratch", timeout_s=60)
     t.join()
     assert killed
     d = trained.card["training"]["distributed"]
     assert d["restarts"] >= 1
-    # the relaunch resumed after a checkpointed epoch instead of redoing all twelve
-    assert all(0 < s < 12 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
+    # the relaunch resumed after a checkpointed epoch instead of redoing all six
+    assert all(0 < s < 6 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
     client.wait_for_workers(2, timeout=60)
 
 
@@ -137,7 +137,7 @@ def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_mod
     t = threading.Thread(target=freeze_after_first_epoch)
     t.start()
     try:
-        trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=12, batch_size=32,
+        trained = fit(str(tiny_model), ds, workers=2, client=client, out_dir=tmp_path, epochs=6, batch_size=32,
                       init="scratch", timeout_s=20)
         left = [pid for pid in frozen if psutil_alive(pid)]  # before the cleanup below
     finally:
@@ -148,7 +148,7 @@ def test_frozen_worker_is_noticed_restarted_and_the_fit_resumes(client, tiny_mod
     assert frozen
     d = trained.card["training"]["distributed"]
     assert d["restarts"] >= 1
-    assert all(0 < s < 12 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
+    assert all(0 < s < 6 * 192 for s in d["samples_per_rank"]), d["samples_per_rank"]
     client.wait_for_workers(2, timeout=60)
     assert frozen[-1] not in client.run(os.getpid).values()  # the frozen worker was replaced, not resumed
     assert left == []  # the frozen worker's restart took its rank process with it

@@ -173,7 +173,7 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
 
     if client is not None and isinstance(archive, Files) and not paths:  # a survey adapter reads them as served only
         client = None
-        notes.append("your FITS cutouts were classified in this kernel, not on the Dask cluster")
+        notes.append("your cutouts (FITS, or ZTF alert files) were classified in this kernel, not on the Dask cluster")
     if client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
     else:
