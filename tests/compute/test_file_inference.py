@@ -11,6 +11,7 @@ import pytest
 from astrohub import models
 from astrohub.compute import predict
 from astrohub.models.evaluation import kits
+from tests.pipeline import ztf_avro
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +75,9 @@ def test_a_missing_file_is_named_with_its_row_before_any_work(client, jpegs, tmp
 
 def test_your_files_classified_on_the_cluster_equal_this_kernel(client, jpegs, tmp_path):
     """pipeline.classify on pipeline.Files with a client: the workers read the files by path (Galaxy Zoo JPEGs, FITS
-    cutouts the model resamples), as classify does in this kernel; cutouts for a survey adapter (ZTF stamps, read as
-    served, not by path) stay in this kernel, and the note says so."""
+    cutouts the model resamples), as classify does in this kernel; cutouts for a survey adapter (ZTF stamps as FITS
+    cubes and as ZTF's Avro alert files, read as served, not by path) are read here and their stamps classified on
+    the workers, as predict classifies the kit's arrays."""
     from astropy.io import fits
 
     from astrohub import pipeline
@@ -90,13 +92,15 @@ def test_your_files_classified_on_the_cluster_equal_this_kernel(client, jpegs, t
     stamps = np.load(kits.kit_dir("ztf_alerts") / "ztf_triplets_63x63.npz")["triplets"][:3].astype(np.float32)
     for i, s in enumerate(stamps):
         fits.PrimaryHDU(s).writeto(tmp_path / f"alert{i}.fits")
-    cubes = pipeline.Files(tmp_path)
-    got = pipeline.classify(cubes.table, "transient_realbogus", cubes, client=client, mc_samples=0)
-    assert not got.sharded
-    assert got.notes == ["your cutouts (FITS, or ZTF alert files) were classified in this kernel, not on the Dask "
-                         "cluster"]
-    ref = models.load("transient_realbogus", device="cpu").predict(stamps, mc_samples=0)
+    ztf_avro.write(tmp_path / "night.avro", [ztf_avro.packet(*ztf_avro.kit(), i) for i in range(3, 6)])
+    mine = pipeline.Files(tmp_path)  # FITS cubes and ZTF alert files: read here as served, classified there
+    assert list(mine.table["kind"]) == ["cutout"] * 6
+    got = pipeline.classify(mine.table, "transient_realbogus", mine, client=client, mc_samples=0)
+    assert got.sharded and got.notes == []
+    whole = np.load(kits.kit_dir("ztf_alerts") / "ztf_triplets_63x63.npz")["triplets"][:6]
+    ref = models.load("transient_realbogus", device="cpu").predict(whole, mc_samples=0)
     assert list(got.table["pred_class"]) == ref.names
+    np.testing.assert_allclose(got.table["p_real"], ref.probabilities["real"], atol=1e-5)
 
     from astropy.wcs import WCS
 

@@ -159,22 +159,23 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
     """Image classifier on the rows' cutouts, passed to the model as the archive serves them (an
     ImageSet: the predictor crops them, fills masked pixels, uses the PSF their headers record when it
     takes one, and flags headers and pixels unlike its training data), or, for your files
-    (:class:`~.files.Files`), by path (resampled to the model's pixel scale) unless the model has a survey adapter;
-    saliency maps of the first rows."""
+    (:class:`~.files.Files`), by path (resampled to the model's pixel scale) unless the model has a survey adapter
+    (then read here as the survey serves them, and with a client their stamps sent to the workers); saliency maps of
+    the first rows."""
     from astrohub.models.inputs import image_inputs
 
     from .files import Files
 
-    notes = []
     paths = isinstance(archive, Files) and Files.by_path(predictor.card)  # your FITS files: resampled by the model
 
     def cutouts(rows):
         return archive.paths(rows) if paths else fetch_products(archive, rows, "cutout")
 
-    if client is not None and isinstance(archive, Files) and not paths:  # a survey adapter reads them as served only
-        client = None
-        notes.append("your cutouts (FITS, or ZTF alert files) were classified in this kernel, not on the Dask cluster")
-    if client is not None:
+    if client is not None and isinstance(archive, Files) and not paths:  # a survey adapter (ZTF): the stamps are read
+        from astrohub.compute import predict  # here as served (FITS, alert files) and classified on the workers
+
+        pred = predict(name, cutouts(table).in_row_order(), client=client, progress=progress, mc_samples=mc_samples)
+    elif client is not None:
         pred = _sharded(name, table, archive, client, progress, mc_samples=mc_samples)
     else:
         pred = predictor.predict(cutouts(table), mc_samples=mc_samples)
@@ -190,8 +191,7 @@ def run_cutouts(name, predictor, table, archive, client, mc_samples, explain_fir
             images = image_inputs(first, inputs)[0]
         sal = predictor.explain(first) if len(images) else None
     return finish(Classification(annotate_classes(table, pred), name, list(pred.class_names), images, sal,
-                                 sharded=client is not None, modality="cutout", prediction=pred, notes=notes),
-                  predictor.card)
+                                 sharded=client is not None, modality="cutout", prediction=pred), predictor.card)
 
 
 REFRAME_SHARE = 0.5  # more than this share of a batch's stamps framed otherwise than Galaxy Zoo's: all re-framed
