@@ -31,6 +31,8 @@ def kit():
 
 
 def test_an_alert_archive_tarball_and_a_brokers_file_are_one_row_per_alert_classified_as_predict_does(kit, tmp_path):
+    """A night of ZTF's public alert archive uploaded (single-alert files, one gzipped) beside a broker's file of ten:
+    fifteen rows whose candidate figures are the kit's, classified (and read by predict) as the kit's arrays are."""
     stamps, meta = kit
     drb = np.ma.filled(meta["drb"].astype(float), np.nan)
     pick = [*np.flatnonzero(np.isnan(drb))[:5], *np.flatnonzero(np.isfinite(drb))[:10]]  # 2018's alerts predate drb
@@ -81,6 +83,8 @@ def test_an_alert_archive_tarball_and_a_brokers_file_are_one_row_per_alert_class
 
 
 def test_alerts_and_files_that_cannot_be_used_are_named(kit, tmp_path):
+    """A null cutout, a stamp that is not FITS, stamps cut short, a truncated file, another codec and Avro data that
+    is not alerts: each named with its reason, the good alerts classified; predict names what it cannot read."""
     stamps, meta = kit
     packets = [ztf_avro.packet(stamps, meta, i) for i in range(5)]
     packets[1]["cutoutDifference"] = None  # the schema allows a null cutout
