@@ -681,9 +681,9 @@ class Files:
         if not len(table) or self._kinds(table)[0] != "cutout":
             return {}
         path = str(table["file"][0])
-        if "alert" in table.colnames and table["alert"][0] >= 0:  # a ZTF alert's triplet, as ZTF serves it
-            shape = self.products(table[:1], "cutout").images[0].shape
-            return {"planes": shape[0], "shape": shape[1:], "pixel_scale": ztf.PIXEL_SCALE,
+        if "alert" in table.colnames and table["alert"][0] >= 0:
+            # a ZTF alert's triplet as served: the listing kept only alerts with three 63x63 stamps (alert_summary)
+            return {"planes": len(ztf.PLANES), "shape": (ztf.STAMP, ztf.STAMP), "pixel_scale": ztf.PIXEL_SCALE,
                     "band": str(table["band"][0]) or None, "url": path, "resamples": False}
         hdul = P.open_fits(Path(path).read_bytes(), Path(path).name)  # read and opened once
         got, shape = P.geometry(hdul, path), P.image_hdu(hdul, path).data.shape

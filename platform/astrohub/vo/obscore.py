@@ -247,6 +247,27 @@ def _colour_matches(archive, table: Table, rows: list[int]) -> list[tuple[int, s
     return [(rows[r], k, u) for r, k, u in m.links if k == "colour" and isinstance(u, tuple)]
 
 
+def _positions(table: Table, pos: tuple[str, str], rows) -> dict[tuple[float, float], list[int]]:
+    """The distinct positions (to 1e-6 deg) of ``rows`` of ``table`` (RA/Dec columns ``pos``; rows without one left
+    out), each with the rows there: one service query per position."""
+    ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
+    at: dict[tuple[float, float], list[int]] = {}
+    for r in rows:
+        if np.isfinite(ra[r]) and np.isfinite(dec[r]):
+            at.setdefault((round(float(ra[r]), 6), round(float(dec[r]), 6)), []).append(r)
+    return at
+
+
+def _near(got: Table, ra: float, dec: float, radius: float) -> list[int] | None:
+    """Rows of a service's answer ``got`` centred within ``radius`` arcsec of (ra, dec), nearest first; None when its
+    rows give no position."""
+    p = metadata.position(got)
+    if p is None:
+        return None
+    sep = np.degrees(_sep(np.asarray(got[p[0]], float), np.asarray(got[p[1]], float), ra, dec)) * 3600.0
+    return [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= radius]
+
+
 def _colour_by_sia(archive, table: Table, rows: list[int]) -> list[tuple[int, str, tuple]]:
     """:func:`_colour_matches` for an archive without ObsCore but with an SIA service: one SIA query per position
     of ``rows`` (a box of twice :func:`match_radius`), each band's nearest image within that radius, the three
@@ -257,19 +278,12 @@ def _colour_by_sia(archive, table: Table, rows: list[int]) -> list[tuple[int, st
     pos, radius = metadata.position(table), match_radius(table)
     if not archive.urls.get("sia") or pos is None:
         return []
-    ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
-    at: dict[tuple[float, float], list[int]] = {}
-    for r in rows:
-        if np.isfinite(ra[r]) and np.isfinite(dec[r]):
-            at.setdefault((round(float(ra[r]), 6), round(float(dec[r]), 6)), []).append(r)
     out = []
-    for (a, d), owners in at.items():
+    for (a, d), owners in _positions(table, pos, rows).items():
         got = archive.sia(a, d, 2 * radius / 3600.0)
-        urls, p = _row_urls(got), metadata.position(got)
-        if not len(got) or urls is None or p is None:
+        urls = _row_urls(got)
+        if not len(got) or urls is None or (near := _near(got, a, d, radius)) is None:
             continue
-        sep = np.degrees(_sep(np.asarray(got[p[0]], float), np.asarray(got[p[1]], float), a, d)) * 3600.0
-        near = [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= radius]
         col = _column(got, "obs_collection")
         collection = _strings(got, col) if col else [""] * len(got)
         trio = _band_triples([(i, "cutout", urls[i]) for i in near], metadata.bands(got), [0] * len(got), collection)
@@ -291,23 +305,15 @@ def _by_services(archive, table: Table, kinds: tuple[str, ...]) -> list[tuple[in
     services = [(k, svc) for k, svc in SERVICES if k in kinds and archive.urls.get(svc)]
     if pos is None or not services:
         return []
-    ra, dec = (np.ma.filled(np.ma.asarray(table[c], np.float64), np.nan) for c in pos)
-    at: dict[tuple[float, float], list[int]] = {}
-    for r in range(len(table)):
-        if np.isfinite(ra[r]) and np.isfinite(dec[r]):
-            at.setdefault((round(float(ra[r]), 6), round(float(dec[r]), 6)), []).append(r)
     out = []
-    for (a, d), owners in at.items():
+    for (a, d), owners in _positions(table, pos, range(len(table))).items():
         for kind, svc in services:
             got = getattr(archive, svc)(a, d, 2 * radius / 3600.0)
-            urls, p = _row_urls(got), metadata.position(got)
+            urls = _row_urls(got)
             if not len(got) or urls is None:
                 continue
-            near = range(len(got))
-            if p is not None:
-                sep = np.degrees(_sep(np.asarray(got[p[0]], float), np.asarray(got[p[1]], float), a, d)) * 3600.0
-                near = [int(i) for i in np.argsort(sep, kind="stable") if sep[i] <= radius]
-            out += [(o, kind, urls[i]) for o in owners for i in near]
+            near = _near(got, a, d, radius)
+            out += [(o, kind, urls[i]) for o in owners for i in (range(len(got)) if near is None else near)]
     return sorted(out, key=lambda link: link[0])  # per row, nearest first (a stable sort)
 
 
